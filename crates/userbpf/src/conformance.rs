@@ -1,0 +1,1 @@
+//! The bpf_conformance suite's `.data` test format.

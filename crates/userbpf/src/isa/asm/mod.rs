@@ -1,0 +1,2 @@
+//! Assemblers for two syntaxes: the bpf_conformance/uBPF syntax and the
+//! kernel's own disassembly syntax.

@@ -1,0 +1,14 @@
+//! The BPF instruction set: opcode constants, raw slots, typed decoding and
+//! encoding, the kernel-format disassembler and the two assemblers.
+
+pub mod asm;
+pub mod decode;
+pub mod disasm;
+pub mod insn;
+pub mod opcode;
+
+pub use decode::{
+    decode, decode_at, encode, AluOp, AtomicOp, CallKind, DecodeError, Endian, Instruction,
+    JmpOp, Operand, Reg, Size, Width,
+};
+pub use insn::{insns_from_bytes, insns_to_bytes, Insn, INSN_SIZE};
