@@ -10,4 +10,5 @@
 pub mod conformance;
 pub mod exec;
 pub mod fuzzing;
+pub mod helpers;
 pub mod isa;

@@ -1,0 +1,4 @@
+//! Kernel helper functions: ids, names, and (later) prototypes and
+//! implementations.
+
+pub mod ids;

@@ -1,0 +1,1 @@
+//! Assembler for the kernel syntax (what `isa::disasm` prints).
