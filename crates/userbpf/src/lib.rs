@@ -12,3 +12,4 @@ pub mod exec;
 pub mod fuzzing;
 pub mod helpers;
 pub mod isa;
+pub mod plugin;

@@ -1,0 +1,80 @@
+//! The table of helper functions a run can call, by id.
+//!
+//! Helpers see guest memory only through [`GuestMemory`], like the program.
+//! A helper can end the program early (`HelperExit::Exit`), which is how the
+//! bpf_conformance "unwind" helper and tail calls leave a run.
+
+use std::sync::Arc;
+
+use super::memory::{AccessFault, GuestMemory};
+
+/// Why a helper did not return normally.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HelperExit {
+    /// Stop the program now with this r0.
+    #[error("program exit requested with r0 = {0:#x}")]
+    Exit(u64),
+    /// A guest memory access of the helper failed.
+    #[error(transparent)]
+    Fault(#[from] AccessFault),
+    /// The helper failed for another reason.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// A helper: arguments r1..r5 in, r0 out.
+pub type HelperFn = dyn Fn(&mut GuestMemory<'_>, [u64; 5]) -> Result<u64, HelperExit> + Send + Sync;
+
+/// One registered helper.
+#[derive(Clone)]
+pub struct Helper {
+    pub name: &'static str,
+    pub func: Arc<HelperFn>,
+}
+
+/// Helpers by id. Cheap to clone (helpers are shared).
+#[derive(Clone, Default)]
+pub struct HelperTable {
+    by_id: Vec<Option<Helper>>,
+}
+
+/// Ids above this are refused at registration, keeping the table small.
+pub const MAX_HELPER_ID: u32 = 1 << 16;
+
+impl HelperTable {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Register (or replace) helper `id`.
+    pub fn register(
+        &mut self,
+        id: u32,
+        name: &'static str,
+        func: impl Fn(&mut GuestMemory<'_>, [u64; 5]) -> Result<u64, HelperExit> + Send + Sync + 'static,
+    ) {
+        assert!(id < MAX_HELPER_ID, "helper id {id} too large");
+        let i = id as usize;
+        if self.by_id.len() <= i {
+            self.by_id.resize(i + 1, None);
+        }
+        self.by_id[i] = Some(Helper {
+            name,
+            func: Arc::new(func),
+        });
+    }
+
+    #[inline]
+    pub fn get(&self, id: u64) -> Option<&Helper> {
+        usize::try_from(id).ok().and_then(|i| self.by_id.get(i)).and_then(Option::as_ref)
+    }
+
+    /// The helper table of the bpf_conformance plugin protocol: helper 5 is
+    /// "unwind", which returns its argument and ends the program when that is
+    /// 0 (as uBPF's plugin registers it).
+    pub fn conformance() -> Self {
+        let mut t = Self::new();
+        t.register(5, "unwind", |_, args| if args[0] == 0 { Err(HelperExit::Exit(0)) } else { Ok(args[0]) });
+        t
+    }
+}
