@@ -27,7 +27,11 @@ pub fn run_interp(program: &[u8], memory: &[u8], budget: Option<u64>) -> Result<
     let helpers = HelperTable::conformance();
     let mut buf = AlignedBuf::from_bytes(memory);
     let mut mem = GuestMemory::new();
-    let addr = if memory.is_empty() { 0 } else { mem.add(buf.as_mut_bytes(), RegionKind::Memory) };
+    let addr = if memory.is_empty() {
+        0
+    } else {
+        mem.add(buf.as_mut_bytes(), RegionKind::Memory)
+    };
     let opts = RunOptions { budget, packet: None };
     Ok(Interpreter::new(&prog, &helpers).run(&mut mem, &[addr, memory.len() as u64], &opts)?)
 }

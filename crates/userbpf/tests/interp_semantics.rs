@@ -38,7 +38,10 @@ fn out_of_bounds_load_faults_naming_the_instruction() {
     )
     .unwrap_err();
     assert_eq!(e.pc, 1);
-    assert!(matches!(e.fault, Fault::Memory(AccessFault::OutOfBounds { len: 8, .. })), "{e}");
+    assert!(
+        matches!(e.fault, Fault::Memory(AccessFault::OutOfBounds { len: 8, .. })),
+        "{e}"
+    );
 }
 
 #[test]
@@ -55,11 +58,7 @@ fn null_and_scalar_pointers_fault() {
 #[test]
 fn misaligned_atomic_faults_but_plain_access_does_not() {
     // Plain unaligned 8-byte store/load at r10-12 is fine (x86 semantics).
-    let prog = vec![
-        Insn::new(0x7a, 10, 0, -12, 7),
-        Insn::new(0x79, 0, 10, -12, 0),
-        EXIT,
-    ];
+    let prog = vec![Insn::new(0x7a, 10, 0, -12, 7), Insn::new(0x79, 0, 10, -12, 0), EXIT];
     assert_eq!(run(prog).unwrap(), 7);
     // lock *(u64 *)(r10 -12) += r1
     let e = run(vec![mov64(1, 1), Insn::new(0xdb, 10, 1, -12, 0), EXIT]).unwrap_err();
@@ -133,7 +132,10 @@ fn each_frame_has_its_own_stack_and_callee_saved_registers() {
 #[test]
 fn budget_stops_an_infinite_loop() {
     let prog = vec![Insn::new(0x05, 0, 0, -1, 0), EXIT];
-    let opts = RunOptions { budget: Some(1000), packet: None };
+    let opts = RunOptions {
+        budget: Some(1000),
+        packet: None,
+    };
     let e = run_with(prog, &mut GuestMemory::new(), &[], &opts).unwrap_err();
     assert_eq!(e.fault, Fault::BudgetExhausted { budget: 1000 });
 }
@@ -157,15 +159,30 @@ fn ld_abs_and_ld_ind_read_network_order_and_exit_zero_out_of_packet() {
     let packet = [0x12u8, 0x34, 0x56, 0x78, 0x9a];
     let mut mem = GuestMemory::new();
     let p = mem.add_readonly(&packet, RegionKind::Packet);
-    let opts = RunOptions { budget: None, packet: Some((p, 5)) };
+    let opts = RunOptions {
+        budget: None,
+        packet: Some((p, 5)),
+    };
     // r0 = ntohs(*(u16 *)(pkt + 1))
     let r = run_with(vec![Insn::new(0x28, 0, 0, 0, 1), EXIT], &mut mem, &[], &opts).unwrap();
     assert_eq!(r, 0x3456);
     // r6 = 1; r0 = ntohl(*(u32 *)(pkt + r6 + 0))
-    let r = run_with(vec![mov64(6, 1), Insn::new(0x40, 0, 6, 0, 0), EXIT], &mut mem, &[], &opts).unwrap();
+    let r = run_with(
+        vec![mov64(6, 1), Insn::new(0x40, 0, 6, 0, 0), EXIT],
+        &mut mem,
+        &[],
+        &opts,
+    )
+    .unwrap();
     assert_eq!(r, 0x3456789a);
     // Out of the packet: the program ends with r0 = 0, not a fault.
-    let r = run_with(vec![mov64(0, 9), Insn::new(0x30, 0, 0, 0, 5), mov64(0, 9), EXIT], &mut mem, &[], &opts).unwrap();
+    let r = run_with(
+        vec![mov64(0, 9), Insn::new(0x30, 0, 0, 0, 5), mov64(0, 9), EXIT],
+        &mut mem,
+        &[],
+        &opts,
+    )
+    .unwrap();
     assert_eq!(r, 0);
 }
 
@@ -204,7 +221,13 @@ fn read_only_regions_refuse_stores() {
     let data = [0u8; 4];
     let mut mem = GuestMemory::new();
     let p = mem.add_readonly(&data, RegionKind::Context);
-    let e = run_with(vec![Insn::new(0x62, 1, 0, 0, 1), EXIT], &mut mem, &[p], &RunOptions::default()).unwrap_err();
+    let e = run_with(
+        vec![Insn::new(0x62, 1, 0, 0, 1), EXIT],
+        &mut mem,
+        &[p],
+        &RunOptions::default(),
+    )
+    .unwrap_err();
     assert!(matches!(e.fault, Fault::Memory(AccessFault::ReadOnly { .. })));
 }
 

@@ -66,7 +66,10 @@ impl HelperTable {
 
     #[inline]
     pub fn get(&self, id: u64) -> Option<&Helper> {
-        usize::try_from(id).ok().and_then(|i| self.by_id.get(i)).and_then(Option::as_ref)
+        usize::try_from(id)
+            .ok()
+            .and_then(|i| self.by_id.get(i))
+            .and_then(Option::as_ref)
     }
 
     /// The helper table of the bpf_conformance plugin protocol: helper 5 is
@@ -74,7 +77,13 @@ impl HelperTable {
     /// 0 (as uBPF's plugin registers it).
     pub fn conformance() -> Self {
         let mut t = Self::new();
-        t.register(5, "unwind", |_, args| if args[0] == 0 { Err(HelperExit::Exit(0)) } else { Ok(args[0]) });
+        t.register(5, "unwind", |_, args| {
+            if args[0] == 0 {
+                Err(HelperExit::Exit(0))
+            } else {
+                Ok(args[0])
+            }
+        });
         t
     }
 }

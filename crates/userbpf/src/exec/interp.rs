@@ -103,7 +103,13 @@ impl<'p> Interpreter<'p> {
 
     /// Run with the caller's memory; `fp` is the guest address just past the
     /// top of a stack region of at least `STACK_SIZE` bytes.
-    pub fn execute(&self, mem: &mut GuestMemory<'_>, fp: u64, args: &[u64], opts: &RunOptions) -> Result<u64, ExecError> {
+    pub fn execute(
+        &self,
+        mem: &mut GuestMemory<'_>,
+        fp: u64,
+        args: &[u64],
+        opts: &RunOptions,
+    ) -> Result<u64, ExecError> {
         let mut reg = [0u64; 11];
         for (r, a) in reg[1..6].iter_mut().zip(args) {
             *r = *a;
@@ -136,10 +142,7 @@ impl<'p> Interpreter<'p> {
             let Some(&insn) = prog.get(pc) else {
                 return Err(ExecError {
                     pc,
-                    fault: Fault::JumpOutOfRange {
-                        target: pc as i64,
-                        len,
-                    },
+                    fault: Fault::JumpOutOfRange { target: pc as i64, len },
                 });
             };
             executed += 1;

@@ -27,11 +27,7 @@ pub enum RegionKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum AccessFault {
     #[error("{kind} access of {len} bytes at {addr:#x} is outside guest memory")]
-    Unmapped {
-        addr: u64,
-        len: usize,
-        kind: AccessKind,
-    },
+    Unmapped { addr: u64, len: usize, kind: AccessKind },
     #[error("{kind} access of {len} bytes at {addr:#x} is out of bounds of a {region:?} region of {region_len} bytes")]
     OutOfBounds {
         addr: u64,
@@ -41,11 +37,7 @@ pub enum AccessFault {
         region_len: usize,
     },
     #[error("write of {len} bytes at {addr:#x} into a read-only {region:?} region")]
-    ReadOnly {
-        addr: u64,
-        len: usize,
-        region: RegionKind,
-    },
+    ReadOnly { addr: u64, len: usize, region: RegionKind },
     #[error("misaligned {len}-byte atomic access at {addr:#x}")]
     Misaligned { addr: u64, len: usize },
 }
@@ -381,6 +373,9 @@ mod tests {
         assert_eq!(m.atomic_update(p + 8, 8, |v| v + 5).unwrap(), 0);
         assert_eq!(m.atomic_cmpxchg(p + 8, 8, 5, 7).unwrap(), 5);
         assert_eq!(m.load(p + 8, 8).unwrap(), 7);
-        assert!(matches!(m.atomic_update(p + 2, 4, |v| v), Err(AccessFault::Misaligned { .. })));
+        assert!(matches!(
+            m.atomic_update(p + 2, 4, |v| v),
+            Err(AccessFault::Misaligned { .. })
+        ));
     }
 }

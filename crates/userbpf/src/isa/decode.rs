@@ -189,10 +189,18 @@ impl JmpOp {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AtomicOp {
     /// add/or/and/xor, optionally returning the old value in src.
-    Add { fetch: bool },
-    Or { fetch: bool },
-    And { fetch: bool },
-    Xor { fetch: bool },
+    Add {
+        fetch: bool,
+    },
+    Or {
+        fetch: bool,
+    },
+    And {
+        fetch: bool,
+    },
+    Xor {
+        fetch: bool,
+    },
     /// Exchange: src gets the old value.
     Xchg,
     /// Compare r0 with memory, store src if equal; r0 gets the old value.
@@ -509,7 +517,13 @@ pub fn decode_at(slots: &[Insn], pc: usize) -> Result<(Instruction, usize), Deco
     let insn = slots[pc];
     let c = Checker { pc, insn };
     let code = insn.code;
-    let width = |cls| if cls == BPF_ALU64 || cls == BPF_JMP { Width::W64 } else { Width::W32 };
+    let width = |cls| {
+        if cls == BPF_ALU64 || cls == BPF_JMP {
+            Width::W64
+        } else {
+            Width::W32
+        }
+    };
     let ins = match class(code) {
         cls @ (BPF_ALU | BPF_ALU64) => {
             let w = width(cls);
@@ -741,10 +755,7 @@ pub fn decode_at(slots: &[Insn], pc: usize) -> Result<(Instruction, usize), Deco
                 let size = Size::from_field(size(code));
                 if m == BPF_ABS {
                     c.zero(Field::Src)?;
-                    Instruction::LdAbs {
-                        size,
-                        imm: insn.imm,
-                    }
+                    Instruction::LdAbs { size, imm: insn.imm }
                 } else {
                     Instruction::LdInd {
                         size,
@@ -847,28 +858,14 @@ impl Instruction {
             Operand::Imm(i) => (BPF_K, 0, i),
         };
         let insn = match *self {
-            Instruction::Alu {
-                width,
-                op,
-                dst,
-                src,
-            } => {
+            Instruction::Alu { width, op, dst, src } => {
                 let (opf, off) = op.encoding();
                 let (s, sreg, imm) = operand(src);
                 Insn::new(w(width, BPF_ALU, BPF_ALU64) | opf | s, dst, sreg, off, imm)
             }
-            Instruction::MovSx {
-                width,
-                bits,
-                dst,
-                src,
-            } => Insn::new(
-                w(width, BPF_ALU, BPF_ALU64) | BPF_MOV | BPF_X,
-                dst,
-                src,
-                bits as i16,
-                0,
-            ),
+            Instruction::MovSx { width, bits, dst, src } => {
+                Insn::new(w(width, BPF_ALU, BPF_ALU64) | BPF_MOV | BPF_X, dst, src, bits as i16, 0)
+            }
             Instruction::AddrSpaceCast {
                 dst,
                 src,
@@ -881,9 +878,7 @@ impl Instruction {
                 BPF_ADDR_SPACE_CAST,
                 ((dst_as as u32) << 16 | src_as as u32) as i32,
             ),
-            Instruction::Neg { width, dst } => {
-                Insn::new(w(width, BPF_ALU, BPF_ALU64) | BPF_NEG, dst, 0, 0, 0)
-            }
+            Instruction::Neg { width, dst } => Insn::new(w(width, BPF_ALU, BPF_ALU64) | BPF_NEG, dst, 0, 0, 0),
             Instruction::End { kind, bits, dst } => {
                 let code = match kind {
                     Endian::ToLe => BPF_ALU | BPF_END | BPF_TO_LE,
@@ -901,12 +896,8 @@ impl Instruction {
                 out.push(Insn::new(LD_IMM64, dst, src, 0, imm));
                 Insn::new(0, 0, 0, 0, next_imm)
             }
-            Instruction::LdAbs { size, imm } => {
-                Insn::new(BPF_LD | BPF_ABS | size.field(), 0, 0, 0, imm)
-            }
-            Instruction::LdInd { size, src, imm } => {
-                Insn::new(BPF_LD | BPF_IND | size.field(), 0, src, 0, imm)
-            }
+            Instruction::LdAbs { size, imm } => Insn::new(BPF_LD | BPF_ABS | size.field(), 0, 0, 0, imm),
+            Instruction::LdInd { size, src, imm } => Insn::new(BPF_LD | BPF_IND | size.field(), 0, src, 0, imm),
             Instruction::Load {
                 size,
                 signed,
@@ -917,18 +908,12 @@ impl Instruction {
                 let m = if signed { BPF_MEMSX } else { BPF_MEM };
                 Insn::new(BPF_LDX | m | size.field(), dst, src, off, 0)
             }
-            Instruction::StoreImm {
-                size,
-                dst,
-                off,
-                imm,
-            } => Insn::new(BPF_ST | BPF_MEM | size.field(), dst, 0, off, imm),
-            Instruction::StoreReg {
-                size,
-                dst,
-                src,
-                off,
-            } => Insn::new(BPF_STX | BPF_MEM | size.field(), dst, src, off, 0),
+            Instruction::StoreImm { size, dst, off, imm } => {
+                Insn::new(BPF_ST | BPF_MEM | size.field(), dst, 0, off, imm)
+            }
+            Instruction::StoreReg { size, dst, src, off } => {
+                Insn::new(BPF_STX | BPF_MEM | size.field(), dst, src, off, 0)
+            }
             Instruction::Atomic {
                 size,
                 op,
@@ -952,9 +937,7 @@ impl Instruction {
             Instruction::Call(kind) => match kind {
                 CallKind::Helper(id) => Insn::new(CALL, 0, BPF_PSEUDO_HELPER, 0, id),
                 CallKind::Local(rel) => Insn::new(CALL, 0, BPF_PSEUDO_CALL, 0, rel),
-                CallKind::Kfunc { btf_id, off } => {
-                    Insn::new(CALL, 0, BPF_PSEUDO_KFUNC_CALL, off, btf_id)
-                }
+                CallKind::Kfunc { btf_id, off } => Insn::new(CALL, 0, BPF_PSEUDO_KFUNC_CALL, off, btf_id),
             },
             Instruction::CallX { reg } => Insn::new(CALLX, reg, 0, 0, 0),
             Instruction::Exit => Insn::new(EXIT, 0, 0, 0, 0),

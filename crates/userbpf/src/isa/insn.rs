@@ -81,9 +81,7 @@ impl Insn {
 /// expressed).
 pub fn insns_from_bytes(bytes: &[u8]) -> Result<Vec<Insn>, TrailingBytes> {
     if bytes.len() % INSN_SIZE != 0 {
-        return Err(TrailingBytes {
-            len: bytes.len(),
-        });
+        return Err(TrailingBytes { len: bytes.len() });
     }
     Ok(bytes
         .chunks_exact(INSN_SIZE)
