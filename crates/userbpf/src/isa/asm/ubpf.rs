@@ -34,7 +34,9 @@
 
 use std::collections::HashMap;
 
-use crate::isa::decode::{encode, AluOp, AtomicOp, CallKind, Endian, Instruction, JmpOp, Operand, Reg, Size, Width};
+use crate::isa::decode::{
+    decode, encode, AluOp, AtomicOp, CallKind, DecodeError, Endian, Instruction, JmpOp, Operand, Reg, Size, Width,
+};
 use crate::isa::insn::Insn;
 use crate::isa::opcode::{
     BPF_PSEUDO_BTF_ID, BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE,
@@ -718,7 +720,7 @@ fn parse_call<'a>(line: usize, mnemonic: &str, ops: &[&'a str]) -> Result<Parsed
     };
     match (mode, args) {
         ("helper", [id]) => Ok((helper_or_callx(id)?, None)),
-        ("local", [to]) => Ok((Instruction::Call(CallKind::Local(0)), Some(target(line, *to)?))),
+        ("local", [to]) => Ok((Instruction::Call(CallKind::Local(0)), Some(target(line, to)?))),
         ("runtime" | "kfunc", [id]) | ("runtime" | "kfunc", [id, _]) => {
             let off = match args.get(1) {
                 Some(off) => {
@@ -1060,6 +1062,12 @@ fn disassemble_atomic(size: Size, op: AtomicOp, dst: Reg, src: Reg, off: i16) ->
     format!("lock {fetch}{name}{bits} {mem}, %r{src}")
 }
 
+/// Raw slots, decoded then printed one instruction per line.
+pub fn disassemble_slots(slots: &[Insn]) -> Result<String, DecodeError> {
+    let program: Vec<Instruction> = decode(slots)?.into_iter().map(|(_, ins)| ins).collect();
+    Ok(disassemble_program(&program))
+}
+
 /// A whole program, one instruction per line.
 pub fn disassemble_program(program: &[Instruction]) -> String {
     let mut out = String::new();
@@ -1132,6 +1140,21 @@ mod tests {
             }
         }
         assert!(checked > 300, "only {checked} instructions checked");
+    }
+
+    #[test]
+    fn slots_disassemble_to_text_that_reassembles() {
+        // mov r0, 1; lddw r1, 2^32; exit, laid out by hand.
+        let slots = [
+            Insn::new(0xb7, 0, 0, 0, 1),
+            Insn::new(0x18, 1, 0, 0, 0),
+            Insn::new(0, 0, 0, 0, 1),
+            Insn::new(0x95, 0, 0, 0, 0),
+        ];
+        let text = disassemble_slots(&slots).unwrap();
+        assert_eq!(text, "mov %r0, 1\nlddw %r1, 0x100000000\nexit\n");
+        assert_eq!(assemble_slots(&text).unwrap(), slots);
+        assert!(disassemble_slots(&slots[..2]).is_err());
     }
 
     #[test]
