@@ -150,8 +150,7 @@ impl Assembler {
         let Some((mnemonic, operands)) = rest.split_first() else {
             return Ok(());
         };
-        let (ins, target) = parse_instruction(line, mnemonic, operands)?;
-        let mut ins = ins;
+        let (mut ins, target) = parse_instruction(line, mnemonic, operands)?;
         if let Some(target) = target {
             match target {
                 Target::Relative(distance) => {
