@@ -1,1 +1,221 @@
-fn main() {}
+//! `userbpf`: a bpftool-like command line over the user-space BPF subsystem.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use userbpf::conformance::parse_hex_bytes;
+use userbpf::exec::{AlignedBuf, GuestMemory, HelperTable, Interpreter, Program, RegionKind, RunOptions};
+use userbpf::isa::asm::Syntax;
+use userbpf::isa::source::{parse_program, read_program, SourceFormat};
+use userbpf::isa::{insns_to_bytes, Insn};
+
+#[derive(Parser)]
+#[command(
+    name = "userbpf",
+    version,
+    about = "The Linux kernel's BPF subsystem in user space",
+    long_about = "userbpf runs, assembles and disassembles eBPF programs without root and without a \
+                  BPF-capable kernel.\n\nPrograms are read from .bin (raw 8-byte instructions), .hex \
+                  (hex text) or assembly files (bpf_conformance syntax `mov %r0, 1` or kernel syntax \
+                  `r0 = 1`, detected automatically)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SyntaxArg {
+    /// bpf_conformance / uBPF syntax: `mov %r0, 1`
+    Ubpf,
+    /// the kernel's verifier-log syntax: `r0 = 1`
+    Kernel,
+}
+
+impl From<SyntaxArg> for Syntax {
+    fn from(s: SyntaxArg) -> Syntax {
+        match s {
+            SyntaxArg::Ubpf => Syntax::Ubpf,
+            SyntaxArg::Kernel => Syntax::Kernel,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Engine {
+    /// the interpreter
+    Interp,
+    /// the x86-64 JIT (not built yet)
+    Jit,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Assemble a program into raw instructions
+    Asm {
+        /// assembly source (`-` for standard input)
+        file: PathBuf,
+        /// output file for the raw instructions; hex on standard output if absent
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// source syntax (detected when absent)
+        #[arg(long, value_enum)]
+        syntax: Option<SyntaxArg>,
+    },
+    /// Disassemble a program as the kernel prints it
+    Disasm {
+        /// program: .bin, .hex or assembly
+        file: PathBuf,
+        /// output syntax
+        #[arg(long, value_enum, default_value = "kernel")]
+        syntax: SyntaxArg,
+    },
+    /// Run a program in the interpreter and print r0
+    Run {
+        /// program: .bin, .hex or assembly
+        file: PathBuf,
+        /// memory passed in r1 (length in r2): hex, or @FILE for raw bytes
+        #[arg(long)]
+        mem: Option<String>,
+        /// stop after this many instructions
+        #[arg(long)]
+        budget: Option<u64>,
+        /// execution engine
+        #[arg(long, value_enum, default_value = "interp")]
+        engine: Engine,
+    },
+    /// Speak the bpf_conformance plugin protocol: program hex on stdin, memory
+    /// hex as the last argument, r0 in hex on stdout
+    ConformancePlugin {
+        /// execution engine
+        #[arg(long, value_enum, default_value = "interp")]
+        engine: Engine,
+        /// stop after this many instructions
+        #[arg(long)]
+        budget: Option<u64>,
+        /// the memory as hex (absent when the test has none)
+        memory: Option<String>,
+    },
+}
+
+/// A user-facing failure: the message to print and the exit code.
+struct Failure(String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
+    if path.as_os_str() == "-" {
+        let mut b = Vec::new();
+        std::io::stdin().read_to_end(&mut b)?;
+        Ok(b)
+    } else {
+        std::fs::read(path).map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))
+    }
+}
+
+fn load(path: &Path) -> Result<Vec<Insn>, Failure> {
+    if path.as_os_str() == "-" {
+        return Ok(parse_program(&read_input(path)?, SourceFormat::Asm(None))?);
+    }
+    Ok(read_program(path)?)
+}
+
+/// Memory given as hex text or `@FILE`.
+fn memory_arg(arg: Option<&str>) -> Result<Vec<u8>, Failure> {
+    match arg {
+        None => Ok(Vec::new()),
+        Some(a) => match a.strip_prefix('@') {
+            Some(file) => std::fs::read(file).map_err(|e| Failure(format!("cannot read {file}: {e}"))),
+            None => Ok(parse_hex_bytes(a)?),
+        },
+    }
+}
+
+fn require_interp(engine: Engine) -> Result<(), Failure> {
+    match engine {
+        Engine::Interp => Ok(()),
+        Engine::Jit => Err(Failure(
+            "the JIT engine is not available yet; use --engine interp".into(),
+        )),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Asm { file, output, syntax } => {
+            let text = read_input(&file)?;
+            let slots = parse_program(&text, SourceFormat::Asm(syntax.map(Into::into)))?;
+            let bytes = insns_to_bytes(&slots);
+            match output {
+                Some(out) => {
+                    std::fs::write(&out, &bytes).map_err(|e| Failure(format!("cannot write {}: {e}", out.display())))?
+                }
+                None => {
+                    let mut so = std::io::stdout().lock();
+                    for chunk in bytes.chunks(8) {
+                        writeln!(so, "{}", hex(chunk))?;
+                    }
+                }
+            }
+        }
+        Command::Disasm { file, syntax } => {
+            let slots = load(&file)?;
+            let text = match syntax {
+                SyntaxArg::Kernel => return Err(Failure("kernel-syntax disassembly is not built yet".into())),
+                SyntaxArg::Ubpf => userbpf::isa::asm::ubpf::disassemble_slots(&slots)?,
+            };
+            print!("{text}");
+        }
+        Command::Run {
+            file,
+            mem,
+            budget,
+            engine,
+        } => {
+            require_interp(engine)?;
+            let prog = Program::new(load(&file)?)?;
+            let memory = memory_arg(mem.as_deref())?;
+            let mut buf = AlignedBuf::from_bytes(&memory);
+            let mut gm = GuestMemory::new();
+            let addr = if memory.is_empty() {
+                0
+            } else {
+                gm.add(buf.as_mut_bytes(), RegionKind::Memory)
+            };
+            let helpers = HelperTable::conformance();
+            let opts = RunOptions { budget, packet: None };
+            let r0 = Interpreter::new(&prog, &helpers).run(&mut gm, &[addr, memory.len() as u64], &opts)?;
+            println!("r0 = {r0:#x} ({})", r0 as i64);
+        }
+        Command::ConformancePlugin { engine, budget, memory } => {
+            require_interp(engine)?;
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text)?;
+            let program = parse_hex_bytes(&text)?;
+            let memory = memory_arg(memory.as_deref())?;
+            let r0 = userbpf::plugin::run_interp(&program, &memory, budget)?;
+            println!("{r0:x}");
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(msg)) => {
+            eprintln!("userbpf: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -6,6 +6,7 @@ pub mod decode;
 pub mod disasm;
 pub mod insn;
 pub mod opcode;
+pub mod source;
 
 pub use decode::{
     decode, decode_at, encode, AluOp, AtomicOp, CallKind, DecodeError, Endian, Instruction,
