@@ -1,15 +1,33 @@
 //! userbpf: the Linux kernel's BPF subsystem, rebuilt in Rust to run in user
 //! space.
 //!
-//! The pipeline, one folder per stage:
-//! - [`isa`]: the instruction set (decode, encode, disassemble, assemble)
+//! The path of one load, one module per stage:
+//! - [`syscall`]: bpf(2): the [`Bpf`] instance, processes and fds, the
+//!   commands (`prog_load` steps, IDs, info, pins)
+//! - [`uapi`]: the ABI (attr layouts, enums, errno)
+//! - [`verifier`]: bpf_check and its log
+//! - [`prog`]: the program object (tag, license, resources)
 //! - [`exec`]: execution: guest memory, helpers, the interpreter
-//! - [`conformance`]: the bpf_conformance test format and plugin protocol
+//! - [`isa`]: the instruction set (decode, encode, disassemble, assemble)
+//! - [`conformance`] and [`plugin`]: the bpf_conformance format and protocol
 //! - [`fuzzing`]: entry points shared by fuzz targets and property tests
 
 pub mod conformance;
+pub mod creds;
 pub mod exec;
 pub mod fuzzing;
 pub mod helpers;
 pub mod isa;
+pub mod memlock;
 pub mod plugin;
+pub mod prog;
+pub mod security;
+pub mod syscall;
+pub mod uapi;
+pub mod user_mem;
+pub mod verifier;
+
+pub use creds::{Caps, Creds, Sysctls};
+pub use syscall::request::{ProgInfo, ProgLoadOutcome, ProgLoadRequest};
+pub use syscall::{Bpf, Config, LoadStep, Process};
+pub use uapi::Errno;

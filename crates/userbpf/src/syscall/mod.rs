@@ -1,0 +1,252 @@
+//! The bpf(2) system call: one [`Bpf`] instance is one user-space "kernel"
+//! (ID tables, pins, kallsyms, memlock accounts, sysctls); each caller is a
+//! [`Process`] with its credentials and fd table. `Process::sys_bpf` takes
+//! a command, the attr bytes and their size exactly as the syscall does.
+
+pub mod fdtable;
+pub mod idr;
+pub mod ids;
+pub mod kallsyms;
+pub mod obj_info;
+pub mod pin;
+pub mod prog_load;
+pub mod request;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use crate::creds::{Creds, Sysctls};
+use crate::memlock::MemlockAccounts;
+use crate::prog::Prog;
+use crate::security::{AllowAll, SecurityPolicy};
+use crate::uapi::types::cmd;
+use crate::uapi::{Attr, Errno};
+use crate::user_mem::UserMemory;
+use fdtable::{FdObject, FdTable, DEFAULT_MAX_FDS};
+use idr::Idr;
+use kallsyms::Kallsyms;
+pub use prog_load::LoadStep;
+
+/// Settings of one instance.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub sysctls: Sysctls,
+    /// RLIMIT_MEMLOCK in bytes; None: unlimited (memcg accounting, 5.11+).
+    pub memlock_limit: Option<u64>,
+    /// RLIMIT_NOFILE of each process.
+    pub max_fds: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            sysctls: Sysctls::default(),
+            memlock_limit: None,
+            max_fds: DEFAULT_MAX_FDS,
+        }
+    }
+}
+
+/// The shared state of an instance.
+pub struct Kernel {
+    pub(crate) config: Config,
+    pub(crate) progs: Arc<Idr<Prog>>,
+    pub(crate) memlock: Arc<MemlockAccounts>,
+    pub(crate) kallsyms: Arc<Kallsyms>,
+    pub(crate) pins: pin::Bpffs,
+    policy: RwLock<Arc<dyn SecurityPolicy>>,
+    faults: FaultInjection,
+    boot: Instant,
+}
+
+/// One user-space BPF subsystem. Cheap to clone; Send + Sync.
+#[derive(Clone)]
+pub struct Bpf {
+    kernel: Arc<Kernel>,
+}
+
+impl Default for Bpf {
+    fn default() -> Self {
+        Self::new(Config::default())
+    }
+}
+
+impl Bpf {
+    pub fn new(config: Config) -> Self {
+        let memlock = MemlockAccounts::new(config.memlock_limit);
+        Bpf {
+            kernel: Arc::new(Kernel {
+                config,
+                progs: Idr::new(),
+                memlock,
+                kallsyms: Kallsyms::new(),
+                pins: pin::Bpffs::default(),
+                policy: RwLock::new(Arc::new(AllowAll)),
+                faults: FaultInjection::default(),
+                boot: Instant::now(),
+            }),
+        }
+    }
+
+    /// A new process with these credentials and an empty fd table.
+    pub fn process(&self, creds: Creds) -> Process {
+        Process {
+            kernel: Arc::clone(&self.kernel),
+            creds,
+            fds: Mutex::new(FdTable::new(self.kernel.config.max_fds)),
+        }
+    }
+
+    /// Replace the security policy (the LSM hooks).
+    pub fn set_policy(&self, policy: Arc<dyn SecurityPolicy>) {
+        *self.kernel.policy.write().expect("policy lock") = policy;
+    }
+
+    /// Make BPF_PROG_LOAD fail at `step` with `errno` (None: stop failing).
+    /// For tests of the error path.
+    pub fn inject_load_fault(&self, fault: Option<(LoadStep, Errno)>) {
+        self.kernel.faults.set(fault);
+    }
+
+    /// Programs alive (IDs in use).
+    pub fn prog_count(&self) -> usize {
+        self.kernel.progs.len()
+    }
+
+    /// Pages of memlock charged to anyone.
+    pub fn memlock_pages(&self) -> u64 {
+        self.kernel.memlock.total_pages()
+    }
+
+    /// The BPF lines of /proc/kallsyms.
+    pub fn kallsyms(&self) -> Vec<String> {
+        self.kernel.kallsyms.dump()
+    }
+
+    /// unlink(2) of a pinned object.
+    pub fn unpin(&self, path: &str) -> Result<(), Errno> {
+        self.kernel.pins.unlink(path)
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.kernel.config
+    }
+}
+
+impl Kernel {
+    pub(crate) fn policy(&self) -> Arc<dyn SecurityPolicy> {
+        Arc::clone(&self.policy.read().expect("policy lock"))
+    }
+
+    /// Nanoseconds since this instance booted (ktime_get_boottime_ns).
+    pub(crate) fn boottime_ns(&self) -> u64 {
+        self.boot.elapsed().as_nanos() as u64
+    }
+
+    pub(crate) fn inject(&self, step: LoadStep) -> Result<(), Errno> {
+        self.faults.check(step)
+    }
+}
+
+#[derive(Default)]
+struct FaultInjection {
+    armed: AtomicBool,
+    fault: Mutex<Option<(LoadStep, Errno)>>,
+}
+
+impl FaultInjection {
+    fn set(&self, f: Option<(LoadStep, Errno)>) {
+        *self.fault.lock().expect("fault lock") = f;
+        self.armed.store(f.is_some(), Ordering::SeqCst);
+    }
+
+    fn check(&self, step: LoadStep) -> Result<(), Errno> {
+        if !self.armed.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        match *self.fault.lock().expect("fault lock") {
+            Some((s, e)) if s == step => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A caller: credentials and an fd table.
+pub struct Process {
+    pub(crate) kernel: Arc<Kernel>,
+    pub creds: Creds,
+    pub(crate) fds: Mutex<FdTable>,
+}
+
+impl Process {
+    /// bpf(cmd, attr, size). `attr` is the caller's attr memory (at least
+    /// `size` bytes, else EFAULT); output fields are written back into it.
+    /// Pointers inside the attr are resolved in `mem`. Returns the
+    /// syscall's non-negative result (an fd, or 0).
+    pub fn sys_bpf(&self, cmd: u32, attr: &mut [u8], size: u32, mem: &mut dyn UserMemory) -> Result<u32, Errno> {
+        let a = Attr::copy_in(attr, size as usize)?;
+        self.kernel.policy().bpf(&self.creds, cmd)?;
+        let mut out = AttrOut {
+            user: attr,
+            size: a.size,
+        };
+        match cmd {
+            cmd::PROG_LOAD => prog_load::prog_load(self, &a, &mut out, mem),
+            cmd::OBJ_GET_INFO_BY_FD => obj_info::get_info_by_fd(self, &a, &mut out, mem),
+            cmd::PROG_GET_NEXT_ID => ids::prog_get_next_id(self, &a, &mut out),
+            cmd::PROG_GET_FD_BY_ID => ids::prog_get_fd_by_id(self, &a),
+            cmd::OBJ_PIN => pin::obj_pin(self, &a, mem),
+            cmd::OBJ_GET => pin::obj_get(self, &a, mem),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    /// close(2).
+    pub fn close(&self, fd: u32) -> Result<(), Errno> {
+        let obj = self.fds.lock().expect("fd lock").close(fd)?;
+        drop(obj); // the reference goes outside the fd lock
+        Ok(())
+    }
+
+    /// Open BPF fds of this process.
+    pub fn open_fds(&self) -> usize {
+        self.fds.lock().expect("fd lock").bpf_fds()
+    }
+
+    pub(crate) fn install_fd(&self, obj: FdObject) -> Result<u32, Errno> {
+        self.fds.lock().expect("fd lock").install(obj)
+    }
+
+    /// The program behind `fd`: EBADF if not open, EINVAL if not a program.
+    pub fn prog_by_fd(&self, fd: u32) -> Result<Arc<Prog>, Errno> {
+        match self.fds.lock().expect("fd lock").get(fd) {
+            None => Err(Errno::EBADF),
+            Some(FdObject::Prog(p)) => Ok(Arc::clone(p)),
+            Some(_) => Err(Errno::EINVAL),
+        }
+    }
+
+    /// A new fd for `prog` (bpf_prog_new_fd): the security hook, then the
+    /// lowest free fd.
+    pub(crate) fn new_prog_fd(&self, prog: Arc<Prog>) -> Result<u32, Errno> {
+        self.kernel.policy().prog_fd(&self.creds, prog.id())?;
+        self.install_fd(FdObject::Prog(prog))
+    }
+}
+
+/// The caller's attr, for output fields written back (copy_to_user into
+/// uattr). Writes beyond the size the caller passed are not made.
+pub(crate) struct AttrOut<'a> {
+    user: &'a mut [u8],
+    size: usize,
+}
+
+impl AttrOut<'_> {
+    /// Write a u32 at `off` if the caller's attr covers it.
+    pub(crate) fn put_u32(&mut self, off: usize, v: u32) {
+        if off + 4 <= self.size {
+            self.user[off..off + 4].copy_from_slice(&v.to_le_bytes());
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! `union bpf_attr`: the kernel's size rules and the field layouts of the
+//! commands implemented here. Offsets are those of include/uapi/linux/bpf.h
+//! (kernel 6.18), checked by the layout test below.
+
+use super::errno::Errno;
+
+/// `sizeof(union bpf_attr)` on the reference kernel (6.18): BPF_PROG_LOAD's
+/// struct, ending with `keyring_id`, is the largest member.
+pub const ATTR_SIZE: usize = 168;
+/// The kernel refuses attrs larger than a page outright.
+pub const PAGE_SIZE: usize = 4096;
+
+/// An attr as the kernel holds it after copy-in: exactly `ATTR_SIZE` bytes,
+/// zero-extended from what the caller passed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Attr {
+    bytes: [u8; ATTR_SIZE],
+    /// The size the caller passed, clamped to `ATTR_SIZE` (the kernel uses it
+    /// to decide whether fields such as `log_true_size` may be written back).
+    pub size: usize,
+}
+
+impl std::fmt::Debug for Attr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Attr(size {})", self.size)
+    }
+}
+
+impl Attr {
+    /// The kernel's copy-in (`bpf_check_uarg_tail_zero` then a zero-filled
+    /// copy): more than a page is E2BIG; bytes past `ATTR_SIZE` must be zero
+    /// (E2BIG); a shorter attr is zero-extended. `user` holds at least
+    /// `size` bytes (a shorter buffer is EFAULT, as a bad pointer would be).
+    pub fn copy_in(user: &[u8], size: usize) -> Result<Attr, Errno> {
+        if size > PAGE_SIZE {
+            return Err(Errno::E2BIG);
+        }
+        let Some(given) = user.get(..size) else {
+            return Err(Errno::EFAULT);
+        };
+        if given.len() > ATTR_SIZE && given[ATTR_SIZE..].iter().any(|&b| b != 0) {
+            return Err(Errno::E2BIG);
+        }
+        let n = size.min(ATTR_SIZE);
+        let mut bytes = [0u8; ATTR_SIZE];
+        bytes[..n].copy_from_slice(&given[..n]);
+        Ok(Attr { bytes, size: n })
+    }
+
+    /// A zeroed attr of full size (for building requests).
+    pub fn zeroed() -> Attr {
+        Attr {
+            bytes: [0; ATTR_SIZE],
+            size: ATTR_SIZE,
+        }
+    }
+
+    /// CHECK_ATTR: every byte after the command's last field must be zero.
+    pub fn check_unused_zero(&self, last_field_end: usize) -> Result<(), Errno> {
+        if self.bytes[last_field_end..].iter().any(|&b| b != 0) {
+            return Err(Errno::EINVAL);
+        }
+        Ok(())
+    }
+
+    pub fn bytes(&self) -> &[u8; ATTR_SIZE] {
+        &self.bytes
+    }
+
+    pub fn u32(&self, off: usize) -> u32 {
+        u32::from_le_bytes(self.bytes[off..off + 4].try_into().expect("4 bytes"))
+    }
+
+    pub fn u64(&self, off: usize) -> u64 {
+        u64::from_le_bytes(self.bytes[off..off + 8].try_into().expect("8 bytes"))
+    }
+
+    pub fn set_u32(&mut self, off: usize, v: u32) {
+        self.bytes[off..off + 4].copy_from_slice(&v.to_le_bytes());
+    }
+
+    pub fn set_u64(&mut self, off: usize, v: u64) {
+        self.bytes[off..off + 8].copy_from_slice(&v.to_le_bytes());
+    }
+
+    pub fn slice(&self, off: usize, len: usize) -> &[u8] {
+        &self.bytes[off..off + len]
+    }
+
+    pub fn set_slice(&mut self, off: usize, data: &[u8]) {
+        self.bytes[off..off + data.len()].copy_from_slice(data);
+    }
+
+    /// Whether the caller's attr reached past `field_end` (so an output
+    /// field there may be written back).
+    pub fn covers(&self, field_end: usize) -> bool {
+        self.size >= field_end
+    }
+}
+
+/// Field offsets of the BPF_PROG_LOAD struct.
+pub mod prog_load {
+    pub const PROG_TYPE: usize = 0;
+    pub const INSN_CNT: usize = 4;
+    pub const INSNS: usize = 8;
+    pub const LICENSE: usize = 16;
+    pub const LOG_LEVEL: usize = 24;
+    pub const LOG_SIZE: usize = 28;
+    pub const LOG_BUF: usize = 32;
+    pub const KERN_VERSION: usize = 40;
+    pub const PROG_FLAGS: usize = 44;
+    pub const PROG_NAME: usize = 48;
+    pub const PROG_IFINDEX: usize = 64;
+    pub const EXPECTED_ATTACH_TYPE: usize = 68;
+    pub const PROG_BTF_FD: usize = 72;
+    pub const FUNC_INFO_REC_SIZE: usize = 76;
+    pub const FUNC_INFO: usize = 80;
+    pub const FUNC_INFO_CNT: usize = 88;
+    pub const LINE_INFO_REC_SIZE: usize = 92;
+    pub const LINE_INFO: usize = 96;
+    pub const LINE_INFO_CNT: usize = 104;
+    pub const ATTACH_BTF_ID: usize = 108;
+    pub const ATTACH_PROG_FD: usize = 112;
+    pub const CORE_RELO_CNT: usize = 116;
+    pub const FD_ARRAY: usize = 120;
+    pub const CORE_RELOS: usize = 128;
+    pub const CORE_RELO_REC_SIZE: usize = 136;
+    pub const LOG_TRUE_SIZE: usize = 140;
+    pub const PROG_TOKEN_FD: usize = 144;
+    pub const FD_ARRAY_CNT: usize = 148;
+    pub const SIGNATURE: usize = 152;
+    pub const SIGNATURE_SIZE: usize = 160;
+    pub const KEYRING_ID: usize = 164;
+    /// End of the last field (`keyring_id`): CHECK_ATTR starts here.
+    pub const LAST_FIELD_END: usize = 168;
+}
+
+/// BPF_OBJ_GET_INFO_BY_FD: `info.{bpf_fd, info_len, info}`.
+pub mod info_by_fd {
+    pub const BPF_FD: usize = 0;
+    pub const INFO_LEN: usize = 4;
+    pub const INFO: usize = 8;
+    pub const LAST_FIELD_END: usize = 16;
+}
+
+/// BPF_*_GET_NEXT_ID and BPF_*_GET_FD_BY_ID share `{start_id | prog_id |
+/// map_id | ...; next_id; open_flags; fd_by_id_token_fd}`.
+pub mod by_id {
+    pub const START_ID: usize = 0;
+    pub const NEXT_ID: usize = 4;
+    pub const OPEN_FLAGS: usize = 8;
+    /// GET_NEXT_ID's last field is `next_id`.
+    pub const NEXT_ID_LAST_FIELD_END: usize = 8;
+    /// PROG_GET_FD_BY_ID's last field is `prog_id`.
+    pub const PROG_FD_BY_ID_LAST_FIELD_END: usize = 4;
+}
+
+/// BPF_OBJ_PIN / BPF_OBJ_GET: `{pathname; bpf_fd; file_flags; path_fd}`.
+pub mod obj {
+    pub const PATHNAME: usize = 0;
+    pub const BPF_FD: usize = 8;
+    pub const FILE_FLAGS: usize = 12;
+    pub const PATH_FD: usize = 16;
+    pub const LAST_FIELD_END: usize = 20;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_rules() {
+        // Shorter: zero-extended.
+        let a = Attr::copy_in(&[1, 0, 0, 0], 4).unwrap();
+        assert_eq!(a.u32(0), 1);
+        assert_eq!(a.u32(4), 0);
+        assert_eq!(a.size, 4);
+        // Longer with a zero tail: fine; a non-zero byte past the union: E2BIG.
+        let mut big = vec![0u8; 300];
+        assert!(Attr::copy_in(&big, 300).is_ok());
+        big[ATTR_SIZE] = 1;
+        assert_eq!(Attr::copy_in(&big, 300), Err(Errno::E2BIG));
+        // A byte inside the union but past a command's last field: CHECK_ATTR.
+        let mut b = vec![0u8; ATTR_SIZE];
+        b[20] = 1;
+        let a = Attr::copy_in(&b, ATTR_SIZE).unwrap();
+        assert_eq!(a.check_unused_zero(obj::LAST_FIELD_END), Err(Errno::EINVAL));
+        assert_eq!(a.check_unused_zero(21), Ok(()));
+        // Over a page: E2BIG before anything is read.
+        assert_eq!(Attr::copy_in(&[0; 5000], 4097), Err(Errno::E2BIG));
+        // A buffer shorter than the claimed size is a bad pointer.
+        assert_eq!(Attr::copy_in(&[0; 8], 16), Err(Errno::EFAULT));
+    }
+
+    #[test]
+    fn prog_load_layout_matches_uapi() {
+        // Hand-derived from struct { __u32 prog_type; __u32 insn_cnt;
+        // __aligned_u64 insns; __aligned_u64 license; __u32 log_level;
+        // __u32 log_size; __aligned_u64 log_buf; __u32 kern_version;
+        // __u32 prog_flags; char prog_name[16]; __u32 prog_ifindex;
+        // __u32 expected_attach_type; ... } and kbpf.py's packing.
+        use prog_load::*;
+        assert_eq!((INSNS, LICENSE, LOG_BUF), (8, 16, 32));
+        assert_eq!((PROG_NAME, PROG_IFINDEX, EXPECTED_ATTACH_TYPE), (48, 64, 68));
+        assert_eq!(
+            LOG_TRUE_SIZE + 4,
+            144,
+            "kbpf.py's default attr size ends at log_true_size"
+        );
+        assert_eq!(LAST_FIELD_END, ATTR_SIZE);
+    }
+}

@@ -1,0 +1,10 @@
+//! The ABI: `union bpf_attr` per command, `struct bpf_prog_info`, the
+//! enumerations, errno values. Layouts are byte offsets checked by tests.
+
+pub mod attr;
+pub mod errno;
+pub mod prog_info;
+pub mod types;
+
+pub use attr::Attr;
+pub use errno::Errno;
