@@ -4,7 +4,14 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod batch;
+mod failure;
+mod prog_cmd;
+mod session;
+
 use clap::{Parser, Subcommand, ValueEnum};
+use failure::Failure;
+use session::Session;
 use userbpf::conformance::parse_hex_bytes;
 use userbpf::exec::{AlignedBuf, GuestMemory, HelperTable, Interpreter, Program, RegionKind, RunOptions};
 use userbpf::isa::asm::Syntax;
@@ -86,6 +93,18 @@ enum Command {
         #[arg(long, value_enum, default_value = "interp")]
         engine: Engine,
     },
+    /// Programs: load, show, dump, pin (as bpftool prog)
+    #[command(subcommand)]
+    Prog(prog_cmd::ProgCmd),
+    /// Run commands from a file against one instance, one per line, so
+    /// objects persist from line to line (as `bpftool batch file`)
+    Batch {
+        /// only `file`
+        #[arg(value_parser = ["file"])]
+        kind: String,
+        /// the command file (`-` for standard input)
+        file: PathBuf,
+    },
     /// Speak the bpf_conformance plugin protocol: program hex on stdin, memory
     /// hex as the last argument, r0 in hex on stdout
     ConformancePlugin {
@@ -100,22 +119,13 @@ enum Command {
     },
 }
 
-/// A user-facing failure: the message to print and the exit code.
-struct Failure(String);
-
-impl<E: std::fmt::Display> From<E> for Failure {
-    fn from(e: E) -> Self {
-        Failure(e.to_string())
-    }
-}
-
 fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
     if path.as_os_str() == "-" {
         let mut b = Vec::new();
         std::io::stdin().read_to_end(&mut b)?;
         Ok(b)
     } else {
-        std::fs::read(path).map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))
+        std::fs::read(path).map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))
     }
 }
 
@@ -131,7 +141,7 @@ fn memory_arg(arg: Option<&str>) -> Result<Vec<u8>, Failure> {
     match arg {
         None => Ok(Vec::new()),
         Some(a) => match a.strip_prefix('@') {
-            Some(file) => std::fs::read(file).map_err(|e| Failure(format!("cannot read {file}: {e}"))),
+            Some(file) => std::fs::read(file).map_err(|e| Failure::usage(format!("cannot read {file}: {e}"))),
             None => Ok(parse_hex_bytes(a)?),
         },
     }
@@ -140,8 +150,8 @@ fn memory_arg(arg: Option<&str>) -> Result<Vec<u8>, Failure> {
 fn require_interp(engine: Engine) -> Result<(), Failure> {
     match engine {
         Engine::Interp => Ok(()),
-        Engine::Jit => Err(Failure(
-            "the JIT engine is not available yet; use --engine interp".into(),
+        Engine::Jit => Err(Failure::usage(
+            "the JIT engine is not available yet; use --engine interp",
         )),
     }
 }
@@ -150,16 +160,17 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn run(cli: Cli) -> Result<(), Failure> {
+fn run(cli: Cli, session: &Session) -> Result<(), Failure> {
     match cli.command {
+        Command::Prog(cmd) => prog_cmd::run(session, &cmd)?,
+        Command::Batch { kind: _, file } => batch::run_file(session, &file)?,
         Command::Asm { file, output, syntax } => {
             let text = read_input(&file)?;
             let slots = parse_program(&text, SourceFormat::Asm(syntax.map(Into::into)))?;
             let bytes = insns_to_bytes(&slots);
             match output {
-                Some(out) => {
-                    std::fs::write(&out, &bytes).map_err(|e| Failure(format!("cannot write {}: {e}", out.display())))?
-                }
+                Some(out) => std::fs::write(&out, &bytes)
+                    .map_err(|e| Failure::usage(format!("cannot write {}: {e}", out.display())))?,
                 None => {
                     let mut so = std::io::stdout().lock();
                     for chunk in bytes.chunks(8) {
@@ -171,7 +182,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Disasm { file, syntax } => {
             let slots = load(&file)?;
             let text = match syntax {
-                SyntaxArg::Kernel => return Err(Failure("kernel-syntax disassembly is not built yet".into())),
+                SyntaxArg::Kernel => return Err(Failure::usage("kernel-syntax disassembly is not built yet")),
                 SyntaxArg::Ubpf => userbpf::isa::asm::ubpf::disassemble_slots(&slots)?,
             };
             print!("{text}");
@@ -211,11 +222,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    match run(Cli::parse(), &Session::new()) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure(msg)) => {
-            eprintln!("userbpf: {msg}");
-            ExitCode::FAILURE
+        Err(f) => {
+            if !f.message.is_empty() {
+                eprintln!("userbpf: {}", f.message);
+            }
+            ExitCode::from(f.code)
         }
     }
 }

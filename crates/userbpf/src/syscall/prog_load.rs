@@ -291,6 +291,12 @@ pub(crate) fn prog_load(
     let license = mem.read_cstr(attr.u64(F::LICENSE), 127)?;
     let gpl_compatible = license_is_gpl_compatible(&license);
 
+    // Signed programs (6.18): no keyrings exist here, so a signature can't
+    // be checked; the kernel without keyring support answers EOPNOTSUPP.
+    if attr.u64(F::SIGNATURE) != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+
     // Device offload (bpf_prog_dev_bound_init): there are no network
     // devices here, so the device lookup fails, and a device-bound-only
     // flag without a device is refused; both EINVAL.
@@ -315,14 +321,16 @@ pub(crate) fn prog_load(
     k.inject(LoadStep::Verifier)?;
     let tag = calc_tag(&insns);
     let mut log = VerifierLog::new(attr.u32(F::LOG_LEVEL), attr.u64(F::LOG_BUF), attr.u32(F::LOG_SIZE))?;
-    let checked = bpf_check(
-        &CheckInput {
-            insns: &insns,
-            prog_type,
-            privileged: bpf_cap,
-        },
-        &mut log,
-    );
+    let checked = process_fd_array(p, attr, mem).and_then(|()| {
+        bpf_check(
+            &CheckInput {
+                insns: &insns,
+                prog_type,
+                privileged: bpf_cap,
+            },
+            &mut log,
+        )
+    });
     // bpf_vlog_finalize(): the log reaches the caller whatever the verdict;
     // truncation turns the verdict into ENOSPC.
     let (log_bytes, log_fit) = log.finalize();
@@ -360,6 +368,20 @@ pub(crate) fn prog_load(
 
     k.inject(LoadStep::Fd)?;
     p.new_prog_fd(prog)
+}
+
+/// process_fd_array(): with fd_array_cnt set, every fd of fd_array must be
+/// a map or BTF object, taken up front. None exist yet here: a closed fd is
+/// EBADF, any other fd EINVAL; an unreadable array EFAULT.
+fn process_fd_array(p: &Process, attr: &Attr, mem: &dyn UserMemory) -> Result<(), Errno> {
+    if attr.u32(F::FD_ARRAY_CNT) == 0 {
+        return Ok(());
+    }
+    // The first fd already fails, since no object can satisfy it.
+    let mut fd = [0u8; 4];
+    mem.read(attr.u64(F::FD_ARRAY), &mut fd)?;
+    let open = p.fds.lock().expect("fd lock").get(u32::from_le_bytes(fd)).is_some();
+    Err(if open { Errno::EINVAL } else { Errno::EBADF })
 }
 
 /// bpf_prog_select_runtime(): the JIT when requested and able; otherwise the

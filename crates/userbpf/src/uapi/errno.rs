@@ -55,7 +55,8 @@ impl Errno {
             36 => "ENAMETOOLONG",
             38 => "ENOSYS",
             40 => "ELOOP",
-            95 => "EOPNOTSUPP",
+            // Python (and so kbpf.py) names 95 by its alias.
+            95 => "ENOTSUP",
             524 => "524",
             _ => "EUNKNOWN",
         }
@@ -65,6 +66,9 @@ impl Errno {
     pub fn from_name(s: &str) -> Option<Errno> {
         if let Ok(n) = s.parse::<i32>() {
             return Some(Errno(n));
+        }
+        if s == "EOPNOTSUPP" {
+            return Some(Errno::EOPNOTSUPP);
         }
         (1..=600).map(Errno).find(|e| e.name() == s)
     }

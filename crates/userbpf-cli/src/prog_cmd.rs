@@ -1,0 +1,304 @@
+//! `userbpf prog ...`: load (with kbpf.py's options), show, dump xlated,
+//! pin. Output is human text, or with --json the fields kbpf.py prints.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use serde_json::{json, Map, Value};
+use userbpf::isa::disasm::disasm_program;
+use userbpf::isa::{insns_to_bytes, source::read_program};
+use userbpf::uapi::types::{parse_u32, prog_type_from_str, prog_type_name};
+use userbpf::{Process, ProgLoadRequest};
+
+use crate::failure::Failure;
+use crate::session::Session;
+
+#[derive(Subcommand)]
+pub enum ProgCmd {
+    /// Load a program (BPF_PROG_LOAD) and report the verdict, log, tag and xlated code
+    Load(LoadArgs),
+    /// List loaded programs (in a batch session), or show one by ID
+    #[command(alias = "list")]
+    Show {
+        /// program ID
+        id: Option<u32>,
+        #[arg(short, long)]
+        json: bool,
+    },
+    /// Print a program's xlated instructions as the kernel prints them
+    Dump {
+        /// what to dump: only `xlated` for now
+        #[arg(value_parser = ["xlated"])]
+        what: String,
+        /// `id ID` or `pinned PATH`
+        #[arg(num_args = 2, value_names = ["id|pinned", "ID|PATH"])]
+        target: Vec<String>,
+    },
+    /// Pin a program by ID to a path under /sys/fs/bpf
+    Pin {
+        /// program ID
+        id: u32,
+        /// path under /sys/fs/bpf
+        path: String,
+    },
+}
+
+/// The options of `kbpf.py load`.
+#[derive(Args, Clone)]
+pub struct LoadArgs {
+    /// program: .bin (raw instructions), .hex (hex text) or assembly
+    pub prog: PathBuf,
+    /// program type, by name (socket_filter, xdp, sched_cls, ...) or number
+    #[arg(long = "type", default_value = "socket_filter")]
+    pub prog_type: String,
+    /// expected_attach_type (a number)
+    #[arg(long, default_value = "0", value_parser = parse_num)]
+    pub attach_type: u32,
+    #[arg(long, default_value = "GPL")]
+    pub license: String,
+    #[arg(long, default_value_t = 1)]
+    pub log_level: u32,
+    #[arg(long, default_value_t = 16 << 20)]
+    pub log_size: u32,
+    /// prog_flags (number)
+    #[arg(long, default_value = "0", value_parser = parse_num)]
+    pub flags: u32,
+    #[arg(long, default_value = "0", value_parser = parse_num)]
+    pub kern_version: u32,
+    /// prog_name; its first 16 bytes are sent (16 without a NUL: refused)
+    #[arg(long, default_value = "")]
+    pub name: String,
+    /// size passed to bpf(2); bytes past 144 are zero unless poked
+    #[arg(long)]
+    pub attr_size: Option<usize>,
+    /// OFFSET:WIDTH:VALUE written into the attr (repeatable)
+    #[arg(long, value_parser = parse_poke)]
+    pub attr_poke: Vec<(usize, usize, u64)>,
+    /// load as a process without CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN
+    #[arg(long, visible_alias = "drop-caps")]
+    pub unprivileged: bool,
+    /// maps to create before the load (TYPE:KEY:VALUE:MAX[:FLAGS])
+    #[arg(long)]
+    pub map: Vec<String>,
+    /// pin the loaded program at this path (useful in batch mode)
+    #[arg(long)]
+    pub pin: Option<String>,
+    /// print JSON with kbpf.py's fields (plus load_ns)
+    #[arg(short, long)]
+    pub json: bool,
+}
+
+fn parse_num(s: &str) -> Result<u32, String> {
+    parse_u32(s).ok_or_else(|| format!("not a number: {s}"))
+}
+
+fn parse_poke(s: &str) -> Result<(usize, usize, u64), String> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let num = |p: &str| {
+        let p = p.trim();
+        match p.strip_prefix("0x") {
+            Some(h) => u64::from_str_radix(h, 16),
+            None => p.parse(),
+        }
+        .map_err(|_| format!("bad number {p:?} in --attr-poke {s}"))
+    };
+    match parts[..] {
+        [off, width, value] => {
+            let width = num(width)? as usize;
+            if ![1, 2, 4, 8].contains(&width) {
+                return Err(format!("--attr-poke width must be 1, 2, 4 or 8, not {width}"));
+            }
+            Ok((num(off)? as usize, width, num(value)?))
+        }
+        _ => Err(format!("--attr-poke wants OFFSET:WIDTH:VALUE, got {s}")),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// kbpf.py's JSON for a program: the prog_info fields it reports.
+fn info_json(p: &Process, fd: u32) -> Result<Map<String, Value>, Failure> {
+    let info = p
+        .prog_info(fd)
+        .map_err(|e| Failure::from(format!("BPF_OBJ_GET_INFO_BY_FD: {e}")))?;
+    let mut m = Map::new();
+    m.insert("prog_id".into(), json!(info.id));
+    m.insert("tag".into(), json!(info.tag_hex()));
+    m.insert("jited_len".into(), json!(info.jited_len));
+    m.insert("xlated_len".into(), json!(info.xlated_len));
+    m.insert("xlated".into(), json!(hex(&insns_to_bytes(&info.xlated))));
+    m.insert("name".into(), json!(info.name));
+    m.insert("gpl_compatible".into(), json!(info.gpl_compatible));
+    m.insert("verified_insns".into(), json!(info.verified_insns));
+    m.insert(
+        "type".into(),
+        json!(prog_type_name(info.prog_type).unwrap_or("unknown")),
+    );
+    Ok(m)
+}
+
+pub fn load(session: &Session, a: &LoadArgs) -> Result<(), Failure> {
+    if !a.map.is_empty() {
+        return Err(Failure::usage(
+            "--map: maps are not implemented yet (BPF_MAP_CREATE lands with the maps work)",
+        ));
+    }
+    let prog_type = prog_type_from_str(&a.prog_type).ok_or_else(|| {
+        Failure::usage(format!(
+            "unknown program type {:?} (try socket_filter, xdp, sched_cls, kprobe, ...)",
+            a.prog_type
+        ))
+    })?;
+    let insns = read_program(&a.prog)?;
+    let size = a
+        .attr_size
+        .unwrap_or(0)
+        .max(userbpf::syscall::request::KBPF_PROG_LOAD_ATTR_SIZE);
+    if let Some((off, w, _)) = a.attr_poke.iter().find(|(off, w, _)| off + w > size) {
+        return Err(Failure::usage(format!(
+            "--attr-poke {off}:{w}:... is outside the {size}-byte attr; raise --attr-size"
+        )));
+    }
+    let req = ProgLoadRequest {
+        prog_type,
+        insns,
+        license: a.license.as_bytes().to_vec(),
+        log_level: a.log_level,
+        log_size: a.log_size,
+        kern_version: a.kern_version,
+        prog_flags: a.flags,
+        name: a.name.as_bytes().to_vec(),
+        expected_attach_type: a.attach_type,
+        attr_size: a.attr_size,
+        attr_pokes: a.attr_poke.clone(),
+    };
+    let unpriv = session.process(a.unprivileged);
+    let p = unpriv.as_ref().unwrap_or(&session.root);
+    let out = p.prog_load(&req);
+    let mut m = Map::new();
+    m.insert("accepted".into(), json!(out.result.is_ok()));
+    match out.result {
+        Ok(fd) => {
+            m.insert("errno".into(), Value::Null);
+            // Info is read as root, as kbpf.py's own process can.
+            m.extend(info_json(p, fd)?);
+            if let Some(path) = &a.pin {
+                p.obj_pin(fd, path)
+                    .map_err(|e| Failure::from(format!("pin {path}: {e}")))?;
+            }
+            // The fd belongs to this command; pinned programs live on.
+            let _ = p.close(fd);
+        }
+        Err(e) => {
+            m.insert("errno".into(), json!(e.name()));
+            m.insert("errno_value".into(), json!(e.0));
+        }
+    }
+    if a.log_level != 0 {
+        m.insert("log".into(), json!(out.log));
+    }
+    m.insert("load_ns".into(), json!(out.load_ns));
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&Value::Object(m)).expect("json"));
+    } else {
+        print_load_human(&m);
+    }
+    if out.result.is_ok() {
+        Ok(())
+    } else {
+        Err(Failure::refused())
+    }
+}
+
+fn print_load_human(m: &Map<String, Value>) {
+    let log = m.get("log").and_then(Value::as_str).unwrap_or("");
+    print!("{log}");
+    if m["accepted"] == json!(true) {
+        println!(
+            "accepted: id {} tag {} name {:?} xlated {}B verified_insns {} gpl_compatible {} ({} ns)",
+            m["prog_id"],
+            m["tag"].as_str().unwrap_or(""),
+            m["name"].as_str().unwrap_or(""),
+            m["xlated_len"],
+            m["verified_insns"],
+            m["gpl_compatible"],
+            m["load_ns"]
+        );
+    } else {
+        println!("refused: {} ({})", m["errno"].as_str().unwrap_or("?"), m["errno_value"]);
+    }
+}
+
+/// Open a program by `id ID` or `pinned PATH`.
+fn open_target(p: &Process, target: &[String]) -> Result<u32, Failure> {
+    match target {
+        [kind, id] if kind == "id" => {
+            let id = parse_u32(id).ok_or_else(|| Failure::usage(format!("bad program ID {id:?}")))?;
+            p.prog_get_fd_by_id(id)
+                .map_err(|e| Failure::from(format!("program {id}: {e}")))
+        }
+        [kind, path] if kind == "pinned" => p.obj_get(path).map_err(|e| Failure::from(format!("{path}: {e}"))),
+        _ => Err(Failure::usage("expected `id ID` or `pinned PATH`")),
+    }
+}
+
+pub fn run(session: &Session, cmd: &ProgCmd) -> Result<(), Failure> {
+    let p = &session.root;
+    match cmd {
+        ProgCmd::Load(a) => load(session, a),
+        ProgCmd::Show { id, json } => {
+            let mut ids = Vec::new();
+            match id {
+                Some(id) => ids.push(*id),
+                None => {
+                    let mut cur = 0;
+                    while let Ok(next) = p.prog_get_next_id(cur) {
+                        ids.push(next);
+                        cur = next;
+                    }
+                }
+            }
+            let mut all = Vec::new();
+            for id in ids {
+                let fd = p
+                    .prog_get_fd_by_id(id)
+                    .map_err(|e| Failure::from(format!("program {id}: {e}")))?;
+                let info = info_json(p, fd);
+                let _ = p.close(fd);
+                all.push(info?);
+            }
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&all).expect("json"));
+            } else {
+                for m in &all {
+                    println!(
+                        "{}: {}  name {}  tag {}  gpl {}\n\txlated {}B  jited {}B",
+                        m["prog_id"],
+                        m["type"].as_str().unwrap_or(""),
+                        m["name"].as_str().unwrap_or(""),
+                        m["tag"].as_str().unwrap_or(""),
+                        m["gpl_compatible"],
+                        m["xlated_len"],
+                        m["jited_len"]
+                    );
+                }
+            }
+            Ok(())
+        }
+        ProgCmd::Dump { what: _, target } => {
+            let fd = open_target(p, target)?;
+            let info = p.prog_info(fd);
+            let _ = p.close(fd);
+            print!("{}", disasm_program(&info?.xlated)?);
+            Ok(())
+        }
+        ProgCmd::Pin { id, path } => {
+            let fd = open_target(p, &["id".into(), id.to_string()])?;
+            let r = p.obj_pin(fd, path);
+            let _ = p.close(fd);
+            r.map_err(|e| Failure::from(format!("pin {path}: {e}")))
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! One user-space BPF instance and the process issuing commands. A single
+//! command gets a fresh session; `batch file` runs every line in one, so
+//! objects persist from line to line.
+
+use userbpf::{Bpf, Creds, Process};
+
+pub struct Session {
+    pub bpf: Bpf,
+    pub root: Process,
+}
+
+impl Session {
+    pub fn new() -> Self {
+        let bpf = Bpf::default();
+        let root = bpf.process(Creds::ROOT);
+        Session { bpf, root }
+    }
+
+    /// The process a command runs as: root, or root without capabilities
+    /// (kbpf.py's --drop-caps keeps uid 0 but drops CAP_SYS_ADMIN, CAP_BPF,
+    /// CAP_PERFMON and CAP_NET_ADMIN).
+    pub fn process(&self, unprivileged: bool) -> Option<Process> {
+        unprivileged.then(|| {
+            self.bpf.process(Creds {
+                uid: 0,
+                caps: userbpf::Caps::NONE,
+            })
+        })
+    }
+}
