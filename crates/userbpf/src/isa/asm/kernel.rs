@@ -1,1 +1,1120 @@
 //! Assembler for the kernel syntax (what `isa::disasm` prints).
+//!
+//! Each line holds one instruction as the kernel's disassembler prints it,
+//! optionally preceded by the verifier log's `N: ` slot number, the live
+//! registers column of the "Live regs before insn" listing, and the `(xx) `
+//! opcode. Text after `;` or `//` is ignored, so verifier log lines with
+//! their register state annotations assemble as they are; so are blank lines
+//! and lines starting with `#`.
+//!
+//! The opcode, when present, must match the instruction; it also settles
+//! the one ambiguity of the syntax: `(b7) r1 = 0x5` is a mov, `(18) r1 = 5`
+//! an ld_imm64. Without it, a hexadecimal value (how the kernel prints an
+//! ld_imm64) or one that doesn't fit 32 bits makes an ld_imm64, a decimal
+//! one a mov.
+//!
+//! Besides the kernel's own texts this reads the [`Lossless`] names of
+//! ld_imm64 pseudo sources and kfunc modules, and `callx rN`.
+//!
+//! [`Lossless`]: crate::isa::disasm::Lossless
+
+use crate::helpers::ids::helper_id;
+use crate::isa::decode::{decode_at, AluOp, AtomicOp, CallKind, Endian, Instruction, JmpOp, Operand, Reg, Size, Width};
+use crate::isa::opcode::{
+    BPF_PSEUDO_BTF_ID, BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE,
+    BPF_PSEUDO_MAP_VALUE, LD_IMM64, MAX_BPF_REG,
+};
+
+/// A line that doesn't assemble: its 1-based number and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {kind}")]
+pub struct AsmError {
+    pub line: usize,
+    pub kind: AsmErrorKind,
+}
+
+/// What is wrong with a line.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AsmErrorKind {
+    #[error("expected {expected} at `{found}`")]
+    Expected { expected: &'static str, found: String },
+    #[error("no register `{0}` (r0..r10, or w0..w10 for 32-bit operations)")]
+    Register(String),
+    #[error("`{0}` is not a number")]
+    Number(String),
+    #[error("{what} {value} out of range")]
+    Range { what: &'static str, value: i128 },
+    #[error("32-bit (w) and 64-bit (r) registers mixed, or a w register where only r exists")]
+    Width,
+    #[error("{0} must name the same register on both sides")]
+    SameRegister(&'static str),
+    #[error("unknown call target `{0}`")]
+    CallTarget(String),
+    #[error("`{name}#{id}`: {name} is helper #{helper}")]
+    HelperId { name: String, id: i32, helper: i32 },
+    #[error("opcode ({given:02x}) does not match the instruction, which encodes as ({actual:02x})")]
+    OpcodeMismatch { given: u8, actual: u8 },
+    #[error("not a valid instruction: {0}")]
+    Invalid(String),
+    #[error("unexpected `{0}` after the instruction")]
+    Trailing(String),
+    #[error("no instruction")]
+    Empty,
+}
+
+/// Assemble kernel-syntax text, one instruction per line.
+pub fn assemble(text: &str) -> Result<Vec<Instruction>, AsmError> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if let Some(ins) = assemble_line(line).map_err(|kind| AsmError { line: i + 1, kind })? {
+            out.push(ins);
+        }
+    }
+    Ok(out)
+}
+
+/// Assemble text holding exactly one instruction (for example one
+/// `disasm` output).
+pub fn assemble_insn(text: &str) -> Result<Instruction, AsmError> {
+    let mut found = None;
+    for (i, line) in text.lines().enumerate() {
+        let error = |kind| AsmError { line: i + 1, kind };
+        if let Some(ins) = assemble_line(line).map_err(error)? {
+            if found.is_some() {
+                return Err(error(AsmErrorKind::Trailing(line.trim().to_string())));
+            }
+            found = Some(ins);
+        }
+    }
+    found.ok_or(AsmError {
+        line: 1,
+        kind: AsmErrorKind::Empty,
+    })
+}
+
+/// One line: `None` for a blank or comment line.
+fn assemble_line(line: &str) -> Result<Option<Instruction>, AsmErrorKind> {
+    let code = strip_comment(line).trim();
+    if code.is_empty() || code.starts_with('#') {
+        return Ok(None);
+    }
+    let mut c = Cursor::new(code);
+    c.slot_number();
+    let opcode = c.opcode_prefix();
+    let ins = parse_body(&mut c, opcode)?;
+    c.end()?;
+    if let Some(given) = opcode {
+        check_opcode(&ins, given)?;
+    }
+    check_valid(&ins)?;
+    Ok(Some(ins))
+}
+
+fn strip_comment(line: &str) -> &str {
+    let end = [line.find(';'), line.find("//")]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(line.len());
+    &line[..end]
+}
+
+/// The opcode written before the text must be the one the text encodes to.
+/// (It has already steered the mov/ld_imm64 choice.)
+fn check_opcode(ins: &Instruction, given: u8) -> Result<(), AsmErrorKind> {
+    let actual = ins.encode()[0].code;
+    if actual == given {
+        Ok(())
+    } else {
+        Err(AsmErrorKind::OpcodeMismatch { given, actual })
+    }
+}
+
+/// Only encodings the decoder accepts come out of the assembler.
+fn check_valid(ins: &Instruction) -> Result<(), AsmErrorKind> {
+    let slots = ins.encode();
+    match decode_at(&slots, 0) {
+        Ok((back, _)) if back == *ins => Ok(()),
+        Ok((back, _)) => Err(AsmErrorKind::Invalid(format!("encodes as {back:?}"))),
+        Err(e) => Err(AsmErrorKind::Invalid(e.to_string())),
+    }
+}
+
+/// A register as written: its letter (`r` or `w`) and number.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct RegText {
+    wide: bool,
+    num: Reg,
+}
+
+impl RegText {
+    fn width(self) -> Width {
+        if self.wide {
+            Width::W64
+        } else {
+            Width::W32
+        }
+    }
+}
+
+/// A position in one line. It only ever steps over ASCII bytes, so it stays
+/// on a char boundary whatever the line holds.
+struct Cursor<'a> {
+    s: &'a str,
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(s: &'a str) -> Self {
+        Cursor { s, pos: 0 }
+    }
+
+    fn rest(&self) -> &'a str {
+        &self.s[self.pos..]
+    }
+
+    fn ws(&mut self) {
+        let n = self.rest().len() - self.rest().trim_start().len();
+        self.pos += n;
+    }
+
+    fn peek(&mut self) -> Option<u8> {
+        self.ws();
+        self.rest().bytes().next()
+    }
+
+    /// Consume `lit` (after whitespace) if it comes next.
+    fn eat(&mut self, lit: &str) -> bool {
+        self.ws();
+        if self.rest().starts_with(lit) {
+            self.pos += lit.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Consume the keyword `word` if it comes next as a whole word.
+    fn eat_word(&mut self, word: &str) -> bool {
+        self.ws();
+        let rest = self.rest();
+        let whole = rest.starts_with(word)
+            && !rest[word.len()..]
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if whole {
+            self.pos += word.len();
+        }
+        whole
+    }
+
+    fn expect(&mut self, lit: &'static str) -> Result<(), AsmErrorKind> {
+        if self.eat(lit) {
+            Ok(())
+        } else {
+            Err(self.expected(lit))
+        }
+    }
+
+    fn expected(&self, expected: &'static str) -> AsmErrorKind {
+        AsmErrorKind::Expected {
+            expected,
+            found: self.rest().to_string(),
+        }
+    }
+
+    fn end(&mut self) -> Result<(), AsmErrorKind> {
+        self.ws();
+        if self.rest().is_empty() {
+            Ok(())
+        } else {
+            Err(AsmErrorKind::Trailing(self.rest().to_string()))
+        }
+    }
+
+    /// Skip a verifier log's `N: ` and the live registers column after it,
+    /// and the loop (SCC) number some listing lines start with.
+    fn slot_number(&mut self) {
+        let scc = self.rest().bytes().take_while(u8::is_ascii_digit).count();
+        let after = self.rest()[scc..].trim_start();
+        let pc = after.bytes().take_while(u8::is_ascii_digit).count();
+        if scc > 0 && pc > 0 && after.len() < self.rest().len() - scc && after[pc..].starts_with(':') {
+            self.pos += scc;
+            self.ws();
+        }
+        let digits = self.rest().bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && self.rest()[digits..].starts_with(':') {
+            self.pos += digits + 1;
+            self.ws();
+            let col = self.rest().bytes().take_while(|b| *b == b'.' || b.is_ascii_digit());
+            let col = col.count();
+            let is_column =
+                self.rest()[..col].contains('.') && self.rest()[col..].starts_with(|ch: char| ch.is_ascii_whitespace());
+            if is_column {
+                self.pos += col;
+            }
+        }
+    }
+
+    /// The `(xx) ` opcode prefix, if present.
+    fn opcode_prefix(&mut self) -> Option<u8> {
+        self.ws();
+        let rest = self.rest().as_bytes();
+        let hex = rest.iter().skip(1).take_while(|b| b.is_ascii_hexdigit()).count();
+        if rest.first() == Some(&b'(') && (1..=2).contains(&hex) && rest.get(hex + 1) == Some(&b')') {
+            let code = u8::from_str_radix(&self.rest()[1..1 + hex], 16).ok()?;
+            self.pos += hex + 2;
+            Some(code)
+        } else {
+            None
+        }
+    }
+
+    /// `rN` or `wN`, N in 0..=10.
+    fn reg(&mut self) -> Result<RegText, AsmErrorKind> {
+        self.ws();
+        let rest = self.rest();
+        let wide = match rest.bytes().next() {
+            Some(b'r') => true,
+            Some(b'w') => false,
+            _ => return Err(self.expected("a register")),
+        };
+        let digits = rest[1..].bytes().take_while(u8::is_ascii_digit).count();
+        let word_len = 1 + digits;
+        let trailing_word = rest[word_len..]
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
+        let num = rest[1..word_len].parse::<u8>().ok().filter(|n| *n < MAX_BPF_REG);
+        match num {
+            Some(num) if digits > 0 && !trailing_word => {
+                self.pos += word_len;
+                Ok(RegText { wide, num })
+            }
+            _ => {
+                let word = rest.split(|ch: char| !ch.is_ascii_alphanumeric()).next();
+                Err(AsmErrorKind::Register(word.unwrap_or(rest).to_string()))
+            }
+        }
+    }
+
+    /// A register that must be written `rN`.
+    fn reg64(&mut self) -> Result<Reg, AsmErrorKind> {
+        let r = self.reg()?;
+        if !r.wide {
+            return Err(AsmErrorKind::Width);
+        }
+        Ok(r.num)
+    }
+
+    /// A decimal or `0x` hexadecimal integer with an optional sign.
+    fn int(&mut self) -> Result<i128, AsmErrorKind> {
+        self.ws();
+        let rest = self.rest();
+        let sign_len = usize::from(rest.starts_with(['-', '+']));
+        let negative = rest.starts_with('-');
+        let body = &rest[sign_len..];
+        let (radix, prefix) = if body.starts_with("0x") || body.starts_with("0X") {
+            (16, 2)
+        } else {
+            (10, 0)
+        };
+        let digits = body[prefix..].bytes().take_while(|b| b.is_ascii_hexdigit()).count();
+        let text = &body[prefix..prefix + digits];
+        // 40 digits bound every value we accept; longer is out of range.
+        let magnitude = (digits > 0 && digits <= 40)
+            .then(|| i128::from_str_radix(text, radix).ok())
+            .flatten();
+        let Some(magnitude) = magnitude else {
+            let word = rest.split(|ch: char| ch.is_whitespace()).next();
+            return Err(AsmErrorKind::Number(word.unwrap_or(rest).to_string()));
+        };
+        self.pos += sign_len + prefix + digits;
+        Ok(if negative { -magnitude } else { magnitude })
+    }
+
+    /// An integer in `lo..=hi`.
+    fn int_in(&mut self, what: &'static str, lo: i128, hi: i128) -> Result<i128, AsmErrorKind> {
+        let value = self.int()?;
+        if (lo..=hi).contains(&value) {
+            Ok(value)
+        } else {
+            Err(AsmErrorKind::Range { what, value })
+        }
+    }
+
+    fn off16(&mut self, what: &'static str) -> Result<i16, AsmErrorKind> {
+        Ok(self.int_in(what, i16::MIN.into(), i16::MAX.into())? as i16)
+    }
+
+    fn off32(&mut self, what: &'static str) -> Result<i32, AsmErrorKind> {
+        Ok(self.int_in(what, i32::MIN.into(), i32::MAX.into())? as i32)
+    }
+
+    /// A 32-bit immediate, written signed or as its u32 bit pattern.
+    fn imm32(&mut self, what: &'static str) -> Result<i32, AsmErrorKind> {
+        Ok(self.int_in(what, i32::MIN.into(), u32::MAX.into())? as u32 as i32)
+    }
+
+    /// `(u32 *)(r1 -8)`: the access size, whether it is a sign-extending
+    /// (`s8`..`s32`) type, the base register and the offset.
+    fn mem(&mut self) -> Result<(Size, bool, Reg, i16), AsmErrorKind> {
+        let (size, signed) = self.size_type()?;
+        self.expect("(")?;
+        let base = self.reg64()?;
+        let off = if self.peek() == Some(b')') {
+            0
+        } else {
+            self.off16("offset")?
+        };
+        self.expect(")")?;
+        Ok((size, signed, base, off))
+    }
+
+    /// `(u32 *)`.
+    fn size_type(&mut self) -> Result<(Size, bool), AsmErrorKind> {
+        self.expect("(")?;
+        const TYPES: [(&str, Size, bool); 7] = [
+            ("u8", Size::B, false),
+            ("u16", Size::H, false),
+            ("u32", Size::W, false),
+            ("u64", Size::DW, false),
+            ("s8", Size::B, true),
+            ("s16", Size::H, true),
+            ("s32", Size::W, true),
+        ];
+        let found = TYPES.iter().find(|(name, ..)| self.eat_word(name));
+        let Some(&(_, size, signed)) = found else {
+            return Err(self.expected("u8, u16, u32, u64, s8, s16 or s32"));
+        };
+        self.expect("*")?;
+        self.expect(")")?;
+        Ok((size, signed))
+    }
+
+    /// `pc+N` of jumps and calls.
+    fn pc_rel(&mut self) -> Result<(), AsmErrorKind> {
+        self.expect("pc")
+    }
+}
+
+fn parse_body(c: &mut Cursor, opcode: Option<u8>) -> Result<Instruction, AsmErrorKind> {
+    if c.eat_word("exit") {
+        return Ok(Instruction::Exit);
+    }
+    if c.eat_word("gotol") {
+        c.pc_rel()?;
+        return Ok(Instruction::Ja32 {
+            imm: c.off32("jump offset")?,
+        });
+    }
+    if c.eat_word("goto") {
+        c.pc_rel()?;
+        return Ok(Instruction::Ja {
+            off: c.off16("jump offset")?,
+        });
+    }
+    if c.eat_word("may_goto") {
+        c.pc_rel()?;
+        return Ok(Instruction::MayGoto {
+            off: c.off16("jump offset")?,
+        });
+    }
+    if c.eat_word("callx") {
+        return Ok(Instruction::CallX { reg: c.reg64()? });
+    }
+    if c.eat_word("call") {
+        return call(c).map(Instruction::Call);
+    }
+    if c.eat_word("if") {
+        return jcond(c);
+    }
+    if c.eat_word("lock") {
+        return lock(c);
+    }
+    if c.eat_word("store_release") {
+        c.expect("(")?;
+        let (size, signed, dst, off) = c.mem()?;
+        c.expect(",")?;
+        let src = c.reg64()?;
+        c.expect(")")?;
+        return unsigned(signed).map(|()| Instruction::Atomic {
+            size,
+            op: AtomicOp::StoreRelease,
+            dst,
+            src,
+            off,
+        });
+    }
+    if c.eat("*") {
+        return store(c);
+    }
+    let dst = c.reg()?;
+    if c.eat("=") {
+        assign(c, dst, opcode)
+    } else {
+        alu(c, dst)
+    }
+}
+
+fn unsigned(signed: bool) -> Result<(), AsmErrorKind> {
+    if signed {
+        Err(AsmErrorKind::Invalid("only loads have sign-extending types".into()))
+    } else {
+        Ok(())
+    }
+}
+
+/// `rD op= rS` / `rD op= IMM` for every operator but `=`.
+fn alu(c: &mut Cursor, dst: RegText) -> Result<Instruction, AsmErrorKind> {
+    // Longest first, so that `s>>=` isn't read as something shorter.
+    const OPS: [(&str, AluOp); 13] = [
+        ("s>>=", AluOp::Arsh),
+        ("s/=", AluOp::SDiv),
+        ("s%=", AluOp::SMod),
+        ("<<=", AluOp::Lsh),
+        (">>=", AluOp::Rsh),
+        ("+=", AluOp::Add),
+        ("-=", AluOp::Sub),
+        ("*=", AluOp::Mul),
+        ("/=", AluOp::Div),
+        ("|=", AluOp::Or),
+        ("&=", AluOp::And),
+        ("%=", AluOp::Mod),
+        ("^=", AluOp::Xor),
+    ];
+    let Some(&(_, op)) = OPS.iter().find(|(text, _)| c.eat(text)) else {
+        return Err(c.expected("an ALU operator (+=, -=, =, ...)"));
+    };
+    let src = operand(c, dst, "immediate")?;
+    Ok(Instruction::Alu {
+        width: dst.width(),
+        op,
+        dst: dst.num,
+        src,
+    })
+}
+
+/// A source register of the same width as `dst`, or a 32-bit immediate.
+fn operand(c: &mut Cursor, dst: RegText, what: &'static str) -> Result<Operand, AsmErrorKind> {
+    if matches!(c.peek(), Some(b'r' | b'w')) {
+        let src = c.reg()?;
+        if src.wide != dst.wide {
+            return Err(AsmErrorKind::Width);
+        }
+        Ok(Operand::Reg(src.num))
+    } else {
+        Ok(Operand::Imm(c.imm32(what)?))
+    }
+}
+
+/// Everything of the form `rD = ...`.
+fn assign(c: &mut Cursor, dst: RegText, opcode: Option<u8>) -> Result<Instruction, AsmErrorKind> {
+    let need_wide = || {
+        if dst.wide {
+            Ok(dst.num)
+        } else {
+            Err(AsmErrorKind::Width)
+        }
+    };
+    c.ws();
+    if c.rest().starts_with("-r") || c.rest().starts_with("-w") {
+        c.pos += 1;
+        let src = c.reg()?;
+        if src != dst {
+            return Err(AsmErrorKind::SameRegister("neg"));
+        }
+        return Ok(Instruction::Neg {
+            width: dst.width(),
+            dst: dst.num,
+        });
+    }
+    for (name, kind) in [("le", Endian::ToLe), ("be", Endian::ToBe), ("bswap", Endian::Swap)] {
+        if let Some(bits) = endian_word(c, name) {
+            let d = need_wide()?;
+            if c.reg64()? != d {
+                return Err(AsmErrorKind::SameRegister("a byte swap"));
+            }
+            return Ok(Instruction::End { kind, bits, dst: d });
+        }
+    }
+    if c.eat_word("addr_space_cast") {
+        let d = need_wide()?;
+        c.expect("(")?;
+        let src = c.reg64()?;
+        c.expect(",")?;
+        let dst_as = c.int_in("address space", 0, u16::MAX.into())? as u16;
+        c.expect(",")?;
+        let src_as = c.int_in("address space", 0, u16::MAX.into())? as u16;
+        c.expect(")")?;
+        return Ok(Instruction::AddrSpaceCast {
+            dst: d,
+            src,
+            dst_as,
+            src_as,
+        });
+    }
+    if c.eat_word("load_acquire") {
+        let d = need_wide()?;
+        c.expect("(")?;
+        let (size, signed, src, off) = c.mem()?;
+        c.expect(")")?;
+        unsigned(signed)?;
+        return Ok(Instruction::Atomic {
+            size,
+            op: AtomicOp::LoadAcquire,
+            dst: d,
+            src,
+            off,
+        });
+    }
+    if let Some(wide64) = atomic_word(c) {
+        return atomic_call(c, need_wide()?, wide64);
+    }
+    if c.eat("*") {
+        let d = need_wide()?;
+        return load(c, d);
+    }
+    if c.eat("(s") {
+        let bits = c.int_in("sign extension", 0, 64)? as u8;
+        c.expect(")")?;
+        let src = c.reg()?;
+        if src.wide != dst.wide {
+            return Err(AsmErrorKind::Width);
+        }
+        return Ok(Instruction::MovSx {
+            width: dst.width(),
+            bits,
+            dst: dst.num,
+            src: src.num,
+        });
+    }
+    if let Some((src, imm, next_imm)) = pseudo_ld_imm64(c)? {
+        return Ok(Instruction::LdImm64 {
+            dst: need_wide()?,
+            src,
+            imm,
+            next_imm,
+        });
+    }
+    if matches!(c.peek(), Some(b'r' | b'w')) {
+        return Ok(Instruction::Alu {
+            width: dst.width(),
+            op: AluOp::Mov,
+            dst: dst.num,
+            src: operand(c, dst, "immediate")?,
+        });
+    }
+    mov_or_ld_imm64(c, dst, opcode)
+}
+
+/// `rD = VALUE`: a mov of a 32-bit immediate or an ld_imm64 (see the module
+/// comment for how the two are told apart).
+fn mov_or_ld_imm64(c: &mut Cursor, dst: RegText, opcode: Option<u8>) -> Result<Instruction, AsmErrorKind> {
+    c.ws();
+    let hex = c.rest().trim_start_matches(['-', '+']).starts_with("0x");
+    let value = c.int()?;
+    let fits32 = (i32::MIN as i128..=u32::MAX as i128).contains(&value);
+    // Without an opcode, a 64-bit mov takes only what it sign-extends
+    // faithfully: `r1 = 4294967295` needs an ld_imm64.
+    let fits_i32 = (i32::MIN as i128..=i32::MAX as i128).contains(&value);
+    let wants_ld = match opcode {
+        Some(code) => code == LD_IMM64,
+        None => dst.wide && (hex || !fits_i32),
+    };
+    if !wants_ld {
+        if !fits32 {
+            return Err(AsmErrorKind::Range {
+                what: "immediate",
+                value,
+            });
+        }
+        return Ok(Instruction::Alu {
+            width: dst.width(),
+            op: AluOp::Mov,
+            dst: dst.num,
+            src: Operand::Imm(value as u32 as i32),
+        });
+    }
+    if !dst.wide {
+        return Err(AsmErrorKind::Width);
+    }
+    if !(i64::MIN as i128..=u64::MAX as i128).contains(&value) {
+        return Err(AsmErrorKind::Range {
+            what: "64-bit immediate",
+            value,
+        });
+    }
+    let bits = value as u64;
+    Ok(Instruction::LdImm64 {
+        dst: dst.num,
+        src: 0,
+        imm: bits as u32 as i32,
+        next_imm: (bits >> 32) as u32 as i32,
+    })
+}
+
+/// The [`Lossless`](crate::isa::disasm::Lossless) names of ld_imm64 pseudo
+/// sources: `(src, imm, next_imm)`.
+fn pseudo_ld_imm64(c: &mut Cursor) -> Result<Option<(u8, i32, i32)>, AsmErrorKind> {
+    let (src, imm) = if c.eat("map[fd:") {
+        (BPF_PSEUDO_MAP_FD, c.imm32("map fd")?)
+    } else if c.eat("map[idx:") {
+        (BPF_PSEUDO_MAP_IDX, c.imm32("map index")?)
+    } else if c.eat("btf_id[") {
+        (BPF_PSEUDO_BTF_ID, c.imm32("BTF id")?)
+    } else if c.eat("subprog[") {
+        (BPF_PSEUDO_FUNC, c.off32("subprogram offset")?)
+    } else {
+        return Ok(None);
+    };
+    c.expect("]")?;
+    let value_form = matches!(src, BPF_PSEUDO_MAP_FD | BPF_PSEUDO_MAP_IDX) && c.eat("[0]");
+    if value_form {
+        c.expect("+")?;
+        let off = c.imm32("map value offset")?;
+        let src = if src == BPF_PSEUDO_MAP_FD {
+            BPF_PSEUDO_MAP_VALUE
+        } else {
+            BPF_PSEUDO_MAP_IDX_VALUE
+        };
+        return Ok(Some((src, imm, off)));
+    }
+    let next = if c.eat("[next:") {
+        let n = c.imm32("second immediate")?;
+        c.expect("]")?;
+        n
+    } else {
+        0
+    };
+    Ok(Some((src, imm, next)))
+}
+
+/// `le16`, `be32`, `bswap64`...: the bit count after the word `name`.
+fn endian_word(c: &mut Cursor, name: &str) -> Option<u8> {
+    c.ws();
+    let rest = c.rest().strip_prefix(name)?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let bits = rest[..digits].parse::<u8>().ok()?;
+    let whole = !rest[digits..]
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !whole {
+        return None;
+    }
+    c.pos += name.len() + digits;
+    Some(bits)
+}
+
+/// `atomic_` or `atomic64_`: whether it was the 64-bit spelling.
+fn atomic_word(c: &mut Cursor) -> Option<bool> {
+    if c.eat("atomic64_") {
+        Some(true)
+    } else if c.eat("atomic_") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// After `rD = atomic[64]_`: `fetch_add((u64 *)(r1 +0), r2)`, `xchg(...)`
+/// or `cmpxchg((u64 *)(r1 +0), r0, r2)`.
+fn atomic_call(c: &mut Cursor, result: Reg, wide64: bool) -> Result<Instruction, AsmErrorKind> {
+    const FETCH: [(&str, AtomicOp); 4] = [
+        ("fetch_add", AtomicOp::Add { fetch: true }),
+        ("fetch_and", AtomicOp::And { fetch: true }),
+        ("fetch_or", AtomicOp::Or { fetch: true }),
+        ("fetch_xor", AtomicOp::Xor { fetch: true }),
+    ];
+    let op = if c.eat_word("cmpxchg") {
+        AtomicOp::CmpXchg
+    } else if c.eat_word("xchg") {
+        AtomicOp::Xchg
+    } else if let Some(&(_, op)) = FETCH.iter().find(|(w, _)| c.eat_word(w)) {
+        op
+    } else {
+        return Err(c.expected("fetch_add, fetch_and, fetch_or, fetch_xor, xchg or cmpxchg"));
+    };
+    c.expect("(")?;
+    let (size, signed, dst, off) = c.mem()?;
+    unsigned(signed)?;
+    if wide64 != (size == Size::DW) {
+        return Err(AsmErrorKind::Invalid(
+            "atomic64_ goes with (u64 *), atomic_ with (u32 *)".into(),
+        ));
+    }
+    c.expect(",")?;
+    if op == AtomicOp::CmpXchg {
+        // The comparand is always r0, as is the result.
+        if c.reg64()? != 0 || result != 0 {
+            return Err(AsmErrorKind::Invalid("cmpxchg compares and returns r0".into()));
+        }
+        c.expect(",")?;
+    }
+    let src = c.reg64()?;
+    c.expect(")")?;
+    if op != AtomicOp::CmpXchg && src != result {
+        return Err(AsmErrorKind::SameRegister("an atomic fetch"));
+    }
+    Ok(Instruction::Atomic {
+        size,
+        op,
+        dst,
+        src,
+        off,
+    })
+}
+
+/// After `rD = *`: `(u32 *)(r1 +4)` or a legacy packet load `(u8 *)skb[...]`.
+fn load(c: &mut Cursor, dst: Reg) -> Result<Instruction, AsmErrorKind> {
+    c.ws();
+    let save = c.pos;
+    let (size, signed) = c.size_type()?;
+    if c.eat("skb[") {
+        unsigned(signed)?;
+        if dst != 0 {
+            return Err(AsmErrorKind::Invalid("packet loads write r0".into()));
+        }
+        let ins = if matches!(c.peek(), Some(b'r')) {
+            let src = c.reg64()?;
+            c.expect("+")?;
+            Instruction::LdInd {
+                size,
+                src,
+                imm: c.imm32("packet offset")?,
+            }
+        } else {
+            Instruction::LdAbs {
+                size,
+                imm: c.imm32("packet offset")?,
+            }
+        };
+        c.expect("]")?;
+        return Ok(ins);
+    }
+    c.pos = save;
+    let (size, signed, src, off) = c.mem()?;
+    Ok(Instruction::Load {
+        size,
+        signed,
+        dst,
+        src,
+        off,
+    })
+}
+
+/// After `*`: `(u32 *)(r1 -4) = r2` or `= IMM`.
+fn store(c: &mut Cursor) -> Result<Instruction, AsmErrorKind> {
+    let (size, signed, dst, off) = c.mem()?;
+    unsigned(signed)?;
+    c.expect("=")?;
+    if matches!(c.peek(), Some(b'r' | b'w')) {
+        return Ok(Instruction::StoreReg {
+            size,
+            dst,
+            src: c.reg64()?,
+            off,
+        });
+    }
+    Ok(Instruction::StoreImm {
+        size,
+        dst,
+        off,
+        imm: c.imm32("immediate")?,
+    })
+}
+
+/// After `lock`: `*(u32 *)(r1 +0) += r2` (also `&=`, `|=`, `^=`).
+fn lock(c: &mut Cursor) -> Result<Instruction, AsmErrorKind> {
+    c.expect("*")?;
+    let (size, signed, dst, off) = c.mem()?;
+    unsigned(signed)?;
+    let op = if c.eat("+=") {
+        AtomicOp::Add { fetch: false }
+    } else if c.eat("&=") {
+        AtomicOp::And { fetch: false }
+    } else if c.eat("|=") {
+        AtomicOp::Or { fetch: false }
+    } else if c.eat("^=") {
+        AtomicOp::Xor { fetch: false }
+    } else {
+        return Err(c.expected("+=, &=, |= or ^="));
+    };
+    Ok(Instruction::Atomic {
+        size,
+        op,
+        dst,
+        src: c.reg64()?,
+        off,
+    })
+}
+
+/// After `if`: `r1 == 0x0 goto pc+1` or `w1 s< w2 goto pc-3`.
+fn jcond(c: &mut Cursor) -> Result<Instruction, AsmErrorKind> {
+    // Longest first: `s>=` before `s>`, `>=` before `>`.
+    const OPS: [(&str, JmpOp); 11] = [
+        ("s>=", JmpOp::Jsge),
+        ("s<=", JmpOp::Jsle),
+        ("s>", JmpOp::Jsgt),
+        ("s<", JmpOp::Jslt),
+        ("==", JmpOp::Jeq),
+        ("!=", JmpOp::Jne),
+        (">=", JmpOp::Jge),
+        ("<=", JmpOp::Jle),
+        (">", JmpOp::Jgt),
+        ("<", JmpOp::Jlt),
+        ("&", JmpOp::Jset),
+    ];
+    let dst = c.reg()?;
+    let Some(&(_, op)) = OPS.iter().find(|(text, _)| c.eat(text)) else {
+        return Err(c.expected("a comparison (==, !=, >, s<, &, ...)"));
+    };
+    let src = operand(c, dst, "comparand")?;
+    if !c.eat_word("goto") {
+        return Err(c.expected("goto"));
+    }
+    c.pc_rel()?;
+    Ok(Instruction::Jcond {
+        width: dst.width(),
+        op,
+        dst: dst.num,
+        src,
+        off: c.off16("jump offset")?,
+    })
+}
+
+/// After `call`: `pc+N`, `NAME#ID` or a bare helper name.
+fn call(c: &mut Cursor) -> Result<CallKind, AsmErrorKind> {
+    c.ws();
+    let rest = c.rest();
+    if rest.starts_with("pc+") || rest.starts_with("pc-") {
+        c.pc_rel()?;
+        return Ok(CallKind::Local(c.off32("call offset")?));
+    }
+    let name_len = rest
+        .find(|ch: char| ch == '#' || ch.is_whitespace())
+        .unwrap_or(rest.len());
+    let name = &rest[..name_len];
+    if name.is_empty() {
+        return Err(c.expected("a call target"));
+    }
+    c.pos += name_len;
+    if !c.rest().starts_with('#') {
+        // A helper by name alone.
+        return helper_id(name)
+            .map(CallKind::Helper)
+            .ok_or_else(|| AsmErrorKind::CallTarget(name.to_string()));
+    }
+    c.pos += 1;
+    let id = c.off32("call id")?;
+    if name == "unknown" {
+        return Ok(CallKind::Helper(id));
+    }
+    if let Some(off) = kfunc_module(name)? {
+        return Ok(CallKind::Kfunc { btf_id: id, off });
+    }
+    match helper_id(name) {
+        Some(helper) if helper == id => Ok(CallKind::Helper(id)),
+        Some(helper) => Err(AsmErrorKind::HelperId {
+            name: name.to_string(),
+            id,
+            helper,
+        }),
+        // Any other name is a kfunc, as the verifier names them from BTF.
+        None => Ok(CallKind::Kfunc { btf_id: id, off: 0 }),
+    }
+}
+
+/// `kernel-function` (off 0) or `kernel-function[off:N]`.
+fn kfunc_module(name: &str) -> Result<Option<i16>, AsmErrorKind> {
+    let Some(rest) = name.strip_prefix("kernel-function") else {
+        return Ok(None);
+    };
+    if rest.is_empty() {
+        return Ok(Some(0));
+    }
+    let mut c = Cursor::new(rest);
+    c.expect("[off:")?;
+    let off = c.off16("kfunc module offset")?;
+    c.expect("]")?;
+    c.end()?;
+    Ok(Some(off))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> Instruction {
+        assemble_insn(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    fn err(text: &str) -> AsmErrorKind {
+        assemble_insn(text).expect_err(text).kind
+    }
+
+    #[test]
+    fn reads_verifier_log_lines() {
+        let log = "\
+func#0 @0
+0: (b7) r0 = 7                        ; R0=7
+1: (7b) *(u64 *)(r10 -8) = r0         ; R0=7 R10=fp0 fp-8=7
+  2   2: 0......... (95) exit
+";
+        // `func#0 @0` is not an instruction.
+        assert_eq!(assemble(log).unwrap_err().line, 1);
+        let prog = assemble(log.split_once('\n').unwrap().1).unwrap();
+        assert_eq!(
+            prog,
+            vec![
+                Instruction::Alu {
+                    width: Width::W64,
+                    op: AluOp::Mov,
+                    dst: 0,
+                    src: Operand::Imm(7)
+                },
+                Instruction::StoreReg {
+                    size: Size::DW,
+                    dst: 10,
+                    src: 0,
+                    off: -8
+                },
+                Instruction::Exit,
+            ]
+        );
+    }
+
+    #[test]
+    fn opcode_settles_mov_versus_ld_imm64() {
+        let mov5 = Instruction::Alu {
+            width: Width::W64,
+            op: AluOp::Mov,
+            dst: 1,
+            src: Operand::Imm(5),
+        };
+        let ld5 = Instruction::LdImm64 {
+            dst: 1,
+            src: 0,
+            imm: 5,
+            next_imm: 0,
+        };
+        assert_eq!(one("r1 = 5"), mov5);
+        assert_eq!(one("r1 = 0x5"), ld5);
+        assert_eq!(one("(b7) r1 = 0x5"), mov5);
+        assert_eq!(one("(18) r1 = 5"), ld5);
+        assert_eq!(
+            one("(b7) r1 = 0xffffffff"),
+            Instruction::Alu {
+                width: Width::W64,
+                op: AluOp::Mov,
+                dst: 1,
+                src: Operand::Imm(-1),
+            }
+        );
+        assert_eq!(
+            err("(bf) r1 = 5"),
+            AsmErrorKind::OpcodeMismatch {
+                given: 0xbf,
+                actual: 0xb7
+            }
+        );
+    }
+
+    #[test]
+    fn calls() {
+        assert_eq!(
+            one("call bpf_map_lookup_elem#1"),
+            Instruction::Call(CallKind::Helper(1))
+        );
+        assert_eq!(one("call ktime_get_ns"), Instruction::Call(CallKind::Helper(5)));
+        assert_eq!(one("call unknown#-3"), Instruction::Call(CallKind::Helper(-3)));
+        assert_eq!(one("call pc-4"), Instruction::Call(CallKind::Local(-4)));
+        assert_eq!(
+            one("call bpf_rcu_read_lock#65499"),
+            Instruction::Call(CallKind::Kfunc { btf_id: 65499, off: 0 })
+        );
+        assert_eq!(
+            one("call kernel-function[off:3]#7"),
+            Instruction::Call(CallKind::Kfunc { btf_id: 7, off: 3 })
+        );
+        assert!(matches!(
+            err("call bpf_map_lookup_elem#2"),
+            AsmErrorKind::HelperId { helper: 1, .. }
+        ));
+        assert_eq!(one("(8d) callx r3"), Instruction::CallX { reg: 3 });
+    }
+
+    #[test]
+    fn names_what_is_wrong() {
+        assert_eq!(err("r11 = 1"), AsmErrorKind::Register("r11".into()));
+        assert_eq!(err("r1 += w2"), AsmErrorKind::Width);
+        assert_eq!(
+            err("goto pc+40000"),
+            AsmErrorKind::Range {
+                what: "jump offset",
+                value: 40000
+            }
+        );
+        assert_eq!(err("r1 = -r2"), AsmErrorKind::SameRegister("neg"));
+        assert!(matches!(err("w1 = (s32)w2"), AsmErrorKind::Invalid(_)));
+        assert!(matches!(err("lock *(u8 *)(r1 +0) += r2"), AsmErrorKind::Invalid(_)));
+        assert!(matches!(err("r1 = le8 r1"), AsmErrorKind::Invalid(_)));
+        assert_eq!(err("exit now"), AsmErrorKind::Trailing("now".into()));
+        assert_eq!(err("   ; nothing"), AsmErrorKind::Empty);
+        let e = assemble("exit\n\nr1 = = 2").unwrap_err();
+        assert_eq!(e.line, 3);
+    }
+
+    #[test]
+    fn never_panics_on_odd_text() {
+        for text in [
+            "(",
+            "()",
+            "(zz) exit",
+            "r",
+            "w",
+            "r1",
+            "r1 =",
+            "*",
+            "*(",
+            "*(u8",
+            "*(u8 *)(",
+            "call",
+            "call #",
+            "call x#",
+            "call pc+",
+            "if",
+            "if r1",
+            "if r1 ==",
+            "if r1 == 1 goto",
+            "r1 = map[fd:",
+            "r1 = map[fd:1][0]+",
+            "r1 = subprog[",
+            "r1 = (s",
+            "r1 = (s8)",
+            "r0 = *(u8 *)skb[",
+            "r0 = *(u8 *)skb[r1 +",
+            "é",
+            "r1 = é",
+            "0:",
+            "0: é",
+            "9999999999999999999999999999999999999999999999: exit",
+            "r1 = 0x",
+            "r1 = -",
+            "r1 = 99999999999999999999999999999999999999999999999",
+            "r1 = atomic64_",
+            "r1 = atomic64_xchg(",
+            "store_release(",
+            "lock",
+            "lock *(u64 *)(r1 +0)",
+            "call kernel-function[off:",
+            "r1 = addr_space_cast(",
+            "r1 = bswap",
+            "r1 = le16",
+        ] {
+            let _ = assemble(text);
+        }
+    }
+}
