@@ -182,7 +182,7 @@ fn run(cli: Cli, session: &Session) -> Result<(), Failure> {
         Command::Disasm { file, syntax } => {
             let slots = load(&file)?;
             let text = match syntax {
-                SyntaxArg::Kernel => return Err(Failure::usage("kernel-syntax disassembly is not built yet")),
+                SyntaxArg::Kernel => userbpf::isa::disasm::disasm_program(&slots)?,
                 SyntaxArg::Ubpf => userbpf::isa::asm::ubpf::disassemble_slots(&slots)?,
             };
             print!("{text}");

@@ -12,12 +12,18 @@ fn slots(data: &[u8]) -> Vec<Insn> {
 }
 
 /// Decoder: arbitrary slots either fail with a named error or decode to
-/// instructions that encode back to the very same slots.
+/// instructions that encode back to the very same slots, and whose lossless
+/// kernel-format disassembly assembles back to them too.
 pub fn decode_bytes(data: &[u8]) {
     let slots = slots(data);
     if let Ok(program) = decode(&slots) {
-        let instructions: Vec<_> = program.into_iter().map(|(_, i)| i).collect();
+        let instructions: Vec<_> = program.iter().map(|(_, i)| *i).collect();
         assert_eq!(encode(&instructions), slots, "decode/encode round trip");
+        for (pc, ins) in program {
+            let text = crate::isa::disasm::disasm_with(&ins, pc, &crate::isa::disasm::Lossless);
+            let back = crate::isa::asm::kernel::assemble_insn(&text).expect("disassembly assembles");
+            assert_eq!(back, ins, "{text}");
+        }
     }
 }
 

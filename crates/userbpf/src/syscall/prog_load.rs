@@ -291,18 +291,22 @@ pub(crate) fn prog_load(
     let license = mem.read_cstr(attr.u64(F::LICENSE), 127)?;
     let gpl_compatible = license_is_gpl_compatible(&license);
 
-    // Signed programs (6.18): no keyrings exist here, so a signature can't
-    // be checked; the kernel without keyring support answers EOPNOTSUPP.
     if attr.u64(F::SIGNATURE) != 0 {
-        return Err(Errno::EOPNOTSUPP);
+        verify_signature(attr, mem)?;
     }
 
-    // Device offload (bpf_prog_dev_bound_init): there are no network
-    // devices here, so the device lookup fails, and a device-bound-only
-    // flag without a device is refused; both EINVAL.
+    // Device offload (bpf_prog_dev_bound_init): the only device here is
+    // the loopback (ifindex 1), which can neither offload nor bind XDP
+    // programs; other types can't be device-bound at all.
     k.inject(LoadStep::DevBound)?;
-    if attr.u32(F::PROG_IFINDEX) != 0 {
-        return Err(Errno::EINVAL);
+    let ifindex = attr.u32(F::PROG_IFINDEX);
+    if ifindex != 0 {
+        let bindable = matches!(prog_type, pt::XDP | pt::SCHED_CLS);
+        return Err(if bindable && ifindex == LOOPBACK_IFINDEX {
+            Errno::EOPNOTSUPP
+        } else {
+            Errno::EINVAL
+        });
     }
 
     // kern_version: accepted and ignored since 5.0.
@@ -321,16 +325,18 @@ pub(crate) fn prog_load(
     k.inject(LoadStep::Verifier)?;
     let tag = calc_tag(&insns);
     let mut log = VerifierLog::new(attr.u32(F::LOG_LEVEL), attr.u64(F::LOG_BUF), attr.u32(F::LOG_SIZE))?;
-    let checked = process_fd_array(p, attr, mem).and_then(|()| {
-        bpf_check(
-            &CheckInput {
-                insns: &insns,
-                prog_type,
-                privileged: bpf_cap,
-            },
-            &mut log,
-        )
-    });
+    let checked = check_btf_info(p, attr)
+        .and_then(|()| process_fd_array(p, attr, mem))
+        .and_then(|()| {
+            bpf_check(
+                &CheckInput {
+                    insns: &insns,
+                    prog_type,
+                    privileged: bpf_cap,
+                },
+                &mut log,
+            )
+        });
     // bpf_vlog_finalize(): the log reaches the caller whatever the verdict;
     // truncation turns the verdict into ENOSPC.
     let (log_bytes, log_fit) = log.finalize();
@@ -338,8 +344,9 @@ pub(crate) fn prog_load(
         mem.write(attr.u64(F::LOG_BUF), &log_bytes)?;
     }
     out.put_u32(F::LOG_TRUE_SIZE, log.true_size());
-    let verified = checked?;
+    // ENOSPC wins over the verifier's own error.
     log_fit?;
+    let verified = checked?;
 
     k.inject(LoadStep::Runtime)?;
     let runtime = select_runtime(p, &verified.xlated, jit_requested)?;
@@ -368,6 +375,35 @@ pub(crate) fn prog_load(
 
     k.inject(LoadStep::Fd)?;
     p.new_prog_fd(prog)
+}
+
+/// The loopback device's ifindex.
+const LOOPBACK_IFINDEX: u32 = 1;
+
+/// bpf_prog_verify_signature() without keyrings: the signature is copied
+/// in (over 8 KiB: EINVAL; unreadable: ENOMEM, as 6.18 reports a failed
+/// copy), then no key can check it (EOPNOTSUPP). Recorded from the
+/// reference kernel.
+fn verify_signature(attr: &Attr, mem: &dyn UserMemory) -> Result<(), Errno> {
+    const MAX_SIGNATURE: u32 = 8192;
+    let size = attr.u32(F::SIGNATURE_SIZE);
+    if size > MAX_SIGNATURE {
+        return Err(Errno::EINVAL);
+    }
+    let mut sig = vec![0u8; size as usize];
+    mem.read(attr.u64(F::SIGNATURE), &mut sig).map_err(|_| Errno::ENOMEM)?;
+    Err(Errno::EOPNOTSUPP)
+}
+
+/// check_btf_info_early(): func_info or line_info need the program's BTF
+/// (prog_btf_fd); no fd is a BTF object here, so a closed fd is EBADF and
+/// any other EINVAL.
+fn check_btf_info(p: &Process, attr: &Attr) -> Result<(), Errno> {
+    if attr.u32(F::FUNC_INFO_CNT) == 0 && attr.u32(F::LINE_INFO_CNT) == 0 {
+        return Ok(());
+    }
+    let open = p.fds.lock().expect("fd lock").get(attr.u32(F::PROG_BTF_FD)).is_some();
+    Err(if open { Errno::EINVAL } else { Errno::EBADF })
 }
 
 /// process_fd_array(): with fd_array_cnt set, every fd of fd_array must be

@@ -107,8 +107,11 @@ impl Process {
         } else {
             0
         };
-        let size = req.attr_size.unwrap_or(0).max(KBPF_PROG_LOAD_ATTR_SIZE);
-        let mut attr = vec![0u8; size];
+        // Packed as kbpf.py packs it (at least 144 bytes), then passed with
+        // the requested size: a shorter attr is truncated, as a C caller with
+        // an older header would pass it.
+        let size = req.attr_size.unwrap_or(KBPF_PROG_LOAD_ATTR_SIZE);
+        let mut attr = vec![0u8; size.max(KBPF_PROG_LOAD_ATTR_SIZE)];
         let put32 = |a: &mut [u8], off: usize, v: u32| a[off..off + 4].copy_from_slice(&v.to_le_bytes());
         put32(&mut attr, F::PROG_TYPE, req.prog_type);
         put32(&mut attr, F::INSN_CNT, req.insns.len() as u32);

@@ -31,25 +31,31 @@ pub struct Verified {
 pub const STRUCTURAL_ONLY_NOTE: &str = "userbpf: structural check only (the full verifier is not built yet)\n";
 
 /// Check a program, logging as the kernel would. The error is the errno.
+/// The note is written at log level 2 only, so that level-1 logs keep the
+/// kernel's exact text (and size); callers can tell what ran from
+/// [`STRUCTURAL_ONLY`].
 pub fn bpf_check(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Verified, Errno> {
-    log.write(STRUCTURAL_ONLY_NOTE);
-    match structure(input) {
-        Ok(()) => {
-            log.write(&format!(
-                "processed {} insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n",
-                input.insns.len()
-            ));
-            Ok(Verified {
-                xlated: input.insns.to_vec(),
-                verified_insns: input.insns.len() as u32,
-            })
-        }
-        Err(msg) => {
-            log.write(&msg);
-            Err(Errno::EINVAL)
-        }
+    if log.level & 2 != 0 {
+        log.write(STRUCTURAL_ONLY_NOTE);
     }
+    let result = structure(input);
+    if let Err(msg) = &result {
+        log.write(msg);
+    }
+    // Structural errors come before any instruction is processed.
+    let processed = if result.is_ok() { input.insns.len() } else { 0 };
+    log.write(&format!(
+        "processed {processed} insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n"
+    ));
+    result.map_err(|_| Errno::EINVAL)?;
+    Ok(Verified {
+        xlated: input.insns.to_vec(),
+        verified_insns: input.insns.len() as u32,
+    })
 }
+
+/// True while the verifier performs the structural checks only.
+pub const STRUCTURAL_ONLY: bool = true;
 
 /// The kernel's message for a malformed instruction.
 fn decode_message(e: &DecodeError, insns: &[Insn]) -> String {

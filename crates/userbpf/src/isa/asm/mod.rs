@@ -40,15 +40,15 @@ impl Syntax {
 pub enum AsmError {
     #[error(transparent)]
     Ubpf(#[from] ubpf::AsmError),
-    #[error("the kernel-syntax assembler is not built yet")]
-    KernelUnavailable,
+    #[error(transparent)]
+    Kernel(#[from] kernel::AsmError),
 }
 
 /// Assemble text in `syntax` (detected when `None`) into instruction slots.
 pub fn assemble(text: &str, syntax: Option<Syntax>) -> Result<Vec<Insn>, AsmError> {
     let program = match syntax.unwrap_or_else(|| Syntax::detect(text)) {
         Syntax::Ubpf => ubpf::assemble(text)?,
-        Syntax::Kernel => return Err(AsmError::KernelUnavailable),
+        Syntax::Kernel => kernel::assemble(text)?,
     };
     Ok(encode(&program))
 }
