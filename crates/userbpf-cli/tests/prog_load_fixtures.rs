@@ -13,10 +13,6 @@ use serde_json::Value;
 
 /// Cases whose kernel answer depends on work not built yet.
 const PENDING: &[(&str, &str)] = &[
-    ("flag_sleepable_socket_filter", "verifier: sleepable program types"),
-    ("type_syscall", "verifier: syscall programs must be sleepable"),
-    ("type_tracing", "verifier: tracing programs need a BTF attach target"),
-    ("type_struct_ops", "verifier: struct_ops needs BTF"),
     ("type_ext", "verifier: extension programs need a target"),
     ("type_lsm", "verifier: LSM programs need BTF"),
     (

@@ -332,6 +332,9 @@ pub(crate) fn prog_load(
                 &CheckInput {
                     insns: &insns,
                     prog_type,
+                    expected_attach_type: eat,
+                    sleepable: flags & prog_flags::SLEEPABLE != 0,
+                    gpl_compatible,
                     privileged: bpf_cap,
                 },
                 &mut log,

@@ -4,6 +4,7 @@
 //! unprivileged), with the kernel's messages and EINVAL, and says so in the
 //! log.
 
+pub mod attach;
 pub mod log;
 
 use crate::isa::opcode::*;
@@ -15,6 +16,10 @@ use log::VerifierLog;
 pub struct CheckInput<'a> {
     pub insns: &'a [Insn],
     pub prog_type: u32,
+    pub expected_attach_type: u32,
+    /// BPF_F_SLEEPABLE was asked for.
+    pub sleepable: bool,
+    pub gpl_compatible: bool,
     /// bpf_capable(): bounded loops and the 1M limit are for the privileged.
     pub privileged: bool,
 }
@@ -38,8 +43,10 @@ pub fn bpf_check(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Verifi
     if log.level & 2 != 0 {
         log.write(STRUCTURAL_ONLY_NOTE);
     }
-    let result = structure(input);
-    if let Err(msg) = &result {
+    let result = structure(input)
+        .map_err(|msg| (msg, Errno::EINVAL))
+        .and_then(|()| attach::check_attach_btf_id(input));
+    if let Err((msg, _)) = &result {
         log.write(msg);
     }
     // Structural errors come before any instruction is processed.
@@ -47,7 +54,7 @@ pub fn bpf_check(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Verifi
     log.write(&format!(
         "processed {processed} insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n"
     ));
-    result.map_err(|_| Errno::EINVAL)?;
+    result.map_err(|(_, errno)| errno)?;
     Ok(Verified {
         xlated: input.insns.to_vec(),
         verified_insns: input.insns.len() as u32,
