@@ -56,7 +56,7 @@ pub struct Kernel {
     pub(crate) kallsyms: Arc<Kallsyms>,
     pub(crate) pins: pin::Bpffs,
     policy: RwLock<Arc<dyn SecurityPolicy>>,
-    faults: FaultInjection,
+    hooks: LoadHooks,
     boot: Instant,
 }
 
@@ -83,7 +83,7 @@ impl Bpf {
                 kallsyms: Kallsyms::new(),
                 pins: pin::Bpffs::default(),
                 policy: RwLock::new(Arc::new(AllowAll)),
-                faults: FaultInjection::default(),
+                hooks: LoadHooks::default(),
                 boot: Instant::now(),
             }),
         }
@@ -106,7 +106,28 @@ impl Bpf {
     /// Make BPF_PROG_LOAD fail at `step` with `errno` (None: stop failing).
     /// For tests of the error path.
     pub fn inject_load_fault(&self, fault: Option<(LoadStep, Errno)>) {
-        self.kernel.faults.set(fault);
+        *self.kernel.hooks.fault.lock().expect("hooks lock") = fault;
+        self.kernel.hooks.rearm();
+    }
+
+    /// Start (or stop) timing BPF_PROG_LOAD step by step; see
+    /// [`Bpf::take_load_profile`].
+    pub fn profile_loads(&self, on: bool) {
+        *self.kernel.hooks.profile.lock().expect("hooks lock") = on.then(StepProfile::default);
+        self.kernel.hooks.rearm();
+    }
+
+    /// Time spent in each load step since profiling started: (step, total,
+    /// times entered), in step order. Profiling goes on.
+    pub fn take_load_profile(&self) -> Vec<(LoadStep, std::time::Duration, u64)> {
+        let mut g = self.kernel.hooks.profile.lock().expect("hooks lock");
+        let Some(p) = g.as_mut() else { return Vec::new() };
+        let out = LoadStep::ALL
+            .iter()
+            .filter_map(|s| p.totals.get(s).map(|&(d, n)| (*s, d, n)))
+            .collect();
+        p.totals.clear();
+        out
     }
 
     /// Programs alive (IDs in use).
@@ -144,29 +165,54 @@ impl Kernel {
         self.boot.elapsed().as_nanos() as u64
     }
 
+    /// Entering a load step: time it if profiling, fail it if a fault is
+    /// injected there.
     pub(crate) fn inject(&self, step: LoadStep) -> Result<(), Errno> {
-        self.faults.check(step)
+        self.hooks.enter(Some(step))
     }
+
+    /// The load finished (either way): close the last step's timing.
+    pub(crate) fn load_done(&self) {
+        let _ = self.hooks.enter(None);
+    }
+}
+
+/// Test and measurement hooks of the load path; one relaxed atomic load per
+/// step when unused.
+#[derive(Default)]
+struct LoadHooks {
+    armed: AtomicBool,
+    fault: Mutex<Option<(LoadStep, Errno)>>,
+    profile: Mutex<Option<StepProfile>>,
 }
 
 #[derive(Default)]
-struct FaultInjection {
-    armed: AtomicBool,
-    fault: Mutex<Option<(LoadStep, Errno)>>,
+struct StepProfile {
+    totals: std::collections::HashMap<LoadStep, (std::time::Duration, u64)>,
+    current: Option<(LoadStep, Instant)>,
 }
 
-impl FaultInjection {
-    fn set(&self, f: Option<(LoadStep, Errno)>) {
-        *self.fault.lock().expect("fault lock") = f;
-        self.armed.store(f.is_some(), Ordering::SeqCst);
+impl LoadHooks {
+    fn rearm(&self) {
+        let on = self.fault.lock().expect("hooks lock").is_some() || self.profile.lock().expect("hooks lock").is_some();
+        self.armed.store(on, Ordering::SeqCst);
     }
 
-    fn check(&self, step: LoadStep) -> Result<(), Errno> {
+    fn enter(&self, step: Option<LoadStep>) -> Result<(), Errno> {
         if !self.armed.load(Ordering::Relaxed) {
             return Ok(());
         }
-        match *self.fault.lock().expect("fault lock") {
-            Some((s, e)) if s == step => Err(e),
+        if let Some(p) = self.profile.lock().expect("hooks lock").as_mut() {
+            let now = Instant::now();
+            if let Some((prev, since)) = p.current.take() {
+                let e = p.totals.entry(prev).or_default();
+                e.0 += now - since;
+                e.1 += 1;
+            }
+            p.current = step.map(|s| (s, now));
+        }
+        match (*self.fault.lock().expect("hooks lock"), step) {
+            (Some((s, e)), Some(step)) if s == step => Err(e),
             _ => Ok(()),
         }
     }
@@ -192,7 +238,11 @@ impl Process {
             size: a.size,
         };
         match cmd {
-            cmd::PROG_LOAD => prog_load::prog_load(self, &a, &mut out, mem),
+            cmd::PROG_LOAD => {
+                let r = prog_load::prog_load(self, &a, &mut out, mem);
+                self.kernel.load_done();
+                r
+            }
             cmd::OBJ_GET_INFO_BY_FD => obj_info::get_info_by_fd(self, &a, &mut out, mem),
             cmd::PROG_GET_NEXT_ID => ids::prog_get_next_id(self, &a, &mut out),
             cmd::PROG_GET_FD_BY_ID => ids::prog_get_fd_by_id(self, &a),

@@ -103,7 +103,8 @@ fn structure(input: &CheckInput<'_>) -> Result<(), String> {
     for (pc, _) in &program {
         is_start[*pc] = true;
     }
-    let mut succs: Vec<Vec<usize>> = vec![Vec::new(); insns.len()];
+    // At most two successors per instruction (branch target, fall-through).
+    let mut succs: Vec<[Option<usize>; 2]> = vec![[None; 2]; insns.len()];
     for (pc, ins) in &program {
         let pc = *pc;
         let next = pc as i64 + ins.slots() as i64;
@@ -117,20 +118,20 @@ fn structure(input: &CheckInput<'_>) -> Result<(), String> {
             }
             Ok(t as usize)
         };
-        let fallthrough = |succ: &mut Vec<usize>| -> Result<(), String> {
+        let fallthrough = |succ: &mut [Option<usize>; 2]| -> Result<(), String> {
             if next >= len {
                 return Err("last insn is not an exit or jmp\n".into());
             }
-            succ.push(next as usize);
+            succ[1] = Some(next as usize);
             Ok(())
         };
         let s = &mut succs[pc];
         match *ins {
             Instruction::Exit => {}
-            Instruction::Ja { off } => s.push(target(off as i64)?),
-            Instruction::Ja32 { imm } => s.push(target(imm as i64)?),
+            Instruction::Ja { off } => s[0] = Some(target(off as i64)?),
+            Instruction::Ja32 { imm } => s[0] = Some(target(imm as i64)?),
             Instruction::Jcond { off, .. } | Instruction::MayGoto { off } => {
-                s.push(target(off as i64)?);
+                s[0] = Some(target(off as i64)?);
                 fallthrough(s)?;
             }
             Instruction::Call(crate::isa::CallKind::Local(rel)) => {
@@ -156,8 +157,9 @@ fn structure(input: &CheckInput<'_>) -> Result<(), String> {
         let mut stack = vec![(entry, 0usize)];
         state[entry] = 1;
         while let Some((node, i)) = stack.pop() {
-            if let Some(&succ) = succs[node].get(i) {
+            if i < 2 {
                 stack.push((node, i + 1));
+                let Some(succ) = succs[node][i] else { continue };
                 match state[succ] {
                     0 => {
                         state[succ] = 1;
