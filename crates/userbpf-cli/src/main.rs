@@ -13,7 +13,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use failure::Failure;
 use session::Session;
 use userbpf::conformance::parse_hex_bytes;
-use userbpf::exec::{AlignedBuf, GuestMemory, HelperTable, Interpreter, Program, RegionKind, RunOptions};
+use userbpf::exec::{
+    AlignedBuf, ExecError, GuestMemory, HelperTable, Interpreter, Jit, JitOptions, JitProgram, Program, RegionKind,
+    RunOptions,
+};
 use userbpf::isa::asm::Syntax;
 use userbpf::isa::source::{parse_program, read_program, SourceFormat};
 use userbpf::isa::{insns_to_bytes, Insn};
@@ -54,7 +57,7 @@ impl From<SyntaxArg> for Syntax {
 enum Engine {
     /// the interpreter
     Interp,
-    /// the x86-64 JIT (not built yet)
+    /// the x86-64 JIT
     Jit,
 }
 
@@ -79,7 +82,7 @@ enum Command {
         #[arg(long, value_enum, default_value = "kernel")]
         syntax: SyntaxArg,
     },
-    /// Run a program in the interpreter and print r0
+    /// Run a program (interpreter or JIT) and print r0
     Run {
         /// program: .bin, .hex or assembly
         file: PathBuf,
@@ -92,6 +95,10 @@ enum Command {
         /// execution engine
         #[arg(long, value_enum, default_value = "interp")]
         engine: Engine,
+        /// run this many times (memory persists between runs) and report
+        /// the mean duration_ns per run, as the kernel's BPF_PROG_TEST_RUN
+        #[arg(long, default_value = "1", value_parser = clap::value_parser!(u32).range(1..))]
+        repeat: u32,
     },
     /// Programs: load, show, dump, pin (as bpftool prog)
     #[command(subcommand)]
@@ -147,13 +154,50 @@ fn memory_arg(arg: Option<&str>) -> Result<Vec<u8>, Failure> {
     }
 }
 
-fn require_interp(engine: Engine) -> Result<(), Failure> {
-    match engine {
-        Engine::Interp => Ok(()),
-        Engine::Jit => Err(Failure::usage(
-            "the JIT engine is not available yet; use --engine interp",
-        )),
+impl From<Engine> for userbpf::plugin::Engine {
+    fn from(e: Engine) -> Self {
+        match e {
+            Engine::Interp => userbpf::plugin::Engine::Interp,
+            Engine::Jit => userbpf::plugin::Engine::Jit,
+        }
     }
+}
+
+/// Run `prog` `repeat` times on `engine`; returns the last r0 and the mean
+/// nanoseconds per run (compilation excluded, as the kernel's test run
+/// times only the program).
+fn run_repeated(
+    engine: Engine,
+    prog: &Program,
+    mem: &mut GuestMemory<'_>,
+    args: &[u64],
+    opts: &RunOptions,
+    repeat: u32,
+) -> Result<(u64, u64), Failure> {
+    let helpers = HelperTable::conformance();
+    let jit;
+    let mut once: Box<dyn FnMut(&mut GuestMemory<'_>) -> Result<u64, ExecError> + '_> = match engine {
+        Engine::Interp => {
+            let interp = Interpreter::new(prog, &helpers);
+            Box::new(move |m| interp.run(m, args, opts))
+        }
+        Engine::Jit => {
+            let options = JitOptions {
+                meter: opts.budget.is_some(),
+                ..JitOptions::default()
+            };
+            jit = JitProgram::compile(prog, options).map_err(|e| Failure::usage(format!("JIT: {e}")))?;
+            let runner = Jit::new(&jit, &helpers);
+            Box::new(move |m| runner.run(m, args, opts))
+        }
+    };
+    let start = std::time::Instant::now();
+    let mut r0 = 0;
+    for _ in 0..repeat {
+        r0 = once(mem)?;
+    }
+    let ns = start.elapsed().as_nanos() / repeat as u128;
+    Ok((r0, ns as u64))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -192,8 +236,8 @@ fn run(cli: Cli, session: &Session) -> Result<(), Failure> {
             mem,
             budget,
             engine,
+            repeat,
         } => {
-            require_interp(engine)?;
             let prog = Program::new(load(&file)?)?;
             let memory = memory_arg(mem.as_deref())?;
             let mut buf = AlignedBuf::from_bytes(&memory);
@@ -203,18 +247,20 @@ fn run(cli: Cli, session: &Session) -> Result<(), Failure> {
             } else {
                 gm.add(buf.as_mut_bytes(), RegionKind::Memory)
             };
-            let helpers = HelperTable::conformance();
             let opts = RunOptions { budget, packet: None };
-            let r0 = Interpreter::new(&prog, &helpers).run(&mut gm, &[addr, memory.len() as u64], &opts)?;
+            let args = [addr, memory.len() as u64];
+            let (r0, ns) = run_repeated(engine, &prog, &mut gm, &args, &opts, repeat)?;
             println!("r0 = {r0:#x} ({})", r0 as i64);
+            if repeat > 1 {
+                println!("duration_ns = {ns} (mean of {repeat} runs)");
+            }
         }
         Command::ConformancePlugin { engine, budget, memory } => {
-            require_interp(engine)?;
             let mut text = String::new();
             std::io::stdin().read_to_string(&mut text)?;
             let program = parse_hex_bytes(&text)?;
             let memory = memory_arg(memory.as_deref())?;
-            let r0 = userbpf::plugin::run_interp(&program, &memory, budget)?;
+            let r0 = userbpf::plugin::run(engine.into(), &program, &memory, budget)?;
             println!("{r0:x}");
         }
     }

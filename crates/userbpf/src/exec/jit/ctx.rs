@@ -1,0 +1,85 @@
+//! The run context shared by compiled code and the Rust side of a run: one
+//! `u64` buffer whose address the image keeps in r12.
+//!
+//! ```text
+//! slot  0..12   header (HOT fields first, reachable with 8-bit displacements)
+//! slot 12..23   BPF registers r0..r10: inputs at entry, r0 at exit, spill
+//!               area around helper calls
+//! slot 24..     region table, 4 slots per entry: host pointer, readable
+//!               length, writable length (0 when read-only), unused.
+//!               Entry t describes guest addresses t << 32 | offset, so
+//!               entry 0 (NULL and small integers) is all zeros.
+//! ```
+
+use crate::exec::memory::{AccessKind, GuestMemory};
+
+/// Number of table entries (regions + 1).
+pub const NENT: usize = 0;
+/// Host minus guest address of the stack region.
+pub const STACK_DELTA: usize = 1;
+/// Instructions left (metered images only).
+pub const BUDGET: usize = 2;
+/// may_goto iterations left.
+pub const MAY_GOTO: usize = 3;
+/// Guest address of the packet for LD_ABS/LD_IND.
+pub const PKT_BASE: usize = 4;
+/// Packet length (0 when there is no packet: every LD_ABS exits with 0).
+pub const PKT_LEN: usize = 5;
+/// Host rsp after the prologue, restored by the epilogue.
+pub const SAVED_RSP: usize = 6;
+/// Lowest rsp at which a bpf-to-bpf call may still push a frame.
+pub const CALL_LIMIT: usize = 7;
+/// `*mut CallEnv` handed back to the trampoline.
+pub const ENV: usize = 8;
+/// Address of the helper trampoline.
+pub const TRAMPOLINE: usize = 9;
+/// Guest address of a faulting access.
+pub const FAULT_ADDR: usize = 10;
+/// Index of the fault site that stopped the run.
+pub const FAULT_SITE: usize = 11;
+/// r0..r10.
+pub const REGS: usize = 12;
+/// First table entry.
+pub const TABLE: usize = 24;
+/// Slots per table entry.
+pub const ENTRY_SLOTS: usize = 4;
+/// Offsets within an entry.
+pub const ENTRY_PTR: usize = 0;
+pub const ENTRY_RLEN: usize = 1;
+pub const ENTRY_WLEN: usize = 2;
+
+/// Byte offset of a slot, as the image addresses it.
+pub const fn disp(slot: usize) -> i32 {
+    (slot * 8) as i32
+}
+
+/// What the image returns.
+pub const STATUS_OK: u64 = 0;
+/// A fault site stopped the run (FAULT_SITE, FAULT_ADDR).
+pub const STATUS_FAULT: u64 = 1;
+/// The trampoline recorded the outcome (helper exit, fault or panic).
+pub const STATUS_TRAMPOLINE: u64 = 2;
+
+/// A fresh context for `mem`: header zeroed, region table filled.
+pub fn new_ctx(mem: &GuestMemory<'_>) -> Vec<u64> {
+    let mut ctx = vec![0u64; TABLE + ENTRY_SLOTS];
+    ctx[NENT] = 1;
+    refresh_regions(&mut ctx, mem);
+    ctx
+}
+
+/// Append table entries for regions mapped since the table was filled
+/// (guest memory only ever grows). May reallocate `ctx`.
+pub fn refresh_regions(ctx: &mut Vec<u64>, mem: &GuestMemory<'_>) {
+    loop {
+        let t = ctx[NENT] as usize;
+        let base = (t as u64) << 32;
+        let Some((_, len)) = mem.region_at(base) else {
+            return;
+        };
+        let ptr = mem.translate(base, 0, AccessKind::Read).map_or(0, |p| p as u64);
+        let writable = mem.translate(base, 0, AccessKind::Write).is_ok();
+        ctx.extend_from_slice(&[ptr, len as u64, if writable { len as u64 } else { 0 }, 0]);
+        ctx[NENT] = t as u64 + 1;
+    }
+}

@@ -1,0 +1,396 @@
+//! The x86-64 JIT: BPF programs compiled to host machine code, with the
+//! interpreter's semantics, faults and errors.
+//!
+//! - [`JitProgram::compile`] turns a [`Program`] into a sealed W^X image
+//!   (`x86_64/compile.rs` emits, `x86_64/mem.rs` maps).
+//! - [`Jit`] runs an image over [`GuestMemory`] like [`Interpreter`] does:
+//!   same arguments, same result, same [`ExecError`] (pc and fault) on the
+//!   same programs; helpers are called through a Rust trampoline.
+//! - [`select_runtime`] is the kernel's bpf_prog_select_runtime: JIT when
+//!   enabled, the interpreter when the JIT fails, and the jit-always-on and
+//!   hardening (constant blinding) rules.
+//!
+//! [`Interpreter`]: crate::exec::Interpreter
+
+pub mod ctx;
+mod disasm;
+pub mod x86_64;
+
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use self::x86_64::compile::{compile, Access, CompileOptions, Site, SiteKind};
+use self::x86_64::mem::ExecMemory;
+use crate::exec::helper_table::{HelperExit, HelperTable};
+use crate::exec::interp::{ExecError, Fault, Program, RunOptions, STACK_SIZE};
+use crate::exec::memory::{AccessFault, AccessKind, GuestMemory};
+use crate::isa::DecodeError;
+
+/// The kernel's budget for `may_goto` loops (BPF_MAX_LOOPS), as the
+/// interpreter counts it.
+const MAY_GOTO_BUDGET: u64 = 8 * 1024 * 1024;
+
+/// How to compile.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JitOptions {
+    /// Count executed instructions so runs can have a budget
+    /// ([`RunOptions::budget`]). Costs a subtraction per straight-line
+    /// segment; off by default.
+    pub meter: bool,
+    /// Constant blinding as bpf_jit_harden does it: no program immediate
+    /// appears verbatim in the image.
+    pub blind: bool,
+}
+
+/// Why a program could not be compiled.
+#[derive(Debug, thiserror::Error)]
+pub enum JitError {
+    #[error("invalid program: {0}")]
+    Decode(#[from] DecodeError),
+    #[error("cannot map executable memory: {0}")]
+    Map(#[from] std::io::Error),
+}
+
+/// A compiled program: the sealed image and what the runtime needs to
+/// explain a fault.
+#[derive(Debug)]
+pub struct JitProgram {
+    image: ExecMemory,
+    /// Host offset of each BPF slot's code; `offsets[len]` is past the end.
+    offsets: Vec<u32>,
+    sites: Vec<Site>,
+    program: Program,
+    options: JitOptions,
+}
+
+impl JitProgram {
+    /// Compile `prog` to a sealed, executable image.
+    pub fn compile(prog: &Program, options: JitOptions) -> Result<Self, JitError> {
+        let blind = options.blind.then(blinding_seed);
+        let compiled = compile(
+            prog.slots(),
+            CompileOptions {
+                meter: options.meter,
+                blind,
+            },
+        )?;
+        let image = ExecMemory::new(&compiled.code)?;
+        Ok(JitProgram {
+            image,
+            offsets: compiled.offsets,
+            sites: compiled.sites,
+            program: prog.clone(),
+            options,
+        })
+    }
+
+    /// The machine code.
+    pub fn image(&self) -> &[u8] {
+        self.image.bytes()
+    }
+
+    /// Host address of the image (its kallsyms start).
+    pub fn addr(&self) -> u64 {
+        self.image.addr()
+    }
+
+    /// Bytes of machine code (bpf_prog_info.jited_prog_len).
+    pub fn len(&self) -> usize {
+        self.image.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.image.is_empty()
+    }
+
+    /// Image offset where the code of each BPF slot starts (the line info
+    /// of `prog dump jited`); one more entry for the end of the program.
+    pub fn insn_offsets(&self) -> &[u32] {
+        &self.offsets
+    }
+
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    pub fn options(&self) -> JitOptions {
+        self.options
+    }
+
+    /// The image disassembled (Intel syntax), each block headed by the BPF
+    /// instruction it comes from, as `bpftool prog dump jited linum`.
+    pub fn disassemble(&self) -> String {
+        disasm::listing(self)
+    }
+
+    fn fault(&self, ctx: &[u64], mem: &GuestMemory<'_>, budget: u64) -> ExecError {
+        let site = &self.sites[ctx[ctx::FAULT_SITE] as usize];
+        let fault = match &site.kind {
+            SiteKind::Memory { size, access } => {
+                Fault::Memory(access_fault(mem, ctx[ctx::FAULT_ADDR], *size as usize, *access))
+            }
+            SiteKind::Static(f) => f.clone(),
+            SiteKind::CallDepth => Fault::CallDepth,
+            SiteKind::Budget { pcs } => {
+                // The segment's subtraction wrapped: add it back for what was
+                // left on entry; that many instructions of it still ran.
+                let left = ctx[ctx::BUDGET].wrapping_add(pcs.len() as u64) as usize;
+                return ExecError {
+                    pc: pcs[left],
+                    fault: Fault::BudgetExhausted { budget },
+                };
+            }
+        };
+        ExecError { pc: site.pc, fault }
+    }
+}
+
+/// The exact error the interpreter reports for a failed access (the image
+/// only knows that the fast path failed).
+fn access_fault(mem: &GuestMemory<'_>, addr: u64, len: usize, access: Access) -> AccessFault {
+    let result = match access {
+        Access::Read => mem.translate(addr, len, AccessKind::Read).map(|_| ()),
+        Access::Write => mem.translate(addr, len, AccessKind::Write).map(|_| ()),
+        Access::Atomic => {
+            if addr % len as u64 != 0 {
+                Err(AccessFault::Misaligned { addr, len })
+            } else {
+                mem.translate(addr, len, AccessKind::Write).and_then(|p| {
+                    if p as usize % len != 0 {
+                        Err(AccessFault::Misaligned { addr, len })
+                    } else {
+                        Ok(())
+                    }
+                })
+            }
+        }
+    };
+    // The image and the region table agree, so the access does fail; should
+    // they ever not, name the address rather than pretend success.
+    result.err().unwrap_or(AccessFault::Unmapped {
+        addr,
+        len,
+        kind: AccessKind::Read,
+    })
+}
+
+/// A per-image seed for blinding keys (the kernel uses get_random_u32).
+fn blinding_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64),
+    );
+    h.finish()
+}
+
+/// A compiled program bound to a helper table: the JIT's counterpart of
+/// [`Interpreter`](crate::exec::Interpreter).
+pub struct Jit<'p> {
+    prog: &'p JitProgram,
+    helpers: &'p HelperTable,
+}
+
+/// What the trampoline hands back to the image: status in rax, the (maybe
+/// moved) context in rdx.
+#[repr(C)]
+struct TrampolineRet {
+    status: u64,
+    ctx: *mut u64,
+}
+
+/// The Rust side of a run, reachable from the image through ctx[ENV].
+struct CallEnv<'e, 'm> {
+    mem: &'e mut GuestMemory<'m>,
+    helpers: &'e HelperTable,
+    ctx: Vec<u64>,
+    outcome: Option<Result<u64, ExecError>>,
+    panic: Option<Box<dyn Any + Send>>,
+}
+
+/// Called by the image for `call helper` and `callx`: registers are in
+/// ctx[REGS..]; r0 is written back there.
+extern "C" fn helper_trampoline(env: &mut CallEnv<'_, '_>, id: u64, pc: u64) -> TrampolineRet {
+    let status = env.call_helper(id, pc as usize);
+    TrampolineRet {
+        status,
+        ctx: env.ctx.as_mut_ptr(),
+    }
+}
+
+impl CallEnv<'_, '_> {
+    fn call_helper(&mut self, id: u64, pc: usize) -> u64 {
+        let helpers = self.helpers;
+        let Some(h) = helpers.get(id) else {
+            self.outcome = Some(Err(ExecError {
+                pc,
+                fault: Fault::UnknownHelper { id },
+            }));
+            return ctx::STATUS_TRAMPOLINE;
+        };
+        let r = &self.ctx[ctx::REGS..ctx::REGS + 6];
+        let args = [r[1], r[2], r[3], r[4], r[5]];
+        let mem = &mut *self.mem;
+        // A panic must not unwind through machine code: carry it over.
+        let fault = match catch_unwind(AssertUnwindSafe(|| (h.func)(mem, args))) {
+            Ok(Ok(r0)) => {
+                self.ctx[ctx::REGS] = r0;
+                ctx::refresh_regions(&mut self.ctx, self.mem);
+                return ctx::STATUS_OK;
+            }
+            Ok(Err(HelperExit::Exit(r0))) => {
+                self.outcome = Some(Ok(r0));
+                return ctx::STATUS_TRAMPOLINE;
+            }
+            Ok(Err(HelperExit::Fault(f))) => Fault::Memory(f),
+            Ok(Err(HelperExit::Failed(reason))) => Fault::HelperFailed { name: h.name, reason },
+            Err(payload) => {
+                self.panic = Some(payload);
+                return ctx::STATUS_TRAMPOLINE;
+            }
+        };
+        self.outcome = Some(Err(ExecError { pc, fault }));
+        ctx::STATUS_TRAMPOLINE
+    }
+}
+
+impl<'p> Jit<'p> {
+    pub fn new(prog: &'p JitProgram, helpers: &'p HelperTable) -> Self {
+        Jit { prog, helpers }
+    }
+
+    /// Run with the stack of `mem` (mapped on first use); `args` become
+    /// r1..r5.
+    pub fn run(&self, mem: &mut GuestMemory<'_>, args: &[u64], opts: &RunOptions) -> Result<u64, ExecError> {
+        let fp = mem.stack_top(STACK_SIZE);
+        self.execute(mem, fp, args, opts)
+    }
+
+    /// Run with the caller's memory; `fp` must be the guest address just past
+    /// the top of a writable stack region of at least `STACK_SIZE` bytes
+    /// (8-byte aligned), as [`Interpreter::execute`] documents.
+    ///
+    /// [`Interpreter::execute`]: crate::exec::Interpreter::execute
+    pub fn execute(
+        &self,
+        mem: &mut GuestMemory<'_>,
+        fp: u64,
+        args: &[u64],
+        opts: &RunOptions,
+    ) -> Result<u64, ExecError> {
+        let unsupported = |what| {
+            Err(ExecError {
+                pc: 0,
+                fault: Fault::Unsupported { what },
+            })
+        };
+        if opts.budget.is_some() && !self.prog.options.meter {
+            return unsupported("an instruction budget on an image compiled without JitOptions::meter");
+        }
+        let stack_base = fp.wrapping_sub(STACK_SIZE as u64);
+        let stack_host = match mem.translate(stack_base, STACK_SIZE, AccessKind::Write) {
+            Ok(p) if p as usize % 8 == 0 && fp % 8 == 0 => p as u64,
+            _ => return unsupported("a frame pointer that is not the top of an aligned, writable stack region"),
+        };
+        let mut ctx = ctx::new_ctx(mem);
+        for (r, a) in ctx[ctx::REGS + 1..ctx::REGS + 6].iter_mut().zip(args) {
+            *r = *a;
+        }
+        ctx[ctx::REGS + 10] = fp;
+        ctx[ctx::STACK_DELTA] = stack_host.wrapping_sub(stack_base);
+        let budget = opts.budget.unwrap_or(u64::MAX);
+        ctx[ctx::BUDGET] = budget;
+        ctx[ctx::MAY_GOTO] = MAY_GOTO_BUDGET;
+        let (pkt_base, pkt_len) = opts.packet.unwrap_or((0, 0));
+        ctx[ctx::PKT_BASE] = pkt_base;
+        ctx[ctx::PKT_LEN] = pkt_len as u64;
+        type Trampoline = extern "C" fn(&mut CallEnv<'_, '_>, u64, u64) -> TrampolineRet;
+        ctx[ctx::TRAMPOLINE] = helper_trampoline as Trampoline as usize as u64;
+        let mut env = CallEnv {
+            mem,
+            helpers: self.helpers,
+            ctx,
+            outcome: None,
+            panic: None,
+        };
+        let ctx_ptr = env.ctx.as_mut_ptr();
+        let env_ptr: *mut CallEnv<'_, '_> = &mut env;
+        // SAFETY: the image was produced by our compiler for this context
+        // layout. It reads and writes only the context (through ctx_ptr, or
+        // the pointer the trampoline returns), guest memory through the
+        // region table, whose entries were taken from `mem` and stay valid
+        // while `mem` is borrowed here (regions are never unmapped), and its
+        // own native stack frames. It hands env_ptr, untouched, to
+        // `helper_trampoline` only, while `env` is not otherwise in use; the
+        // trampoline never unwinds (panics are caught and resumed below).
+        let status = unsafe { (self.prog.image.entry())(ctx_ptr, env_ptr as *mut std::ffi::c_void) };
+        match status {
+            ctx::STATUS_OK => Ok(env.ctx[ctx::REGS]),
+            ctx::STATUS_FAULT => Err(self.prog.fault(&env.ctx, env.mem, budget)),
+            _ => {
+                if let Some(p) = env.panic.take() {
+                    std::panic::resume_unwind(p);
+                }
+                env.outcome
+                    .take()
+                    .expect("the trampoline records why it stopped the run")
+            }
+        }
+    }
+}
+
+/// The sysctls and build options bpf_prog_select_runtime consults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuntimePolicy {
+    /// net.core.bpf_jit_enable (0: interpreter; 1, 2: JIT).
+    pub jit_enable: u32,
+    /// net.core.bpf_jit_harden (0: off; 1: blind for unprivileged loaders;
+    /// 2: blind for everyone).
+    pub jit_harden: u32,
+    /// CONFIG_BPF_JIT_ALWAYS_ON: no interpreter; a program the JIT can't
+    /// compile fails to load.
+    pub jit_always_on: bool,
+    /// The loader has CAP_SYS_ADMIN (bpf_jit_blinding_enabled exempts it at
+    /// harden level 1).
+    pub privileged: bool,
+    /// Compile metered images (for runs with an instruction budget).
+    pub meter: bool,
+}
+
+/// What bpf_prog_select_runtime chose.
+#[derive(Debug)]
+pub enum SelectedRuntime {
+    Jit(JitProgram),
+    Interpreter(Program),
+}
+
+/// The JIT failed and the interpreter is not available (jit_always_on):
+/// the load fails with ENOTSUPP.
+#[derive(Debug, thiserror::Error)]
+#[error("the JIT is required (jit_always_on) but failed: {0}")]
+pub struct JitRequired(#[from] pub JitError);
+
+/// bpf_prog_select_runtime(): the JIT when bpf_jit_enable (or always-on)
+/// asks for it; the interpreter when it is off or the JIT fails, unless the
+/// interpreter is compiled out.
+pub fn select_runtime(prog: Program, policy: &RuntimePolicy) -> Result<SelectedRuntime, JitRequired> {
+    if policy.jit_enable == 0 && !policy.jit_always_on {
+        return Ok(SelectedRuntime::Interpreter(prog));
+    }
+    let blind = match policy.jit_harden {
+        0 => false,
+        1 => !policy.privileged,
+        _ => true,
+    };
+    let options = JitOptions {
+        meter: policy.meter,
+        blind,
+    };
+    match JitProgram::compile(&prog, options) {
+        Ok(jit) => Ok(SelectedRuntime::Jit(jit)),
+        Err(e) if policy.jit_always_on => Err(JitRequired(e)),
+        Err(_) => Ok(SelectedRuntime::Interpreter(prog)),
+    }
+}

@@ -1,0 +1,906 @@
+//! BPF to x86-64: one pass over the decoded program, then out-of-line stubs.
+//!
+//! Register map (BPF -> host), chosen so that rax, rcx and rdx stay free for
+//! division, shifts and address translation, and r12 holds the run context:
+//!
+//! ```text
+//! r0 rbx  r1 rdi  r2 rsi  r3 r8  r4 r9  r5 r10
+//! r6 r11  r7 r13  r8 r14  r9 r15  r10 rbp      ctx r12   scratch rax rcx rdx
+//! ```
+//!
+//! Frames: the prologue enters the program with a native `call`, and every
+//! bpf-to-bpf call pushes r6-r9 and r10, `call`s the callee and pops them
+//! back, so `exit` is always `ret`, whatever the depth. Each frame is 48 bytes,
+//! keeping rsp 16-byte aligned for calls into Rust. The depth limit is a
+//! compare of rsp against a precomputed bound.
+//!
+//! Memory: every access is translated inline through the region table of
+//! the context (see `ctx.rs`); an access at r10 + a constant inside the
+//! current 512-byte frame skips the check when the program never writes r10
+//! (every frame then lies inside the stack region). Faults jump to a stub
+//! that names a [`Site`]; the Rust side rebuilds the exact interpreter error.
+//!
+//! Budget (metered images only): straight-line segments that end at the
+//! first instruction that can branch, fault or touch memory subtract their
+//! length up front; if the budget runs out inside a segment, only pure
+//! register instructions preceded the exhausting one, so reporting its pc is
+//! exact.
+
+use super::emit::{mem, mem_idx, Alu, Asm, Cc, Label, Mem, Shift, R, W};
+use crate::exec::interp::Fault;
+use crate::exec::jit::ctx::{self, disp};
+use crate::isa::opcode::{MAX_BPF_STACK, MAX_CALL_FRAMES};
+use crate::isa::{
+    decode, AluOp, AtomicOp, CallKind, DecodeError, Endian, Insn, Instruction, JmpOp, Operand, Size, Width,
+};
+
+/// Host register of each BPF register.
+pub const REG_MAP: [R; 11] = [
+    R::Rbx,
+    R::Rdi,
+    R::Rsi,
+    R::R8,
+    R::R9,
+    R::R10,
+    R::R11,
+    R::R13,
+    R::R14,
+    R::R15,
+    R::Rbp,
+];
+const CTX: R = R::R12;
+/// Callee-saved host registers the prologue preserves.
+const SAVED: [R; 6] = [R::Rbx, R::Rbp, R::R12, R::R13, R::R14, R::R15];
+/// Bytes of native stack per BPF frame: r6-r9, r10 and the return address.
+const FRAME_BYTES: i32 = 48;
+
+/// How an access is checked and which fault it reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+    /// Read-modify-write: natural alignment (guest and host) and write
+    /// permission.
+    Atomic,
+}
+
+/// What stopped a run at a fault stub.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SiteKind {
+    /// A guest access of `size` bytes failed; the address is in FAULT_ADDR.
+    Memory { size: u8, access: Access },
+    /// Always this fault.
+    Static(Fault),
+    /// The budget ran out in the segment of these instructions.
+    Budget { pcs: Vec<usize> },
+    /// A bpf-to-bpf call past the frame limit.
+    CallDepth,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Site {
+    pub pc: usize,
+    pub kind: SiteKind,
+}
+
+/// Compiler settings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CompileOptions {
+    /// Count instructions against the run's budget.
+    pub meter: bool,
+    /// Constant blinding (bpf_jit_harden): no immediate of the program
+    /// appears in the image; each is xored with a fresh key. The value seeds
+    /// the keys.
+    pub blind: Option<u64>,
+}
+
+/// A compiled image before mapping.
+pub struct Compiled {
+    pub code: Vec<u8>,
+    /// Host offset of each BPF slot's code (second slots of ld_imm64 point
+    /// at their stub); `offsets[len]` is the fall-off-the-end stub.
+    pub offsets: Vec<u32>,
+    pub sites: Vec<Site>,
+}
+
+struct Compiler {
+    a: Asm,
+    len: usize,
+    /// One label per slot, plus one for "past the end".
+    labels: Vec<Label>,
+    /// Fault sites, each with the label of its stub.
+    sites: Vec<(Label, Site)>,
+    stack_fast: bool,
+    opts: CompileOptions,
+    key_state: u64,
+    epilogue: Label,
+    fault_exit: Label,
+    exit_zero: Label,
+}
+
+fn host(r: u8) -> R {
+    REG_MAP[r as usize]
+}
+
+fn width(w: Width) -> W {
+    match w {
+        Width::W32 => W::D32,
+        Width::W64 => W::Q64,
+    }
+}
+
+/// The register an instruction writes, if any (calls aside).
+pub fn writes(ins: &Instruction) -> Option<u8> {
+    match *ins {
+        Instruction::Alu { dst, .. }
+        | Instruction::MovSx { dst, .. }
+        | Instruction::AddrSpaceCast { dst, .. }
+        | Instruction::Neg { dst, .. }
+        | Instruction::End { dst, .. }
+        | Instruction::LdImm64 { dst, .. }
+        | Instruction::Load { dst, .. } => Some(dst),
+        Instruction::Atomic { op, dst, src, .. } => match op {
+            AtomicOp::LoadAcquire => Some(dst),
+            AtomicOp::Xchg
+            | AtomicOp::Add { fetch: true }
+            | AtomicOp::Or { fetch: true }
+            | AtomicOp::And { fetch: true }
+            | AtomicOp::Xor { fetch: true } => Some(src),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether an instruction ends a metering segment: it may branch, call,
+/// fault, touch memory or stop the program.
+fn ends_segment(ins: &Instruction) -> bool {
+    match *ins {
+        Instruction::Alu { .. } | Instruction::MovSx { .. } | Instruction::Neg { .. } | Instruction::End { .. } => {
+            false
+        }
+        Instruction::LdImm64 { src, .. } => src != 0,
+        _ => true,
+    }
+}
+
+/// The jump target `pc + 1 + rel`, if inside the program.
+fn target(pc: usize, rel: i64, len: usize) -> Result<usize, i64> {
+    let t = pc as i64 + 1 + rel;
+    if t >= 0 && t < len as i64 {
+        Ok(t as usize)
+    } else {
+        Err(t)
+    }
+}
+
+fn branch_rel(ins: &Instruction) -> Option<i64> {
+    match *ins {
+        Instruction::Ja { off } | Instruction::Jcond { off, .. } | Instruction::MayGoto { off } => Some(off as i64),
+        Instruction::Ja32 { imm } | Instruction::Call(CallKind::Local(imm)) => Some(imm as i64),
+        _ => None,
+    }
+}
+
+/// Compile a whole program.
+pub fn compile(slots: &[Insn], opts: CompileOptions) -> Result<Compiled, DecodeError> {
+    let program = decode(slots)?;
+    let len = slots.len();
+    let stack_fast = !program.iter().any(|(_, i)| writes(i) == Some(10));
+
+    // Segment starts for metering.
+    let mut starts = vec![false; len + 1];
+    if opts.meter {
+        if len > 0 {
+            starts[0] = true;
+        }
+        for (pc, ins) in &program {
+            if let Some(rel) = branch_rel(ins) {
+                if let Ok(t) = target(*pc, rel, len) {
+                    starts[t] = true;
+                }
+            }
+            if ends_segment(ins) {
+                starts[pc + ins.slots()] = true;
+            }
+        }
+    }
+
+    let mut a = Asm::new();
+    let labels = (0..=len).map(|_| a.label()).collect();
+    let epilogue = a.label();
+    let fault_exit = a.label();
+    let exit_zero = a.label();
+    let mut c = Compiler {
+        a,
+        len,
+        labels,
+        sites: Vec::new(),
+        stack_fast,
+        opts,
+        key_state: opts.blind.unwrap_or(0) | 1,
+        epilogue,
+        fault_exit,
+        exit_zero,
+    };
+    c.prologue();
+
+    let mut offsets = vec![0u32; len + 1];
+    for (i, (pc, ins)) in program.iter().enumerate() {
+        offsets[*pc] = c.a.pos() as u32;
+        c.a.bind(c.labels[*pc]);
+        if starts[*pc] {
+            // The segment: this instruction and the following ones up to the
+            // next start (or the end of the program).
+            let pcs = program[i..]
+                .iter()
+                .enumerate()
+                .take_while(|(k, (p, _))| *k == 0 || !starts[*p])
+                .map(|(_, (p, _))| *p)
+                .collect::<Vec<_>>();
+            c.meter(pcs);
+        }
+        c.insn(*pc, ins);
+    }
+    // Falling off the end.
+    offsets[len] = c.a.pos() as u32;
+    c.a.bind(c.labels[len]);
+    let off_end = c.site(
+        len,
+        SiteKind::Static(Fault::JumpOutOfRange {
+            target: len as i64,
+            len,
+        }),
+    );
+    c.a.jmp(off_end);
+
+    // Jumps into the middle of an ld_imm64 execute its second slot (code 0).
+    for (pc, ins) in &program {
+        if ins.slots() == 2 {
+            let second = pc + 1;
+            offsets[second] = c.a.pos() as u32;
+            c.a.bind(c.labels[second]);
+            if opts.meter {
+                c.meter(vec![second]);
+            }
+            let l = c.site(second, SiteKind::Static(Fault::InvalidInstruction { code: 0 }));
+            c.a.jmp(l);
+        }
+    }
+    c.stubs();
+    let sites = c.sites.into_iter().map(|(_, s)| s).collect();
+    Ok(Compiled {
+        code: c.a.finish(),
+        offsets,
+        sites,
+    })
+}
+
+impl Compiler {
+    /// A fault site; returns the label of its stub.
+    fn site(&mut self, pc: usize, kind: SiteKind) -> Label {
+        let l = self.a.label();
+        self.sites.push((l, Site { pc, kind }));
+        l
+    }
+
+    /// Entry: save callee-saved registers, keep the context in r12, load the
+    /// BPF registers, enter the program as a call, store r0.
+    fn prologue(&mut self) {
+        let a = &mut self.a;
+        for r in SAVED {
+            a.push(r);
+        }
+        // Six pushes after the return address: rsp is 8 mod 16 here, so the
+        // program, entered by a call, runs at a 16-byte aligned S = rsp - 8.
+        a.mov(W::Q64, CTX, R::Rdi);
+        a.store(8, mem(CTX, disp(ctx::ENV)), R::Rsi);
+        a.store(8, mem(CTX, disp(ctx::SAVED_RSP)), R::Rsp);
+        // Frame d (0 = main) runs at rsp = S - 48 d; a call from frame d is
+        // allowed while d + 1 < MAX_CALL_FRAMES.
+        let limit = 8 + FRAME_BYTES * (MAX_CALL_FRAMES as i32 - 2);
+        a.lea(R::Rax, mem(R::Rsp, -limit));
+        a.store(8, mem(CTX, disp(ctx::CALL_LIMIT)), R::Rax);
+        for (i, r) in REG_MAP.iter().enumerate() {
+            a.load(8, *r, mem(CTX, disp(ctx::REGS + i)));
+        }
+        a.call(self.labels[0]);
+        a.store(8, mem(CTX, disp(ctx::REGS)), REG_MAP[0]);
+        a.mov_imm32(R::Rax, ctx::STATUS_OK as u32);
+        a.bind(self.epilogue);
+        a.load(8, R::Rsp, mem(CTX, disp(ctx::SAVED_RSP)));
+        for r in SAVED.iter().rev() {
+            a.pop(*r);
+        }
+        a.ret();
+    }
+
+    /// Out-of-line code: fault stubs and the shared exits.
+    fn stubs(&mut self) {
+        for i in 0..self.sites.len() {
+            let l = self.sites[i].0;
+            self.a.bind(l);
+            self.a.mov_imm32(R::Rcx, i as u32);
+            self.a.jmp(self.fault_exit);
+        }
+        let a = &mut self.a;
+        a.bind(self.fault_exit);
+        a.store(8, mem(CTX, disp(ctx::FAULT_ADDR)), R::Rax);
+        a.store(8, mem(CTX, disp(ctx::FAULT_SITE)), R::Rcx);
+        a.mov_imm32(R::Rax, ctx::STATUS_FAULT as u32);
+        a.jmp(self.epilogue);
+        // LD_ABS/LD_IND outside the packet: the program ends with r0 = 0.
+        a.bind(self.exit_zero);
+        a.mov_imm32(REG_MAP[0], 0);
+        a.store(8, mem(CTX, disp(ctx::REGS)), REG_MAP[0]);
+        a.mov_imm32(R::Rax, ctx::STATUS_OK as u32);
+        a.jmp(self.epilogue);
+    }
+
+    fn meter(&mut self, pcs: Vec<usize>) {
+        let n = pcs.len() as i32;
+        let pc = pcs[0];
+        let l = self.site(pc, SiteKind::Budget { pcs });
+        self.a.alu_mem_imm(Alu::Sub, mem(CTX, disp(ctx::BUDGET)), n);
+        self.a.jcc(Cc::B, l);
+    }
+
+    /// The label a branch to `pc + 1 + rel` goes to: the instruction, or a
+    /// stub reporting the jump out of range.
+    fn branch_label(&mut self, pc: usize, rel: i64) -> Label {
+        match target(pc, rel, self.len) {
+            Ok(t) => self.labels[t],
+            Err(t) => self.site(
+                pc,
+                SiteKind::Static(Fault::JumpOutOfRange {
+                    target: t,
+                    len: self.len,
+                }),
+            ),
+        }
+    }
+
+    fn fault(&mut self, pc: usize, f: Fault) {
+        let l = self.site(pc, SiteKind::Static(f));
+        self.a.jmp(l);
+    }
+
+    /// Next blinding key (xorshift64*).
+    fn key(&mut self) -> i32 {
+        let mut x = self.key_state;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.key_state = x;
+        (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) as i32
+    }
+
+    /// With blinding on, `imm` materialised in rcx (sign-extended) without
+    /// appearing in the code; otherwise None.
+    fn blinded(&mut self, imm: i32) -> Option<R> {
+        self.opts.blind?;
+        let k = self.key();
+        self.a.mov_imm64_sext(R::Rcx, imm ^ k);
+        self.a.alu_imm(W::Q64, Alu::Xor, R::Rcx, k);
+        Some(R::Rcx)
+    }
+
+    /// A source operand as a register: BPF registers as they are, immediates
+    /// through rcx when blinding.
+    fn operand(&mut self, src: Operand) -> Result<R, i32> {
+        match src {
+            Operand::Reg(r) => Ok(host(r)),
+            Operand::Imm(i) => self.blinded(i).ok_or(i),
+        }
+    }
+
+    fn insn(&mut self, pc: usize, ins: &Instruction) {
+        match *ins {
+            Instruction::Alu { width: w, op, dst, src } => self.alu(pc, width(w), op, host(dst), src),
+            Instruction::MovSx {
+                width: w,
+                bits,
+                dst,
+                src,
+            } => self.a.movsx(width(w), bits, host(dst), host(src)),
+            Instruction::AddrSpaceCast { .. } => self.fault(
+                pc,
+                Fault::Unsupported {
+                    what: "addr_space_cast (arena)",
+                },
+            ),
+            Instruction::Neg { width: w, dst } => self.a.neg(width(w), host(dst)),
+            Instruction::End { kind, bits, dst } => {
+                let d = host(dst);
+                match (kind, bits) {
+                    (Endian::ToLe, 16) => self.a.movzx16(d, d),
+                    (Endian::ToLe, 32) => self.a.mov(W::D32, d, d),
+                    (Endian::ToLe, _) => {}
+                    (_, 16) => {
+                        self.a.ror16_8(d);
+                        self.a.movzx16(d, d);
+                    }
+                    (_, 32) => self.a.bswap(W::D32, d),
+                    (_, _) => self.a.bswap(W::Q64, d),
+                }
+            }
+            Instruction::LdImm64 {
+                dst,
+                src,
+                imm,
+                next_imm,
+            } => {
+                if src != 0 {
+                    return self.fault(pc, Fault::UnresolvedLdImm64 { src });
+                }
+                let v = imm as u32 as u64 | (next_imm as u32 as u64) << 32;
+                if self.opts.blind.is_some() {
+                    let k = (self.key() as u32 as u64) << 32 | self.key() as u32 as u64;
+                    self.a.mov_imm(host(dst), v ^ k);
+                    self.a.mov_imm(R::Rcx, k);
+                    self.a.alu(W::Q64, Alu::Xor, host(dst), R::Rcx);
+                } else {
+                    self.a.mov_imm(host(dst), v);
+                }
+            }
+            Instruction::LdAbs { size, imm } => self.ld_packet(pc, size, None, imm),
+            Instruction::LdInd { size, src, imm } => self.ld_packet(pc, size, Some(src), imm),
+            Instruction::Load {
+                size,
+                signed,
+                dst,
+                src,
+                off,
+            } => {
+                let m = self.access(pc, src, off, size.bytes(), Access::Read);
+                if signed {
+                    self.a.load_sx(size.bytes(), host(dst), m);
+                } else {
+                    self.a.load(size.bytes(), host(dst), m);
+                }
+            }
+            Instruction::StoreImm { size, dst, off, imm } => {
+                let m = self.access(pc, dst, off, size.bytes(), Access::Write);
+                if self.opts.blind.is_some() {
+                    // The translation used rcx; blind through rax.
+                    let k = self.key();
+                    self.a.mov_imm64_sext(R::Rax, imm ^ k);
+                    self.a.alu_imm(W::Q64, Alu::Xor, R::Rax, k);
+                    self.a.store(size.bytes(), m, R::Rax);
+                } else {
+                    self.a.store_imm(size.bytes(), m, imm);
+                }
+            }
+            Instruction::StoreReg { size, dst, src, off } => {
+                let m = self.access(pc, dst, off, size.bytes(), Access::Write);
+                self.a.store(size.bytes(), m, host(src));
+            }
+            Instruction::Atomic {
+                size,
+                op,
+                dst,
+                src,
+                off,
+            } => self.atomic(pc, size, op, dst, src, off),
+            Instruction::Ja { off } => {
+                let l = self.branch_label(pc, off as i64);
+                self.a.jmp(l);
+            }
+            Instruction::Ja32 { imm } => {
+                let l = self.branch_label(pc, imm as i64);
+                self.a.jmp(l);
+            }
+            Instruction::Jcond {
+                width: w,
+                op,
+                dst,
+                src,
+                off,
+            } => self.jcond(pc, width(w), op, host(dst), src, off),
+            Instruction::MayGoto { off } => {
+                let l = self.branch_label(pc, off as i64);
+                let m = mem(CTX, disp(ctx::MAY_GOTO));
+                self.a.alu_mem_imm(Alu::Cmp, m, 0);
+                self.a.jcc(Cc::E, l);
+                self.a.dec_mem(m);
+            }
+            Instruction::Call(CallKind::Helper(id)) => self.helper_call(pc, HelperId::Imm(id as u32)),
+            Instruction::CallX { reg } => self.helper_call(pc, HelperId::Reg(host(reg))),
+            Instruction::Call(CallKind::Local(rel)) => {
+                let deep = self.site(pc, SiteKind::CallDepth);
+                self.a.alu_reg_mem(Alu::Cmp, R::Rsp, mem(CTX, disp(ctx::CALL_LIMIT)));
+                self.a.jcc(Cc::B, deep);
+                for r in 6..=10 {
+                    self.a.push(host(r));
+                }
+                self.a.alu_imm(W::Q64, Alu::Sub, host(10), MAX_BPF_STACK as i32);
+                match target(pc, rel as i64, self.len) {
+                    Ok(t) => self.a.call(self.labels[t]),
+                    Err(t) => {
+                        return self.fault(
+                            pc,
+                            Fault::JumpOutOfRange {
+                                target: t,
+                                len: self.len,
+                            },
+                        )
+                    }
+                }
+                // The callee's exit returned here: restore the caller's frame.
+                for r in (6..=10).rev() {
+                    self.a.pop(host(r));
+                }
+            }
+            Instruction::Call(CallKind::Kfunc { .. }) => self.fault(pc, Fault::Unsupported { what: "kfunc calls" }),
+            Instruction::Exit => self.a.ret(),
+        }
+    }
+
+    fn alu(&mut self, pc: usize, w: W, op: AluOp, d: R, src: Operand) {
+        let _ = pc;
+        let simple = match op {
+            AluOp::Add => Some(Alu::Add),
+            AluOp::Sub => Some(Alu::Sub),
+            AluOp::Or => Some(Alu::Or),
+            AluOp::And => Some(Alu::And),
+            AluOp::Xor => Some(Alu::Xor),
+            _ => None,
+        };
+        if let Some(x) = simple {
+            match self.operand(src) {
+                Ok(s) => self.a.alu(w, x, d, s),
+                Err(i) => self.a.alu_imm(w, x, d, i),
+            }
+            return;
+        }
+        match op {
+            AluOp::Mov => match self.operand(src) {
+                Ok(s) if s == d && w == W::Q64 => {}
+                Ok(s) => self.a.mov(w, d, s),
+                Err(i) if w == W::Q64 => self.a.mov_imm64_sext(d, i),
+                Err(i) => self.a.mov_imm32(d, i as u32),
+            },
+            AluOp::Mul => match self.operand(src) {
+                Ok(s) => self.a.imul(w, d, s),
+                Err(i) => self.a.imul_imm(w, d, d, i),
+            },
+            AluOp::Lsh | AluOp::Rsh | AluOp::Arsh => {
+                let sh = match op {
+                    AluOp::Lsh => Shift::Shl,
+                    AluOp::Rsh => Shift::Shr,
+                    _ => Shift::Sar,
+                };
+                match src {
+                    Operand::Reg(s) => {
+                        self.a.mov(W::D32, R::Rcx, host(s));
+                        self.a.shift_cl(w, sh, d);
+                    }
+                    Operand::Imm(i) => {
+                        // Blinding leaves shift counts alone: they are
+                        // masked to 5-6 bits anyway.
+                        let n = i as u32 & if w == W::Q64 { 63 } else { 31 };
+                        if n != 0 {
+                            self.a.shift_imm(w, sh, d, n as u8);
+                        } else if w == W::D32 {
+                            self.a.mov(W::D32, d, d);
+                        }
+                    }
+                }
+            }
+            AluOp::Div | AluOp::SDiv | AluOp::Mod | AluOp::SMod => {
+                let signed = matches!(op, AluOp::SDiv | AluOp::SMod);
+                let is_mod = matches!(op, AluOp::Mod | AluOp::SMod);
+                self.divmod(w, signed, is_mod, d, src);
+            }
+            _ => unreachable!("simple ops handled above"),
+        }
+    }
+
+    /// Division and modulo with BPF's rules: by zero, div gives 0 and mod
+    /// keeps the (truncated) dividend; signed by -1, div negates and mod
+    /// gives 0 (x86 would trap on INT_MIN / -1).
+    fn divmod(&mut self, w: W, signed: bool, is_mod: bool, d: R, src: Operand) {
+        let by_zero = |a: &mut Asm| {
+            if !is_mod {
+                a.mov_imm32(d, 0);
+            } else if w == W::D32 {
+                a.mov(W::D32, d, d);
+            }
+        };
+        let by_minus_one = |a: &mut Asm| {
+            if is_mod {
+                a.mov_imm32(d, 0);
+            } else {
+                a.neg(w, d);
+            }
+        };
+        let core = |a: &mut Asm, s: R| {
+            a.mov(w, R::Rax, d);
+            if signed {
+                a.sign_extend_ax(w);
+                a.idiv(w, s);
+            } else {
+                a.mov_imm32(R::Rdx, 0);
+                a.div(w, s);
+            }
+            a.mov(w, d, if is_mod { R::Rdx } else { R::Rax });
+        };
+        match src {
+            Operand::Imm(i) => {
+                let v = if w == W::Q64 { i as i64 as u64 } else { i as u32 as u64 };
+                if v == 0 {
+                    by_zero(&mut self.a);
+                } else if signed && i == -1 {
+                    by_minus_one(&mut self.a);
+                } else {
+                    match self.blinded(i) {
+                        Some(_) => {}
+                        None => self.a.mov_imm(R::Rcx, v),
+                    }
+                    core(&mut self.a, R::Rcx);
+                }
+            }
+            Operand::Reg(s) => {
+                let s = host(s);
+                let zero = self.a.label();
+                let done = self.a.label();
+                self.a.test(w, s, s);
+                self.a.jcc(Cc::E, zero);
+                let minus_one = signed.then(|| {
+                    let l = self.a.label();
+                    self.a.alu_imm(w, Alu::Cmp, s, -1);
+                    self.a.jcc(Cc::E, l);
+                    l
+                });
+                core(&mut self.a, s);
+                self.a.jmp(done);
+                self.a.bind(zero);
+                by_zero(&mut self.a);
+                if let Some(l) = minus_one {
+                    self.a.jmp(done);
+                    self.a.bind(l);
+                    by_minus_one(&mut self.a);
+                }
+                self.a.bind(done);
+            }
+        }
+    }
+
+    fn jcond(&mut self, pc: usize, w: W, op: JmpOp, d: R, src: Operand, off: i16) {
+        let l = self.branch_label(pc, off as i64);
+        if op == JmpOp::Jset {
+            match self.operand(src) {
+                Ok(s) => self.a.test(w, d, s),
+                Err(i) => self.a.test_imm(w, d, i),
+            }
+        } else {
+            match self.operand(src) {
+                Ok(s) => self.a.alu(w, Alu::Cmp, d, s),
+                Err(0) if matches!(op, JmpOp::Jeq | JmpOp::Jne) => self.a.test(w, d, d),
+                Err(i) => self.a.alu_imm(w, Alu::Cmp, d, i),
+            }
+        }
+        let cc = match op {
+            JmpOp::Jeq => Cc::E,
+            JmpOp::Jne | JmpOp::Jset => Cc::Ne,
+            JmpOp::Jgt => Cc::A,
+            JmpOp::Jge => Cc::Ae,
+            JmpOp::Jlt => Cc::B,
+            JmpOp::Jle => Cc::Be,
+            JmpOp::Jsgt => Cc::G,
+            JmpOp::Jsge => Cc::Ge,
+            JmpOp::Jslt => Cc::L,
+            JmpOp::Jsle => Cc::Le,
+        };
+        self.a.jcc(cc, l);
+    }
+
+    /// Translate `base + off` for an access of `bytes`; returns the host
+    /// operand. Clobbers rax (the guest address, kept for the fault stub),
+    /// rcx and rdx.
+    fn access(&mut self, pc: usize, base: u8, off: i16, bytes: usize, access: Access) -> Mem {
+        let off32 = off as i32;
+        let aligned = off32 % bytes as i32 == 0;
+        if base == 10 && self.stack_fast && off32 >= -(MAX_BPF_STACK as i32) && off32 + bytes as i32 <= 0 {
+            if access != Access::Atomic || aligned {
+                self.a.load(8, R::Rcx, mem(CTX, disp(ctx::STACK_DELTA)));
+                return mem_idx(host(10), R::Rcx, off32);
+            }
+        }
+        let fault = self.site(
+            pc,
+            SiteKind::Memory {
+                size: bytes as u8,
+                access,
+            },
+        );
+        let a = &mut self.a;
+        if off == 0 {
+            a.mov(W::Q64, R::Rax, host(base));
+        } else {
+            a.lea(R::Rax, mem(host(base), off32));
+        }
+        if access == Access::Atomic {
+            a.test8_imm(R::Rax, bytes as u8 - 1);
+            a.jcc(Cc::Ne, fault);
+        }
+        a.mov(W::Q64, R::Rdx, R::Rax);
+        a.shift_imm(W::Q64, Shift::Shr, R::Rdx, 32);
+        a.alu_reg_mem(Alu::Cmp, R::Rdx, mem(CTX, disp(ctx::NENT)));
+        a.jcc(Cc::Ae, fault);
+        a.shift_imm(W::D32, Shift::Shl, R::Rdx, 5);
+        a.mov(W::D32, R::Rcx, R::Rax);
+        a.alu_imm(W::Q64, Alu::Add, R::Rcx, bytes as i32);
+        let limit = if access == Access::Read {
+            ctx::ENTRY_RLEN
+        } else {
+            ctx::ENTRY_WLEN
+        };
+        a.alu_reg_mem(Alu::Cmp, R::Rcx, mem_idx(CTX, R::Rdx, disp(ctx::TABLE + limit)));
+        a.jcc(Cc::A, fault);
+        a.alu_reg_mem(
+            Alu::Add,
+            R::Rcx,
+            mem_idx(CTX, R::Rdx, disp(ctx::TABLE + ctx::ENTRY_PTR)),
+        );
+        if access == Access::Atomic {
+            // rcx = host + size: the same residue as the host address.
+            a.test8_imm(R::Rcx, bytes as u8 - 1);
+            a.jcc(Cc::Ne, fault);
+        }
+        mem(R::Rcx, -(bytes as i32))
+    }
+
+    fn atomic(&mut self, pc: usize, size: Size, op: AtomicOp, dst: u8, src: u8, off: i16) {
+        let bytes = size.bytes();
+        let w = if bytes == 8 { W::Q64 } else { W::D32 };
+        let s = host(src);
+        match op {
+            AtomicOp::LoadAcquire => {
+                let m = self.access(pc, src, off, bytes, Access::Read);
+                self.a.load(bytes, host(dst), m);
+                return;
+            }
+            AtomicOp::StoreRelease => {
+                let m = self.access(pc, dst, off, bytes, Access::Write);
+                self.a.store(bytes, m, s);
+                return;
+            }
+            _ => {}
+        }
+        let m = self.access(pc, dst, off, bytes, Access::Atomic);
+        let a = &mut self.a;
+        match op {
+            AtomicOp::Add { fetch: false } => a.lock_alu(w, Alu::Add, m, s),
+            AtomicOp::Or { fetch: false } => a.lock_alu(w, Alu::Or, m, s),
+            AtomicOp::And { fetch: false } => a.lock_alu(w, Alu::And, m, s),
+            AtomicOp::Xor { fetch: false } => a.lock_alu(w, Alu::Xor, m, s),
+            AtomicOp::Add { fetch: true } => {
+                a.mov(w, R::Rax, s);
+                a.lock_xadd(w, m, R::Rax);
+                a.mov(W::Q64, s, R::Rax);
+            }
+            AtomicOp::Or { fetch: true } | AtomicOp::And { fetch: true } | AtomicOp::Xor { fetch: true } => {
+                let x = match op {
+                    AtomicOp::Or { .. } => Alu::Or,
+                    AtomicOp::And { .. } => Alu::And,
+                    _ => Alu::Xor,
+                };
+                // A cmpxchg loop: rax = old, rdx = old op src.
+                let retry = a.label();
+                a.load(bytes, R::Rax, m);
+                a.bind(retry);
+                a.mov(w, R::Rdx, R::Rax);
+                a.alu(w, x, R::Rdx, s);
+                a.lock_cmpxchg(w, m, R::Rdx);
+                a.jcc(Cc::Ne, retry);
+                a.mov(W::Q64, s, R::Rax);
+            }
+            AtomicOp::Xchg => {
+                a.mov(w, R::Rax, s);
+                a.xchg(w, m, R::Rax);
+                a.mov(W::Q64, s, R::Rax);
+            }
+            AtomicOp::CmpXchg => {
+                let r0 = host(0);
+                a.mov(w, R::Rax, r0);
+                a.lock_cmpxchg(w, m, s);
+                a.mov(W::Q64, r0, R::Rax);
+            }
+            AtomicOp::LoadAcquire | AtomicOp::StoreRelease => unreachable!(),
+        }
+    }
+
+    /// LD_ABS / LD_IND: r0 = ntoh(packet[at]) with at = imm (+ (s32)src);
+    /// outside the packet the program ends with r0 = 0.
+    fn ld_packet(&mut self, pc: usize, size: Size, src: Option<u8>, imm: i32) {
+        let bytes = size.bytes();
+        let fault = self.site(
+            pc,
+            SiteKind::Memory {
+                size: bytes as u8,
+                access: Access::Read,
+            },
+        );
+        let exit_zero = self.exit_zero;
+        match self.blinded(imm) {
+            Some(r) => self.a.mov(W::Q64, R::Rax, r),
+            None => self.a.mov_imm64_sext(R::Rax, imm),
+        }
+        let a = &mut self.a;
+        if let Some(s) = src {
+            a.movsx(W::Q64, 32, R::Rcx, host(s));
+            a.alu(W::Q64, Alu::Add, R::Rax, R::Rcx);
+        }
+        a.test(W::Q64, R::Rax, R::Rax);
+        a.jcc(Cc::S, exit_zero);
+        a.lea(R::Rcx, mem(R::Rax, bytes as i32));
+        a.alu_reg_mem(Alu::Cmp, R::Rcx, mem(CTX, disp(ctx::PKT_LEN)));
+        a.jcc(Cc::A, exit_zero);
+        a.alu_reg_mem(Alu::Add, R::Rax, mem(CTX, disp(ctx::PKT_BASE)));
+        // The guest address is in rax: translate it like any read.
+        a.mov(W::Q64, R::Rdx, R::Rax);
+        a.shift_imm(W::Q64, Shift::Shr, R::Rdx, 32);
+        a.alu_reg_mem(Alu::Cmp, R::Rdx, mem(CTX, disp(ctx::NENT)));
+        a.jcc(Cc::Ae, fault);
+        a.shift_imm(W::D32, Shift::Shl, R::Rdx, 5);
+        a.mov(W::D32, R::Rcx, R::Rax);
+        a.alu_imm(W::Q64, Alu::Add, R::Rcx, bytes as i32);
+        a.alu_reg_mem(
+            Alu::Cmp,
+            R::Rcx,
+            mem_idx(CTX, R::Rdx, disp(ctx::TABLE + ctx::ENTRY_RLEN)),
+        );
+        a.jcc(Cc::A, fault);
+        a.alu_reg_mem(
+            Alu::Add,
+            R::Rcx,
+            mem_idx(CTX, R::Rdx, disp(ctx::TABLE + ctx::ENTRY_PTR)),
+        );
+        let r0 = host(0);
+        let m = mem(R::Rcx, -(bytes as i32));
+        match bytes {
+            1 => a.load(1, r0, m),
+            2 => {
+                a.load(2, r0, m);
+                a.ror16_8(r0);
+                a.movzx16(r0, r0);
+            }
+            _ => {
+                a.load(4, r0, m);
+                a.bswap(W::D32, r0);
+            }
+        }
+    }
+
+    /// A helper call through the Rust trampoline: every BPF register is
+    /// spilled to the context (the helper sees r1-r5 there and writes r0),
+    /// and reloaded after, so r1-r5 keep their values as in the interpreter.
+    fn helper_call(&mut self, pc: usize, id: HelperId) {
+        let a = &mut self.a;
+        for (i, r) in REG_MAP.iter().enumerate() {
+            a.store(8, mem(CTX, disp(ctx::REGS + i)), *r);
+        }
+        // SysV: rdi = env, rsi = id, rdx = pc. Take the id before rdi (r1)
+        // is overwritten.
+        match id {
+            HelperId::Imm(id) => a.mov_imm32(R::Rsi, id),
+            HelperId::Reg(r) => a.mov(W::Q64, R::Rsi, r),
+        }
+        a.load(8, R::Rdi, mem(CTX, disp(ctx::ENV)));
+        a.mov_imm32(R::Rdx, pc as u32);
+        a.call_mem(mem(CTX, disp(ctx::TRAMPOLINE)));
+        // The trampoline returns (status, ctx): the context may have moved.
+        a.mov(W::Q64, CTX, R::Rdx);
+        a.test(W::D32, R::Rax, R::Rax);
+        a.jcc(Cc::Ne, self.epilogue);
+        for (i, r) in REG_MAP.iter().enumerate() {
+            a.load(8, *r, mem(CTX, disp(ctx::REGS + i)));
+        }
+    }
+}
+
+enum HelperId {
+    Imm(u32),
+    Reg(R),
+}
