@@ -1,0 +1,675 @@
+//! The JIT beside the interpreter on the behaviour the conformance suite
+//! does not cover (faults, frames, budgets, packets, helpers, atomics): each
+//! case runs on both engines, which must agree on r0 or the error and on
+//! memory, and the agreed value is checked against the hand-derived one.
+//! Then what only the JIT has: code size per instruction, disassembly,
+//! blinding, runtime selection.
+
+use userbpf::exec::{
+    select_runtime, AccessFault, AlignedBuf, ExecError, Fault, GuestMemory, HelperExit, HelperTable, Interpreter, Jit,
+    JitOptions, JitProgram, Program, RegionKind, RunOptions, RuntimePolicy, SelectedRuntime,
+};
+use userbpf::isa::{decode, Insn};
+
+const EXIT: Insn = Insn::new(0x95, 0, 0, 0, 0);
+
+fn mov64(dst: u8, imm: i32) -> Insn {
+    Insn::new(0xb7, dst, 0, 0, imm)
+}
+
+/// Run on both engines, each over its own copy of `buf` (r1 = its address,
+/// r2 = its length, mapped read-only when `readonly`), and insist they
+/// agree; returns the result and the buffer afterwards.
+fn both_with(
+    slots: &[Insn],
+    buf: &[u8],
+    readonly: bool,
+    opts: &RunOptions,
+    helpers: &HelperTable,
+) -> (Result<u64, ExecError>, Vec<u8>) {
+    let prog = Program::new(slots.to_vec()).expect("well-formed program");
+    let jit = JitProgram::compile(
+        &prog,
+        JitOptions {
+            meter: opts.budget.is_some(),
+            blind: false,
+        },
+    )
+    .expect("compiles");
+    let mut outcomes = Vec::new();
+    for use_jit in [false, true] {
+        let mut data = AlignedBuf::from_bytes(buf);
+        let mut mem = GuestMemory::new();
+        let result = {
+            let p = if buf.is_empty() {
+                0
+            } else if readonly {
+                mem.add_readonly(data.as_bytes(), RegionKind::Packet)
+            } else {
+                mem.add(data.as_mut_bytes(), RegionKind::Memory)
+            };
+            let mut opts = opts.clone();
+            if opts.packet.is_some() {
+                opts.packet = Some((p, buf.len() as u32));
+            }
+            let args = [p, buf.len() as u64];
+            if use_jit {
+                Jit::new(&jit, helpers).run(&mut mem, &args, &opts)
+            } else {
+                Interpreter::new(&prog, helpers).run(&mut mem, &args, &opts)
+            }
+        };
+        drop(mem);
+        outcomes.push((result, data.as_bytes().to_vec()));
+    }
+    let jit_outcome = outcomes.pop().unwrap();
+    let interp_outcome = outcomes.pop().unwrap();
+    assert_eq!(
+        jit_outcome, interp_outcome,
+        "JIT (left) and interpreter (right) disagree"
+    );
+    jit_outcome
+}
+
+fn both(slots: &[Insn]) -> Result<u64, ExecError> {
+    both_with(slots, &[], false, &RunOptions::default(), &HelperTable::conformance()).0
+}
+
+fn both_mem(slots: &[Insn], buf: &[u8]) -> (Result<u64, ExecError>, Vec<u8>) {
+    both_with(slots, buf, false, &RunOptions::default(), &HelperTable::conformance())
+}
+
+#[test]
+fn memory_faults_name_the_instruction_and_the_access() {
+    // r0 = *(u64 *)(r1 + 4): bytes 4..12 of an 8-byte region.
+    let e = both_mem(&[mov64(0, 0), Insn::new(0x79, 0, 1, 4, 0), EXIT], &[0; 8])
+        .0
+        .unwrap_err();
+    assert_eq!(e.pc, 1);
+    assert!(
+        matches!(e.fault, Fault::Memory(AccessFault::OutOfBounds { len: 8, .. })),
+        "{e}"
+    );
+    // NULL, below the stack, a scalar with a region-like high half.
+    let e = both(&[Insn::new(0x71, 0, 1, 0, 0), EXIT]).unwrap_err();
+    assert!(matches!(e.fault, Fault::Memory(AccessFault::Unmapped { addr: 0, .. })));
+    let e = both(&[Insn::new(0x72, 10, 0, -4097, 1), EXIT]).unwrap_err();
+    assert!(matches!(e.fault, Fault::Memory(AccessFault::Unmapped { addr: 0xffff_ffff, .. })), "{e}");
+    let e = both(&[Insn::new(0x72, 10, 0, 0, 1), EXIT]).unwrap_err();
+    assert!(matches!(e.fault, Fault::Memory(AccessFault::OutOfBounds { .. })), "{e}");
+    let e = both(&[
+        Insn::new(0x18, 1, 0, 0, 0),
+        Insn::new(0, 0, 0, 0, 9),
+        Insn::new(0x61, 0, 1, 0, 0),
+        EXIT,
+    ])
+    .unwrap_err();
+    assert_eq!(e.pc, 2);
+    assert!(matches!(e.fault, Fault::Memory(AccessFault::Unmapped { .. })));
+    // Read-only regions refuse stores, and the store leaves no trace.
+    let (r, after) = both_with(
+        &[Insn::new(0x62, 1, 0, 0, 1), EXIT],
+        &[5; 4],
+        true,
+        &RunOptions::default(),
+        &HelperTable::new(),
+    );
+    assert!(matches!(
+        r.unwrap_err().fault,
+        Fault::Memory(AccessFault::ReadOnly { .. })
+    ));
+    assert_eq!(after, [5; 4]);
+}
+
+#[test]
+fn stores_and_loads_of_every_size_and_sign() {
+    let buf: Vec<u8> = (0x80..0x90).collect();
+    let prog = [
+        Insn::new(0x91, 3, 1, 0, 0),   // r3 = *(s8 *)(r1 + 0)
+        Insn::new(0x89, 4, 1, 2, 0),   // r4 = *(s16 *)(r1 + 2)
+        Insn::new(0x81, 5, 1, 4, 0),   // r5 = *(s32 *)(r1 + 4)
+        Insn::new(0x7b, 1, 3, 8, 0),   // *(u64 *)(r1 + 8) = r3
+        Insn::new(0x6b, 1, 4, 0, 0),   // *(u16 *)(r1 + 0) = r4
+        Insn::new(0x72, 1, 0, 15, -2), // *(u8 *)(r1 + 15) = 0xfe
+        Insn::new(0x0f, 3, 4, 0, 0),
+        Insn::new(0x0f, 3, 5, 0, 0),
+        Insn::new(0xbf, 0, 3, 0, 0),
+        EXIT,
+    ];
+    let (r, after) = both_mem(&prog, &buf);
+    let want = (0x80u8 as i8 as i64 + 0x8382u16 as i16 as i64 + 0x87868584u32 as i32 as i64) as u64;
+    assert_eq!(r.unwrap(), want);
+    assert_eq!(&after[8..15], &[0x80, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    assert_eq!(after[15], 0xfe);
+}
+
+#[test]
+fn misaligned_atomics_fault_but_plain_accesses_do_not() {
+    assert_eq!(
+        both(&[Insn::new(0x7a, 10, 0, -12, 7), Insn::new(0x79, 0, 10, -12, 0), EXIT]).unwrap(),
+        7
+    );
+    let e = both(&[mov64(1, 1), Insn::new(0xdb, 10, 1, -12, 0), EXIT]).unwrap_err();
+    assert_eq!(e.pc, 1);
+    assert!(matches!(e.fault, Fault::Memory(AccessFault::Misaligned { len: 8, .. })));
+    // Through a non-stack pointer too.
+    let e = both_mem(&[mov64(2, 1), Insn::new(0xc3, 1, 2, 2, 0), EXIT], &[0; 8])
+        .0
+        .unwrap_err();
+    assert!(matches!(e.fault, Fault::Memory(AccessFault::Misaligned { len: 4, .. })));
+}
+
+#[test]
+fn every_atomic_op_agrees() {
+    // For each op and width: mem = 0xf0f0..; r1 = 0x0ff0..; r0 = 0xf0f0..
+    // (cmpxchg's expected value); apply; return r0 ^ r1 ^ mem.
+    for size in [0xc3u8, 0xdb] {
+        for imm in [0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1] {
+            let prog = [
+                Insn::new(0x18, 2, 0, 0, 0xf0f0_f0f0u32 as i32),
+                Insn::new(0, 0, 0, 0, 0x1234_5678),
+                Insn::new(0x7b, 10, 2, -8, 0),
+                Insn::new(0x18, 1, 0, 0, 0x0ff0_0ff0),
+                Insn::new(0, 0, 0, 0, 0x0f0f_0f0f),
+                Insn::new(0xbf, 0, 2, 0, 0),
+                Insn::new(size, 10, 1, -8, imm),
+                Insn::new(0x79, 3, 10, -8, 0),
+                Insn::new(0xaf, 0, 1, 0, 0),
+                Insn::new(0xaf, 0, 3, 0, 0),
+                EXIT,
+            ];
+            both(&prog).unwrap();
+            // The same through the buffer pointer (general path).
+            let mut p = prog.to_vec();
+            p[2].dst = 1;
+            p[2].off = 0;
+            p[2] = Insn::new(0x7b, 4, 2, 0, 0);
+            p.insert(0, Insn::new(0xbf, 4, 1, 0, 0));
+            for i in [7, 8] {
+                if p[i].dst == 10 {
+                    p[i].dst = 4;
+                }
+                if p[i].src == 10 {
+                    p[i].src = 4;
+                }
+                p[i].off = 0;
+            }
+            both_mem(&p, &[0; 8]).0.unwrap();
+        }
+    }
+    // 32-bit fetch zero-extends the old value.
+    let prog = [
+        Insn::new(0x62, 10, 0, -8, -1),
+        mov64(1, 1),
+        Insn::new(0xc3, 10, 1, -8, 0x01),
+        Insn::new(0x61, 2, 10, -8, 0),
+        Insn::new(0xbf, 0, 1, 0, 0),
+        Insn::new(0x0f, 0, 2, 0, 0),
+        EXIT,
+    ];
+    assert_eq!(both(&prog).unwrap(), 0xffff_ffff);
+}
+
+#[test]
+fn control_flow_faults() {
+    // A jump into the second slot of an ld_imm64.
+    let prog = [
+        Insn::new(0x05, 0, 0, 1, 0),
+        Insn::new(0x18, 0, 0, 0, 1),
+        Insn::new(0, 0, 0, 0, 0),
+        EXIT,
+    ];
+    let e = both(&prog).unwrap_err();
+    assert_eq!((e.pc, e.fault), (2, Fault::InvalidInstruction { code: 0 }));
+    let e = both(&[Insn::new(0x05, 0, 0, 5, 0), EXIT]).unwrap_err();
+    assert_eq!(e.fault, Fault::JumpOutOfRange { target: 6, len: 2 });
+    let e = both(&[mov64(0, 1)]).unwrap_err();
+    assert_eq!((e.pc, e.fault), (1, Fault::JumpOutOfRange { target: 1, len: 1 }));
+    // A conditional jump out of range faults only when taken.
+    assert_eq!(both(&[mov64(0, 3), Insn::new(0x15, 0, 0, -9, 4), EXIT]).unwrap(), 3);
+    let e = both(&[mov64(0, 4), Insn::new(0x15, 0, 0, -9, 4), EXIT]).unwrap_err();
+    assert_eq!((e.pc, e.fault), (1, Fault::JumpOutOfRange { target: -7, len: 3 }));
+    // Unresolved pseudo ld_imm64, kfuncs and arena casts.
+    let e = both(&[Insn::new(0x18, 0, 1, 0, 3), Insn::new(0, 0, 0, 0, 0), EXIT]).unwrap_err();
+    assert_eq!(e.fault, Fault::UnresolvedLdImm64 { src: 1 });
+    let e = both(&[Insn::new(0x85, 0, 2, 0, 7), EXIT]).unwrap_err();
+    assert!(matches!(e.fault, Fault::Unsupported { .. }));
+}
+
+/// `n` nested bpf-to-bpf calls; the last function returns 42.
+fn call_chain(n: usize) -> Vec<Insn> {
+    let mut p = Vec::new();
+    for _ in 0..n - 1 {
+        p.push(Insn::new(0x85, 0, 1, 0, 1));
+        p.push(EXIT);
+    }
+    p.push(mov64(0, 42));
+    p.push(EXIT);
+    p
+}
+
+#[test]
+fn eight_frames_are_allowed_nine_are_not() {
+    assert_eq!(both(&call_chain(8)).unwrap(), 42);
+    let e = both(&call_chain(9)).unwrap_err();
+    assert_eq!((e.pc, e.fault), (14, Fault::CallDepth));
+    // Recursion until the limit, then the same fault again.
+    let e = both(&[Insn::new(0x85, 0, 1, 0, -1), EXIT]).unwrap_err();
+    assert_eq!((e.pc, e.fault), (0, Fault::CallDepth));
+}
+
+#[test]
+fn frames_have_their_own_stack_and_callee_saved_registers() {
+    let prog = [
+        Insn::new(0x7a, 10, 0, -8, 1),
+        mov64(6, 6),
+        Insn::new(0x85, 0, 1, 0, 3),
+        Insn::new(0x79, 0, 10, -8, 0),
+        Insn::new(0x0f, 0, 6, 0, 0),
+        EXIT,
+        Insn::new(0x7a, 10, 0, -8, 100),
+        mov64(6, 0),
+        EXIT,
+    ];
+    assert_eq!(both(&prog).unwrap(), 7);
+    // r1-r5 and r0 flow into and out of callees; r10 is restored even when
+    // the program writes it.
+    let prog = [
+        mov64(1, 5),
+        Insn::new(0xbf, 7, 10, 0, 0),
+        Insn::new(0x85, 0, 1, 0, 3),
+        Insn::new(0x1f, 7, 10, 0, 0), // r7 -= r10: 0 when restored
+        Insn::new(0x0f, 0, 7, 0, 0),
+        EXIT,
+        Insn::new(0x07, 10, 0, 0, -8), // callee moves its r10
+        Insn::new(0xbf, 0, 1, 0, 0),
+        EXIT,
+    ];
+    assert_eq!(both(&prog).unwrap(), 5);
+}
+
+#[test]
+fn budgets_stop_at_the_same_instruction() {
+    // A loop with loads, stores, a helper call and arithmetic; every budget
+    // up to past its end must stop both engines at the same pc.
+    let prog = [
+        mov64(6, 0),
+        Insn::new(0x7b, 10, 6, -8, 0),
+        Insn::new(0x07, 6, 0, 0, 1),
+        Insn::new(0x18, 7, 0, 0, 1),
+        Insn::new(0, 0, 0, 0, 0),
+        Insn::new(0x0f, 6, 7, 0, 0),
+        Insn::new(0xbf, 1, 6, 0, 0),
+        Insn::new(0x85, 0, 0, 0, 5),
+        Insn::new(0x79, 0, 10, -8, 0),
+        Insn::new(0xa5, 6, 0, -9, 12),
+        EXIT,
+    ];
+    let helpers = HelperTable::conformance();
+    let mut seen = std::collections::BTreeSet::new();
+    for budget in 0..80 {
+        let opts = RunOptions {
+            budget: Some(budget),
+            packet: None,
+        };
+        match both_with(&prog, &[], false, &opts, &helpers).0 {
+            Err(e) => {
+                assert_eq!(e.fault, Fault::BudgetExhausted { budget });
+                seen.insert(e.pc);
+            }
+            Ok(r0) => assert_eq!(r0, 10),
+        }
+    }
+    assert!(seen.len() >= 9, "stopped at {seen:?}");
+    // An infinite loop.
+    let opts = RunOptions {
+        budget: Some(1000),
+        packet: None,
+    };
+    let e = both_with(&[Insn::new(0x05, 0, 0, -1, 0), EXIT], &[], false, &opts, &helpers)
+        .0
+        .unwrap_err();
+    assert_eq!(e.fault, Fault::BudgetExhausted { budget: 1000 });
+}
+
+#[test]
+fn may_goto_exits_a_loop_after_the_kernel_budget() {
+    let prog = [
+        mov64(0, 0),
+        Insn::new(0xe5, 0, 0, 2, 0),
+        Insn::new(0x07, 0, 0, 0, 1),
+        Insn::new(0x05, 0, 0, -3, 0),
+        EXIT,
+    ];
+    assert_eq!(both(&prog).unwrap(), 8 * 1024 * 1024);
+}
+
+#[test]
+fn ld_abs_and_ld_ind_read_network_order_and_exit_zero_out_of_packet() {
+    let packet = [0x12u8, 0x34, 0x56, 0x78, 0x9a];
+    let opts = RunOptions {
+        budget: None,
+        packet: Some((0, 0)),
+    };
+    let h = HelperTable::new();
+    let run = |slots: &[Insn]| both_with(slots, &packet, true, &opts, &h).0;
+    assert_eq!(run(&[Insn::new(0x28, 0, 0, 0, 1), EXIT]).unwrap(), 0x3456);
+    assert_eq!(run(&[Insn::new(0x30, 0, 0, 0, 4), EXIT]).unwrap(), 0x9a);
+    assert_eq!(
+        run(&[mov64(6, 1), Insn::new(0x40, 0, 6, 0, 0), EXIT]).unwrap(),
+        0x3456789a
+    );
+    assert_eq!(
+        run(&[mov64(0, 9), Insn::new(0x30, 0, 0, 0, 5), mov64(0, 9), EXIT]).unwrap(),
+        0
+    );
+    // A negative offset through the index register, and from a callee.
+    assert_eq!(
+        run(&[mov64(6, -1), Insn::new(0x50, 0, 6, 0, 0), mov64(0, 9), EXIT]).unwrap(),
+        0
+    );
+    let prog = [
+        Insn::new(0x85, 0, 1, 0, 2),
+        mov64(0, 7),
+        EXIT,
+        Insn::new(0x30, 0, 0, 0, 99),
+        EXIT,
+    ];
+    assert_eq!(run(&prog).unwrap(), 0);
+    // Without a packet every legacy load ends the program with 0.
+    assert_eq!(both(&[mov64(0, 9), Insn::new(0x30, 0, 0, 0, 0), EXIT]).unwrap(), 0);
+}
+
+#[test]
+fn helpers_see_r1_to_r5_keep_them_and_can_end_or_fail_the_program() {
+    let mut helpers = HelperTable::new();
+    helpers.register(1, "sum", |_, a| Ok(a.iter().sum()));
+    helpers.register(2, "stop", |_, a| Err(HelperExit::Exit(a[0] * 2)));
+    helpers.register(3, "fail", |_, _| Err(HelperExit::Failed("no".into())));
+    helpers.register(4, "poke", |m, a| {
+        m.store(a[0], 4, a[1])?;
+        Ok(0)
+    });
+    let run = |slots: &[Insn]| both_with(slots, &[0; 8], false, &RunOptions::default(), &helpers);
+    let base = [mov64(1, 1), mov64(2, 2), mov64(3, 3), mov64(4, 4), mov64(5, 5)];
+    let mut p = base.to_vec();
+    p.extend([Insn::new(0x85, 0, 0, 0, 1), Insn::new(0x0f, 0, 5, 0, 0), EXIT]);
+    assert_eq!(run(&p).0.unwrap(), 20, "r5 survives the call");
+    let mut p = base.to_vec();
+    p.extend([Insn::new(0x85, 0, 0, 0, 2), mov64(0, -1), EXIT]);
+    assert_eq!(run(&p).0.unwrap(), 2);
+    let e = run(&[Insn::new(0x85, 0, 0, 0, 3), EXIT]).0.unwrap_err();
+    assert!(matches!(e.fault, Fault::HelperFailed { name: "fail", .. }));
+    let e = run(&[mov64(0, 0), Insn::new(0x85, 0, 0, 0, 77), EXIT]).0.unwrap_err();
+    assert_eq!((e.pc, e.fault), (1, Fault::UnknownHelper { id: 77 }));
+    // callx: the helper id in a register.
+    assert_eq!(
+        run(&[
+            mov64(1, 3),
+            mov64(2, 0),
+            mov64(3, 0),
+            mov64(4, 0),
+            mov64(5, 0),
+            mov64(6, 1),
+            Insn::new(0x8d, 6, 0, 0, 0),
+            EXIT
+        ])
+        .0
+        .unwrap(),
+        3
+    );
+    // A helper writes guest memory; a helper's fault is the program's.
+    let (r, after) = run(&[mov64(2, 0x01020304), Insn::new(0x85, 0, 0, 0, 4), EXIT]);
+    assert_eq!(r.unwrap(), 0);
+    assert_eq!(after[..4], [4, 3, 2, 1]);
+    let e = run(&[Insn::new(0x07, 1, 0, 0, 6), Insn::new(0x85, 0, 0, 0, 4), EXIT])
+        .0
+        .unwrap_err();
+    assert!(matches!(e.fault, Fault::Memory(AccessFault::OutOfBounds { .. })));
+}
+
+#[test]
+fn a_helper_panic_reaches_the_caller() {
+    let mut helpers = HelperTable::new();
+    helpers.register(1, "boom", |_, _| panic!("helper panicked"));
+    let prog = Program::new(vec![Insn::new(0x85, 0, 0, 0, 1), EXIT]).unwrap();
+    let jit = JitProgram::compile(&prog, JitOptions::default()).unwrap();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        Jit::new(&jit, &helpers).run(&mut GuestMemory::new(), &[], &RunOptions::default())
+    }));
+    let payload = r.unwrap_err();
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"helper panicked"));
+}
+
+#[test]
+fn shifts_mask_and_32_bit_results_zero_extend() {
+    // r0 = -1 (64 bits); w0 <<= w1 with w1 = 32 (masked to 0): the upper
+    // half must still be cleared.
+    for code in [0x6c, 0x7c, 0xcc] {
+        let p = [mov64(0, -1), mov64(1, 32), Insn::new(code, 0, 1, 0, 0), EXIT];
+        assert_eq!(both(&p).unwrap(), 0xffff_ffff);
+        let p = [mov64(0, -1), Insn::new(code - 8, 0, 0, 0, 32), EXIT];
+        assert_eq!(both(&p).unwrap(), 0xffff_ffff);
+    }
+    for code in [0x6f, 0x7f, 0xcf] {
+        let p = [mov64(0, -5), mov64(1, 64 + 1), Insn::new(code, 0, 1, 0, 0), EXIT];
+        both(&p).unwrap();
+    }
+}
+
+#[test]
+fn division_by_zero_and_minus_one() {
+    let cases: &[(u8, i16, i64, i64, u64)] = &[
+        (0x3f, 0, 7, 0, 0),                          // div64 by 0
+        (0x9f, 0, 7, 0, 7),                          // mod64 by 0
+        (0x3c, 0, -7, 0, 0),                         // div32 by 0
+        (0x9c, 0, -7, 0, 0xffff_fff9),               // mod32 by 0 truncates
+        (0x3f, 1, i64::MIN, -1, i64::MIN as u64),    // sdiv64 INT_MIN / -1
+        (0x9f, 1, i64::MIN, -1, 0),                  // smod64
+        (0x3c, 1, i32::MIN as i64, -1, 0x8000_0000), // sdiv32
+        (0x9c, 1, i32::MIN as i64, -1, 0),           // smod32
+        (0x3f, 1, -7, 2, -3i64 as u64),
+        (0x9f, 1, -7, 2, -1i64 as u64),
+    ];
+    for &(code, off, a, b, want) in cases {
+        let p = [
+            Insn::new(0x18, 0, 0, 0, a as i32),
+            Insn::new(0, 0, 0, 0, (a >> 32) as i32),
+            Insn::new(0x18, 1, 0, 0, b as i32),
+            Insn::new(0, 0, 0, 0, (b >> 32) as i32),
+            Insn::new(code, 0, 1, off, 0),
+            EXIT,
+        ];
+        assert_eq!(both(&p).unwrap(), want, "{code:#x} off {off}: {a} / {b}");
+        // The immediate form.
+        let p = [p[0], p[1], Insn::new(code - 8, 0, 0, off, b as i32), EXIT];
+        assert_eq!(both(&p).unwrap(), want, "{code:#x} imm off {off}: {a} / {b}");
+    }
+}
+
+/// Every instruction form, for the code size bound.
+fn every_form() -> Vec<Vec<Insn>> {
+    let mut forms = Vec::new();
+    for code in 0..=255u8 {
+        for (dst, src, off, imm) in [
+            (3, 4, 0, 0),
+            (3, 4, 1, 0x1234_5678),
+            (3, 0, 0, -1),
+            (3, 4, 8, 16),
+            (3, 4, 16, 32),
+            (3, 4, 32, 64),
+            (3, 10, -8, 0),
+            (10, 4, -16, 0x51),
+            (3, 4, 0, 0xe1),
+            (3, 4, 0, 0xf1),
+            (3, 4, 0, 0x100),
+            (3, 4, 0, 0x110),
+            (0, 1, 0, 3),
+        ] {
+            let insn = Insn::new(code, dst, src, off, imm);
+            let slots = if code == 0x18 {
+                vec![insn, Insn::new(0, 0, 0, 0, -1)]
+            } else {
+                vec![insn]
+            };
+            if decode(&slots).is_ok() {
+                forms.push(slots);
+            }
+        }
+    }
+    forms
+}
+
+/// The most bytes any single BPF instruction compiles to, inline (stubs
+/// excluded). The kernel's x86 JIT budgets 128 bytes (BPF_MAX_INSN_SIZE)
+/// plus padding per instruction; we stay under that with the inline region
+/// check.
+const MAX_INLINE_BYTES: u32 = 128;
+
+#[test]
+fn every_instruction_compiles_within_the_size_bound() {
+    let forms = every_form();
+    assert!(forms.len() > 150, "{} forms", forms.len());
+    let mut worst = (0, String::new());
+    for meter in [false, true] {
+        for form in &forms {
+            let mut slots = form.clone();
+            slots.push(EXIT);
+            let prog = Program::new(slots).unwrap();
+            let jit = JitProgram::compile(&prog, JitOptions { meter, blind: false }).unwrap();
+            let off = jit.insn_offsets();
+            let size = off[form.len()] - off[0];
+            if size > worst.0 {
+                worst = (size, format!("{form:?} meter={meter}"));
+            }
+        }
+    }
+    assert!(
+        worst.0 <= MAX_INLINE_BYTES,
+        "largest: {} bytes for {}",
+        worst.0,
+        worst.1
+    );
+    eprintln!("largest instruction: {} bytes ({})", worst.0, worst.1);
+}
+
+#[test]
+fn disassembly_marks_each_bpf_instruction() {
+    let prog = Program::new(vec![
+        mov64(0, 1),
+        Insn::new(0x71, 2, 1, 3, 0),
+        Insn::new(0x0f, 0, 2, 0, 0),
+        EXIT,
+    ])
+    .unwrap();
+    let jit = JitProgram::compile(&prog, JitOptions::default()).unwrap();
+    let text = jit.disassemble();
+    for header in [
+        "; 0: (b7) r0 = 1",
+        "; 1: (71) r2 = *(u8 *)(r1 +3)",
+        "; 2: (0f) r0 += r2",
+        "; 3: (95) exit",
+    ] {
+        assert!(text.contains(header), "{header} missing in\n{text}");
+    }
+    assert!(text.contains("movzx"), "{text}");
+    assert!(text.contains("ret"), "{text}");
+}
+
+#[test]
+fn blinding_hides_immediates_and_keeps_results() {
+    let magic = 0x5a17_c0de;
+    let prog = Program::new(vec![
+        mov64(0, magic),
+        Insn::new(0x07, 0, 0, 0, magic),
+        Insn::new(0x55, 0, 0, 1, magic),
+        Insn::new(0x7a, 10, 0, -8, magic),
+        Insn::new(0x79, 1, 10, -8, 0),
+        Insn::new(0x0f, 0, 1, 0, 0),
+        Insn::new(0x18, 2, 0, 0, magic),
+        Insn::new(0, 0, 0, 0, magic),
+        Insn::new(0x0f, 0, 2, 0, 0),
+        Insn::new(0x37, 0, 0, 0, magic),
+        EXIT,
+    ])
+    .unwrap();
+    let helpers = HelperTable::new();
+    let want = Interpreter::new(&prog, &helpers)
+        .run(&mut GuestMemory::new(), &[], &RunOptions::default())
+        .unwrap();
+    let needle = magic.to_le_bytes();
+    for blind in [false, true] {
+        let jit = JitProgram::compile(&prog, JitOptions { meter: false, blind }).unwrap();
+        let found = jit.image().windows(4).any(|w| w == needle);
+        assert_eq!(found, !blind, "blind = {blind}");
+        assert_eq!(
+            Jit::new(&jit, &helpers)
+                .run(&mut GuestMemory::new(), &[], &RunOptions::default())
+                .unwrap(),
+            want
+        );
+    }
+}
+
+#[test]
+fn runtime_selection_follows_the_kernel() {
+    let prog = Program::new(vec![mov64(0, 1), EXIT]).unwrap();
+    let policy = RuntimePolicy {
+        jit_enable: 1,
+        jit_harden: 0,
+        jit_always_on: false,
+        privileged: true,
+        meter: false,
+    };
+    assert!(matches!(select_runtime(prog.clone(), &policy), Ok(SelectedRuntime::Jit(j)) if !j.options().blind));
+    let off = RuntimePolicy {
+        jit_enable: 0,
+        ..policy
+    };
+    assert!(matches!(
+        select_runtime(prog.clone(), &off),
+        Ok(SelectedRuntime::Interpreter(_))
+    ));
+    // Always-on ignores bpf_jit_enable = 0.
+    let always = RuntimePolicy {
+        jit_always_on: true,
+        ..off
+    };
+    assert!(matches!(
+        select_runtime(prog.clone(), &always),
+        Ok(SelectedRuntime::Jit(_))
+    ));
+    // Hardening: level 1 blinds unprivileged loaders only, level 2 everyone.
+    let h1 = RuntimePolicy {
+        jit_harden: 1,
+        ..policy
+    };
+    assert!(matches!(select_runtime(prog.clone(), &h1), Ok(SelectedRuntime::Jit(j)) if !j.options().blind));
+    let h1u = RuntimePolicy {
+        privileged: false,
+        ..h1
+    };
+    assert!(matches!(select_runtime(prog.clone(), &h1u), Ok(SelectedRuntime::Jit(j)) if j.options().blind));
+    let h2 = RuntimePolicy {
+        jit_harden: 2,
+        ..policy
+    };
+    assert!(matches!(select_runtime(prog, &h2), Ok(SelectedRuntime::Jit(j)) if j.options().blind));
+}
+
+#[test]
+fn images_report_their_address_and_length() {
+    let prog = Program::new(vec![mov64(0, 1), EXIT]).unwrap();
+    let jit = JitProgram::compile(&prog, JitOptions::default()).unwrap();
+    assert_eq!(jit.len(), jit.image().len());
+    assert!(jit.addr() != 0 && jit.addr() % 4096 == 0);
+    // A budget needs a metered image.
+    let opts = RunOptions {
+        budget: Some(5),
+        packet: None,
+    };
+    let e = Jit::new(&jit, &HelperTable::new())
+        .run(&mut GuestMemory::new(), &[], &opts)
+        .unwrap_err();
+    assert!(matches!(e.fault, Fault::Unsupported { .. }));
+}
