@@ -8,7 +8,8 @@ use serde_json::{json, Map, Value};
 use userbpf::isa::disasm::disasm_program;
 use userbpf::isa::{insns_to_bytes, source::read_program};
 use userbpf::uapi::types::{parse_u32, prog_type_from_str, prog_type_name};
-use userbpf::{Process, ProgLoadRequest};
+use userbpf::verifier::VerifierMode;
+use userbpf::{Config, Process, ProgLoadRequest};
 
 use crate::failure::Failure;
 use crate::session::Session;
@@ -86,6 +87,10 @@ pub struct LoadArgs {
     /// print JSON with kbpf.py's fields (plus load_ns)
     #[arg(short, long)]
     pub json: bool,
+    /// verifier depth: `structural` checks only, or `full` path exploration
+    /// where modelled (socket_filter, tc, xdp; falls back otherwise)
+    #[arg(long, value_parser = ["structural", "full"])]
+    pub verifier: Option<String>,
 }
 
 fn parse_num(s: &str) -> Result<u32, String> {
@@ -173,6 +178,23 @@ pub fn load(session: &Session, a: &LoadArgs) -> Result<(), Failure> {
         expected_attach_type: a.attach_type,
         attr_size: a.attr_size,
         attr_pokes: a.attr_poke.clone(),
+    };
+    // A different verifier depth needs its own instance.
+    let custom;
+    let session = match a.verifier.as_deref() {
+        Some(mode) => {
+            let mode = if mode == "full" {
+                VerifierMode::Full
+            } else {
+                VerifierMode::Structural
+            };
+            custom = Session::with_config(Config {
+                verifier: mode,
+                ..Config::default()
+            });
+            &custom
+        }
+        None => session,
     };
     let unpriv = session.process(a.unprivileged);
     let p = unpriv.as_ref().unwrap_or(&session.root);

@@ -2,7 +2,7 @@
 //! command gets a fresh session; `batch file` runs every line in one, so
 //! objects persist from line to line.
 
-use userbpf::{Bpf, Creds, Process};
+use userbpf::{Bpf, Config, Creds, Process};
 
 pub struct Session {
     pub bpf: Bpf,
@@ -11,7 +11,11 @@ pub struct Session {
 
 impl Session {
     pub fn new() -> Self {
-        let bpf = Bpf::default();
+        Self::with_config(Config::default())
+    }
+
+    pub fn with_config(config: Config) -> Self {
+        let bpf = Bpf::new(config);
         let root = bpf.process(Creds::ROOT);
         Session { bpf, root }
     }

@@ -36,6 +36,8 @@ pub struct Config {
     pub memlock_limit: Option<u64>,
     /// RLIMIT_NOFILE of each process.
     pub max_fds: usize,
+    /// How much of the verifier runs.
+    pub verifier: crate::verifier::VerifierMode,
 }
 
 impl Default for Config {
@@ -44,6 +46,7 @@ impl Default for Config {
             sysctls: Sysctls::default(),
             memlock_limit: None,
             max_fds: DEFAULT_MAX_FDS,
+            verifier: crate::verifier::VerifierMode::default(),
         }
     }
 }

@@ -330,6 +330,7 @@ pub(crate) fn prog_load(
         .and_then(|()| {
             bpf_check(
                 &CheckInput {
+                    mode: k.config.verifier,
                     insns: &insns,
                     prog_type,
                     expected_attach_type: eat,

@@ -50,6 +50,11 @@ impl VerifierLog {
         }
     }
 
+    /// Drop everything after `len` bytes (bpf_vlog_reset).
+    pub fn truncate(&mut self, len: usize) {
+        self.text.truncate(len);
+    }
+
     /// The whole text logged so far.
     pub fn text(&self) -> &[u8] {
         &self.text

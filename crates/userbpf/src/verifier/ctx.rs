@@ -1,0 +1,181 @@
+//! Context access per program type (the `is_valid_access` callbacks of
+//! net/core/filter.c): which `__sk_buff` / `xdp_md` fields a program may
+//! read or write, at which sizes, and what a load yields.
+
+use super::reg::RegType;
+use crate::uapi::types::prog_type as pt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// What a valid context load produces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CtxField {
+    /// A scalar of the access size.
+    Scalar,
+    /// A pointer of this type (data, data_end, data_meta).
+    Pointer(RegType),
+}
+
+/// Program types whose context accesses are modelled here.
+pub fn supported(prog_type: u32) -> bool {
+    matches!(prog_type, pt::SOCKET_FILTER | pt::SCHED_CLS | pt::SCHED_ACT | pt::XDP)
+}
+
+// struct __sk_buff offsets.
+const SKB_SIZE: i64 = 192;
+const SKB_CB0: i64 = 48;
+const SKB_CB_END: i64 = 68;
+const SKB_TC_CLASSID: i64 = 72;
+const SKB_DATA: i64 = 76;
+const SKB_DATA_END: i64 = 80;
+const SKB_FAMILY: i64 = 88;
+const SKB_LOCAL_PORT_END: i64 = 140;
+const SKB_DATA_META: i64 = 140;
+const SKB_FLOW_KEYS: i64 = 144;
+const SKB_TSTAMP: i64 = 152;
+const SKB_WIRE_LEN: i64 = 160;
+const SKB_SK: i64 = 168;
+const SKB_TSTAMP_TYPE: i64 = 180;
+const SKB_HWTSTAMP: i64 = 184;
+// struct __sk_buff fields tc programs may write besides cb[].
+const SKB_MARK: i64 = 8;
+const SKB_QUEUE_MAPPING: i64 = 12;
+const SKB_PRIORITY: i64 = 32;
+const SKB_TC_INDEX: i64 = 44;
+
+/// The field range `[start, start + len)` containing `off`.
+fn in_field(off: i64, start: i64, len: i64) -> bool {
+    off >= start && off < start + len
+}
+
+/// bpf_ctx_narrow_access_ok() for 4-byte fields.
+fn narrow_ok(size: i64) -> bool {
+    size <= 4 && size.count_ones() == 1
+}
+
+/// bpf_skb_is_valid_access() plus each type's own filter.
+fn skb_access(prog_type: u32, off: i64, size: i64, access: Access) -> Option<CtxField> {
+    let tc = matches!(prog_type, pt::SCHED_CLS | pt::SCHED_ACT);
+    // Fields a socket filter may not touch at all.
+    if !tc
+        && (in_field(off, SKB_TC_CLASSID, 4)
+            || in_field(off, SKB_DATA, 4)
+            || in_field(off, SKB_DATA_META, 4)
+            || in_field(off, SKB_DATA_END, 4)
+            || (SKB_FAMILY..SKB_LOCAL_PORT_END).contains(&off)
+            || in_field(off, SKB_TSTAMP, 8)
+            || in_field(off, SKB_WIRE_LEN, 4)
+            || in_field(off, SKB_HWTSTAMP, 8))
+    {
+        return None;
+    }
+    if tc && (SKB_FAMILY..SKB_LOCAL_PORT_END).contains(&off) {
+        return None;
+    }
+    if access == Access::Write {
+        let writable = (SKB_CB0..SKB_CB_END).contains(&off)
+            || (tc
+                && [SKB_MARK, SKB_QUEUE_MAPPING, SKB_PRIORITY, SKB_TC_INDEX, SKB_TC_CLASSID]
+                    .iter()
+                    .any(|&f| in_field(off, f, 4)))
+            || (tc && in_field(off, SKB_TSTAMP, 8));
+        if !writable {
+            return None;
+        }
+    }
+    if off < 0 || off >= SKB_SIZE || off % size != 0 {
+        return None;
+    }
+    if (SKB_CB0..SKB_CB_END).contains(&off) {
+        return (off + size <= SKB_CB_END).then_some(CtxField::Scalar);
+    }
+    let ptr = |t| if size == 4 { Some(CtxField::Pointer(t)) } else { None };
+    match off {
+        SKB_DATA => ptr(RegType::Packet),
+        SKB_DATA_META => ptr(RegType::PacketMeta),
+        SKB_DATA_END => ptr(RegType::PacketEnd),
+        o if in_field(o, SKB_DATA, 4) || in_field(o, SKB_DATA_END, 4) || in_field(o, SKB_DATA_META, 4) => None,
+        o if in_field(o, SKB_FLOW_KEYS, 8) => None,
+        o if in_field(o, SKB_HWTSTAMP, 8) => (access == Access::Read && size == 8).then_some(CtxField::Scalar),
+        o if in_field(o, SKB_TSTAMP, 8) => (size == 8).then_some(CtxField::Scalar),
+        // The socket pointer needs BTF-typed socket tracking, not modelled.
+        o if in_field(o, SKB_SK, 8) => None,
+        o if (SKB_TSTAMP_TYPE..SKB_HWTSTAMP).contains(&o) => None,
+        _ => match access {
+            Access::Write => (size == 4).then_some(CtxField::Scalar),
+            Access::Read => narrow_ok(size).then_some(CtxField::Scalar),
+        },
+    }
+}
+
+// struct xdp_md.
+const XDP_SIZE: i64 = 24;
+const XDP_DATA: i64 = 0;
+const XDP_DATA_END: i64 = 4;
+const XDP_DATA_META: i64 = 8;
+const XDP_EGRESS_IFINDEX: i64 = 20;
+
+fn xdp_access(off: i64, size: i64, access: Access, expected_attach_type: u32) -> Option<CtxField> {
+    const BPF_XDP_DEVMAP: u32 = 33;
+    if access == Access::Write || off < 0 || off >= XDP_SIZE || off % size != 0 {
+        return None;
+    }
+    if in_field(off, XDP_EGRESS_IFINDEX, 4) && expected_attach_type != BPF_XDP_DEVMAP {
+        return None;
+    }
+    let ptr = |t| if size == 4 { Some(CtxField::Pointer(t)) } else { None };
+    match off {
+        XDP_DATA => ptr(RegType::Packet),
+        XDP_DATA_END => ptr(RegType::PacketEnd),
+        XDP_DATA_META => ptr(RegType::PacketMeta),
+        _ => narrow_ok(size).then_some(CtxField::Scalar),
+    }
+}
+
+/// Whether an access of `size` bytes at context offset `off` is valid.
+pub fn access(prog_type: u32, expected_attach_type: u32, off: i64, size: i64, a: Access) -> Option<CtxField> {
+    match prog_type {
+        pt::XDP => xdp_access(off, size, a, expected_attach_type),
+        _ => skb_access(prog_type, off, size, a),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_filter_fields() {
+        let sf = |off, size, a| access(pt::SOCKET_FILTER, 0, off, size, a);
+        assert_eq!(sf(0, 4, Access::Read), Some(CtxField::Scalar), "len");
+        assert_eq!(sf(0, 2, Access::Read), Some(CtxField::Scalar), "narrow len");
+        assert_eq!(sf(0, 8, Access::Read), None, "wide len");
+        assert_eq!(sf(0, 4, Access::Write), None, "len is read-only");
+        assert_eq!(sf(48, 4, Access::Write), Some(CtxField::Scalar), "cb[0]");
+        assert_eq!(sf(76, 4, Access::Read), None, "data is for tc");
+        assert_eq!(sf(1000, 4, Access::Read), None);
+        assert_eq!(sf(2, 4, Access::Read), None, "misaligned");
+    }
+
+    #[test]
+    fn packet_pointers() {
+        assert_eq!(
+            access(pt::SCHED_CLS, 0, 76, 4, Access::Read),
+            Some(CtxField::Pointer(RegType::Packet))
+        );
+        assert_eq!(
+            access(pt::XDP, 0, 4, 4, Access::Read),
+            Some(CtxField::Pointer(RegType::PacketEnd))
+        );
+        assert_eq!(access(pt::XDP, 0, 0, 8, Access::Read), None);
+        assert_eq!(
+            access(pt::XDP, 0, 20, 4, Access::Read),
+            None,
+            "egress_ifindex needs devmap"
+        );
+    }
+}

@@ -1,0 +1,1085 @@
+//! The path explorer (do_check): simulate each instruction on abstract
+//! state, fork at conditional jumps whose outcome is unknown, and report the
+//! first violation with the kernel's message and errno, logging as the
+//! kernel's verifier does (level 1: the failing path; level 2: everything).
+
+use std::collections::HashMap;
+
+use super::alu::scalar_op;
+use super::ctx::{self, Access, CtxField};
+use super::log::VerifierLog;
+use super::reg::{RegState, RegType};
+use super::state::{FuncState, SlotType, StackSlot, VerifierState};
+use crate::isa::disasm::disasm;
+use crate::isa::opcode::MAX_BPF_STACK;
+use crate::isa::{AluOp, AtomicOp, CallKind, Endian, Insn, Instruction, JmpOp, Operand, Size, Width};
+use crate::uapi::Errno;
+
+/// The processed-instruction limit (BPF_COMPLEXITY_LIMIT_INSNS).
+const INSN_LIMIT: u64 = 1_000_000;
+
+/// Why checking stopped without a verdict of its own.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The kernel's rejection: errno and message (already logged).
+    Reject(Errno),
+    /// Something this verifier does not model yet; the caller falls back.
+    Unsupported(&'static str),
+}
+
+type Res<T> = Result<T, Stop>;
+
+/// One pending branch.
+struct Pending {
+    state: VerifierState,
+    pc: usize,
+    prev_pc: usize,
+    log_pos: usize,
+}
+
+pub struct Env<'a> {
+    /// Decoded instruction at each slot start.
+    decoded: Vec<Option<Instruction>>,
+    prog_type: u32,
+    expected_attach_type: u32,
+    privileged: bool,
+    log: &'a mut VerifierLog,
+    pending: Vec<Pending>,
+    pub insn_processed: u64,
+    /// States seen at jump targets on finished or current paths.
+    visited: HashMap<usize, Vec<VerifierState>>,
+    scratched_regs: u16,
+    scratched_stack: u64,
+    prev_log_pos: usize,
+    prev_insn_print_pos: usize,
+    next_id: u32,
+}
+
+fn alu_str(op: AluOp) -> &'static str {
+    match op {
+        AluOp::Add => "+=",
+        AluOp::Sub => "-=",
+        AluOp::Mul => "*=",
+        AluOp::Div | AluOp::SDiv => "/=",
+        AluOp::Or => "|=",
+        AluOp::And => "&=",
+        AluOp::Lsh => "<<=",
+        AluOp::Rsh => ">>=",
+        AluOp::Mod | AluOp::SMod => "%=",
+        AluOp::Xor => "^=",
+        AluOp::Mov => "=",
+        AluOp::Arsh => "s>>=",
+    }
+}
+
+/// vlog_alignment(): where `; state` annotations start.
+fn vlog_alignment(pos: usize) -> usize {
+    (pos + 4).max(40).div_ceil(8) * 8 - pos - 1
+}
+
+impl<'a> Env<'a> {
+    pub fn new(
+        insns: &'a [Insn],
+        prog_type: u32,
+        expected_attach_type: u32,
+        privileged: bool,
+        log: &'a mut VerifierLog,
+    ) -> Option<Self> {
+        let mut decoded = vec![None; insns.len()];
+        for (pc, ins) in crate::isa::decode(insns).ok()? {
+            decoded[pc] = Some(ins);
+        }
+        Some(Env {
+            decoded,
+            prog_type,
+            expected_attach_type,
+            privileged,
+            log,
+            pending: Vec::new(),
+            insn_processed: 0,
+            visited: HashMap::new(),
+            scratched_regs: 0,
+            scratched_stack: 0,
+            prev_log_pos: 0,
+            prev_insn_print_pos: 0,
+            next_id: 0,
+        })
+    }
+
+    fn verbose(&mut self, s: &str) {
+        self.log.write(s);
+    }
+
+    fn reject(&mut self, errno: Errno, msg: String) -> Stop {
+        self.verbose(&msg);
+        Stop::Reject(errno)
+    }
+
+    fn scratch_reg(&mut self, r: u8) {
+        self.scratched_regs |= 1 << r;
+    }
+
+    fn scratch_slot(&mut self, spi: usize) {
+        if spi < 64 {
+            self.scratched_stack |= 1 << spi;
+        }
+    }
+
+    /// print_verifier_state().
+    fn state_text(&mut self, f: &FuncState, all: bool) -> String {
+        let mut s = String::new();
+        if f.frameno != 0 {
+            s.push_str(&format!(" frame{}:", f.frameno));
+        }
+        for (i, r) in f.regs.iter().enumerate() {
+            if r.ty == RegType::NotInit || (!all && self.scratched_regs & (1 << i) == 0) {
+                continue;
+            }
+            s.push_str(&format!(" R{i}={}", r.log_text()));
+        }
+        for (i, slot) in f.stack.iter().enumerate() {
+            if slot.types.iter().all(|&t| t == SlotType::Invalid)
+                || (!all && (i >= 64 || self.scratched_stack & (1 << i) == 0))
+            {
+                continue;
+            }
+            let off = -((i as i64) + 1) * 8;
+            if slot.types[7] == SlotType::Spill {
+                let r = &slot.spilled;
+                s.push_str(&format!(" fp{off}="));
+                if r.ty != RegType::Scalar {
+                    s.push_str(r.ty.name());
+                } else if r.is_const() {
+                    s.push_str(&format!("{}", r.var_off.value as i64));
+                }
+            } else {
+                let chars: String = slot.types.iter().map(|t| t.log_char()).collect();
+                s.push_str(&format!(" fp{off}={chars}"));
+            }
+        }
+        s.push('\n');
+        if !all {
+            self.scratched_regs = 0;
+            self.scratched_stack = 0;
+        }
+        s
+    }
+
+    /// print_insn_state(): the state after the previous instruction, on its
+    /// line when nothing was printed since.
+    fn print_insn_state(&mut self, f: &FuncState, pc: usize) {
+        let end = self.log.text().len();
+        if self.prev_log_pos != 0 && self.prev_log_pos == end {
+            self.log.truncate(end - 1);
+            let pad = vlog_alignment(self.prev_insn_print_pos);
+            self.verbose(&format!("{};", " ".repeat(pad)));
+        } else {
+            self.verbose(&format!("{pc}:"));
+        }
+        let text = self.state_text(f, false);
+        self.verbose(&text);
+    }
+
+    fn push_branch(&mut self, state: VerifierState, pc: usize, prev_pc: usize) {
+        let log_pos = self.log.text().len();
+        self.pending.push(Pending {
+            state,
+            pc,
+            prev_pc,
+            log_pos,
+        });
+    }
+
+    /// Explore every path from the entry state. Ok: all paths exit cleanly.
+    pub fn run(&mut self) -> Res<()> {
+        let level2 = self.log.level & 2 != 0;
+        let mut st = VerifierState {
+            frames: vec![FuncState::new(0, 0)],
+        };
+        st.frames[0].regs[1] = RegState::pointer(RegType::Ctx);
+        self.scratched_regs = u16::MAX;
+        let mut pc = 0usize;
+        let mut prev_pc = 0usize;
+        let mut print_from = false;
+        let mut path: Vec<usize> = Vec::new();
+        loop {
+            self.insn_processed += 1;
+            if self.insn_processed > INSN_LIMIT {
+                let n = self.insn_processed;
+                return Err(self.reject(Errno::E2BIG, format!("BPF program is too large. Processed {n} insn\n")));
+            }
+            // Loop detection and pruning at jump targets.
+            if self.is_jump_target(pc) {
+                let seen = self.visited.entry(pc).or_default();
+                if seen.contains(&st) {
+                    if path.contains(&pc) {
+                        let cur = self.state_text(&st.cur().clone(), true);
+                        return Err(self.reject(
+                            Errno::EINVAL,
+                            format!("infinite loop detected at insn {pc}\ncur state:{cur}old state:{cur}"),
+                        ));
+                    }
+                    // An identical state was fully explored: this path is safe.
+                    match self.pop(&mut st, &mut pc, &mut prev_pc, &mut path, level2)? {
+                        true => {
+                            print_from = true;
+                            continue;
+                        }
+                        false => return Ok(()),
+                    }
+                }
+                seen.push(st.clone());
+                path.push(pc);
+            }
+            if self.log.enabled() {
+                if level2 && print_from {
+                    let text = self.state_text(&st.cur().clone(), true);
+                    self.verbose(&format!("\nfrom {prev_pc} to {pc}:{text}"));
+                    print_from = false;
+                }
+                if self.scratched_regs != 0 || self.scratched_stack != 0 {
+                    let f = st.cur().clone();
+                    self.print_insn_state(&f, pc);
+                }
+                let start = self.log.text().len();
+                self.prev_log_pos = start;
+                let ins = self.decoded[pc].expect("decoded");
+                let line = format!("{pc}: {}\n", disasm(&ins, pc));
+                self.verbose(&line);
+                self.prev_insn_print_pos = self.log.text().len() - start;
+                self.prev_log_pos = self.log.text().len();
+            }
+            let ins = self.decoded[pc].expect("structural check passed");
+            match self.step(&mut st, pc, ins)? {
+                Next::Goto(t) => {
+                    prev_pc = pc;
+                    pc = t;
+                }
+                Next::Exit => match self.pop(&mut st, &mut pc, &mut prev_pc, &mut path, level2)? {
+                    true => print_from = true,
+                    false => return Ok(()),
+                },
+            }
+        }
+    }
+
+    /// pop_stack(): continue with the next pending branch (false: none).
+    fn pop(
+        &mut self,
+        st: &mut VerifierState,
+        pc: &mut usize,
+        prev_pc: &mut usize,
+        path: &mut Vec<usize>,
+        level2: bool,
+    ) -> Res<bool> {
+        let Some(p) = self.pending.pop() else { return Ok(false) };
+        if !level2 {
+            self.log.truncate(p.log_pos);
+        }
+        *st = p.state;
+        *pc = p.pc;
+        *prev_pc = p.prev_pc;
+        // The jump targets on the path up to the branch stay on the path.
+        path.retain(|&t| t <= p.prev_pc);
+        Ok(true)
+    }
+
+    fn is_jump_target(&self, pc: usize) -> bool {
+        self.decoded.iter().enumerate().any(|(i, ins)| match ins {
+            Some(Instruction::Ja { off }) | Some(Instruction::Jcond { off, .. }) => {
+                i as i64 + 1 + *off as i64 == pc as i64
+            }
+            Some(Instruction::Ja32 { imm }) => i as i64 + 1 + *imm as i64 == pc as i64,
+            _ => false,
+        })
+    }
+
+    fn read_reg(&mut self, st: &VerifierState, r: u8) -> Res<RegState> {
+        self.scratch_reg(r);
+        let reg = st.cur().regs[r as usize];
+        if reg.ty == RegType::NotInit {
+            return Err(self.reject(Errno::EACCES, format!("R{r} !read_ok\n")));
+        }
+        Ok(reg)
+    }
+
+    fn check_write(&mut self, r: u8) -> Res<()> {
+        self.scratch_reg(r);
+        if r == 10 {
+            return Err(self.reject(Errno::EACCES, "frame pointer is read only\n".into()));
+        }
+        Ok(())
+    }
+
+    fn step(&mut self, st: &mut VerifierState, pc: usize, ins: Instruction) -> Res<Next> {
+        let next = pc + ins.slots();
+        match ins {
+            Instruction::Alu { width, op, dst, src } => {
+                self.check_alu(st, width, op, dst, src)?;
+            }
+            Instruction::MovSx { width, bits, dst, src } => {
+                let s = self.read_reg(st, src)?;
+                self.check_write(dst)?;
+                if s.ty != RegType::Scalar {
+                    return Err(self.reject(Errno::EACCES, format!("R{src} sign-extension part of pointer\n")));
+                }
+                let mut r = RegState::unknown();
+                if s.is_const() {
+                    let v = s.var_off.value;
+                    let x = match bits {
+                        8 => v as i8 as i64,
+                        16 => v as i16 as i64,
+                        _ => v as i32 as i64,
+                    };
+                    r.set_known(if width == Width::W32 {
+                        x as i32 as u32 as u64
+                    } else {
+                        x as u64
+                    });
+                } else {
+                    let lim = 1i64 << (bits - 1);
+                    r.smin = -lim;
+                    r.smax = lim - 1;
+                    if width == Width::W32 {
+                        r.s32_min = -lim as i32;
+                        r.s32_max = (lim - 1) as i32;
+                        r.smin = i64::MIN;
+                        r.smax = i64::MAX;
+                        r.umax = u32::MAX as u64;
+                    }
+                    r.sync_bounds();
+                }
+                st.cur_mut().regs[dst as usize] = r;
+            }
+            Instruction::Neg { width, dst } => {
+                let d = self.read_reg(st, dst)?;
+                self.check_write(dst)?;
+                if d.ty != RegType::Scalar {
+                    return Err(self.reject(Errno::EACCES, format!("R{dst} pointer arithmetic prohibited\n")));
+                }
+                let mut r = RegState::known(0);
+                scalar_op(AluOp::Sub, width, &mut r, &d);
+                st.cur_mut().regs[dst as usize] = r;
+            }
+            Instruction::End { kind, bits, dst } => {
+                let d = self.read_reg(st, dst)?;
+                self.check_write(dst)?;
+                if d.ty != RegType::Scalar {
+                    return Err(self.reject(Errno::EACCES, format!("R{dst} pointer arithmetic prohibited\n")));
+                }
+                let r = if d.is_const() {
+                    let v = d.var_off.value;
+                    let swap = |v: u64| match bits {
+                        16 => (v as u16).swap_bytes() as u64,
+                        32 => (v as u32).swap_bytes() as u64,
+                        _ => v.swap_bytes(),
+                    };
+                    let trunc = |v: u64| match bits {
+                        16 => v as u16 as u64,
+                        32 => v as u32 as u64,
+                        _ => v,
+                    };
+                    RegState::known(match kind {
+                        Endian::ToLe => trunc(v),
+                        _ => swap(v),
+                    })
+                } else {
+                    let mut r = RegState::unknown();
+                    if bits < 64 {
+                        r.umax = (1u64 << bits) - 1;
+                        r.sync_bounds();
+                    }
+                    r
+                };
+                st.cur_mut().regs[dst as usize] = r;
+            }
+            Instruction::LdImm64 {
+                dst,
+                src,
+                imm,
+                next_imm,
+            } => {
+                self.check_write(dst)?;
+                if src != 0 {
+                    return Err(Stop::Unsupported("ld_imm64 pseudo sources"));
+                }
+                st.cur_mut().regs[dst as usize] = RegState::known(imm as u32 as u64 | (next_imm as u32 as u64) << 32);
+            }
+            Instruction::Load {
+                size,
+                signed,
+                dst,
+                src,
+                off,
+            } => {
+                let base = self.read_reg(st, src)?;
+                self.check_write(dst)?;
+                let val = self.check_mem(st, src, base, off as i64, size, Access::Read, None)?;
+                let mut val = val.unwrap_or_else(RegState::unknown);
+                if val.ty == RegType::Scalar && size != Size::DW {
+                    coerce_to_size(&mut val, size, signed);
+                }
+                st.cur_mut().regs[dst as usize] = val;
+            }
+            Instruction::StoreImm { size, dst, off, imm } => {
+                let base = self.read_reg(st, dst)?;
+                let v = RegState::known(imm as i64 as u64);
+                self.check_mem(st, dst, base, off as i64, size, Access::Write, Some(v))?;
+            }
+            Instruction::StoreReg { size, dst, src, off } => {
+                let v = self.read_reg(st, src)?;
+                let base = self.read_reg(st, dst)?;
+                self.check_mem(st, dst, base, off as i64, size, Access::Write, Some(v))?;
+            }
+            Instruction::Atomic {
+                size,
+                op,
+                dst,
+                src,
+                off,
+            } => {
+                if matches!(op, AtomicOp::LoadAcquire | AtomicOp::StoreRelease) {
+                    return Err(Stop::Unsupported("load-acquire/store-release"));
+                }
+                let v = self.read_reg(st, src)?;
+                if op == AtomicOp::CmpXchg {
+                    self.read_reg(st, 0)?;
+                }
+                let base = self.read_reg(st, dst)?;
+                if base.ty != RegType::Stack {
+                    return Err(Stop::Unsupported("atomics outside the stack"));
+                }
+                if v.ty != RegType::Scalar {
+                    return Err(Stop::Unsupported("atomic with a pointer operand"));
+                }
+                self.check_mem(st, dst, base, off as i64, size, Access::Read, None)?;
+                self.check_mem(
+                    st,
+                    dst,
+                    base,
+                    off as i64,
+                    size,
+                    Access::Write,
+                    Some(RegState::unknown()),
+                )?;
+                let fetch_into = match op {
+                    AtomicOp::CmpXchg => Some(0),
+                    AtomicOp::Xchg => Some(src),
+                    AtomicOp::Add { fetch: true }
+                    | AtomicOp::Or { fetch: true }
+                    | AtomicOp::And { fetch: true }
+                    | AtomicOp::Xor { fetch: true } => Some(src),
+                    _ => None,
+                };
+                if let Some(r) = fetch_into {
+                    self.check_write(r)?;
+                    let mut u = RegState::unknown();
+                    if size == Size::W {
+                        coerce_to_size(&mut u, size, false);
+                    }
+                    st.cur_mut().regs[r as usize] = u;
+                }
+            }
+            Instruction::Ja { off } => return Ok(Next::Goto((next as i64 + off as i64) as usize)),
+            Instruction::Ja32 { imm } => return Ok(Next::Goto((next as i64 + imm as i64) as usize)),
+            Instruction::Jcond {
+                width,
+                op,
+                dst,
+                src,
+                off,
+            } => {
+                let target = (next as i64 + off as i64) as usize;
+                return self.check_cond_jmp(st, pc, width, op, dst, src, target, next);
+            }
+            Instruction::Exit => {
+                let r0 = self.read_reg(st, 0)?;
+                if r0.ty != RegType::Scalar && !self.privileged {
+                    return Err(self.reject(Errno::EACCES, "R0 leaks addr as return value\n".into()));
+                }
+                return Ok(Next::Exit);
+            }
+            Instruction::Call(CallKind::Helper(id)) => {
+                if !(0..crate::helpers::ids::HELPER_COUNT as i32).contains(&id) || id == 0 {
+                    return Err(self.reject(Errno::EINVAL, format!("invalid func unknown#{id}\n")));
+                }
+                return Err(Stop::Unsupported("helper calls"));
+            }
+            Instruction::Call(_) | Instruction::CallX { .. } => return Err(Stop::Unsupported("calls")),
+            Instruction::LdAbs { .. } | Instruction::LdInd { .. } => return Err(Stop::Unsupported("LD_ABS/LD_IND")),
+            Instruction::MayGoto { .. } => return Err(Stop::Unsupported("may_goto")),
+            Instruction::AddrSpaceCast { .. } => return Err(Stop::Unsupported("arena")),
+        }
+        Ok(Next::Goto(next))
+    }
+
+    fn check_alu(&mut self, st: &mut VerifierState, width: Width, op: AluOp, dst: u8, src: Operand) -> Res<()> {
+        let s = match src {
+            Operand::Reg(r) => self.read_reg(st, r)?,
+            Operand::Imm(imm) => {
+                if matches!(op, AluOp::Div | AluOp::SDiv | AluOp::Mod | AluOp::SMod) && imm == 0 {
+                    return Err(self.reject(Errno::EINVAL, "div by zero\n".into()));
+                }
+                let bits = if width == Width::W64 { 64 } else { 32 };
+                if matches!(op, AluOp::Lsh | AluOp::Rsh | AluOp::Arsh) && (imm < 0 || imm >= bits) {
+                    return Err(self.reject(Errno::EINVAL, format!("invalid shift {imm}\n")));
+                }
+                let v = if width == Width::W64 {
+                    imm as i64 as u64
+                } else {
+                    imm as u32 as u64
+                };
+                RegState::known(v)
+            }
+        };
+        if op == AluOp::Mov {
+            self.check_write(dst)?;
+            let mut r = s;
+            if width == Width::W32 {
+                if s.ty != RegType::Scalar {
+                    if !self.privileged {
+                        return Err(self.reject(Errno::EACCES, format!("R{} partial copy of pointer\n", src_reg(src))));
+                    }
+                    r = RegState::unknown();
+                }
+                let mut z = r;
+                scalar_op(AluOp::Mov, Width::W32, &mut z, &r);
+                r = z;
+            }
+            st.cur_mut().regs[dst as usize] = r;
+            return Ok(());
+        }
+        let d = self.read_reg(st, dst)?;
+        self.check_write(dst)?;
+        let r = match (d.ty.is_pointer(), s.ty.is_pointer()) {
+            (false, false) => {
+                let mut r = d;
+                scalar_op(op, width, &mut r, &s);
+                r
+            }
+            (true, true) => {
+                if op == AluOp::Sub && self.privileged {
+                    RegState::unknown()
+                } else {
+                    return Err(self.reject(
+                        Errno::EACCES,
+                        format!("R{dst} pointer {} pointer prohibited\n", alu_str(op)),
+                    ));
+                }
+            }
+            (true, false) => self.ptr_arith(width, op, dst, d, s, false)?,
+            (false, true) => self.ptr_arith(width, op, dst, s, d, true)?,
+        };
+        st.cur_mut().regs[dst as usize] = r;
+        Ok(())
+    }
+
+    /// adjust_ptr_min_max_vals() for constant offsets.
+    fn ptr_arith(
+        &mut self,
+        width: Width,
+        op: AluOp,
+        dst: u8,
+        ptr: RegState,
+        off: RegState,
+        scalar_is_dst: bool,
+    ) -> Res<RegState> {
+        if width == Width::W32 {
+            if op == AluOp::Sub && self.privileged {
+                return Ok(RegState::unknown());
+            }
+            return Err(self.reject(Errno::EACCES, format!("R{dst} 32-bit pointer arithmetic prohibited\n")));
+        }
+        if ptr.ty == RegType::MapValueOrNull {
+            return Err(self.reject(
+                Errno::EACCES,
+                format!(
+                    "R{dst} pointer arithmetic on {} prohibited, null-check it first\n",
+                    ptr.ty.name()
+                ),
+            ));
+        }
+        if matches!(ptr.ty, RegType::PacketEnd | RegType::MapPtr) {
+            return Err(self.reject(
+                Errno::EACCES,
+                format!("R{dst} pointer arithmetic on {} prohibited\n", ptr.ty.name()),
+            ));
+        }
+        match op {
+            AluOp::Add => {}
+            AluOp::Sub if scalar_is_dst => {
+                return Err(self.reject(Errno::EACCES, format!("R{dst} tried to subtract pointer from scalar\n")));
+            }
+            AluOp::Sub => {}
+            AluOp::And | AluOp::Or | AluOp::Xor => {
+                return Err(self.reject(
+                    Errno::EACCES,
+                    format!("R{dst} bitwise operator {} on pointer prohibited\n", alu_str(op)),
+                ));
+            }
+            _ => {
+                return Err(self.reject(
+                    Errno::EACCES,
+                    format!("R{dst} pointer arithmetic with {} operator prohibited\n", alu_str(op)),
+                ));
+            }
+        }
+        if !off.is_const() {
+            return Err(Stop::Unsupported("variable pointer offsets"));
+        }
+        let delta = off.var_off.value as i64;
+        let delta = if op == AluOp::Sub { delta.wrapping_neg() } else { delta };
+        let new_off = ptr.off as i64 + delta;
+        if !(-(1 << 29)..(1 << 29)).contains(&new_off) {
+            return Err(Stop::Unsupported("huge pointer offsets"));
+        }
+        let mut r = ptr;
+        r.off = new_off as i32;
+        if r.ty.is_pkt_pointer() {
+            // A moved packet pointer loses the proven range.
+            r.range = 0;
+            self.next_id += 1;
+            r.id = 0;
+        }
+        Ok(r)
+    }
+
+    /// check_mem_access() for the pointer types modelled. Returns the
+    /// loaded value for reads.
+    #[allow(clippy::too_many_arguments)]
+    fn check_mem(
+        &mut self,
+        st: &mut VerifierState,
+        regno: u8,
+        reg: RegState,
+        off: i64,
+        size: Size,
+        access: Access,
+        value: Option<RegState>,
+    ) -> Res<Option<RegState>> {
+        let n = size.bytes() as i64;
+        let what = if access == Access::Read { "read" } else { "write" };
+        match reg.ty {
+            RegType::Stack => {
+                let total = reg.off as i64 + off;
+                if total % n != 0 {
+                    return Err(self.reject(
+                        Errno::EACCES,
+                        format!("misaligned stack access off (0x0; 0x0)+{}+{off} size {n}\n", reg.off),
+                    ));
+                }
+                if total < -(MAX_BPF_STACK as i64) || total + n > 0 {
+                    return Err(self.reject(
+                        Errno::EACCES,
+                        format!("invalid {what} to stack R{regno} off={total} size={n}\n"),
+                    ));
+                }
+                if reg.frameno as usize != st.frames.len() - 1 {
+                    return Err(Stop::Unsupported("access to a caller's stack"));
+                }
+                // Byte fp+total+i lives in slot `spi` at index (slot - i) % 8,
+                // the kernel's layout (index 0 is the slot's highest byte).
+                let slot = (-total - 1) as usize;
+                let spi = slot / 8;
+                let idx = |i: usize| (slot - i) % 8;
+                self.scratch_slot(spi);
+                let privileged = self.privileged;
+                let f = st.cur_mut();
+                f.grow_stack((-total) as usize);
+                let ss = &mut f.stack[spi];
+                if access == Access::Write {
+                    let v = value.expect("stored value");
+                    if v.ty == RegType::Scalar && total % 8 == 0 && privileged {
+                        // save_register_state(): a (possibly partial) spill.
+                        ss.spilled = v;
+                        for i in (8 - n as usize)..8 {
+                            ss.types[i] = SlotType::Spill;
+                        }
+                        for i in 0..(8 - n as usize) {
+                            if ss.types[i] != SlotType::Zero && ss.types[i] != SlotType::Invalid {
+                                ss.types[i] = SlotType::Misc;
+                            }
+                        }
+                    } else if v.ty != RegType::Scalar {
+                        if n != 8 {
+                            return Err(self.reject(Errno::EACCES, "invalid size of register spill\n".into()));
+                        }
+                        *ss = StackSlot {
+                            types: [SlotType::Spill; 8],
+                            spilled: v,
+                        };
+                    } else {
+                        ss.spilled = RegState::not_init();
+                        if ss.types[7] == SlotType::Spill {
+                            for t in ss.types.iter_mut() {
+                                if *t == SlotType::Spill {
+                                    *t = SlotType::Misc;
+                                }
+                            }
+                        }
+                        let zero = v.is_const() && v.var_off.value == 0;
+                        for i in 0..n as usize {
+                            ss.types[idx(i)] = if zero { SlotType::Zero } else { SlotType::Misc };
+                        }
+                    }
+                    return Ok(None);
+                }
+                let ss = *ss;
+                if ss.types[7] == SlotType::Spill {
+                    let spill_size = 1 + ss.types[..7]
+                        .iter()
+                        .rev()
+                        .take_while(|&&t| t == SlotType::Spill)
+                        .count();
+                    if n == 8 && spill_size == 8 {
+                        return Ok(Some(ss.spilled));
+                    }
+                    if ss.spilled.ty != RegType::Scalar {
+                        return Err(self.reject(Errno::EACCES, "invalid size of register fill\n".into()));
+                    }
+                    if n as usize <= spill_size && (slot % 8) < spill_size {
+                        return Ok(Some(ss.spilled));
+                    }
+                    let (mut spill_cnt, mut zero_cnt) = (0, 0);
+                    for i in 0..n as usize {
+                        match ss.types[idx(i)] {
+                            SlotType::Spill => spill_cnt += 1,
+                            SlotType::Zero => zero_cnt += 1,
+                            SlotType::Misc => {}
+                            SlotType::Invalid if privileged => {}
+                            SlotType::Invalid => {
+                                return Err(self.reject(
+                                    Errno::EACCES,
+                                    format!("invalid read from stack off {total}+{i} size {n}\n"),
+                                ))
+                            }
+                        }
+                    }
+                    let zero_spill = spill_cnt == n && ss.spilled.is_const() && ss.spilled.var_off.value == 0;
+                    return Ok(Some(if zero_spill || zero_cnt == n {
+                        RegState::known(0)
+                    } else {
+                        RegState::unknown()
+                    }));
+                }
+                let mut zeros = 0;
+                for i in 0..n as usize {
+                    match ss.types[idx(i)] {
+                        SlotType::Misc | SlotType::Spill => {}
+                        SlotType::Zero => zeros += 1,
+                        SlotType::Invalid if privileged => {}
+                        SlotType::Invalid => {
+                            return Err(self.reject(
+                                Errno::EACCES,
+                                format!("invalid read from stack off {total}+{i} size {n}\n"),
+                            ))
+                        }
+                    }
+                }
+                Ok(Some(if zeros == n {
+                    RegState::known(0)
+                } else {
+                    RegState::unknown()
+                }))
+            }
+            RegType::Ctx => {
+                if reg.off != 0 {
+                    return Err(self.reject(
+                        Errno::EACCES,
+                        format!("dereference of modified ctx ptr R{regno} off={} disallowed\n", reg.off),
+                    ));
+                }
+                if access == Access::Write && value.is_some_and(|v| v.ty != RegType::Scalar) {
+                    return Err(Stop::Unsupported("pointer stores into ctx"));
+                }
+                match ctx::access(self.prog_type, self.expected_attach_type, off, n, access) {
+                    None => Err(self.reject(
+                        Errno::EACCES,
+                        format!("invalid bpf_context access off={off} size={n}\n"),
+                    )),
+                    Some(CtxField::Scalar) => Ok(Some(RegState::unknown())),
+                    Some(CtxField::Pointer(t)) => {
+                        let mut p = RegState::pointer(t);
+                        if t.is_pkt_pointer() {
+                            self.next_id += 1;
+                            p.id = 0;
+                        }
+                        Ok(Some(p))
+                    }
+                }
+            }
+            RegType::Packet | RegType::PacketMeta => {
+                if access == Access::Write && value.is_some_and(|v| v.ty != RegType::Scalar) {
+                    return Err(Stop::Unsupported("pointer stores into packets"));
+                }
+                let start = reg.off as i64 + off;
+                if start < 0 || start + n > reg.range as i64 {
+                    return Err(self.reject(
+                        Errno::EACCES,
+                        format!(
+                            "invalid access to packet, off={} size={n}, R{regno}(id={},off={},r={})\nR{regno} offset is outside of the packet\n",
+                            start, reg.id, reg.off, reg.range
+                        ),
+                    ));
+                }
+                Ok(Some(RegState::unknown()))
+            }
+            RegType::Scalar | RegType::NotInit | RegType::MapValueOrNull | RegType::PacketEnd | RegType::MapPtr => {
+                Err(self.reject(
+                    Errno::EACCES,
+                    format!("R{regno} invalid mem access '{}'\n", reg.ty.name()),
+                ))
+            }
+            RegType::MapValue => Err(Stop::Unsupported("map values")),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn check_cond_jmp(
+        &mut self,
+        st: &mut VerifierState,
+        pc: usize,
+        width: Width,
+        op: JmpOp,
+        dst: u8,
+        src: Operand,
+        target: usize,
+        next: usize,
+    ) -> Res<Next> {
+        let d = self.read_reg(st, dst)?;
+        let s = match src {
+            Operand::Reg(r) => self.read_reg(st, r)?,
+            Operand::Imm(imm) => RegState::known(if width == Width::W64 {
+                imm as i64 as u64
+            } else {
+                imm as u32 as u64
+            }),
+        };
+        // Packet range learning: pkt + off compared with pkt_end.
+        if width == Width::W64 && (d.ty.is_pkt_pointer() || s.ty.is_pkt_pointer()) {
+            return self.pkt_compare(st, pc, op, dst, d, s, target, next);
+        }
+        if d.ty != RegType::Scalar || s.ty != RegType::Scalar {
+            if !self.privileged {
+                return Err(self.reject(Errno::EACCES, format!("R{dst} pointer comparison prohibited\n")));
+            }
+            return Err(Stop::Unsupported("pointer comparisons"));
+        }
+        match branch_taken(op, width, &d, &s) {
+            Some(true) => Ok(Next::Goto(target)),
+            Some(false) => Ok(Next::Goto(next)),
+            None => {
+                // Both ways: the taken branch is explored later.
+                let mut other = st.clone();
+                refine(&mut other, width, op, dst, src, &d, &s, true);
+                refine(st, width, op, dst, src, &d, &s, false);
+                self.push_branch(other, target, pc);
+                Ok(Next::Goto(next))
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn pkt_compare(
+        &mut self,
+        st: &mut VerifierState,
+        pc: usize,
+        op: JmpOp,
+        _dst: u8,
+        d: RegState,
+        s: RegState,
+        target: usize,
+        next: usize,
+    ) -> Res<Next> {
+        // `pkt > pkt_end` style checks: on the branch where the access
+        // stays inside, every pointer with the same id gets range = off.
+        let (pkt, end_on_right) = match (d.ty, s.ty) {
+            (RegType::Packet | RegType::PacketMeta, RegType::PacketEnd) => (d, true),
+            (RegType::PacketEnd, RegType::Packet | RegType::PacketMeta) => (s, false),
+            _ => return Err(Stop::Unsupported("this packet pointer comparison")),
+        };
+        // Which branch proves pkt + off <= end?
+        let safe_on_taken = match (op, end_on_right) {
+            (JmpOp::Jgt, true) | (JmpOp::Jge, true) | (JmpOp::Jlt, false) | (JmpOp::Jle, false) => false,
+            (JmpOp::Jle, true) | (JmpOp::Jlt, true) | (JmpOp::Jge, false) | (JmpOp::Jgt, false) => true,
+            _ => return Err(Stop::Unsupported("this packet pointer comparison")),
+        };
+        // `>=`/`<` prove one byte less.
+        let strict = matches!(
+            (op, end_on_right),
+            (JmpOp::Jge, true) | (JmpOp::Jlt, true) | (JmpOp::Jle, false) | (JmpOp::Jgt, false)
+        );
+        let range = pkt.off - strict as i32;
+        let mut safe = st.clone();
+        if range > 0 {
+            for r in safe.cur_mut().regs.iter_mut() {
+                if r.ty == pkt.ty && r.id == pkt.id {
+                    r.range = r.range.max(range);
+                }
+            }
+        }
+        let (taken, fall) = if safe_on_taken {
+            (safe, st.clone())
+        } else {
+            (st.clone(), safe)
+        };
+        *st = fall;
+        self.push_branch(taken, target, pc);
+        Ok(Next::Goto(next))
+    }
+}
+
+fn src_reg(src: Operand) -> u8 {
+    match src {
+        Operand::Reg(r) => r,
+        Operand::Imm(_) => 0,
+    }
+}
+
+enum Next {
+    Goto(usize),
+    Exit,
+}
+
+/// coerce_reg_to_size(): a load of fewer than 8 bytes.
+fn coerce_to_size(r: &mut RegState, size: Size, signed: bool) {
+    let bits = size.bits();
+    if r.is_const() {
+        let v = r.var_off.value & ((1u64 << bits) - 1);
+        let v = if signed {
+            ((v << (64 - bits)) as i64 >> (64 - bits)) as u64
+        } else {
+            v
+        };
+        r.set_known(v);
+        return;
+    }
+    *r = RegState::unknown();
+    if signed {
+        r.smin = -(1i64 << (bits - 1));
+        r.smax = (1i64 << (bits - 1)) - 1;
+    } else {
+        r.var_off = super::tnum::Tnum::new(0, (1u64 << bits) - 1);
+        r.umax = (1u64 << bits) - 1;
+    }
+    r.sync_bounds();
+}
+
+/// is_branch_taken() for scalars: Some(outcome) when the bounds decide it.
+fn branch_taken(op: JmpOp, width: Width, d: &RegState, s: &RegState) -> Option<bool> {
+    let (dmin, dmax, smin_s, smax_s, umin_d, umax_d, umin_s, umax_s);
+    if width == Width::W32 {
+        dmin = d.s32_min as i64;
+        dmax = d.s32_max as i64;
+        smin_s = s.s32_min as i64;
+        smax_s = s.s32_max as i64;
+        umin_d = d.u32_min as u64;
+        umax_d = d.u32_max as u64;
+        umin_s = s.u32_min as u64;
+        umax_s = s.u32_max as u64;
+    } else {
+        dmin = d.smin;
+        dmax = d.smax;
+        smin_s = s.smin;
+        smax_s = s.smax;
+        umin_d = d.umin;
+        umax_d = d.umax;
+        umin_s = s.umin;
+        umax_s = s.umax;
+    }
+    let (dt, st) = if width == Width::W32 {
+        (d.var_off.subreg(), s.var_off.subreg())
+    } else {
+        (d.var_off, s.var_off)
+    };
+    match op {
+        JmpOp::Jeq | JmpOp::Jne => {
+            let eq = if dt.is_const() && st.is_const() {
+                Some(dt.value == st.value)
+            } else if umin_d > umax_s || umax_d < umin_s || dmin > smax_s || dmax < smin_s {
+                Some(false)
+            } else if (dt.value ^ st.value) & !(dt.mask | st.mask) != 0 {
+                Some(false)
+            } else {
+                None
+            };
+            eq.map(|e| if op == JmpOp::Jeq { e } else { !e })
+        }
+        JmpOp::Jset => {
+            if dt.value & st.value != 0 {
+                Some(true)
+            } else if (dt.value | dt.mask) & (st.value | st.mask) == 0 {
+                Some(false)
+            } else {
+                None
+            }
+        }
+        JmpOp::Jgt => decide(umin_d > umax_s, umax_d <= umin_s),
+        JmpOp::Jge => decide(umin_d >= umax_s, umax_d < umin_s),
+        JmpOp::Jlt => decide(umax_d < umin_s, umin_d >= umax_s),
+        JmpOp::Jle => decide(umax_d <= umin_s, umin_d > umax_s),
+        JmpOp::Jsgt => decide(dmin > smax_s, dmax <= smin_s),
+        JmpOp::Jsge => decide(dmin >= smax_s, dmax < smin_s),
+        JmpOp::Jslt => decide(dmax < smin_s, dmin >= smax_s),
+        JmpOp::Jsle => decide(dmax <= smin_s, dmin > smax_s),
+    }
+}
+
+fn decide(always: bool, never: bool) -> Option<bool> {
+    if always {
+        Some(true)
+    } else if never {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// reg_set_min_max() for a register compared with a constant: narrow the
+/// bounds on each branch.
+#[allow(clippy::too_many_arguments)]
+fn refine(
+    st: &mut VerifierState,
+    width: Width,
+    op: JmpOp,
+    dst: u8,
+    src: Operand,
+    d: &RegState,
+    s: &RegState,
+    taken: bool,
+) {
+    // Only `reg op const` in 64-bit width is refined here; anything else
+    // keeps its (sound, wider) bounds.
+    if width != Width::W64 || !s.is_const() || matches!(src, Operand::Reg(_)) && !s.is_const() {
+        return;
+    }
+    let c = s.var_off.value;
+    let mut r = *d;
+    // The condition that holds on this branch.
+    let (op, holds) = (op, taken);
+    let set_u = |r: &mut RegState, lo: u64, hi: u64| {
+        r.umin = r.umin.max(lo);
+        r.umax = r.umax.min(hi);
+    };
+    let set_s = |r: &mut RegState, lo: i64, hi: i64| {
+        r.smin = r.smin.max(lo);
+        r.smax = r.smax.min(hi);
+    };
+    match (op, holds) {
+        (JmpOp::Jeq, true) | (JmpOp::Jne, false) => r.set_known(c),
+        (JmpOp::Jgt, true) | (JmpOp::Jle, false) => set_u(&mut r, c.saturating_add(1), u64::MAX),
+        (JmpOp::Jgt, false) | (JmpOp::Jle, true) => set_u(&mut r, 0, c),
+        (JmpOp::Jge, true) | (JmpOp::Jlt, false) => set_u(&mut r, c, u64::MAX),
+        (JmpOp::Jge, false) | (JmpOp::Jlt, true) => set_u(&mut r, 0, c.saturating_sub(1)),
+        (JmpOp::Jsgt, true) | (JmpOp::Jsle, false) => set_s(&mut r, (c as i64).saturating_add(1), i64::MAX),
+        (JmpOp::Jsgt, false) | (JmpOp::Jsle, true) => set_s(&mut r, i64::MIN, c as i64),
+        (JmpOp::Jsge, true) | (JmpOp::Jslt, false) => set_s(&mut r, c as i64, i64::MAX),
+        (JmpOp::Jsge, false) | (JmpOp::Jslt, true) => set_s(&mut r, i64::MIN, (c as i64).saturating_sub(1)),
+        _ => return,
+    }
+    if r.umin > r.umax || r.smin > r.smax {
+        return;
+    }
+    r.sync_bounds();
+    st.cur_mut().regs[dst as usize] = r;
+}

@@ -1,0 +1,413 @@
+//! Register state (struct bpf_reg_state): type, fixed offset, tnum and the
+//! signed/unsigned 64- and 32-bit bounds, with the kernel's bound deduction
+//! (reg_bounds_sync) and its log text (print_reg_state).
+
+use std::fmt::Write;
+
+use super::tnum::Tnum;
+
+/// The register types tracked so far (enum bpf_reg_type).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RegType {
+    NotInit,
+    Scalar,
+    Ctx,
+    /// PTR_TO_STACK of frame `frameno`.
+    Stack,
+    MapPtr,
+    MapValue,
+    MapValueOrNull,
+    Packet,
+    PacketMeta,
+    PacketEnd,
+}
+
+impl RegType {
+    /// reg_type_str().
+    pub fn name(self) -> &'static str {
+        match self {
+            RegType::NotInit => "?",
+            RegType::Scalar => "scalar",
+            RegType::Ctx => "ctx",
+            RegType::Stack => "fp",
+            RegType::MapPtr => "map_ptr",
+            RegType::MapValue => "map_value",
+            RegType::MapValueOrNull => "map_value_or_null",
+            RegType::Packet => "pkt",
+            RegType::PacketMeta => "pkt_meta",
+            RegType::PacketEnd => "pkt_end",
+        }
+    }
+
+    pub fn is_pointer(self) -> bool {
+        !matches!(self, RegType::NotInit | RegType::Scalar)
+    }
+
+    pub fn is_pkt_pointer(self) -> bool {
+        matches!(self, RegType::Packet | RegType::PacketMeta)
+    }
+}
+
+/// Key and value sizes of the map a register refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct MapShape {
+    pub key_size: u32,
+    pub value_size: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RegState {
+    pub ty: RegType,
+    /// Fixed offset of a pointer (reg->off).
+    pub off: i32,
+    pub var_off: Tnum,
+    pub smin: i64,
+    pub smax: i64,
+    pub umin: u64,
+    pub umax: u64,
+    pub s32_min: i32,
+    pub s32_max: i32,
+    pub u32_min: u32,
+    pub u32_max: u32,
+    /// Shared by copies (null checks, packet ranges, scalar links).
+    pub id: u32,
+    /// Packet pointers: bytes proven accessible past the pointer.
+    pub range: i32,
+    pub map: MapShape,
+    pub frameno: u32,
+    pub precise: bool,
+}
+
+impl Default for RegState {
+    fn default() -> Self {
+        RegState::not_init()
+    }
+}
+
+impl RegState {
+    pub fn not_init() -> Self {
+        let mut r = RegState::unknown();
+        r.ty = RegType::NotInit;
+        r
+    }
+
+    /// __mark_reg_unknown(): a scalar about which nothing is known.
+    pub fn unknown() -> Self {
+        RegState {
+            ty: RegType::Scalar,
+            off: 0,
+            var_off: Tnum::UNKNOWN,
+            smin: i64::MIN,
+            smax: i64::MAX,
+            umin: 0,
+            umax: u64::MAX,
+            s32_min: i32::MIN,
+            s32_max: i32::MAX,
+            u32_min: 0,
+            u32_max: u32::MAX,
+            id: 0,
+            range: 0,
+            map: MapShape::default(),
+            frameno: 0,
+            precise: false,
+        }
+    }
+
+    /// __mark_reg_known(): a constant scalar.
+    pub fn known(v: u64) -> Self {
+        let mut r = RegState::unknown();
+        r.set_known(v);
+        r
+    }
+
+    pub fn set_known(&mut self, v: u64) {
+        self.var_off = Tnum::constant(v);
+        self.smin = v as i64;
+        self.smax = v as i64;
+        self.umin = v;
+        self.umax = v;
+        self.s32_min = v as i32;
+        self.s32_max = v as i32;
+        self.u32_min = v as u32;
+        self.u32_max = v as u32;
+    }
+
+    /// A pointer of type `ty` with fixed offset 0 and no variable part.
+    pub fn pointer(ty: RegType) -> Self {
+        let mut r = RegState::known(0);
+        r.ty = ty;
+        r
+    }
+
+    pub fn is_const(&self) -> bool {
+        self.var_off.is_const()
+    }
+
+    /// Unbounded 64 and 32-bit ranges (bounds left to be re-derived).
+    pub fn unbound(&mut self) {
+        self.smin = i64::MIN;
+        self.smax = i64::MAX;
+        self.umin = 0;
+        self.umax = u64::MAX;
+        self.unbound32();
+    }
+
+    pub fn unbound32(&mut self) {
+        self.s32_min = i32::MIN;
+        self.s32_max = i32::MAX;
+        self.u32_min = 0;
+        self.u32_max = u32::MAX;
+    }
+
+    fn update_bounds(&mut self) {
+        let v32 = self.var_off.subreg();
+        self.s32_min = self.s32_min.max((v32.value | (v32.mask & 0x8000_0000)) as u32 as i32);
+        self.s32_max = self.s32_max.min((v32.value | (v32.mask & 0x7fff_ffff)) as u32 as i32);
+        self.u32_min = self.u32_min.max(v32.value as u32);
+        self.u32_max = self.u32_max.min((v32.value | v32.mask) as u32);
+        let v = self.var_off;
+        self.smin = self.smin.max((v.value | (v.mask & (1 << 63))) as i64);
+        self.smax = self.smax.min((v.value | (v.mask & !(1 << 63))) as i64);
+        self.umin = self.umin.max(v.value);
+        self.umax = self.umax.min(v.value | v.mask);
+    }
+
+    fn deduce32(&mut self) {
+        if self.umin >> 32 == self.umax >> 32 {
+            self.u32_min = self.u32_min.max(self.umin as u32);
+            self.u32_max = self.u32_max.min(self.umax as u32);
+            if (self.umin as i32) <= (self.umax as i32) {
+                self.s32_min = self.s32_min.max(self.umin as i32);
+                self.s32_max = self.s32_max.min(self.umax as i32);
+            }
+        }
+        if self.smin >> 32 == self.smax >> 32 {
+            if (self.smin as u32) <= (self.smax as u32) {
+                self.u32_min = self.u32_min.max(self.smin as u32);
+                self.u32_max = self.u32_max.min(self.smax as u32);
+            }
+            if (self.smin as i32) <= (self.smax as i32) {
+                self.s32_min = self.s32_min.max(self.smin as i32);
+                self.s32_max = self.s32_max.min(self.smax as i32);
+            }
+        }
+        if ((self.umin >> 32) as u32).wrapping_add(1) == (self.umax >> 32) as u32
+            && (self.umin as i32) < 0
+            && (self.umax as i32) >= 0
+        {
+            self.s32_min = self.s32_min.max(self.umin as i32);
+            self.s32_max = self.s32_max.min(self.umax as i32);
+        }
+        if ((self.smin >> 32) as u32).wrapping_add(1) == (self.smax >> 32) as u32
+            && (self.smin as i32) < 0
+            && (self.smax as i32) >= 0
+        {
+            self.s32_min = self.s32_min.max(self.smin as i32);
+            self.s32_max = self.s32_max.min(self.smax as i32);
+        }
+        if (self.u32_min as i32) <= (self.u32_max as i32) {
+            self.s32_min = self.s32_min.max(self.u32_min as i32);
+            self.s32_max = self.s32_max.min(self.u32_max as i32);
+        }
+        if (self.s32_min as u32) <= (self.s32_max as u32) {
+            self.u32_min = self.u32_min.max(self.s32_min as u32);
+            self.u32_max = self.u32_max.min(self.s32_max as u32);
+        }
+    }
+
+    fn deduce64(&mut self) {
+        if (self.umin as i64) <= (self.umax as i64) {
+            self.smin = self.smin.max(self.umin as i64);
+            self.smax = self.smax.min(self.umax as i64);
+        }
+        if (self.smin as u64) <= (self.smax as u64) {
+            self.umin = self.umin.max(self.smin as u64);
+            self.umax = self.umax.min(self.smax as u64);
+        }
+    }
+
+    fn deduce_mixed(&mut self) {
+        let hi = !0xffff_ffffu64;
+        let new_umin = (self.umin & hi) | self.u32_min as u64;
+        let new_umax = (self.umax & hi) | self.u32_max as u64;
+        self.umin = self.umin.max(new_umin);
+        self.umax = self.umax.min(new_umax);
+        let new_smin = ((self.smin as u64 & hi) | self.u32_min as u64) as i64;
+        let new_smax = ((self.smax as u64 & hi) | self.u32_max as u64) as i64;
+        self.smin = self.smin.max(new_smin);
+        self.smax = self.smax.min(new_smax);
+        if self.s32_min >= 0 && self.smin >= i32::MIN as i64 && self.smax <= i32::MAX as i64 {
+            self.smin = self.s32_min as i64;
+            self.smax = self.s32_max as i64;
+            self.umin = self.s32_min as u64;
+            self.umax = self.s32_max as u64;
+            self.var_off = self.var_off.intersect(Tnum::range(self.smin as u64, self.smax as u64));
+        }
+    }
+
+    fn deduce(&mut self) {
+        self.deduce32();
+        self.deduce64();
+        self.deduce_mixed();
+    }
+
+    fn bound_offset(&mut self) {
+        let v64 = self.var_off.intersect(Tnum::range(self.umin, self.umax));
+        let v32 = v64
+            .subreg()
+            .intersect(Tnum::range(self.u32_min as u64, self.u32_max as u64));
+        self.var_off = v64.clear_subreg().or(v32);
+    }
+
+    /// reg_bounds_sync(): learn bounds from the tnum, the sign bit, and bits
+    /// from the bounds, as the kernel does.
+    pub fn sync_bounds(&mut self) {
+        self.update_bounds();
+        self.deduce();
+        self.deduce();
+        self.bound_offset();
+        self.update_bounds();
+    }
+
+    /// zext_32_to_64(): the result of a 32-bit operation.
+    pub fn zext_32_to_64(&mut self) {
+        self.var_off = self.var_off.subreg();
+        self.umin = self.u32_min as u64;
+        self.umax = self.u32_max as u64;
+        if self.s32_min >= 0 {
+            self.smin = self.s32_min as i64;
+            self.smax = self.s32_max as i64;
+        } else {
+            self.smin = 0;
+            self.smax = u32::MAX as i64;
+        }
+    }
+
+    /// print_reg_state(): the text after `R1=`.
+    pub fn log_text(&self) -> String {
+        let mut s = String::new();
+        let t = self.ty;
+        if t == RegType::Scalar && self.precise {
+            s.push('P');
+        }
+        if (t == RegType::Scalar || t == RegType::Stack) && self.var_off.is_const() {
+            if t == RegType::Stack {
+                s.push_str("fp");
+            }
+            let _ = write!(s, "{}", (self.var_off.value as i64).wrapping_add(self.off as i64));
+            return s;
+        }
+        s.push_str(t.name());
+        s.push('(');
+        let mut sep = "";
+        let mut add = |s: &mut String, text: String| {
+            s.push_str(sep);
+            s.push_str(&text);
+            sep = ",";
+        };
+        if self.id != 0 {
+            add(&mut s, format!("id={}", self.id));
+        }
+        if t != RegType::Scalar && self.off != 0 {
+            add(&mut s, format!("off={}", self.off));
+        }
+        if t.is_pkt_pointer() {
+            add(&mut s, format!("r={}", self.range));
+        } else if matches!(t, RegType::MapPtr | RegType::MapValue | RegType::MapValueOrNull) {
+            add(&mut s, format!("ks={},vs={}", self.map.key_size, self.map.value_size));
+        }
+        if self.var_off.is_const() {
+            if self.var_off.value != 0 {
+                add(&mut s, format!("imm={:x}", self.var_off.value));
+            }
+        } else {
+            for part in scalar_ranges(self) {
+                add(&mut s, part);
+            }
+            if !self.var_off.is_unknown() {
+                add(&mut s, format!("var_off={:?}", self.var_off));
+            }
+        }
+        s.push(')');
+        s
+    }
+}
+
+/// print_scalar_ranges(): non-default bounds, equal values merged.
+fn scalar_ranges(r: &RegState) -> Vec<String> {
+    let items: [(&str, u64, bool); 8] = [
+        ("smin", r.smin as u64, r.smin == i64::MIN),
+        ("smax", r.smax as u64, r.smax == i64::MAX),
+        ("umin", r.umin, r.umin == 0),
+        ("umax", r.umax, r.umax == u64::MAX),
+        ("smin32", r.s32_min as i64 as u64, r.s32_min == i32::MIN),
+        ("smax32", r.s32_max as i64 as u64, r.s32_max == i32::MAX),
+        ("umin32", r.u32_min as u64, r.u32_min == 0),
+        ("umax32", r.u32_max as u64, r.u32_max == u32::MAX),
+    ];
+    let mut omit: [bool; 8] = items.map(|i| i.2);
+    let mut out = Vec::new();
+    for i in 0..8 {
+        if omit[i] {
+            continue;
+        }
+        let (name, val, _) = items[i];
+        let neg1 = name.starts_with('s') && (val as i64) < 0;
+        let mut text = format!("{name}=");
+        let mut j = i + 2;
+        while j < 8 {
+            let (n2, v2, _) = items[j];
+            let neg2 = n2.starts_with('s') && (v2 as i64) < 0;
+            if !omit[j] && v2 == val && neg1 == neg2 {
+                omit[j] = true;
+                let _ = write!(text, "{n2}=");
+            }
+            j += 2;
+        }
+        if name.starts_with('s') {
+            let _ = write!(text, "{}", val as i64);
+        } else {
+            let _ = write!(text, "{val}");
+        }
+        out.push(text);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_text_of_common_states() {
+        // From kernel 6.18 logs: "R1=ctx()", "R10=fp0", "R0=0", "R2=fp-4".
+        assert_eq!(RegState::pointer(RegType::Ctx).log_text(), "ctx()");
+        assert_eq!(RegState::pointer(RegType::Stack).log_text(), "fp0");
+        let mut fp = RegState::pointer(RegType::Stack);
+        fp.off = -4;
+        assert_eq!(fp.log_text(), "fp-4");
+        assert_eq!(RegState::known(0).log_text(), "0");
+        assert_eq!(RegState::known(u64::MAX).log_text(), "-1");
+        let mut m = RegState::pointer(RegType::MapValueOrNull);
+        m.id = 1;
+        m.map = MapShape {
+            key_size: 4,
+            value_size: 8,
+        };
+        assert_eq!(m.log_text(), "map_value_or_null(id=1,ks=4,vs=8)");
+    }
+
+    #[test]
+    fn byte_load_bounds() {
+        // A u8 load: var_off (0; 0xff) gives the kernel's
+        // "scalar(smin=smin32=0,smax=umax=smax32=umax32=255,var_off=(0x0; 0xff))".
+        let mut r = RegState::unknown();
+        r.var_off = Tnum::new(0, 0xff);
+        r.sync_bounds();
+        assert_eq!((r.umin, r.umax, r.smin, r.smax), (0, 255, 0, 255));
+        assert_eq!(
+            r.log_text(),
+            "scalar(smin=smin32=0,smax=umax=smax32=umax32=255,var_off=(0x0; 0xff))"
+        );
+    }
+}
