@@ -11,6 +11,8 @@
 //!               entry 0 (NULL and small integers) is all zeros.
 //! ```
 
+use std::cell::Cell;
+
 use crate::exec::memory::{AccessKind, GuestMemory};
 
 /// Number of table entries (regions + 1).
@@ -60,12 +62,26 @@ pub const STATUS_FAULT: u64 = 1;
 /// The trampoline recorded the outcome (helper exit, fault or panic).
 pub const STATUS_TRAMPOLINE: u64 = 2;
 
+thread_local! {
+    /// A context buffer kept between runs on this thread, so a run
+    /// allocates nothing once warm. (A nested run, from a helper, finds it
+    /// taken and allocates its own.)
+    static SPARE: Cell<Vec<u64>> = const { Cell::new(Vec::new()) };
+}
+
 /// A fresh context for `mem`: header zeroed, region table filled.
 pub fn new_ctx(mem: &GuestMemory<'_>) -> Vec<u64> {
-    let mut ctx = vec![0u64; TABLE + ENTRY_SLOTS];
+    let mut ctx = SPARE.take();
+    ctx.clear();
+    ctx.resize(TABLE + ENTRY_SLOTS, 0);
     ctx[NENT] = 1;
     refresh_regions(&mut ctx, mem);
     ctx
+}
+
+/// Give a context back for the next run on this thread.
+pub fn recycle(ctx: Vec<u64>) {
+    SPARE.set(ctx);
 }
 
 /// Append table entries for regions mapped since the table was filled

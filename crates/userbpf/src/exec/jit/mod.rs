@@ -326,7 +326,7 @@ impl<'p> Jit<'p> {
         // `helper_trampoline` only, while `env` is not otherwise in use; the
         // trampoline never unwinds (panics are caught and resumed below).
         let status = unsafe { (self.prog.image.entry())(ctx_ptr, env_ptr as *mut std::ffi::c_void) };
-        match status {
+        let result = match status {
             ctx::STATUS_OK => Ok(env.ctx[ctx::REGS]),
             ctx::STATUS_FAULT => Err(self.prog.fault(&env.ctx, env.mem, budget)),
             _ => {
@@ -337,7 +337,9 @@ impl<'p> Jit<'p> {
                     .take()
                     .expect("the trampoline records why it stopped the run")
             }
-        }
+        };
+        ctx::recycle(env.ctx);
+        result
     }
 }
 

@@ -644,8 +644,10 @@ impl Compiler {
                 let s = host(s);
                 let zero = self.a.label();
                 let done = self.a.label();
+                // 64-bit mod by zero leaves dst alone: skip straight past.
+                let nothing_on_zero = is_mod && w == W::Q64;
                 self.a.test(w, s, s);
-                self.a.jcc(Cc::E, zero);
+                self.a.jcc(Cc::E, if nothing_on_zero { done } else { zero });
                 let minus_one = signed.then(|| {
                     let l = self.a.label();
                     self.a.alu_imm(w, Alu::Cmp, s, -1);
@@ -653,9 +655,11 @@ impl Compiler {
                     l
                 });
                 core(&mut self.a, s);
-                self.a.jmp(done);
-                self.a.bind(zero);
-                by_zero(&mut self.a);
+                if !nothing_on_zero {
+                    self.a.jmp(done);
+                    self.a.bind(zero);
+                    by_zero(&mut self.a);
+                }
                 if let Some(l) = minus_one {
                     self.a.jmp(done);
                     self.a.bind(l);
