@@ -3,7 +3,9 @@
 //! first violation with the kernel's message and errno, logging as the
 //! kernel's verifier does (level 1: the failing path; level 2: everything).
 
-use std::collections::HashMap;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 
 use super::alu::scalar_op;
 use super::ctx::{self, Access, CtxField};
@@ -35,6 +37,14 @@ struct Pending {
     pc: usize,
     prev_pc: usize,
     log_pos: usize,
+    /// Length of the current path when the branch was pushed.
+    path_len: usize,
+}
+
+fn state_hash(st: &VerifierState) -> u64 {
+    let mut h = DefaultHasher::new();
+    st.hash(&mut h);
+    h.finish()
 }
 
 pub struct Env<'a> {
@@ -47,7 +57,10 @@ pub struct Env<'a> {
     pending: Vec<Pending>,
     pub insn_processed: u64,
     /// States seen at jump targets on finished or current paths.
-    visited: HashMap<usize, Vec<VerifierState>>,
+    visited: HashMap<usize, HashSet<VerifierState>>,
+    jump_targets: Vec<bool>,
+    /// (pc, state hash) at each jump target on the current path.
+    path: Vec<(usize, u64)>,
     scratched_regs: u16,
     scratched_stack: u64,
     prev_log_pos: usize,
@@ -86,8 +99,19 @@ impl<'a> Env<'a> {
         log: &'a mut VerifierLog,
     ) -> Option<Self> {
         let mut decoded = vec![None; insns.len()];
+        let mut jump_targets = vec![false; insns.len()];
         for (pc, ins) in crate::isa::decode(insns).ok()? {
             decoded[pc] = Some(ins);
+            let rel = match ins {
+                Instruction::Ja { off } | Instruction::Jcond { off, .. } => Some(off as i64),
+                Instruction::Ja32 { imm } => Some(imm as i64),
+                _ => None,
+            };
+            if let Some(t) = rel.map(|r| pc as i64 + 1 + r).and_then(|t| usize::try_from(t).ok()) {
+                if t < insns.len() {
+                    jump_targets[t] = true;
+                }
+            }
         }
         Some(Env {
             decoded,
@@ -98,6 +122,8 @@ impl<'a> Env<'a> {
             pending: Vec::new(),
             insn_processed: 0,
             visited: HashMap::new(),
+            jump_targets,
+            path: Vec::new(),
             scratched_regs: 0,
             scratched_stack: 0,
             prev_log_pos: 0,
@@ -182,11 +208,13 @@ impl<'a> Env<'a> {
 
     fn push_branch(&mut self, state: VerifierState, pc: usize, prev_pc: usize) {
         let log_pos = self.log.text().len();
+        let path_len = self.path.len();
         self.pending.push(Pending {
             state,
             pc,
             prev_pc,
             log_pos,
+            path_len,
         });
     }
 
@@ -201,7 +229,6 @@ impl<'a> Env<'a> {
         let mut pc = 0usize;
         let mut prev_pc = 0usize;
         let mut print_from = false;
-        let mut path: Vec<usize> = Vec::new();
         loop {
             self.insn_processed += 1;
             if self.insn_processed > INSN_LIMIT {
@@ -209,10 +236,11 @@ impl<'a> Env<'a> {
                 return Err(self.reject(Errno::E2BIG, format!("BPF program is too large. Processed {n} insn\n")));
             }
             // Loop detection and pruning at jump targets.
-            if self.is_jump_target(pc) {
+            if self.jump_targets[pc] {
                 let seen = self.visited.entry(pc).or_default();
                 if seen.contains(&st) {
-                    if path.contains(&pc) {
+                    let h = state_hash(&st);
+                    if self.path.contains(&(pc, h)) {
                         let cur = self.state_text(&st.cur().clone(), true);
                         return Err(self.reject(
                             Errno::EINVAL,
@@ -220,7 +248,7 @@ impl<'a> Env<'a> {
                         ));
                     }
                     // An identical state was fully explored: this path is safe.
-                    match self.pop(&mut st, &mut pc, &mut prev_pc, &mut path, level2)? {
+                    match self.pop(&mut st, &mut pc, &mut prev_pc, level2)? {
                         true => {
                             print_from = true;
                             continue;
@@ -228,8 +256,9 @@ impl<'a> Env<'a> {
                         false => return Ok(()),
                     }
                 }
-                seen.push(st.clone());
-                path.push(pc);
+                seen.insert(st.clone());
+                let h = state_hash(&st);
+                self.path.push((pc, h));
             }
             if self.log.enabled() {
                 if level2 && print_from {
@@ -255,7 +284,7 @@ impl<'a> Env<'a> {
                     prev_pc = pc;
                     pc = t;
                 }
-                Next::Exit => match self.pop(&mut st, &mut pc, &mut prev_pc, &mut path, level2)? {
+                Next::Exit => match self.pop(&mut st, &mut pc, &mut prev_pc, level2)? {
                     true => print_from = true,
                     false => return Ok(()),
                 },
@@ -264,14 +293,7 @@ impl<'a> Env<'a> {
     }
 
     /// pop_stack(): continue with the next pending branch (false: none).
-    fn pop(
-        &mut self,
-        st: &mut VerifierState,
-        pc: &mut usize,
-        prev_pc: &mut usize,
-        path: &mut Vec<usize>,
-        level2: bool,
-    ) -> Res<bool> {
+    fn pop(&mut self, st: &mut VerifierState, pc: &mut usize, prev_pc: &mut usize, level2: bool) -> Res<bool> {
         let Some(p) = self.pending.pop() else { return Ok(false) };
         if !level2 {
             self.log.truncate(p.log_pos);
@@ -279,19 +301,9 @@ impl<'a> Env<'a> {
         *st = p.state;
         *pc = p.pc;
         *prev_pc = p.prev_pc;
-        // The jump targets on the path up to the branch stay on the path.
-        path.retain(|&t| t <= p.prev_pc);
+        // The path continues from where the branch was taken.
+        self.path.truncate(p.path_len);
         Ok(true)
-    }
-
-    fn is_jump_target(&self, pc: usize) -> bool {
-        self.decoded.iter().enumerate().any(|(i, ins)| match ins {
-            Some(Instruction::Ja { off }) | Some(Instruction::Jcond { off, .. }) => {
-                i as i64 + 1 + *off as i64 == pc as i64
-            }
-            Some(Instruction::Ja32 { imm }) => i as i64 + 1 + *imm as i64 == pc as i64,
-            _ => false,
-        })
     }
 
     fn read_reg(&mut self, st: &VerifierState, r: u8) -> Res<RegState> {
