@@ -5,7 +5,9 @@
 //! run with a 1500-byte packet-sized buffer in r1 and its length in r2.
 //! Criterion measures the two engines; then one comparison pass measures,
 //! in the same run and the same way (mean over a fixed number of runs):
-//! the interpreter, the JIT, the kernel's JIT (`kbpf.py run --repeat`, as
+//! the interpreter, the JIT, the JIT given the proofs a verifier would
+//! make (every access of these programs is in bounds by construction),
+//! the kernel's JIT (`kbpf.py run --repeat`, as
 //! an XDP program over the same packet; benches/programs/kernel/ holds the
 //! variants whose packet access the kernel's verifier needs bounds-checked)
 //! and the same algorithms in C (benches/programs/native.c, clang -O2). The
@@ -74,6 +76,8 @@ fn program(text: &str) -> Program {
 struct Engines {
     prog: Program,
     jit: JitProgram,
+    /// Compiled with every memory access proven, when it has any.
+    proven: Option<JitProgram>,
     helpers: HelperTable,
 }
 
@@ -81,9 +85,16 @@ impl Engines {
     fn new(text: &str) -> Self {
         let prog = program(text);
         let jit = JitProgram::compile(&prog, JitOptions::default()).expect("bench program compiles");
+        let proven: Vec<bool> = prog.slots().iter().map(|i| matches!(i.class(), 1..=3)).collect();
+        // SAFETY: the bench programs only access the packet below its
+        // length (r3 < r2) and their own stack frame.
+        let proven = proven.contains(&true).then(|| {
+            unsafe { JitProgram::compile_with_proofs(&prog, JitOptions::default(), &proven) }.expect("compiles")
+        });
         Engines {
             prog,
             jit,
+            proven,
             helpers: HelperTable::new(),
         }
     }
@@ -262,6 +273,15 @@ fn compare(_c: &mut Criterion) {
             time_runs(runs, || jit.run(mem, &args, &opts).unwrap())
         });
         assert_eq!(got, want, "{}: JIT and interpreter disagree", b.name);
+        let proven = e.proven.as_ref().map_or(Err("no memory access".to_string()), |image| {
+            Engines::with_memory(&data, |mem, args| {
+                let jit = Jit::new(image, &e.helpers);
+                Ok(time_runs(runs, || jit.run(mem, &args, &opts).unwrap()))
+            })
+        });
+        if let Ok((_, r)) = &proven {
+            assert_eq!(*r, want, "{}: proven JIT and interpreter disagree", b.name);
+        }
         let kernel = best_of(|| kernel_ns(b.kernel.unwrap_or(b.text), runs, &packet_file));
         if let Ok((_, r)) = &kernel {
             // XDP returns the low 32 bits.
@@ -288,21 +308,23 @@ fn compare(_c: &mut Criterion) {
             }
         }
         rows.push(format!(
-            "{:<10} {:>12.0} {:>10.0} {:>10} {:>10} {:>11.1} {:>10} {:>10}",
+            "{:<10} {:>12.0} {:>10.0} {:>10} {:>10} {:>10} {:>11.1} {:>10} {:>10} {:>11}",
             b.name,
             interp_ns,
             jit_ns,
+            cell(&proven),
             cell(&kernel),
             cell(&nat),
             interp_ns / jit_ns,
             ratio(jit_ns, &kernel),
             ratio(jit_ns, &nat),
+            proven.as_ref().map_or("-".into(), |(p, _)| ratio(*p, &kernel)),
         ));
     }
     println!("\nns per run (best of {BATCHES} batch means), one pass; jit/kern and jit/nat are JIT time over theirs");
     println!(
-        "{:<10} {:>12} {:>10} {:>10} {:>10} {:>11} {:>10} {:>10}",
-        "program", "interp", "jit", "kernel", "native", "interp/jit", "jit/kern", "jit/nat"
+        "{:<10} {:>12} {:>10} {:>10} {:>10} {:>10} {:>11} {:>10} {:>10} {:>11}",
+        "program", "interp", "jit", "jit+proof", "kernel", "native", "interp/jit", "jit/kern", "jit/nat", "proof/kern"
     );
     for r in rows {
         println!("{r}");

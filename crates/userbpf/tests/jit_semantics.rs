@@ -94,7 +94,10 @@ fn memory_faults_name_the_instruction_and_the_access() {
     let e = both(&[Insn::new(0x71, 0, 1, 0, 0), EXIT]).unwrap_err();
     assert!(matches!(e.fault, Fault::Memory(AccessFault::Unmapped { addr: 0, .. })));
     let e = both(&[Insn::new(0x72, 10, 0, -4097, 1), EXIT]).unwrap_err();
-    assert!(matches!(e.fault, Fault::Memory(AccessFault::Unmapped { addr: 0xffff_ffff, .. })), "{e}");
+    assert!(
+        matches!(e.fault, Fault::Memory(AccessFault::Unmapped { addr: 0xffff_ffff, .. })),
+        "{e}"
+    );
     let e = both(&[Insn::new(0x72, 10, 0, 0, 1), EXIT]).unwrap_err();
     assert!(matches!(e.fault, Fault::Memory(AccessFault::OutOfBounds { .. })), "{e}");
     let e = both(&[
@@ -672,4 +675,51 @@ fn images_report_their_address_and_length() {
         .run(&mut GuestMemory::new(), &[], &opts)
         .unwrap_err();
     assert!(matches!(e.fault, Fault::Unsupported { .. }));
+}
+
+#[test]
+fn proven_accesses_skip_checks_and_keep_results() {
+    // Sum the 16-byte buffer, keep the running sum on the stack, count
+    // iterations with an atomic add on the buffer's last word: every access
+    // is in bounds, as a verifier would prove.
+    let slots = vec![
+        mov64(0, 0),
+        mov64(3, 0),
+        Insn::new(0x7a, 10, 0, -8, 0), // *(u64 *)(r10 - 8) = 0
+        Insn::new(0x3d, 3, 2, 10, 0),  // loop: if r3 >= r2 goto out
+        Insn::new(0xbf, 4, 1, 0, 0),   // r4 = r1
+        Insn::new(0x0f, 4, 3, 0, 0),   // r4 += r3
+        Insn::new(0x71, 5, 4, 0, 0),   // r5 = *(u8 *)(r4 + 0)
+        Insn::new(0x79, 6, 10, -8, 0), // r6 = *(u64 *)(r10 - 8)
+        Insn::new(0x0f, 6, 5, 0, 0),   // r6 += r5
+        Insn::new(0x7b, 10, 6, -8, 0), // *(u64 *)(r10 - 8) = r6
+        mov64(7, 1),
+        Insn::new(0xc3, 1, 7, 12, 0), // lock *(u32 *)(r1 + 12) += r7
+        Insn::new(0x07, 3, 0, 0, 1),  // r3 += 1; goto loop
+        Insn::new(0x05, 0, 0, -11, 0),
+        Insn::new(0x79, 0, 10, -8, 0), // out: r0 = *(u64 *)(r10 - 8)
+        EXIT,
+    ];
+    assert_eq!(slots[13], Insn::new(0x05, 0, 0, -11, 0));
+    let prog = Program::new(slots.clone()).unwrap();
+    let proven: Vec<bool> = slots.iter().map(|i| matches!(i.code & 7, 1..=3)).collect();
+    // SAFETY: every access above stays inside the 16-byte buffer or the
+    // current stack frame, and the atomic word is aligned.
+    let fast = unsafe { JitProgram::compile_with_proofs(&prog, JitOptions::default(), &proven) }.unwrap();
+    let checked = JitProgram::compile(&prog, JitOptions::default()).unwrap();
+    assert!(fast.len() < checked.len(), "{} vs {}", fast.len(), checked.len());
+    let helpers = HelperTable::new();
+    let mut results = Vec::new();
+    for image in [&fast, &checked] {
+        let mut buf = AlignedBuf::from_bytes(&(1..=16).collect::<Vec<u8>>());
+        let mut mem = GuestMemory::new();
+        let p = mem.add(buf.as_mut_bytes(), RegionKind::Memory);
+        let r = Jit::new(image, &helpers).run(&mut mem, &[p, 16], &RunOptions::default());
+        drop(mem);
+        results.push((r, buf.as_bytes().to_vec()));
+    }
+    assert_eq!(results[0], results[1]);
+    // Byte 12 is read after 12 increments of the word it starts.
+    assert_eq!(results[0].0, Ok((1..=16u64).sum::<u64>() + 12));
+    assert_eq!(results[0].1[12..], [13 + 16, 14, 15, 16]);
 }

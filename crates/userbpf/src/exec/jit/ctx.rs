@@ -6,7 +6,8 @@
 //! slot 12..23   BPF registers r0..r10: inputs at entry, r0 at exit, spill
 //!               area around helper calls
 //! slot 24..     region table, 4 slots per entry: host pointer, readable
-//!               length, writable length (0 when read-only), unused.
+//!               length, writable length (0 when read-only), and host
+//!               minus guest address of the region (for proven accesses).
 //!               Entry t describes guest addresses t << 32 | offset, so
 //!               entry 0 (NULL and small integers) is all zeros.
 //! ```
@@ -49,6 +50,7 @@ pub const ENTRY_SLOTS: usize = 4;
 pub const ENTRY_PTR: usize = 0;
 pub const ENTRY_RLEN: usize = 1;
 pub const ENTRY_WLEN: usize = 2;
+pub const ENTRY_DELTA: usize = 3;
 
 /// Byte offset of a slot, as the image addresses it.
 pub const fn disp(slot: usize) -> i32 {
@@ -95,7 +97,8 @@ pub fn refresh_regions(ctx: &mut Vec<u64>, mem: &GuestMemory<'_>) {
         };
         let ptr = mem.translate(base, 0, AccessKind::Read).map_or(0, |p| p as u64);
         let writable = mem.translate(base, 0, AccessKind::Write).is_ok();
-        ctx.extend_from_slice(&[ptr, len as u64, if writable { len as u64 } else { 0 }, 0]);
+        let delta = ptr.wrapping_sub(base);
+        ctx.extend_from_slice(&[ptr, len as u64, if writable { len as u64 } else { 0 }, delta]);
         ctx[NENT] = t as u64 + 1;
     }
 }

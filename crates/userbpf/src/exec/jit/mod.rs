@@ -66,6 +66,20 @@ pub struct JitProgram {
 impl JitProgram {
     /// Compile `prog` to a sealed, executable image.
     pub fn compile(prog: &Program, options: JitOptions) -> Result<Self, JitError> {
+        // SAFETY: no access is claimed proven; every one is checked.
+        unsafe { Self::compile_with_proofs(prog, options, &[]) }
+    }
+
+    /// Compile with the verifier's proofs: `proven[pc]` set promises that
+    /// the memory access of instruction `pc` always lies inside one mapped
+    /// region, with write permission if it writes and natural alignment if
+    /// it is atomic. Such accesses are translated with no checks at all (as
+    /// the kernel's JIT trusts its verifier).
+    ///
+    /// # Safety
+    /// Every promise must hold for every run of the image, with any guest
+    /// memory it is run on: a wrong one is a wild host access.
+    pub unsafe fn compile_with_proofs(prog: &Program, options: JitOptions, proven: &[bool]) -> Result<Self, JitError> {
         let blind = options.blind.then(blinding_seed);
         let compiled = compile(
             prog.slots(),
@@ -73,6 +87,7 @@ impl JitProgram {
                 meter: options.meter,
                 blind,
             },
+            proven,
         )?;
         let image = ExecMemory::new(&compiled.code)?;
         Ok(JitProgram {
@@ -320,7 +335,8 @@ impl<'p> Jit<'p> {
         // SAFETY: the image was produced by our compiler for this context
         // layout. It reads and writes only the context (through ctx_ptr, or
         // the pointer the trampoline returns), guest memory through the
-        // region table, whose entries were taken from `mem` and stay valid
+        // region table (checked, or proven by whoever called
+        // `compile_with_proofs`), whose entries were taken from `mem` and stay valid
         // while `mem` is borrowed here (regions are never unmapped), and its
         // own native stack frames. It hands env_ptr, untouched, to
         // `helper_trampoline` only, while `env` is not otherwise in use; the

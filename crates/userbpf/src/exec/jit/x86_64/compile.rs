@@ -111,6 +111,8 @@ struct Compiler {
     /// Fault sites, each with the label of its stub.
     sites: Vec<(Label, Site)>,
     stack_fast: bool,
+    /// Accesses the verifier proved safe, by pc.
+    proven: Vec<bool>,
     opts: CompileOptions,
     key_state: u64,
     epilogue: Label,
@@ -182,8 +184,10 @@ fn branch_rel(ins: &Instruction) -> Option<i64> {
     }
 }
 
-/// Compile a whole program.
-pub fn compile(slots: &[Insn], opts: CompileOptions) -> Result<Compiled, DecodeError> {
+/// Compile a whole program. `proven[pc]` set means the verifier proved the
+/// memory access of instruction `pc` inside one region, with the access's
+/// permission and alignment: it is translated without checks.
+pub fn compile(slots: &[Insn], opts: CompileOptions, proven: &[bool]) -> Result<Compiled, DecodeError> {
     let program = decode(slots)?;
     let len = slots.len();
     let stack_fast = !program.iter().any(|(_, i)| writes(i) == Some(10));
@@ -217,6 +221,7 @@ pub fn compile(slots: &[Insn], opts: CompileOptions) -> Result<Compiled, DecodeE
         labels,
         sites: Vec::new(),
         stack_fast,
+        proven: proven.to_vec(),
         opts,
         key_state: opts.blind.unwrap_or(0) | 1,
         epilogue,
@@ -710,6 +715,16 @@ impl Compiler {
                 self.a.load(8, R::Rcx, mem(CTX, disp(ctx::STACK_DELTA)));
                 return mem_idx(host(10), R::Rcx, off32);
             }
+        }
+        if self.proven.get(pc) == Some(&true) {
+            // Proven in bounds: host = guest + the delta of the region the
+            // address falls in, no checks.
+            let a = &mut self.a;
+            a.lea(R::Rdx, mem(host(base), off32));
+            a.shift_imm(W::Q64, Shift::Shr, R::Rdx, 32);
+            a.shift_imm(W::D32, Shift::Shl, R::Rdx, 5);
+            a.load(8, R::Rcx, mem_idx(CTX, R::Rdx, disp(ctx::TABLE + ctx::ENTRY_DELTA)));
+            return mem_idx(host(base), R::Rcx, off32);
         }
         let fault = self.site(
             pc,
