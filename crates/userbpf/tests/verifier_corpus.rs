@@ -279,11 +279,12 @@ struct Entry {
     log_size: u32,
     accepted: bool,
     errno: Option<Errno>,
-    errno_name: Option<String>,
     error_line: Option<String>,
     log: String,
     args: Vec<String>,
     prog_hex: String,
+    /// Lines in the kernel's full log (the corpus keeps the last 40).
+    log_lines: usize,
     /// N of the kernel's "processed N insns" (0 without the line).
     kernel_processed: u64,
 }
@@ -338,11 +339,11 @@ fn parse_entry(line: &str) -> Result<Entry, String> {
             .unwrap_or(KBPF_LOG_SIZE),
         accepted: matches!(field("accepted")?, Json::Bool(true)),
         errno,
-        errno_name,
         error_line: field("error_line")?.opt_str().map(str::to_string),
         log: s("log")?,
         args: strs("args")?,
         prog_hex,
+        log_lines: v.get("log_lines").and_then(Json::num).unwrap_or(0.0) as usize,
         kernel_processed: v
             .get("processed")
             .and_then(Json::str)
@@ -909,8 +910,12 @@ fn compare(entries: &[Entry], whole: usize, filters: &[String], mode: VerifierMo
             );
             let _ = writeln!(
                 shown,
-                "-- kernel: {kernel_says} ({})\n{}",
-                e.errno_name.as_deref().unwrap_or("-"),
+                "-- kernel: {kernel_says}{}\n{}",
+                if e.log_lines > 20 {
+                    format!(" (last 20 of {} log lines)", e.log_lines)
+                } else {
+                    String::new()
+                },
                 last_lines(&e.log, 20)
             );
             let _ = writeln!(shown, "-- userbpf: {we_say}\n{}", last_lines(&ours.log, 20));
