@@ -401,7 +401,7 @@ impl Compiler {
 
     fn insn(&mut self, pc: usize, ins: &Instruction) {
         match *ins {
-            Instruction::Alu { width: w, op, dst, src } => self.alu(pc, width(w), op, host(dst), src),
+            Instruction::Alu { width: w, op, dst, src } => self.alu(width(w), op, host(dst), src),
             Instruction::MovSx {
                 width: w,
                 bits,
@@ -541,8 +541,7 @@ impl Compiler {
         }
     }
 
-    fn alu(&mut self, pc: usize, w: W, op: AluOp, d: R, src: Operand) {
-        let _ = pc;
+    fn alu(&mut self, w: W, op: AluOp, d: R, src: Operand) {
         let simple = match op {
             AluOp::Add => Some(Alu::Add),
             AluOp::Sub => Some(Alu::Sub),
@@ -743,31 +742,13 @@ impl Compiler {
             a.test8_imm(R::Rax, bytes as u8 - 1);
             a.jcc(Cc::Ne, fault);
         }
-        a.mov(W::Q64, R::Rdx, R::Rax);
-        a.shift_imm(W::Q64, Shift::Shr, R::Rdx, 32);
-        a.alu_reg_mem(Alu::Cmp, R::Rdx, mem(CTX, disp(ctx::NENT)));
-        a.jcc(Cc::Ae, fault);
-        a.shift_imm(W::D32, Shift::Shl, R::Rdx, 5);
-        a.mov(W::D32, R::Rcx, R::Rax);
-        a.alu_imm(W::Q64, Alu::Add, R::Rcx, bytes as i32);
-        let limit = if access == Access::Read {
-            ctx::ENTRY_RLEN
-        } else {
-            ctx::ENTRY_WLEN
-        };
-        a.alu_reg_mem(Alu::Cmp, R::Rcx, mem_idx(CTX, R::Rdx, disp(ctx::TABLE + limit)));
-        a.jcc(Cc::A, fault);
-        a.alu_reg_mem(
-            Alu::Add,
-            R::Rcx,
-            mem_idx(CTX, R::Rdx, disp(ctx::TABLE + ctx::ENTRY_PTR)),
-        );
+        let m = translate_checked(a, fault, bytes, access);
         if access == Access::Atomic {
             // rcx = host + size: the same residue as the host address.
             a.test8_imm(R::Rcx, bytes as u8 - 1);
             a.jcc(Cc::Ne, fault);
         }
-        mem(R::Rcx, -(bytes as i32))
+        m
     }
 
     fn atomic(&mut self, pc: usize, size: Size, op: AtomicOp, dst: u8, src: u8, off: i16) {
@@ -858,26 +839,8 @@ impl Compiler {
         a.jcc(Cc::A, exit_zero);
         a.alu_reg_mem(Alu::Add, R::Rax, mem(CTX, disp(ctx::PKT_BASE)));
         // The guest address is in rax: translate it like any read.
-        a.mov(W::Q64, R::Rdx, R::Rax);
-        a.shift_imm(W::Q64, Shift::Shr, R::Rdx, 32);
-        a.alu_reg_mem(Alu::Cmp, R::Rdx, mem(CTX, disp(ctx::NENT)));
-        a.jcc(Cc::Ae, fault);
-        a.shift_imm(W::D32, Shift::Shl, R::Rdx, 5);
-        a.mov(W::D32, R::Rcx, R::Rax);
-        a.alu_imm(W::Q64, Alu::Add, R::Rcx, bytes as i32);
-        a.alu_reg_mem(
-            Alu::Cmp,
-            R::Rcx,
-            mem_idx(CTX, R::Rdx, disp(ctx::TABLE + ctx::ENTRY_RLEN)),
-        );
-        a.jcc(Cc::A, fault);
-        a.alu_reg_mem(
-            Alu::Add,
-            R::Rcx,
-            mem_idx(CTX, R::Rdx, disp(ctx::TABLE + ctx::ENTRY_PTR)),
-        );
+        let m = translate_checked(a, fault, bytes, Access::Read);
         let r0 = host(0);
-        let m = mem(R::Rcx, -(bytes as i32));
         match bytes {
             1 => a.load(1, r0, m),
             2 => {
@@ -917,6 +880,34 @@ impl Compiler {
             a.load(8, *r, mem(CTX, disp(ctx::REGS + i)));
         }
     }
+}
+
+/// The checked translation of the guest address in rax for an access of
+/// `bytes`: region index from the high half against the table size, offset
+/// plus size against the region's readable or writable length, then the
+/// host pointer. Jumps to `fault` with rax intact; returns the host operand
+/// (rcx holds host + size). Clobbers rcx and rdx.
+fn translate_checked(a: &mut Asm, fault: Label, bytes: usize, access: Access) -> Mem {
+    a.mov(W::Q64, R::Rdx, R::Rax);
+    a.shift_imm(W::Q64, Shift::Shr, R::Rdx, 32);
+    a.alu_reg_mem(Alu::Cmp, R::Rdx, mem(CTX, disp(ctx::NENT)));
+    a.jcc(Cc::Ae, fault);
+    a.shift_imm(W::D32, Shift::Shl, R::Rdx, 5);
+    a.mov(W::D32, R::Rcx, R::Rax);
+    a.alu_imm(W::Q64, Alu::Add, R::Rcx, bytes as i32);
+    let limit = if access == Access::Read {
+        ctx::ENTRY_RLEN
+    } else {
+        ctx::ENTRY_WLEN
+    };
+    a.alu_reg_mem(Alu::Cmp, R::Rcx, mem_idx(CTX, R::Rdx, disp(ctx::TABLE + limit)));
+    a.jcc(Cc::A, fault);
+    a.alu_reg_mem(
+        Alu::Add,
+        R::Rcx,
+        mem_idx(CTX, R::Rdx, disp(ctx::TABLE + ctx::ENTRY_PTR)),
+    );
+    mem(R::Rcx, -(bytes as i32))
 }
 
 enum HelperId {
