@@ -22,7 +22,17 @@ pub enum CtxField {
 
 /// Program types whose context accesses are modelled here.
 pub fn supported(prog_type: u32) -> bool {
-    matches!(prog_type, pt::SOCKET_FILTER | pt::SCHED_CLS | pt::SCHED_ACT | pt::XDP)
+    matches!(
+        prog_type,
+        pt::SOCKET_FILTER
+            | pt::SCHED_CLS
+            | pt::SCHED_ACT
+            | pt::XDP
+            | pt::CGROUP_SKB
+            | pt::KPROBE
+            | pt::TRACEPOINT
+            | pt::RAW_TRACEPOINT
+    )
 }
 
 // struct __sk_buff offsets.
@@ -57,6 +67,22 @@ fn narrow_ok(size: i64) -> bool {
     size <= 4 && size.count_ones() == 1
 }
 
+/// cg_skb_is_valid_access() (for a loader with CAP_BPF).
+fn cg_skb_access(off: i64, size: i64, access: Access) -> Option<CtxField> {
+    if in_field(off, SKB_TC_CLASSID, 4) || in_field(off, SKB_DATA_META, 4) || in_field(off, SKB_WIRE_LEN, 4) {
+        return None;
+    }
+    if access == Access::Write {
+        let writable = [SKB_MARK, SKB_PRIORITY].iter().any(|&f| in_field(off, f, 4))
+            || (SKB_CB0..SKB_CB_END).contains(&off)
+            || in_field(off, SKB_TSTAMP, 8);
+        if !writable {
+            return None;
+        }
+    }
+    skb_common(off, size, access)
+}
+
 /// bpf_skb_is_valid_access() plus each type's own filter.
 fn skb_access(prog_type: u32, off: i64, size: i64, access: Access) -> Option<CtxField> {
     let tc = matches!(prog_type, pt::SCHED_CLS | pt::SCHED_ACT);
@@ -87,6 +113,11 @@ fn skb_access(prog_type: u32, off: i64, size: i64, access: Access) -> Option<Ctx
             return None;
         }
     }
+    skb_common(off, size, access)
+}
+
+/// bpf_skb_is_valid_access(): the rules every __sk_buff user shares.
+fn skb_common(off: i64, size: i64, access: Access) -> Option<CtxField> {
     if off < 0 || off >= SKB_SIZE || off % size != 0 {
         return None;
     }
@@ -136,12 +167,64 @@ fn xdp_access(off: i64, size: i64, access: Access, expected_attach_type: u32) ->
     }
 }
 
+/// sizeof(struct pt_regs) on x86-64.
+const PT_REGS_SIZE: i64 = 168;
+/// PERF_MAX_TRACE_SIZE.
+const PERF_MAX_TRACE_SIZE: i64 = 8192;
+/// Raw tracepoint arguments: MAX_BPF_FUNC_ARGS u64s.
+const RAW_TP_ARGS_SIZE: i64 = 12 * 8;
+
+/// Read-only contexts: any naturally aligned read inside `[min, size)`.
+fn read_only(off: i64, size: i64, access: Access, min: i64, len: i64) -> Option<CtxField> {
+    (access == Access::Read && off >= min && off < len && off % size == 0 && off + size <= len)
+        .then_some(CtxField::Scalar)
+}
+
 /// Whether an access of `size` bytes at context offset `off` is valid.
 pub fn access(prog_type: u32, expected_attach_type: u32, off: i64, size: i64, a: Access) -> Option<CtxField> {
     match prog_type {
         pt::XDP => xdp_access(off, size, a, expected_attach_type),
+        pt::CGROUP_SKB => cg_skb_access(off, size, a),
+        pt::KPROBE => read_only(off, size, a, 0, PT_REGS_SIZE),
+        // The first 8 bytes of a tracepoint record are the common header.
+        pt::TRACEPOINT => read_only(off, size, a, 8, PERF_MAX_TRACE_SIZE),
+        pt::RAW_TRACEPOINT => read_only(off, size, a, 0, RAW_TP_ARGS_SIZE),
         _ => skb_access(prog_type, off, size, a),
     }
+}
+
+/// check_return_code(): the range R0 must lie in at exit, if any.
+pub fn return_range(prog_type: u32, expected_attach_type: u32) -> Option<(i64, i64)> {
+    use crate::uapi::types::attach_type as at;
+    match prog_type {
+        pt::CGROUP_SKB if expected_attach_type == at::CGROUP_INET_EGRESS => Some((0, 3)),
+        pt::CGROUP_SOCK_ADDR => Some(match expected_attach_type {
+            at::CGROUP_UDP4_RECVMSG
+            | at::CGROUP_UDP6_RECVMSG
+            | at::CGROUP_UNIX_RECVMSG
+            | at::CGROUP_INET4_GETPEERNAME
+            | at::CGROUP_INET6_GETPEERNAME
+            | at::CGROUP_UNIX_GETPEERNAME
+            | at::CGROUP_INET4_GETSOCKNAME
+            | at::CGROUP_INET6_GETSOCKNAME
+            | at::CGROUP_UNIX_GETSOCKNAME => (1, 1),
+            at::CGROUP_INET4_BIND | at::CGROUP_INET6_BIND => (0, 3),
+            _ => (0, 1),
+        }),
+        pt::CGROUP_SKB
+        | pt::CGROUP_SOCK
+        | pt::CGROUP_DEVICE
+        | pt::CGROUP_SYSCTL
+        | pt::CGROUP_SOCKOPT
+        | pt::SOCK_OPS
+        | pt::SK_LOOKUP => Some((0, 1)),
+        _ => None,
+    }
+}
+
+/// may_access_skb(): the types that may use LD_ABS/LD_IND.
+pub fn may_access_skb(prog_type: u32) -> bool {
+    matches!(prog_type, pt::SOCKET_FILTER | pt::SCHED_CLS | pt::SCHED_ACT)
 }
 
 #[cfg(test)]

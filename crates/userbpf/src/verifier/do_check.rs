@@ -161,7 +161,7 @@ impl<'a> Env<'a> {
             if r.ty == RegType::NotInit || (!all && self.scratched_regs & (1 << i) == 0) {
                 continue;
             }
-            s.push_str(&format!(" R{i}={}", r.log_text()));
+            s.push_str(&format!(" R{i}={}", r.log_text_in(f.frameno)));
         }
         for (i, slot) in f.stack.iter().enumerate() {
             if slot.types.iter().all(|&t| t == SlotType::Invalid)
@@ -170,16 +170,16 @@ impl<'a> Env<'a> {
                 continue;
             }
             let off = -((i as i64) + 1) * 8;
+            let chars: String = slot.types.iter().map(|t| t.log_char()).collect();
             if slot.types[7] == SlotType::Spill {
-                let r = &slot.spilled;
-                s.push_str(&format!(" fp{off}="));
-                if r.ty != RegType::Scalar {
-                    s.push_str(r.ty.name());
-                } else if r.is_const() {
-                    s.push_str(&format!("{}", r.var_off.value as i64));
-                }
+                // The bytes above a sub-register spill, then the register.
+                let upto = slot.types.iter().position(|&t| t == SlotType::Spill).unwrap_or(8);
+                s.push_str(&format!(
+                    " fp{off}={}{}",
+                    &chars[..upto],
+                    slot.spilled.log_text_in(f.frameno)
+                ));
             } else {
-                let chars: String = slot.types.iter().map(|t| t.log_char()).collect();
                 s.push_str(&format!(" fp{off}={chars}"));
             }
         }
@@ -509,6 +509,31 @@ impl<'a> Env<'a> {
                 if r0.ty != RegType::Scalar && !self.privileged {
                     return Err(self.reject(Errno::EACCES, "R0 leaks addr as return value\n".into()));
                 }
+                if let Some((lo, hi)) = ctx::return_range(self.prog_type, self.expected_attach_type) {
+                    if r0.ty != RegType::Scalar {
+                        return Err(self.reject(
+                            Errno::EINVAL,
+                            format!(
+                                "At program exit the register R0 is not a known value ({})\n",
+                                r0.ty.name()
+                            ),
+                        ));
+                    }
+                    if !(lo <= r0.smin && r0.smax <= hi) {
+                        let mut m = String::from("At program exit the register R0 has");
+                        if r0.smin > i64::MIN {
+                            m.push_str(&format!(" smin={}", r0.smin));
+                        }
+                        if r0.smax < i64::MAX {
+                            m.push_str(&format!(" smax={}", r0.smax));
+                        }
+                        if r0.smin == i64::MIN && r0.smax == i64::MAX {
+                            m.push_str(" unknown scalar value");
+                        }
+                        m.push_str(&format!(" should have been in [{lo}, {hi}]\n"));
+                        return Err(self.reject(Errno::EINVAL, m));
+                    }
+                }
                 return Ok(Next::Exit);
             }
             Instruction::Call(CallKind::Helper(id)) => {
@@ -518,7 +543,31 @@ impl<'a> Env<'a> {
                 return Err(Stop::Unsupported("helper calls"));
             }
             Instruction::Call(_) | Instruction::CallX { .. } => return Err(Stop::Unsupported("calls")),
-            Instruction::LdAbs { .. } | Instruction::LdInd { .. } => return Err(Stop::Unsupported("LD_ABS/LD_IND")),
+            Instruction::LdAbs { .. } | Instruction::LdInd { .. } => {
+                if !ctx::may_access_skb(self.prog_type) {
+                    return Err(self.reject(
+                        Errno::EINVAL,
+                        "BPF_LD_[ABS|IND] instructions not allowed for this program type\n".into(),
+                    ));
+                }
+                let r6 = self.read_reg(st, 6)?;
+                if let Instruction::LdInd { src, .. } = ins {
+                    self.read_reg(st, src)?;
+                }
+                if r6.ty != RegType::Ctx {
+                    return Err(self.reject(
+                        Errno::EINVAL,
+                        "at the time of BPF_LD_ABS|IND R6 != pointer to skb\n".into(),
+                    ));
+                }
+                // The helper-like load clobbers the caller-saved registers.
+                let f = st.cur_mut();
+                for r in 1..=5 {
+                    f.regs[r] = RegState::not_init();
+                }
+                f.regs[0] = RegState::unknown();
+                self.scratched_regs |= 0b11_1111;
+            }
             Instruction::MayGoto { .. } => return Err(Stop::Unsupported("may_goto")),
             Instruction::AddrSpaceCast { .. } => return Err(Stop::Unsupported("arena")),
         }
@@ -647,12 +696,7 @@ impl<'a> Env<'a> {
         }
         let mut r = ptr;
         r.off = new_off as i32;
-        if r.ty.is_pkt_pointer() {
-            // A moved packet pointer loses the proven range.
-            r.range = 0;
-            self.next_id += 1;
-            r.id = 0;
-        }
+
         Ok(r)
     }
 
@@ -677,7 +721,11 @@ impl<'a> Env<'a> {
                 if total % n != 0 {
                     return Err(self.reject(
                         Errno::EACCES,
-                        format!("misaligned stack access off (0x0; 0x0)+{}+{off} size {n}\n", reg.off),
+                        format!(
+                            "misaligned stack access off {}+{}+{off} size {n}\n",
+                            super::reg::tnum_text(reg.var_off),
+                            reg.off
+                        ),
                     ));
                 }
                 if total < -(MAX_BPF_STACK as i64) || total + n > 0 {
@@ -804,6 +852,9 @@ impl<'a> Env<'a> {
                 if access == Access::Write && value.is_some_and(|v| v.ty != RegType::Scalar) {
                     return Err(Stop::Unsupported("pointer stores into ctx"));
                 }
+                if !ctx::supported(self.prog_type) {
+                    return Err(Stop::Unsupported("this program type's context"));
+                }
                 match ctx::access(self.prog_type, self.expected_attach_type, off, n, access) {
                     None => Err(self.reject(
                         Errno::EACCES,
@@ -916,12 +967,18 @@ impl<'a> Env<'a> {
             (JmpOp::Jle, true) | (JmpOp::Jlt, true) | (JmpOp::Jge, false) | (JmpOp::Jgt, false) => true,
             _ => return Err(Stop::Unsupported("this packet pointer comparison")),
         };
-        // `>=`/`<` prove one byte less.
-        let strict = matches!(
+        // find_good_pkt_pointers(): `pkt' < end` (from the `>=`/`<` forms)
+        // proves one byte more than `pkt' <= end`; a negative offset, or
+        // `pkt < end` itself, proves nothing.
+        let right_open = matches!(
             (op, end_on_right),
             (JmpOp::Jge, true) | (JmpOp::Jlt, true) | (JmpOp::Jle, false) | (JmpOp::Jgt, false)
         );
-        let range = pkt.off - strict as i32;
+        if pkt.off < 0 || (pkt.off == 0 && right_open) {
+            self.push_branch(st.clone(), target, pc);
+            return Ok(Next::Goto(next));
+        }
+        let range = pkt.off + right_open as i32;
         let mut safe = st.clone();
         if range > 0 {
             for r in safe.cur_mut().regs.iter_mut() {

@@ -15,6 +15,9 @@ pub struct VerifierLog {
     pub len_total: u32,
     has_buf: bool,
     text: Vec<u8>,
+    /// The longest the text ever was: a log reset to an earlier position
+    /// still needed that much room (len_max).
+    max_len: usize,
 }
 
 impl VerifierLog {
@@ -35,6 +38,7 @@ impl VerifierLog {
             len_total: log_size,
             has_buf,
             text: Vec::new(),
+            max_len: 0,
         })
     }
 
@@ -47,6 +51,7 @@ impl VerifierLog {
     pub fn write(&mut self, s: &str) {
         if self.enabled() {
             self.text.extend_from_slice(s.as_bytes());
+            self.max_len = self.max_len.max(self.text.len());
         }
     }
 
@@ -63,7 +68,7 @@ impl VerifierLog {
     /// Bytes the caller needed: the text and its NUL (log_true_size).
     pub fn true_size(&self) -> u32 {
         if self.enabled() {
-            self.text.len() as u32 + 1
+            self.max_len.max(self.text.len()) as u32 + 1
         } else {
             0
         }
@@ -77,8 +82,8 @@ impl VerifierLog {
             return (Vec::new(), Ok(()));
         }
         let room = self.len_total as usize - 1;
-        let fits = self.text.len() <= room;
-        let body = if fits {
+        let fits = self.max_len.max(self.text.len()) <= room;
+        let body = if self.text.len() <= room {
             &self.text[..]
         } else if self.level & BPF_LOG_FIXED != 0 {
             &self.text[..room]

@@ -77,7 +77,7 @@ pub fn bpf_check(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Verifi
     // Structural errors come before any instruction is processed.
     let mut processed = if result.is_ok() { input.insns.len() as u64 } else { 0 };
     let mut result = result.map_err(|(_, errno)| errno);
-    if result.is_ok() && input.mode == VerifierMode::Full && ctx::supported(input.prog_type) {
+    if result.is_ok() && input.mode == VerifierMode::Full {
         if let Some(mut env) = do_check::Env::new(
             input.insns,
             input.prog_type,

@@ -283,65 +283,106 @@ impl RegState {
         }
     }
 
-    /// print_reg_state(): the text after `R1=`.
+    /// print_reg_state(): the text after `R1=`. `cur_frame` is the frame
+    /// being printed (stack pointers of other frames show theirs).
     pub fn log_text(&self) -> String {
+        self.log_text_in(self.frameno)
+    }
+
+    pub fn log_text_in(&self, cur_frame: u32) -> String {
         let mut s = String::new();
         let t = self.ty;
         if t == RegType::Scalar && self.precise {
             s.push('P');
         }
-        if (t == RegType::Scalar || t == RegType::Stack) && self.var_off.is_const() {
-            if t == RegType::Stack {
-                s.push_str("fp");
-            }
-            let _ = write!(s, "{}", (self.var_off.value as i64).wrapping_add(self.off as i64));
+        if t == RegType::Scalar && self.var_off.is_const() {
+            s.push_str(&snum(self.var_off.value as i64));
             return s;
         }
         s.push_str(t.name());
+        if t == RegType::Stack {
+            if cur_frame != self.frameno {
+                let _ = write!(s, "[{}]", self.frameno);
+            }
+            if self.var_off.is_const() {
+                s.push_str(&snum((self.var_off.value as i64).wrapping_add(self.off as i64)));
+                return s;
+            }
+        }
         s.push('(');
-        let mut sep = "";
-        let mut add = |s: &mut String, text: String| {
-            s.push_str(sep);
-            s.push_str(&text);
-            sep = ",";
-        };
+        let mut parts: Vec<String> = Vec::new();
         if self.id != 0 {
-            add(&mut s, format!("id={}", self.id));
+            parts.push(format!("id={}", self.id));
+        }
+        if matches!(t, RegType::MapPtr | RegType::MapValue | RegType::MapValueOrNull) {
+            parts.push(format!("ks={},vs={}", self.map.key_size, self.map.value_size));
         }
         if t != RegType::Scalar && self.off != 0 {
-            add(&mut s, format!("off={}", self.off));
+            parts.push(format!("off={}", snum(self.off as i64)));
         }
         if t.is_pkt_pointer() {
-            add(&mut s, format!("r={}", self.range));
-        } else if matches!(t, RegType::MapPtr | RegType::MapValue | RegType::MapValueOrNull) {
-            add(&mut s, format!("ks={},vs={}", self.map.key_size, self.map.value_size));
+            parts.push(format!("r={}", unum(self.range as u64)));
         }
         if self.var_off.is_const() {
             if self.var_off.value != 0 {
-                add(&mut s, format!("imm={:x}", self.var_off.value));
+                parts.push(format!("imm={}", snum(self.var_off.value as i64)));
             }
         } else {
-            for part in scalar_ranges(self) {
-                add(&mut s, part);
-            }
+            parts.extend(scalar_ranges(self));
             if !self.var_off.is_unknown() {
-                add(&mut s, format!("var_off={:?}", self.var_off));
+                parts.push(format!("var_off={}", tnum_text(self.var_off)));
             }
         }
+        s.push_str(&parts.join(","));
         s.push(')');
         s
     }
 }
 
+/// verbose_snum(): small values in decimal, others in hex.
+pub fn snum(v: i64) -> String {
+    if (i16::MIN as i64..=i16::MAX as i64).contains(&v) {
+        v.to_string()
+    } else {
+        format!("{:#x}", v as u64)
+    }
+}
+
+/// verbose_unum().
+pub fn unum(v: u64) -> String {
+    if v <= u16::MAX as u64 {
+        v.to_string()
+    } else {
+        format!("{v:#x}")
+    }
+}
+
+/// tnum_strn(): a constant as a number, else "(value; mask)".
+pub fn tnum_text(t: Tnum) -> String {
+    if t.is_const() {
+        unum(t.value)
+    } else {
+        format!("{t:?}")
+    }
+}
+
 /// print_scalar_ranges(): non-default bounds, equal values merged.
 fn scalar_ranges(r: &RegState) -> Vec<String> {
+    // 32-bit signed bounds are not sign-extended when printed in hex.
+    let s32 = |v: i32| {
+        if (i16::MIN as i32..=i16::MAX as i32).contains(&v) {
+            v as i64 as u64
+        } else {
+            v as u32 as u64
+        }
+    };
     let items: [(&str, u64, bool); 8] = [
         ("smin", r.smin as u64, r.smin == i64::MIN),
         ("smax", r.smax as u64, r.smax == i64::MAX),
         ("umin", r.umin, r.umin == 0),
         ("umax", r.umax, r.umax == u64::MAX),
-        ("smin32", r.s32_min as i64 as u64, r.s32_min == i32::MIN),
-        ("smax32", r.s32_max as i64 as u64, r.s32_max == i32::MAX),
+        ("smin32", s32(r.s32_min), r.s32_min == i32::MIN),
+        ("smax32", s32(r.s32_max), r.s32_max == i32::MAX),
         ("umin32", r.u32_min as u64, r.u32_min == 0),
         ("umax32", r.u32_max as u64, r.u32_max == u32::MAX),
     ];
@@ -364,11 +405,11 @@ fn scalar_ranges(r: &RegState) -> Vec<String> {
             }
             j += 2;
         }
-        if name.starts_with('s') {
-            let _ = write!(text, "{}", val as i64);
+        text.push_str(&if name.starts_with('s') {
+            snum(val as i64)
         } else {
-            let _ = write!(text, "{val}");
-        }
+            unum(val)
+        });
         out.push(text);
     }
     out
