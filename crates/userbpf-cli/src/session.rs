@@ -14,8 +14,11 @@ impl Session {
         Self::with_config(Config::default())
     }
 
+    /// An instance that answers as the reference host of the recorded
+    /// fixtures does (its LSM policy included).
     pub fn with_config(config: Config) -> Self {
         let bpf = Bpf::new(config);
+        bpf.set_policy(std::sync::Arc::new(userbpf::security::ReferenceHostPolicy));
         let root = bpf.process(Creds::ROOT);
         Session { bpf, root }
     }

@@ -156,7 +156,7 @@ struct Refuse {
 }
 
 impl SecurityPolicy for Refuse {
-    fn prog_load(&self, _: &Creds, t: u32) -> Result<(), Errno> {
+    fn prog_load(&self, _: &Creds, t: u32, _: u32) -> Result<(), Errno> {
         if self.at_load && t == prog_type::XDP {
             Err(Errno::EACCES)
         } else {

@@ -320,7 +320,7 @@ pub(crate) fn prog_load(
     let name = obj_name(attr.slice(F::PROG_NAME, 16))?;
 
     k.inject(LoadStep::Security)?;
-    k.policy().prog_load(creds, prog_type)?;
+    k.policy().prog_load(creds, prog_type, eat)?;
 
     k.inject(LoadStep::Verifier)?;
     let tag = calc_tag(&insns);
