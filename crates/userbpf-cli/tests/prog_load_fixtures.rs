@@ -37,14 +37,6 @@ const PENDING: &[(&str, &str)] = &[
         "insn_back_edge_infinite",
         "verifier: infinite loop detection needs path exploration",
     ),
-    (
-        "attach_tracing_24",
-        "EPERM before the verifier for BTF-attached types: cause not identified yet",
-    ),
-    (
-        "attach_lsm_27",
-        "EPERM before the verifier for BTF-attached types: cause not identified yet",
-    ),
 ];
 
 fn fixture() -> Value {
