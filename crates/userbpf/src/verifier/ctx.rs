@@ -18,6 +18,8 @@ pub enum CtxField {
     Scalar,
     /// A pointer of this type (data, data_end, data_meta).
     Pointer(RegType),
+    /// `skb->sk`: a socket pointer, not modelled yet.
+    SockCommonOrNull,
 }
 
 /// Program types whose context accesses are modelled here.
@@ -134,7 +136,7 @@ fn skb_common(off: i64, size: i64, access: Access) -> Option<CtxField> {
         o if in_field(o, SKB_HWTSTAMP, 8) => (access == Access::Read && size == 8).then_some(CtxField::Scalar),
         o if in_field(o, SKB_TSTAMP, 8) => (size == 8).then_some(CtxField::Scalar),
         // The socket pointer needs BTF-typed socket tracking, not modelled.
-        o if in_field(o, SKB_SK, 8) => None,
+        o if in_field(o, SKB_SK, 8) => (access == Access::Read && size == 8).then_some(CtxField::SockCommonOrNull),
         o if (SKB_TSTAMP_TYPE..SKB_HWTSTAMP).contains(&o) => None,
         _ => match access {
             Access::Write => (size == 4).then_some(CtxField::Scalar),

@@ -367,7 +367,13 @@ impl<'a> Env<'a> {
                 let d = self.read_reg(st, dst)?;
                 self.check_write(dst)?;
                 if d.ty != RegType::Scalar {
-                    return Err(self.reject(Errno::EACCES, format!("R{dst} pointer arithmetic prohibited\n")));
+                    // is_pointer_value(): with pointer leaks allowed (the
+                    // privileged), the result is just an unknown scalar.
+                    if !self.privileged {
+                        return Err(self.reject(Errno::EACCES, format!("R{dst} pointer arithmetic prohibited\n")));
+                    }
+                    st.cur_mut().regs[dst as usize] = RegState::unknown();
+                    return Ok(Next::Goto(next));
                 }
                 let mut r = RegState::known(0);
                 scalar_op(AluOp::Sub, width, &mut r, &d);
@@ -377,7 +383,11 @@ impl<'a> Env<'a> {
                 let d = self.read_reg(st, dst)?;
                 self.check_write(dst)?;
                 if d.ty != RegType::Scalar {
-                    return Err(self.reject(Errno::EACCES, format!("R{dst} pointer arithmetic prohibited\n")));
+                    if !self.privileged {
+                        return Err(self.reject(Errno::EACCES, format!("R{dst} pointer arithmetic prohibited\n")));
+                    }
+                    st.cur_mut().regs[dst as usize] = RegState::unknown();
+                    return Ok(Next::Goto(next));
                 }
                 let r = if d.is_const() {
                     let v = d.var_off.value;
@@ -861,6 +871,7 @@ impl<'a> Env<'a> {
                         format!("invalid bpf_context access off={off} size={n}\n"),
                     )),
                     Some(CtxField::Scalar) => Ok(Some(RegState::unknown())),
+                    Some(CtxField::SockCommonOrNull) => Err(Stop::Unsupported("socket pointers")),
                     Some(CtxField::Pointer(t)) => {
                         let mut p = RegState::pointer(t);
                         if t.is_pkt_pointer() {
