@@ -108,8 +108,10 @@ struct Compiler {
     len: usize,
     /// One label per slot, plus one for "past the end".
     labels: Vec<Label>,
-    /// Fault sites, each with the label of its stub.
-    sites: Vec<(Label, Site)>,
+    /// Fault sites, each with the label of its stub and, for memory
+    /// faults, the address operand the stub recomputes the guest address
+    /// from (the fast path never materialises it).
+    sites: Vec<(Label, Site, Option<Mem>)>,
     stack_fast: bool,
     /// Accesses the verifier proved safe, by pc.
     proven: Vec<bool>,
@@ -273,7 +275,7 @@ pub fn compile(slots: &[Insn], opts: CompileOptions, proven: &[bool]) -> Result<
         }
     }
     c.stubs();
-    let sites = c.sites.into_iter().map(|(_, s)| s).collect();
+    let sites = c.sites.into_iter().map(|(_, s, _)| s).collect();
     Ok(Compiled {
         code: c.a.finish(),
         offsets,
@@ -285,7 +287,7 @@ impl Compiler {
     /// A fault site; returns the label of its stub.
     fn site(&mut self, pc: usize, kind: SiteKind) -> Label {
         let l = self.a.label();
-        self.sites.push((l, Site { pc, kind }));
+        self.sites.push((l, Site { pc, kind }, None));
         l
     }
 
@@ -323,8 +325,11 @@ impl Compiler {
     /// Out-of-line code: fault stubs and the shared exits.
     fn stubs(&mut self) {
         for i in 0..self.sites.len() {
-            let l = self.sites[i].0;
+            let (l, _, addr) = self.sites[i];
             self.a.bind(l);
+            if let Some(m) = addr {
+                self.a.lea(R::Rax, m);
+            }
             self.a.mov_imm32(R::Rcx, i as u32);
             self.a.jmp(self.fault_exit);
         }
@@ -704,8 +709,7 @@ impl Compiler {
     }
 
     /// Translate `base + off` for an access of `bytes`; returns the host
-    /// operand. Clobbers rax (the guest address, kept for the fault stub),
-    /// rcx and rdx.
+    /// operand. Clobbers rax (atomics), rcx and rdx.
     fn access(&mut self, pc: usize, base: u8, off: i16, bytes: usize, access: Access) -> Mem {
         let off32 = off as i32;
         let aligned = off32 % bytes as i32 == 0;
@@ -732,17 +736,15 @@ impl Compiler {
                 access,
             },
         );
+        let addr = mem(host(base), off32);
+        self.sites.last_mut().expect("just pushed").2 = Some(addr);
         let a = &mut self.a;
-        if off == 0 {
-            a.mov(W::Q64, R::Rax, host(base));
-        } else {
-            a.lea(R::Rax, mem(host(base), off32));
-        }
         if access == Access::Atomic {
+            a.lea32(R::Rax, addr);
             a.test8_imm(R::Rax, bytes as u8 - 1);
             a.jcc(Cc::Ne, fault);
         }
-        let m = translate_checked(a, fault, bytes, access);
+        let m = translate_checked(a, fault, bytes, access, addr);
         if access == Access::Atomic {
             // rcx = host + size: the same residue as the host address.
             a.test8_imm(R::Rcx, bytes as u8 - 1);
@@ -839,7 +841,7 @@ impl Compiler {
         a.jcc(Cc::A, exit_zero);
         a.alu_reg_mem(Alu::Add, R::Rax, mem(CTX, disp(ctx::PKT_BASE)));
         // The guest address is in rax: translate it like any read.
-        let m = translate_checked(a, fault, bytes, Access::Read);
+        let m = translate_checked(a, fault, bytes, Access::Read, mem(R::Rax, 0));
         let r0 = host(0);
         match bytes {
             1 => a.load(1, r0, m),
@@ -882,18 +884,18 @@ impl Compiler {
     }
 }
 
-/// The checked translation of the guest address in rax for an access of
+/// The checked translation of the guest address `addr` for an access of
 /// `bytes`: region index from the high half against the table size, offset
 /// plus size against the region's readable or writable length, then the
-/// host pointer. Jumps to `fault` with rax intact; returns the host operand
-/// (rcx holds host + size). Clobbers rcx and rdx.
-fn translate_checked(a: &mut Asm, fault: Label, bytes: usize, access: Access) -> Mem {
-    a.mov(W::Q64, R::Rdx, R::Rax);
+/// host pointer. Jumps to `fault` (whose stub recomputes the address);
+/// returns the host operand (rcx holds host + size). Clobbers rcx and rdx.
+fn translate_checked(a: &mut Asm, fault: Label, bytes: usize, access: Access, addr: Mem) -> Mem {
+    a.lea(R::Rdx, addr);
     a.shift_imm(W::Q64, Shift::Shr, R::Rdx, 32);
     a.alu_reg_mem(Alu::Cmp, R::Rdx, mem(CTX, disp(ctx::NENT)));
     a.jcc(Cc::Ae, fault);
     a.shift_imm(W::D32, Shift::Shl, R::Rdx, 5);
-    a.mov(W::D32, R::Rcx, R::Rax);
+    a.lea32(R::Rcx, addr);
     a.alu_imm(W::Q64, Alu::Add, R::Rcx, bytes as i32);
     let limit = if access == Access::Read {
         ctx::ENTRY_RLEN

@@ -368,6 +368,11 @@ impl Asm {
         self.op(None, true, &[0x8d], dst.n(), Rm::Mem(m), false);
     }
 
+    /// `lea dst32, [m]`: the low 32 bits of the address, zero-extended.
+    pub fn lea32(&mut self, dst: R, m: Mem) {
+        self.op(None, false, &[0x8d], dst.n(), Rm::Mem(m), false);
+    }
+
     /// `movsx dst, src8/16` or `movsxd dst, src32` into a 32- or 64-bit
     /// destination.
     pub fn movsx(&mut self, w: W, bits: u8, dst: R, src: R) {
@@ -635,6 +640,7 @@ mod tests {
         assert_eq!(enc(|a| a.push(R::R15)), [0x41, 0x57]);
         assert_eq!(enc(|a| a.call_mem(mem(R::R12, 72))), [0x41, 0xff, 0x54, 0x24, 0x48]);
         assert_eq!(enc(|a| a.ror16_8(R::Rbx)), [0x66, 0xc1, 0xcb, 0x08]);
+        assert_eq!(enc(|a| a.lea32(R::Rcx, mem(R::R9, -4))), [0x41, 0x8d, 0x49, 0xfc]);
     }
 
     #[test]
