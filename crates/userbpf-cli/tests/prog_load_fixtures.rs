@@ -21,22 +21,6 @@ const PENDING: &[(&str, &str)] = &[
         "license_gpl_helper_kprobe_proprietary",
         "verifier: gpl_only helper from a non-GPL program",
     ),
-    ("insn_r10_write", "verifier: frame pointer is read only"),
-    ("insn_r0_uninit_exit", "verifier: R0 !read_ok"),
-    ("insn_r2_uninit_read", "verifier: R2 !read_ok"),
-    ("insn_div_by_zero_imm", "verifier: div by zero"),
-    ("insn_call_unknown_helper", "verifier: invalid func unknown#N"),
-    ("insn_stack_out_of_range", "verifier: invalid write to stack"),
-    ("insn_ctx_write", "verifier: context access"),
-    ("insn_ctx_bad_offset", "verifier: context access"),
-    (
-        "insn_ld_imm64_map_idx_no_fd_array",
-        "verifier: ld_imm64 map_idx without fd_array (EPROTO)",
-    ),
-    (
-        "insn_back_edge_infinite",
-        "verifier: infinite loop detection needs path exploration",
-    ),
 ];
 
 fn fixture() -> Value {

@@ -224,7 +224,10 @@ fn eight_threads_load_and_close_ten_thousand_programs() {
 
 #[test]
 fn structural_check_is_reported_in_the_log() {
-    let bpf = Bpf::default();
+    let bpf = Bpf::new(Config {
+        verifier: userbpf::verifier::VerifierMode::Structural,
+        ..Config::default()
+    });
     let p = bpf.process(Creds::ROOT);
     let mut r = req(vec![Insn::new(0xb7, 0, 0, 0, 0)]);
     r.log_level = 2;
@@ -239,4 +242,19 @@ fn structural_check_is_reported_in_the_log() {
     );
     assert_eq!(out.log_true_size as usize, out.log.len() + 1);
     assert_eq!(bpf.prog_count(), 0);
+}
+
+#[test]
+fn full_verifier_logs_the_failing_path_as_the_kernel() {
+    // kbpf.py, insn_r10_write on Linux 6.18: the log of `r10 = 0; exit`.
+    let bpf = Bpf::default();
+    let p = bpf.process(Creds::ROOT);
+    let mut r = req(vec![Insn::new(0xb7, 10, 0, 0, 0), Insn::new(0x95, 0, 0, 0, 0)]);
+    r.log_level = 1;
+    let out = p.prog_load(&r);
+    assert_eq!(out.result, Err(Errno::EACCES));
+    assert_eq!(
+        out.log,
+        "0: R1=ctx() R10=fp0\n0: (b7) r10 = 0\nframe pointer is read only\nprocessed 1 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n"
+    );
 }
