@@ -7,6 +7,8 @@
 //! - [`uapi`]: the ABI (attr layouts, enums, errno)
 //! - [`verifier`]: bpf_check and its log
 //! - [`prog`]: the program object (tag, license, resources)
+//! - [`maps`]: the map object, one ops table per map type, maps in guest
+//!   memory, the ld_imm64 map fixup
 //! - [`exec`]: execution: guest memory, helpers, the interpreter
 //! - [`isa`]: the instruction set (decode, encode, disassemble, assemble)
 //! - [`conformance`] and [`plugin`]: the bpf_conformance format and protocol
@@ -18,6 +20,7 @@ pub mod exec;
 pub mod fuzzing;
 pub mod helpers;
 pub mod isa;
+pub mod maps;
 pub mod memlock;
 pub mod plugin;
 pub mod prog;
@@ -28,6 +31,7 @@ pub mod user_mem;
 pub mod verifier;
 
 pub use creds::{Caps, Creds, Sysctls};
+pub use syscall::map_cmds::{MapCreateRequest, MapInfo};
 pub use syscall::request::{ProgInfo, ProgLoadOutcome, ProgLoadRequest};
 pub use syscall::{Bpf, Config, LoadStep, Process};
 pub use uapi::Errno;

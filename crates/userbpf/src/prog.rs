@@ -2,11 +2,15 @@
 //! refer to. Its resources (ID, memlock charge, kallsyms entry) are owned
 //! guards, released when the last reference goes.
 
+use std::sync::Arc;
+
 use sha2::{Digest, Sha256};
 
 use crate::exec;
 use crate::isa::opcode::{BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, LD_IMM64};
 use crate::isa::{insns_to_bytes, Insn};
+use crate::maps::ldimm64::MapLoad;
+use crate::maps::Map;
 use crate::memlock::MemlockCharge;
 use crate::syscall::idr::IdGuard;
 use crate::syscall::kallsyms::KsymGuard;
@@ -35,6 +39,11 @@ pub struct Prog {
     pub runtime: Runtime,
     /// Whether bpf_jit_enable asked for the JIT.
     pub jit_requested: bool,
+    /// The maps the program references (aux->used_maps), which it holds:
+    /// used map `i` is guest region `i` of a run (`maps::guest`).
+    pub used_maps: Vec<Arc<Map>>,
+    /// The ld_imm64 instructions of `xlated` that load a map or a value.
+    pub map_loads: Vec<MapLoad>,
     pub(crate) id: IdGuard<Prog>,
     pub(crate) _memlock: Option<MemlockCharge>,
     pub(crate) _ksym: Option<KsymGuard>,
@@ -63,11 +72,11 @@ impl std::fmt::Debug for Prog {
     }
 }
 
-/// The program tag (bpf_prog_calc_tag): the first 8 bytes of the SHA-256
-/// of the instructions, with the imm fields of map-referencing ld_imm64
+/// The program digest (prog->digest, bpf_prog_calc_tag): SHA-256 of the
+/// instructions, with the imm fields of map-referencing ld_imm64
 /// (BPF_PSEUDO_MAP_FD / MAP_VALUE, both slots) zeroed because fds are not
-/// stable. Kernel 6.18 hashes with SHA-256 (earlier kernels used SHA-1).
-pub fn calc_tag(insns: &[Insn]) -> [u8; 8] {
+/// stable. Exclusive maps (excl_prog_hash) compare it whole.
+pub fn calc_digest(insns: &[Insn]) -> [u8; 32] {
     let mut copy = insns.to_vec();
     let mut was_ld_map = false;
     for i in copy.iter_mut() {
@@ -81,8 +90,13 @@ pub fn calc_tag(insns: &[Insn]) -> [u8; 8] {
             was_ld_map = false;
         }
     }
-    let digest = Sha256::digest(insns_to_bytes(&copy));
-    digest[..8].try_into().expect("8 bytes")
+    Sha256::digest(insns_to_bytes(&copy)).into()
+}
+
+/// The program tag: the first 8 bytes of [`calc_digest`]. Kernel 6.18
+/// hashes with SHA-256 (earlier kernels used SHA-1).
+pub fn calc_tag(insns: &[Insn]) -> [u8; 8] {
+    calc_digest(insns)[..8].try_into().expect("8 bytes")
 }
 
 /// license_is_gpl_compatible() of include/linux/license.h.

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::maps::{FileMode, Map};
 use crate::prog::Prog;
 use crate::uapi::Errno;
 
@@ -12,6 +13,8 @@ pub enum FdObject {
     /// stdin/stdout/stderr: not BPF objects.
     Stdio,
     Prog(Arc<Prog>),
+    /// A map, with the access the fd grants (O_RDONLY / O_WRONLY / O_RDWR).
+    Map(Arc<Map>, FileMode),
 }
 
 pub struct FdTable {

@@ -7,6 +7,7 @@ pub mod fdtable;
 pub mod idr;
 pub mod ids;
 pub mod kallsyms;
+pub mod map_cmds;
 pub mod obj_info;
 pub mod pin;
 pub mod prog_load;
@@ -17,6 +18,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use crate::creds::{Creds, Sysctls};
+use crate::maps::Map;
 use crate::memlock::MemlockAccounts;
 use crate::prog::Prog;
 use crate::security::{AllowAll, SecurityPolicy};
@@ -38,6 +40,8 @@ pub struct Config {
     pub max_fds: usize,
     /// How much of the verifier runs.
     pub verifier: crate::verifier::VerifierMode,
+    /// num_possible_cpus(): how many per-CPU copies per-CPU maps keep.
+    pub possible_cpus: u32,
 }
 
 impl Default for Config {
@@ -47,6 +51,7 @@ impl Default for Config {
             memlock_limit: None,
             max_fds: DEFAULT_MAX_FDS,
             verifier: crate::verifier::VerifierMode::default(),
+            possible_cpus: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
         }
     }
 }
@@ -55,6 +60,7 @@ impl Default for Config {
 pub struct Kernel {
     pub(crate) config: Config,
     pub(crate) progs: Arc<Idr<Prog>>,
+    pub(crate) maps: Arc<Idr<Map>>,
     pub(crate) memlock: Arc<MemlockAccounts>,
     pub(crate) kallsyms: Arc<Kallsyms>,
     pub(crate) pins: pin::Bpffs,
@@ -82,6 +88,7 @@ impl Bpf {
             kernel: Arc::new(Kernel {
                 config,
                 progs: Idr::new(),
+                maps: Idr::new(),
                 memlock,
                 kallsyms: Kallsyms::new(),
                 pins: pin::Bpffs::default(),
@@ -131,6 +138,11 @@ impl Bpf {
             .collect();
         p.totals.clear();
         out
+    }
+
+    /// Maps alive (IDs in use).
+    pub fn map_count(&self) -> usize {
+        self.kernel.maps.len()
     }
 
     /// Programs alive (IDs in use).
@@ -249,6 +261,19 @@ impl Process {
             cmd::OBJ_GET_INFO_BY_FD => obj_info::get_info_by_fd(self, &a, &mut out, mem),
             cmd::PROG_GET_NEXT_ID => ids::prog_get_next_id(self, &a, &mut out),
             cmd::PROG_GET_FD_BY_ID => ids::prog_get_fd_by_id(self, &a),
+            cmd::MAP_CREATE => map_cmds::map_create(self, &a, mem),
+            cmd::MAP_LOOKUP_ELEM => map_cmds::map_lookup_elem(self, &a, mem),
+            cmd::MAP_UPDATE_ELEM => map_cmds::map_update_elem(self, &a, mem),
+            cmd::MAP_DELETE_ELEM => map_cmds::map_delete_elem(self, &a, mem),
+            cmd::MAP_GET_NEXT_KEY => map_cmds::map_get_next_key(self, &a, mem),
+            cmd::MAP_LOOKUP_AND_DELETE_ELEM => map_cmds::map_lookup_and_delete_elem(self, &a, mem),
+            cmd::MAP_FREEZE => map_cmds::map_freeze(self, &a),
+            cmd::MAP_LOOKUP_BATCH
+            | cmd::MAP_LOOKUP_AND_DELETE_BATCH
+            | cmd::MAP_UPDATE_BATCH
+            | cmd::MAP_DELETE_BATCH => map_cmds::map_do_batch(self, &a, &mut out, mem, cmd),
+            cmd::MAP_GET_NEXT_ID => map_cmds::map_get_next_id(self, &a, &mut out),
+            cmd::MAP_GET_FD_BY_ID => map_cmds::map_get_fd_by_id(self, &a),
             cmd::OBJ_PIN => pin::obj_pin(self, &a, mem),
             cmd::OBJ_GET => pin::obj_get(self, &a, mem),
             _ => Err(Errno::EINVAL),

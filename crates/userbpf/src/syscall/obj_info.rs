@@ -2,8 +2,10 @@
 //! caller's info struct is read in (its pointers and array sizes), filled,
 //! and written back up to the size both sides know.
 
+use super::fdtable::FdObject;
 use super::{AttrOut, Process};
 use crate::isa::insns_to_bytes;
+use crate::maps::ldimm64::prepare_dump;
 use crate::uapi::attr::{info_by_fd as A, Attr as AttrBuf};
 use crate::uapi::prog_info as I;
 use crate::uapi::Errno;
@@ -16,7 +18,14 @@ pub(crate) fn get_info_by_fd(
     mem: &mut dyn UserMemory,
 ) -> Result<u32, Errno> {
     attr.check_unused_zero(A::LAST_FIELD_END)?;
-    let prog = p.prog_by_fd(attr.u32(A::BPF_FD))?;
+    // An fd that isn't open is EBADFD here (not EBADF).
+    let obj = p.fds.lock().expect("fd lock").get(attr.u32(A::BPF_FD)).cloned();
+    let prog = match obj {
+        None => return Err(Errno::EBADFD),
+        Some(FdObject::Prog(prog)) => prog,
+        Some(FdObject::Map(map, _)) => return super::map_cmds::map_get_info(&map, attr, out, mem),
+        Some(_) => return Err(Errno::EINVAL),
+    };
     let uinfo = attr.u64(A::INFO);
     let ulen = attr.u32(A::INFO_LEN) as usize;
 
@@ -43,7 +52,18 @@ pub(crate) fn get_info_by_fd(
     set(&mut info, I::TAG, &prog.tag);
     set(&mut info, I::LOAD_TIME, &prog.load_time_ns.to_le_bytes());
     set(&mut info, I::CREATED_BY_UID, &prog.created_by_uid.to_le_bytes());
-    set(&mut info, I::NR_MAP_IDS, &0u32.to_le_bytes());
+    // The used maps' IDs, as many as the caller's array holds.
+    let want = get(&info, I::NR_MAP_IDS) as usize;
+    set(&mut info, I::NR_MAP_IDS, &(prog.used_maps.len() as u32).to_le_bytes());
+    let ids: Vec<u8> = prog
+        .used_maps
+        .iter()
+        .take(want)
+        .flat_map(|m| m.id().to_le_bytes())
+        .collect();
+    if !ids.is_empty() {
+        mem.write(get64(&info, I::MAP_IDS), &ids)?;
+    }
     let mut name = [0u8; 16];
     name[..prog.name.len()].copy_from_slice(&prog.name);
     set(&mut info, I::NAME, &name);
@@ -52,7 +72,8 @@ pub(crate) fn get_info_by_fd(
 
     if p.creds.bpf_capable() {
         // xlated: report the full size; copy what fits in the caller's array.
-        let xlated = insns_to_bytes(&prog.xlated);
+        // bpf_insn_prepare_dump(): map loads show the map's ID.
+        let xlated = insns_to_bytes(&prepare_dump(&prog.xlated, &prog.map_loads, &prog.used_maps));
         let want = get(&info, I::XLATED_PROG_LEN) as usize;
         set(&mut info, I::XLATED_PROG_LEN, &(xlated.len() as u32).to_le_bytes());
         if want != 0 {

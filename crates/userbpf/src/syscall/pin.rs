@@ -89,6 +89,8 @@ pub(crate) fn obj_get(p: &Process, attr: &Attr, mem: &mut dyn UserMemory) -> Res
     match obj {
         // Programs open read-write only.
         FdObject::Prog(prog) if flags & BPF_OBJ_FLAG_MASK == 0 => p.new_prog_fd(prog),
+        // Maps open with the access file_flags ask for.
+        FdObject::Map(map, _) => p.new_map_fd(map, crate::maps::FileMode::from_flags(flags)?),
         _ => Err(Errno::EINVAL),
     }
 }

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use super::{AttrOut, Process};
 use crate::exec;
 use crate::isa::{insns_from_bytes, INSN_SIZE};
+use crate::maps::ldimm64::{self, FixupInput, MapLoad, UsedMaps};
 use crate::memlock::PAGE_SIZE;
-use crate::prog::{calc_tag, license_is_gpl_compatible, Prog, Runtime};
+use crate::prog::{calc_digest, license_is_gpl_compatible, Prog, Runtime};
 use crate::uapi::attr::prog_load as F;
 use crate::uapi::types::{attach_type as at, prog_flags, prog_type as pt, BPF_COMPLEXITY_LIMIT_INSNS, BPF_MAXINSNS};
 use crate::uapi::{Attr, Errno};
@@ -323,24 +324,37 @@ pub(crate) fn prog_load(
     k.policy().prog_load(creds, prog_type, eat)?;
 
     k.inject(LoadStep::Verifier)?;
-    let tag = calc_tag(&insns);
+    let digest = calc_digest(&insns);
+    let tag: [u8; 8] = digest[..8].try_into().expect("8 bytes");
+    let sleepable = flags & prog_flags::SLEEPABLE != 0;
     let mut log = VerifierLog::new(attr.u32(F::LOG_LEVEL), attr.u64(F::LOG_BUF), attr.u32(F::LOG_SIZE))?;
-    let checked = check_btf_info(p, attr)
-        .and_then(|()| process_fd_array(p, attr, mem))
-        .and_then(|()| {
+    let mut used = UsedMaps::default();
+    let mut resolved = insns.clone();
+    let checked = {
+        let fixup = FixupInput {
+            fd_array: attr.u64(F::FD_ARRAY),
+            fd_array_cnt: attr.u32(F::FD_ARRAY_CNT),
+            sleepable,
+            digest,
+            fds: p,
+            mem: &*mem,
+        };
+        map_fixup(&fixup, p, attr, &mut resolved, &mut used, &mut log).and_then(|loads| {
             bpf_check(
                 &CheckInput {
                     mode: k.config.verifier,
-                    insns: &insns,
+                    insns: &resolved,
                     prog_type,
                     expected_attach_type: eat,
-                    sleepable: flags & prog_flags::SLEEPABLE != 0,
+                    sleepable,
                     gpl_compatible,
                     privileged: bpf_cap,
                 },
                 &mut log,
             )
-        });
+            .map(|v| (v, loads))
+        })
+    };
     // bpf_vlog_finalize(): the log reaches the caller whatever the verdict;
     // truncation turns the verdict into ENOSPC.
     let (log_bytes, log_fit) = log.finalize();
@@ -350,10 +364,13 @@ pub(crate) fn prog_load(
     out.put_u32(F::LOG_TRUE_SIZE, log.true_size());
     // ENOSPC wins over the verifier's own error.
     log_fit?;
-    let verified = checked?;
+    let (mut verified, map_loads) = checked?;
+    // convert_pseudo_ld_imm64(): map loads become plain constants.
+    ldimm64::convert_pseudo_ld_imm64(&mut verified.xlated, &map_loads);
 
     k.inject(LoadStep::Runtime)?;
     let runtime = select_runtime(p, &verified.xlated, jit_requested)?;
+    check_tail_call(&used.maps, prog_type, flags, &runtime)?;
 
     k.inject(LoadStep::Id)?;
     let id = k.progs.alloc()?;
@@ -370,6 +387,8 @@ pub(crate) fn prog_load(
         verified_insns: verified.verified_insns,
         runtime,
         jit_requested,
+        used_maps: used.maps,
+        map_loads,
         id,
         _memlock: Some(memlock),
         // Only JIT images get kallsyms entries; the interpreter has none.
@@ -410,18 +429,49 @@ fn check_btf_info(p: &Process, attr: &Attr) -> Result<(), Errno> {
     Err(if open { Errno::EINVAL } else { Errno::EBADF })
 }
 
-/// process_fd_array(): with fd_array_cnt set, every fd of fd_array must be
-/// a map or BTF object, taken up front. None exist yet here: a closed fd is
-/// EBADF, any other fd EINVAL; an unreadable array EFAULT.
-fn process_fd_array(p: &Process, attr: &Attr, mem: &dyn UserMemory) -> Result<(), Errno> {
-    if attr.u32(F::FD_ARRAY_CNT) == 0 {
-        return Ok(());
+/// The map half of bpf_check's early steps, in the kernel's order:
+/// process_fd_array() (fd_array_cnt: every fd a map, taken up front),
+/// check_btf_info_early(), then resolve_pseudo_ldimm64() (ld_imm64 map
+/// sources to used maps and constants). A refusal ends the log with the
+/// statistics line, as skip_full_check does.
+fn map_fixup(
+    fixup: &FixupInput<'_>,
+    p: &Process,
+    attr: &Attr,
+    insns: &mut [crate::isa::Insn],
+    used: &mut UsedMaps,
+    log: &mut VerifierLog,
+) -> Result<Vec<MapLoad>, Errno> {
+    let r = ldimm64::process_fd_array(fixup, used, log)
+        .and_then(|()| check_btf_info(p, attr))
+        .and_then(|()| ldimm64::resolve_pseudo_ldimm64(insns, fixup, used, log));
+    if r.is_err() {
+        log.write(ldimm64::STATS_LINE_ZERO);
     }
-    // The first fd already fails, since no object can satisfy it.
-    let mut fd = [0u8; 4];
-    mem.read(attr.u64(F::FD_ARRAY), &mut fd)?;
-    let open = p.fds.lock().expect("fd lock").get(u32::from_le_bytes(fd)).is_some();
-    Err(if open { Errno::EINVAL } else { Errno::EBADF })
+    r
+}
+
+/// bpf_check_tail_call(): every prog_array the program uses must accept
+/// it (the first program to use one fixes its owner type).
+fn check_tail_call(
+    used: &[Arc<crate::maps::Map>],
+    prog_type: u32,
+    prog_flags: u32,
+    runtime: &Runtime,
+) -> Result<(), Errno> {
+    let owner = crate::maps::ProgOwner {
+        prog_type,
+        jited: !matches!(runtime, Runtime::Interpreter(_)),
+        xdp_has_frags: prog_flags & prog_flags::XDP_HAS_FRAGS != 0,
+    };
+    for m in used {
+        if let Some(a) = m.downcast::<crate::maps::fd_array::FdArray>() {
+            if m.map_type == crate::uapi::types::map_type::PROG_ARRAY && !a.owner_compatible(owner) {
+                return Err(Errno::EINVAL);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// bpf_prog_select_runtime(): the JIT when requested and able; otherwise the

@@ -164,6 +164,72 @@ pub mod obj {
     pub const LAST_FIELD_END: usize = 20;
 }
 
+/// BPF_MAP_CREATE.
+pub mod map_create {
+    pub const MAP_TYPE: usize = 0;
+    pub const KEY_SIZE: usize = 4;
+    pub const VALUE_SIZE: usize = 8;
+    pub const MAX_ENTRIES: usize = 12;
+    pub const MAP_FLAGS: usize = 16;
+    pub const INNER_MAP_FD: usize = 20;
+    pub const NUMA_NODE: usize = 24;
+    pub const MAP_NAME: usize = 28;
+    pub const MAP_IFINDEX: usize = 44;
+    pub const BTF_FD: usize = 48;
+    pub const BTF_KEY_TYPE_ID: usize = 52;
+    pub const BTF_VALUE_TYPE_ID: usize = 56;
+    pub const BTF_VMLINUX_VALUE_TYPE_ID: usize = 60;
+    pub const MAP_EXTRA: usize = 64;
+    pub const VALUE_TYPE_BTF_OBJ_FD: usize = 72;
+    pub const MAP_TOKEN_FD: usize = 76;
+    pub const EXCL_PROG_HASH: usize = 80;
+    pub const EXCL_PROG_HASH_SIZE: usize = 88;
+    /// End of `excl_prog_hash_size`, the last field on 6.18 (probed).
+    pub const LAST_FIELD_END: usize = 92;
+    /// What libbpf of the time passes (through `map_extra`).
+    pub const LIBBPF_SIZE: usize = 72;
+}
+
+/// BPF_MAP_{LOOKUP,UPDATE,DELETE}_ELEM, GET_NEXT_KEY, LOOKUP_AND_DELETE_ELEM
+/// and FREEZE: `{map_fd; key; value | next_key; flags}`.
+pub mod map_elem {
+    pub const MAP_FD: usize = 0;
+    pub const KEY: usize = 8;
+    pub const VALUE: usize = 16;
+    pub const NEXT_KEY: usize = 16;
+    pub const FLAGS: usize = 24;
+    /// LOOKUP / UPDATE / LOOKUP_AND_DELETE end with `flags`.
+    pub const FLAGS_LAST_FIELD_END: usize = 32;
+    /// DELETE ends with `key`.
+    pub const DELETE_LAST_FIELD_END: usize = 16;
+    /// GET_NEXT_KEY ends with `next_key`.
+    pub const NEXT_KEY_LAST_FIELD_END: usize = 24;
+    /// FREEZE ends with `map_fd`.
+    pub const FREEZE_LAST_FIELD_END: usize = 4;
+}
+
+/// BPF_MAP_*_BATCH: `batch.{in_batch, out_batch, keys, values, count,
+/// map_fd, elem_flags, flags}`.
+pub mod batch {
+    pub const IN_BATCH: usize = 0;
+    pub const OUT_BATCH: usize = 8;
+    pub const KEYS: usize = 16;
+    pub const VALUES: usize = 24;
+    pub const COUNT: usize = 32;
+    pub const MAP_FD: usize = 36;
+    pub const ELEM_FLAGS: usize = 40;
+    pub const FLAGS: usize = 48;
+    pub const LAST_FIELD_END: usize = 56;
+}
+
+/// BPF_MAP_GET_FD_BY_ID: `{map_id; next_id; open_flags; fd_by_id_token_fd}`;
+/// a token fd is EINVAL here (no tokens), as CHECK_ATTR would be.
+pub mod map_by_id {
+    pub const MAP_ID: usize = 0;
+    pub const OPEN_FLAGS: usize = 8;
+    pub const FD_BY_ID_LAST_FIELD_END: usize = 12;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,6 +28,8 @@ impl Errno {
     pub const ENAMETOOLONG: Errno = Errno(36);
     pub const ENOSYS: Errno = Errno(38);
     pub const ELOOP: Errno = Errno(40);
+    pub const EPROTO: Errno = Errno(71);
+    pub const EBADFD: Errno = Errno(77);
     pub const EOPNOTSUPP: Errno = Errno(95);
     /// Kernel-internal "operation not supported" (no libc name).
     pub const ENOTSUPP: Errno = Errno(524);
@@ -55,6 +57,8 @@ impl Errno {
             36 => "ENAMETOOLONG",
             38 => "ENOSYS",
             40 => "ELOOP",
+            71 => "EPROTO",
+            77 => "EBADFD",
             // Python (and so kbpf.py) names 95 by its alias.
             95 => "ENOTSUP",
             524 => "524",

@@ -3,6 +3,7 @@
 
 pub mod attr;
 pub mod errno;
+pub mod map_info;
 pub mod prog_info;
 pub mod types;
 

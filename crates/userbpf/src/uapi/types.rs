@@ -16,6 +16,12 @@ pub mod cmd {
     pub const PROG_GET_FD_BY_ID: u32 = 13;
     pub const MAP_GET_FD_BY_ID: u32 = 14;
     pub const OBJ_GET_INFO_BY_FD: u32 = 15;
+    pub const MAP_LOOKUP_AND_DELETE_ELEM: u32 = 21;
+    pub const MAP_FREEZE: u32 = 22;
+    pub const MAP_LOOKUP_BATCH: u32 = 24;
+    pub const MAP_LOOKUP_AND_DELETE_BATCH: u32 = 25;
+    pub const MAP_UPDATE_BATCH: u32 = 26;
+    pub const MAP_DELETE_BATCH: u32 = 27;
 }
 
 /// `enum bpf_prog_type`, by number; the names are kbpf.py's (and bpftool's).
@@ -176,3 +182,127 @@ pub const BPF_COMPLEXITY_LIMIT_INSNS: u32 = 1_000_000;
 pub const BPF_OBJ_NAME_LEN: usize = 16;
 /// Bits of log_level the kernel knows (BPF_LOG_LEVEL1|2, STATS, FIXED).
 pub const BPF_LOG_MASK: u32 = 1 | 2 | 4 | 8;
+
+/// `enum bpf_map_type`, by number; the names are kbpf.py's (and bpftool's).
+pub const MAP_TYPE_NAMES: [&str; 34] = [
+    "unspec",
+    "hash",
+    "array",
+    "prog_array",
+    "perf_event_array",
+    "percpu_hash",
+    "percpu_array",
+    "stack_trace",
+    "cgroup_array",
+    "lru_hash",
+    "lru_percpu_hash",
+    "lpm_trie",
+    "array_of_maps",
+    "hash_of_maps",
+    "devmap",
+    "sockmap",
+    "cpumap",
+    "xskmap",
+    "sockhash",
+    "cgroup_storage",
+    "reuseport_sockarray",
+    "percpu_cgroup_storage",
+    "queue",
+    "stack",
+    "sk_storage",
+    "devmap_hash",
+    "struct_ops",
+    "ringbuf",
+    "inode_storage",
+    "task_storage",
+    "bloom_filter",
+    "user_ringbuf",
+    "cgrp_storage",
+    "arena",
+];
+
+/// `enum bpf_map_type` values.
+pub mod map_type {
+    pub const UNSPEC: u32 = 0;
+    pub const HASH: u32 = 1;
+    pub const ARRAY: u32 = 2;
+    pub const PROG_ARRAY: u32 = 3;
+    pub const PERF_EVENT_ARRAY: u32 = 4;
+    pub const PERCPU_HASH: u32 = 5;
+    pub const PERCPU_ARRAY: u32 = 6;
+    pub const STACK_TRACE: u32 = 7;
+    pub const CGROUP_ARRAY: u32 = 8;
+    pub const LRU_HASH: u32 = 9;
+    pub const LRU_PERCPU_HASH: u32 = 10;
+    pub const LPM_TRIE: u32 = 11;
+    pub const ARRAY_OF_MAPS: u32 = 12;
+    pub const HASH_OF_MAPS: u32 = 13;
+    pub const DEVMAP: u32 = 14;
+    pub const SOCKMAP: u32 = 15;
+    pub const CPUMAP: u32 = 16;
+    pub const XSKMAP: u32 = 17;
+    pub const SOCKHASH: u32 = 18;
+    pub const CGROUP_STORAGE: u32 = 19;
+    pub const REUSEPORT_SOCKARRAY: u32 = 20;
+    pub const PERCPU_CGROUP_STORAGE: u32 = 21;
+    pub const QUEUE: u32 = 22;
+    pub const STACK: u32 = 23;
+    pub const SK_STORAGE: u32 = 24;
+    pub const DEVMAP_HASH: u32 = 25;
+    pub const STRUCT_OPS: u32 = 26;
+    pub const RINGBUF: u32 = 27;
+    pub const INODE_STORAGE: u32 = 28;
+    pub const TASK_STORAGE: u32 = 29;
+    pub const BLOOM_FILTER: u32 = 30;
+    pub const USER_RINGBUF: u32 = 31;
+    pub const CGRP_STORAGE: u32 = 32;
+    pub const ARENA: u32 = 33;
+}
+
+/// Map type by name (kbpf.py's names) or number.
+pub fn map_type_from_str(s: &str) -> Option<u32> {
+    if let Some(n) = parse_u32(s) {
+        return Some(n);
+    }
+    MAP_TYPE_NAMES.iter().position(|n| *n == s).map(|i| i as u32)
+}
+
+pub fn map_type_name(t: u32) -> Option<&'static str> {
+    MAP_TYPE_NAMES.get(t as usize).copied()
+}
+
+/// `map_flags` of BPF_MAP_CREATE (and `file_flags`/`open_flags` bits).
+pub mod map_flags {
+    pub const NO_PREALLOC: u32 = 1 << 0;
+    pub const NO_COMMON_LRU: u32 = 1 << 1;
+    pub const NUMA_NODE: u32 = 1 << 2;
+    pub const RDONLY: u32 = 1 << 3;
+    pub const WRONLY: u32 = 1 << 4;
+    pub const STACK_BUILD_ID: u32 = 1 << 5;
+    pub const ZERO_SEED: u32 = 1 << 6;
+    pub const RDONLY_PROG: u32 = 1 << 7;
+    pub const WRONLY_PROG: u32 = 1 << 8;
+    pub const CLONE: u32 = 1 << 9;
+    pub const MMAPABLE: u32 = 1 << 10;
+    pub const PRESERVE_ELEMS: u32 = 1 << 11;
+    pub const INNER_MAP: u32 = 1 << 12;
+    pub const LINK: u32 = 1 << 13;
+    pub const PATH_FD: u32 = 1 << 14;
+    pub const VTYPE_BTF_OBJ_FD: u32 = 1 << 15;
+    pub const TOKEN_FD: u32 = 1 << 16;
+    pub const SEGV_ON_FAULT: u32 = 1 << 17;
+    pub const NO_USER_CONV: u32 = 1 << 18;
+    /// BPF_F_ACCESS_MASK.
+    pub const ACCESS_MASK: u32 = RDONLY | RDONLY_PROG | WRONLY | WRONLY_PROG;
+}
+
+/// Flags of the element commands (`flags` / `elem_flags`).
+pub mod elem_flags {
+    pub const ANY: u64 = 0;
+    pub const NOEXIST: u64 = 1;
+    pub const EXIST: u64 = 2;
+    pub const LOCK: u64 = 4;
+}
+
+/// At most this many maps per program (MAX_USED_MAPS).
+pub const MAX_USED_MAPS: usize = 64;
