@@ -19,6 +19,7 @@ use crate::syscall::kallsyms::KsymGuard;
 #[derive(Debug)]
 pub enum Runtime {
     Interpreter(exec::Program),
+    Jit(exec::JitProgram),
 }
 
 /// A loaded program.
@@ -56,8 +57,9 @@ impl Prog {
 
     /// Size of the JIT image (0: interpreted).
     pub fn jited_len(&self) -> u32 {
-        match self.runtime {
+        match &self.runtime {
             Runtime::Interpreter(_) => 0,
+            Runtime::Jit(j) => j.len() as u32,
         }
     }
 }

@@ -23,6 +23,7 @@ fn req(insns: Vec<Insn>) -> ProgLoadRequest {
 
 fn assert_empty(bpf: &Bpf, p: &userbpf::Process) {
     assert_eq!(bpf.prog_count(), 0, "programs (IDs) left");
+    assert!(bpf.kallsyms().is_empty(), "kallsyms entries left");
     assert_eq!(p.open_fds(), 0, "fds left");
     assert_eq!(bpf.memlock_pages(), 0, "memlock left");
 }
@@ -257,4 +258,49 @@ fn full_verifier_logs_the_failing_path_as_the_kernel() {
         out.log,
         "0: R1=ctx() R10=fp0\n0: (b7) r10 = 0\nframe pointer is read only\nprocessed 1 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n"
     );
+}
+
+#[test]
+fn jit_images_get_kallsyms_entries_for_their_lifetime() {
+    // bpf_jit_enable=1 (the default): the program is JIT-compiled and
+    // /proc/kallsyms shows bpf_prog_<tag>_<name> over its image.
+    let bpf = Bpf::default();
+    let p = bpf.process(Creds::ROOT);
+    let mut r = req(r0_exit(7));
+    r.name = b"seven".to_vec();
+    let fd = p.prog_load(&r).result.unwrap();
+    let info = p.prog_info(fd).unwrap();
+    assert!(info.jited_len > 0, "JIT image expected");
+    let syms = bpf.kallsyms();
+    assert_eq!(syms.len(), 1);
+    assert!(
+        syms[0].ends_with(" t bpf_prog_9efe8873120741b3_seven\t[bpf]"),
+        "{}",
+        syms[0]
+    );
+    p.close(fd).unwrap();
+    assert_empty(&bpf, &p);
+
+    // bpf_jit_enable=0: the interpreter, no image, no symbol.
+    let bpf = Bpf::new(Config {
+        sysctls: userbpf::Sysctls {
+            bpf_jit_enable: 0,
+            ..Default::default()
+        },
+        ..Config::default()
+    });
+    let p = bpf.process(Creds::ROOT);
+    let fd = p.prog_load(&req(r0_exit(7))).result.unwrap();
+    assert_eq!(p.prog_info(fd).unwrap().jited_len, 0);
+    assert!(bpf.kallsyms().is_empty());
+    p.close(fd).unwrap();
+
+    // Without CAP_SYS_ADMIN the image exists but is not listed.
+    let bpf = Bpf::default();
+    let mut creds = Creds::ROOT;
+    creds.caps.sys_admin = false;
+    let p = bpf.process(creds);
+    let fd = p.prog_load(&req(r0_exit(7))).result.unwrap();
+    assert!(bpf.kallsyms().is_empty());
+    p.close(fd).unwrap();
 }

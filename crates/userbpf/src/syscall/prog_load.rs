@@ -374,6 +374,15 @@ pub(crate) fn prog_load(
 
     k.inject(LoadStep::Id)?;
     let id = k.progs.alloc()?;
+    // bpf_prog_kallsyms_add(): JIT images only, and only for CAP_SYS_ADMIN.
+    let ksym = match &runtime {
+        Runtime::Jit(j) if creds.caps.sys_admin => Some(k.kallsyms.add(
+            j.addr(),
+            j.len() as u64,
+            crate::syscall::kallsyms::prog_symbol_name(&tag, &String::from_utf8_lossy(&name)),
+        )),
+        _ => None,
+    };
     let prog = Arc::new(Prog {
         prog_type,
         expected_attach_type: eat,
@@ -391,8 +400,7 @@ pub(crate) fn prog_load(
         map_loads,
         id,
         _memlock: Some(memlock),
-        // Only JIT images get kallsyms entries; the interpreter has none.
-        _ksym: None,
+        _ksym: ksym,
     });
     k.progs.publish(prog.id(), &prog);
 
@@ -474,16 +482,28 @@ fn check_tail_call(
     Ok(())
 }
 
-/// bpf_prog_select_runtime(): the JIT when requested and able; otherwise the
-/// interpreter, unless the interpreter is compiled out (jit_always_on).
+/// bpf_prog_select_runtime(): the JIT when bpf_jit_enable asks for it and
+/// it compiles; otherwise the interpreter, unless the interpreter is
+/// compiled out (jit_always_on: ENOTSUPP). bpf_jit_harden blinds constants.
 fn select_runtime(p: &Process, xlated: &[crate::isa::Insn], jit_requested: bool) -> Result<Runtime, Errno> {
-    // No JIT is built yet: a requested JIT "fails" and falls back.
-    let _ = jit_requested;
-    if p.kernel.config.sysctls.jit_always_on {
-        return Err(Errno::ENOTSUPP);
-    }
+    let sysctls = &p.kernel.config.sysctls;
     let prog = exec::Program::new(xlated.to_vec()).map_err(|_| Errno::EINVAL)?;
-    Ok(Runtime::Interpreter(prog))
+    let policy = exec::RuntimePolicy {
+        jit_enable: if jit_requested {
+            sysctls.bpf_jit_enable.max(1)
+        } else {
+            0
+        },
+        jit_harden: sysctls.bpf_jit_harden,
+        jit_always_on: sysctls.jit_always_on,
+        privileged: p.creds.caps.sys_admin,
+        meter: false,
+    };
+    match exec::select_runtime(prog, &policy) {
+        Ok(exec::SelectedRuntime::Jit(j)) => Ok(Runtime::Jit(j)),
+        Ok(exec::SelectedRuntime::Interpreter(i)) => Ok(Runtime::Interpreter(i)),
+        Err(_) => Err(Errno::ENOTSUPP),
+    }
 }
 
 #[cfg(test)]
