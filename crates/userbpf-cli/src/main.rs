@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 mod batch;
 mod failure;
+mod map_cmd;
 mod prog_cmd;
 mod session;
 
@@ -103,6 +104,9 @@ enum Command {
     /// Programs: load, show, dump, pin (as bpftool prog)
     #[command(subcommand)]
     Prog(prog_cmd::ProgCmd),
+    /// Maps: create, show, lookup, update, delete, dump (as bpftool map)
+    #[command(subcommand)]
+    Map(map_cmd::MapCmd),
     /// Run commands from a file against one instance, one per line, so
     /// objects persist from line to line (as `bpftool batch file`)
     Batch {
@@ -207,6 +211,7 @@ fn hex(bytes: &[u8]) -> String {
 fn run(cli: Cli, session: &Session) -> Result<(), Failure> {
     match cli.command {
         Command::Prog(cmd) => prog_cmd::run(session, &cmd)?,
+        Command::Map(cmd) => map_cmd::run(session, &cmd)?,
         Command::Batch { kind: _, file } => batch::run_file(session, &file)?,
         Command::Asm { file, output, syntax } => {
             let text = read_input(&file)?;

@@ -12,6 +12,7 @@ use userbpf::verifier::VerifierMode;
 use userbpf::{Config, Process, ProgLoadRequest};
 
 use crate::failure::Failure;
+use crate::map_cmd::{MapSetupError, ProgMaps};
 use crate::session::Session;
 
 #[derive(Subcommand)]
@@ -78,9 +79,16 @@ pub struct LoadArgs {
     /// load as a process without CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN
     #[arg(long, visible_alias = "drop-caps")]
     pub unprivileged: bool,
-    /// maps to create before the load (TYPE:KEY:VALUE:MAX[:FLAGS])
+    /// maps to create before the load (TYPE:KEY:VALUE:MAX[:FLAGS]); ld_imm64
+    /// with src_reg 1 or 2 names one by its index in imm
     #[arg(long)]
     pub map: Vec<String>,
+    /// store an element before the load (INDEX:KEYHEX:VALUEHEX)
+    #[arg(long)]
+    pub map_init: Vec<String>,
+    /// print every map's contents after the load
+    #[arg(long)]
+    pub dump_maps: bool,
     /// pin the loaded program at this path (useful in batch mode)
     #[arg(long)]
     pub pin: Option<String>,
@@ -145,18 +153,13 @@ fn info_json(p: &Process, fd: u32) -> Result<Map<String, Value>, Failure> {
 }
 
 pub fn load(session: &Session, a: &LoadArgs) -> Result<(), Failure> {
-    if !a.map.is_empty() {
-        return Err(Failure::usage(
-            "--map: maps are not implemented yet (BPF_MAP_CREATE lands with the maps work)",
-        ));
-    }
     let prog_type = prog_type_from_str(&a.prog_type).ok_or_else(|| {
         Failure::usage(format!(
             "unknown program type {:?} (try socket_filter, xdp, sched_cls, kprobe, ...)",
             a.prog_type
         ))
     })?;
-    let insns = read_program(&a.prog)?;
+    let mut insns = read_program(&a.prog)?;
     let size = a
         .attr_size
         .unwrap_or(0)
@@ -166,19 +169,6 @@ pub fn load(session: &Session, a: &LoadArgs) -> Result<(), Failure> {
             "--attr-poke {off}:{w}:... is outside the {size}-byte attr; raise --attr-size"
         )));
     }
-    let req = ProgLoadRequest {
-        prog_type,
-        insns,
-        license: a.license.as_bytes().to_vec(),
-        log_level: a.log_level,
-        log_size: a.log_size,
-        kern_version: a.kern_version,
-        prog_flags: a.flags,
-        name: a.name.as_bytes().to_vec(),
-        expected_attach_type: a.attach_type,
-        attr_size: a.attr_size,
-        attr_pokes: a.attr_poke.clone(),
-    };
     // A different verifier depth needs its own instance.
     let custom;
     let session = match a.verifier.as_deref() {
@@ -198,6 +188,33 @@ pub fn load(session: &Session, a: &LoadArgs) -> Result<(), Failure> {
     };
     let unpriv = session.process(a.unprivileged);
     let p = unpriv.as_ref().unwrap_or(&session.root);
+    // kbpf.py creates its maps as the loading process, before the load.
+    let maps = match ProgMaps::create(p, &a.map, &a.map_init) {
+        Ok(m) => m,
+        Err(MapSetupError::Usage(f)) => return Err(f),
+        Err(MapSetupError::Refused(error)) => {
+            if a.json {
+                println!("{}", json!({"accepted": false, "error": error}));
+            } else {
+                println!("refused: {error}");
+            }
+            return Err(Failure::refused());
+        }
+    };
+    maps.patch(&mut insns)?;
+    let req = ProgLoadRequest {
+        prog_type,
+        insns,
+        license: a.license.as_bytes().to_vec(),
+        log_level: a.log_level,
+        log_size: a.log_size,
+        kern_version: a.kern_version,
+        prog_flags: a.flags,
+        name: a.name.as_bytes().to_vec(),
+        expected_attach_type: a.attach_type,
+        attr_size: a.attr_size,
+        attr_pokes: a.attr_poke.clone(),
+    };
     let out = p.prog_load(&req);
     let mut m = Map::new();
     m.insert("accepted".into(), json!(out.result.is_ok()));
@@ -222,6 +239,9 @@ pub fn load(session: &Session, a: &LoadArgs) -> Result<(), Failure> {
         m.insert("log".into(), json!(out.log));
     }
     m.insert("load_ns".into(), json!(out.load_ns));
+    if a.dump_maps {
+        m.insert("maps".into(), maps.dump()?);
+    }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&Value::Object(m)).expect("json"));
     } else {
