@@ -96,6 +96,92 @@ impl Replay {
         self.ids.insert(name.to_string(), id);
     }
 
+    /// A BPF_PROG_LOAD naming maps (ld_imm64 fds patched in, fd_array):
+    /// verdict, log (when the load stopped before the verifier ran: the
+    /// fixup's own text), used map ids and xlated code with ids masked.
+    fn load(&mut self, st: &Value) -> Vec<String> {
+        let mut diffs = Vec::new();
+        let fd_of = |v: &Value| -> u32 {
+            match v {
+                Value::String(n) => self.fds[n.as_str()],
+                v => v.as_i64().unwrap() as u32,
+            }
+        };
+        let mut code = hex(st["insns"].as_str().unwrap());
+        for mf in st["map_fds"].as_array().unwrap() {
+            let i = mf[0].as_u64().unwrap() as usize;
+            code[i * 8 + 4..i * 8 + 8].copy_from_slice(&fd_of(&mf[1]).to_le_bytes());
+        }
+        let mut mem = UserBuffers::new();
+        let n = code.len() / 8;
+        let insns_at = mem.add(code);
+        let lic = mem.add_cstr(b"GPL");
+        let log_at = mem.add(vec![0u8; 65536]);
+        let arr = match st["fd_array"].as_array() {
+            Some(a) => mem.add(a.iter().flat_map(|v| fd_of(v).to_le_bytes()).collect::<Vec<u8>>()),
+            None => 0,
+        };
+        let mut attr = vec![0u8; 152];
+        let put32 = |a: &mut [u8], off: usize, v: u32| a[off..off + 4].copy_from_slice(&v.to_le_bytes());
+        let put64 = |a: &mut [u8], off: usize, v: u64| a[off..off + 8].copy_from_slice(&v.to_le_bytes());
+        put32(&mut attr, 0, st["prog_type"].as_u64().unwrap() as u32);
+        put32(&mut attr, 4, n as u32);
+        put64(&mut attr, 8, insns_at);
+        put64(&mut attr, 16, lic);
+        put32(&mut attr, 24, 1);
+        put32(&mut attr, 28, 65536);
+        put64(&mut attr, 32, log_at);
+        put32(&mut attr, 44, st["prog_flags"].as_u64().unwrap() as u32);
+        put64(&mut attr, 120, arr);
+        put32(&mut attr, 148, st["fd_array_cnt"].as_u64().unwrap() as u32);
+        let r = self
+            .p
+            .sys_bpf(userbpf::uapi::types::cmd::PROG_LOAD, &mut attr, 152, &mut mem);
+        let log = {
+            let b = mem.get(log_at).unwrap();
+            let end = b.iter().position(|&x| x == 0).unwrap_or(b.len());
+            String::from_utf8_lossy(&b[..end]).into_owned()
+        };
+        let kernel_log = st["log"].as_str().unwrap();
+        match (&st["result"].get("errno"), &r) {
+            (Some(e), Err(got)) if Errno::from_name(e.as_str().unwrap()) == Some(*got) => {}
+            (None, Ok(_)) => {}
+            _ => diffs.push(format!("result: kernel {} vs ours {r:?} (log {log:?})", st["result"])),
+        }
+        if kernel_log.contains("processed 0 insns") && log != kernel_log {
+            diffs.push(format!("log: kernel {kernel_log:?} vs ours {log:?}"));
+        }
+        if let (Ok(fd), Some(name)) = (r, st["result"].get("fd").and_then(Value::as_str)) {
+            self.fds.insert(name.to_string(), fd);
+            self.learn_id(name, fd);
+            let prog = self.p.prog_by_fd(fd).unwrap();
+            let want: Vec<u32> = st["map_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| self.ids[n.as_str().unwrap()])
+                .collect();
+            let got: Vec<u32> = prog.used_maps.iter().map(|m| m.id()).collect();
+            if got != want {
+                diffs.push(format!("map ids: kernel {want:?} vs ours {got:?}"));
+            }
+            let info = self.p.prog_info(fd).unwrap();
+            let mut x = userbpf::isa::insns_to_bytes(&info.xlated);
+            for m in st["xlated_ids"].as_array().unwrap() {
+                let (i, name) = (m[0].as_u64().unwrap() as usize, m[1].as_str().unwrap());
+                let id = u32::from_le_bytes(x[i * 8 + 4..i * 8 + 8].try_into().unwrap());
+                if id != self.ids[name] {
+                    diffs.push(format!("xlated insn {i}: id {id} is not {name}'s {}", self.ids[name]));
+                }
+                x[i * 8 + 4..i * 8 + 8].fill(0);
+            }
+            if to_hex(&x) != st["xlated"].as_str().unwrap() {
+                diffs.push(format!("xlated: kernel {} vs ours {}", st["xlated"], to_hex(&x)));
+            }
+        }
+        diffs
+    }
+
     /// Run one step; the differences from the kernel's answer.
     fn step(&mut self, st: &Value) -> Vec<String> {
         let mut diffs = Vec::new();
@@ -129,6 +215,7 @@ impl Replay {
                     self.fds.insert(name.clone(), fd);
                     self.learn_id(&name, fd);
                 }
+                "load" => diffs.extend(self.load(st)),
                 "dump" => {
                     let fd = self.fds[st["fd"].as_str().unwrap()];
                     let (ks, vs) = (
