@@ -163,7 +163,12 @@ pub fn dump_json(p: &Process, fd: u32) -> Result<Vec<Value>, Failure> {
         .into_iter()
         .map(|(k, v)| match v {
             Ok(v) => json!({"key": hex(&k), "value": hex(&v)}),
-            Err(e) => json!({"key": hex(&k), "error": e.name()}),
+            // Python names errnos it knows; others (ENOTSUPP, 524) stay
+            // numbers in kbpf.py's JSON.
+            Err(e) => match e.name().parse::<i32>() {
+                Ok(n) => json!({"key": hex(&k), "error": n}),
+                Err(_) => json!({"key": hex(&k), "error": e.name()}),
+            },
         })
         .collect())
 }
