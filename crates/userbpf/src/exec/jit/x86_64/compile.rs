@@ -17,8 +17,14 @@
 //! Memory: every access is translated inline through the region table of
 //! the context (see `ctx.rs`); an access at r10 + a constant inside the
 //! current 512-byte frame skips the check when the program never writes r10
-//! (every frame then lies inside the stack region). Faults jump to a stub
-//! that names a [`Site`]; the Rust side rebuilds the exact interpreter error.
+//! (every frame then lies inside the stack region), and an access the
+//! verifier proved (`proven`) is translated without any check. Faults jump
+//! to a stub that names a [`Site`]; the Rust side rebuilds the exact
+//! interpreter error.
+//!
+//! Helpers (`call`, `callx`) spill the registers to the context and call
+//! the Rust trampoline of `jit/mod.rs`, which returns a status and the
+//! (possibly moved) context.
 //!
 //! Budget (metered images only): straight-line segments that end at the
 //! first instruction that can branch, fault or touch memory subtract their
