@@ -199,16 +199,26 @@ fn assert_agree(prog: &Program, memory: &[u8], blind: bool) -> Outcome {
         packet: true,
         blind,
     };
-    match compare_engines(prog, memory, run) {
+    let disagree = |interp: &Outcome, jit: &Outcome, what: &str| -> ! {
+        let text = crate::isa::disasm::disasm_program(prog.slots()).unwrap_or_default();
+        panic!(
+            "engines disagree ({what}) on\n{text}memory {memory:02x?}\ninterpreter: {interp:?}\njit:         {jit:?}"
+        );
+    };
+    let outcome = match compare_engines(prog, memory, run) {
         Ok(o) => o,
-        Err(both) => {
-            let text = crate::isa::disasm::disasm_program(prog.slots()).unwrap_or_default();
-            panic!(
-                "engines disagree on\n{text}memory {memory:02x?}\ninterpreter: {:?}\njit:         {:?}",
-                both.0, both.1
-            );
+        Err(both) => disagree(&both.0, &both.1, "metered JIT"),
+    };
+    // A run that ended within the budget takes the same path without one:
+    // the unmetered image (what programs normally run) must agree too.
+    let exhausted = matches!(&outcome.result, Err(e) if matches!(e.fault, crate::exec::Fault::BudgetExhausted { .. }));
+    if !exhausted {
+        let free = run_engine(Engine::Jit, prog, memory, DiffRun { budget: None, ..run });
+        if free != outcome {
+            disagree(&outcome, &free, "unmetered JIT");
         }
     }
+    outcome
 }
 
 /// A small deterministic generator (splitmix64) of programs biased
