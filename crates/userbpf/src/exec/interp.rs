@@ -339,7 +339,7 @@ impl<'p> Interpreter<'p> {
                             fp: reg[10],
                         };
                         depth += 1;
-                        reg[10] -= MAX_BPF_STACK as u64;
+                        reg[10] = reg[10].wrapping_sub(MAX_BPF_STACK as u64);
                         jump!(imm);
                     }
                     BPF_PSEUDO_HELPER => match self.call_helper(mem, imm as u32 as u64, &mut reg) {
