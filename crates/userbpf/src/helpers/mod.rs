@@ -2,3 +2,4 @@
 //! implementations.
 
 pub mod ids;
+pub mod protos;

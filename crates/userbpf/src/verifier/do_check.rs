@@ -17,6 +17,9 @@ use crate::isa::opcode::MAX_BPF_STACK;
 use crate::isa::{AluOp, AtomicOp, CallKind, Endian, Insn, Instruction, JmpOp, Operand, Size, Width};
 use crate::uapi::Errno;
 
+#[path = "check_call.rs"]
+mod check_call;
+
 /// The processed-instruction limit (BPF_COMPLEXITY_LIMIT_INSNS).
 const INSN_LIMIT: u64 = 1_000_000;
 
@@ -53,6 +56,8 @@ pub struct Env<'a> {
     prog_type: u32,
     expected_attach_type: u32,
     privileged: bool,
+    /// The license is GPL-compatible (GPL-only helpers may be called).
+    gpl_compatible: bool,
     log: &'a mut VerifierLog,
     pending: Vec<Pending>,
     pub insn_processed: u64,
@@ -96,6 +101,7 @@ impl<'a> Env<'a> {
         prog_type: u32,
         expected_attach_type: u32,
         privileged: bool,
+        gpl_compatible: bool,
         log: &'a mut VerifierLog,
     ) -> Option<Self> {
         let mut decoded = vec![None; insns.len()];
@@ -118,6 +124,7 @@ impl<'a> Env<'a> {
             prog_type,
             expected_attach_type,
             privileged,
+            gpl_compatible,
             log,
             pending: Vec::new(),
             insn_processed: 0,
@@ -546,12 +553,7 @@ impl<'a> Env<'a> {
                 }
                 return Ok(Next::Exit);
             }
-            Instruction::Call(CallKind::Helper(id)) => {
-                if !(0..crate::helpers::ids::HELPER_COUNT as i32).contains(&id) || id == 0 {
-                    return Err(self.reject(Errno::EINVAL, format!("invalid func unknown#{id}\n")));
-                }
-                return Err(Stop::Unsupported("helper calls"));
-            }
+            Instruction::Call(CallKind::Helper(id)) => self.check_helper_call(st, id)?,
             Instruction::Call(_) | Instruction::CallX { .. } => return Err(Stop::Unsupported("calls")),
             Instruction::LdAbs { .. } | Instruction::LdInd { .. } => {
                 if !ctx::may_access_skb(self.prog_type) {

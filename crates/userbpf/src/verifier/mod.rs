@@ -84,6 +84,7 @@ pub fn bpf_check(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Verifi
             input.prog_type,
             input.expected_attach_type,
             input.privileged,
+            input.gpl_compatible,
             log,
         ) {
             let outcome = env.run();

@@ -1,0 +1,276 @@
+//! Helper prototypes as data (the kernel's `struct bpf_func_proto`), and
+//! which program types may call which helper (each program type's
+//! `get_func_proto`), for the helpers the verifier models so far.
+//!
+//! A helper missing from [`proto`] or a (program type, helper) pair that
+//! [`available`] does not know about is "not modelled": the verifier falls
+//! back instead of guessing.
+
+use crate::uapi::types::prog_type as pt;
+
+/// What a helper returns (enum bpf_return_type), as far as modelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetType {
+    /// RET_INTEGER: an unknown scalar.
+    Integer,
+    /// RET_VOID: R0 is not readable after the call.
+    Void,
+}
+
+/// An argument's type (enum bpf_arg_type with its flags), as far as
+/// modelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgType {
+    /// ARG_DONTCARE: the helper takes fewer arguments.
+    DontCare,
+    /// ARG_ANYTHING.
+    Anything,
+    /// ARG_PTR_TO_CTX.
+    Ctx,
+    /// ARG_CONST_MAP_PTR.
+    ConstMapPtr,
+    /// ARG_PTR_TO_MEM | MEM_RDONLY (`maybe_null`: | PTR_MAYBE_NULL).
+    MemRead { maybe_null: bool },
+    /// ARG_PTR_TO_UNINIT_MEM (ARG_PTR_TO_MEM | MEM_UNINIT | MEM_WRITE).
+    MemUninitWrite,
+    /// ARG_CONST_SIZE.
+    ConstSize,
+    /// ARG_CONST_SIZE_OR_ZERO.
+    ConstSizeOrZero,
+    /// ARG_PTR_TO_SPIN_LOCK.
+    SpinLock,
+    /// ARG_PTR_TO_FUNC.
+    Func,
+    /// Any other argument type: the check stops at it (not modelled).
+    Other,
+}
+
+/// One helper's prototype.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Proto {
+    pub id: i32,
+    pub gpl_only: bool,
+    pub ret: RetType,
+    pub args: [ArgType; 5],
+}
+
+use ArgType::*;
+
+const NONE: [ArgType; 5] = [DontCare; 5];
+
+const fn p(id: i32, gpl_only: bool, ret: RetType, args: [ArgType; 5]) -> Proto {
+    Proto {
+        id,
+        gpl_only,
+        ret,
+        args,
+    }
+}
+
+const RD: ArgType = MemRead { maybe_null: false };
+const RD_NULL: ArgType = MemRead { maybe_null: true };
+const INT: RetType = RetType::Integer;
+
+/// The prototypes modelled (kernel/bpf/helpers.c, kernel/trace/bpf_trace.c,
+/// net/core/filter.c).
+pub const PROTOS: &[Proto] = &[
+    // bpf_probe_read, bpf_probe_read_str (the compat forms)
+    p(
+        4,
+        true,
+        INT,
+        [MemUninitWrite, ConstSizeOrZero, Anything, DontCare, DontCare],
+    ),
+    p(5, false, INT, NONE),
+    p(6, true, INT, [RD, ConstSize, DontCare, DontCare, DontCare]),
+    p(7, false, INT, NONE),
+    p(8, false, INT, NONE),
+    // bpf_skb_store_bytes
+    p(9, false, INT, [Ctx, Anything, RD, ConstSize, Anything]),
+    // bpf_tail_call
+    p(
+        12,
+        false,
+        RetType::Void,
+        [Ctx, ConstMapPtr, Anything, DontCare, DontCare],
+    ),
+    p(14, false, INT, NONE),
+    p(15, false, INT, NONE),
+    p(
+        16,
+        false,
+        INT,
+        [MemUninitWrite, ConstSize, DontCare, DontCare, DontCare],
+    ),
+    // bpf_redirect
+    p(23, false, INT, [Anything, Anything, DontCare, DontCare, DontCare]),
+    // bpf_perf_event_output
+    p(25, true, INT, [Ctx, ConstMapPtr, Anything, RD, ConstSizeOrZero]),
+    // bpf_skb_load_bytes (and bpf_flow_dissector_load_bytes)
+    p(26, false, INT, [Ctx, Anything, MemUninitWrite, ConstSize, DontCare]),
+    // bpf_csum_diff
+    p(
+        28,
+        false,
+        INT,
+        [RD_NULL, ConstSizeOrZero, RD_NULL, ConstSizeOrZero, Anything],
+    ),
+    // bpf_get_hash_recalc
+    p(34, false, INT, [Ctx, DontCare, DontCare, DontCare, DontCare]),
+    // bpf_get_current_task
+    p(35, true, INT, NONE),
+    p(44, false, INT, [Ctx, Anything, DontCare, DontCare, DontCare]),
+    p(
+        45,
+        true,
+        INT,
+        [MemUninitWrite, ConstSizeOrZero, Anything, DontCare, DontCare],
+    ),
+    // bpf_get_socket_cookie, bpf_get_socket_uid
+    p(46, false, INT, [Ctx, DontCare, DontCare, DontCare, DontCare]),
+    p(47, false, INT, [Ctx, DontCare, DontCare, DontCare, DontCare]),
+    p(65, false, INT, [Ctx, Anything, DontCare, DontCare, DontCare]),
+    p(80, false, INT, NONE),
+    // bpf_spin_lock, bpf_spin_unlock
+    p(
+        93,
+        false,
+        RetType::Void,
+        [SpinLock, DontCare, DontCare, DontCare, DontCare],
+    ),
+    p(
+        94,
+        false,
+        RetType::Void,
+        [SpinLock, DontCare, DontCare, DontCare, DontCare],
+    ),
+    // bpf_probe_read_user, _kernel, _user_str, _kernel_str
+    p(
+        112,
+        true,
+        INT,
+        [MemUninitWrite, ConstSizeOrZero, Anything, DontCare, DontCare],
+    ),
+    p(
+        113,
+        true,
+        INT,
+        [MemUninitWrite, ConstSizeOrZero, Anything, DontCare, DontCare],
+    ),
+    p(
+        114,
+        true,
+        INT,
+        [MemUninitWrite, ConstSizeOrZero, Anything, DontCare, DontCare],
+    ),
+    p(
+        115,
+        true,
+        INT,
+        [MemUninitWrite, ConstSizeOrZero, Anything, DontCare, DontCare],
+    ),
+    p(118, false, INT, NONE),
+    p(125, false, INT, NONE),
+    // bpf_loop
+    p(181, false, INT, [Anything, Func, Other, Anything, DontCare]),
+    // bpf_cgrp_storage_delete
+    p(211, false, INT, [ConstMapPtr, Other, DontCare, DontCare, DontCare]),
+];
+
+/// The prototype of helper `id`, when modelled.
+pub fn proto(id: i32) -> Option<&'static Proto> {
+    PROTOS.iter().find(|p| p.id == id)
+}
+
+/// Helpers that may change packet data (bpf_helper_changes_pkt_data()):
+/// after a call, every packet pointer is invalid.
+pub fn changes_pkt_data(id: i32) -> bool {
+    matches!(
+        id,
+        9 | 10 | 11 | 13 | 18 | 19 | 31 | 38 | 39 | 43 | 44 | 50 | 54 | 63 | 65 | 73 | 74 | 75 | 76 | 90 | 91 | 143
+    )
+}
+
+/// bpf_base_func_proto(): what every program type gets; the second and
+/// third tiers need CAP_BPF and CAP_PERFMON (`privileged`).
+fn base(id: i32, privileged: bool) -> bool {
+    match id {
+        1 | 2 | 3 | 87 | 88 | 89 | 195 | 7 | 8 | 42 | 12 | 5 | 125 | 208 | 130..=134 | 182 | 105 | 106 | 14 | 120 => {
+            true
+        }
+        93 | 94 | 118 | 153 | 154 | 169..=172 | 194 | 164 | 181 | 209 | 197..=203 | 210 | 211 | 80 | 123 => privileged,
+        6 | 35 | 158 | 112 | 113 | 114 | 115 | 149 | 165 | 175 | 177 => privileged,
+        _ => false,
+    }
+}
+
+/// Helpers whose availability per program type is modelled below.
+const KNOWN: &[i32] = &[
+    0, 5, 6, 7, 8, 9, 12, 14, 23, 26, 34, 35, 44, 46, 47, 65, 80, 93, 94, 112, 113, 114, 115, 118, 125, 181, 211,
+];
+
+/// Whether programs of `prog_type` may call helper `id` (the program
+/// type's get_func_proto returns a proto). None: not modelled.
+pub fn available(prog_type: u32, id: i32, privileged: bool) -> Option<bool> {
+    if id == 0 {
+        return Some(false);
+    }
+    // Per-type additions to the base set, for the helpers in KNOWN (and a
+    // few more that are certain).
+    let extra: &[i32] = match prog_type {
+        pt::SOCKET_FILTER => &[25, 26, 46, 47],
+        pt::SCHED_CLS | pt::SCHED_ACT => &[9, 10, 11, 13, 23, 25, 26, 28, 34, 46, 47],
+        pt::XDP => &[23, 25, 28, 44, 54, 65],
+        pt::CGROUP_SKB => &[25, 26, 46, 47],
+        pt::LWT_IN | pt::LWT_OUT => &[25, 26, 34],
+        pt::SK_SKB => &[9, 26, 46, 47],
+        pt::SOCK_OPS => &[46],
+        pt::CGROUP_SOCK => &[46],
+        pt::FLOW_DISSECTOR => &[26],
+        pt::KPROBE | pt::TRACEPOINT | pt::PERF_EVENT | pt::RAW_TRACEPOINT => {
+            &[4, 6, 14, 15, 16, 25, 35, 45, 80, 112, 113, 114, 115]
+        }
+        _ => return None,
+    };
+    if extra.contains(&id) {
+        return Some(true);
+    }
+    if base(id, privileged) {
+        return Some(true);
+    }
+    if KNOWN.contains(&id) {
+        // Tracing programs get trace_printk, probe_read_* and the current
+        // task helpers whatever the capabilities; the rest of KNOWN that is
+        // neither base nor extra is unavailable.
+        return Some(false);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protos_are_unique_and_in_range() {
+        for (i, a) in PROTOS.iter().enumerate() {
+            assert!((1..crate::helpers::ids::HELPER_COUNT as i32).contains(&a.id));
+            assert!(PROTOS[i + 1..].iter().all(|b| b.id != a.id), "duplicate {}", a.id);
+        }
+    }
+
+    #[test]
+    fn availability_from_the_corpus() {
+        // Kernel-recorded: "program of this type cannot use helper ...".
+        assert_eq!(available(pt::SOCKET_FILTER, 23, true), Some(false));
+        assert_eq!(available(pt::XDP, 46, true), Some(false));
+        assert_eq!(available(pt::XDP, 26, true), Some(false));
+        assert_eq!(available(pt::KPROBE, 34, true), Some(false));
+        assert_eq!(available(pt::SOCKET_FILTER, 9, true), Some(false));
+        // Kernel-recorded acceptances and argument errors.
+        assert_eq!(available(pt::XDP, 23, true), Some(true));
+        assert_eq!(available(pt::LWT_IN, 34, true), Some(true));
+        assert_eq!(available(pt::SOCKET_FILTER, 113, true), Some(true));
+        assert_eq!(available(pt::CGROUP_SKB, 211, true), Some(true));
+    }
+}
