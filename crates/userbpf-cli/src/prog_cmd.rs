@@ -29,8 +29,9 @@ pub enum ProgCmd {
     },
     /// Print a program's xlated instructions as the kernel prints them
     Dump {
-        /// what to dump: only `xlated` for now
-        #[arg(value_parser = ["xlated"])]
+        /// what to dump: `xlated` (the verified program, as the kernel prints it)
+        /// or `jited` (the x86-64 image, each block under its BPF instruction)
+        #[arg(value_parser = ["xlated", "jited"])]
         what: String,
         /// `id ID` or `pinned PATH`
         #[arg(num_args = 2, value_names = ["id|pinned", "ID|PATH"])]
@@ -329,8 +330,21 @@ pub fn run(session: &Session, cmd: &ProgCmd) -> Result<(), Failure> {
             }
             Ok(())
         }
-        ProgCmd::Dump { what: _, target } => {
+        ProgCmd::Dump { what, target } => {
             let fd = open_target(p, target)?;
+            if what == "jited" {
+                let prog = p.prog_by_fd(fd);
+                let _ = p.close(fd);
+                return match &prog?.runtime {
+                    userbpf::prog::Runtime::Jit(j) => {
+                        print!("{}", j.disassemble());
+                        Ok(())
+                    }
+                    userbpf::prog::Runtime::Interpreter(_) => Err(Failure::from(
+                        "the program is interpreted (bpf_jit_enable=0 or the JIT failed): no image",
+                    )),
+                };
+            }
             let info = p.prog_info(fd);
             let _ = p.close(fd);
             print!("{}", disasm_program(&info?.xlated)?);
