@@ -396,3 +396,44 @@ fn helper_bodies_work_on_guest_memory() {
     // A non-map handle is a helper failure, never a host access.
     assert!(t.map_lookup_elem(&mut gm, 0x1234, buf, 0).is_err());
 }
+
+#[test]
+fn inlined_array_lookups_are_the_kernels_and_run_on_map_regions() {
+    let bpf = Bpf::default();
+    let p = bpf.process(Creds::ROOT);
+    let fd = map(&p, map_type::ARRAY, 4, 8, 4);
+    let (m, _) = p.map_by_fd(fd).unwrap();
+    let inline = m.ops().gen_lookup().unwrap();
+    // The kernel's xlated code for an array:4:8:4 lookup (recorded in
+    // tests/fixtures/prog_load/cases.json, case map_array_second_of_two,
+    // instructions 5..12), from a CAP_PERFMON loader.
+    let kernel = "07010000380100006120000000000000350003000400000067000000030000000f100000000000000500010000000000b700000000000000";
+    assert_eq!(
+        userbpf::isa::insns_to_bytes(&inline)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>(),
+        kernel
+    );
+    // Run it as a program: r1 = map handle, r2 = &key on the stack.
+    p.map_update(fd, &2u32.to_le_bytes(), &0x55u64.to_le_bytes(), 0)
+        .unwrap();
+    let mut insns = vec![Insn::new(0x62, 10, 0, -4, 2)]; // *(u32 *)(r10 - 4) = 2
+    insns.push(Insn::new(0xbf, 2, 10, 0, 0));
+    insns.push(Insn::new(0x07, 2, 0, 0, -4));
+    insns.extend(ld_imm64(1, 1, fd as i32, 0));
+    insns.extend(inline.clone());
+    insns.push(Insn::new(0x15, 0, 0, 1, 0)); // if r0 == 0 goto +1
+    insns.push(Insn::new(0x79, 0, 0, 0, 0)); // r0 = *(u64 *)(r0 + 0)
+    insns.push(EXIT);
+    let pfd = load(&p, prog_type::SOCKET_FILTER, insns).unwrap();
+    let prog = p.prog_by_fd(pfd).unwrap();
+    let program = Program::new(prog.xlated.clone()).unwrap();
+    let helpers = HelperTable::new();
+    let mut gm = GuestMemory::new();
+    let _maps = MapTable::install(&prog.used_maps, &mut gm).unwrap();
+    let r0 = Interpreter::new(&program, &helpers)
+        .run(&mut gm, &[], &RunOptions::default())
+        .unwrap();
+    assert_eq!(r0, 0x55);
+}

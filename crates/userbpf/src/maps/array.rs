@@ -73,6 +73,9 @@ pub struct Array {
     /// ARRAY_VALUE_OFF header, then the values.
     mem: SharedMem,
     mmapable: bool,
+    /// Callers with CAP_PERFMON skip the Spectre v1 index masking.
+    bypass_spec_v1: bool,
+    index_mask: u32,
 }
 
 impl Array {
@@ -95,6 +98,8 @@ impl Array {
             ncpus: ctx.ncpus,
             mem,
             mmapable: a.map_flags & mf::MMAPABLE != 0,
+            bypass_spec_v1: ctx.creds.perfmon_capable(),
+            index_mask: ((a.max_entries as u64).next_power_of_two() - 1) as u32,
         })
     }
 
@@ -210,6 +215,37 @@ impl MapOps for Array {
         } else {
             Ok(ARRAY_VALUE_OFF)
         })
+    }
+
+    /// array_map_gen_lookup(): bounds check, scale, add to the value area
+    /// (`r1 += ARRAY_VALUE_OFF`), as the kernel emits it; the same bytes
+    /// work here because the map handle is the image's start.
+    fn gen_lookup(&self) -> Option<Vec<crate::isa::Insn>> {
+        use crate::isa::Insn;
+        if self.percpu {
+            return None;
+        }
+        let (ret, map_ptr, index) = (0u8, 1u8, 2u8);
+        let mut v = vec![
+            Insn::new(0x07, map_ptr, 0, 0, ARRAY_VALUE_OFF as i32), // r1 += offsetof(value)
+            Insn::new(0x61, ret, index, 0, 0),                      // r0 = *(u32 *)(r2 + 0)
+        ];
+        if self.bypass_spec_v1 {
+            v.push(Insn::new(0x35, ret, 0, 3, self.max_entries as i32)); // if r0 >= max goto +3
+        } else {
+            v.push(Insn::new(0x35, ret, 0, 4, self.max_entries as i32));
+            v.push(Insn::new(0x54, ret, 0, 0, self.index_mask as i32)); // w0 &= index_mask
+        }
+        if self.elem_size.is_power_of_two() {
+            v.push(Insn::new(0x67, ret, 0, 0, self.elem_size.trailing_zeros() as i32));
+        // r0 <<= log2
+        } else {
+            v.push(Insn::new(0x27, ret, 0, 0, self.elem_size as i32)); // r0 *= elem_size
+        }
+        v.push(Insn::new(0x0f, ret, map_ptr, 0, 0)); // r0 += r1
+        v.push(Insn::new(0x05, 0, 0, 1, 0)); // goto +1
+        v.push(Insn::new(0xb7, ret, 0, 0, 0)); // r0 = 0
+        Some(v)
     }
 
     fn get_hash(&self) -> Option<[u8; 32]> {

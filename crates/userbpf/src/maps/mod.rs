@@ -221,6 +221,13 @@ pub trait MapOps: Send + Sync + 'static {
         None
     }
 
+    /// map_gen_lookup(): the instructions the verifier's fixups put in
+    /// place of a bpf_map_lookup_elem call (r1 = map, r2 = key, result in
+    /// r0), when the type has an inline form that works on its guest image.
+    fn gen_lookup(&self) -> Option<Vec<crate::isa::Insn>> {
+        None
+    }
+
     /// map_get_hash(): SHA-256 of the contents (arrays).
     fn get_hash(&self) -> Option<[u8; 32]> {
         None
