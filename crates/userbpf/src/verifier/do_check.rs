@@ -22,6 +22,9 @@ mod check_call;
 
 /// The processed-instruction limit (BPF_COMPLEXITY_LIMIT_INSNS).
 const INSN_LIMIT: u64 = 1_000_000;
+/// Processed instructions after which a program with helper calls falls
+/// back to the structural verdict (see `Env::run`).
+const HELPER_PATH_BUDGET: u64 = 100_000;
 
 /// Why checking stopped without a verdict of its own.
 #[derive(Debug, PartialEq, Eq)]
@@ -71,6 +74,8 @@ pub struct Env<'a> {
     prev_log_pos: usize,
     prev_insn_print_pos: usize,
     next_id: u32,
+    /// Helper calls processed so far.
+    helper_calls: u64,
 }
 
 fn alu_str(op: AluOp) -> &'static str {
@@ -136,6 +141,7 @@ impl<'a> Env<'a> {
             prev_log_pos: 0,
             prev_insn_print_pos: 0,
             next_id: 0,
+            helper_calls: 0,
         })
     }
 
@@ -238,6 +244,14 @@ impl<'a> Env<'a> {
         let mut print_from = false;
         loop {
             self.insn_processed += 1;
+            // Helper results (random numbers, lengths) fork paths the
+            // kernel merges through precision tracking and range-subsuming
+            // pruning, which this explorer lacks (exact-state pruning only):
+            // past a budget, such programs fall back instead of being
+            // refused as too large.
+            if self.helper_calls > 0 && self.insn_processed > HELPER_PATH_BUDGET {
+                return Err(Stop::Unsupported("state pruning beyond exact matches"));
+            }
             if self.insn_processed > INSN_LIMIT {
                 let n = self.insn_processed;
                 return Err(self.reject(Errno::E2BIG, format!("BPF program is too large. Processed {n} insn\n")));
@@ -553,7 +567,10 @@ impl<'a> Env<'a> {
                 }
                 return Ok(Next::Exit);
             }
-            Instruction::Call(CallKind::Helper(id)) => self.check_helper_call(st, id)?,
+            Instruction::Call(CallKind::Helper(id)) => {
+                self.helper_calls += 1;
+                self.check_helper_call(st, id)?
+            }
             Instruction::Call(_) | Instruction::CallX { .. } => return Err(Stop::Unsupported("calls")),
             Instruction::LdAbs { .. } | Instruction::LdInd { .. } => {
                 if !ctx::may_access_skb(self.prog_type) {
