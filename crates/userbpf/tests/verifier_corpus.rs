@@ -434,43 +434,8 @@ fn error_line_rule() {
 // sys_bpf, so that map programs are compared as soon as userbpf can create
 // maps (until then MAP_CREATE fails and those programs are skipped).
 
-/// kbpf.py's MAP_TYPES (enum bpf_map_type order).
-const MAP_TYPES: &[&str] = &[
-    "unspec",
-    "hash",
-    "array",
-    "prog_array",
-    "perf_event_array",
-    "percpu_hash",
-    "percpu_array",
-    "stack_trace",
-    "cgroup_array",
-    "lru_hash",
-    "lru_percpu_hash",
-    "lpm_trie",
-    "array_of_maps",
-    "hash_of_maps",
-    "devmap",
-    "sockmap",
-    "cpumap",
-    "xskmap",
-    "sockhash",
-    "cgroup_storage",
-    "reuseport_sockarray",
-    "percpu_cgroup_storage",
-    "queue",
-    "stack",
-    "sk_storage",
-    "devmap_hash",
-    "struct_ops",
-    "ringbuf",
-    "inode_storage",
-    "task_storage",
-    "bloom_filter",
-    "user_ringbuf",
-    "cgrp_storage",
-    "arena",
-];
+/// kbpf.py's MAP_TYPES are the uapi's names (enum bpf_map_type order).
+use userbpf::uapi::types::MAP_TYPE_NAMES as MAP_TYPES;
 
 fn parse_num(s: &str) -> Option<u32> {
     match s.strip_prefix("0x") {
