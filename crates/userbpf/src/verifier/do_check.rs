@@ -695,6 +695,28 @@ impl<'a> Env<'a> {
                 format!("R{dst} pointer arithmetic on {} prohibited\n", ptr.ty.name()),
             ));
         }
+        // check_reg_sane_offset() on the scalar, before the operator checks.
+        const MAX_VAR_OFF: i64 = 1 << 29;
+        let t = ptr.ty.name();
+        if off.is_const() {
+            let v = off.var_off.value as i64;
+            if v >= MAX_VAR_OFF || v <= -MAX_VAR_OFF {
+                return Err(self.reject(
+                    Errno::EINVAL,
+                    format!("math between {t} pointer and {v} is not allowed\n"),
+                ));
+            }
+        } else if off.smin == i64::MIN {
+            return Err(self.reject(
+                Errno::EINVAL,
+                format!("math between {t} pointer and register with unbounded min value is not allowed\n"),
+            ));
+        } else if off.smin >= MAX_VAR_OFF || off.smin <= -MAX_VAR_OFF {
+            return Err(self.reject(
+                Errno::EINVAL,
+                format!("value {} makes {t} pointer be out of bounds\n", off.smin),
+            ));
+        }
         match op {
             AluOp::Add => {}
             AluOp::Sub if scalar_is_dst => {
