@@ -1,6 +1,7 @@
-//! The whole bpf_conformance suite through the JIT, with and without
-//! instruction metering: each file's program must produce its `-- result`
-//! r0 (or fail when it expects `-- error`), exactly as on the interpreter.
+//! The whole bpf_conformance suite on every engine: the interpreter, and
+//! the JIT with and without instruction metering. Each file's program must
+//! produce its `-- result` r0 (or fail when it expects `-- error`). The
+//! plugin protocol is tested in the CLI crate.
 
 use std::path::PathBuf;
 
@@ -63,4 +64,29 @@ fn every_conformance_file_passes_on_the_jit() {
 #[test]
 fn every_conformance_file_passes_on_the_metered_jit() {
     run_suite(Some(10_000_000));
+}
+
+/// Budget large enough for every suite program, small enough to catch a
+/// runaway loop quickly.
+const BUDGET: Option<u64> = Some(10_000_000);
+
+#[test]
+fn every_conformance_file_passes_on_the_interpreter() {
+    let Some(cases) = suite() else { return };
+    assert_eq!(cases.len(), 313, "the suite has 313 files");
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|(path, case)| {
+            let name = path.file_name().unwrap().to_string_lossy();
+            let program = case.program().map_err(|e| format!("{name}: {e}")).ok()?;
+            let outcome = run_interp(&insns_to_bytes(&program), &case.mem, BUDGET).map_err(|e| e.to_string());
+            check(&name, case, outcome).err()
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of 313 failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
