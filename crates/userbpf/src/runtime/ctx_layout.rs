@@ -100,7 +100,13 @@ pub const XDP: CtxLayout = CtxLayout {
 /// The layout of a program type's context, where it has packet pointers.
 pub fn layout(prog_type: u32) -> Option<&'static CtxLayout> {
     match prog_type {
-        pt::SOCKET_FILTER | pt::SCHED_CLS | pt::SCHED_ACT | pt::CGROUP_SKB => Some(&SKB),
+        pt::SOCKET_FILTER
+        | pt::SCHED_CLS
+        | pt::SCHED_ACT
+        | pt::CGROUP_SKB
+        | pt::LWT_IN
+        | pt::LWT_OUT
+        | pt::LWT_XMIT => Some(&SKB),
         pt::XDP => Some(&XDP),
         _ => None,
     }

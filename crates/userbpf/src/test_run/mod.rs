@@ -142,6 +142,9 @@ pub(crate) fn ctx_init(t: &TestAttr, mem: &dyn UserMemory, max_size: usize) -> R
     let mut ctx = vec![0u8; max_size];
     if t.ctx_in != 0 {
         let size = t.ctx_size_in as usize;
+        if size > PAGE_SIZE as usize {
+            return Err(Errno::E2BIG);
+        }
         if size > max_size {
             // bpf_check_uarg_tail_zero(): the tail must be zeros.
             let mut tail = vec![0u8; (size - max_size).min(PAGE_SIZE as usize * 16)];
@@ -204,7 +207,8 @@ fn finish_out(t: &TestAttr, out: &mut AttrOut<'_>, mem: &mut dyn UserMemory, f: 
         let size = data.len() as u32;
         if t.data_out != 0 {
             let mut n = data.len();
-            if size > t.data_size_out {
+            // data_size_out 0 means "no limit".
+            if t.data_size_out != 0 && size > t.data_size_out {
                 n = t.data_size_out as usize;
                 err = Some(Errno::ENOSPC);
             }

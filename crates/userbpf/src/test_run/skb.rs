@@ -37,10 +37,12 @@ fn put32(b: &mut [u8], off: usize, v: u32) {
 /// packet type and the protocol as skb->protocol holds it (network order).
 fn eth_type_trans(frame: &[u8]) -> (u32, [u8; 2]) {
     let dest = &frame[..6];
+    // lo's broadcast address is all zeros, so ff:ff:ff:ff:ff:ff is only
+    // multicast there.
     let pkt_type = if dest == [0u8; 6] {
         PACKET_HOST
     } else if dest[0] & 1 != 0 {
-        if dest == [0xff; 6] {
+        if dest == [0u8; 6] {
             PACKET_BROADCAST
         } else {
             PACKET_MULTICAST
@@ -102,6 +104,14 @@ pub(crate) fn test_run(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory) -> Re
     }
     let frame = &buf[HEADROOM..HEADROOM + size as usize];
     let (pkt_type, proto) = eth_type_trans(frame);
+    // The network header the protocol names must be there (the IPv4 and
+    // IPv6 header pulls of the skb runner).
+    let l3 = size as usize - ETH_HLEN;
+    match u16::from_be_bytes(proto) {
+        0x0800 if l3 < 20 => return Err(Errno::EINVAL),
+        0x86dd if l3 < 40 => return Err(Errno::EINVAL),
+        _ => {}
+    }
     // eth_type_trans() pulled the Ethernet header; tc puts it back.
     let data = if is_l2 { HEADROOM } else { HEADROOM + ETH_HLEN };
     let len = HEADROOM + size as usize - data;
@@ -117,7 +127,8 @@ pub(crate) fn test_run(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory) -> Re
             return Err(Errno::EINVAL);
         }
     }
-    if get32(&ctx, S::WIRE_LEN) == 0 {
+    // cb->pkt_len is set from the ctx only (convert___skb_to_skb).
+    if ctx_in.is_some() && get32(&ctx, S::WIRE_LEN) == 0 {
         put32(&mut ctx, S::WIRE_LEN, len as u32);
     }
     put32(&mut ctx, S::LEN, len as u32);
@@ -182,7 +193,7 @@ mod tests {
         f[12] = 0x08;
         assert_eq!(eth_type_trans(&f), (PACKET_HOST, [0x08, 0x00]));
         f[..6].fill(0xff);
-        assert_eq!(eth_type_trans(&f).0, PACKET_BROADCAST);
+        assert_eq!(eth_type_trans(&f).0, PACKET_MULTICAST, "lo's broadcast address is zero");
         f[..6].copy_from_slice(&[0x01, 0, 0x5e, 0, 0, 1]);
         assert_eq!(eth_type_trans(&f).0, PACKET_MULTICAST);
         f[..6].copy_from_slice(&[0x02, 0, 0, 0, 0, 1]);

@@ -52,6 +52,19 @@ pub fn probe_read_kernel(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
     }
 }
 
+/// bpf_probe_read / bpf_probe_read_str (the compat forms): a kernel read
+/// whose failure is -EFAULT whatever the address.
+pub fn probe_read_compat(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+    let r = probe_read_kernel(c, a)?;
+    Ok(if r == neg(Errno::ERANGE) { neg(Errno::EFAULT) } else { r })
+}
+
+/// bpf_probe_read_str (compat).
+pub fn probe_read_compat_str(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+    let r = probe_read_kernel_str(c, a)?;
+    Ok(if r == neg(Errno::ERANGE) { neg(Errno::EFAULT) } else { r })
+}
+
 /// bpf_probe_read_user(dst, size, src): no user memory exists here.
 pub fn probe_read_user(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
     let size = a[1].min(MAX_COPY);
@@ -173,6 +186,8 @@ fn read_buf(c: &HelperCall<'_, '_>, addr: u64, len: u64) -> Result<Vec<u8>, Help
 /// -ERANGE; `*res` is written only on success.
 pub fn strtol(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
     let buf = read_buf(c, a[0], a[1])?;
+    // *res is zeroed first, so it reads 0 after a failure.
+    c.mem.store(a[3], 8, 0)?;
     let (n, v, negative) = match strtoull(&buf, a[2]) {
         Ok(x) => x,
         Err(e) => return Ok(neg(e)),
@@ -196,6 +211,7 @@ pub fn strtol(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
 /// bpf_strtoul(buf, buf_len, flags, res): a minus sign is -EINVAL.
 pub fn strtoul(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
     let buf = read_buf(c, a[0], a[1])?;
+    c.mem.store(a[3], 8, 0)?;
     match strtoull(&buf, a[2]) {
         Ok((_, _, true)) => Ok(neg(Errno::EINVAL)),
         Ok((n, v, false)) => {

@@ -109,7 +109,7 @@ pub fn xdp_adjust_meta(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
         return Ok(neg(Errno::EINVAL));
     }
     let metalen = p.data - meta;
-    if metalen % 4 != 0 || metalen > 32 {
+    if metalen % 4 != 0 || metalen > u8::MAX as u64 {
         return Ok(neg(Errno::EACCES));
     }
     set(c, &p, p.data, p.data_end, meta)?;

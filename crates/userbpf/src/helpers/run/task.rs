@@ -9,6 +9,11 @@ pub fn get_smp_processor_id(c: &mut HelperCall<'_, '_>, _: [u64; 5]) -> R {
     Ok(c.env.cpu as u64)
 }
 
+/// bpf_get_numa_node_id(): one node.
+pub fn get_numa_node_id(_: &mut HelperCall<'_, '_>, _: [u64; 5]) -> R {
+    Ok(0)
+}
+
 /// tgid << 32 | pid.
 pub fn get_current_pid_tgid(c: &mut HelperCall<'_, '_>, _: [u64; 5]) -> R {
     Ok((c.env.task.tgid as u64) << 32 | c.env.task.pid as u64)
