@@ -367,6 +367,7 @@ pub(crate) fn prog_load(
     let (mut verified, map_loads) = checked?;
     // convert_pseudo_ld_imm64(): map loads become plain constants.
     ldimm64::convert_pseudo_ld_imm64(&mut verified.xlated, &map_loads);
+    let max_ctx_offset = crate::verifier::convert_ctx::max_ctx_offset(&verified.xlated);
     // convert_ctx_accesses(): packet pointers read from the context.
     crate::verifier::convert_ctx::convert_ctx_accesses(&mut verified.xlated, prog_type);
 
@@ -396,6 +397,7 @@ pub(crate) fn prog_load(
         created_by_uid: creds.uid,
         xlated: verified.xlated,
         verified_insns: verified.verified_insns,
+        max_ctx_offset,
         runtime,
         jit_requested,
         used_maps: used.maps,
