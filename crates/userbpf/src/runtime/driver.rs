@@ -138,6 +138,11 @@ fn run_one(
         tail_call: Default::default(),
         tail_calls: std::cell::Cell::new(tail_calls),
         prandom: std::cell::Cell::new(prandom),
+        program: Some(match &prog.runtime {
+            Runtime::Jit(j) => j.program(),
+            Runtime::Interpreter(p) => p,
+        }),
+        callback_depth: Default::default(),
     };
     let helpers = kernel_helpers();
     let r0 = match (&prog.runtime, setup.engine) {

@@ -77,4 +77,8 @@ pub struct RunEnv<'m> {
     pub tail_calls: Cell<u32>,
     /// State of bpf_get_prandom_u32() (never 0).
     pub prandom: Cell<u64>,
+    /// The running program's instructions, for callbacks.
+    pub program: Option<&'m crate::exec::Program>,
+    /// Callbacks running now (nesting level).
+    pub callback_depth: Cell<usize>,
 }

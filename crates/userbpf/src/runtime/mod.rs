@@ -3,6 +3,7 @@
 //! ([`ctx_layout`]), the kernel's trace pipe ([`TracePipe`]) and the run
 //! driver that follows tail calls ([`run_prog`]).
 
+pub mod callback;
 pub mod ctx_layout;
 pub mod driver;
 pub mod env;

@@ -367,6 +367,8 @@ pub(crate) fn prog_load(
     let (mut verified, map_loads) = checked?;
     // convert_pseudo_ld_imm64(): map loads become plain constants.
     ldimm64::convert_pseudo_ld_imm64(&mut verified.xlated, &map_loads);
+    // Callback subprograms' addresses become handles (see runtime::callback).
+    crate::runtime::callback::resolve_pseudo_func(&mut verified.xlated);
     let max_ctx_offset = crate::verifier::convert_ctx::max_ctx_offset(&verified.xlated);
     // convert_ctx_accesses(): packet pointers read from the context.
     crate::verifier::convert_ctx::convert_ctx_accesses(&mut verified.xlated, prog_type);

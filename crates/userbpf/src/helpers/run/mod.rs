@@ -5,6 +5,7 @@
 //! A helper the verifier lets a program call but that is missing here
 //! stops the run with `Fault::UnknownHelper`, never a guess.
 
+mod callbacks;
 mod format;
 mod maps;
 mod mem;
@@ -73,7 +74,9 @@ const HELPERS: &[(u32, Body)] = &[
     (133, maps::ringbuf_discard),
     (134, maps::ringbuf_query),
     (160, time::ktime_get_coarse_ns),
+    (164, callbacks::for_each_map_elem),
     (165, format::snprintf),
+    (181, callbacks::bpf_loop),
     (195, maps::lookup_percpu),
     (208, time::ktime_get_tai_ns),
 ];
