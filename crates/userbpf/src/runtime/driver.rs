@@ -48,6 +48,8 @@ pub struct RunSetup<'b> {
     pub offsets: PacketOffsets,
     /// Whether LD_ABS/LD_IND see the packet (socket filters, tc).
     pub ld_abs: bool,
+    /// Bytes of the packet in XDP fragments (not in `packet`).
+    pub frags_len: u64,
     pub cpu: u32,
     pub trace: Option<&'b TracePipe>,
     pub task: Task,
@@ -126,6 +128,7 @@ fn run_one(
             layout,
             buf: base,
             buf_len,
+            frags_len: setup.frags_len,
         });
     }
     let env = RunEnv {

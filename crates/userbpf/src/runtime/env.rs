@@ -21,6 +21,8 @@ pub struct PacketView {
     pub buf: u64,
     /// Length of the whole buffer (headroom + room for the data + tailroom).
     pub buf_len: u64,
+    /// Bytes of the packet in XDP fragments, past the buffer.
+    pub frags_len: u64,
 }
 
 /// The task a run is "current" for (bpf_get_current_*).

@@ -68,8 +68,10 @@ impl TestAttr {
 pub(crate) struct Finish {
     pub retval: u32,
     pub duration: u32,
-    /// The output packet (None: the type has none).
+    /// The output packet (None: the type has none), fragments last.
     pub data: Option<Vec<u8>>,
+    /// How many bytes at the end of `data` are XDP fragments.
+    pub frags_len: usize,
     /// The output context (None: none to copy out).
     pub ctx: Option<Vec<u8>>,
 }
@@ -106,6 +108,7 @@ impl Runner<'_> {
             packet: None,
             offsets: Default::default(),
             ld_abs: false,
+            frags_len: 0,
             cpu: crate::maps::current_cpu(),
             trace: Some(&self.process.kernel.trace),
             task: Task::host(),
@@ -212,7 +215,14 @@ fn finish_out(t: &TestAttr, out: &mut AttrOut<'_>, mem: &mut dyn UserMemory, f: 
                 n = t.data_size_out as usize;
                 err = Some(Errno::ENOSPC);
             }
-            mem.write(t.data_out, &data[..n])?;
+            // The fragments always go out whole, after as much of the
+            // linear part as still fits; if they alone do not fit,
+            // nothing is written at all.
+            let Some(linear) = n.checked_sub(f.frags_len) else {
+                return Err(Errno::ENOSPC);
+            };
+            mem.write(t.data_out, &data[..linear])?;
+            mem.write(t.data_out + linear as u64, &data[data.len() - f.frags_len..])?;
         }
         out.put_u32(F::DATA_SIZE_OUT, size);
     }

@@ -43,6 +43,7 @@ pub(crate) fn test_run_raw_tp(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory
         retval,
         duration: 0,
         data: None,
+        frags_len: 0,
         ctx: None,
     })
 }
@@ -74,6 +75,7 @@ pub(crate) fn test_run_syscall(r: &Runner<'_>, t: &TestAttr, mem: &mut dyn UserM
         retval,
         duration: 0,
         data: None,
+        frags_len: 0,
         ctx: None,
     })
 }

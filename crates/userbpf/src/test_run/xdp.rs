@@ -110,6 +110,7 @@ pub(crate) fn test_run(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory) -> Re
             data_end: start + linear as u64,
         };
         setup.packet = Some((&mut buf, &XDP));
+        setup.frags_len = frags.len() as u64;
         let (retval, duration) = r.run(t.repeat, &mut setup)?;
         (retval, duration, setup.offsets)
     };
@@ -117,6 +118,7 @@ pub(crate) fn test_run(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory) -> Re
         .get(o.data_meta as usize..o.data_end as usize)
         .ok_or(Errno::EFAULT)?
         .to_vec();
+    let frags_len = frags.len();
     out.extend_from_slice(&frags);
     // xdp_convert_buff_to_md().
     let ctx_out = ctx_in.map(|mut c| {
@@ -128,6 +130,7 @@ pub(crate) fn test_run(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory) -> Re
         retval,
         duration,
         data: Some(out),
+        frags_len,
         ctx: ctx_out,
     })
 }
