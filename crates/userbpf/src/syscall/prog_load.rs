@@ -367,6 +367,10 @@ pub(crate) fn prog_load(
     let (mut verified, map_loads) = checked?;
     // convert_pseudo_ld_imm64(): map loads become plain constants.
     ldimm64::convert_pseudo_ld_imm64(&mut verified.xlated, &map_loads);
+    // do_misc_fixups(): inline array lookups for programs headed to the JIT.
+    if jit_requested {
+        crate::verifier::misc_fixups::inline_map_lookups(&mut verified.xlated, &used.maps);
+    }
     // Callback subprograms' addresses become handles (see runtime::callback).
     crate::runtime::callback::resolve_pseudo_func(&mut verified.xlated);
     let max_ctx_offset = crate::verifier::convert_ctx::max_ctx_offset(&verified.xlated);

@@ -17,6 +17,7 @@ pub mod convert_ctx;
 pub mod ctx;
 pub mod do_check;
 pub mod log;
+pub mod misc_fixups;
 pub mod reg;
 pub mod state;
 pub mod tnum;
