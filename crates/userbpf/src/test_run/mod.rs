@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::prog::Prog;
-use crate::runtime::{run_prog, Engine, RunSetup, Task};
+use crate::runtime::{run_prog_repeat, Engine, RunSetup, Task};
 use crate::syscall::{AttrOut, Process};
 use crate::uapi::attr::{test_run as F, Attr};
 use crate::uapi::types::prog_type as pt;
@@ -91,13 +91,10 @@ impl Runner<'_> {
     pub fn run(&self, repeat: u32, setup: &mut RunSetup<'_>) -> Result<(u32, u32), Errno> {
         let repeat = repeat.max(1);
         let start = Instant::now();
-        let mut retval = 0;
-        for _ in 0..repeat {
-            match run_prog(self.prog, setup) {
-                Ok(r) => retval = r.r0 as u32,
-                Err(_) => return Err(Errno::EFAULT),
-            }
-        }
+        let retval = match run_prog_repeat(self.prog, setup, repeat) {
+            Ok(r) => r.r0 as u32,
+            Err(_) => return Err(Errno::EFAULT),
+        };
         let ns = start.elapsed().as_nanos() / repeat as u128;
         Ok((retval, ns.min(u32::MAX as u128) as u32))
     }

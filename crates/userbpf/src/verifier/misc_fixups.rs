@@ -195,7 +195,11 @@ mod tests {
             Insn::new(CALL, 0, BPF_PSEUDO_CALL, 0, -3),       // 3: call 1
             Insn::new(EXIT, 0, 0, 0, 0),                      // 4
         ];
-        let with = [Insn::new(0xb7, 0, 0, 0, 1), Insn::new(0xb7, 0, 0, 0, 2), Insn::new(0xb7, 0, 0, 0, 3)];
+        let with = [
+            Insn::new(0xb7, 0, 0, 0, 1),
+            Insn::new(0xb7, 0, 0, 0, 2),
+            Insn::new(0xb7, 0, 0, 0, 3),
+        ];
         patch(&mut p, 1, &with);
         assert_eq!(p.len(), 7);
         assert_eq!(p[0].off, 4, "0 -> old 3, now 5");
