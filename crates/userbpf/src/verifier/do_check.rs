@@ -19,6 +19,12 @@ use crate::uapi::Errno;
 
 #[path = "check_call.rs"]
 mod check_call;
+#[path = "check_map.rs"]
+mod check_map;
+#[path = "ptr_alu.rs"]
+mod ptr_alu;
+#[path = "ptr_cmp.rs"]
+mod ptr_cmp;
 
 /// The processed-instruction limit (BPF_COMPLEXITY_LIMIT_INSNS).
 const INSN_LIMIT: u64 = 1_000_000;
@@ -61,6 +67,8 @@ pub struct Env<'a> {
     privileged: bool,
     /// The license is GPL-compatible (GPL-only helpers may be called).
     gpl_compatible: bool,
+    /// The map each map-loading ld_imm64 refers to.
+    maps: &'a [super::MapRef],
     log: &'a mut VerifierLog,
     pending: Vec<Pending>,
     pub insn_processed: u64,
@@ -107,6 +115,7 @@ impl<'a> Env<'a> {
         expected_attach_type: u32,
         privileged: bool,
         gpl_compatible: bool,
+        maps: &'a [super::MapRef],
         log: &'a mut VerifierLog,
     ) -> Option<Self> {
         let mut decoded = vec![None; insns.len()];
@@ -130,6 +139,7 @@ impl<'a> Env<'a> {
             expected_attach_type,
             privileged,
             gpl_compatible,
+            maps,
             log,
             pending: Vec::new(),
             insn_processed: 0,
@@ -444,7 +454,9 @@ impl<'a> Env<'a> {
             } => {
                 self.check_write(dst)?;
                 if src != 0 {
-                    return Err(Stop::Unsupported("ld_imm64 pseudo sources"));
+                    let r = self.ld_imm64_pseudo(pc, src)?;
+                    st.cur_mut().regs[dst as usize] = r;
+                    return Ok(Next::Goto(next));
                 }
                 st.cur_mut().regs[dst as usize] = RegState::known(imm as u32 as u64 | (next_imm as u32 as u64) << 32);
             }
@@ -664,93 +676,6 @@ impl<'a> Env<'a> {
         Ok(())
     }
 
-    /// adjust_ptr_min_max_vals() for constant offsets.
-    fn ptr_arith(
-        &mut self,
-        width: Width,
-        op: AluOp,
-        dst: u8,
-        ptr: RegState,
-        off: RegState,
-        scalar_is_dst: bool,
-    ) -> Res<RegState> {
-        if width == Width::W32 {
-            if op == AluOp::Sub && self.privileged {
-                return Ok(RegState::unknown());
-            }
-            return Err(self.reject(Errno::EACCES, format!("R{dst} 32-bit pointer arithmetic prohibited\n")));
-        }
-        if ptr.ty == RegType::MapValueOrNull {
-            return Err(self.reject(
-                Errno::EACCES,
-                format!(
-                    "R{dst} pointer arithmetic on {} prohibited, null-check it first\n",
-                    ptr.ty.name()
-                ),
-            ));
-        }
-        if matches!(ptr.ty, RegType::PacketEnd | RegType::MapPtr) {
-            return Err(self.reject(
-                Errno::EACCES,
-                format!("R{dst} pointer arithmetic on {} prohibited\n", ptr.ty.name()),
-            ));
-        }
-        // check_reg_sane_offset() on the scalar, before the operator checks.
-        const MAX_VAR_OFF: i64 = 1 << 29;
-        let t = ptr.ty.name();
-        if off.is_const() {
-            let v = off.var_off.value as i64;
-            if v >= MAX_VAR_OFF || v <= -MAX_VAR_OFF {
-                return Err(self.reject(
-                    Errno::EINVAL,
-                    format!("math between {t} pointer and {v} is not allowed\n"),
-                ));
-            }
-        } else if off.smin == i64::MIN {
-            return Err(self.reject(
-                Errno::EINVAL,
-                format!("math between {t} pointer and register with unbounded min value is not allowed\n"),
-            ));
-        } else if off.smin >= MAX_VAR_OFF || off.smin <= -MAX_VAR_OFF {
-            return Err(self.reject(
-                Errno::EINVAL,
-                format!("value {} makes {t} pointer be out of bounds\n", off.smin),
-            ));
-        }
-        match op {
-            AluOp::Add => {}
-            AluOp::Sub if scalar_is_dst => {
-                return Err(self.reject(Errno::EACCES, format!("R{dst} tried to subtract pointer from scalar\n")));
-            }
-            AluOp::Sub => {}
-            AluOp::And | AluOp::Or | AluOp::Xor => {
-                return Err(self.reject(
-                    Errno::EACCES,
-                    format!("R{dst} bitwise operator {} on pointer prohibited\n", alu_str(op)),
-                ));
-            }
-            _ => {
-                return Err(self.reject(
-                    Errno::EACCES,
-                    format!("R{dst} pointer arithmetic with {} operator prohibited\n", alu_str(op)),
-                ));
-            }
-        }
-        if !off.is_const() {
-            return Err(Stop::Unsupported("variable pointer offsets"));
-        }
-        let delta = off.var_off.value as i64;
-        let delta = if op == AluOp::Sub { delta.wrapping_neg() } else { delta };
-        let new_off = ptr.off as i64 + delta;
-        if !(-(1 << 29)..(1 << 29)).contains(&new_off) {
-            return Err(Stop::Unsupported("huge pointer offsets"));
-        }
-        let mut r = ptr;
-        r.off = new_off as i32;
-
-        Ok(r)
-    }
-
     /// check_mem_access() for the pointer types modelled. Returns the
     /// loaded value for reads.
     #[allow(clippy::too_many_arguments)]
@@ -768,7 +693,10 @@ impl<'a> Env<'a> {
         let what = if access == Access::Read { "read" } else { "write" };
         match reg.ty {
             RegType::Stack => {
-                let total = reg.off as i64 + off;
+                if !reg.var_off.is_const() {
+                    return Err(Stop::Unsupported("variable stack offsets"));
+                }
+                let total = reg.off as i64 + reg.var_off.value as i64 + off;
                 if total % n != 0 {
                     return Err(self.reject(
                         Errno::EACCES,
@@ -894,12 +822,7 @@ impl<'a> Env<'a> {
                 }))
             }
             RegType::Ctx => {
-                if reg.off != 0 {
-                    return Err(self.reject(
-                        Errno::EACCES,
-                        format!("dereference of modified ctx ptr R{regno} off={} disallowed\n", reg.off),
-                    ));
-                }
+                self.check_ptr_off_reg(regno, &reg)?;
                 if access == Access::Write && value.is_some_and(|v| v.ty != RegType::Scalar) {
                     return Err(Stop::Unsupported("pointer stores into ctx"));
                 }
@@ -927,16 +850,7 @@ impl<'a> Env<'a> {
                 if access == Access::Write && value.is_some_and(|v| v.ty != RegType::Scalar) {
                     return Err(Stop::Unsupported("pointer stores into packets"));
                 }
-                let start = reg.off as i64 + off;
-                if start < 0 || start + n > reg.range as i64 {
-                    return Err(self.reject(
-                        Errno::EACCES,
-                        format!(
-                            "invalid access to packet, off={} size={n}, R{regno}(id={},off={},r={})\nR{regno} offset is outside of the packet\n",
-                            start, reg.id, reg.off, reg.range
-                        ),
-                    ));
-                }
+                self.check_packet_access(regno, &reg, off + reg.off as i64, n)?;
                 Ok(Some(RegState::unknown()))
             }
             RegType::Scalar | RegType::NotInit | RegType::MapValueOrNull | RegType::PacketEnd | RegType::MapPtr => {
@@ -945,7 +859,13 @@ impl<'a> Env<'a> {
                     format!("R{regno} invalid mem access '{}'\n", reg.ty.name()),
                 ))
             }
-            RegType::MapValue => Err(Stop::Unsupported("map values")),
+            RegType::MapValue => {
+                if access == Access::Write && !self.privileged && value.is_some_and(|v| v.ty.is_pointer()) {
+                    return Err(Stop::Unsupported("pointer stores into maps by the unprivileged"));
+                }
+                self.check_map_access(regno, &reg, off + reg.off as i64, n, access == Access::Write, false)?;
+                Ok(Some(RegState::unknown()))
+            }
         }
     }
 
@@ -970,15 +890,8 @@ impl<'a> Env<'a> {
                 imm as u32 as u64
             }),
         };
-        // Packet range learning: pkt + off compared with pkt_end.
-        if width == Width::W64 && (d.ty.is_pkt_pointer() || s.ty.is_pkt_pointer()) {
-            return self.pkt_compare(st, pc, op, dst, d, s, target, next);
-        }
         if d.ty != RegType::Scalar || s.ty != RegType::Scalar {
-            if !self.privileged {
-                return Err(self.reject(Errno::EACCES, format!("R{dst} pointer comparison prohibited\n")));
-            }
-            return Err(Stop::Unsupported("pointer comparisons"));
+            return self.ptr_cond_jmp(st, pc, width, op, dst, src, d, s, target, next);
         }
         match branch_taken(op, width, &d, &s) {
             Some(true) => Ok(Next::Goto(target)),
@@ -1005,19 +918,19 @@ impl<'a> Env<'a> {
         s: RegState,
         target: usize,
         next: usize,
-    ) -> Res<Next> {
+    ) -> Res<Option<Next>> {
         // `pkt > pkt_end` style checks: on the branch where the access
         // stays inside, every pointer with the same id gets range = off.
         let (pkt, end_on_right) = match (d.ty, s.ty) {
             (RegType::Packet | RegType::PacketMeta, RegType::PacketEnd) => (d, true),
             (RegType::PacketEnd, RegType::Packet | RegType::PacketMeta) => (s, false),
-            _ => return Err(Stop::Unsupported("this packet pointer comparison")),
+            _ => return Ok(None),
         };
         // Which branch proves pkt + off <= end?
         let safe_on_taken = match (op, end_on_right) {
             (JmpOp::Jgt, true) | (JmpOp::Jge, true) | (JmpOp::Jlt, false) | (JmpOp::Jle, false) => false,
             (JmpOp::Jle, true) | (JmpOp::Jlt, true) | (JmpOp::Jge, false) | (JmpOp::Jgt, false) => true,
-            _ => return Err(Stop::Unsupported("this packet pointer comparison")),
+            _ => return Ok(None),
         };
         // find_good_pkt_pointers(): `pkt' < end` (from the `>=`/`<` forms)
         // proves one byte more than `pkt' <= end`; a negative offset, or
@@ -1026,9 +939,11 @@ impl<'a> Env<'a> {
             (op, end_on_right),
             (JmpOp::Jge, true) | (JmpOp::Jlt, true) | (JmpOp::Jle, false) | (JmpOp::Jgt, false)
         );
-        if pkt.off < 0 || (pkt.off == 0 && right_open) {
+        // MAX_PACKET_OFF: a pointer that may have wrapped proves nothing.
+        let overflow = pkt.umax > 0xffff || pkt.umax + pkt.off.max(0) as u64 > 0xffff;
+        if pkt.off < 0 || (pkt.off == 0 && right_open) || overflow {
             self.push_branch(st.clone(), target, pc);
-            return Ok(Next::Goto(next));
+            return Ok(Some(Next::Goto(next)));
         }
         let range = pkt.off + right_open as i32;
         let mut safe = st.clone();
@@ -1046,7 +961,7 @@ impl<'a> Env<'a> {
         };
         *st = fall;
         self.push_branch(taken, target, pc);
-        Ok(Next::Goto(next))
+        Ok(Some(Next::Goto(next)))
     }
 }
 
