@@ -13,7 +13,6 @@ use super::log::VerifierLog;
 use super::reg::{RegState, RegType};
 use super::state::{FuncState, SlotType, StackSlot, VerifierState};
 use crate::isa::disasm::disasm;
-use crate::isa::opcode::MAX_BPF_STACK;
 use crate::isa::{AluOp, AtomicOp, CallKind, Endian, Insn, Instruction, JmpOp, Operand, Size, Width};
 use crate::uapi::Errno;
 
@@ -25,6 +24,8 @@ mod check_map;
 mod ptr_alu;
 #[path = "ptr_cmp.rs"]
 mod ptr_cmp;
+#[path = "stack.rs"]
+mod stack;
 
 /// The processed-instruction limit (BPF_COMPLEXITY_LIMIT_INSNS).
 const INSN_LIMIT: u64 = 1_000_000;
@@ -690,32 +691,17 @@ impl<'a> Env<'a> {
         value: Option<RegState>,
     ) -> Res<Option<RegState>> {
         let n = size.bytes() as i64;
-        let what = if access == Access::Read { "read" } else { "write" };
         match reg.ty {
             RegType::Stack => {
-                if !reg.var_off.is_const() {
-                    return Err(Stop::Unsupported("variable stack offsets"));
-                }
-                let total = reg.off as i64 + reg.var_off.value as i64 + off;
-                if total % n != 0 {
-                    return Err(self.reject(
-                        Errno::EACCES,
-                        format!(
-                            "misaligned stack access off {}+{}+{off} size {n}\n",
-                            super::reg::tnum_text(reg.var_off),
-                            reg.off
-                        ),
-                    ));
-                }
-                if total < -(MAX_BPF_STACK as i64) || total + n > 0 {
-                    return Err(self.reject(
-                        Errno::EACCES,
-                        format!("invalid {what} to stack R{regno} off={total} size={n}\n"),
-                    ));
-                }
+                self.check_stack_alignment(&reg, off, n)?;
+                self.check_stack_access_within_bounds(st, regno, &reg, off + reg.off as i64, n, access)?;
                 if reg.frameno as usize != st.frames.len() - 1 {
                     return Err(Stop::Unsupported("access to a caller's stack"));
                 }
+                if !reg.var_off.is_const() {
+                    return self.stack_var_off(st, &reg, off + reg.off as i64, n, access, value);
+                }
+                let total = reg.off as i64 + reg.var_off.value as i64 + off;
                 // Byte fp+total+i lives in slot `spi` at index (slot - i) % 8,
                 // the kernel's layout (index 0 is the slot's highest byte).
                 let slot = (-total - 1) as usize;
