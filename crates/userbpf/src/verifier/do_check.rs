@@ -24,8 +24,11 @@ mod check_map;
 mod ptr_alu;
 #[path = "ptr_cmp.rs"]
 mod ptr_cmp;
+#[path = "refine.rs"]
+mod refine;
 #[path = "stack.rs"]
 mod stack;
+use refine::refine;
 
 /// The processed-instruction limit (BPF_COMPLEXITY_LIMIT_INSNS).
 const INSN_LIMIT: u64 = 1_000_000;
@@ -762,7 +765,9 @@ impl<'a> Env<'a> {
                     if ss.spilled.ty != RegType::Scalar {
                         return Err(self.reject(Errno::EACCES, "invalid size of register fill\n".into()));
                     }
-                    if n as usize <= spill_size && (slot % 8) < spill_size {
+                    // bpf_stack_narrow_access_ok(): a narrower fill keeps the
+                    // spilled value only from the slot start (little endian).
+                    if n as usize <= spill_size && total % 8 == 0 {
                         return Ok(Some(ss.spilled));
                     }
                     let (mut spill_cnt, mut zero_cnt) = (0, 0);
@@ -934,9 +939,18 @@ impl<'a> Env<'a> {
         let range = pkt.off + right_open as i32;
         let mut safe = st.clone();
         if range > 0 {
-            for r in safe.cur_mut().regs.iter_mut() {
-                if r.ty == pkt.ty && r.id == pkt.id {
-                    r.range = r.range.max(range);
+            // Every copy, in any frame and spilled, shares the range.
+            for f in safe.frames.iter_mut() {
+                for r in f.regs.iter_mut() {
+                    if r.ty == pkt.ty && r.id == pkt.id {
+                        r.range = r.range.max(range);
+                    }
+                }
+                for sl in f.stack.iter_mut() {
+                    let r = &mut sl.spilled;
+                    if sl.types[7] == SlotType::Spill && r.ty == pkt.ty && r.id == pkt.id {
+                        r.range = r.range.max(range);
+                    }
                 }
             }
         }
@@ -974,6 +988,26 @@ fn coerce_to_size(r: &mut RegState, size: Size, signed: bool) {
             v
         };
         r.set_known(v);
+        return;
+    }
+    if !signed {
+        // coerce_reg_to_size(): keep what is known of the low bits.
+        let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
+        r.var_off = r.var_off.cast(bits / 8);
+        if r.umin & !mask == r.umax & !mask {
+            r.umin &= mask;
+            r.umax &= mask;
+        } else {
+            r.umin = 0;
+            r.umax = mask;
+        }
+        r.smin = r.umin as i64;
+        r.smax = r.umax as i64;
+        if bits < 32 {
+            r.unbound32();
+        }
+        r.id = 0;
+        r.sync_bounds();
         return;
     }
     *r = RegState::unknown();
@@ -1055,53 +1089,4 @@ fn decide(always: bool, never: bool) -> Option<bool> {
     } else {
         None
     }
-}
-
-/// reg_set_min_max() for a register compared with a constant: narrow the
-/// bounds on each branch.
-#[allow(clippy::too_many_arguments)]
-fn refine(
-    st: &mut VerifierState,
-    width: Width,
-    op: JmpOp,
-    dst: u8,
-    src: Operand,
-    d: &RegState,
-    s: &RegState,
-    taken: bool,
-) {
-    // Only `reg op const` in 64-bit width is refined here; anything else
-    // keeps its (sound, wider) bounds.
-    if width != Width::W64 || !s.is_const() || matches!(src, Operand::Reg(_)) && !s.is_const() {
-        return;
-    }
-    let c = s.var_off.value;
-    let mut r = *d;
-    // The condition that holds on this branch.
-    let (op, holds) = (op, taken);
-    let set_u = |r: &mut RegState, lo: u64, hi: u64| {
-        r.umin = r.umin.max(lo);
-        r.umax = r.umax.min(hi);
-    };
-    let set_s = |r: &mut RegState, lo: i64, hi: i64| {
-        r.smin = r.smin.max(lo);
-        r.smax = r.smax.min(hi);
-    };
-    match (op, holds) {
-        (JmpOp::Jeq, true) | (JmpOp::Jne, false) => r.set_known(c),
-        (JmpOp::Jgt, true) | (JmpOp::Jle, false) => set_u(&mut r, c.saturating_add(1), u64::MAX),
-        (JmpOp::Jgt, false) | (JmpOp::Jle, true) => set_u(&mut r, 0, c),
-        (JmpOp::Jge, true) | (JmpOp::Jlt, false) => set_u(&mut r, c, u64::MAX),
-        (JmpOp::Jge, false) | (JmpOp::Jlt, true) => set_u(&mut r, 0, c.saturating_sub(1)),
-        (JmpOp::Jsgt, true) | (JmpOp::Jsle, false) => set_s(&mut r, (c as i64).saturating_add(1), i64::MAX),
-        (JmpOp::Jsgt, false) | (JmpOp::Jsle, true) => set_s(&mut r, i64::MIN, c as i64),
-        (JmpOp::Jsge, true) | (JmpOp::Jslt, false) => set_s(&mut r, c as i64, i64::MAX),
-        (JmpOp::Jsge, false) | (JmpOp::Jslt, true) => set_s(&mut r, i64::MIN, (c as i64).saturating_sub(1)),
-        _ => return,
-    }
-    if r.umin > r.umax || r.smin > r.smax {
-        return;
-    }
-    r.sync_bounds();
-    st.cur_mut().regs[dst as usize] = r;
 }
