@@ -81,6 +81,8 @@ pub struct Env<'a> {
     jump_targets: Vec<bool>,
     /// (pc, state hash) at each jump target on the current path.
     path: Vec<(usize, u64)>,
+    /// The same entries, for constant-time lookups (long loops).
+    on_path: HashSet<(usize, u64)>,
     scratched_regs: u16,
     scratched_stack: u64,
     prev_log_pos: usize,
@@ -150,6 +152,7 @@ impl<'a> Env<'a> {
             visited: HashMap::new(),
             jump_targets,
             path: Vec::new(),
+            on_path: HashSet::new(),
             scratched_regs: 0,
             scratched_stack: 0,
             prev_log_pos: 0,
@@ -275,7 +278,7 @@ impl<'a> Env<'a> {
                 let seen = self.visited.entry(pc).or_default();
                 if seen.contains(&st) {
                     let h = state_hash(&st);
-                    if self.path.contains(&(pc, h)) {
+                    if self.on_path.contains(&(pc, h)) {
                         let cur = self.state_text(&st.cur().clone(), true);
                         return Err(self.reject(
                             Errno::EINVAL,
@@ -294,6 +297,7 @@ impl<'a> Env<'a> {
                 seen.insert(st.clone());
                 let h = state_hash(&st);
                 self.path.push((pc, h));
+                self.on_path.insert((pc, h));
             }
             if self.log.enabled() {
                 if level2 && print_from {
@@ -337,7 +341,9 @@ impl<'a> Env<'a> {
         *pc = p.pc;
         *prev_pc = p.prev_pc;
         // The path continues from where the branch was taken.
-        self.path.truncate(p.path_len);
+        for e in self.path.drain(p.path_len.min(self.path.len())..) {
+            self.on_path.remove(&e);
+        }
         Ok(true)
     }
 
