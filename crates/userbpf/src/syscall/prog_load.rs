@@ -340,6 +340,7 @@ pub(crate) fn prog_load(
             mem: &*mem,
         };
         map_fixup(&fixup, p, attr, &mut resolved, &mut used, &mut log).and_then(|loads| {
+            let maps = crate::verifier::map_refs(&loads, &used.maps);
             bpf_check(
                 &CheckInput {
                     mode: k.config.verifier,
@@ -349,6 +350,7 @@ pub(crate) fn prog_load(
                     sleepable,
                     gpl_compatible,
                     privileged: bpf_cap,
+                    maps: &maps,
                 },
                 &mut log,
             )
