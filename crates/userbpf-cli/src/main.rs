@@ -7,6 +7,7 @@ use std::process::ExitCode;
 mod batch;
 mod failure;
 mod map_cmd;
+mod pcap;
 mod prog_cmd;
 mod prog_run;
 mod session;

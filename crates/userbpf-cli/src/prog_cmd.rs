@@ -259,13 +259,16 @@ pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::
     if a.dump_maps {
         m.insert("maps".into(), maps.dump()?);
     }
-    let run_failed = m.get("run_ok") == Some(&json!(false));
+    let run_failed = m.get("run_ok") == Some(&json!(false))
+        || m.get("packets")
+            .and_then(Value::as_array)
+            .is_some_and(|rows| rows.iter().all(|r| r["run_ok"] == json!(false)));
     if a.json {
         println!("{}", serde_json::to_string_pretty(&Value::Object(m)).expect("json"));
     } else {
         print_load_human(&m);
         if run.is_some() {
-            crate::prog_run::print_run_human(&m);
+            crate::prog_run::print_run_human(&m, &a.prog_type);
         }
     }
     if out.result.is_ok() && !run_failed {
