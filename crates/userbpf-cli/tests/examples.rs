@@ -109,3 +109,27 @@ fn a_pcapng_file_is_refused_with_the_conversion_to_make() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("editcap -F pcap"));
 }
+
+#[test]
+fn a_refused_program_is_drawn_with_its_failing_path_in_red() {
+    // Loaded as a socket filter, the raw-frame filter reads r2, which a
+    // socket filter never gets: the kernel stops at insn 1 (`R2 !read_ok`).
+    let dot = std::env::temp_dir().join(format!("userbpf-cfg-{}.dot", std::process::id()));
+    let out = userbpf(&[
+        "prog",
+        "load",
+        "examples/ipv4_filter/filter.s",
+        "--type",
+        "socket_filter",
+        "--dot",
+        dot.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "refused");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("R2 !read_ok"));
+    let text = std::fs::read_to_string(&dot).unwrap();
+    let _ = std::fs::remove_file(&dot);
+    assert!(text.starts_with("digraph"));
+    let red: Vec<&str> = text.lines().filter(|l| l.contains("color=red")).collect();
+    assert_eq!(red.len(), 1, "only the entry block was walked: {red:?}");
+    assert!(red[0].contains("1: (a5) if r2 \\< 0x22 goto pc+19"));
+}
