@@ -30,9 +30,22 @@ frames = [
     arp,                                        # arp: dropped
     eth(0x0800, ipv4(1, bytes.fromhex("0800f7ff00000000"))),  # icmp echo: dropped
 ]
-with open("mixed.pcap", "wb") as f:
-    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-    for i, fr in enumerate(frames):
-        f.write(struct.pack("<IIII", 1700000000 + i, 0, len(fr), len(fr)))
-        f.write(fr)
-print(f"mixed.pcap: {len(frames)} frames")
+def write(name, frames):
+    with open(name, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for i, fr in enumerate(frames):
+            f.write(struct.pack("<IIII", 1700000000 + i, 0, len(fr), len(fr)))
+            f.write(fr)
+    print(f"{name}: {len(frames)} frames")
+
+
+write("mixed.pcap", frames)
+# For the firewall: sources inside and outside the blocked prefixes.
+write("firewall.pcap", [
+    eth(0x0800, ipv4(6, tcp(40000, 443), src=(10, 0, 0, 7))),         # 10.0.0.0/24: dropped
+    eth(0x0800, ipv4(6, tcp(40000, 443), src=(192, 168, 1, 7))),      # passes
+    eth(0x0800, ipv4(17, udp(5353, 53), src=(203, 0, 113, 9))),       # 203.0.113.9/32: dropped
+    eth(0x0800, ipv4(17, udp(5353, 53), src=(203, 0, 113, 10))),      # passes
+    eth(0x0800, ipv4(1, bytes.fromhex("0800f7ff00000000"), src=(10, 0, 0, 200))),  # dropped
+    arp,                                                               # not IPv4: passes
+])
