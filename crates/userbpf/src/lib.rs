@@ -21,6 +21,7 @@ pub mod fuzzing;
 pub mod helpers;
 pub mod isa;
 pub mod maps;
+pub mod obj;
 pub mod memlock;
 pub mod plugin;
 pub mod prog;
