@@ -8,6 +8,7 @@ mod batch;
 mod failure;
 mod map_cmd;
 mod prog_cmd;
+mod prog_run;
 mod session;
 
 use clap::{Parser, Subcommand, ValueEnum};

@@ -19,6 +19,9 @@ use crate::session::Session;
 pub enum ProgCmd {
     /// Load a program (BPF_PROG_LOAD) and report the verdict, log, tag and xlated code
     Load(LoadArgs),
+    /// Load a program and run it once or --repeat times (BPF_PROG_TEST_RUN) on a packet
+    /// (--data) or a context (--ctx): retval, duration, data_out, ctx_out
+    Run(crate::prog_run::RunArgs),
     /// List loaded programs (in a batch session), or show one by ID
     #[command(alias = "list")]
     Show {
@@ -154,6 +157,12 @@ fn info_json(p: &Process, fd: u32) -> Result<Map<String, Value>, Failure> {
 }
 
 pub fn load(session: &Session, a: &LoadArgs) -> Result<(), Failure> {
+    load_then(session, a, None)
+}
+
+/// Load as `prog load` does; with `run`, test-run the program while its fd
+/// is open and report both (as `kbpf.py run`).
+pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::RunArgs>) -> Result<(), Failure> {
     let prog_type = prog_type_from_str(&a.prog_type).ok_or_else(|| {
         Failure::usage(format!(
             "unknown program type {:?} (try socket_filter, xdp, sched_cls, kprobe, ...)",
@@ -228,6 +237,13 @@ pub fn load(session: &Session, a: &LoadArgs) -> Result<(), Failure> {
                 p.obj_pin(fd, path)
                     .map_err(|e| Failure::from(format!("pin {path}: {e}")))?;
             }
+            if let Some(r) = run {
+                let ran = crate::prog_run::test_run(p, fd, r, &mut m);
+                if ran.is_err() {
+                    let _ = p.close(fd);
+                }
+                ran?;
+            }
             // The fd belongs to this command; pinned programs live on.
             let _ = p.close(fd);
         }
@@ -243,12 +259,16 @@ pub fn load(session: &Session, a: &LoadArgs) -> Result<(), Failure> {
     if a.dump_maps {
         m.insert("maps".into(), maps.dump()?);
     }
+    let run_failed = m.get("run_ok") == Some(&json!(false));
     if a.json {
         println!("{}", serde_json::to_string_pretty(&Value::Object(m)).expect("json"));
     } else {
         print_load_human(&m);
+        if run.is_some() {
+            crate::prog_run::print_run_human(&m);
+        }
     }
-    if out.result.is_ok() {
+    if out.result.is_ok() && !run_failed {
         Ok(())
     } else {
         Err(Failure::refused())
@@ -291,6 +311,7 @@ pub fn run(session: &Session, cmd: &ProgCmd) -> Result<(), Failure> {
     let p = &session.root;
     match cmd {
         ProgCmd::Load(a) => load(session, a),
+        ProgCmd::Run(r) => load_then(session, &r.load, Some(r)),
         ProgCmd::Show { id, json } => {
             let mut ids = Vec::new();
             match id {

@@ -25,14 +25,16 @@ pub mod obj;
 pub mod memlock;
 pub mod plugin;
 pub mod prog;
+pub mod runtime;
 pub mod security;
 pub mod syscall;
+pub mod test_run;
 pub mod uapi;
 pub mod user_mem;
 pub mod verifier;
 
 pub use creds::{Caps, Creds, Sysctls};
 pub use syscall::map_cmds::{MapCreateRequest, MapInfo};
-pub use syscall::request::{ProgInfo, ProgLoadOutcome, ProgLoadRequest};
+pub use syscall::request::{ProgInfo, ProgLoadOutcome, ProgLoadRequest, TestRunOutcome, TestRunRequest};
 pub use syscall::{Bpf, Config, LoadStep, Process};
 pub use uapi::Errno;

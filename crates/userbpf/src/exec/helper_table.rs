@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use super::memory::{AccessFault, GuestMemory};
+use crate::runtime::RunEnv;
 
 /// Why a helper did not return normally.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -22,8 +23,15 @@ pub enum HelperExit {
     Failed(String),
 }
 
+/// What a helper sees of the run that called it: the program's guest
+/// memory and the run's environment (its maps, CPU, packet, trace pipe...).
+pub struct HelperCall<'c, 'm> {
+    pub mem: &'c mut GuestMemory<'m>,
+    pub env: &'c RunEnv<'m>,
+}
+
 /// A helper: arguments r1..r5 in, r0 out.
-pub type HelperFn = dyn Fn(&mut GuestMemory<'_>, [u64; 5]) -> Result<u64, HelperExit> + Send + Sync;
+pub type HelperFn = dyn for<'c, 'm> Fn(&mut HelperCall<'c, 'm>, [u64; 5]) -> Result<u64, HelperExit> + Send + Sync;
 
 /// One registered helper.
 #[derive(Clone)]
@@ -46,12 +54,25 @@ impl HelperTable {
         Self::default()
     }
 
-    /// Register (or replace) helper `id`.
+    /// Register (or replace) helper `id`, a function of guest memory only.
     pub fn register(
         &mut self,
         id: u32,
         name: &'static str,
         func: impl Fn(&mut GuestMemory<'_>, [u64; 5]) -> Result<u64, HelperExit> + Send + Sync + 'static,
+    ) {
+        self.register_call(id, name, move |call: &mut HelperCall<'_, '_>, args| {
+            func(call.mem, args)
+        });
+    }
+
+    /// Register (or replace) helper `id`, which also sees the run's
+    /// environment.
+    pub fn register_call(
+        &mut self,
+        id: u32,
+        name: &'static str,
+        func: impl for<'c, 'm> Fn(&mut HelperCall<'c, 'm>, [u64; 5]) -> Result<u64, HelperExit> + Send + Sync + 'static,
     ) {
         assert!(id < MAX_HELPER_ID, "helper id {id} too large");
         let i = id as usize;

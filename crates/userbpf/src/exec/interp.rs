@@ -6,10 +6,11 @@
 //! Anything the decoder can't rule out (a jump into the middle of an
 //! ld_imm64, out of the program, a bad address) is a clean [`ExecError`].
 
-use super::helper_table::{HelperExit, HelperTable};
+use super::helper_table::{HelperCall, HelperExit, HelperTable};
 use super::memory::{AccessFault, GuestMemory};
 use crate::isa::opcode::*;
 use crate::isa::{decode, DecodeError, Insn};
+use crate::runtime::RunEnv;
 
 /// A decoded, well-formed program ready to run.
 #[derive(Clone, Debug)]
@@ -106,6 +107,19 @@ impl<'p> Interpreter<'p> {
     pub fn execute(
         &self,
         mem: &mut GuestMemory<'_>,
+        fp: u64,
+        args: &[u64],
+        opts: &RunOptions,
+    ) -> Result<u64, ExecError> {
+        self.execute_in(mem, &RunEnv::default(), fp, args, opts)
+    }
+
+    /// [`execute`](Self::execute) with an environment for the helpers
+    /// (maps, CPU, packet, trace pipe, tail calls).
+    pub fn execute_in<'m>(
+        &self,
+        mem: &mut GuestMemory<'m>,
+        env: &RunEnv<'m>,
         fp: u64,
         args: &[u64],
         opts: &RunOptions,
@@ -342,7 +356,7 @@ impl<'p> Interpreter<'p> {
                         reg[10] = reg[10].wrapping_sub(MAX_BPF_STACK as u64);
                         jump!(imm);
                     }
-                    BPF_PSEUDO_HELPER => match self.call_helper(mem, imm as u32 as u64, &mut reg) {
+                    BPF_PSEUDO_HELPER => match self.call_helper(mem, env, imm as u32 as u64, &mut reg) {
                         Ok(()) => {}
                         Err(CallOutcome::Exit(r0)) => return Ok(r0),
                         Err(CallOutcome::Fault(f)) => fault!(f),
@@ -351,7 +365,7 @@ impl<'p> Interpreter<'p> {
                 },
                 // callx: the register holds the helper id (there are no host
                 // function addresses in guest memory).
-                CALLX => match self.call_helper(mem, reg[dst], &mut reg) {
+                CALLX => match self.call_helper(mem, env, reg[dst], &mut reg) {
                     Ok(()) => {}
                     Err(CallOutcome::Exit(r0)) => return Ok(r0),
                     Err(CallOutcome::Fault(f)) => fault!(f),
@@ -453,12 +467,18 @@ impl<'p> Interpreter<'p> {
         }
     }
 
-    fn call_helper(&self, mem: &mut GuestMemory<'_>, id: u64, reg: &mut [u64; 11]) -> Result<(), CallOutcome> {
+    fn call_helper<'m>(
+        &self,
+        mem: &mut GuestMemory<'m>,
+        env: &RunEnv<'m>,
+        id: u64,
+        reg: &mut [u64; 11],
+    ) -> Result<(), CallOutcome> {
         let Some(h) = self.helpers.get(id) else {
             return Err(CallOutcome::Fault(Fault::UnknownHelper { id }));
         };
         let args = [reg[1], reg[2], reg[3], reg[4], reg[5]];
-        match (h.func)(mem, args) {
+        match (h.func)(&mut HelperCall { mem, env }, args) {
             Ok(r0) => {
                 reg[0] = r0;
                 Ok(())

@@ -6,7 +6,7 @@ pub mod interp;
 pub mod jit;
 pub mod memory;
 
-pub use helper_table::{HelperExit, HelperTable};
+pub use helper_table::{HelperCall, HelperExit, HelperTable};
 pub use interp::{ExecError, Fault, Interpreter, Program, RunOptions};
 pub use jit::{select_runtime, Jit, JitError, JitOptions, JitProgram, RuntimePolicy, SelectedRuntime};
 pub use memory::{AccessFault, AlignedBuf, GuestMemory, RegionKind};

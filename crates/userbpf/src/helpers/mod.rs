@@ -1,5 +1,6 @@
-//! Kernel helper functions: ids, names, and (later) prototypes and
-//! implementations.
+//! Kernel helper functions: ids, names, prototypes, and
+//! implementations at run time (run/).
 
 pub mod ids;
 pub mod protos;
+pub mod run;

@@ -30,6 +30,8 @@ use idr::Idr;
 use kallsyms::Kallsyms;
 pub use prog_load::LoadStep;
 
+use crate::runtime::Engine;
+
 /// Settings of one instance.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -64,6 +66,8 @@ pub struct Kernel {
     pub(crate) memlock: Arc<MemlockAccounts>,
     pub(crate) kallsyms: Arc<Kallsyms>,
     pub(crate) pins: pin::Bpffs,
+    /// Where bpf_trace_printk() writes.
+    pub(crate) trace: crate::runtime::TracePipe,
     policy: RwLock<Arc<dyn SecurityPolicy>>,
     hooks: LoadHooks,
     boot: Instant,
@@ -92,6 +96,7 @@ impl Bpf {
                 memlock,
                 kallsyms: Kallsyms::new(),
                 pins: pin::Bpffs::default(),
+                trace: Default::default(),
                 policy: RwLock::new(Arc::new(AllowAll)),
                 hooks: LoadHooks::default(),
                 boot: Instant::now(),
@@ -153,6 +158,12 @@ impl Bpf {
     /// Pages of memlock charged to anyone.
     pub fn memlock_pages(&self) -> u64 {
         self.kernel.memlock.total_pages()
+    }
+
+    /// Read (and consume) what bpf_trace_printk() wrote, as reading
+    /// /sys/kernel/tracing/trace_pipe does.
+    pub fn trace_pipe(&self) -> Vec<String> {
+        self.kernel.trace.drain()
     }
 
     /// The BPF lines of /proc/kallsyms.
@@ -246,6 +257,19 @@ impl Process {
     /// Pointers inside the attr are resolved in `mem`. Returns the
     /// syscall's non-negative result (an fd, or 0).
     pub fn sys_bpf(&self, cmd: u32, attr: &mut [u8], size: u32, mem: &mut dyn UserMemory) -> Result<u32, Errno> {
+        self.sys_bpf_on(cmd, attr, size, mem, Engine::Loaded)
+    }
+
+    /// [`sys_bpf`](Self::sys_bpf) with BPF_PROG_TEST_RUN on a chosen
+    /// engine (the kernel always runs the runtime chosen at load).
+    pub fn sys_bpf_on(
+        &self,
+        cmd: u32,
+        attr: &mut [u8],
+        size: u32,
+        mem: &mut dyn UserMemory,
+        engine: Engine,
+    ) -> Result<u32, Errno> {
         let a = Attr::copy_in(attr, size as usize)?;
         self.kernel.policy().bpf(&self.creds, cmd)?;
         let mut out = AttrOut {
@@ -258,6 +282,7 @@ impl Process {
                 self.kernel.load_done();
                 r
             }
+            cmd::PROG_TEST_RUN => crate::test_run::prog_test_run(self, &a, &mut out, mem, engine),
             cmd::OBJ_GET_INFO_BY_FD => obj_info::get_info_by_fd(self, &a, &mut out, mem),
             cmd::PROG_GET_NEXT_ID => ids::prog_get_next_id(self, &a, &mut out),
             cmd::PROG_GET_FD_BY_ID => ids::prog_get_fd_by_id(self, &a),
@@ -315,7 +340,7 @@ impl Process {
 
 /// The caller's attr, for output fields written back (copy_to_user into
 /// uattr). Writes beyond the size the caller passed are not made.
-pub(crate) struct AttrOut<'a> {
+pub struct AttrOut<'a> {
     user: &'a mut [u8],
     size: usize,
 }

@@ -367,6 +367,8 @@ pub(crate) fn prog_load(
     let (mut verified, map_loads) = checked?;
     // convert_pseudo_ld_imm64(): map loads become plain constants.
     ldimm64::convert_pseudo_ld_imm64(&mut verified.xlated, &map_loads);
+    // convert_ctx_accesses(): packet pointers read from the context.
+    crate::verifier::convert_ctx::convert_ctx_accesses(&mut verified.xlated, prog_type);
 
     k.inject(LoadStep::Runtime)?;
     let runtime = select_runtime(p, &verified.xlated, jit_requested)?;

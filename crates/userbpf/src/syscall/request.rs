@@ -238,3 +238,98 @@ impl Process {
         self.obj_cmd(cmd::OBJ_GET, path, 0)
     }
 }
+
+/// A BPF_PROG_TEST_RUN, packed as kbpf.py packs it.
+#[derive(Clone, Debug, Default)]
+pub struct TestRunRequest {
+    pub prog_fd: u32,
+    /// data_in (empty: none).
+    pub data_in: Vec<u8>,
+    /// data_size_out; 0 means kbpf.py's default, data_in's length + 256.
+    pub data_size_out: u32,
+    /// ctx_in (empty: none).
+    pub ctx_in: Vec<u8>,
+    /// ctx_size_out; 0 means 4096 when ctx_in is given (kbpf.py's buffer).
+    pub ctx_size_out: u32,
+    pub repeat: u32,
+    pub flags: u32,
+    pub cpu: u32,
+    /// The engine to run on (the kernel always uses the one chosen at load).
+    pub engine: crate::runtime::Engine,
+}
+
+/// What a test run returned.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TestRunOutcome {
+    pub retval: u32,
+    pub duration_ns: u32,
+    pub data_out: Vec<u8>,
+    pub ctx_out: Vec<u8>,
+}
+
+/// kbpf.py's attr size for BPF_PROG_TEST_RUN.
+pub const KBPF_TEST_RUN_ATTR_SIZE: usize = 80;
+
+impl Process {
+    /// BPF_PROG_TEST_RUN through the raw entry point.
+    pub fn prog_test_run(&self, req: &TestRunRequest) -> Result<TestRunOutcome, Errno> {
+        use crate::uapi::attr::test_run as T;
+        let mut mem = UserBuffers::new();
+        let mut attr = vec![0u8; KBPF_TEST_RUN_ATTR_SIZE];
+        let put32 = |a: &mut [u8], off: usize, v: u32| a[off..off + 4].copy_from_slice(&v.to_le_bytes());
+        let put64 = |a: &mut [u8], off: usize, v: u64| a[off..off + 8].copy_from_slice(&v.to_le_bytes());
+        put32(&mut attr, T::PROG_FD, req.prog_fd);
+        let mut data_out = 0;
+        if !req.data_in.is_empty() {
+            let out_size = if req.data_size_out == 0 {
+                req.data_in.len() as u32 + 256
+            } else {
+                req.data_size_out
+            };
+            put32(&mut attr, T::DATA_SIZE_IN, req.data_in.len() as u32);
+            put32(&mut attr, T::DATA_SIZE_OUT, out_size);
+            put64(&mut attr, T::DATA_IN, mem.add(req.data_in.clone()));
+            data_out = mem.add(vec![0u8; out_size.max(1) as usize]);
+            put64(&mut attr, T::DATA_OUT, data_out);
+        }
+        put32(&mut attr, T::REPEAT, req.repeat);
+        let mut ctx_out = 0;
+        if !req.ctx_in.is_empty() {
+            let out_size = if req.ctx_size_out == 0 { 4096 } else { req.ctx_size_out };
+            put32(&mut attr, T::CTX_SIZE_IN, req.ctx_in.len() as u32);
+            put32(&mut attr, T::CTX_SIZE_OUT, out_size);
+            put64(&mut attr, T::CTX_IN, mem.add(req.ctx_in.clone()));
+            ctx_out = mem.add(vec![0u8; out_size as usize]);
+            put64(&mut attr, T::CTX_OUT, ctx_out);
+        }
+        put32(&mut attr, T::FLAGS, req.flags);
+        put32(&mut attr, T::CPU, req.cpu);
+        self.sys_bpf_on(
+            cmd::PROG_TEST_RUN,
+            &mut attr,
+            KBPF_TEST_RUN_ATTR_SIZE as u32,
+            &mut mem,
+            req.engine,
+        )?;
+        let get32 = |off: usize| u32::from_le_bytes(attr[off..off + 4].try_into().expect("4 bytes"));
+        let take = |addr: u64, len: u32| -> Vec<u8> {
+            mem.get(addr)
+                .map(|b| b[..(len as usize).min(b.len())].to_vec())
+                .unwrap_or_default()
+        };
+        Ok(TestRunOutcome {
+            retval: get32(T::RETVAL),
+            duration_ns: get32(T::DURATION),
+            data_out: if data_out != 0 {
+                take(data_out, get32(T::DATA_SIZE_OUT))
+            } else {
+                Vec::new()
+            },
+            ctx_out: if ctx_out != 0 {
+                take(ctx_out, get32(T::CTX_SIZE_OUT))
+            } else {
+                Vec::new()
+            },
+        })
+    }
+}

@@ -135,6 +135,27 @@ pub mod prog_load {
     pub const LAST_FIELD_END: usize = 168;
 }
 
+/// Field offsets of BPF_PROG_TEST_RUN's `test` struct.
+pub mod test_run {
+    pub const PROG_FD: usize = 0;
+    pub const RETVAL: usize = 4;
+    pub const DATA_SIZE_IN: usize = 8;
+    pub const DATA_SIZE_OUT: usize = 12;
+    pub const DATA_IN: usize = 16;
+    pub const DATA_OUT: usize = 24;
+    pub const REPEAT: usize = 32;
+    pub const DURATION: usize = 36;
+    pub const CTX_SIZE_IN: usize = 40;
+    pub const CTX_SIZE_OUT: usize = 44;
+    pub const CTX_IN: usize = 48;
+    pub const CTX_OUT: usize = 56;
+    pub const FLAGS: usize = 64;
+    pub const CPU: usize = 68;
+    pub const BATCH_SIZE: usize = 72;
+    /// End of `batch_size`: CHECK_ATTR starts here.
+    pub const LAST_FIELD_END: usize = 76;
+}
+
 /// BPF_OBJ_GET_INFO_BY_FD: `info.{bpf_fd, info_len, info}`.
 pub mod info_by_fd {
     pub const BPF_FD: usize = 0;

@@ -11,6 +11,7 @@ impl Errno {
     pub const EPERM: Errno = Errno(1);
     pub const ENOENT: Errno = Errno(2);
     pub const ESRCH: Errno = Errno(3);
+    pub const ENXIO: Errno = Errno(6);
     pub const E2BIG: Errno = Errno(7);
     pub const EBADF: Errno = Errno(9);
     pub const EAGAIN: Errno = Errno(11);
@@ -48,6 +49,7 @@ impl Errno {
             14 => "EFAULT",
             16 => "EBUSY",
             17 => "EEXIST",
+            6 => "ENXIO",
             19 => "ENODEV",
             20 => "ENOTDIR",
             22 => "EINVAL",

@@ -13,6 +13,7 @@
 pub mod alu;
 pub mod attach;
 pub mod cfg;
+pub mod convert_ctx;
 pub mod ctx;
 pub mod do_check;
 pub mod log;

@@ -21,10 +21,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use self::x86_64::compile::{compile, Access, CompileOptions, Site, SiteKind};
 use self::x86_64::mem::ExecMemory;
-use crate::exec::helper_table::{HelperExit, HelperTable};
+use crate::exec::helper_table::{HelperCall, HelperExit, HelperTable};
 use crate::exec::interp::{ExecError, Fault, Program, RunOptions, STACK_SIZE};
 use crate::exec::memory::{AccessFault, AccessKind, GuestMemory};
 use crate::isa::DecodeError;
+use crate::runtime::RunEnv;
 
 /// The kernel's budget for `may_goto` loops (BPF_MAX_LOOPS), as the
 /// interpreter counts it.
@@ -219,6 +220,7 @@ struct TrampolineRet {
 /// The Rust side of a run, reachable from the image through ctx[ENV].
 struct CallEnv<'e, 'm> {
     mem: &'e mut GuestMemory<'m>,
+    env: &'e RunEnv<'m>,
     helpers: &'e HelperTable,
     ctx: Vec<u64>,
     outcome: Option<Result<u64, ExecError>>,
@@ -247,9 +249,12 @@ impl CallEnv<'_, '_> {
         };
         let r = &self.ctx[ctx::REGS..ctx::REGS + 6];
         let args = [r[1], r[2], r[3], r[4], r[5]];
-        let mem = &mut *self.mem;
+        let mut call = HelperCall {
+            mem: &mut *self.mem,
+            env: self.env,
+        };
         // A panic must not unwind through machine code: carry it over.
-        let fault = match catch_unwind(AssertUnwindSafe(|| (h.func)(mem, args))) {
+        let fault = match catch_unwind(AssertUnwindSafe(|| (h.func)(&mut call, args))) {
             Ok(Ok(r0)) => {
                 self.ctx[ctx::REGS] = r0;
                 ctx::refresh_regions(&mut self.ctx, self.mem);
@@ -295,6 +300,18 @@ impl<'p> Jit<'p> {
         args: &[u64],
         opts: &RunOptions,
     ) -> Result<u64, ExecError> {
+        self.execute_in(mem, &RunEnv::default(), fp, args, opts)
+    }
+
+    /// [`execute`](Self::execute) with an environment for the helpers.
+    pub fn execute_in<'m>(
+        &self,
+        mem: &mut GuestMemory<'m>,
+        env: &RunEnv<'m>,
+        fp: u64,
+        args: &[u64],
+        opts: &RunOptions,
+    ) -> Result<u64, ExecError> {
         let unsupported = |what| {
             Err(ExecError {
                 pc: 0,
@@ -325,6 +342,7 @@ impl<'p> Jit<'p> {
         ctx[ctx::TRAMPOLINE] = helper_trampoline as Trampoline as usize as u64;
         let mut env = CallEnv {
             mem,
+            env,
             helpers: self.helpers,
             ctx,
             outcome: None,

@@ -1,0 +1,118 @@
+//! Map helpers (kernel/bpf/helpers.c, ringbuf.c, arraymap.c's tail calls):
+//! thin adapters from registers to the map bodies in
+//! [`crate::maps::guest::MapTable`].
+
+use std::sync::Arc;
+
+use crate::exec::helper_table::{HelperCall, HelperExit};
+use crate::maps::fd_array::FdArray;
+use crate::maps::guest::MapTable;
+use crate::maps::ringbuf::RingBuf;
+use crate::runtime::env::MAX_TAIL_CALL_CNT;
+
+type R = Result<u64, HelperExit>;
+
+fn table<'c, 'm>(c: &HelperCall<'c, 'm>) -> Result<&'c MapTable<'m>, HelperExit> {
+    c.env
+        .maps
+        .as_ref()
+        .ok_or_else(|| HelperExit::Failed("the run has no maps".into()))
+}
+
+pub fn lookup(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+    table(c)?.map_lookup_elem(c.mem, a[0], a[1], c.env.cpu)
+}
+
+/// bpf_map_lookup_percpu_elem(map, key, cpu): another CPU's value; NULL
+/// past the possible CPUs.
+pub fn lookup_percpu(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+    let t = table(c)?;
+    let m = t
+        .resolve(a[0])
+        .ok_or_else(|| HelperExit::Failed(format!("{:#x} is not a map", a[0])))?;
+    let cpu = u32::try_from(a[2]).unwrap_or(u32::MAX);
+    if cpu >= m.ncpus {
+        return Ok(0);
+    }
+    t.map_lookup_elem(c.mem, a[0], a[1], cpu)
+}
+
+pub fn update(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+    table(c)?.map_update_elem(c.mem, a[0], a[1], a[2], a[3], c.env.cpu)
+}
+
+pub fn delete(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+    table(c)?.map_delete_elem(c.mem, a[0], a[1])
+}
+
+pub fn push(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+    table(c)?.map_push_elem(c.mem, a[0], a[1], a[2])
+}
+
+pub fn pop(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+    table(c)?.map_pop_elem(c.mem, a[0], a[1], false)
+}
+
+pub fn peek(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+    table(c)?.map_pop_elem(c.mem, a[0], a[1], true)
+}
+
+pub fn ringbuf_output(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+    if a[3] != 0 && a[3] & !3 != 0 {
+        // BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP only.
+        return Ok(super::neg(crate::uapi::Errno::EINVAL));
+    }
+    table(c)?.ringbuf_output(c.mem, a[0], a[1], a[2])
+}
+
+pub fn ringbuf_reserve(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+    table(c)?.ringbuf_reserve(a[0], a[1], a[2])
+}
+
+pub fn ringbuf_submit(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+    table(c)?.ringbuf_commit(a[0], false).map(|_| 0)
+}
+
+pub fn ringbuf_discard(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+    table(c)?.ringbuf_commit(a[0], true).map(|_| 0)
+}
+
+pub fn ringbuf_query(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+    let m = table(c)?
+        .resolve(a[0])
+        .ok_or_else(|| HelperExit::Failed(format!("{:#x} is not a map", a[0])))?;
+    let rb = m
+        .downcast::<RingBuf>()
+        .ok_or_else(|| HelperExit::Failed("not a ring buffer".into()))?;
+    Ok(rb.query(a[1]))
+}
+
+pub fn perf_event_output(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+    table(c)?.perf_event_output(c.mem, a[1], a[2], a[3], a[4], c.env.cpu)
+}
+
+/// bpf_tail_call(ctx, prog_array, index): on success the current program
+/// ends and the driver starts the target with the same context; on
+/// failure (index out of range, empty slot, MAX_TAIL_CALL_CNT reached) the
+/// program goes on.
+pub fn tail_call(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+    let m = table(c)?
+        .resolve(a[1])
+        .ok_or_else(|| HelperExit::Failed(format!("{:#x} is not a map", a[1])))?;
+    let arr = m
+        .downcast::<FdArray>()
+        .ok_or_else(|| HelperExit::Failed("not a prog array".into()))?;
+    let index = a[2] as u32;
+    if index >= m.max_entries {
+        return Ok(0);
+    }
+    if c.env.tail_calls.get() >= MAX_TAIL_CALL_CNT {
+        return Ok(0);
+    }
+    let Some(target) = arr.prog_at(index) else {
+        return Ok(0);
+    };
+    c.env.tail_calls.set(c.env.tail_calls.get() + 1);
+    *c.env.tail_call.borrow_mut() = Some(Arc::clone(&target));
+    Err(HelperExit::Exit(0))
+}

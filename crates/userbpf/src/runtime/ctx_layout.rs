@@ -1,0 +1,113 @@
+//! How a program's context looks in guest memory.
+//!
+//! The context region starts with the uapi struct the program was verified
+//! against (`struct __sk_buff`, `struct xdp_md`), so scalar fields are read
+//! and written in place. The uapi's packet pointers (`data`, `data_end`,
+//! `data_meta`) are 32-bit fields, too narrow for a 64-bit guest address,
+//! so, as the kernel's `convert_ctx_accesses()` rewrites them into loads of
+//! the real `sk_buff`/`xdp_buff` pointers, ours rewrite them into 64-bit
+//! loads of *shadow* slots placed after the uapi struct. The verifier never
+//! lets a program reach the shadow slots directly: they lie past the uapi
+//! struct's size.
+
+use crate::uapi::types::prog_type as pt;
+
+/// The shadow slots of a context with packet pointers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CtxLayout {
+    /// Size of the uapi struct (what ctx_in/ctx_out carry).
+    pub uapi_size: usize,
+    /// Offset of the 64-bit `data` shadow slot.
+    pub data: usize,
+    /// Offset of the 64-bit `data_end` shadow slot.
+    pub data_end: usize,
+    /// Offset of the 64-bit `data_meta` shadow slot.
+    pub data_meta: usize,
+    /// (uapi offset, shadow offset) of each pointer field.
+    pub pointer_fields: &'static [(i16, i16)],
+    /// Size of the whole context region.
+    pub region_size: usize,
+}
+
+/// `struct __sk_buff` offsets the runtime uses.
+pub mod skb {
+    pub const LEN: usize = 0;
+    pub const PKT_TYPE: usize = 4;
+    pub const MARK: usize = 8;
+    pub const QUEUE_MAPPING: usize = 12;
+    pub const PROTOCOL: usize = 16;
+    pub const VLAN_PRESENT: usize = 20;
+    pub const VLAN_TCI: usize = 24;
+    pub const VLAN_PROTO: usize = 28;
+    pub const PRIORITY: usize = 32;
+    pub const INGRESS_IFINDEX: usize = 36;
+    pub const IFINDEX: usize = 40;
+    pub const TC_INDEX: usize = 44;
+    pub const CB: usize = 48;
+    pub const HASH: usize = 68;
+    pub const TC_CLASSID: usize = 72;
+    pub const DATA: usize = 76;
+    pub const DATA_END: usize = 80;
+    pub const NAPI_ID: usize = 84;
+    pub const FAMILY: usize = 88;
+    pub const DATA_META: usize = 140;
+    pub const TSTAMP: usize = 152;
+    pub const WIRE_LEN: usize = 160;
+    pub const GSO_SEGS: usize = 164;
+    pub const GSO_SIZE: usize = 176;
+    pub const TSTAMP_TYPE: usize = 180;
+    pub const HWTSTAMP: usize = 184;
+    pub const SIZE: usize = 192;
+}
+
+/// `struct xdp_md` offsets.
+pub mod xdp {
+    pub const DATA: usize = 0;
+    pub const DATA_END: usize = 4;
+    pub const DATA_META: usize = 8;
+    pub const INGRESS_IFINDEX: usize = 12;
+    pub const RX_QUEUE_INDEX: usize = 16;
+    pub const EGRESS_IFINDEX: usize = 20;
+    pub const SIZE: usize = 24;
+}
+
+pub const SKB: CtxLayout = CtxLayout {
+    uapi_size: skb::SIZE,
+    data: skb::SIZE,
+    data_end: skb::SIZE + 8,
+    data_meta: skb::SIZE + 16,
+    pointer_fields: &[
+        (skb::DATA as i16, skb::SIZE as i16),
+        (skb::DATA_END as i16, skb::SIZE as i16 + 8),
+        (skb::DATA_META as i16, skb::SIZE as i16 + 16),
+    ],
+    region_size: skb::SIZE + 24,
+};
+
+pub const XDP: CtxLayout = CtxLayout {
+    uapi_size: xdp::SIZE,
+    data: xdp::SIZE,
+    data_end: xdp::SIZE + 8,
+    data_meta: xdp::SIZE + 16,
+    pointer_fields: &[
+        (xdp::DATA as i16, xdp::SIZE as i16),
+        (xdp::DATA_END as i16, xdp::SIZE as i16 + 8),
+        (xdp::DATA_META as i16, xdp::SIZE as i16 + 16),
+    ],
+    region_size: xdp::SIZE + 24,
+};
+
+/// The layout of a program type's context, where it has packet pointers.
+pub fn layout(prog_type: u32) -> Option<&'static CtxLayout> {
+    match prog_type {
+        pt::SOCKET_FILTER
+        | pt::SCHED_CLS
+        | pt::SCHED_ACT
+        | pt::CGROUP_SKB
+        | pt::LWT_IN
+        | pt::LWT_OUT
+        | pt::LWT_XMIT => Some(&SKB),
+        pt::XDP => Some(&XDP),
+        _ => None,
+    }
+}

@@ -1,0 +1,80 @@
+//! The environment of one run, which helpers reach through
+//! [`HelperCall::env`](crate::exec::helper_table::HelperCall): the
+//! program's maps, the CPU it runs on, its packet, the trace pipe, the
+//! calling task, and the tail call it asked for.
+
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+
+use super::ctx_layout::CtxLayout;
+use super::trace::TracePipe;
+use crate::maps::guest::MapTable;
+use crate::prog::Prog;
+
+/// Where the packet of a networking run lives in guest memory.
+#[derive(Clone, Copy, Debug)]
+pub struct PacketView {
+    /// Guest address of the context (the shadow slots hold data/data_end).
+    pub ctx: u64,
+    pub layout: &'static CtxLayout,
+    /// Guest address of the packet buffer (headroom included).
+    pub buf: u64,
+    /// Length of the whole buffer (headroom + room for the data + tailroom).
+    pub buf_len: u64,
+}
+
+/// The task a run is "current" for (bpf_get_current_*).
+#[derive(Clone, Debug, Default)]
+pub struct Task {
+    pub pid: u32,
+    pub tgid: u32,
+    pub uid: u32,
+    pub gid: u32,
+    /// TASK_COMM_LEN bytes, NUL padded.
+    pub comm: [u8; 16],
+}
+
+impl Task {
+    /// The host process this library runs in.
+    pub fn host() -> Task {
+        // SAFETY: getpid/gettid/getuid/getgid have no preconditions.
+        let (tgid, pid, uid, gid) = unsafe { (libc::getpid(), libc::gettid(), libc::getuid(), libc::getgid()) };
+        let mut comm = [0u8; 16];
+        if let Ok(c) = std::fs::read("/proc/thread-self/comm") {
+            let c = c.strip_suffix(b"\n").unwrap_or(&c);
+            let n = c.len().min(15);
+            comm[..n].copy_from_slice(&c[..n]);
+        }
+        Task {
+            pid: pid as u32,
+            tgid: tgid as u32,
+            uid,
+            gid,
+            comm,
+        }
+    }
+}
+
+/// The kernel's MAX_TAIL_CALL_CNT.
+pub const MAX_TAIL_CALL_CNT: u32 = 33;
+
+/// Everything a helper may need besides guest memory.
+#[derive(Default)]
+pub struct RunEnv<'m> {
+    /// The program's maps as guest regions (None: a run without maps).
+    pub maps: Option<MapTable<'m>>,
+    /// The CPU the run is on (bpf_get_smp_processor_id, per-CPU maps).
+    pub cpu: u32,
+    pub prog_type: u32,
+    /// The packet, for the packet helpers.
+    pub packet: Option<PacketView>,
+    pub trace: Option<&'m TracePipe>,
+    pub task: Task,
+    /// The program a successful bpf_tail_call() jumps to; the driver picks
+    /// it up when the current program stops.
+    pub tail_call: RefCell<Option<Arc<Prog>>>,
+    /// Tail calls taken so far in this run.
+    pub tail_calls: Cell<u32>,
+    /// State of bpf_get_prandom_u32() (never 0).
+    pub prandom: Cell<u64>,
+}

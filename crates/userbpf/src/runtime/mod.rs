@@ -1,0 +1,13 @@
+//! What a loaded program runs with: the environment its helpers see
+//! ([`RunEnv`]), the layout of its context in guest memory
+//! ([`ctx_layout`]), the kernel's trace pipe ([`TracePipe`]) and the run
+//! driver that follows tail calls ([`run_prog`]).
+
+pub mod ctx_layout;
+pub mod driver;
+pub mod env;
+pub mod trace;
+
+pub use driver::{run_prog, Engine, PacketOffsets, ProgRun, RunSetup};
+pub use env::{PacketView, RunEnv, Task};
+pub use trace::TracePipe;
