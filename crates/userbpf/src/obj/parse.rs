@@ -20,6 +20,9 @@ pub const CALL: u8 = 0x85;
 const EM_BPF: u16 = 247;
 const ET_REL: u16 = 1;
 const SHT_NOBITS: u32 = 8;
+const SHT_SYMTAB: u32 = 2;
+const SHT_RELA: u32 = 4;
+const SHT_REL: u32 = 9;
 
 /// A section of instructions (a program section or `.text`).
 #[derive(Clone, Debug)]
@@ -164,6 +167,25 @@ impl Object {
                 nobits,
                 exec: s.kind() == SectionKind::Text,
             });
+        }
+
+        // Relocation sections must name the symbol table and a section.
+        let symtab = file
+            .sections()
+            .find(|s| s.elf_section_header().sh_type.get(endian).0 == SHT_SYMTAB)
+            .map(|s| s.index().0);
+        for s in file.sections() {
+            let hdr = s.elf_section_header();
+            if matches!(hdr.sh_type.get(endian).0, SHT_REL | SHT_RELA) {
+                let (link, info) = (hdr.sh_link.get(endian) as usize, hdr.sh_info.get(endian) as usize);
+                let name = s.name().unwrap_or("?");
+                if Some(link) != symtab {
+                    return Err(ObjError::section(name, format!("sh_link {link} is not the symbol table")));
+                }
+                if !secs.iter().any(|x| x.index == info) {
+                    return Err(ObjError::section(name, format!("sh_info {info} is not a section")));
+                }
+            }
         }
 
         let mut syms = Vec::new();
