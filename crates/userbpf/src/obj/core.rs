@@ -48,12 +48,7 @@ struct Field {
     bitfield: u32,
 }
 
-fn essential_name(name: &str) -> &str {
-    match name.rfind("___") {
-        Some(i) if i > 0 => &name[..i],
-        _ => name,
-    }
-}
+use super::btf::essential_name;
 
 fn is_enum(btf: &Btf, id: u32) -> bool {
     btf.get(id)
@@ -69,16 +64,13 @@ fn candidates(local: &Btf, local_id: u32, target: &Btf) -> Result<Vec<u32>, Stri
     }
     let lk = lt.kind_num();
     Ok(target
-        .types
+        .ids_by_essential_name(name)
         .iter()
-        .enumerate()
-        .skip(1)
-        .filter(|(_, t)| {
-            let tk = t.kind_num();
-            let kind_ok = tk == lk || (matches!(lk, kind::ENUM | kind::ENUM64) && matches!(tk, kind::ENUM | kind::ENUM64));
-            kind_ok && target.name(t.name_off).is_ok_and(|n| essential_name(n) == name)
+        .copied()
+        .filter(|&id| {
+            let tk = target.types[id as usize].kind_num();
+            tk == lk || (matches!(lk, kind::ENUM | kind::ENUM64) && matches!(tk, kind::ENUM | kind::ENUM64))
         })
-        .map(|(i, _)| i as u32)
         .collect())
 }
 

@@ -7,6 +7,9 @@ pub mod ext;
 pub mod parse;
 pub mod types;
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use thiserror::Error;
 
 pub use ext::{BtfExt, CoreRelo, FuncInfo, LineInfo};
@@ -48,9 +51,45 @@ pub enum BtfError {
 pub struct Btf {
     pub types: Vec<BtfType>,
     strings: Vec<u8>,
+    /// Type ids by name without a `___flavor` suffix, built on first use
+    /// (CO-RE candidate lookups in a kernel's 100k+ types).
+    by_essential_name: OnceLock<HashMap<String, Vec<u32>>>,
+}
+
+/// A name without its CO-RE flavor suffix (`task_struct___old` is a
+/// flavor of `task_struct`).
+pub fn essential_name(name: &str) -> &str {
+    match name.rfind("___") {
+        Some(i) if i > 0 => &name[..i],
+        _ => name,
+    }
 }
 
 impl Btf {
+    pub(crate) fn new(types: Vec<BtfType>, strings: Vec<u8>) -> Btf {
+        Btf {
+            types,
+            strings,
+            by_essential_name: OnceLock::new(),
+        }
+    }
+
+    /// Ids of the named types whose essential name is `name`.
+    pub fn ids_by_essential_name(&self, name: &str) -> &[u32] {
+        let index = self.by_essential_name.get_or_init(|| {
+            let mut m: HashMap<String, Vec<u32>> = HashMap::new();
+            for (id, t) in self.types.iter().enumerate().skip(1) {
+                if let Ok(n) = self.name(t.name_off) {
+                    if !n.is_empty() {
+                        m.entry(essential_name(n).to_string()).or_default().push(id as u32);
+                    }
+                }
+            }
+            m
+        });
+        index.get(name).map(Vec::as_slice).unwrap_or(&[])
+    }
+
     /// The string at `off` in the string section.
     pub fn name(&self, off: u32) -> Result<&str, BtfError> {
         let bad = BtfError::BadStringOffset { offset: off };

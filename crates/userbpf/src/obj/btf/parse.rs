@@ -351,7 +351,7 @@ impl Btf {
             let id = types.len() as u32;
             types.push(parse_type(&mut r, id)?);
         }
-        let btf = Btf { types, strings };
+        let btf = Btf::new(types, strings);
         btf.validate()?;
         Ok(btf)
     }
