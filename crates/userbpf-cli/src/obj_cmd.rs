@@ -55,7 +55,9 @@ fn host_kconfig(file: Option<&Path>) -> Result<Kconfig, Failure> {
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     let release = release.trim();
     let text = match file {
-        Some(f) => std::fs::read_to_string(f).map_err(|e| Failure::usage(format!("cannot read {}: {e}", f.display())))?,
+        Some(f) => {
+            std::fs::read_to_string(f).map_err(|e| Failure::usage(format!("cannot read {}: {e}", f.display())))?
+        }
         None => std::fs::read_to_string(format!("/boot/config-{release}"))
             .ok()
             .or_else(|| {
@@ -63,7 +65,9 @@ fn host_kconfig(file: Option<&Path>) -> Result<Kconfig, Failure> {
                     .args(["-dc", "/proc/config.gz"])
                     .output()
                     .ok()?;
-                out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+                out.status
+                    .success()
+                    .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
             })
             .unwrap_or_default(),
     };
@@ -203,7 +207,8 @@ pub fn load(session: &Session, a: &LoadArgs) -> Result<(), Failure> {
     let accepted = prog["accepted"] == json!(true);
     if let (true, Some(path)) = (accepted, &a.pin) {
         let fd = loaded.prog_fd(&name).expect("accepted");
-        p.obj_pin(fd, path).map_err(|e| Failure::from(format!("pin {path}: {e}")))?;
+        p.obj_pin(fd, path)
+            .map_err(|e| Failure::from(format!("pin {path}: {e}")))?;
     }
     let maps = maps_json(p, &loaded);
     if a.json {
@@ -241,7 +246,8 @@ pub fn loadall(session: &Session, a: &LoadallArgs) -> Result<(), Failure> {
         for l in &loaded.loads {
             let fd = l.outcome.result.expect("all accepted");
             let path = format!("{}/{}", dir.trim_end_matches('/'), l.name);
-            p.obj_pin(fd, &path).map_err(|e| Failure::from(format!("pin {path}: {e}")))?;
+            p.obj_pin(fd, &path)
+                .map_err(|e| Failure::from(format!("pin {path}: {e}")))?;
         }
     }
     let maps = maps_json(p, &loaded);

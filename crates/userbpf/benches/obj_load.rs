@@ -107,16 +107,23 @@ fn main() {
     if !quick {
         let mut c = Criterion::default().configure_from_args();
         for (name, _, data) in &objects {
-            c.bench_function(&format!("parse/{name}"), |b| b.iter(|| Object::parse(name, black_box(data)).unwrap()));
+            c.bench_function(&format!("parse/{name}"), |b| {
+                b.iter(|| Object::parse(name, black_box(data)).unwrap())
+            });
             let bpf = Bpf::default();
             let p = bpf.process(Creds::ROOT);
-            c.bench_function(&format!("parse+load/{name}"), |b| b.iter(|| load_once(&p, name, data, &opts)));
+            c.bench_function(&format!("parse+load/{name}"), |b| {
+                b.iter(|| load_once(&p, name, data, &opts))
+            });
         }
         c.final_summary();
     }
 
     println!("\nobject load: userbpf (parse + maps + relocate + load all) vs bpftool prog loadall");
-    println!("{:<16} {:>12} {:>14} {:>8}", "object", "userbpf us", "bpftool us", "ratio");
+    println!(
+        "{:<16} {:>12} {:>14} {:>8}",
+        "object", "userbpf us", "bpftool us", "ratio"
+    );
     let (mut sum_ours, mut sum_theirs, mut both) = (0.0, 0.0, false);
     for (name, path, data) in &objects {
         let ours = time_userbpf(name, data, &opts, if quick { 3 } else { 200 });
@@ -132,11 +139,20 @@ fn main() {
             name,
             us,
             theirs.map_or("n/a".into(), |t| format!("{:.1}", t.as_secs_f64() * 1e6)),
-            theirs.map_or("n/a".into(), |t| format!("{:.1}x", t.as_secs_f64() * 1e6 / us.max(1e-3))),
+            theirs.map_or("n/a".into(), |t| format!(
+                "{:.1}x",
+                t.as_secs_f64() * 1e6 / us.max(1e-3)
+            )),
         );
     }
     if both {
-        println!("{:<16} {:>12.1} {:>14.1} {:>7.1}x", "total", sum_ours, sum_theirs, sum_theirs / sum_ours.max(1e-3));
+        println!(
+            "{:<16} {:>12.1} {:>14.1} {:>7.1}x",
+            "total",
+            sum_ours,
+            sum_theirs,
+            sum_theirs / sum_ours.max(1e-3)
+        );
     } else {
         println!("(bpftool column skipped: needs root and bpftool)");
     }

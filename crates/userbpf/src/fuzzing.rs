@@ -424,7 +424,7 @@ pub fn diff_campaign(seed: u64, count: u64) -> DiffStats {
 /// ELF loader: arbitrary bytes either fail to parse with an [`ObjError`]
 /// or give an object that is loaded (maps created, code relocated and
 /// linked, every program through BPF_PROG_LOAD) into a fresh instance
-/// with a 64 MiB memlock limit; once the object is dropped nothing of it
+/// with a 4 MiB memlock limit (big maps fail fast); once the object is dropped nothing of it
 /// is left. The same bytes as raw BTF parse or fail cleanly, and what
 /// parses dumps.
 ///
@@ -438,7 +438,7 @@ pub fn load_object(data: &[u8]) {
         return;
     };
     let bpf = crate::Bpf::new(crate::Config {
-        memlock_limit: Some(64 << 20),
+        memlock_limit: Some(4 << 20),
         ..crate::Config::default()
     });
     let p = bpf.process(crate::Creds::ROOT);

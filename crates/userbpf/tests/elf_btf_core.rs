@@ -115,7 +115,11 @@ fn core_without_a_candidate_poisons_the_instruction() {
     let p = bpf.process(Creds::ROOT);
     let loaded = LoadedObject::prepare(&p, &obj, &opts).unwrap();
     let linked = loaded.link("core_task_parent").unwrap();
-    let poisoned = linked.insns.iter().filter(|i| i.code == 0x85 && i.imm == POISON_HELPER).count();
+    let poisoned = linked
+        .insns
+        .iter()
+        .filter(|i| i.code == 0x85 && i.imm == POISON_HELPER)
+        .count();
     assert_eq!(poisoned, 3, "the three offset relocations");
 }
 
@@ -156,7 +160,15 @@ fn func_and_line_info_follow_appended_subprograms() {
     }
     let n = linked.insns.len() as u32;
     assert!(linked.line_info.iter().all(|l| l.insn_off < n));
-    assert!(linked.line_info.windows(2).filter(|w| w[0].insn_off > w[1].insn_off).count() <= 2, "sorted per function");
+    assert!(
+        linked
+            .line_info
+            .windows(2)
+            .filter(|w| w[0].insn_off > w[1].insn_off)
+            .count()
+            <= 2,
+        "sorted per function"
+    );
 }
 
 /// CO-RE against the running kernel's BTF gives the tags the kernel

@@ -77,10 +77,26 @@ fn every_fixture_matches_the_kernel() {
                 .unwrap_or_else(|| panic!("{file}: no map {name}"));
             let ty = map_type_from_str(m["type"].as_str().unwrap()).unwrap();
             assert_eq!(def.map_type, ty, "{file}: {name} type");
-            assert_eq!(def.key_size as u64, m["key_size"].as_u64().unwrap(), "{file}: {name} key size");
-            assert_eq!(def.value_size as u64, m["value_size"].as_u64().unwrap(), "{file}: {name} value size");
-            assert_eq!(def.max_entries as u64, m["max_entries"].as_u64().unwrap(), "{file}: {name} max_entries");
-            assert_eq!(def.map_flags as u64, m["flags"].as_u64().unwrap(), "{file}: {name} flags");
+            assert_eq!(
+                def.key_size as u64,
+                m["key_size"].as_u64().unwrap(),
+                "{file}: {name} key size"
+            );
+            assert_eq!(
+                def.value_size as u64,
+                m["value_size"].as_u64().unwrap(),
+                "{file}: {name} value size"
+            );
+            assert_eq!(
+                def.max_entries as u64,
+                m["max_entries"].as_u64().unwrap(),
+                "{file}: {name} max_entries"
+            );
+            assert_eq!(
+                def.map_flags as u64,
+                m["flags"].as_u64().unwrap(),
+                "{file}: {name} flags"
+            );
         }
         let bpf = Bpf::default();
         let p = bpf.process(Creds::ROOT);
@@ -89,7 +105,9 @@ fn every_fixture_matches_the_kernel() {
             let core = obj.btf_ext.as_ref().is_some_and(|e| !e.core_relos.is_empty());
             for prog in &obj.programs {
                 let name = prog.name().to_string();
-                let load = loaded.load_program(&name, 1).unwrap_or_else(|e| panic!("{file}: {name}: {e}"));
+                let load = loaded
+                    .load_program(&name, 1)
+                    .unwrap_or_else(|e| panic!("{file}: {name}: {e}"));
                 let Some(k) = rec["programs"].get(&name) else { continue };
                 total += 1;
                 let kernel_verdict = if k["loaded"].as_bool().unwrap() {
@@ -103,18 +121,28 @@ fn every_fixture_matches_the_kernel() {
                 } else {
                     differences.insert(
                         format!("{file}:{name}"),
-                        format!("kernel {kernel_verdict:?}, userbpf {ours:?}: {}", load.outcome.log.lines().rev().nth(1).unwrap_or("")),
+                        format!(
+                            "kernel {kernel_verdict:?}, userbpf {ours:?}: {}",
+                            load.outcome.log.lines().rev().nth(1).unwrap_or("")
+                        ),
                     );
                 }
                 if let (Ok(fd), Some(tag)) = (load.outcome.result, k["tag"].as_str()) {
-                    assert_eq!(Some(load.prog_type), prog_type_from_str(k["type"].as_str().unwrap()), "{file}: {name} type");
+                    assert_eq!(
+                        Some(load.prog_type),
+                        prog_type_from_str(k["type"].as_str().unwrap()),
+                        "{file}: {name} type"
+                    );
                     if !core {
                         tags_compared += 1;
                         let info = p.prog_info(fd).unwrap();
                         if info.tag_hex() == tag {
                             tags_equal += 1;
                         } else {
-                            differences.insert(format!("{file}:{name}:tag"), format!("kernel {tag}, userbpf {}", info.tag_hex()));
+                            differences.insert(
+                                format!("{file}:{name}:tag"),
+                                format!("kernel {tag}, userbpf {}", info.tag_hex()),
+                            );
                         }
                     }
                 }
@@ -127,6 +155,13 @@ fn every_fixture_matches_the_kernel() {
     for (k, v) in &differences {
         eprintln!("  differs: {k}: {v}");
     }
-    let known: BTreeMap<String, String> = KNOWN_VERDICT_DIFFERENCES.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    assert_eq!(differences.keys().collect::<Vec<_>>(), known.keys().collect::<Vec<_>>(), "differences from the kernel");
+    let known: BTreeMap<String, String> = KNOWN_VERDICT_DIFFERENCES
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(
+        differences.keys().collect::<Vec<_>>(),
+        known.keys().collect::<Vec<_>>(),
+        "differences from the kernel"
+    );
 }

@@ -66,11 +66,26 @@ fn every_truncation_is_an_error() {
 #[test]
 fn wrong_machine_type_class_and_endianness() {
     let d = fixture("xdp_pass");
-    assert!(matches!(parse(&with(d.clone(), 18, &62u16.to_le_bytes())), Err(ObjError::NotBpf { machine: 62 })));
-    assert!(matches!(parse(&with(d.clone(), 16, &2u16.to_le_bytes())), Err(ObjError::NotRelocatable { e_type: 2 })));
-    assert!(matches!(parse(&with(d.clone(), 4, &[1])), Err(ObjError::Elf { .. })), "32-bit class");
-    assert!(matches!(parse(&with(d.clone(), 5, &[2])), Err(ObjError::Elf { .. })), "big endian");
-    assert!(matches!(parse(&with(d.clone(), 0, b"\x7fELG")), Err(ObjError::Elf { .. })), "magic");
+    assert!(matches!(
+        parse(&with(d.clone(), 18, &62u16.to_le_bytes())),
+        Err(ObjError::NotBpf { machine: 62 })
+    ));
+    assert!(matches!(
+        parse(&with(d.clone(), 16, &2u16.to_le_bytes())),
+        Err(ObjError::NotRelocatable { e_type: 2 })
+    ));
+    assert!(
+        matches!(parse(&with(d.clone(), 4, &[1])), Err(ObjError::Elf { .. })),
+        "32-bit class"
+    );
+    assert!(
+        matches!(parse(&with(d.clone(), 5, &[2])), Err(ObjError::Elf { .. })),
+        "big endian"
+    );
+    assert!(
+        matches!(parse(&with(d.clone(), 0, b"\x7fELG")), Err(ObjError::Elf { .. })),
+        "magic"
+    );
     assert!(parse(b"").is_err());
 }
 
@@ -83,8 +98,14 @@ fn bad_section_indices_are_errors() {
     assert!(parse(&with(d.clone(), 0x3c, &0x7fffu16.to_le_bytes())).is_err());
     // The relocation section's symbol table (sh_link) and target (sh_info).
     let rel = section_header(&d, ".relxdp");
-    assert!(parse(&with(d.clone(), rel + 40, &500u32.to_le_bytes())).is_err(), "sh_link");
-    assert!(parse(&with(d.clone(), rel + 44, &500u32.to_le_bytes())).is_err(), "sh_info");
+    assert!(
+        parse(&with(d.clone(), rel + 40, &500u32.to_le_bytes())).is_err(),
+        "sh_link"
+    );
+    assert!(
+        parse(&with(d.clone(), rel + 44, &500u32.to_le_bytes())).is_err(),
+        "sh_info"
+    );
 }
 
 #[test]
@@ -114,8 +135,14 @@ fn huge_sizes_are_errors() {
     let d = fixture("hash_of_maps");
     for name in ["xdp", ".BTF", ".maps", ".symtab"] {
         let h = section_header(&d, name);
-        assert!(parse(&with(d.clone(), h + 32, &u64::MAX.to_le_bytes())).is_err(), "{name} sh_size");
-        assert!(parse(&with(d.clone(), h + 24, &(u64::MAX - 4).to_le_bytes())).is_err(), "{name} sh_offset");
+        assert!(
+            parse(&with(d.clone(), h + 32, &u64::MAX.to_le_bytes())).is_err(),
+            "{name} sh_size"
+        );
+        assert!(
+            parse(&with(d.clone(), h + 24, &(u64::MAX - 4).to_le_bytes())).is_err(),
+            "{name} sh_offset"
+        );
     }
 }
 
@@ -133,20 +160,41 @@ fn broken_btf_is_an_error() {
     for len in 0..b.len() {
         assert!(Btf::parse(&b[..len]).is_err(), "truncated to {len}");
     }
-    assert!(matches!(Btf::parse(&with(b.clone(), 0, &[0xeb, 0x9f])), Err(BtfError::BigEndian)));
-    assert!(matches!(Btf::parse(&with(b.clone(), 0, &[1, 2])), Err(BtfError::BadMagic { .. })));
-    assert!(matches!(Btf::parse(&with(b.clone(), 2, &[2])), Err(BtfError::BadVersion { version: 2 })));
+    assert!(matches!(
+        Btf::parse(&with(b.clone(), 0, &[0xeb, 0x9f])),
+        Err(BtfError::BigEndian)
+    ));
+    assert!(matches!(
+        Btf::parse(&with(b.clone(), 0, &[1, 2])),
+        Err(BtfError::BadMagic { .. })
+    ));
+    assert!(matches!(
+        Btf::parse(&with(b.clone(), 2, &[2])),
+        Err(BtfError::BadVersion { version: 2 })
+    ));
     // Type section length larger than the data.
-    assert!(matches!(Btf::parse(&with(b.clone(), 12, &u32::MAX.to_le_bytes())), Err(BtfError::BadHeader { .. })));
+    assert!(matches!(
+        Btf::parse(&with(b.clone(), 12, &u32::MAX.to_le_bytes())),
+        Err(BtfError::BadHeader { .. })
+    ));
     // The first type (hdr 24 bytes, type section at 0): make it a typedef
     // of itself (a cycle), then a pointer to a type past the end.
     let typedef_self = [0u32.to_le_bytes(), (8u32 << 24).to_le_bytes(), 1u32.to_le_bytes()].concat();
-    assert!(matches!(Btf::parse(&with(b.clone(), 24, &typedef_self)), Err(BtfError::BadType { id: 1, .. })));
+    assert!(matches!(
+        Btf::parse(&with(b.clone(), 24, &typedef_self)),
+        Err(BtfError::BadType { id: 1, .. })
+    ));
     let ptr_far = [0u32.to_le_bytes(), (2u32 << 24).to_le_bytes(), 100_000u32.to_le_bytes()].concat();
-    assert!(matches!(Btf::parse(&with(b.clone(), 24, &ptr_far)), Err(BtfError::BadType { id: 1, .. })));
+    assert!(matches!(
+        Btf::parse(&with(b.clone(), 24, &ptr_far)),
+        Err(BtfError::BadType { id: 1, .. })
+    ));
     // An unknown kind.
     let unknown = [0u32.to_le_bytes(), (31u32 << 24).to_le_bytes(), 0u32.to_le_bytes()].concat();
-    assert!(matches!(Btf::parse(&with(b.clone(), 24, &unknown)), Err(BtfError::BadType { id: 1, .. })));
+    assert!(matches!(
+        Btf::parse(&with(b.clone(), 24, &unknown)),
+        Err(BtfError::BadType { id: 1, .. })
+    ));
 }
 
 #[test]

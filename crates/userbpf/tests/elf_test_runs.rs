@@ -30,7 +30,8 @@ const BPF_LOOP: &str = "the runtime has no bpf_loop (helper 181) yet: EFAULT ins
 
 #[test]
 fn test_runs_match_the_kernel() {
-    let kernel: Value = serde_json::from_str(&std::fs::read_to_string(fixtures().join("kernel.json")).unwrap()).unwrap();
+    let kernel: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("kernel.json")).unwrap()).unwrap();
     let release = kernel["kernel"].as_str().unwrap();
     let mut kconfig = Kconfig::parse("CONFIG_BPF_SYSCALL=y\n");
     kconfig.linux_kernel_version = Kconfig::version_code(release);
@@ -53,8 +54,12 @@ fn test_runs_match_the_kernel() {
         let loaded = LoadedObject::load_all(&p, &obj, &opts).unwrap_or_else(|e| panic!("{file}: {e}"));
         // serde_json's map is ordered by name, as the kernel's pins were.
         for (name, prog) in programs {
-            let Some(prog_runs) = prog.get("runs").and_then(Value::as_array) else { continue };
-            let fd = loaded.prog_fd(name).unwrap_or_else(|| panic!("{file}: {name} not loaded"));
+            let Some(prog_runs) = prog.get("runs").and_then(Value::as_array) else {
+                continue;
+            };
+            let fd = loaded
+                .prog_fd(name)
+                .unwrap_or_else(|| panic!("{file}: {name} not loaded"));
             for run in prog_runs {
                 let packet = run["packet"].as_str().unwrap();
                 let data_in = std::fs::read(fixtures().join("packets").join(format!("{packet}.bin"))).unwrap();
@@ -66,11 +71,17 @@ fn test_runs_match_the_kernel() {
                     repeat: 1,
                     ..Default::default()
                 });
-                let want = (run["retval"].as_u64().unwrap() as u32, run["data_out"].as_str().unwrap().to_string());
+                let want = (
+                    run["retval"].as_u64().unwrap() as u32,
+                    run["data_out"].as_str().unwrap().to_string(),
+                );
                 match ours {
                     Ok(out) if (out.retval, hex(&out.data_out)) == want => agree += 1,
                     Ok(out) => {
-                        differences.insert(key, format!("kernel {want:?}, userbpf ({}, {})", out.retval, hex(&out.data_out)));
+                        differences.insert(
+                            key,
+                            format!("kernel {want:?}, userbpf ({}, {})", out.retval, hex(&out.data_out)),
+                        );
                     }
                     Err(e) => {
                         differences.insert(key, format!("kernel {want:?}, userbpf {e}"));
@@ -84,5 +95,9 @@ fn test_runs_match_the_kernel() {
         eprintln!("  differs: {k}: {v}");
     }
     let known: Vec<&str> = KNOWN_RUN_DIFFERENCES.iter().map(|(k, _)| *k).collect();
-    assert_eq!(differences.keys().map(String::as_str).collect::<Vec<_>>(), known, "differences from the kernel");
+    assert_eq!(
+        differences.keys().map(String::as_str).collect::<Vec<_>>(),
+        known,
+        "differences from the kernel"
+    );
 }

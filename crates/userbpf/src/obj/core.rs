@@ -33,7 +33,9 @@ pub const POISON_HELPER: i32 = 0xbad2310;
 /// has one) or an array element.
 #[derive(Clone, Debug)]
 enum Step {
-    Member { name: String },
+    Member {
+        name: String,
+    },
     /// An anonymous member: walked through, matched by what it contains.
     Anon,
     Index(u32),
@@ -79,7 +81,7 @@ fn local_spec(btf: &Btf, root: u32, access: &[u32]) -> Result<(u32, Vec<Step>, F
     let (&first, rest) = access.split_first().ok_or("empty access string")?;
     let root_size = btf.resolve_size(root).map_err(|e| e.to_string())? as u64;
     let mut f = Field {
-        bit_off: first as u64 * root_size * 8,
+        bit_off: (first as u64).saturating_mul(root_size).saturating_mul(8),
         type_id: root,
         bitfield: 0,
     };
@@ -92,7 +94,7 @@ fn local_spec(btf: &Btf, root: u32, access: &[u32]) -> Result<(u32, Vec<Step>, F
                 let m: &Member = members
                     .get(idx as usize)
                     .ok_or_else(|| format!("member {idx} of a {}-member type", members.len()))?;
-                f.bit_off += m.bit_offset as u64;
+                f.bit_off = f.bit_off.saturating_add(m.bit_offset as u64);
                 f.type_id = m.type_id;
                 f.bitfield = m.bitfield_size;
                 let name = btf.name(m.name_off).map_err(|e| e.to_string())?;
@@ -104,7 +106,9 @@ fn local_spec(btf: &Btf, root: u32, access: &[u32]) -> Result<(u32, Vec<Step>, F
             }
             BtfKind::Array { elem_type, .. } => {
                 let sz = btf.resolve_size(*elem_type).map_err(|e| e.to_string())? as u64;
-                f.bit_off += idx as u64 * sz * 8;
+                f.bit_off = f
+                    .bit_off
+                    .saturating_add((idx as u64).saturating_mul(sz).saturating_mul(8));
                 f.type_id = *elem_type;
                 f.bitfield = 0;
                 steps.push(Step::Index(idx));
@@ -144,7 +148,9 @@ fn fields_compat(local: &Btf, l: u32, target: &Btf, t: u32, depth: usize) -> boo
     let (Ok(l), Ok(t)) = (local.skip_mods_and_typedefs(l), target.skip_mods_and_typedefs(t)) else {
         return false;
     };
-    let (Ok(lt), Ok(tt)) = (local.get(l), target.get(t)) else { return false };
+    let (Ok(lt), Ok(tt)) = (local.get(l), target.get(t)) else {
+        return false;
+    };
     if lt.is_composite() && tt.is_composite() {
         return true;
     }
@@ -158,7 +164,9 @@ fn fields_compat(local: &Btf, l: u32, target: &Btf, t: u32, depth: usize) -> boo
         (BtfKind::Array { elem_type: le, .. }, BtfKind::Array { elem_type: te, .. }) => {
             fields_compat(local, *le, target, *te, depth + 1)
         }
-        (BtfKind::Fwd { .. }, _) | (BtfKind::Float { .. }, _) | (BtfKind::Int { .. }, _) | (BtfKind::Ptr { .. }, _) => true,
+        (BtfKind::Fwd { .. }, _) | (BtfKind::Float { .. }, _) | (BtfKind::Int { .. }, _) | (BtfKind::Ptr { .. }, _) => {
+            true
+        }
         _ => false,
     }
 }
@@ -167,7 +175,7 @@ fn fields_compat(local: &Btf, l: u32, target: &Btf, t: u32, depth: usize) -> boo
 fn target_field(local: &Btf, target: &Btf, cand: u32, first: u32, steps: &[Step], local_field: Field) -> Option<Field> {
     let root_size = target.resolve_size(cand).ok()? as u64;
     let mut f = Field {
-        bit_off: first as u64 * root_size * 8,
+        bit_off: (first as u64).saturating_mul(root_size).saturating_mul(8),
         type_id: cand,
         bitfield: 0,
     };
@@ -180,7 +188,7 @@ fn target_field(local: &Btf, target: &Btf, cand: u32, first: u32, steps: &[Step]
                     return None;
                 }
                 let (off, m) = find_member(target, comp, name, 0)?;
-                f.bit_off += off;
+                f.bit_off = f.bit_off.saturating_add(off);
                 f.type_id = m.type_id;
                 f.bitfield = m.bitfield_size;
             }
@@ -193,7 +201,9 @@ fn target_field(local: &Btf, target: &Btf, cand: u32, first: u32, steps: &[Step]
                     return None;
                 }
                 let sz = target.resolve_size(elem_type).ok()? as u64;
-                f.bit_off += *idx as u64 * sz * 8;
+                f.bit_off = f
+                    .bit_off
+                    .saturating_add((*idx as u64).saturating_mul(sz).saturating_mul(8));
                 f.type_id = elem_type;
                 f.bitfield = 0;
             }
@@ -205,6 +215,9 @@ fn target_field(local: &Btf, target: &Btf, cand: u32, first: u32, steps: &[Step]
 /// bpf_core_calc_field_relo(): the value of a field relocation kind.
 fn field_value(btf: &Btf, f: Field, relo_kind: u32) -> Result<(u64, u32), String> {
     let bit_off = f.bit_off;
+    if bit_off > u32::MAX as u64 * 8 {
+        return Err(format!("field at bit {bit_off} is past any object"));
+    }
     let (byte_off, byte_sz, bit_sz) = if f.bitfield == 0 {
         let sz = btf.resolve_size(f.type_id).map_err(|e| e.to_string())?;
         (bit_off / 8, sz, sz as u64 * 8)
@@ -213,7 +226,7 @@ fn field_value(btf: &Btf, f: Field, relo_kind: u32) -> Result<(u64, u32), String
         let mt = btf.skip_mods_and_typedefs(f.type_id).map_err(|e| e.to_string())?;
         let mut byte_sz = btf.resolve_size(mt).map_err(|e| e.to_string())?.max(1);
         let mut byte_off = bit_off / 8 / byte_sz as u64 * byte_sz as u64;
-        while bit_off + bit_sz - byte_off * 8 > byte_sz as u64 * 8 {
+        while (bit_off + bit_sz).saturating_sub(byte_off * 8) > byte_sz as u64 * 8 {
             if byte_sz >= 8 {
                 return Err("bitfield doesn't fit in 8 bytes".into());
             }
@@ -236,8 +249,10 @@ fn field_value(btf: &Btf, f: Field, relo_kind: u32) -> Result<(u64, u32), String
                 _ => 0,
             }
         }
-        rk::FIELD_LSHIFT_U64 => 64 - (bit_off + bit_sz - byte_off * 8),
-        rk::FIELD_RSHIFT_U64 => 64 - bit_sz,
+        rk::FIELD_LSHIFT_U64 => 64u64
+            .checked_sub((bit_off + bit_sz).saturating_sub(byte_off * 8))
+            .ok_or("field wider than 64 bits")?,
+        rk::FIELD_RSHIFT_U64 => 64u64.checked_sub(bit_sz).ok_or("field wider than 64 bits")?,
         _ => return Err(format!("kind {relo_kind} is not a field kind")),
     };
     Ok((v, byte_sz))
@@ -271,7 +286,10 @@ pub fn calc_relo(local: &Btf, target: &Btf, relo: &CoreRelo) -> Result<CoreResul
     let access_str = local.name(relo.access_str_off).map_err(|e| e.to_string())?;
     let access: Vec<u32> = access_str
         .split(':')
-        .map(|s| s.parse::<u32>().map_err(|_| format!("bad access string {access_str:?}")))
+        .map(|s| {
+            s.parse::<u32>()
+                .map_err(|_| format!("bad access string {access_str:?}"))
+        })
         .collect::<Result<_, _>>()?;
     let root = relo.type_id;
     local.get(root).map_err(|e| e.to_string())?;
@@ -327,7 +345,10 @@ pub fn calc_relo(local: &Btf, target: &Btf, relo: &CoreRelo) -> Result<CoreResul
                 rk::TYPE_ID_TARGET => root as u64,
                 _ => value(local, root)?,
             };
-            let results = cands.iter().map(|&c| Ok((value(target, c)?, 0))).collect::<Result<Vec<_>, String>>()?;
+            let results = cands
+                .iter()
+                .map(|&c| Ok((value(target, c)?, 0)))
+                .collect::<Result<Vec<_>, String>>()?;
             let found = if relo.kind == rk::TYPE_ID_TARGET {
                 cands.first().map(|&c| (c as u64, 0))
             } else {
@@ -347,21 +368,40 @@ pub fn calc_relo(local: &Btf, target: &Btf, relo: &CoreRelo) -> Result<CoreResul
         }
         rk::ENUMVAL_EXISTS | rk::ENUMVAL_VALUE => {
             let idx = *access.first().ok_or("empty access string")? as usize;
-            let lt = local.get(local.skip_mods_and_typedefs(root).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+            let lt = local
+                .get(local.skip_mods_and_typedefs(root).map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
             let (BtfKind::Enum { values, .. } | BtfKind::Enum64 { values, .. }) = &lt.kind else {
                 return Err(format!("enum relocation on a {}", lt.kind_name()));
             };
-            let e = values.get(idx).ok_or_else(|| format!("enumerator {idx} of {}", values.len()))?;
+            let e = values
+                .get(idx)
+                .ok_or_else(|| format!("enumerator {idx} of {}", values.len()))?;
             let ename = local.name(e.name_off).map_err(|e| e.to_string())?;
-            let orig = if relo.kind == rk::ENUMVAL_EXISTS { 1 } else { e.value as u64 };
+            let orig = if relo.kind == rk::ENUMVAL_EXISTS {
+                1
+            } else {
+                e.value as u64
+            };
             let mut results = Vec::new();
             for c in candidates(local, root, target)? {
-                if let Ok(BtfKind::Enum { values, .. } | BtfKind::Enum64 { values, .. }) = target.get(c).map(|t| &t.kind) {
+                if let Ok(BtfKind::Enum { values, .. } | BtfKind::Enum64 { values, .. }) =
+                    target.get(c).map(|t| &t.kind)
+                {
                     let same = |v: &&super::btf::types::Enumerator| {
-                        target.name(v.name_off).is_ok_and(|n| essential_name(n) == essential_name(ename))
+                        target
+                            .name(v.name_off)
+                            .is_ok_and(|n| essential_name(n) == essential_name(ename))
                     };
                     if let Some(tv) = values.iter().find(same) {
-                        results.push((if relo.kind == rk::ENUMVAL_EXISTS { 1 } else { tv.value as u64 }, 0));
+                        results.push((
+                            if relo.kind == rk::ENUMVAL_EXISTS {
+                                1
+                            } else {
+                                tv.value as u64
+                            },
+                            0,
+                        ));
                     }
                 }
             }
@@ -406,7 +446,9 @@ fn poison(insn: &mut Insn) {
 
 /// bpf_core_patch_insn(): writes the result into the instruction at `idx`.
 pub fn patch_insn(insns: &mut [Insn], idx: usize, res: &CoreResult, kind_num: u32) -> Result<(), String> {
-    let insn = *insns.get(idx).ok_or_else(|| format!("instruction {idx} out of range"))?;
+    let insn = *insns
+        .get(idx)
+        .ok_or_else(|| format!("instruction {idx} out of range"))?;
     let Some(new) = res.new else {
         poison(&mut insns[idx]);
         if insn.code == LD_IMM64 {
@@ -424,21 +466,32 @@ pub fn patch_insn(insns: &mut [Insn], idx: usize, res: &CoreResult, kind_num: u3
                 return Err("ALU instruction with a register source".into());
             }
             if insn.imm as u32 as u64 != res.orig {
-                return Err(format!("instruction's value {} is not the local value {}", insn.imm, res.orig));
+                return Err(format!(
+                    "instruction's value {} is not the local value {}",
+                    insn.imm, res.orig
+                ));
             }
-            let imm = i32::try_from(new as i64).or_else(|_| u32::try_from(new).map(|v| v as i32))
+            let imm = i32::try_from(new as i64)
+                .or_else(|_| u32::try_from(new).map(|v| v as i32))
                 .map_err(|_| format!("value {new} doesn't fit an immediate"))?;
             insns[idx].imm = imm;
         }
         // LDX, ST, STX: the offset, and the width when the field's size changed.
         0x01..=0x03 => {
             if insn.off as i64 != res.orig as i64 {
-                return Err(format!("instruction's offset {} is not the local value {}", insn.off, res.orig));
+                return Err(format!(
+                    "instruction's offset {} is not the local value {}",
+                    insn.off, res.orig
+                ));
             }
             insns[idx].off = i16::try_from(new).map_err(|_| format!("offset {new} doesn't fit 16 bits"))?;
             if kind_num == rk::FIELD_BYTE_OFFSET && res.new_sz != res.orig_sz && res.orig_sz != 0 {
                 if size_bytes(insn.code) != res.orig_sz {
-                    return Err(format!("access of {} bytes to a {}-byte field", size_bytes(insn.code), res.orig_sz));
+                    return Err(format!(
+                        "access of {} bytes to a {}-byte field",
+                        size_bytes(insn.code),
+                        res.orig_sz
+                    ));
                 }
                 let code = size_code(res.new_sz).ok_or_else(|| format!("field size {} can't be loaded", res.new_sz))?;
                 insns[idx].code = (insn.code & !0x18) | code;

@@ -20,7 +20,11 @@ pub enum ObjError {
     #[error("symbol {symbol}: {reason}")]
     Symbol { symbol: String, reason: String },
     #[error("section {section}: relocation at offset {offset}: {reason}")]
-    Relocation { section: String, offset: u64, reason: String },
+    Relocation {
+        section: String,
+        offset: u64,
+        reason: String,
+    },
     #[error(transparent)]
     Btf(#[from] BtfError),
     #[error("map {map}: {reason}")]
@@ -28,7 +32,11 @@ pub enum ObjError {
     #[error("map {map}: BPF_MAP_CREATE failed: {errno}")]
     MapCreate { map: String, errno: Errno },
     #[error("map {map}: {op} failed: {errno}")]
-    MapSetup { map: String, op: &'static str, errno: Errno },
+    MapSetup {
+        map: String,
+        op: &'static str,
+        errno: Errno,
+    },
     #[error("extern {name}: {reason}")]
     Extern { name: String, reason: String },
     #[error("program {program}: {reason}")]

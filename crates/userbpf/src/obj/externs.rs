@@ -10,6 +10,9 @@ use super::error::ObjError;
 use super::maps::{kconfig_map_def, MapDef};
 use super::parse::Sym;
 
+/// Largest `.kconfig` area accepted (config strings are short).
+const MAX_KCONFIG_SIZE: u32 = 1 << 16;
+
 /// How a `.kconfig` value is stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KcfgType {
@@ -23,7 +26,12 @@ pub enum KcfgType {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ExternKind {
     /// A `.kconfig` variable at `data_off` in the kconfig map.
-    Kcfg { ty: KcfgType, size: u32, align: u32, data_off: u32 },
+    Kcfg {
+        ty: KcfgType,
+        size: u32,
+        align: u32,
+        data_off: u32,
+    },
     /// A `.ksyms` variable or function (kernel symbol by BTF id).
     Ksym,
 }
@@ -46,7 +54,11 @@ fn kcfg_type(btf: &Btf, type_id: u32, name: &str) -> Result<(KcfgType, u32, u32)
     match &t.kind {
         BtfKind::Int { size, encoding, .. } => {
             if encoding & int_encoding::BOOL != 0 {
-                return if *size == 1 { Ok((KcfgType::Bool, 1, 1)) } else { Err(bad("bool wider than a byte")) };
+                return if *size == 1 {
+                    Ok((KcfgType::Bool, 1, 1))
+                } else {
+                    Err(bad("bool wider than a byte"))
+                };
             }
             if *size == 1 {
                 return Ok((KcfgType::Char, 1, 1));
@@ -62,7 +74,9 @@ fn kcfg_type(btf: &Btf, type_id: u32, name: &str) -> Result<(KcfgType, u32, u32)
                 *size,
             ))
         }
-        BtfKind::Enum { size, .. } if btf.name(t.name_off)? == "libbpf_tristate" => Ok((KcfgType::Tristate, *size, *size)),
+        BtfKind::Enum { size, .. } if btf.name(t.name_off)? == "libbpf_tristate" => {
+            Ok((KcfgType::Tristate, *size, *size))
+        }
         BtfKind::Array { elem_type, nelems, .. } => {
             let (elem, _, _) = kcfg_type(btf, *elem_type, name)?;
             if elem != KcfgType::Char || *nelems == 0 {
@@ -91,7 +105,9 @@ pub(crate) fn collect(btf: Option<&Btf>, syms: &[Sym]) -> Result<Vec<Extern>, Ob
     })?;
     let sec_of = |id: u32| -> Option<String> {
         btf.types.iter().find_map(|t| match &t.kind {
-            BtfKind::Datasec { vars, .. } if vars.iter().any(|v| v.type_id == id) => btf.name(t.name_off).ok().map(str::to_string),
+            BtfKind::Datasec { vars, .. } if vars.iter().any(|v| v.type_id == id) => {
+                btf.name(t.name_off).ok().map(str::to_string)
+            }
             _ => None,
         })
     };
@@ -103,7 +119,13 @@ pub(crate) fn collect(btf: Option<&Btf>, syms: &[Sym]) -> Result<Vec<Extern>, Ob
             .position(|t| {
                 matches!(
                     t.kind,
-                    BtfKind::Var { linkage: Linkage::Extern, .. } | BtfKind::Func { linkage: Linkage::Extern, .. }
+                    BtfKind::Var {
+                        linkage: Linkage::Extern,
+                        ..
+                    } | BtfKind::Func {
+                        linkage: Linkage::Extern,
+                        ..
+                    }
                 ) && btf.name(t.name_off).ok() == Some(s.name.as_str())
             })
             .ok_or_else(|| ObjError::Extern {
@@ -138,10 +160,23 @@ pub(crate) fn collect(btf: Option<&Btf>, syms: &[Sym]) -> Result<Vec<Extern>, Ob
     });
     let mut off = 0u32;
     for e in out.iter_mut() {
-        if let ExternKind::Kcfg { size, align, data_off, .. } = &mut e.kind {
-            off = off.div_ceil(*align) * *align;
-            *data_off = off;
-            off = off.saturating_add(*size);
+        if let ExternKind::Kcfg {
+            size, align, data_off, ..
+        } = &mut e.kind
+        {
+            let placed = off
+                .div_ceil((*align).max(1))
+                .checked_mul((*align).max(1))
+                .and_then(|start| Some((start, start.checked_add(*size)?)))
+                .filter(|&(_, end)| end <= MAX_KCONFIG_SIZE);
+            let Some((start, end)) = placed else {
+                return Err(ObjError::Extern {
+                    name: e.name.clone(),
+                    reason: format!("the .kconfig area would pass {MAX_KCONFIG_SIZE} bytes"),
+                });
+            };
+            *data_off = start;
+            off = end;
         }
     }
     Ok(out)
@@ -210,7 +245,9 @@ fn parse_int(s: &str) -> Option<i128> {
 pub fn kconfig_value(externs: &[Extern], size: u32, kconfig: &Kconfig) -> Result<Vec<u8>, ObjError> {
     let mut data = vec![0u8; size as usize];
     for e in externs {
-        let ExternKind::Kcfg { ty, size, data_off, .. } = e.kind else { continue };
+        let ExternKind::Kcfg { ty, size, data_off, .. } = e.kind else {
+            continue;
+        };
         let bad = |reason: String| ObjError::Extern {
             name: e.name.clone(),
             reason,
@@ -220,7 +257,9 @@ pub fn kconfig_value(externs: &[Extern], size: u32, kconfig: &Kconfig) -> Result
         } else if e.name.starts_with("CONFIG_") {
             kconfig.values.get(&e.name).cloned()
         } else {
-            return Err(bad("unknown .kconfig extern (only CONFIG_* and LINUX_KERNEL_VERSION)".into()));
+            return Err(bad(
+                "unknown .kconfig extern (only CONFIG_* and LINUX_KERNEL_VERSION)".into()
+            ));
         };
         let Some(raw) = raw else {
             if e.weak {
@@ -241,7 +280,7 @@ pub fn kconfig_value(externs: &[Extern], size: u32, kconfig: &Kconfig) -> Result
                     "m" => 2,
                     other => return Err(bad(format!("value {other:?} for a tristate"))),
                 };
-                v.to_le_bytes()[..size as usize].to_vec()
+                (v as u64).to_le_bytes()[..(size as usize).min(8)].to_vec()
             }
             KcfgType::Char => match raw.as_str() {
                 "y" | "n" | "m" => vec![raw.as_bytes()[0]],
@@ -263,7 +302,10 @@ pub fn kconfig_value(externs: &[Extern], size: u32, kconfig: &Kconfig) -> Result
             }
         };
         let start = data_off as usize;
-        data[start..start + bytes.len()].copy_from_slice(&bytes);
+        let dst = data
+            .get_mut(start..start + bytes.len())
+            .ok_or_else(|| bad(format!("offset {start} outside the {size}-byte .kconfig map")))?;
+        dst.copy_from_slice(&bytes);
     }
     Ok(data)
 }

@@ -130,10 +130,13 @@ impl<'p> LoadedObject<'p> {
                 }
             }
             let inner_fd = match &def.inner {
-                Some(inner) => Some(p.map_create(&create_request(inner, 0)).map_err(|errno| ObjError::MapCreate {
-                    map: inner.name.clone(),
-                    errno,
-                })?),
+                Some(inner) => Some(
+                    p.map_create(&create_request(inner, 0))
+                        .map_err(|errno| ObjError::MapCreate {
+                            map: inner.name.clone(),
+                            errno,
+                        })?,
+                ),
                 None => None,
             };
             let created = p.map_create(&create_request(def, inner_fd.unwrap_or(0)));
@@ -148,10 +151,12 @@ impl<'p> LoadedObject<'p> {
                 name: def.name.clone(),
                 fd,
             });
-            let setup = |op: &'static str| move |errno| ObjError::MapSetup {
-                map: def.name.clone(),
-                op,
-                errno,
+            let setup = |op: &'static str| {
+                move |errno| ObjError::MapSetup {
+                    map: def.name.clone(),
+                    op,
+                    errno,
+                }
             };
             if let MapOrigin::Data { kind, init } = &def.origin {
                 let value = match kind {
@@ -177,7 +182,11 @@ impl<'p> LoadedObject<'p> {
                 continue;
             };
             for &(slot, inner) in &def.init_slots {
-                let inner_fd = self.maps.get(inner).map(|m| m.fd).ok_or_else(|| ObjError::map(&def.name, "inner map missing"))?;
+                let inner_fd = self
+                    .maps
+                    .get(inner)
+                    .map(|m| m.fd)
+                    .ok_or_else(|| ObjError::map(&def.name, "inner map missing"))?;
                 p.map_update(outer, &slot.to_le_bytes(), &inner_fd.to_le_bytes(), elem_flags::ANY)
                     .map_err(|errno| ObjError::MapSetup {
                         map: def.name.clone(),
@@ -195,7 +204,10 @@ impl<'p> LoadedObject<'p> {
 
     /// The program's final instructions (subprograms appended).
     pub fn link(&self, name: &str) -> Result<LinkedProgram, ObjError> {
-        let prog = self.object.program(name).ok_or_else(|| ObjError::NoSuchProgram { name: name.to_string() })?;
+        let prog = self
+            .object
+            .program(name)
+            .ok_or_else(|| ObjError::NoSuchProgram { name: name.to_string() })?;
         link_program(&self.object, &self.code, prog)
     }
 
@@ -256,7 +268,10 @@ impl<'p> LoadedObject<'p> {
 
     /// The fd of a loaded program.
     pub fn prog_fd(&self, name: &str) -> Option<u32> {
-        self.loads.iter().find(|l| l.name == name).and_then(|l| l.outcome.result.ok())
+        self.loads
+            .iter()
+            .find(|l| l.name == name)
+            .and_then(|l| l.outcome.result.ok())
     }
 
     pub fn map_fd(&self, name: &str) -> Option<u32> {

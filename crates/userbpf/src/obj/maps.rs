@@ -30,7 +30,10 @@ pub enum MapOrigin {
     Btf,
     Legacy,
     /// Global data: the section's contents are the value of key 0.
-    Data { kind: DataKind, init: Vec<u8> },
+    Data {
+        kind: DataKind,
+        init: Vec<u8>,
+    },
 }
 
 /// One map to create.
@@ -108,13 +111,19 @@ pub fn internal_map_name(obj_name: &str, section: &str) -> String {
     let pfx_len = if section.get(1..).is_some_and(|r| r.contains('.')) {
         0
     } else {
-        (BPF_OBJ_NAME_LEN - sfx_len - 1).min(obj_name.len())
+        (BPF_OBJ_NAME_LEN.saturating_sub(sfx_len + 1)).min(obj_name.len())
     };
     let mut name: String = obj_name.chars().take(pfx_len).collect();
     name.extend(section.chars().take(sfx_len));
     let name: String = name.chars().take(BPF_OBJ_NAME_LEN - 1).collect();
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -154,7 +163,9 @@ pub(crate) fn kconfig_map_def(obj_name: &str, size: u32) -> MapDef {
 fn btf_uint(btf: &Btf, type_id: u32, map: &str, field: &str) -> Result<u32, ObjError> {
     let bad = || ObjError::map(map, format!("{field} is not __uint(...)"));
     let t = btf.get(btf.skip_mods_and_typedefs(type_id)?)?;
-    let BtfKind::Ptr { type_id: arr } = t.kind else { return Err(bad()) };
+    let BtfKind::Ptr { type_id: arr } = t.kind else {
+        return Err(bad());
+    };
     match btf.get(arr)?.kind {
         BtfKind::Array { nelems, .. } => Ok(nelems),
         _ => Err(bad()),
@@ -173,7 +184,10 @@ fn btf_pointee(btf: &Btf, type_id: u32, map: &str, field: &str) -> Result<u32, O
 fn parse_btf_def(btf: &Btf, name: &str, struct_id: u32, allow_inner: bool) -> Result<MapDef, ObjError> {
     let t = btf.get(btf.skip_mods_and_typedefs(struct_id)?)?;
     if !matches!(t.kind, BtfKind::Struct { .. }) {
-        return Err(ObjError::map(name, format!("definition is a {}, not a struct", t.kind_name())));
+        return Err(ObjError::map(
+            name,
+            format!("definition is a {}, not a struct", t.kind_name()),
+        ));
     }
     let mut m = MapDef::empty(name, MapOrigin::Btf);
     let (mut key_size, mut value_size) = (None::<u32>, None::<u32>);
@@ -201,7 +215,11 @@ fn parse_btf_def(btf: &Btf, name: &str, struct_id: u32, allow_inner: bool) -> Re
                 }
             }
             "key_size" => set_size(&mut key_size, btf_uint(btf, member.type_id, name, field)?, "key size")?,
-            "value_size" => set_size(&mut value_size, btf_uint(btf, member.type_id, name, field)?, "value size")?,
+            "value_size" => set_size(
+                &mut value_size,
+                btf_uint(btf, member.type_id, name, field)?,
+                "value size",
+            )?,
             "key" => {
                 let k = btf_pointee(btf, member.type_id, name, field)?;
                 set_size(&mut key_size, btf.resolve_size(k)?, "key size")?;
@@ -237,7 +255,10 @@ fn parse_btf_def(btf: &Btf, name: &str, struct_id: u32, allow_inner: bool) -> Re
     m.key_size = key_size.unwrap_or(0);
     m.value_size = value_size.unwrap_or(0);
     if m.inner.is_some() && !m.is_map_in_map() {
-        return Err(ObjError::map(name, format!("map type {} can't have inner maps", m.map_type)));
+        return Err(ObjError::map(
+            name,
+            format!("map type {} can't have inner maps", m.map_type),
+        ));
     }
     Ok(m)
 }
@@ -254,7 +275,10 @@ pub(crate) fn parse_btf_maps(btf: &Btf, s: &Sec<'_>, syms: &[Sym]) -> Result<Vec
     for v in vars {
         let var = btf.get(v.type_id)?;
         let BtfKind::Var { type_id, .. } = var.kind else {
-            return Err(ObjError::section(".maps", format!("entry [{}] is not a VAR", v.type_id)));
+            return Err(ObjError::section(
+                ".maps",
+                format!("entry [{}] is not a VAR", v.type_id),
+            ));
         };
         let name = btf.name(var.name_off)?.to_string();
         let mut m = parse_btf_def(btf, &name, type_id, true)?;
@@ -265,7 +289,10 @@ pub(crate) fn parse_btf_maps(btf: &Btf, s: &Sec<'_>, syms: &[Sym]) -> Result<Vec
         // The symbol is longer than the struct when `values` is initialized.
         let size = (btf.resolve_size(type_id)? as u64).max(sym.size);
         if sym.value.saturating_add(size) > s.size {
-            return Err(ObjError::map(&name, format!("offset {} size {size} outside .maps", sym.value)));
+            return Err(ObjError::map(
+                &name,
+                format!("offset {} size {size} outside .maps", sym.value),
+            ));
         }
         m.section_index = Some(s.index);
         m.section_offset = sym.value;
@@ -290,7 +317,11 @@ pub(crate) fn parse_legacy_maps(s: &Sec<'_>, syms: &[Sym]) -> Result<Vec<MapDef>
     if def_size < 16 || s.data.len() % map_syms.len() != 0 {
         return Err(ObjError::section(
             "maps",
-            format!("{} bytes for {} maps is not a whole bpf_map_def each", s.data.len(), map_syms.len()),
+            format!(
+                "{} bytes for {} maps is not a whole bpf_map_def each",
+                s.data.len(),
+                map_syms.len()
+            ),
         ));
     }
     let mut out = Vec::new();
@@ -308,7 +339,10 @@ pub(crate) fn parse_legacy_maps(s: &Sec<'_>, syms: &[Sym]) -> Result<Vec<MapDef>
         // Fields past map_flags (inner_map_idx, numa_node of old
         // definitions) must be zero: nothing here honours them.
         if def.get(20..).is_some_and(|rest| rest.iter().any(|&b| b != 0)) {
-            return Err(ObjError::map(&y.name, "unsupported bpf_map_def fields past map_flags are set"));
+            return Err(ObjError::map(
+                &y.name,
+                "unsupported bpf_map_def fields past map_flags are set",
+            ));
         }
         let mut m = MapDef::empty(&y.name, MapOrigin::Legacy);
         m.map_type = word(0);
@@ -326,10 +360,19 @@ pub(crate) fn parse_legacy_maps(s: &Sec<'_>, syms: &[Sym]) -> Result<Vec<MapDef>
 
 /// A relocation in `.maps` at `offset`: a `values` slot of the map whose
 /// definition contains it, pointing at another map.
-pub(crate) fn record_slot_init(maps: &mut [MapDef], maps_index: usize, offset: u64, target: &Sym) -> Result<(), ObjError> {
+pub(crate) fn record_slot_init(
+    maps: &mut [MapDef],
+    maps_index: usize,
+    offset: u64,
+    target: &Sym,
+) -> Result<(), ObjError> {
     let inner = maps
         .iter()
-        .position(|m| m.section_index == Some(maps_index) && m.section_offset == target.value && target.section == Some(maps_index))
+        .position(|m| {
+            m.section_index == Some(maps_index)
+                && m.section_offset == target.value
+                && target.section == Some(maps_index)
+        })
         .ok_or_else(|| ObjError::reloc(".maps", offset, format!("{} is not a map", target.name)))?;
     let outer = maps
         .iter()
@@ -341,7 +384,11 @@ pub(crate) fn record_slot_init(maps: &mut [MapDef], maps_index: usize, offset: u
         .ok_or_else(|| ObjError::reloc(".maps", offset, "not inside a map definition"))?;
     let m = &mut maps[outer];
     if m.inner.is_none() {
-        return Err(ObjError::reloc(".maps", offset, format!("map {} has no `values`", m.name)));
+        return Err(ObjError::reloc(
+            ".maps",
+            offset,
+            format!("map {} has no `values`", m.name),
+        ));
     }
     // The byte offset within the definition; [`finish_slots`] makes it a
     // slot index once the offset of `values` is known.
@@ -360,7 +407,10 @@ pub(crate) fn finish_slots(btf: Option<&Btf>, maps: &mut [MapDef]) -> Result<(),
             .ok_or_else(|| ObjError::map(&m.name, "no DATASEC .maps"))?;
         let var = vars
             .iter()
-            .find(|v| btf.get(v.type_id).is_ok_and(|t| btf.name(t.name_off).ok() == Some(m.name.as_str())))
+            .find(|v| {
+                btf.get(v.type_id)
+                    .is_ok_and(|t| btf.name(t.name_off).ok() == Some(m.name.as_str()))
+            })
             .ok_or_else(|| ObjError::map(&m.name, "no VAR of its name"))?;
         let BtfKind::Var { type_id, .. } = btf.get(var.type_id)?.kind else {
             return Err(ObjError::map(&m.name, "not a VAR"));
@@ -376,11 +426,17 @@ pub(crate) fn finish_slots(btf: Option<&Btf>, maps: &mut [MapDef]) -> Result<(),
         for &(rel, inner) in &m.init_slots {
             let rel = rel as u64;
             if rel < base || (rel - base) % 8 != 0 {
-                return Err(ObjError::map(&m.name, format!("initializer at offset {rel} is not a values slot")));
+                return Err(ObjError::map(
+                    &m.name,
+                    format!("initializer at offset {rel} is not a values slot"),
+                ));
             }
             let slot = ((rel - base) / 8) as u32;
             if slot >= m.max_entries {
-                return Err(ObjError::map(&m.name, format!("initializer slot {slot} >= max_entries {}", m.max_entries)));
+                return Err(ObjError::map(
+                    &m.name,
+                    format!("initializer slot {slot} >= max_entries {}", m.max_entries),
+                ));
             }
             slots.push((slot, inner));
         }

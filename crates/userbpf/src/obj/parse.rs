@@ -130,7 +130,10 @@ pub(crate) struct Sec<'d> {
 
 fn insns_of(name: &str, data: &[u8]) -> Result<Vec<Insn>, ObjError> {
     if data.len() % INSN_SIZE != 0 {
-        return Err(ObjError::section(name, format!("size {} is not a multiple of 8", data.len())));
+        return Err(ObjError::section(
+            name,
+            format!("size {} is not a multiple of 8", data.len()),
+        ));
     }
     Ok(data
         .chunks_exact(INSN_SIZE)
@@ -155,7 +158,10 @@ impl Object {
 
         let mut secs = Vec::new();
         for s in file.sections() {
-            let name = s.name().map_err(|e| ObjError::Elf { reason: e.to_string() })?.to_string();
+            let name = s
+                .name()
+                .map_err(|e| ObjError::Elf { reason: e.to_string() })?
+                .to_string();
             let hdr = s.elf_section_header();
             let nobits = hdr.sh_type.get(endian).0 == SHT_NOBITS;
             let data = if nobits { &[][..] } else { s.data()? };
@@ -180,7 +186,10 @@ impl Object {
                 let (link, info) = (hdr.sh_link.get(endian) as usize, hdr.sh_info.get(endian) as usize);
                 let name = s.name().unwrap_or("?");
                 if Some(link) != symtab {
-                    return Err(ObjError::section(name, format!("sh_link {link} is not the symbol table")));
+                    return Err(ObjError::section(
+                        name,
+                        format!("sh_link {link} is not the symbol table"),
+                    ));
                 }
                 if !secs.iter().any(|x| x.index == info) {
                     return Err(ObjError::section(name, format!("sh_info {info} is not a section")));
@@ -298,7 +307,7 @@ impl Object {
                 }
                 let insn_off = (sym.value / 8) as usize;
                 let insn_cnt = (sym.size / 8) as usize;
-                if insn_cnt == 0 || insn_off.checked_add(insn_cnt).is_none_or(|end| end > insns.len()) {
+                if insn_cnt == 0 || insn_off.checked_add(insn_cnt).map_or(true, |end| end > insns.len()) {
                     return Err(ObjError::Symbol {
                         symbol: sym.name.clone(),
                         reason: format!(
@@ -375,18 +384,20 @@ impl Object {
                     .find(|(i, _)| *i == si.0)
                     .map(|(_, s)| s)
                     .ok_or_else(|| err(format!("symbol {} does not exist", si.0)))?;
-                let target = classify(&cs.name, offset, insn, r_type, sym, text_index, &secs, &map_defs, &ext_list)?;
+                let target = classify(
+                    &cs.name, offset, insn, r_type, sym, text_index, &secs, &map_defs, &ext_list,
+                )?;
                 if matches!(
                     target,
-                    RelocTarget::Map { .. } | RelocTarget::Data { .. } | RelocTarget::Extern { .. } | RelocTarget::FuncAddr { .. }
+                    RelocTarget::Map { .. }
+                        | RelocTarget::Data { .. }
+                        | RelocTarget::Extern { .. }
+                        | RelocTarget::FuncAddr { .. }
                 ) && insn_idx + 1 >= cs.insns.len()
                 {
                     return Err(err("ld_imm64 without its second slot".into()));
                 }
-                cs.relocs.push(Reloc {
-                    insn: insn_idx,
-                    target,
-                });
+                cs.relocs.push(Reloc { insn: insn_idx, target });
             }
         }
 
@@ -481,5 +492,8 @@ fn classify(
             .ok_or_else(|| err(format!("no map for data section {}", sec.name)))?;
         return Ok(RelocTarget::Data { map, sym_off });
     }
-    Err(err(format!("symbol {} is in section {}, which is neither maps nor data", sym.name, sec.name)))
+    Err(err(format!(
+        "symbol {} is in section {}, which is neither maps nor data",
+        sym.name, sec.name
+    )))
 }

@@ -31,7 +31,9 @@ fn function_at(obj: &Object, code: usize, insn: usize) -> String {
 
 /// Whether any section has CO-RE relocations.
 pub fn has_core_relos(obj: &Object) -> bool {
-    obj.btf_ext.as_ref().is_some_and(|e| e.core_relos.iter().any(|s| !s.records.is_empty()))
+    obj.btf_ext
+        .as_ref()
+        .is_some_and(|e| e.core_relos.iter().any(|s| !s.records.is_empty()))
 }
 
 /// Pass 1: CO-RE relocations against `target`.
@@ -61,16 +63,25 @@ pub fn apply_core(obj: &Object, code: &mut [Vec<Insn>], target: &Btf) -> Result<
 /// Pass 2: map, global data and extern references, given the fd of each
 /// of the object's maps.
 pub fn apply_map_relocs(obj: &Object, code: &mut [Vec<Insn>], map_fds: &[u32]) -> Result<(), ObjError> {
-    let kconfig_map = obj
-        .maps
-        .iter()
-        .position(|m| matches!(m.origin, super::maps::MapOrigin::Data { kind: super::maps::DataKind::Kconfig, .. }));
+    let kconfig_map = obj.maps.iter().position(|m| {
+        matches!(
+            m.origin,
+            super::maps::MapOrigin::Data {
+                kind: super::maps::DataKind::Kconfig,
+                ..
+            }
+        )
+    });
     for (ci, cs) in obj.code.iter().enumerate() {
         for r in &cs.relocs {
             let insns = &mut code[ci];
             let (i, n) = (r.insn, r.insn + 1);
             if n >= insns.len() && !matches!(r.target, RelocTarget::Call { .. }) {
-                return Err(ObjError::reloc(&cs.name, i as u64 * 8, "ld_imm64 without its second slot"));
+                return Err(ObjError::reloc(
+                    &cs.name,
+                    i as u64 * 8,
+                    "ld_imm64 without its second slot",
+                ));
             }
             let fd_of = |map: usize| -> Result<i32, ObjError> {
                 map_fds
@@ -137,7 +148,13 @@ struct Linker<'a> {
     /// Start of each appended `.text` subprogram (by index in obj.subprograms).
     placed: Vec<Option<usize>>,
     prog_name: &'a str,
+    /// How many subprograms deep the first-discovery chain is.
+    depth: usize,
 }
+
+/// Deeper first-discovery chains than this are refused (the kernel
+/// allows 8 call frames, so a loadable program never nears it).
+const MAX_LINK_DEPTH: usize = 64;
 
 impl Linker<'_> {
     fn err(&self, reason: String) -> ObjError {
@@ -186,8 +203,13 @@ impl Linker<'_> {
             let sec_idx = insn_off + k;
             let insn = self.out.insns[start + k];
             let is_call = insn.code == CALL && insn.src == BPF_PSEUDO_CALL;
-            let relo = self.obj.code[code_idx].relocs.iter().find(|r| r.insn == sec_idx).map(|r| r.target);
-            let is_func_ptr = insn.code == LD_IMM64 && (insn.src == BPF_PSEUDO_FUNC || matches!(relo, Some(RelocTarget::FuncAddr { .. })));
+            let relo = self.obj.code[code_idx]
+                .relocs
+                .iter()
+                .find(|r| r.insn == sec_idx)
+                .map(|r| r.target);
+            let is_func_ptr = insn.code == LD_IMM64
+                && (insn.src == BPF_PSEUDO_FUNC || matches!(relo, Some(RelocTarget::FuncAddr { .. })));
             if !is_call && !is_func_ptr {
                 continue;
             }
@@ -203,7 +225,9 @@ impl Linker<'_> {
                     )))
                 }
             };
-            let text = self.text.ok_or_else(|| self.err("call into .text, but there is no .text".into()))?;
+            let text = self
+                .text
+                .ok_or_else(|| self.err("call into .text, but there is no .text".into()))?;
             let sub = self
                 .obj
                 .subprograms
@@ -215,9 +239,15 @@ impl Linker<'_> {
                 None => {
                     let f = &self.obj.subprograms[sub];
                     let (off, cnt) = (f.insn_off, f.insn_cnt);
+                    if self.depth >= MAX_LINK_DEPTH {
+                        return Err(self.err(format!("subprogram calls nest deeper than {MAX_LINK_DEPTH}")));
+                    }
                     // Reserve the slot before recursing (recursive calls).
                     self.placed[sub] = Some(self.out.insns.len());
-                    self.append(text, off, cnt)?
+                    self.depth += 1;
+                    let placed = self.append(text, off, cnt);
+                    self.depth -= 1;
+                    placed?
                 }
             };
             let rel = placed as i64 - (start + k) as i64 - 1;
@@ -243,6 +273,7 @@ pub fn link_program(obj: &Object, code: &[Vec<Insn>], prog: &Program) -> Result<
         out: LinkedProgram::default(),
         placed: vec![None; obj.subprograms.len()],
         prog_name: prog.name(),
+        depth: 0,
     };
     l.append(prog.func.code, prog.func.insn_off, prog.func.insn_cnt)?;
     Ok(l.out)

@@ -28,7 +28,13 @@ const DEFS: &[(&str, u32, u32, u32, Match)] = {
     use Match::*;
     &[
         ("socket", pt::SOCKET_FILTER, 0, 0, Prefix),
-        ("sk_reuseport/migrate", pt::SK_REUSEPORT, at::SK_REUSEPORT_SELECT_OR_MIGRATE, 0, Exact),
+        (
+            "sk_reuseport/migrate",
+            pt::SK_REUSEPORT,
+            at::SK_REUSEPORT_SELECT_OR_MIGRATE,
+            0,
+            Exact,
+        ),
         ("sk_reuseport", pt::SK_REUSEPORT, at::SK_REUSEPORT_SELECT, 0, Exact),
         ("kprobe.multi", pt::KPROBE, at::TRACE_KPROBE_MULTI, 0, Prefix),
         ("kretprobe.multi", pt::KPROBE, at::TRACE_KPROBE_MULTI, 0, Prefix),
@@ -95,28 +101,142 @@ const DEFS: &[(&str, u32, u32, u32, Match)] = {
         ("cgroup_skb/ingress", pt::CGROUP_SKB, at::CGROUP_INET_INGRESS, 0, Exact),
         ("cgroup_skb/egress", pt::CGROUP_SKB, at::CGROUP_INET_EGRESS, 0, Exact),
         ("cgroup/skb", pt::CGROUP_SKB, 0, 0, Exact),
-        ("cgroup/sock_create", pt::CGROUP_SOCK, at::CGROUP_INET_SOCK_CREATE, 0, Exact),
-        ("cgroup/sock_release", pt::CGROUP_SOCK, at::CGROUP_INET_SOCK_RELEASE, 0, Exact),
+        (
+            "cgroup/sock_create",
+            pt::CGROUP_SOCK,
+            at::CGROUP_INET_SOCK_CREATE,
+            0,
+            Exact,
+        ),
+        (
+            "cgroup/sock_release",
+            pt::CGROUP_SOCK,
+            at::CGROUP_INET_SOCK_RELEASE,
+            0,
+            Exact,
+        ),
         ("cgroup/sock", pt::CGROUP_SOCK, at::CGROUP_INET_SOCK_CREATE, 0, Exact),
-        ("cgroup/post_bind4", pt::CGROUP_SOCK, at::CGROUP_INET4_POST_BIND, 0, Exact),
-        ("cgroup/post_bind6", pt::CGROUP_SOCK, at::CGROUP_INET6_POST_BIND, 0, Exact),
+        (
+            "cgroup/post_bind4",
+            pt::CGROUP_SOCK,
+            at::CGROUP_INET4_POST_BIND,
+            0,
+            Exact,
+        ),
+        (
+            "cgroup/post_bind6",
+            pt::CGROUP_SOCK,
+            at::CGROUP_INET6_POST_BIND,
+            0,
+            Exact,
+        ),
         ("cgroup/bind4", pt::CGROUP_SOCK_ADDR, at::CGROUP_INET4_BIND, 0, Exact),
         ("cgroup/bind6", pt::CGROUP_SOCK_ADDR, at::CGROUP_INET6_BIND, 0, Exact),
-        ("cgroup/connect4", pt::CGROUP_SOCK_ADDR, at::CGROUP_INET4_CONNECT, 0, Exact),
-        ("cgroup/connect6", pt::CGROUP_SOCK_ADDR, at::CGROUP_INET6_CONNECT, 0, Exact),
-        ("cgroup/connect_unix", pt::CGROUP_SOCK_ADDR, at::CGROUP_UNIX_CONNECT, 0, Exact),
-        ("cgroup/sendmsg4", pt::CGROUP_SOCK_ADDR, at::CGROUP_UDP4_SENDMSG, 0, Exact),
-        ("cgroup/sendmsg6", pt::CGROUP_SOCK_ADDR, at::CGROUP_UDP6_SENDMSG, 0, Exact),
-        ("cgroup/sendmsg_unix", pt::CGROUP_SOCK_ADDR, at::CGROUP_UNIX_SENDMSG, 0, Exact),
-        ("cgroup/recvmsg4", pt::CGROUP_SOCK_ADDR, at::CGROUP_UDP4_RECVMSG, 0, Exact),
-        ("cgroup/recvmsg6", pt::CGROUP_SOCK_ADDR, at::CGROUP_UDP6_RECVMSG, 0, Exact),
-        ("cgroup/recvmsg_unix", pt::CGROUP_SOCK_ADDR, at::CGROUP_UNIX_RECVMSG, 0, Exact),
-        ("cgroup/getpeername4", pt::CGROUP_SOCK_ADDR, at::CGROUP_INET4_GETPEERNAME, 0, Exact),
-        ("cgroup/getpeername6", pt::CGROUP_SOCK_ADDR, at::CGROUP_INET6_GETPEERNAME, 0, Exact),
-        ("cgroup/getpeername_unix", pt::CGROUP_SOCK_ADDR, at::CGROUP_UNIX_GETPEERNAME, 0, Exact),
-        ("cgroup/getsockname4", pt::CGROUP_SOCK_ADDR, at::CGROUP_INET4_GETSOCKNAME, 0, Exact),
-        ("cgroup/getsockname6", pt::CGROUP_SOCK_ADDR, at::CGROUP_INET6_GETSOCKNAME, 0, Exact),
-        ("cgroup/getsockname_unix", pt::CGROUP_SOCK_ADDR, at::CGROUP_UNIX_GETSOCKNAME, 0, Exact),
+        (
+            "cgroup/connect4",
+            pt::CGROUP_SOCK_ADDR,
+            at::CGROUP_INET4_CONNECT,
+            0,
+            Exact,
+        ),
+        (
+            "cgroup/connect6",
+            pt::CGROUP_SOCK_ADDR,
+            at::CGROUP_INET6_CONNECT,
+            0,
+            Exact,
+        ),
+        (
+            "cgroup/connect_unix",
+            pt::CGROUP_SOCK_ADDR,
+            at::CGROUP_UNIX_CONNECT,
+            0,
+            Exact,
+        ),
+        (
+            "cgroup/sendmsg4",
+            pt::CGROUP_SOCK_ADDR,
+            at::CGROUP_UDP4_SENDMSG,
+            0,
+            Exact,
+        ),
+        (
+            "cgroup/sendmsg6",
+            pt::CGROUP_SOCK_ADDR,
+            at::CGROUP_UDP6_SENDMSG,
+            0,
+            Exact,
+        ),
+        (
+            "cgroup/sendmsg_unix",
+            pt::CGROUP_SOCK_ADDR,
+            at::CGROUP_UNIX_SENDMSG,
+            0,
+            Exact,
+        ),
+        (
+            "cgroup/recvmsg4",
+            pt::CGROUP_SOCK_ADDR,
+            at::CGROUP_UDP4_RECVMSG,
+            0,
+            Exact,
+        ),
+        (
+            "cgroup/recvmsg6",
+            pt::CGROUP_SOCK_ADDR,
+            at::CGROUP_UDP6_RECVMSG,
+            0,
+            Exact,
+        ),
+        (
+            "cgroup/recvmsg_unix",
+            pt::CGROUP_SOCK_ADDR,
+            at::CGROUP_UNIX_RECVMSG,
+            0,
+            Exact,
+        ),
+        (
+            "cgroup/getpeername4",
+            pt::CGROUP_SOCK_ADDR,
+            at::CGROUP_INET4_GETPEERNAME,
+            0,
+            Exact,
+        ),
+        (
+            "cgroup/getpeername6",
+            pt::CGROUP_SOCK_ADDR,
+            at::CGROUP_INET6_GETPEERNAME,
+            0,
+            Exact,
+        ),
+        (
+            "cgroup/getpeername_unix",
+            pt::CGROUP_SOCK_ADDR,
+            at::CGROUP_UNIX_GETPEERNAME,
+            0,
+            Exact,
+        ),
+        (
+            "cgroup/getsockname4",
+            pt::CGROUP_SOCK_ADDR,
+            at::CGROUP_INET4_GETSOCKNAME,
+            0,
+            Exact,
+        ),
+        (
+            "cgroup/getsockname6",
+            pt::CGROUP_SOCK_ADDR,
+            at::CGROUP_INET6_GETSOCKNAME,
+            0,
+            Exact,
+        ),
+        (
+            "cgroup/getsockname_unix",
+            pt::CGROUP_SOCK_ADDR,
+            at::CGROUP_UNIX_GETSOCKNAME,
+            0,
+            Exact,
+        ),
         ("cgroup/sysctl", pt::CGROUP_SYSCTL, at::CGROUP_SYSCTL, 0, Exact),
         ("cgroup/getsockopt", pt::CGROUP_SOCKOPT, at::CGROUP_GETSOCKOPT, 0, Exact),
         ("cgroup/setsockopt", pt::CGROUP_SOCKOPT, at::CGROUP_SETSOCKOPT, 0, Exact),
@@ -130,21 +250,76 @@ const DEFS: &[(&str, u32, u32, u32, Match)] = {
 
 /// The program type a section name gives its programs, if any.
 pub fn section_def(section: &str) -> Option<SectionDef> {
-    DEFS.iter().find_map(|&(name, prog_type, expected_attach_type, prog_flags, how)| {
-        let hit = match how {
-            Match::Exact => section == name,
-            Match::Prefix => section == name || section.strip_prefix(name).is_some_and(|r| r.starts_with('/')),
-        };
-        hit.then_some(SectionDef {
-            prog_type,
-            expected_attach_type,
-            prog_flags,
+    DEFS.iter()
+        .find_map(|&(name, prog_type, expected_attach_type, prog_flags, how)| {
+            let hit = match how {
+                Match::Exact => section == name,
+                Match::Prefix => section == name || section.strip_prefix(name).is_some_and(|r| r.starts_with('/')),
+            };
+            hit.then_some(SectionDef {
+                prog_type,
+                expected_attach_type,
+                prog_flags,
+            })
         })
-    })
 }
 
 /// The attach target after the first '/' ("do_sys_open" of
 /// "kprobe/do_sys_open"), if any.
 pub fn attach_target(section: &str) -> Option<&str> {
     section.split_once('/').map(|(_, t)| t).filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def(s: &str) -> Option<(u32, u32, u32)> {
+        section_def(s).map(|d| (d.prog_type, d.expected_attach_type, d.prog_flags))
+    }
+
+    /// Expected values from libbpf's section_defs table (libbpf.c).
+    #[test]
+    fn libbpf_section_names() {
+        assert_eq!(def("xdp"), Some((pt::XDP, at::XDP, 0)));
+        assert_eq!(def("xdp.frags"), Some((pt::XDP, at::XDP, prog_flags::XDP_HAS_FRAGS)));
+        assert_eq!(def("socket"), Some((pt::SOCKET_FILTER, 0, 0)));
+        assert_eq!(def("tc"), Some((pt::SCHED_CLS, 0, 0)));
+        assert_eq!(def("classifier"), Some((pt::SCHED_CLS, 0, 0)));
+        assert_eq!(def("kprobe/do_sys_open"), Some((pt::KPROBE, 0, 0)));
+        assert_eq!(def("kretprobe/do_sys_open"), Some((pt::KPROBE, 0, 0)));
+        assert_eq!(
+            def("tracepoint/syscalls/sys_enter_openat"),
+            Some((pt::TRACEPOINT, 0, 0))
+        );
+        assert_eq!(def("tp/syscalls/sys_enter_openat"), Some((pt::TRACEPOINT, 0, 0)));
+        assert_eq!(def("raw_tp/sys_enter"), Some((pt::RAW_TRACEPOINT, 0, 0)));
+        assert_eq!(def("raw_tracepoint/sys_enter"), Some((pt::RAW_TRACEPOINT, 0, 0)));
+        assert_eq!(def("raw_tp.w/sys_enter"), Some((pt::RAW_TRACEPOINT_WRITABLE, 0, 0)));
+        assert_eq!(
+            def("cgroup_skb/ingress"),
+            Some((pt::CGROUP_SKB, at::CGROUP_INET_INGRESS, 0))
+        );
+        assert_eq!(
+            def("cgroup_skb/egress"),
+            Some((pt::CGROUP_SKB, at::CGROUP_INET_EGRESS, 0))
+        );
+        assert_eq!(def("fentry/do_unlinkat"), Some((pt::TRACING, at::TRACE_FENTRY, 0)));
+        assert_eq!(
+            def("fexit.s/x"),
+            Some((pt::TRACING, at::TRACE_FEXIT, prog_flags::SLEEPABLE))
+        );
+        assert_eq!(def("lsm/file_open"), Some((pt::LSM, at::LSM_MAC, 0)));
+        assert_eq!(
+            def("cgroup/connect4"),
+            Some((pt::CGROUP_SOCK_ADDR, at::CGROUP_INET4_CONNECT, 0))
+        );
+        assert_eq!(def("sk_msg"), Some((pt::SK_MSG, at::SK_MSG_VERDICT, 0)));
+        // Prefixes only match whole words: "tcx" is not "tc", "xdpfoo" not "xdp".
+        assert_eq!(def("xdpfoo"), None);
+        assert_eq!(def("kprobes/x"), None);
+        assert_eq!(def(".text"), None);
+        assert_eq!(attach_target("kprobe/do_sys_open"), Some("do_sys_open"));
+        assert_eq!(attach_target("xdp"), None);
+    }
 }

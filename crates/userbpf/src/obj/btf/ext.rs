@@ -69,14 +69,20 @@ fn parse_block<T>(
     }
     let mut out = Vec::new();
     while r.remaining() > 0 {
-        let name_off = r.u32().ok_or_else(|| bad(format!("{what}: truncated section header")))?;
-        let count = r.u32().ok_or_else(|| bad(format!("{what}: truncated section header")))? as usize;
+        let name_off = r
+            .u32()
+            .ok_or_else(|| bad(format!("{what}: truncated section header")))?;
+        let count = r
+            .u32()
+            .ok_or_else(|| bad(format!("{what}: truncated section header")))? as usize;
         let section = btf.name(name_off)?.to_string();
         if count == 0 {
             return Err(bad(format!("{what}: section {section} has no records")));
         }
         if count.saturating_mul(rec_size) > r.remaining() {
-            return Err(bad(format!("{what}: section {section}: {count} records run past the end")));
+            return Err(bad(format!(
+                "{what}: section {section}: {count} records run past the end"
+            )));
         }
         let mut records = Vec::with_capacity(count);
         let mut words = vec![0u32; min_rec / 4];
@@ -84,7 +90,8 @@ fn parse_block<T>(
             for w in words.iter_mut() {
                 *w = r.u32().ok_or_else(|| bad(format!("{what}: truncated record")))?;
             }
-            r.skip(rec_size - min_rec).ok_or_else(|| bad(format!("{what}: truncated record")))?;
+            r.skip(rec_size - min_rec)
+                .ok_or_else(|| bad(format!("{what}: truncated record")))?;
             records.push(make(&words));
         }
         out.push(SectionRecords { section, records });

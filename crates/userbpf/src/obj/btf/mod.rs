@@ -165,20 +165,30 @@ impl Btf {
                     id = *type_id;
                     None
                 }
-                BtfKind::Array { elem_type, nelems: n, .. } => {
+                BtfKind::Array {
+                    elem_type, nelems: n, ..
+                } => {
                     nelems = nelems.saturating_mul(*n as u64);
                     id = *elem_type;
                     None
                 }
                 BtfKind::Void => return Err(BtfError::NoSize { id, reason: "void" }),
-                BtfKind::Fwd { .. } => return Err(BtfError::NoSize { id, reason: "forward declaration" }),
+                BtfKind::Fwd { .. } => {
+                    return Err(BtfError::NoSize {
+                        id,
+                        reason: "forward declaration",
+                    })
+                }
                 BtfKind::Func { .. } | BtfKind::FuncProto { .. } => {
                     return Err(BtfError::NoSize { id, reason: "function" })
                 }
             };
             if let Some(size) = size {
                 let total = size.saturating_mul(nelems);
-                return u32::try_from(total).map_err(|_| BtfError::NoSize { id, reason: "larger than 4 GiB" });
+                return u32::try_from(total).map_err(|_| BtfError::NoSize {
+                    id,
+                    reason: "larger than 4 GiB",
+                });
             }
         }
         Err(BtfError::BadType {

@@ -63,7 +63,10 @@ struct Header {
 
 fn header(data: &[u8]) -> Result<Header, BtfError> {
     if data.len() < HEADER_LEN {
-        return Err(BtfError::Truncated { what: "header", offset: 0 });
+        return Err(BtfError::Truncated {
+            what: "header",
+            offset: 0,
+        });
     }
     let magic = u16::from_le_bytes([data[0], data[1]]);
     if magic != BTF_MAGIC {
@@ -128,7 +131,10 @@ fn header(data: &[u8]) -> Result<Header, BtfError> {
 /// Parses one type at the reader's position.
 fn parse_type(r: &mut Reader<'_>, id: u32) -> Result<BtfType, BtfError> {
     let at = r.pos();
-    let trunc = || BtfError::Truncated { what: "type", offset: at };
+    let trunc = || BtfError::Truncated {
+        what: "type",
+        offset: at,
+    };
     let name_off = r.u32().ok_or_else(trunc)?;
     let info = r.u32().ok_or_else(trunc)?;
     let size_or_type = r.u32().ok_or_else(trunc)?;
@@ -372,17 +378,20 @@ impl Btf {
             match &t.kind {
                 BtfKind::Struct { members, .. } | BtfKind::Union { members, .. } => {
                     for m in members {
-                        self.name(m.name_off).map_err(|_| bad("member name outside the strings".into()))?;
+                        self.name(m.name_off)
+                            .map_err(|_| bad("member name outside the strings".into()))?;
                     }
                 }
                 BtfKind::Enum { values, .. } | BtfKind::Enum64 { values, .. } => {
                     for v in values {
-                        self.name(v.name_off).map_err(|_| bad("enumerator name outside the strings".into()))?;
+                        self.name(v.name_off)
+                            .map_err(|_| bad("enumerator name outside the strings".into()))?;
                     }
                 }
                 BtfKind::FuncProto { params, .. } => {
                     for p in params {
-                        self.name(p.name_off).map_err(|_| bad("parameter name outside the strings".into()))?;
+                        self.name(p.name_off)
+                            .map_err(|_| bad("parameter name outside the strings".into()))?;
                     }
                 }
                 BtfKind::Func { type_id, .. } => {
@@ -392,7 +401,10 @@ impl Btf {
                 }
                 BtfKind::Datasec { vars, .. } => {
                     for v in vars {
-                        if !matches!(self.types[v.type_id as usize].kind, BtfKind::Var { .. } | BtfKind::Func { .. }) {
+                        if !matches!(
+                            self.types[v.type_id as usize].kind,
+                            BtfKind::Var { .. } | BtfKind::Func { .. }
+                        ) {
                             return Err(bad(format!("DATASEC entry {} is not a VAR", v.type_id)));
                         }
                     }
@@ -402,7 +414,9 @@ impl Btf {
             // Modifier chains must end (no cycles) within the depth limit.
             let mut cur = id;
             for depth in 0.. {
-                let Some(next) = self.types[cur as usize].referenced() else { break };
+                let Some(next) = self.types[cur as usize].referenced() else {
+                    break;
+                };
                 if matches!(self.types[cur as usize].kind, BtfKind::Ptr { .. }) {
                     break; // pointers may point back (linked lists)
                 }

@@ -97,25 +97,79 @@ impl Linkage {
 pub enum BtfKind {
     /// Type id 0.
     Void,
-    Int { size: u32, encoding: u8, offset: u8, bits: u8 },
-    Ptr { type_id: u32 },
-    Array { elem_type: u32, index_type: u32, nelems: u32 },
-    Struct { size: u32, members: Vec<Member> },
-    Union { size: u32, members: Vec<Member> },
-    Enum { size: u32, signed: bool, values: Vec<Enumerator> },
-    Fwd { is_union: bool },
-    Typedef { type_id: u32 },
-    Volatile { type_id: u32 },
-    Const { type_id: u32 },
-    Restrict { type_id: u32 },
-    Func { type_id: u32, linkage: Linkage },
-    FuncProto { ret_type: u32, params: Vec<Param> },
-    Var { type_id: u32, linkage: Linkage },
-    Datasec { size: u32, vars: Vec<VarSecInfo> },
-    Float { size: u32 },
-    DeclTag { type_id: u32, component_idx: i32 },
-    TypeTag { type_id: u32 },
-    Enum64 { size: u32, signed: bool, values: Vec<Enumerator> },
+    Int {
+        size: u32,
+        encoding: u8,
+        offset: u8,
+        bits: u8,
+    },
+    Ptr {
+        type_id: u32,
+    },
+    Array {
+        elem_type: u32,
+        index_type: u32,
+        nelems: u32,
+    },
+    Struct {
+        size: u32,
+        members: Vec<Member>,
+    },
+    Union {
+        size: u32,
+        members: Vec<Member>,
+    },
+    Enum {
+        size: u32,
+        signed: bool,
+        values: Vec<Enumerator>,
+    },
+    Fwd {
+        is_union: bool,
+    },
+    Typedef {
+        type_id: u32,
+    },
+    Volatile {
+        type_id: u32,
+    },
+    Const {
+        type_id: u32,
+    },
+    Restrict {
+        type_id: u32,
+    },
+    Func {
+        type_id: u32,
+        linkage: Linkage,
+    },
+    FuncProto {
+        ret_type: u32,
+        params: Vec<Param>,
+    },
+    Var {
+        type_id: u32,
+        linkage: Linkage,
+    },
+    Datasec {
+        size: u32,
+        vars: Vec<VarSecInfo>,
+    },
+    Float {
+        size: u32,
+    },
+    DeclTag {
+        type_id: u32,
+        component_idx: i32,
+    },
+    TypeTag {
+        type_id: u32,
+    },
+    Enum64 {
+        size: u32,
+        signed: bool,
+        values: Vec<Enumerator>,
+    },
 }
 
 /// One type: its name (an offset into the string section) and kind.
@@ -177,13 +231,15 @@ impl BtfType {
     /// Every type id this type mentions (for validation).
     pub fn type_refs(&self) -> Vec<u32> {
         match &self.kind {
-            BtfKind::Array { elem_type, index_type, .. } => vec![*elem_type, *index_type],
+            BtfKind::Array {
+                elem_type, index_type, ..
+            } => vec![*elem_type, *index_type],
             BtfKind::Struct { members, .. } | BtfKind::Union { members, .. } => {
                 members.iter().map(|m| m.type_id).collect()
             }
-            BtfKind::FuncProto { ret_type, params } => {
-                std::iter::once(*ret_type).chain(params.iter().map(|p| p.type_id)).collect()
-            }
+            BtfKind::FuncProto { ret_type, params } => std::iter::once(*ret_type)
+                .chain(params.iter().map(|p| p.type_id))
+                .collect(),
             BtfKind::Datasec { vars, .. } => vars.iter().map(|v| v.type_id).collect(),
             _ => self.referenced().into_iter().collect(),
         }
