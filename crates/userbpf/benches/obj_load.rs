@@ -145,6 +145,18 @@ fn main() {
             )),
         );
     }
+    // What a bpftool process costs before it loads anything.
+    let startup = (0..if quick { 1 } else { 20 })
+        .map(|_| {
+            let start = Instant::now();
+            Command::new("bpftool").arg("version").output().ok().map(|_| start.elapsed())
+        })
+        .collect::<Option<Vec<_>>>()
+        .filter(|v| !v.is_empty())
+        .map(|v| v.iter().sum::<Duration>() / v.len() as u32);
+    if let Some(s) = startup {
+        println!("(bpftool's own startup, `bpftool version`: {:.1} us per run)", s.as_secs_f64() * 1e6);
+    }
     if both {
         println!(
             "{:<16} {:>12.1} {:>14.1} {:>7.1}x",
