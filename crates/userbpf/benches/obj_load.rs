@@ -149,13 +149,20 @@ fn main() {
     let startup = (0..if quick { 1 } else { 20 })
         .map(|_| {
             let start = Instant::now();
-            Command::new("bpftool").arg("version").output().ok().map(|_| start.elapsed())
+            Command::new("bpftool")
+                .arg("version")
+                .output()
+                .ok()
+                .map(|_| start.elapsed())
         })
         .collect::<Option<Vec<_>>>()
         .filter(|v| !v.is_empty())
         .map(|v| v.iter().sum::<Duration>() / v.len() as u32);
     if let Some(s) = startup {
-        println!("(bpftool's own startup, `bpftool version`: {:.1} us per run)", s.as_secs_f64() * 1e6);
+        println!(
+            "(bpftool's own startup, `bpftool version`: {:.1} us per run)",
+            s.as_secs_f64() * 1e6
+        );
     }
     if both {
         println!(

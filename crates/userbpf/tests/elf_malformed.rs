@@ -189,6 +189,22 @@ fn broken_btf_is_an_error() {
         Btf::parse(&with(b.clone(), 24, &ptr_far)),
         Err(BtfError::BadType { id: 1, .. })
     ));
+    // A typedef (type 1) of a later type whose own reference is out of
+    // range: found by the elf_load fuzz target (the chain check followed
+    // type 2's reference before type 2 was checked).
+    let mut chain = b[..24].to_vec();
+    let types = [
+        [0u32, 8 << 24, 2],  // [1] TYPEDEF -> 2
+        [0u32, 8 << 24, 64], // [2] TYPEDEF -> 64 (no such type)
+    ];
+    let type_bytes: Vec<u8> = types.iter().flatten().flat_map(|w| w.to_le_bytes()).collect();
+    chain[8..12].copy_from_slice(&0u32.to_le_bytes()); // type_off
+    chain[12..16].copy_from_slice(&(type_bytes.len() as u32).to_le_bytes()); // type_len
+    chain[16..20].copy_from_slice(&(type_bytes.len() as u32).to_le_bytes()); // str_off
+    chain[20..24].copy_from_slice(&1u32.to_le_bytes()); // str_len
+    chain.extend_from_slice(&type_bytes);
+    chain.push(0);
+    assert!(matches!(Btf::parse(&chain), Err(BtfError::BadType { id: 2, .. })));
     // An unknown kind.
     let unknown = [0u32.to_le_bytes(), (31u32 << 24).to_le_bytes(), 0u32.to_le_bytes()].concat();
     assert!(matches!(
@@ -204,6 +220,21 @@ fn corrupt_btf_in_an_object_is_an_error() {
     let off = u64_at(&d, h + 24) as usize;
     let e = parse(&with(d.clone(), off, &[0, 0])).unwrap_err();
     assert!(matches!(e, ObjError::Btf(BtfError::BadMagic { .. })), "{e}");
+}
+
+/// Inputs the fuzz target once crashed on (fuzz/regressions/).
+#[test]
+fn fuzz_regressions_stay_fixed() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap().to_str().unwrap().starts_with("elf_load") {
+            load_object(&std::fs::read(&path).unwrap());
+            n += 1;
+        }
+    }
+    assert!(n >= 1);
 }
 
 #[test]

@@ -365,16 +365,21 @@ impl Btf {
     /// The checks that need the whole type table.
     fn validate(&self) -> Result<(), BtfError> {
         let count = self.types.len() as u32;
+        // First every reference in range, so the checks below may follow
+        // references to types not yet visited.
+        for (id, t) in self.types.iter().enumerate().skip(1) {
+            if let Some(r) = t.type_refs().into_iter().find(|&r| r >= count) {
+                return Err(BtfError::BadType {
+                    id: id as u32,
+                    reason: format!("refers to type {r}, past the last type {}", count - 1),
+                });
+            }
+        }
         for (id, t) in self.types.iter().enumerate().skip(1) {
             let id = id as u32;
             let bad = |reason: String| BtfError::BadType { id, reason };
             self.name(t.name_off)
                 .map_err(|_| bad(format!("name offset {} outside the strings", t.name_off)))?;
-            for r in t.type_refs() {
-                if r >= count {
-                    return Err(bad(format!("refers to type {r}, past the last type {}", count - 1)));
-                }
-            }
             match &t.kind {
                 BtfKind::Struct { members, .. } | BtfKind::Union { members, .. } => {
                     for m in members {
