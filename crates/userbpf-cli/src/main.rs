@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod batch;
+mod btf_cmd;
 mod failure;
 mod map_cmd;
+mod obj_cmd;
 mod pcap;
 mod prog_cmd;
 mod prog_run;
@@ -119,6 +121,9 @@ enum Command {
     /// Maps: create, show, lookup, update, delete, dump (as bpftool map)
     #[command(subcommand)]
     Map(map_cmd::MapCmd),
+    /// BTF: dump the types of a BTF file or an object's .BTF (bpftool's raw format)
+    #[command(subcommand)]
+    Btf(btf_cmd::BtfCmd),
     /// Run commands from a file against one instance, one per line, so
     /// objects persist from line to line (as `bpftool batch file`)
     Batch {
@@ -231,6 +236,7 @@ fn run(cli: Cli, session: &Session) -> Result<(), Failure> {
             &mut std::io::stdout(),
         ),
         Command::Map(cmd) => map_cmd::run(session, &cmd)?,
+        Command::Btf(cmd) => btf_cmd::run(&cmd)?,
         Command::Batch { kind: _, file } => batch::run_file(session, &file)?,
         Command::Asm { file, output, syntax } => {
             let text = read_input(&file)?;

@@ -20,6 +20,8 @@ use crate::session::Session;
 pub enum ProgCmd {
     /// Load a program (BPF_PROG_LOAD) and report the verdict, log, tag and xlated code
     Load(LoadArgs),
+    /// Load every program of an ELF object, all or nothing (as bpftool prog loadall)
+    Loadall(crate::obj_cmd::LoadallArgs),
     /// Load a program and run it once or --repeat times (BPF_PROG_TEST_RUN) on a packet
     /// (--data) or a context (--ctx): retval, duration, data_out, ctx_out
     Run(crate::prog_run::RunArgs),
@@ -110,6 +112,12 @@ pub struct LoadArgs {
     /// where modelled (socket_filter, tc, xdp; falls back otherwise)
     #[arg(long, value_parser = ["structural", "full"])]
     pub verifier: Option<String>,
+    /// ELF object: the program to load (default: the first)
+    #[arg(long)]
+    pub program: Option<String>,
+    /// ELF object: target BTF for CO-RE (default /sys/kernel/btf/vmlinux)
+    #[arg(long)]
+    pub btf: Option<PathBuf>,
 }
 
 fn parse_num(s: &str) -> Result<u32, String> {
@@ -170,6 +178,9 @@ pub fn load(session: &Session, a: &LoadArgs) -> Result<(), Failure> {
 /// Load as `prog load` does; with `run`, test-run the program while its fd
 /// is open and report both (as `kbpf.py run`).
 pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::RunArgs>) -> Result<(), Failure> {
+    if run.is_none() && crate::obj_cmd::is_object(&a.prog) {
+        return crate::obj_cmd::load(session, a);
+    }
     let prog_type = prog_type_from_str(&a.prog_type).ok_or_else(|| {
         Failure::usage(format!(
             "unknown program type {:?} (try socket_filter, xdp, sched_cls, kprobe, ...)",
@@ -366,6 +377,7 @@ pub fn run(session: &Session, cmd: &ProgCmd) -> Result<(), Failure> {
     match cmd {
         ProgCmd::Load(a) => load(session, a),
         ProgCmd::Run(r) => load_then(session, &r.load, Some(r)),
+        ProgCmd::Loadall(a) => crate::obj_cmd::loadall(session, a),
         ProgCmd::Show { id, json } => {
             let mut ids = Vec::new();
             match id {

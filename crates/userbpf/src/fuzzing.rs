@@ -981,3 +981,43 @@ pub fn sound_verifier_message(p: &SoundProgram) -> String {
     let text = String::from_utf8_lossy(log.text()).into_owned();
     text.lines().last().unwrap_or("").to_string()
 }
+
+/// ELF loader: arbitrary bytes either fail to parse with an [`ObjError`]
+/// or give an object that is loaded (maps created, code relocated and
+/// linked, every program through BPF_PROG_LOAD) into a fresh instance
+/// with a 4 MiB memlock limit (big maps fail fast); once the object is dropped nothing of it
+/// is left. The same bytes as raw BTF parse or fail cleanly, and what
+/// parses dumps.
+///
+/// [`ObjError`]: crate::obj::ObjError
+pub fn load_object(data: &[u8]) {
+    use crate::obj::{LoadOptions, LoadedObject, Object};
+    if let Ok(btf) = crate::obj::btf::Btf::parse(data) {
+        let _ = crate::obj::btf::dump::dump_raw(&btf);
+    }
+    let Ok(obj) = Object::parse("fuzz", data) else {
+        return;
+    };
+    // The structural verifier: path exploration has its own fuzzing, and a
+    // mutated program can keep it busy for seconds (see
+    // fuzz/slow_units/), starving the loader of executions.
+    let bpf = crate::Bpf::new(crate::Config {
+        memlock_limit: Some(4 << 20),
+        verifier: crate::verifier::VerifierMode::Structural,
+        ..crate::Config::default()
+    });
+    let p = bpf.process(crate::Creds::ROOT);
+    // The object's own BTF is a valid CO-RE target (relocations resolve to
+    // their local values).
+    let opts = LoadOptions {
+        target_btf: obj.btf.clone(),
+        ..LoadOptions::default()
+    };
+    if let Ok(mut loaded) = LoadedObject::prepare(&p, &obj, &opts) {
+        for prog in &obj.programs {
+            let _ = loaded.load_program(prog.name(), 0);
+        }
+    }
+    assert_eq!(bpf.map_count(), 0, "maps left after the object was dropped");
+    assert_eq!(bpf.prog_count(), 0, "programs left after the object was dropped");
+}

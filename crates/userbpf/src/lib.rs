@@ -22,6 +22,7 @@ pub mod helpers;
 pub mod isa;
 pub mod maps;
 pub mod memlock;
+pub mod obj;
 pub mod plugin;
 pub mod prog;
 pub mod runtime;

@@ -231,6 +231,12 @@ impl Env<'_> {
                 let Some(map) = meta_map else {
                     return Err(Stop::Unsupported("a map value without its map"));
                 };
+                // A map-in-map lookup gives the inner map (CONST_PTR_TO_MAP
+                // with the inner map's meta after the null check), which
+                // the map shapes do not carry yet.
+                if matches!(map.map_type, 12 | 13) {
+                    return Err(Stop::Unsupported("map-in-map lookups"));
+                }
                 let mut r = RegState::pointer(RegType::MapValueOrNull);
                 r.map = map;
                 if id == 1 && const_key.is_some_and(|k| k < map.max_entries as u64) {

@@ -1,0 +1,274 @@
+//! ELF objects on the command line: `prog load OBJ.o [--program NAME]`
+//! (the object's maps, then one program) and `prog loadall OBJ.o` (every
+//! program, all or nothing, as `bpftool prog loadall`).
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde_json::{json, Map, Value};
+use userbpf::obj::{read_target_btf, Kconfig, LoadOptions, LoadedObject, Object, ProgramLoad};
+use userbpf::uapi::types::{map_type_name, prog_type_name};
+use userbpf::Process;
+
+use crate::failure::Failure;
+use crate::prog_cmd::LoadArgs;
+use crate::session::Session;
+
+const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
+
+/// Whether a file is an ELF object (by its magic).
+pub fn is_object(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+        .is_ok()
+        && magic == *b"\x7fELF"
+}
+
+#[derive(Args, Clone)]
+pub struct LoadallArgs {
+    /// the ELF object (clang -target bpf)
+    pub obj: PathBuf,
+    /// pin every program under this directory, by name (as bpftool)
+    pub pin_dir: Option<String>,
+    /// target BTF for CO-RE (default /sys/kernel/btf/vmlinux when present)
+    #[arg(long)]
+    pub btf: Option<PathBuf>,
+    /// kernel config for .kconfig externs (default /boot/config-$(uname -r)
+    /// or /proc/config.gz)
+    #[arg(long)]
+    pub kconfig: Option<PathBuf>,
+    #[arg(long, default_value_t = 1)]
+    pub log_level: u32,
+    #[arg(short, long)]
+    pub json: bool,
+}
+
+fn read_object(path: &Path) -> Result<Object, Failure> {
+    let data = std::fs::read(path).map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("obj");
+    Object::parse(stem, &data).map_err(|e| Failure::from(format!("{}: {e}", path.display())))
+}
+
+/// The host's kernel config and version (libbpf's sources).
+fn host_kconfig(file: Option<&Path>) -> Result<Kconfig, Failure> {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let release = release.trim();
+    let text = match file {
+        Some(f) => {
+            std::fs::read_to_string(f).map_err(|e| Failure::usage(format!("cannot read {}: {e}", f.display())))?
+        }
+        None => std::fs::read_to_string(format!("/boot/config-{release}"))
+            .ok()
+            .or_else(|| {
+                let out = std::process::Command::new("gzip")
+                    .args(["-dc", "/proc/config.gz"])
+                    .output()
+                    .ok()?;
+                out.status
+                    .success()
+                    .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+            })
+            .unwrap_or_default(),
+    };
+    let mut k = Kconfig::parse(&text);
+    k.linux_kernel_version = Kconfig::version_code(release);
+    Ok(k)
+}
+
+fn options(btf: Option<&Path>, kconfig: Option<&Path>, obj: &Object, log_level: u32) -> Result<LoadOptions, Failure> {
+    let needs_btf = userbpf::obj::relocate::has_core_relos(obj);
+    let target_btf = match btf {
+        Some(f) => Some(f.to_path_buf()),
+        None if needs_btf && Path::new(VMLINUX_BTF).exists() => Some(PathBuf::from(VMLINUX_BTF)),
+        None => None,
+    };
+    let target_btf = match target_btf {
+        Some(f) => {
+            let data = std::fs::read(&f).map_err(|e| Failure::usage(format!("cannot read {}: {e}", f.display())))?;
+            Some(read_target_btf(&data).map_err(|e| Failure::from(format!("{}: {e}", f.display())))?)
+        }
+        None => None,
+    };
+    let kconfig = if obj.externs.is_empty() {
+        Kconfig::default()
+    } else {
+        host_kconfig(kconfig)?
+    };
+    Ok(LoadOptions {
+        target_btf,
+        kconfig,
+        log_level,
+        pin_root: None,
+    })
+}
+
+fn maps_json(p: &Process, loaded: &LoadedObject<'_>) -> Value {
+    let maps: Vec<Value> = loaded
+        .maps
+        .iter()
+        .map(|m| match p.map_info(m.fd) {
+            Ok(i) => json!({
+                "name": m.name,
+                "id": i.id,
+                "type": map_type_name(i.map_type).unwrap_or("unknown"),
+                "key_size": i.key_size,
+                "value_size": i.value_size,
+                "max_entries": i.max_entries,
+                "flags": i.map_flags,
+            }),
+            Err(e) => json!({"name": m.name, "error": e.to_string()}),
+        })
+        .collect();
+    Value::Array(maps)
+}
+
+fn program_json(p: &Process, l: &ProgramLoad) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("name".into(), json!(l.name));
+    m.insert("section".into(), json!(l.section));
+    m.insert("type".into(), json!(prog_type_name(l.prog_type).unwrap_or("unknown")));
+    m.insert("expected_attach_type".into(), json!(l.expected_attach_type));
+    m.insert("insns".into(), json!(l.linked.insns.len()));
+    m.insert("func_info".into(), json!(l.linked.func_info.len()));
+    m.insert("line_info".into(), json!(l.linked.line_info.len()));
+    m.insert("accepted".into(), json!(l.outcome.result.is_ok()));
+    match l.outcome.result {
+        Ok(fd) => {
+            m.insert("errno".into(), Value::Null);
+            if let Ok(info) = p.prog_info(fd) {
+                m.insert("prog_id".into(), json!(info.id));
+                m.insert("tag".into(), json!(info.tag_hex()));
+                m.insert("xlated_len".into(), json!(info.xlated_len));
+            }
+        }
+        Err(e) => {
+            m.insert("errno".into(), json!(e.name()));
+            m.insert("errno_value".into(), json!(e.0));
+            m.insert("log".into(), json!(l.outcome.log));
+        }
+    }
+    m.insert("load_ns".into(), json!(l.outcome.load_ns));
+    m
+}
+
+fn print_human(programs: &[Map<String, Value>], maps: &Value) {
+    for m in maps.as_array().into_iter().flatten() {
+        println!(
+            "map {}: {} key {} value {} max_entries {} flags {:#x}",
+            m["name"].as_str().unwrap_or(""),
+            m["type"].as_str().unwrap_or("?"),
+            m["key_size"],
+            m["value_size"],
+            m["max_entries"],
+            m["flags"].as_u64().unwrap_or(0)
+        );
+    }
+    for p in programs {
+        if p["accepted"] == json!(true) {
+            println!(
+                "prog {} ({} in {}): accepted, id {} tag {} ({} insns)",
+                p["name"].as_str().unwrap_or(""),
+                p["type"].as_str().unwrap_or(""),
+                p["section"].as_str().unwrap_or(""),
+                p["prog_id"],
+                p["tag"].as_str().unwrap_or(""),
+                p["insns"]
+            );
+        } else {
+            print!("{}", p["log"].as_str().unwrap_or(""));
+            println!(
+                "prog {} ({} in {}): refused: {} ({})",
+                p["name"].as_str().unwrap_or(""),
+                p["type"].as_str().unwrap_or(""),
+                p["section"].as_str().unwrap_or(""),
+                p["errno"].as_str().unwrap_or("?"),
+                p["errno_value"]
+            );
+        }
+    }
+}
+
+/// `prog load OBJ.o [--program NAME]`: the maps, then one program.
+pub fn load(session: &Session, a: &LoadArgs) -> Result<(), Failure> {
+    let obj = read_object(&a.prog)?;
+    let name = match &a.program {
+        Some(n) => n.clone(),
+        None => obj
+            .programs
+            .first()
+            .map(|p| p.name().to_string())
+            .ok_or_else(|| Failure::from(format!("{}: no programs", a.prog.display())))?,
+    };
+    let opts = options(a.btf.as_deref(), None, &obj, a.log_level)?;
+    let p = &session.root;
+    let mut loaded = LoadedObject::prepare(p, &obj, &opts)?;
+    let prog = program_json(p, loaded.load_program(&name, a.log_level)?);
+    let accepted = prog["accepted"] == json!(true);
+    if let (true, Some(path)) = (accepted, &a.pin) {
+        let fd = loaded.prog_fd(&name).expect("accepted");
+        p.obj_pin(fd, path)
+            .map_err(|e| Failure::from(format!("pin {path}: {e}")))?;
+    }
+    let maps = maps_json(p, &loaded);
+    if a.json {
+        let mut m = prog;
+        m.insert("object".into(), json!(a.prog.display().to_string()));
+        m.insert("maps".into(), maps);
+        println!("{}", serde_json::to_string_pretty(&Value::Object(m)).expect("json"));
+    } else {
+        print_human(&[prog], &maps);
+    }
+    if accepted {
+        Ok(())
+    } else {
+        Err(Failure::refused())
+    }
+}
+
+/// `prog loadall OBJ.o [PIN_DIR]`: every program, all or nothing.
+pub fn loadall(session: &Session, a: &LoadallArgs) -> Result<(), Failure> {
+    let obj = read_object(&a.obj)?;
+    let opts = options(a.btf.as_deref(), a.kconfig.as_deref(), &obj, a.log_level)?;
+    let p = &session.root;
+    let mut loaded = LoadedObject::prepare(p, &obj, &opts)?;
+    let mut programs = Vec::new();
+    let mut ok = true;
+    for prog in &obj.programs {
+        let l = program_json(p, loaded.load_program(prog.name(), a.log_level)?);
+        ok = l["accepted"] == json!(true);
+        programs.push(l);
+        if !ok {
+            break;
+        }
+    }
+    if let (true, Some(dir)) = (ok, &a.pin_dir) {
+        for l in &loaded.loads {
+            let fd = l.outcome.result.expect("all accepted");
+            let path = format!("{}/{}", dir.trim_end_matches('/'), l.name);
+            p.obj_pin(fd, &path)
+                .map_err(|e| Failure::from(format!("pin {path}: {e}")))?;
+        }
+    }
+    let maps = maps_json(p, &loaded);
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "object": a.obj.display().to_string(),
+                "loaded": ok,
+                "programs": programs,
+                "maps": maps,
+            }))
+            .expect("json")
+        );
+    } else {
+        print_human(&programs, &maps);
+    }
+    // Not all loaded: libbpf unloads everything; dropping `loaded` does.
+    if ok {
+        Ok(())
+    } else {
+        Err(Failure::refused())
+    }
+}
