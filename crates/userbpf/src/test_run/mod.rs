@@ -195,6 +195,7 @@ pub(crate) fn prog_test_run(
         pt::FLOW_DISSECTOR => flow_dissector::test_run(&runner, &t, mem)?,
         pt::RAW_TRACEPOINT => raw::test_run_raw_tp(&runner, &t, mem)?,
         pt::SYSCALL => raw::test_run_syscall(&runner, &t, mem)?,
+        pt::SK_LOOKUP => raw::test_run_sk_lookup(&runner, &t, mem)?,
         _ => return Err(Errno::ENOTSUPP),
     };
     finish_out(&t, out, mem, finish)
