@@ -54,6 +54,10 @@ pub mod skb {
     pub const DATA_END: usize = 80;
     pub const NAPI_ID: usize = 84;
     pub const FAMILY: usize = 88;
+    pub const REMOTE_IP4: usize = 92;
+    pub const LOCAL_IP4: usize = 96;
+    pub const REMOTE_IP6: usize = 100;
+    pub const LOCAL_IP6: usize = 116;
     pub const DATA_META: usize = 140;
     pub const FLOW_KEYS: usize = 144;
     pub const TSTAMP: usize = 152;
