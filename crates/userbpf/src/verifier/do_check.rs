@@ -90,6 +90,8 @@ pub struct Env<'a> {
     next_id: u32,
     /// Helper calls processed so far.
     helper_calls: u64,
+    /// The instruction being checked (reference allocation sites).
+    cur_pc: usize,
 }
 
 fn alu_str(op: AluOp) -> &'static str {
@@ -159,6 +161,7 @@ impl<'a> Env<'a> {
             prev_insn_print_pos: 0,
             next_id: 0,
             helper_calls: 0,
+            cur_pc: 0,
         })
     }
 
@@ -182,7 +185,7 @@ impl<'a> Env<'a> {
     }
 
     /// print_verifier_state().
-    fn state_text(&mut self, f: &FuncState, all: bool) -> String {
+    fn state_text(&mut self, f: &FuncState, refs: &[(u32, usize)], all: bool) -> String {
         let mut s = String::new();
         if f.frameno != 0 {
             s.push_str(&format!(" frame{}:", f.frameno));
@@ -213,6 +216,12 @@ impl<'a> Env<'a> {
                 s.push_str(&format!(" fp{off}={chars}"));
             }
         }
+        if let Some((first, _)) = refs.first() {
+            s.push_str(&format!(" refs={first}"));
+            for (id, _) in &refs[1..] {
+                s.push_str(&format!(",{id}"));
+            }
+        }
         s.push('\n');
         if !all {
             self.scratched_regs = 0;
@@ -223,7 +232,7 @@ impl<'a> Env<'a> {
 
     /// print_insn_state(): the state after the previous instruction, on its
     /// line when nothing was printed since.
-    fn print_insn_state(&mut self, f: &FuncState, pc: usize) {
+    fn print_insn_state(&mut self, f: &FuncState, refs: &[(u32, usize)], pc: usize) {
         let end = self.log.text().len();
         if self.prev_log_pos != 0 && self.prev_log_pos == end {
             self.log.truncate(end - 1);
@@ -232,7 +241,7 @@ impl<'a> Env<'a> {
         } else {
             self.verbose(&format!("{pc}:"));
         }
-        let text = self.state_text(f, false);
+        let text = self.state_text(f, refs, false);
         self.verbose(&text);
     }
 
@@ -252,6 +261,7 @@ impl<'a> Env<'a> {
     pub fn run(&mut self) -> Res<()> {
         let level2 = self.log.level & 2 != 0;
         let mut st = VerifierState {
+            refs: Vec::new(),
             frames: vec![FuncState::new(0, 0)],
         };
         st.frames[0].regs[1] = RegState::pointer(RegType::Ctx);
@@ -279,7 +289,7 @@ impl<'a> Env<'a> {
                 if seen.contains(&st) {
                     let h = state_hash(&st);
                     if self.on_path.contains(&(pc, h)) {
-                        let cur = self.state_text(&st.cur().clone(), true);
+                        let cur = self.state_text(&st.cur().clone(), &st.refs.clone(), true);
                         return Err(self.reject(
                             Errno::EINVAL,
                             format!("infinite loop detected at insn {pc}\ncur state:{cur}old state:{cur}"),
@@ -301,13 +311,14 @@ impl<'a> Env<'a> {
             }
             if self.log.enabled() {
                 if level2 && print_from {
-                    let text = self.state_text(&st.cur().clone(), true);
+                    let text = self.state_text(&st.cur().clone(), &st.refs.clone(), true);
                     self.verbose(&format!("\nfrom {prev_pc} to {pc}:{text}"));
                     print_from = false;
                 }
                 if self.scratched_regs != 0 || self.scratched_stack != 0 {
                     let f = st.cur().clone();
-                    self.print_insn_state(&f, pc);
+                    let refs = st.refs.clone();
+                    self.print_insn_state(&f, &refs, pc);
                 }
                 let start = self.log.text().len();
                 self.prev_log_pos = start;
@@ -365,6 +376,7 @@ impl<'a> Env<'a> {
     }
 
     fn step(&mut self, st: &mut VerifierState, pc: usize, ins: Instruction) -> Res<Next> {
+        self.cur_pc = pc;
         let next = pc + ins.slots();
         match ins {
             Instruction::Alu { width, op, dst, src } => {
@@ -558,6 +570,8 @@ impl<'a> Env<'a> {
                 return self.check_cond_jmp(st, pc, width, op, dst, src, target, next);
             }
             Instruction::Exit => {
+                // check_reference_leak() comes before the return value.
+                self.check_reference_leak(st, "BPF_EXIT instruction in main prog")?;
                 let r0 = self.read_reg(st, 0)?;
                 if r0.ty != RegType::Scalar && !self.privileged {
                     return Err(self.reject(Errno::EACCES, "R0 leaks addr as return value\n".into()));
@@ -602,6 +616,7 @@ impl<'a> Env<'a> {
                     ));
                 }
                 let r6 = self.read_reg(st, 6)?;
+                self.check_reference_leak(st, "BPF_LD_[ABS|IND]")?;
                 if let Instruction::LdInd { src, .. } = ins {
                     self.read_reg(st, src)?;
                 }
@@ -850,12 +865,22 @@ impl<'a> Env<'a> {
                 self.check_packet_access(regno, &reg, off + reg.off as i64, n)?;
                 Ok(Some(RegState::unknown()))
             }
-            RegType::Scalar | RegType::NotInit | RegType::MapValueOrNull | RegType::PacketEnd | RegType::MapPtr => {
-                Err(self.reject(
-                    Errno::EACCES,
-                    format!("R{regno} invalid mem access '{}'\n", reg.ty.name()),
-                ))
+            RegType::RingbufMem => {
+                if access == Access::Write && !self.privileged && value.is_some_and(|v| v.ty.is_pointer()) {
+                    return Err(Stop::Unsupported("pointer stores into memory by the unprivileged"));
+                }
+                self.check_mem_region_access(regno, &reg, off + reg.off as i64, n, reg.mem_size, false)?;
+                Ok(Some(RegState::unknown()))
             }
+            RegType::Scalar
+            | RegType::NotInit
+            | RegType::MapValueOrNull
+            | RegType::RingbufMemOrNull
+            | RegType::PacketEnd
+            | RegType::MapPtr => Err(self.reject(
+                Errno::EACCES,
+                format!("R{regno} invalid mem access '{}'\n", reg.ty.name()),
+            )),
             RegType::MapValue => {
                 if access == Access::Write && !self.privileged && value.is_some_and(|v| v.ty.is_pointer()) {
                     return Err(Stop::Unsupported("pointer stores into maps by the unprivileged"));

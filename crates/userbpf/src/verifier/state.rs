@@ -80,6 +80,8 @@ impl FuncState {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct VerifierState {
     pub frames: Vec<FuncState>,
+    /// Acquired references (id, allocating insn), in acquisition order.
+    pub refs: Vec<(u32, usize)>,
 }
 
 impl VerifierState {
