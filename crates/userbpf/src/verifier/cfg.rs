@@ -206,10 +206,30 @@ fn field_message(e: &DecodeError, insns: &[Insn]) -> String {
     format!("{what} uses reserved fields\n")
 }
 
+/// check_abnormal_return() (check_btf_info without BTF): subprograms may
+/// neither tail call nor use LD_ABS/LD_IND, which leave them abruptly.
+fn check_abnormal_return(insns: &[Insn], starts: &[usize]) -> Result<(), String> {
+    for (n, &start) in starts.iter().enumerate().skip(1) {
+        let end = starts.get(n + 1).copied().unwrap_or(insns.len());
+        let body = &insns[start..end];
+        if body
+            .iter()
+            .any(|i| class(i.code) == BPF_LD && matches!(mode(i.code), BPF_ABS | BPF_IND))
+        {
+            return Err("LD_ABS is not allowed in subprogs without BTF\n".into());
+        }
+        if body.iter().any(|i| i.code == CALL && i.src == 0 && i.imm == 12) {
+            return Err("tail_call is not allowed in subprogs without BTF\n".into());
+        }
+    }
+    Ok(())
+}
+
 /// All structural checks, in the kernel's order. The error is the log line.
 pub fn check(insns: &[Insn], privileged: bool) -> Result<(), String> {
     let starts = subprog_starts(insns)?;
     check_subprogs(insns, &starts)?;
+    check_abnormal_return(insns, &starts)?;
     resolve_pseudo_ldimm64(insns)?;
     check_cfg(insns, &starts, privileged)?;
     crate::isa::decode(insns).map_err(|e| field_message(&e, insns))?;

@@ -20,6 +20,11 @@ impl Env<'_> {
     /// check_ld_imm() for a pseudo source: the register the ld_imm64 at
     /// `pc` loads.
     pub(super) fn ld_imm64_pseudo(&mut self, pc: usize, src: u8) -> Res<RegState> {
+        if src == crate::isa::opcode::BPF_PSEUDO_FUNC {
+            // A callback needs the program's BTF func_info, which no load
+            // here carries.
+            return Err(self.reject(Errno::EINVAL, "missing btf func_info\n".into()));
+        }
         let Some(m) = self.maps.iter().find(|m| m.pc == pc).copied() else {
             return Err(Stop::Unsupported("ld_imm64 pseudo sources"));
         };

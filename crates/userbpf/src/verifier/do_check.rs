@@ -16,6 +16,8 @@ use crate::isa::disasm::disasm;
 use crate::isa::{AluOp, AtomicOp, CallKind, Endian, Insn, Instruction, JmpOp, Operand, Size, Width};
 use crate::uapi::Errno;
 
+#[path = "calls.rs"]
+mod calls;
 #[path = "check_call.rs"]
 mod check_call;
 #[path = "check_map.rs"]
@@ -92,6 +94,10 @@ pub struct Env<'a> {
     helper_calls: u64,
     /// The instruction being checked (reference allocation sites).
     cur_pc: usize,
+    /// The deepest stack each subprogram (by first instruction) reached.
+    stack_depth: HashMap<usize, usize>,
+    /// The raw program (the static call graph).
+    insns: &'a [Insn],
 }
 
 fn alu_str(op: AluOp) -> &'static str {
@@ -162,6 +168,8 @@ impl<'a> Env<'a> {
             next_id: 0,
             helper_calls: 0,
             cur_pc: 0,
+            stack_depth: HashMap::new(),
+            insns,
         })
     }
 
@@ -259,6 +267,16 @@ impl<'a> Env<'a> {
 
     /// Explore every path from the entry state. Ok: all paths exit cleanly.
     pub fn run(&mut self) -> Res<()> {
+        self.explore()?;
+        // Level 1 keeps a failing path only: the explored ones are gone.
+        if self.log.level & 2 == 0 {
+            self.log.truncate(0);
+        }
+        self.check_max_stack_depth()
+    }
+
+    /// Every path from the entry state.
+    fn explore(&mut self) -> Res<()> {
         let level2 = self.log.level & 2 != 0;
         let mut st = VerifierState {
             refs: Vec::new(),
@@ -329,7 +347,12 @@ impl<'a> Env<'a> {
                 self.prev_log_pos = self.log.text().len();
             }
             let ins = self.decoded[pc].expect("structural check passed");
-            match self.step(&mut st, pc, ins)? {
+            let step = self.step(&mut st, pc, ins);
+            // The subprogram's stack depth (check_max_stack_depth uses it).
+            let f = st.cur();
+            let depth = self.stack_depth.entry(f.subprog).or_insert(0);
+            *depth = (*depth).max(f.stack.len() * 8);
+            match step? {
                 Next::Goto(t) => {
                     prev_pc = pc;
                     pc = t;
@@ -572,6 +595,9 @@ impl<'a> Env<'a> {
             Instruction::Exit => {
                 // check_reference_leak() comes before the return value.
                 self.check_reference_leak(st, "BPF_EXIT instruction in main prog")?;
+                if st.frames.len() > 1 {
+                    return self.prepare_func_exit(st).map(Next::Goto);
+                }
                 let r0 = self.read_reg(st, 0)?;
                 if r0.ty != RegType::Scalar && !self.privileged {
                     return Err(self.reject(Errno::EACCES, "R0 leaks addr as return value\n".into()));
@@ -606,6 +632,11 @@ impl<'a> Env<'a> {
             Instruction::Call(CallKind::Helper(id)) => {
                 self.helper_calls += 1;
                 self.check_helper_call(st, id)?
+            }
+            Instruction::Call(CallKind::Local(imm)) => {
+                let target = (pc as i64 + 1 + imm as i64) as usize;
+                self.check_func_call(st, pc, target)?;
+                return Ok(Next::Goto(target));
             }
             Instruction::Call(_) | Instruction::CallX { .. } => return Err(Stop::Unsupported("calls")),
             Instruction::LdAbs { .. } | Instruction::LdInd { .. } => {
@@ -859,8 +890,17 @@ impl<'a> Env<'a> {
                 }
             }
             RegType::Packet | RegType::PacketMeta => {
-                if access == Access::Write && value.is_some_and(|v| v.ty != RegType::Scalar) {
-                    return Err(Stop::Unsupported("pointer stores into packets"));
+                // may_access_direct_pkt_data(): who may write packets.
+                use crate::uapi::types::prog_type as pt;
+                let writable = matches!(
+                    self.prog_type,
+                    pt::SCHED_CLS | pt::SCHED_ACT | pt::XDP | pt::LWT_XMIT | pt::SK_SKB | pt::SK_MSG
+                );
+                if access == Access::Write && !writable {
+                    return Err(self.reject(Errno::EACCES, "cannot write into packet\n".into()));
+                }
+                if access == Access::Write && !self.privileged && value.is_some_and(|v| v.ty != RegType::Scalar) {
+                    return Err(Stop::Unsupported("pointer stores into packets by the unprivileged"));
                 }
                 self.check_packet_access(regno, &reg, off + reg.off as i64, n)?;
                 Ok(Some(RegState::unknown()))
@@ -944,8 +984,11 @@ impl<'a> Env<'a> {
         // `pkt > pkt_end` style checks: on the branch where the access
         // stays inside, every pointer with the same id gets range = off.
         let (pkt, end_on_right) = match (d.ty, s.ty) {
-            (RegType::Packet | RegType::PacketMeta, RegType::PacketEnd) => (d, true),
-            (RegType::PacketEnd, RegType::Packet | RegType::PacketMeta) => (s, false),
+            // pkt' vs pkt_end, and pkt_meta' vs the packet start.
+            (RegType::Packet, RegType::PacketEnd) => (d, true),
+            (RegType::PacketMeta, RegType::Packet) if init_pkt(&s) => (d, true),
+            (RegType::PacketEnd, RegType::Packet) => (s, false),
+            (RegType::Packet, RegType::PacketMeta) if init_pkt(&d) => (s, false),
             _ => return Ok(None),
         };
         // Which branch proves pkt + off <= end?
@@ -994,6 +1037,11 @@ impl<'a> Env<'a> {
         self.push_branch(taken, target, pc);
         Ok(Some(Next::Goto(next)))
     }
+}
+
+/// reg_is_init_pkt_pointer(): the packet start itself.
+fn init_pkt(r: &RegState) -> bool {
+    r.ty == RegType::Packet && r.off == 0 && r.var_off.is_const() && r.var_off.value == 0
 }
 
 fn src_reg(src: Operand) -> u8 {
