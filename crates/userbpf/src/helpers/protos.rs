@@ -275,7 +275,11 @@ pub fn available(prog_type: u32, id: i32, privileged: bool) -> Option<bool> {
         pt::KPROBE | pt::TRACEPOINT | pt::PERF_EVENT | pt::RAW_TRACEPOINT => {
             &[4, 6, 14, 15, 16, 25, 35, 45, 80, 112, 113, 114, 115]
         }
-        _ => return None,
+        // Other types: only what every type gets (bpf_base_func_proto) is
+        // known; their own additions are not modelled.
+        _ => {
+            return base(id, privileged).then_some(true);
+        }
     };
     if extra.contains(&id) {
         return Some(true);

@@ -13,9 +13,11 @@ use super::log::VerifierLog;
 use super::reg::{RegState, RegType};
 use super::state::{FuncState, SlotType, StackSlot, VerifierState};
 use crate::isa::disasm::disasm;
-use crate::isa::{AluOp, AtomicOp, CallKind, Endian, Insn, Instruction, JmpOp, Operand, Size, Width};
+use crate::isa::{AluOp, CallKind, Endian, Insn, Instruction, JmpOp, Operand, Size, Width};
 use crate::uapi::Errno;
 
+#[path = "atomic.rs"]
+mod atomic;
 #[path = "calls.rs"]
 mod calls;
 #[path = "check_call.rs"]
@@ -538,47 +540,7 @@ impl<'a> Env<'a> {
                 src,
                 off,
             } => {
-                if matches!(op, AtomicOp::LoadAcquire | AtomicOp::StoreRelease) {
-                    return Err(Stop::Unsupported("load-acquire/store-release"));
-                }
-                let v = self.read_reg(st, src)?;
-                if op == AtomicOp::CmpXchg {
-                    self.read_reg(st, 0)?;
-                }
-                let base = self.read_reg(st, dst)?;
-                if base.ty != RegType::Stack {
-                    return Err(Stop::Unsupported("atomics outside the stack"));
-                }
-                if v.ty != RegType::Scalar {
-                    return Err(Stop::Unsupported("atomic with a pointer operand"));
-                }
-                self.check_mem(st, dst, base, off as i64, size, Access::Read, None)?;
-                self.check_mem(
-                    st,
-                    dst,
-                    base,
-                    off as i64,
-                    size,
-                    Access::Write,
-                    Some(RegState::unknown()),
-                )?;
-                let fetch_into = match op {
-                    AtomicOp::CmpXchg => Some(0),
-                    AtomicOp::Xchg => Some(src),
-                    AtomicOp::Add { fetch: true }
-                    | AtomicOp::Or { fetch: true }
-                    | AtomicOp::And { fetch: true }
-                    | AtomicOp::Xor { fetch: true } => Some(src),
-                    _ => None,
-                };
-                if let Some(r) = fetch_into {
-                    self.check_write(r)?;
-                    let mut u = RegState::unknown();
-                    if size == Size::W {
-                        coerce_to_size(&mut u, size, false);
-                    }
-                    st.cur_mut().regs[r as usize] = u;
-                }
+                self.check_atomic(st, size, op, dst, src, off)?;
             }
             Instruction::Ja { off } => return Ok(Next::Goto((next as i64 + off as i64) as usize)),
             Instruction::Ja32 { imm } => return Ok(Next::Goto((next as i64 + imm as i64) as usize)),
