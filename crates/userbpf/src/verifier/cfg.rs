@@ -192,9 +192,16 @@ fn field_message(e: &DecodeError, insns: &[Insn]) -> String {
         BPF_LDX => "BPF_LDX",
         BPF_ST => "BPF_ST",
         BPF_STX if mode(code) == BPF_ATOMIC => {
-            return format!("BPF_ATOMIC uses invalid atomic opcode {:02x}\n", insns[e.pc()].imm);
+            let imm = insns[e.pc()].imm;
+            // check_atomic_rmw(): a known operation on bytes or halfwords.
+            let rmw = matches!(imm, 0x00 | 0x01 | 0x40 | 0x41 | 0x50 | 0x51 | 0xa0 | 0xa1 | 0xe1 | 0xf1);
+            if rmw && matches!(code & 0x18, BPF_B | BPF_H) {
+                return "invalid atomic operand size\n".into();
+            }
+            return format!("BPF_ATOMIC uses invalid atomic opcode {imm:02x}\n");
         }
         BPF_STX => "BPF_STX",
+        BPF_LD if code == LD_IMM64 => "BPF_LD_IMM64",
         BPF_LD => "BPF_LD_[ABS|IND]",
         _ => match op(code) {
             BPF_CALL => "BPF_CALL",

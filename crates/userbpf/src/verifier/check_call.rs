@@ -222,6 +222,11 @@ impl Env<'_> {
         if mem.is_some() {
             return Err(Stop::Unsupported("a memory argument without a size"));
         }
+        // record_func_key(): a tail call needs a prog array (the kernel
+        // prints this one without a newline).
+        if id == 12 && meta_map.is_none_or(|m| m.map_type != mt::PROG_ARRAY) {
+            return Err(self.reject(Errno::EINVAL, "expected prog array map for tail call".into()));
+        }
         // Raw mode: the helper writes the bytes, as byte stores of unknown
         // values would.
         if let Some((_regno, start, size)) = raw {
