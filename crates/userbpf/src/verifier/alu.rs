@@ -51,7 +51,6 @@ fn unknown(dst: &mut RegState) {
 }
 
 fn op64(op: AluOp, bits: u32, dst: &mut RegState, src: &RegState) {
-    let both_const = dst.is_const() && src.is_const();
     match op {
         AluOp::Mov => {
             *dst = *src;
@@ -130,40 +129,10 @@ fn op64(op: AluOp, bits: u32, dst: &mut RegState, src: &RegState) {
             }
         }
         AluOp::Div | AluOp::SDiv | AluOp::Mod | AluOp::SMod => {
-            if both_const {
-                // Divisions of constants are folded as the program will
-                // compute them (division by a zero register gives 0 or the
-                // dividend, as at run time).
-                let (a, b) = (dst.var_off.value, src.var_off.value);
-                if bits == 32 {
-                    let (a, b) = (a as u32, b as u32);
-                    let v = match op {
-                        AluOp::Div if b == 0 => 0,
-                        AluOp::Div => a / b,
-                        AluOp::SDiv if b == 0 => 0,
-                        AluOp::SDiv => (a as i32).wrapping_div(b as i32) as u32,
-                        AluOp::Mod if b == 0 => a,
-                        AluOp::Mod => a % b,
-                        _ if b == 0 => a,
-                        _ => (a as i32).wrapping_rem(b as i32) as u32,
-                    };
-                    dst.set_known(v as u64);
-                    return;
-                }
-                let v = match op {
-                    AluOp::Div if b == 0 => 0,
-                    AluOp::Div => a / b,
-                    AluOp::SDiv if b == 0 => 0,
-                    AluOp::SDiv => (a as i64).wrapping_div(b as i64) as u64,
-                    AluOp::Mod if b == 0 => a,
-                    AluOp::Mod => a % b,
-                    _ if b == 0 => a,
-                    _ => (a as i64).wrapping_rem(b as i64) as u64,
-                };
-                dst.set_known(v);
-            } else {
-                unknown(dst);
-            }
+            // is_safe_to_compute_dst_reg_range(): 6.18 tracks no range
+            // through divisions, not even of constants (its logs show
+            // `r0 %= 1000 ; R0=scalar()` with r0 = 1).
+            unknown(dst);
         }
     }
 }
