@@ -577,6 +577,17 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
                     c.pick(scalar_ctx_offsets(prog_type)),
                     0,
                 ));
+                // Sometimes the offset is a linked copy (maybe plus a
+                // constant) of the register whose bounds are checked.
+                let linked = c.below(2) == 0;
+                if linked {
+                    out.push(movr(5, 3));
+                    if c.below(2) == 0 {
+                        out.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_K, 5, 0, 0, c.pick(&[1, 4, -1])));
+                    }
+                }
+                let idx = if linked { 5 } else { 3 };
+                let mut skip_at = None;
                 if c.below(2) == 0 {
                     out.push(Insn::new(
                         BPF_ALU64 | BPF_AND | BPF_K,
@@ -587,11 +598,12 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
                     ));
                 } else {
                     let lim = c.pick(&[4, 8, 12, 16]);
+                    skip_at = Some(out.len());
                     out.push(Insn::new(
-                        BPF_JMP | c.pick(&[BPF_JGT, BPF_JGE, BPF_JSGT]) | BPF_K,
+                        BPF_JMP | c.pick(&[BPF_JGT, BPF_JGE, BPF_JSGT, BPF_JSLT]) | BPF_K,
                         3,
                         0,
-                        2,
+                        0,
                         lim,
                     ));
                 }
@@ -604,10 +616,10 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
                         0,
                         -(c.pick(&[8, 16, 32, 64])),
                     ));
-                    out.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_X, 4, 3, 0, 0));
+                    out.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_X, 4, idx, 0, 0));
                 } else {
                     out.push(movr(4, 0));
-                    out.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_X, 4, 3, 0, 0));
+                    out.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_X, 4, idx, 0, 0));
                 }
                 let size = c.pick(&sizes);
                 let off = c.below(16) as i16 - 8;
@@ -616,6 +628,10 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
                 } else {
                     Insn::new(BPF_STX | BPF_MEM | size, 4, src, off, 0)
                 });
+                // The bounds check jumps over the access.
+                if let Some(at) = skip_at {
+                    out[at].off = (out.len() - at - 1) as i16;
+                }
             }
             3 | 4 => {
                 // Stack loads and stores near the valid range.

@@ -30,6 +30,7 @@ pub fn scalar_op(op: AluOp, width: Width, dst: &mut RegState, src: &RegState) {
         dst.sync_bounds();
     }
     dst.id = 0;
+    dst.off = 0;
 }
 
 /// The low 32 bits of a scalar as a 64-bit value in [0, 2^32).

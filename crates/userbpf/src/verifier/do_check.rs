@@ -305,9 +305,11 @@ impl<'a> Env<'a> {
             }
             // Loop detection and pruning at jump targets.
             if self.jump_targets[pc] {
+                // Compared up to the renaming of ids.
+                let canon = super::linked::canonical(&st);
                 let seen = self.visited.entry(pc).or_default();
-                if seen.contains(&st) {
-                    let h = state_hash(&st);
+                if seen.contains(&canon) {
+                    let h = state_hash(&canon);
                     if self.on_path.contains(&(pc, h)) {
                         let cur = self.state_text(&st.cur().clone(), &st.refs.clone(), true);
                         return Err(self.reject(
@@ -324,8 +326,8 @@ impl<'a> Env<'a> {
                         false => return Ok(()),
                     }
                 }
-                seen.insert(st.clone());
-                let h = state_hash(&st);
+                let h = state_hash(&canon);
+                seen.insert(canon);
                 self.path.push((pc, h));
                 self.on_path.insert((pc, h));
             }
@@ -529,8 +531,26 @@ impl<'a> Env<'a> {
                 self.check_mem(st, dst, base, off as i64, size, Access::Write, Some(v))?;
             }
             Instruction::StoreReg { size, dst, src, off } => {
-                let v = self.read_reg(st, src)?;
+                let mut v = self.read_reg(st, src)?;
                 let base = self.read_reg(st, dst)?;
+                // A scalar spill links the slot and the register when the
+                // value fits the store.
+                let total = base.off as i64 + base.var_off.value as i64 + off as i64;
+                let width = 64 - v.umax.leading_zeros();
+                if base.ty == RegType::Stack
+                    && base.var_off.is_const()
+                    && total % 8 == 0
+                    && self.privileged
+                    && v.ty == RegType::Scalar
+                    && width <= size.bits()
+                {
+                    super::linked::assign_id_before_mov(&mut v, &mut self.next_id);
+                    st.cur_mut().regs[src as usize] = v;
+                } else if base.ty == RegType::Stack && v.ty == RegType::Scalar && width > size.bits() {
+                    // A narrowing spill breaks the link.
+                    v.id = 0;
+                    v.off = 0;
+                }
                 self.check_mem(st, dst, base, off as i64, size, Access::Write, Some(v))?;
             }
             Instruction::Atomic {
@@ -654,6 +674,14 @@ impl<'a> Env<'a> {
         };
         if op == AluOp::Mov {
             self.check_write(dst)?;
+            let mut s = s;
+            if let (Width::W64, Operand::Reg(sr)) = (width, src) {
+                // The copy and the original stay linked.
+                if self.privileged {
+                    super::linked::assign_id_before_mov(&mut s, &mut self.next_id);
+                    st.cur_mut().regs[sr as usize] = s;
+                }
+            }
             let mut r = s;
             if width == Width::W32 {
                 if s.ty != RegType::Scalar {
@@ -675,6 +703,9 @@ impl<'a> Env<'a> {
             (false, false) => {
                 let mut r = d;
                 scalar_op(op, width, &mut r, &s);
+                if self.privileged {
+                    super::linked::after_add(&mut r, &d, &s, op, width);
+                }
                 r
             }
             (true, true) => {
@@ -874,6 +905,9 @@ impl<'a> Env<'a> {
                 self.check_mem_region_access(regno, &reg, off + reg.off as i64, n, reg.mem_size, false)?;
                 Ok(Some(RegState::unknown()))
             }
+            // check_ptr_to_map_access(): the privileged may read struct
+            // bpf_map's fields, typed by the kernel's BTF (not modelled).
+            RegType::MapPtr if self.privileged => Err(Stop::Unsupported("map pointer field reads (BTF)")),
             RegType::Scalar
             | RegType::NotInit
             | RegType::MapValueOrNull

@@ -15,6 +15,7 @@ pub mod attach;
 pub mod cfg;
 pub mod ctx;
 pub mod do_check;
+pub mod linked;
 pub mod log;
 pub mod reg;
 pub mod state;

@@ -328,7 +328,12 @@ impl RegState {
         s.push('(');
         let mut parts: Vec<String> = Vec::new();
         if self.id != 0 {
-            parts.push(format!("id={}", self.id));
+            let flag = super::linked::ADD_CONST;
+            let mut p = format!("id={}", self.id & !flag);
+            if self.id & flag != 0 {
+                p.push_str(&format!("{:+}", self.off));
+            }
+            parts.push(p);
         }
         if self.ref_obj_id != 0 {
             parts.push(format!("ref_obj_id={}", self.ref_obj_id));
