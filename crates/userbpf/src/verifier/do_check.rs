@@ -81,7 +81,7 @@ pub struct Env<'a> {
     pending: Vec<Pending>,
     pub insn_processed: u64,
     /// States seen at jump targets on finished or current paths.
-    visited: HashMap<usize, HashSet<VerifierState>>,
+    visited: HashMap<usize, HashMap<u64, Vec<VerifierState>>>,
     jump_targets: Vec<bool>,
     /// (pc, state hash) at each jump target on the current path.
     path: Vec<(usize, u64)>,
@@ -307,9 +307,9 @@ impl<'a> Env<'a> {
             if self.jump_targets[pc] {
                 // Compared up to the renaming of ids.
                 let canon = super::linked::canonical(&st);
-                let seen = self.visited.entry(pc).or_default();
-                if seen.contains(&canon) {
-                    let h = state_hash(&canon);
+                let h = state_hash(&canon);
+                let bucket = self.visited.entry(pc).or_default().entry(h).or_default();
+                if bucket.contains(&canon) {
                     if self.on_path.contains(&(pc, h)) {
                         let cur = self.state_text(&st.cur().clone(), &st.refs.clone(), true);
                         return Err(self.reject(
@@ -326,8 +326,7 @@ impl<'a> Env<'a> {
                         false => return Ok(()),
                     }
                 }
-                let h = state_hash(&canon);
-                seen.insert(canon);
+                bucket.push(canon);
                 self.path.push((pc, h));
                 self.on_path.insert((pc, h));
             }

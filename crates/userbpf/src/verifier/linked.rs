@@ -8,7 +8,6 @@ use super::alu::scalar_op;
 use crate::isa::{AluOp, Width};
 use crate::verifier::reg::{RegState, RegType};
 use crate::verifier::state::VerifierState;
-use std::collections::HashMap;
 
 /// BPF_ADD_CONST: the id's flag for "this copy is the original plus off".
 pub const ADD_CONST: u32 = 1 << 31;
@@ -87,13 +86,21 @@ pub fn sync_linked_regs(st: &mut VerifierState, known: &RegState, skip: (usize, 
 /// order of first appearance: states equal up to renaming compare equal.
 pub fn canonical(st: &VerifierState) -> VerifierState {
     let mut c = st.clone();
-    let mut map: HashMap<u32, u32> = HashMap::new();
+    // Few ids are live at once: a linear map is cheapest.
+    let mut map: Vec<u32> = Vec::new();
     let mut remap = |id: u32| -> u32 {
         if id == 0 {
             return 0;
         }
-        let n = map.len() as u32 + 1;
-        (*map.entry(id & !ADD_CONST).or_insert(n)) | (id & ADD_CONST)
+        let base = id & !ADD_CONST;
+        let n = match map.iter().position(|&x| x == base) {
+            Some(i) => i,
+            None => {
+                map.push(base);
+                map.len() - 1
+            }
+        };
+        (n as u32 + 1) | (id & ADD_CONST)
     };
     for f in c.frames.iter_mut() {
         for r in f.regs.iter_mut() {
