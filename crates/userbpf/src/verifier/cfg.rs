@@ -49,11 +49,16 @@ fn jump_target(pc: usize, i: &Insn) -> i64 {
     pc as i64 + 1 + rel
 }
 
+/// add_subprog()'s refusal past BPF_MAX_SUBPROGS (E2BIG).
+pub const TOO_MANY_SUBPROGS: &str = "too many subprograms\n";
+
 /// Start of every subprogram: 0 and each bpf-to-bpf call or function
 /// pointer target.
 fn subprog_starts(insns: &[Insn]) -> Result<Vec<usize>, String> {
     let len = insns.len() as i64;
     let mut starts = vec![0usize];
+    // BPF_MAX_SUBPROGS, the main program included.
+    const MAX_SUBPROGS: usize = 256;
     for (pc, i) in insns.iter().enumerate() {
         let local_call = i.code == CALL && i.src == BPF_PSEUDO_CALL;
         let func_ptr = i.code == LD_IMM64 && i.src == BPF_PSEUDO_FUNC;
@@ -62,7 +67,12 @@ fn subprog_starts(insns: &[Insn]) -> Result<Vec<usize>, String> {
             if t < 0 || t >= len {
                 return Err("call to invalid destination\n".into());
             }
-            starts.push(t as usize);
+            if !starts.contains(&(t as usize)) {
+                if starts.len() >= MAX_SUBPROGS {
+                    return Err(TOO_MANY_SUBPROGS.into());
+                }
+                starts.push(t as usize);
+            }
         }
     }
     starts.sort_unstable();
@@ -181,6 +191,15 @@ fn field_message(e: &DecodeError, insns: &[Insn]) -> String {
     let code = insns[e.pc()].code;
     if let DecodeError::BadRegister { reg, .. } = e {
         return format!("R{reg} is invalid\n");
+    }
+    let insn = &insns[e.pc()];
+    // may_goto with any other field set.
+    if code == BPF_JMP | 0xe0 {
+        return format!("invalid may_goto imm {}\n", insn.imm);
+    }
+    // mov64 with off 1 is addr_space_cast, which takes address spaces 0/1.
+    if code == BPF_ALU64 | BPF_MOV | BPF_X && insn.off == 1 && insn.imm != 1 && insn.imm != 1 << 16 {
+        return "addr_space_cast insn can only convert between address space 1 and 0\n".into();
     }
     let what = match class(code) {
         BPF_ALU | BPF_ALU64 => match op(code) {
