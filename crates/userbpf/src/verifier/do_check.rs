@@ -717,7 +717,13 @@ impl<'a> Env<'a> {
                     ));
                 }
             }
-            (true, false) => self.ptr_arith(width, op, dst, d, s, false)?,
+            (true, false) => {
+                // The scalar added to a pointer becomes precise.
+                if let Operand::Reg(r) = src {
+                    st.cur_mut().regs[r as usize].precise = true;
+                }
+                self.ptr_arith(width, op, dst, d, s, false)?
+            }
             (false, true) => self.ptr_arith(width, op, dst, s, d, true)?,
         };
         st.cur_mut().regs[dst as usize] = r;
@@ -950,7 +956,16 @@ impl<'a> Env<'a> {
         if d.ty != RegType::Scalar || s.ty != RegType::Scalar {
             return self.ptr_cond_jmp(st, pc, width, op, dst, src, d, s, target, next);
         }
-        match branch_taken(op, width, &d, &s) {
+        let decided = branch_taken(op, width, &d, &s);
+        if decided.is_some() {
+            // mark_chain_precision() on the operands that decided it (the
+            // flag shows as `P` in logs; states compare without it).
+            st.cur_mut().regs[dst as usize].precise = true;
+            if let Operand::Reg(r) = src {
+                st.cur_mut().regs[r as usize].precise = true;
+            }
+        }
+        match decided {
             Some(true) => Ok(Next::Goto(target)),
             Some(false) => Ok(Next::Goto(next)),
             None => {

@@ -83,7 +83,8 @@ pub fn sync_linked_regs(st: &mut VerifierState, known: &RegState, skip: (usize, 
 }
 
 /// The state with every id (and reference id) renumbered 1, 2, ... in
-/// order of first appearance: states equal up to renaming compare equal.
+/// order of first appearance, and without precision marks (which only
+/// annotate logs here): states equal up to renaming compare equal.
 pub fn canonical(st: &VerifierState) -> VerifierState {
     let mut c = st.clone();
     // Few ids are live at once: a linear map is cheapest.
@@ -106,10 +107,12 @@ pub fn canonical(st: &VerifierState) -> VerifierState {
         for r in f.regs.iter_mut() {
             r.id = remap(r.id);
             r.ref_obj_id = remap(r.ref_obj_id);
+            r.precise = false;
         }
         for s in f.stack.iter_mut() {
             s.spilled.id = remap(s.spilled.id);
             s.spilled.ref_obj_id = remap(s.spilled.ref_obj_id);
+            s.spilled.precise = false;
         }
     }
     for r in c.refs.iter_mut() {
