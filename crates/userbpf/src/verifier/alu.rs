@@ -10,6 +10,23 @@ use crate::isa::{AluOp, Width};
 /// `dst = dst op src` on scalars.
 pub fn scalar_op(op: AluOp, width: Width, dst: &mut RegState, src: &RegState) {
     let bits = if width == Width::W64 { 64 } else { 32 };
+    // is_safe_to_compute_dst_reg_range(): divisions, and shifts by an
+    // unknown or too large amount, give an unknown 64-bit value (not
+    // zero-extended, even for 32-bit operations, as 6.18 leaves it).
+    let src_const = if width == Width::W64 {
+        src.var_off.is_const()
+    } else {
+        src.var_off.subreg().is_const()
+    };
+    let unsafe_range = match op {
+        AluOp::Div | AluOp::SDiv | AluOp::Mod | AluOp::SMod => true,
+        AluOp::Lsh | AluOp::Rsh | AluOp::Arsh => !(src_const && src.umax < bits as u64),
+        _ => false,
+    };
+    if unsafe_range {
+        *dst = RegState::unknown();
+        return;
+    }
     if width == Width::W32 {
         // Operate on the low halves; the result is zero-extended.
         let mut a = *dst;
