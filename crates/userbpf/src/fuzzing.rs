@@ -457,7 +457,10 @@ impl Choices<'_> {
 /// The maps a soundness program may use: (type, key size, value size,
 /// max entries), as loaded: an array, a hash, and a one-entry array for
 /// direct value loads.
-const SOUND_MAPS: [(u32, u32, u32, u32); 4] = [(2, 4, 16, 4), (1, 4, 16, 32), (2, 4, 8, 1), (27, 0, 0, 4096)];
+const SOUND_MAPS: [SoundMap; 4] = [(2, 4, 16, 4), (1, 4, 16, 32), (2, 4, 8, 1), (27, 0, 0, 4096)];
+/// A soundness map: (type, key size, value size, max entries).
+type SoundMap = (u32, u32, u32, u32);
+
 /// Ring buffer record sizes the harness hands out (others: NULL).
 const SOUND_RECORDS: [u64; 2] = [8, 16];
 /// Where the harness pretends map objects live (never mapped: a program
@@ -1015,14 +1018,14 @@ pub fn check_soundness(p: &SoundProgram) -> SoundVerdict {
 /// argument-free helpers.
 fn sound_helpers(value_addrs: Vec<u64>, record_addrs: Vec<u64>) -> HelperTable {
     let mut t = HelperTable::new();
-    let shape = |h: u64| -> Result<(usize, (u32, u32, u32, u32)), HelperExit> {
+    let shape = |h: u64| -> Result<(usize, SoundMap), HelperExit> {
         let i = h.wrapping_sub(MAP_HANDLE) as usize;
         SOUND_MAPS
             .get(i)
             .map(|&m| (i, m))
             .ok_or_else(|| HelperExit::Failed(format!("not a map: {h:#x}")))
     };
-    let slot = move |i: usize, m: (u32, u32, u32, u32), key: &[u8], addrs: &[u64]| -> u64 {
+    let slot = move |i: usize, m: SoundMap, key: &[u8], addrs: &[u64]| -> u64 {
         let (ty, _, vs, n) = m;
         let k = u32::from_le_bytes([key[0], key[1], key[2], key[3]]);
         if ty == 2 {
