@@ -243,6 +243,7 @@ pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::
         expected_attach_type: a.attach_type,
         attr_size: a.attr_size,
         attr_pokes: a.attr_poke.clone(),
+        ..Default::default()
     };
     let out = p.prog_load(&req);
     let mut m = Map::new();

@@ -71,6 +71,7 @@ fn userbpf_check(insns: &[Insn], budget: Duration) -> (u32, Duration) {
             gpl_compatible: true,
             privileged: true,
             maps: &[],
+            func_info: None,
         };
         bpf_check(&input, &mut log).map(|v| v.verified_insns)
     };

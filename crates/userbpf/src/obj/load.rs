@@ -57,6 +57,8 @@ pub struct LoadedObject<'p> {
     code: Vec<Vec<Insn>>,
     /// Programs loaded, successfully or not, in load order.
     pub loads: Vec<ProgramLoad>,
+    /// The object's BTF, loaded (BPF_BTF_LOAD) for func_info and line_info.
+    pub btf_fd: Option<u32>,
 }
 
 impl Drop for LoadedObject<'_> {
@@ -68,6 +70,9 @@ impl Drop for LoadedObject<'_> {
         }
         for m in &self.maps {
             let _ = self.process.close(m.fd);
+        }
+        if let Some(fd) = self.btf_fd {
+            let _ = self.process.close(fd);
         }
     }
 }
@@ -99,7 +104,11 @@ impl<'p> LoadedObject<'p> {
             maps: Vec::new(),
             code: object.code.iter().map(|c| c.insns.clone()).collect(),
             loads: Vec::new(),
+            btf_fd: None,
         };
+        // As libbpf: the BTF goes to the kernel first; a kernel that refuses
+        // it gets the programs without func_info and line_info.
+        me.btf_fd = object.btf_raw.as_deref().and_then(|raw| process.btf_load(raw).ok());
         me.create_maps(opts)?;
         if has_core_relos(object) {
             let target = opts.target_btf.as_ref().ok_or_else(|| ObjError::Program {
@@ -236,6 +245,16 @@ impl<'p> LoadedObject<'p> {
             expected_attach_type: def.expected_attach_type,
             ..Default::default()
         };
+        let mut req = req;
+        if let Some(fd) = self.btf_fd {
+            req.prog_btf_fd = fd;
+            req.func_info = linked.func_info.iter().map(|f| (f.insn_off, f.type_id)).collect();
+            req.line_info = linked
+                .line_info
+                .iter()
+                .map(|l| [l.insn_off, l.file_name_off, l.line_off, l.line_col])
+                .collect();
+        }
         let outcome = self.process.prog_load(&req);
         self.loads.push(ProgramLoad {
             name: prog.name().to_string(),

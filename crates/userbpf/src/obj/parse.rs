@@ -94,6 +94,8 @@ pub struct Object {
     pub license: Vec<u8>,
     pub kern_version: u32,
     pub btf: Option<Btf>,
+    /// The `.BTF` section as it is in the file (what BPF_BTF_LOAD gets).
+    pub btf_raw: Option<Vec<u8>>,
     pub btf_ext: Option<BtfExt>,
     pub code: Vec<CodeSection>,
     pub programs: Vec<Program>,
@@ -222,6 +224,7 @@ impl Object {
         let mut license = Vec::new();
         let mut kern_version = 0;
         let mut btf = None;
+        let mut btf_raw = None;
         let mut btf_ext_data = None;
         for s in &secs {
             match s.name.as_str() {
@@ -236,7 +239,10 @@ impl Object {
                         .map_err(|_| ObjError::section("version", format!("size {} is not 4", s.data.len())))?;
                     kern_version = u32::from_le_bytes(b);
                 }
-                ".BTF" => btf = Some(Btf::parse(s.data)?),
+                ".BTF" => {
+                    btf = Some(Btf::parse(s.data)?);
+                    btf_raw = Some(s.data.to_vec());
+                }
                 ".BTF.ext" => btf_ext_data = Some(s.data),
                 _ => {}
             }
@@ -406,6 +412,7 @@ impl Object {
             license,
             kern_version,
             btf,
+            btf_raw,
             btf_ext,
             code,
             programs,

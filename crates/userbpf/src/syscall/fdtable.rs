@@ -15,6 +15,8 @@ pub enum FdObject {
     Prog(Arc<Prog>),
     /// A map, with the access the fd grants (O_RDONLY / O_WRONLY / O_RDWR).
     Map(Arc<Map>, FileMode),
+    /// A BTF object (BPF_BTF_LOAD).
+    Btf(Arc<crate::obj::btf::Btf>),
 }
 
 pub struct FdTable {

@@ -3,6 +3,7 @@
 //! [`Process`] with its credentials and fd table. `Process::sys_bpf` takes
 //! a command, the attr bytes and their size exactly as the syscall does.
 
+pub mod btf_load;
 pub mod fdtable;
 pub mod idr;
 pub mod ids;
@@ -300,6 +301,7 @@ impl Process {
             cmd::MAP_GET_NEXT_ID => map_cmds::map_get_next_id(self, &a, &mut out),
             cmd::MAP_GET_FD_BY_ID => map_cmds::map_get_fd_by_id(self, &a),
             cmd::OBJ_PIN => pin::obj_pin(self, &a, mem),
+            cmd::BTF_LOAD => btf_load::btf_load(self, &a, mem),
             cmd::OBJ_GET => pin::obj_get(self, &a, mem),
             _ => Err(Errno::EINVAL),
         }

@@ -339,7 +339,7 @@ pub(crate) fn prog_load(
             fds: p,
             mem: &*mem,
         };
-        map_fixup(&fixup, p, attr, &mut resolved, &mut used, &mut log).and_then(|loads| {
+        map_fixup(&fixup, p, attr, &mut resolved, &mut used, &mut log).and_then(|(loads, funcs)| {
             let maps = crate::verifier::map_refs(&loads, &used.maps);
             bpf_check(
                 &CheckInput {
@@ -351,6 +351,7 @@ pub(crate) fn prog_load(
                     gpl_compatible,
                     privileged: bpf_cap,
                     maps: &maps,
+                    func_info: funcs.as_deref(),
                 },
                 &mut log,
             )
@@ -438,15 +439,74 @@ fn verify_signature(attr: &Attr, mem: &dyn UserMemory) -> Result<(), Errno> {
     Err(Errno::EOPNOTSUPP)
 }
 
-/// check_btf_info_early(): func_info or line_info need the program's BTF
-/// (prog_btf_fd); no fd is a BTF object here, so a closed fd is EBADF and
-/// any other EINVAL.
-fn check_btf_info(p: &Process, attr: &Attr) -> Result<(), Errno> {
-    if attr.u32(F::FUNC_INFO_CNT) == 0 && attr.u32(F::LINE_INFO_CNT) == 0 {
-        return Ok(());
+/// MIN_BPF_FUNCINFO_SIZE and MAX_FUNCINFO_REC_SIZE.
+const MIN_FUNCINFO_SIZE: u32 = 8;
+const MAX_FUNCINFO_REC_SIZE: u32 = 252;
+
+/// check_btf_info_early() / check_btf_func_early(): func_info and
+/// line_info need the program's BTF (prog_btf_fd, EBADF if closed, EINVAL
+/// if not BTF); each func_info record names a FUNC, the first at
+/// instruction 0, offsets increasing. Returns the records, with each
+/// function's linkage, for the verifier.
+fn check_btf_info(
+    p: &Process,
+    attr: &Attr,
+    mem: &dyn UserMemory,
+    log: &mut VerifierLog,
+) -> Result<Option<Vec<crate::verifier::FuncRecord>>, Errno> {
+    use crate::obj::btf::BtfKind;
+    let (nfuncs, nlines) = (attr.u32(F::FUNC_INFO_CNT), attr.u32(F::LINE_INFO_CNT));
+    if nfuncs == 0 && nlines == 0 {
+        return Ok(None);
     }
-    let open = p.fds.lock().expect("fd lock").get(attr.u32(F::PROG_BTF_FD)).is_some();
-    Err(if open { Errno::EINVAL } else { Errno::EBADF })
+    let btf = p.btf_by_fd(attr.u32(F::PROG_BTF_FD))?;
+    if nfuncs == 0 {
+        return Ok(None);
+    }
+    let rec_size = attr.u32(F::FUNC_INFO_REC_SIZE);
+    if !(MIN_FUNCINFO_SIZE..=MAX_FUNCINFO_REC_SIZE).contains(&rec_size) || rec_size % 4 != 0 {
+        log.write(&format!("invalid func info rec size {rec_size}\n"));
+        return Err(Errno::EINVAL);
+    }
+    let total = (nfuncs as usize)
+        .checked_mul(rec_size as usize)
+        .filter(|&n| n <= 1 << 24)
+        .ok_or(Errno::E2BIG)?;
+    let mut raw = vec![0u8; total];
+    mem.read(attr.u64(F::FUNC_INFO), &mut raw)?;
+    let mut out = Vec::with_capacity(nfuncs as usize);
+    for (i, rec) in raw.chunks(rec_size as usize).enumerate() {
+        // Bytes past the known record must be zero (bpf_check_uarg_tail_zero).
+        if rec[8..].iter().any(|&b| b != 0) {
+            return Err(Errno::E2BIG);
+        }
+        let insn_off = u32::from_le_bytes(rec[0..4].try_into().expect("4 bytes"));
+        let type_id = u32::from_le_bytes(rec[4..8].try_into().expect("4 bytes"));
+        if i == 0 && insn_off != 0 {
+            log.write(&format!("nonzero insn_off {insn_off} for the first func info record"));
+            return Err(Errno::EINVAL);
+        }
+        if let Some(prev) = out.last().map(|r: &crate::verifier::FuncRecord| r.insn_off) {
+            if insn_off <= prev {
+                log.write(&format!(
+                    "same or smaller insn offset ({insn_off}) than previous func info record ({prev})"
+                ));
+                return Err(Errno::EINVAL);
+            }
+        }
+        let linkage = match btf.get(type_id).map(|t| &t.kind) {
+            Ok(BtfKind::Func { linkage, .. }) => *linkage,
+            _ => {
+                log.write(&format!("invalid type id {type_id} in func info"));
+                return Err(Errno::EINVAL);
+            }
+        };
+        out.push(crate::verifier::FuncRecord {
+            insn_off,
+            is_static: linkage == crate::obj::btf::Linkage::Static,
+        });
+    }
+    Ok(Some(out))
 }
 
 /// The map half of bpf_check's early steps, in the kernel's order:
@@ -461,10 +521,10 @@ fn map_fixup(
     insns: &mut [crate::isa::Insn],
     used: &mut UsedMaps,
     log: &mut VerifierLog,
-) -> Result<Vec<MapLoad>, Errno> {
+) -> Result<(Vec<MapLoad>, Option<Vec<crate::verifier::FuncRecord>>), Errno> {
     let r = ldimm64::process_fd_array(fixup, used, log)
-        .and_then(|()| check_btf_info(p, attr))
-        .and_then(|()| ldimm64::resolve_pseudo_ldimm64(insns, fixup, used, log));
+        .and_then(|()| check_btf_info(p, attr, fixup.mem, log))
+        .and_then(|funcs| ldimm64::resolve_pseudo_ldimm64(insns, fixup, used, log).map(|l| (l, funcs)));
     if r.is_err() {
         log.write(ldimm64::STATS_LINE_ZERO);
     }

@@ -32,6 +32,13 @@ pub struct ProgLoadRequest {
     pub attr_size: Option<usize>,
     /// (offset, width, value) written into the attr last.
     pub attr_pokes: Vec<(usize, usize, u64)>,
+    /// prog_btf_fd: the BTF object func_info and line_info refer to.
+    pub prog_btf_fd: u32,
+    /// func_info records (insn_off, type_id), sent with rec size 8.
+    pub func_info: Vec<(u32, u32)>,
+    /// line_info records (insn_off, file_name_off, line_off, line_col),
+    /// sent with rec size 16.
+    pub line_info: Vec<[u32; 4]>,
 }
 
 impl Default for ProgLoadRequest {
@@ -48,6 +55,9 @@ impl Default for ProgLoadRequest {
             expected_attach_type: 0,
             attr_size: None,
             attr_pokes: Vec::new(),
+            prog_btf_fd: 0,
+            func_info: Vec::new(),
+            line_info: Vec::new(),
         }
     }
 }
@@ -125,6 +135,27 @@ impl Process {
         let name = &req.name[..req.name.len().min(16)];
         attr[F::PROG_NAME..F::PROG_NAME + name.len()].copy_from_slice(name);
         put32(&mut attr, F::EXPECTED_ATTACH_TYPE, req.expected_attach_type);
+        if !req.func_info.is_empty() || !req.line_info.is_empty() {
+            put32(&mut attr, F::PROG_BTF_FD, req.prog_btf_fd);
+        }
+        if !req.func_info.is_empty() {
+            let bytes: Vec<u8> = req
+                .func_info
+                .iter()
+                .flat_map(|&(off, id)| off.to_le_bytes().into_iter().chain(id.to_le_bytes()))
+                .collect();
+            let addr = mem.add(bytes);
+            put32(&mut attr, F::FUNC_INFO_REC_SIZE, 8);
+            attr[F::FUNC_INFO..F::FUNC_INFO + 8].copy_from_slice(&addr.to_le_bytes());
+            put32(&mut attr, F::FUNC_INFO_CNT, req.func_info.len() as u32);
+        }
+        if !req.line_info.is_empty() {
+            let bytes: Vec<u8> = req.line_info.iter().flat_map(|r| r.iter().flat_map(|w| w.to_le_bytes())).collect();
+            let addr = mem.add(bytes);
+            put32(&mut attr, F::LINE_INFO_REC_SIZE, 16);
+            attr[F::LINE_INFO..F::LINE_INFO + 8].copy_from_slice(&addr.to_le_bytes());
+            put32(&mut attr, F::LINE_INFO_CNT, req.line_info.len() as u32);
+        }
         for &(off, width, v) in &req.attr_pokes {
             if let Err(e) = poke(&mut attr, off, width, v) {
                 return ProgLoadOutcome {

@@ -156,6 +156,20 @@ pub mod test_run {
     pub const LAST_FIELD_END: usize = 76;
 }
 
+/// Field offsets of BPF_BTF_LOAD.
+pub mod btf_load {
+    pub const BTF: usize = 0;
+    pub const BTF_LOG_BUF: usize = 8;
+    pub const BTF_SIZE: usize = 16;
+    pub const BTF_LOG_SIZE: usize = 20;
+    pub const BTF_LOG_LEVEL: usize = 24;
+    pub const BTF_LOG_TRUE_SIZE: usize = 28;
+    pub const BTF_FLAGS: usize = 32;
+    pub const BTF_TOKEN_FD: usize = 36;
+    /// End of `btf_token_fd`: CHECK_ATTR starts here.
+    pub const LAST_FIELD_END: usize = 40;
+}
+
 /// BPF_OBJ_GET_INFO_BY_FD: `info.{bpf_fd, info_len, info}`.
 pub mod info_by_fd {
     pub const BPF_FD: usize = 0;

@@ -17,6 +17,7 @@ pub mod cmd {
     pub const MAP_GET_FD_BY_ID: u32 = 14;
     pub const OBJ_GET_INFO_BY_FD: u32 = 15;
     pub const MAP_LOOKUP_AND_DELETE_ELEM: u32 = 21;
+    pub const BTF_LOAD: u32 = 18;
     pub const MAP_FREEZE: u32 = 22;
     pub const MAP_LOOKUP_BATCH: u32 = 24;
     pub const MAP_LOOKUP_AND_DELETE_BATCH: u32 = 25;

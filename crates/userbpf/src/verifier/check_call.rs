@@ -673,6 +673,7 @@ mod tests {
             gpl_compatible,
             privileged: true,
             maps: &[],
+            func_info: None,
         };
         let r = bpf_check(&input, &mut log).map(|_| ());
         (r, String::from_utf8_lossy(log.text()).into_owned())

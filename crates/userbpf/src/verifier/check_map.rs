@@ -21,9 +21,17 @@ impl Env<'_> {
     /// `pc` loads.
     pub(super) fn ld_imm64_pseudo(&mut self, pc: usize, src: u8) -> Res<RegState> {
         if src == crate::isa::opcode::BPF_PSEUDO_FUNC {
-            // A callback needs the program's BTF func_info, which no load
-            // here carries.
-            return Err(self.reject(Errno::EINVAL, "missing btf func_info\n".into()));
+            // A callback needs the program's BTF func_info, and must be
+            // static; callbacks themselves are not modelled yet.
+            let Some(funcs) = self.func_info else {
+                return Err(self.reject(Errno::EINVAL, "missing btf func_info\n".into()));
+            };
+            let imm = self.insns[pc].imm;
+            let target = (pc as i64 + 1 + imm as i64) as u32;
+            if funcs.iter().any(|f| f.insn_off == target && !f.is_static) {
+                return Err(self.reject(Errno::EINVAL, "callback function not static\n".into()));
+            }
+            return Err(Stop::Unsupported("callbacks"));
         }
         let Some(m) = self.maps.iter().find(|m| m.pc == pc).copied() else {
             return Err(Stop::Unsupported("ld_imm64 pseudo sources"));

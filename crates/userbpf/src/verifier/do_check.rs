@@ -77,6 +77,8 @@ pub struct Env<'a> {
     gpl_compatible: bool,
     /// The map each map-loading ld_imm64 refers to.
     maps: &'a [super::MapRef],
+    /// The load's BTF func_info (None: none was passed).
+    pub func_info: Option<&'a [super::FuncRecord]>,
     log: &'a mut VerifierLog,
     pending: Vec<Pending>,
     pub insn_processed: u64,
@@ -156,6 +158,7 @@ impl<'a> Env<'a> {
             privileged,
             gpl_compatible,
             maps,
+            func_info: None,
             log,
             pending: Vec::new(),
             insn_processed: 0,

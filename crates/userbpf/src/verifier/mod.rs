@@ -54,6 +54,16 @@ pub struct CheckInput<'a> {
     /// The maps the program's ld_imm64 instructions load (resolved by
     /// resolve_pseudo_ldimm64 before the verifier runs).
     pub maps: &'a [MapRef],
+    /// The program's BTF func_info (None: the load passed none).
+    pub func_info: Option<&'a [FuncRecord]>,
+}
+
+/// One func_info record as the verifier needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FuncRecord {
+    pub insn_off: u32,
+    /// BTF_FUNC_STATIC linkage (callbacks must be static).
+    pub is_static: bool,
 }
 
 /// One ld_imm64 of a map or a map value, with what the verifier needs of
@@ -112,6 +122,7 @@ pub fn bpf_check(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Verifi
             input.maps,
             log,
         ) {
+            env.func_info = input.func_info;
             let outcome = env.run();
             let n = env.insn_processed;
             match outcome {
