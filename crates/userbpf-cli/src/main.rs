@@ -9,6 +9,7 @@ mod btf_cmd;
 mod failure;
 mod map_cmd;
 mod obj_cmd;
+mod pcap;
 mod prog_cmd;
 mod prog_run;
 mod session;
@@ -30,10 +31,14 @@ use userbpf::isa::{insns_to_bytes, Insn};
     name = "userbpf",
     version,
     about = "The Linux kernel's BPF subsystem in user space",
-    long_about = "userbpf runs, assembles and disassembles eBPF programs without root and without a \
-                  BPF-capable kernel.\n\nPrograms are read from .bin (raw 8-byte instructions), .hex \
-                  (hex text) or assembly files (bpf_conformance syntax `mov %r0, 1` or kernel syntax \
-                  `r0 = 1`, detected automatically)."
+    long_about = "userbpf is the Linux kernel's BPF subsystem in user space: it loads and verifies \
+                  eBPF programs as Linux does (same verdict, errno and verifier log), runs them on \
+                  packets or contexts with BPF_PROG_TEST_RUN's semantics, keeps maps, and needs no root \
+                  and no BPF-capable kernel.\n\nStart with:\n  userbpf verify PROG --type xdp --log-level 2\n  \
+                  userbpf prog run PROG --type sched_cls --data @frame.bin   (or --pcap capture.pcap)\n\n\
+                  Programs are read from .bin (raw 8-byte instructions), .hex (hex text), assembly files \
+                  (bpf_conformance syntax `mov %r0, 1` or kernel syntax `r0 = 1`, detected automatically), \
+                  or ELF objects built by clang -target bpf."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -104,6 +109,12 @@ enum Command {
         #[arg(long, default_value = "1", value_parser = clap::value_parser!(u32).range(1..))]
         repeat: u32,
     },
+    /// Check a program as BPF_PROG_LOAD would and print the verifier's log
+    /// (the load options of `prog load`; nothing stays loaded)
+    Verify(prog_cmd::LoadArgs),
+    /// Print a completion script for a shell (bash, zsh, fish, elvish,
+    /// powershell), e.g. `userbpf completions bash > /etc/bash_completion.d/userbpf`
+    Completions { shell: clap_complete::Shell },
     /// Programs: load, show, dump, pin (as bpftool prog)
     #[command(subcommand)]
     Prog(prog_cmd::ProgCmd),
@@ -217,6 +228,13 @@ fn hex(bytes: &[u8]) -> String {
 fn run(cli: Cli, session: &Session) -> Result<(), Failure> {
     match cli.command {
         Command::Prog(cmd) => prog_cmd::run(session, &cmd)?,
+        Command::Verify(a) => prog_cmd::load(session, &a)?,
+        Command::Completions { shell } => clap_complete::generate(
+            shell,
+            &mut <Cli as clap::CommandFactory>::command(),
+            "userbpf",
+            &mut std::io::stdout(),
+        ),
         Command::Map(cmd) => map_cmd::run(session, &cmd)?,
         Command::Btf(cmd) => btf_cmd::run(&cmd)?,
         Command::Batch { kind: _, file } => batch::run_file(session, &file)?,

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use serde_json::{json, Map, Value};
+use userbpf::isa::cfg_dot::{cfg_dot, path_from_log};
 use userbpf::isa::disasm::disasm_program;
 use userbpf::isa::{insns_to_bytes, source::read_program};
 use userbpf::uapi::types::{parse_u32, prog_type_from_str, prog_type_name};
@@ -38,8 +39,9 @@ pub enum ProgCmd {
         /// or `jited` (the x86-64 image, each block under its BPF instruction)
         #[arg(value_parser = ["xlated", "jited"])]
         what: String,
-        /// `id ID` or `pinned PATH`
-        #[arg(num_args = 2, value_names = ["id|pinned", "ID|PATH"])]
+        /// `id ID` or `pinned PATH`, then optionally `visual` (xlated only):
+        /// the control-flow graph as Graphviz DOT
+        #[arg(num_args = 2..=3, value_names = ["id|pinned", "ID|PATH", "visual"])]
         target: Vec<String>,
     },
     /// Pin a program by ID to a path under /sys/fs/bpf
@@ -101,6 +103,11 @@ pub struct LoadArgs {
     /// print JSON with kbpf.py's fields (plus load_ns)
     #[arg(short, long)]
     pub json: bool,
+    /// write the program's control-flow graph to this file: DOT, or SVG/PNG
+    /// (by extension) when Graphviz's `dot` is installed; a refused
+    /// program's failing path (from the verifier log) is drawn in red
+    #[arg(long, value_name = "FILE")]
+    pub dot: Option<PathBuf>,
     /// verifier depth: `structural` checks only, or `full` path exploration
     /// where modelled (socket_filter, tc, xdp; falls back otherwise)
     #[arg(long, value_parser = ["structural", "full"])]
@@ -223,6 +230,7 @@ pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::
         }
     };
     maps.patch(&mut insns)?;
+    let submitted = insns.clone();
     let req = ProgLoadRequest {
         prog_type,
         insns,
@@ -263,6 +271,14 @@ pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::
             m.insert("errno_value".into(), json!(e.0));
         }
     }
+    if let Some(path) = &a.dot {
+        let path_taken = if out.result.is_err() {
+            path_from_log(&out.log)
+        } else {
+            Default::default()
+        };
+        write_dot(path, &cfg_dot(&submitted, &path_taken)?)?;
+    }
     if a.log_level != 0 {
         m.insert("log".into(), json!(out.log));
     }
@@ -270,13 +286,16 @@ pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::
     if a.dump_maps {
         m.insert("maps".into(), maps.dump()?);
     }
-    let run_failed = m.get("run_ok") == Some(&json!(false));
+    let run_failed = m.get("run_ok") == Some(&json!(false))
+        || m.get("packets")
+            .and_then(Value::as_array)
+            .is_some_and(|rows| rows.iter().all(|r| r["run_ok"] == json!(false)));
     if a.json {
         println!("{}", serde_json::to_string_pretty(&Value::Object(m)).expect("json"));
     } else {
         print_load_human(&m);
         if run.is_some() {
-            crate::prog_run::print_run_human(&m);
+            crate::prog_run::print_run_human(&m, &a.prog_type);
         }
     }
     if out.result.is_ok() && !run_failed {
@@ -284,6 +303,41 @@ pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::
     } else {
         Err(Failure::refused())
     }
+}
+
+/// Write DOT text, or render it with Graphviz for .svg/.png/.pdf paths.
+fn write_dot(path: &std::path::Path, dot: &str) -> Result<(), Failure> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if !matches!(ext, "svg" | "png" | "pdf") {
+        return std::fs::write(path, dot).map_err(|e| Failure::from(format!("{}: {e}", path.display())));
+    }
+    use std::io::Write as _;
+    let mut child = std::process::Command::new("dot")
+        .arg(format!("-T{ext}"))
+        .arg("-o")
+        .arg(path)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            Failure::from(format!(
+                "rendering {} needs Graphviz's `dot` ({e}); install graphviz or write a .dot file",
+                path.display()
+            ))
+        })?;
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(dot.as_bytes())
+        .map_err(|e| Failure::from(format!("dot: {e}")))?;
+    let status = child.wait().map_err(|e| Failure::from(format!("dot: {e}")))?;
+    if !status.success() {
+        return Err(Failure::from(format!(
+            "dot failed ({status}) rendering {}",
+            path.display()
+        )));
+    }
+    Ok(())
 }
 
 fn print_load_human(m: &Map<String, Value>) {
@@ -364,7 +418,16 @@ pub fn run(session: &Session, cmd: &ProgCmd) -> Result<(), Failure> {
             Ok(())
         }
         ProgCmd::Dump { what, target } => {
-            let fd = open_target(p, target)?;
+            let visual = match target.get(2).map(String::as_str) {
+                None => false,
+                Some("visual") if what == "xlated" => true,
+                Some(other) => {
+                    return Err(Failure::usage(format!(
+                        "unexpected {other:?}: only `dump xlated ... visual` takes a third word"
+                    )))
+                }
+            };
+            let fd = open_target(p, &target[..2])?;
             if what == "jited" {
                 let prog = p.prog_by_fd(fd);
                 let _ = p.close(fd);
@@ -380,7 +443,12 @@ pub fn run(session: &Session, cmd: &ProgCmd) -> Result<(), Failure> {
             }
             let info = p.prog_info(fd);
             let _ = p.close(fd);
-            print!("{}", disasm_program(&info?.xlated)?);
+            let xlated = info?.xlated;
+            if visual {
+                print!("{}", cfg_dot(&xlated, &Default::default())?);
+            } else {
+                print!("{}", disasm_program(&xlated)?);
+            }
             Ok(())
         }
         ProgCmd::Pin { id, path } => {

@@ -460,3 +460,564 @@ pub fn load_object(data: &[u8]) {
     assert_eq!(bpf.map_count(), 0, "maps left after the object was dropped");
     assert_eq!(bpf.prog_count(), 0, "programs left after the object was dropped");
 }
+
+// ---- the verifier's soundness: what it accepts runs without a fault ----
+
+use crate::verifier::reg::MapShape;
+use crate::verifier::MapRef;
+
+/// Choices drawn from fuzzer bytes (zeros once they run out), so that a
+/// fuzzer's mutations steer the program shape.
+struct Choices<'d> {
+    data: &'d [u8],
+    pos: usize,
+}
+
+impl Choices<'_> {
+    fn byte(&mut self) -> u8 {
+        let b = self.data.get(self.pos).copied().unwrap_or(0);
+        self.pos += 1;
+        b
+    }
+
+    fn below(&mut self, n: u32) -> u32 {
+        let v = u32::from_le_bytes([self.byte(), self.byte(), 0, 0]);
+        v % n.max(1)
+    }
+
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len() as u32) as usize]
+    }
+
+    fn exhausted(&self) -> bool {
+        self.pos >= self.data.len()
+    }
+}
+
+/// The maps a soundness program may use: (type, key size, value size,
+/// max entries), as loaded: an array, a hash, and a one-entry array for
+/// direct value loads.
+const SOUND_MAPS: [(u32, u32, u32, u32); 3] = [(2, 4, 16, 4), (1, 4, 16, 32), (2, 4, 8, 1)];
+/// Where the harness pretends map objects live (never mapped: a program
+/// may not dereference a map pointer).
+const MAP_HANDLE: u64 = 0x7f00_0000_0000_0000;
+
+/// A generated program for the soundness check.
+pub struct SoundProgram {
+    pub prog_type: u32,
+    pub insns: Vec<Insn>,
+    pub maps: Vec<MapRef>,
+    pub ctx: Vec<u8>,
+}
+
+/// Context offsets a generated program reads (scalar fields only: the
+/// harness has no ctx conversion, so packet pointers are never loaded).
+fn scalar_ctx_offsets(prog_type: u32) -> &'static [i16] {
+    use crate::uapi::types::prog_type as pt;
+    match prog_type {
+        pt::KPROBE => &[0, 8, 16, 32, 80, 96, 112, 160],
+        _ => &[0, 4, 8, 12, 16, 20, 24, 36, 40, 48, 52, 56, 60, 64],
+    }
+}
+
+/// Build a program from fuzzer bytes: a prologue that saves ctx in r6 and
+/// initializes registers and stack, then a body biased towards what the
+/// verifier reasons about (map lookups, null checks, value accesses with
+/// fixed and masked variable offsets, stack accesses, bounds from
+/// comparisons, pointer arithmetic), with occasional raw mutations.
+pub fn sound_program(data: &[u8]) -> SoundProgram {
+    use crate::isa::opcode::*;
+    use crate::uapi::types::prog_type as pt;
+    let mut c = Choices { data, pos: 0 };
+    let prog_type = c.pick(&[pt::SOCKET_FILTER, pt::SOCKET_FILTER, pt::KPROBE]);
+    let ctx_len = if prog_type == pt::KPROBE { 168 } else { 192 };
+    let ctx: Vec<u8> = (0..ctx_len).map(|i| (i as u8).wrapping_mul(37)).collect();
+    let mut out: Vec<Insn> = Vec::new();
+    let mut maps = Vec::new();
+    let mov64 = |d: u8, imm: i32| Insn::new(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, imm);
+    let movr = |d: u8, s: u8| Insn::new(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0);
+    out.push(movr(6, 1));
+    // Initialized registers and stack.
+    for r in [0u8, 2, 3, 4, 5, 7, 8, 9] {
+        if c.below(16) != 0 {
+            out.push(mov64(r, c.pick(&[0, 1, 7, 16, -1, 255, 4096, -8])));
+        }
+    }
+    for slot in 1..=c.below(8) as i16 {
+        out.push(Insn::new(
+            BPF_ST | BPF_MEM | BPF_DW,
+            10,
+            0,
+            -8 * slot,
+            c.below(8) as i32,
+        ));
+    }
+    let sizes = [BPF_B, BPF_H, BPF_W, BPF_DW];
+    let size_bytes = |s: u8| match s {
+        BPF_B => 1i16,
+        BPF_H => 2,
+        BPF_W => 4,
+        _ => 8,
+    };
+    let n = 4 + c.below(28);
+    let mut pending_jumps: Vec<usize> = Vec::new();
+    while (out.len() as u32) < n + 8 && !c.exhausted() {
+        let dst = c.pick(&[0u8, 0, 2, 3, 7, 7, 8, 8, 9, 9]);
+        let src = c.pick(&[0u8, 0, 3, 7, 7, 8, 8, 9, 9, 10]);
+        // Raw mutations are rare: most programs should get far enough to
+        // be accepted.
+        let kind = if c.below(40) == 0 { 15 } else { c.below(15) };
+        match kind {
+            0 | 1 => {
+                // A map lookup with a key on the stack, maybe null-checked,
+                // then an access to the value.
+                let m = c.below(2) as usize;
+                let key_off = -8 * (1 + c.below(4) as i16);
+                let key = c.pick(&[0, 1, 3, 4, 100]);
+                out.push(Insn::new(BPF_ST | BPF_MEM | BPF_W, 10, 0, key_off, key));
+                out.push(movr(2, 10));
+                out.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, key_off as i32));
+                maps.push(MapRef {
+                    pc: out.len(),
+                    map: sound_shape(m),
+                    value_off: None,
+                });
+                out.push(Insn::new(LD_IMM64, 1, BPF_PSEUDO_MAP_FD, 0, 0));
+                out.push(Insn::new(0, 0, 0, 0, 0));
+                out.push(Insn::new(CALL, 0, 0, 0, 1));
+                if c.below(8) != 0 {
+                    let off = 1 + c.below(4) as i16;
+                    pending_jumps.push(out.len());
+                    out.push(Insn::new(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, off, 0));
+                }
+                let size = c.pick(&sizes);
+                let off = if c.below(4) == 0 {
+                    c.below(20) as i16 - 2
+                } else {
+                    c.below(17 - size_bytes(size) as u32) as i16
+                };
+                out.push(if c.below(2) == 0 {
+                    Insn::new(BPF_LDX | BPF_MEM | size, dst, 0, off, 0)
+                } else {
+                    Insn::new(BPF_ST | BPF_MEM | size, 0, 0, off, 7)
+                });
+            }
+            2 => {
+                // A variable offset into a map value or the stack: a masked
+                // (or compared) scalar added to the pointer.
+                let base = c.pick(&[0u8, 10, 10]);
+                out.push(Insn::new(
+                    BPF_LDX | BPF_MEM | BPF_B,
+                    3,
+                    6,
+                    c.pick(scalar_ctx_offsets(prog_type)),
+                    0,
+                ));
+                if c.below(2) == 0 {
+                    out.push(Insn::new(
+                        BPF_ALU64 | BPF_AND | BPF_K,
+                        3,
+                        0,
+                        0,
+                        c.pick(&[3, 7, 15, 31, 255]),
+                    ));
+                } else {
+                    let lim = c.pick(&[4, 8, 12, 16]);
+                    out.push(Insn::new(
+                        BPF_JMP | c.pick(&[BPF_JGT, BPF_JGE, BPF_JSGT]) | BPF_K,
+                        3,
+                        0,
+                        2,
+                        lim,
+                    ));
+                }
+                if base == 10 {
+                    out.push(movr(4, 10));
+                    out.push(Insn::new(
+                        BPF_ALU64 | BPF_ADD | BPF_K,
+                        4,
+                        0,
+                        0,
+                        -(c.pick(&[8, 16, 32, 64])),
+                    ));
+                    out.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_X, 4, 3, 0, 0));
+                } else {
+                    out.push(movr(4, 0));
+                    out.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_X, 4, 3, 0, 0));
+                }
+                let size = c.pick(&sizes);
+                let off = c.below(16) as i16 - 8;
+                out.push(if c.below(2) == 0 {
+                    Insn::new(BPF_LDX | BPF_MEM | size, dst, 4, off, 0)
+                } else {
+                    Insn::new(BPF_STX | BPF_MEM | size, 4, src, off, 0)
+                });
+            }
+            3 | 4 => {
+                // Stack loads and stores near the valid range.
+                let size = c.pick(&sizes);
+                let off = -(c.below(520) as i16) + c.pick(&[0, 0, 8]);
+                let off = if c.below(4) != 0 {
+                    off / size_bytes(size) * size_bytes(size)
+                } else {
+                    off
+                };
+                out.push(match c.below(3) {
+                    0 => Insn::new(BPF_LDX | BPF_MEM | size, dst, 10, off, 0),
+                    1 => Insn::new(BPF_STX | BPF_MEM | size, 10, src, off, 0),
+                    _ => Insn::new(BPF_ST | BPF_MEM | size, 10, 0, off, c.below(3) as i32),
+                });
+            }
+            5 => {
+                // Context reads (and socket filter cb[] writes).
+                let off = c.pick(scalar_ctx_offsets(prog_type));
+                let size = if c.below(3) == 0 { c.pick(&sizes) } else { BPF_W };
+                out.push(Insn::new(BPF_LDX | BPF_MEM | size, dst, 6, off, 0));
+            }
+            6 | 7 => {
+                // Scalar arithmetic.
+                let op = c.pick(&[
+                    BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_OR, BPF_AND, BPF_LSH, BPF_RSH, BPF_MOD, BPF_XOR, BPF_MOV,
+                    BPF_ARSH,
+                ]);
+                let class = c.pick(&[BPF_ALU64, BPF_ALU64, BPF_ALU]);
+                out.push(if c.below(2) == 0 {
+                    Insn::new(
+                        class | op | BPF_K,
+                        dst,
+                        0,
+                        0,
+                        c.pick(&[0, 1, 2, 3, 7, 8, 31, 63, -1, 255, 4096]),
+                    )
+                } else {
+                    Insn::new(class | op | BPF_X, dst, src, 0, 0)
+                });
+            }
+            8 | 9 => {
+                // Forward conditional jumps (bounds on both ways).
+                let op = c.pick(&[
+                    BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET, BPF_JNE, BPF_JSGT, BPF_JSGE, BPF_JLT, BPF_JLE, BPF_JSLT,
+                    BPF_JSLE,
+                ]);
+                let class = c.pick(&[BPF_JMP, BPF_JMP, BPF_JMP32]);
+                let off = 1 + c.below(5) as i16;
+                pending_jumps.push(out.len());
+                out.push(if c.below(3) != 0 {
+                    Insn::new(class | op | BPF_K, dst, 0, off, c.pick(&[0, 1, 4, 8, 16, 255, -1]))
+                } else {
+                    Insn::new(class | op | BPF_X, dst, src, off, 0)
+                });
+            }
+            10 => {
+                // Pointer arithmetic on copies of fp, ctx or a map value.
+                let base = c.pick(&[10u8, 10, 6, 0]);
+                out.push(movr(dst, base));
+                out.push(Insn::new(
+                    BPF_ALU64 | BPF_ADD | BPF_K,
+                    dst,
+                    0,
+                    0,
+                    c.below(40) as i32 - 32,
+                ));
+                let size = c.pick(&sizes);
+                out.push(Insn::new(BPF_LDX | BPF_MEM | size, src.min(9), dst, 0, 0));
+            }
+            11 => {
+                // Helpers without pointer arguments, or trace_printk.
+                if c.below(3) == 0 {
+                    out.push(movr(1, 10));
+                    out.push(Insn::new(
+                        BPF_ALU64 | BPF_ADD | BPF_K,
+                        1,
+                        0,
+                        0,
+                        -8 * (1 + c.below(8) as i32),
+                    ));
+                    out.push(mov64(2, c.pick(&[1, 4, 8, 16])));
+                    out.push(Insn::new(CALL, 0, 0, 0, 6));
+                } else {
+                    out.push(Insn::new(CALL, 0, 0, 0, c.pick(&[5, 7, 8])));
+                }
+            }
+            12 => {
+                // A direct map value load (one-entry array).
+                maps.push(MapRef {
+                    pc: out.len(),
+                    map: sound_shape(2),
+                    value_off: Some(c.below(8)),
+                });
+                out.push(Insn::new(LD_IMM64, dst, BPF_PSEUDO_MAP_VALUE, 0, 0));
+                out.push(Insn::new(0, 0, 0, 0, 0));
+                let size = c.pick(&sizes);
+                out.push(Insn::new(
+                    BPF_LDX | BPF_MEM | size,
+                    src.min(9),
+                    dst,
+                    c.below(10) as i16 - 1,
+                    0,
+                ));
+            }
+            13 => {
+                // Spill and fill a pointer or a scalar.
+                let off = -8 * (1 + c.below(8) as i16);
+                out.push(Insn::new(BPF_STX | BPF_MEM | BPF_DW, 10, src, off, 0));
+                out.push(Insn::new(
+                    BPF_LDX | BPF_MEM | c.pick(&[BPF_DW, BPF_DW, BPF_W]),
+                    dst,
+                    10,
+                    off,
+                    0,
+                ));
+            }
+            14 => {
+                // Map update / delete with a key and value on the stack.
+                let m = c.below(2) as usize;
+                out.push(movr(2, 10));
+                out.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -8));
+                out.push(movr(3, 10));
+                out.push(Insn::new(
+                    BPF_ALU64 | BPF_ADD | BPF_K,
+                    3,
+                    0,
+                    0,
+                    -8 * (2 + c.below(4) as i32),
+                ));
+                maps.push(MapRef {
+                    pc: out.len(),
+                    map: sound_shape(m),
+                    value_off: None,
+                });
+                out.push(Insn::new(LD_IMM64, 1, BPF_PSEUDO_MAP_FD, 0, 0));
+                out.push(Insn::new(0, 0, 0, 0, 0));
+                out.push(mov64(4, 0));
+                out.push(Insn::new(CALL, 0, 0, 0, c.pick(&[2, 3])));
+            }
+            _ => {
+                // A raw mutation: any instruction word.
+                let b: Vec<u8> = (0..8).map(|_| c.byte()).collect();
+                let mut w = [0u8; 8];
+                w.copy_from_slice(&b);
+                let insn = Insn::from_bytes(w);
+                if insn.code != LD_IMM64 {
+                    out.push(insn);
+                }
+            }
+        }
+    }
+    out.push(mov64(0, 0));
+    out.push(Insn::new(EXIT, 0, 0, 0, 0));
+    // Jumps must land inside the program and not in an ld_imm64's tail.
+    let len = out.len();
+    for pc in pending_jumps {
+        let t = pc as i64 + 1 + out[pc].off as i64;
+        if t >= len as i64 || maps.iter().any(|m| m.pc + 1 == t as usize) {
+            out[pc].off = 0;
+        }
+    }
+    SoundProgram {
+        prog_type,
+        insns: out,
+        maps,
+        ctx,
+    }
+}
+
+fn sound_shape(i: usize) -> MapShape {
+    let (map_type, key_size, value_size, max_entries) = SOUND_MAPS[i];
+    MapShape {
+        key_size,
+        value_size,
+        map_type,
+        max_entries,
+        map_flags: 0,
+        index: i as u32,
+    }
+}
+
+/// What the soundness check did with one input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SoundVerdict {
+    /// The verifier refused it.
+    Rejected,
+    /// The full verifier does not model something in it (it would fall
+    /// back to the structural verdict): not a soundness claim.
+    NotModelled,
+    /// Accepted and run without a memory fault.
+    Ran,
+}
+
+/// Verify `p` with the full verifier (as root); if it accepts, run it in
+/// the interpreter over checked guest memory (a 512-byte stack, the
+/// context, map values behind lookup helpers) and panic on any memory
+/// fault: the verifier let through an unsafe access.
+pub fn check_soundness(p: &SoundProgram) -> SoundVerdict {
+    use crate::verifier::do_check::{Env, Stop};
+    use crate::verifier::log::VerifierLog;
+    if crate::verifier::cfg::check(&p.insns, true).is_err() {
+        return SoundVerdict::Rejected;
+    }
+    let Ok(mut log) = VerifierLog::new(0, 0, 0) else {
+        return SoundVerdict::NotModelled;
+    };
+    let outcome = match Env::new(&p.insns, p.prog_type, 0, true, true, &p.maps, &mut log) {
+        Some(mut env) => env.run(),
+        None => return SoundVerdict::Rejected,
+    };
+    match outcome {
+        Ok(()) => {}
+        Err(Stop::Reject(_)) => return SoundVerdict::Rejected,
+        Err(Stop::Unsupported(_)) => return SoundVerdict::NotModelled,
+    }
+    // Map buffers, the context and the stack, all checked regions.
+    let mut values: Vec<AlignedBuf> = SOUND_MAPS
+        .iter()
+        .map(|&(_, _, vs, n)| AlignedBuf::zeroed((vs * n) as usize))
+        .collect();
+    let mut ctx = AlignedBuf::from_bytes(&p.ctx);
+    let mut stack = AlignedBuf::zeroed(crate::isa::opcode::MAX_BPF_STACK);
+    let mut mem = GuestMemory::new();
+    let stack_base = mem.add(stack.as_mut_bytes(), RegionKind::Stack);
+    let ctx_addr = if p.prog_type == crate::uapi::types::prog_type::KPROBE {
+        mem.add_readonly(ctx.as_bytes(), RegionKind::Memory)
+    } else {
+        mem.add(ctx.as_mut_bytes(), RegionKind::Memory)
+    };
+    let value_addrs: Vec<u64> = values
+        .iter_mut()
+        .map(|v| mem.add(v.as_mut_bytes(), RegionKind::Memory))
+        .collect();
+    // The program as the kernel would run it: map loads become addresses.
+    let mut insns = p.insns.clone();
+    for m in &p.maps {
+        let i = m.map.index as usize;
+        let addr = match m.value_off {
+            None => MAP_HANDLE + i as u64,
+            Some(off) => value_addrs[i] + off as u64,
+        };
+        insns[m.pc].src = 0;
+        insns[m.pc].imm = addr as u32 as i32;
+        insns[m.pc + 1].imm = (addr >> 32) as u32 as i32;
+    }
+    let Ok(prog) = Program::new(insns) else {
+        panic!("a verified program does not decode");
+    };
+    let helpers = sound_helpers(value_addrs);
+    let opts = RunOptions {
+        budget: Some(1_000_000),
+        packet: None,
+    };
+    let fp = stack_base + crate::isa::opcode::MAX_BPF_STACK as u64;
+    let r = Interpreter::new(&prog, &helpers).execute(&mut mem, fp, &[ctx_addr], &opts);
+    if let Err(e) = &r {
+        let benign = matches!(e.fault, crate::exec::Fault::BudgetExhausted { .. });
+        if !benign {
+            let text = crate::isa::disasm::disasm_program(&p.insns).unwrap_or_default();
+            let mut log = VerifierLog::new(2, 1, 1 << 24).expect("log");
+            if let Some(mut env) = Env::new(&p.insns, p.prog_type, 0, true, true, &p.maps, &mut log) {
+                let _ = env.run();
+            }
+            panic!(
+                "verifier accepted a program that faults: {e}\nprog_type {}\n{text}\nverifier log:\n{}",
+                p.prog_type,
+                String::from_utf8_lossy(log.text())
+            );
+        }
+    }
+    SoundVerdict::Ran
+}
+
+/// The helpers a soundness program calls, over guest memory: map
+/// lookup/update/delete (reading the key and value as the kernel's would,
+/// so a bad pointer faults), trace_printk (reads its buffer), and
+/// argument-free helpers.
+fn sound_helpers(value_addrs: Vec<u64>) -> HelperTable {
+    let mut t = HelperTable::new();
+    let shape = |h: u64| -> Result<(usize, (u32, u32, u32, u32)), HelperExit> {
+        let i = h.wrapping_sub(MAP_HANDLE) as usize;
+        SOUND_MAPS
+            .get(i)
+            .map(|&m| (i, m))
+            .ok_or_else(|| HelperExit::Failed(format!("not a map: {h:#x}")))
+    };
+    let slot = move |i: usize, m: (u32, u32, u32, u32), key: &[u8], addrs: &[u64]| -> u64 {
+        let (ty, _, vs, n) = m;
+        let k = u32::from_le_bytes([key[0], key[1], key[2], key[3]]);
+        if ty == 2 {
+            if k < n {
+                addrs[i] + (k * vs) as u64
+            } else {
+                0
+            }
+        } else if k % 3 == 2 {
+            0 // a hash miss
+        } else {
+            addrs[i] + ((k % n) * vs) as u64
+        }
+    };
+    let a = value_addrs.clone();
+    t.register(1, "map_lookup_elem", move |mem, args| {
+        let (i, m) = shape(args[0])?;
+        let mut key = vec![0u8; m.1 as usize];
+        mem.read_bytes(args[1], &mut key)?;
+        Ok(slot(i, m, &key, &a))
+    });
+    let a = value_addrs;
+    t.register(2, "map_update_elem", move |mem, args| {
+        let (i, m) = shape(args[0])?;
+        let mut key = vec![0u8; m.1 as usize];
+        mem.read_bytes(args[1], &mut key)?;
+        let mut value = vec![0u8; m.2 as usize];
+        mem.read_bytes(args[2], &mut value)?;
+        let at = slot(i, m, &key, &a);
+        if at != 0 {
+            mem.write_bytes(at, &value)?;
+        }
+        Ok(0)
+    });
+    t.register(3, "map_delete_elem", move |mem, args| {
+        let (_, m) = shape(args[0])?;
+        let mut key = vec![0u8; m.1 as usize];
+        mem.read_bytes(args[1], &mut key)?;
+        Ok(0)
+    });
+    t.register(5, "ktime_get_ns", |_, _| Ok(1_000_000));
+    t.register(6, "trace_printk", |mem, args| {
+        let mut buf = vec![0u8; args[1].min(4096) as usize];
+        mem.read_bytes(args[0], &mut buf)?;
+        Ok(0)
+    });
+    t.register(
+        7,
+        "get_prandom_u32",
+        |_, args| Ok((args[0] ^ 0x9e37_79b9) & 0xffff_ffff),
+    );
+    t.register(8, "get_smp_processor_id", |_, _| Ok(0));
+    t
+}
+
+/// The fuzz entry: a program from the bytes, checked as above.
+pub fn verifier_soundness(data: &[u8]) -> SoundVerdict {
+    check_soundness(&sound_program(data))
+}
+
+/// Input bytes for the `n`th program of a seeded campaign.
+pub fn sound_seed_bytes(seed: u64, n: u64) -> Vec<u8> {
+    let mut g = ProgramGen::new(seed ^ n.wrapping_mul(0x2545_f491_4f6c_dd1d));
+    let len = 64 + g.below(448) as usize;
+    (0..len).map(|_| g.next() as u8).collect()
+}
+
+/// The verifier's last log line for `p` (level 1): why it was refused.
+pub fn sound_verifier_message(p: &SoundProgram) -> String {
+    use crate::verifier::do_check::Env;
+    use crate::verifier::log::VerifierLog;
+    if let Err(m) = crate::verifier::cfg::check(&p.insns, true) {
+        return m.trim_end().to_string();
+    }
+    let mut log = VerifierLog::new(1, 1, 1 << 24).expect("log");
+    if let Some(mut env) = Env::new(&p.insns, p.prog_type, 0, true, true, &p.maps, &mut log) {
+        let _ = env.run();
+    }
+    let text = String::from_utf8_lossy(log.text()).into_owned();
+    text.lines().last().unwrap_or("").to_string()
+}

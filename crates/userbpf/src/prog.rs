@@ -37,6 +37,8 @@ pub struct Prog {
     /// The program after verification and fixups (what "xlated" dumps).
     pub xlated: Vec<Insn>,
     pub verified_insns: u32,
+    /// aux->max_ctx_offset: bytes of context the program may touch.
+    pub max_ctx_offset: u32,
     pub runtime: Runtime,
     /// Whether bpf_jit_enable asked for the JIT.
     pub jit_requested: bool,

@@ -422,12 +422,16 @@ fn inlined_array_lookups_are_the_kernels_and_run_on_map_regions() {
     insns.push(Insn::new(0xbf, 2, 10, 0, 0));
     insns.push(Insn::new(0x07, 2, 0, 0, -4));
     insns.extend(ld_imm64(1, 1, fd as i32, 0));
-    insns.extend(inline.clone());
+    insns.push(Insn::new(0x85, 0, 0, 0, 1)); // call bpf_map_lookup_elem
     insns.push(Insn::new(0x15, 0, 0, 1, 0)); // if r0 == 0 goto +1
     insns.push(Insn::new(0x79, 0, 0, 0, 0)); // r0 = *(u64 *)(r0 + 0)
     insns.push(EXIT);
     let pfd = load(&p, prog_type::SOCKET_FILTER, insns).unwrap();
     let prog = p.prog_by_fd(pfd).unwrap();
+    // do_misc_fixups() put the inline form where the call was (the JIT is
+    // on by default), and the jump over it still lands after it.
+    assert_eq!(&prog.xlated[5..5 + inline.len()], &inline[..]);
+    assert_eq!(prog.xlated[5 + inline.len()].off, 1);
     let program = Program::new(prog.xlated.clone()).unwrap();
     let helpers = HelperTable::new();
     let mut gm = GuestMemory::new();

@@ -124,6 +124,20 @@ impl<'p> Interpreter<'p> {
         args: &[u64],
         opts: &RunOptions,
     ) -> Result<u64, ExecError> {
+        self.execute_from(mem, env, fp, args, opts, 0)
+    }
+
+    /// [`execute_in`](Self::execute_in) starting at instruction `entry`
+    /// (a callback subprogram), whose `exit` ends the run.
+    pub fn execute_from<'m>(
+        &self,
+        mem: &mut GuestMemory<'m>,
+        env: &RunEnv<'m>,
+        fp: u64,
+        args: &[u64],
+        opts: &RunOptions,
+        entry: usize,
+    ) -> Result<u64, ExecError> {
         let mut reg = [0u64; 11];
         for (r, a) in reg[1..6].iter_mut().zip(args) {
             *r = *a;
@@ -133,7 +147,7 @@ impl<'p> Interpreter<'p> {
         let len = prog.len();
         let mut frames: [Frame; MAX_CALL_FRAMES] = [Frame::default(); MAX_CALL_FRAMES];
         let mut depth = 0usize;
-        let mut pc = 0usize;
+        let mut pc = entry;
         let mut executed = 0u64;
         let budget = opts.budget.unwrap_or(u64::MAX);
         let mut may_goto_left = MAY_GOTO_BUDGET;

@@ -74,6 +74,8 @@ pub struct GuestMemory<'a> {
     /// The BPF stack, owned here so its mapping can't outlive it; its heap
     /// buffer never moves.
     stack: Option<(AlignedBuf, u64)>,
+    /// Stacks of nested callback runs (bpf_loop and friends), by level.
+    extra_stacks: Vec<(AlignedBuf, u64)>,
     _buffers: PhantomData<&'a mut [u8]>,
 }
 
@@ -93,6 +95,7 @@ impl<'a> GuestMemory<'a> {
         GuestMemory {
             regions: Vec::new(),
             stack: None,
+            extra_stacks: Vec::new(),
             _buffers: PhantomData,
         }
     }
@@ -118,6 +121,26 @@ impl<'a> GuestMemory<'a> {
         let top = base + len as u64;
         self.stack = Some((buf, top));
         top
+    }
+
+    /// The frame pointer of the stack for nesting level `level` (0 is the
+    /// first callback level), mapped on first use; like [`stack_top`]
+    /// these stacks live as long as the table.
+    ///
+    /// [`stack_top`]: Self::stack_top
+    pub fn nested_stack_top(&mut self, level: usize, len: usize) -> u64 {
+        while self.extra_stacks.len() <= level {
+            let mut buf = AlignedBuf::zeroed(len);
+            let ptr = buf.as_mut_bytes().as_mut_ptr();
+            let base = self.push(Region {
+                ptr,
+                len,
+                writable: true,
+                kind: RegionKind::Stack,
+            });
+            self.extra_stacks.push((buf, base + len as u64));
+        }
+        self.extra_stacks[level].1
     }
 
     fn push(&mut self, r: Region) -> u64 {

@@ -15,6 +15,9 @@ pub enum RetType {
     Integer,
     /// RET_VOID: R0 is not readable after the call.
     Void,
+    /// RET_PTR_TO_MAP_VALUE_OR_NULL: a pointer into the map of the
+    /// ARG_CONST_MAP_PTR argument, or NULL.
+    MapValueOrNull,
 }
 
 /// An argument's type (enum bpf_arg_type with its flags), as far as
@@ -29,6 +32,10 @@ pub enum ArgType {
     Ctx,
     /// ARG_CONST_MAP_PTR.
     ConstMapPtr,
+    /// ARG_PTR_TO_MAP_KEY: key_size readable bytes.
+    MapKey,
+    /// ARG_PTR_TO_MAP_VALUE: value_size readable bytes.
+    MapValue,
     /// ARG_PTR_TO_MEM | MEM_RDONLY (`maybe_null`: | PTR_MAYBE_NULL).
     MemRead { maybe_null: bool },
     /// ARG_PTR_TO_UNINIT_MEM (ARG_PTR_TO_MEM | MEM_UNINIT | MEM_WRITE).
@@ -74,6 +81,15 @@ const INT: RetType = RetType::Integer;
 /// The prototypes modelled (kernel/bpf/helpers.c, kernel/trace/bpf_trace.c,
 /// net/core/filter.c).
 pub const PROTOS: &[Proto] = &[
+    // bpf_map_lookup_elem, bpf_map_update_elem, bpf_map_delete_elem
+    p(
+        1,
+        false,
+        RetType::MapValueOrNull,
+        [ConstMapPtr, MapKey, DontCare, DontCare, DontCare],
+    ),
+    p(2, false, INT, [ConstMapPtr, MapKey, MapValue, Anything, DontCare]),
+    p(3, false, INT, [ConstMapPtr, MapKey, DontCare, DontCare, DontCare]),
     // bpf_probe_read, bpf_probe_read_str (the compat forms)
     p(
         4,
@@ -206,7 +222,8 @@ fn base(id: i32, privileged: bool) -> bool {
 
 /// Helpers whose availability per program type is modelled below.
 const KNOWN: &[i32] = &[
-    0, 5, 6, 7, 8, 9, 12, 14, 23, 26, 34, 35, 44, 46, 47, 65, 80, 93, 94, 112, 113, 114, 115, 118, 125, 181, 211,
+    0, 1, 2, 3, 5, 6, 7, 8, 9, 12, 14, 23, 26, 34, 35, 44, 46, 47, 65, 80, 93, 94, 112, 113, 114, 115, 118, 125, 181,
+    211,
 ];
 
 /// Whether programs of `prog_type` may call helper `id` (the program

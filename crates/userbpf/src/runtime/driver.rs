@@ -48,6 +48,8 @@ pub struct RunSetup<'b> {
     pub offsets: PacketOffsets,
     /// Whether LD_ABS/LD_IND see the packet (socket filters, tc).
     pub ld_abs: bool,
+    /// Bytes of the packet in XDP fragments (not in `packet`).
+    pub frags_len: u64,
     pub cpu: u32,
     pub trace: Option<&'b TracePipe>,
     pub task: Task,
@@ -64,20 +66,42 @@ pub struct ProgRun {
 
 /// Run `prog` (and the programs it tail-calls) once.
 pub fn run_prog(prog: &Arc<Prog>, setup: &mut RunSetup<'_>) -> Result<ProgRun, ExecError> {
-    let mut current = Arc::clone(prog);
-    let mut tail_calls = 0u32;
+    run_prog_repeat(prog, setup, 1)
+}
+
+/// Run `prog` `repeat` times (at least once) on the same context and
+/// packet, as bpf_test_run() does; the last run's result. Guest memory is
+/// laid out once for all the runs that take no tail call.
+pub fn run_prog_repeat(prog: &Arc<Prog>, setup: &mut RunSetup<'_>, repeat: u32) -> Result<ProgRun, ExecError> {
+    let mut left = repeat.max(1);
     let mut prandom = seed();
-    loop {
-        let (r0, next, seed_after) = run_one(&current, setup, tail_calls, prandom)?;
-        prandom = seed_after;
-        match next {
-            Some(p) => {
-                tail_calls += 1;
-                current = p;
-            }
-            None => return Ok(ProgRun { r0, tail_calls }),
+    let mut last = ProgRun { r0: 0, tail_calls: 0 };
+    while left > 0 {
+        let step = run_one(prog, setup, 0, prandom, left)?;
+        prandom = step.prandom;
+        left -= step.runs;
+        let (mut r0, mut next, mut tail_calls) = (step.r0, step.next, 0);
+        while let Some(p) = next {
+            tail_calls += 1;
+            let s = run_one(&p, setup, tail_calls, prandom, 1)?;
+            prandom = s.prandom;
+            r0 = s.r0;
+            next = s.next;
         }
+        last = ProgRun { r0, tail_calls };
     }
+    Ok(last)
+}
+
+/// What [`run_one`] did.
+struct Step {
+    /// r0 of the last run.
+    r0: u64,
+    /// The tail call the last run took.
+    next: Option<Arc<Prog>>,
+    prandom: u64,
+    /// Runs made.
+    runs: u32,
 }
 
 fn seed() -> u64 {
@@ -89,14 +113,15 @@ fn seed() -> u64 {
     t | 1
 }
 
-/// One program of the chain: returns r0, the tail-call target if one was
-/// taken, and the prandom state.
+/// One program of a chain, up to `repeat` times over one layout of guest
+/// memory; stops early after a run that takes a tail call.
 fn run_one(
     prog: &Arc<Prog>,
     setup: &mut RunSetup<'_>,
     tail_calls: u32,
     prandom: u64,
-) -> Result<(u64, Option<Arc<Prog>>, u64), ExecError> {
+    repeat: u32,
+) -> Result<Step, ExecError> {
     let setup_fault = |what| ExecError {
         pc: 0,
         fault: crate::exec::Fault::Unsupported { what },
@@ -126,6 +151,7 @@ fn run_one(
             layout,
             buf: base,
             buf_len,
+            frags_len: setup.frags_len,
         });
     }
     let env = RunEnv {
@@ -138,20 +164,44 @@ fn run_one(
         tail_call: Default::default(),
         tail_calls: std::cell::Cell::new(tail_calls),
         prandom: std::cell::Cell::new(prandom),
+        program: Some(match &prog.runtime {
+            Runtime::Jit(j) => j.program(),
+            Runtime::Interpreter(p) => p,
+        }),
+        callback_depth: Default::default(),
     };
     let helpers = kernel_helpers();
-    let r0 = match (&prog.runtime, setup.engine) {
-        (Runtime::Jit(j), Engine::Loaded | Engine::Jit) => {
-            Jit::new(j, helpers).execute_in(&mut gm, &env, fp, &[ctx_addr], &opts)?
+    let mut r0 = 0;
+    let mut runs = 0;
+    while runs < repeat {
+        env.tail_calls.set(tail_calls);
+        r0 = match (&prog.runtime, setup.engine) {
+            (Runtime::Jit(j), Engine::Loaded | Engine::Jit) => {
+                Jit::new(j, helpers).execute_in(&mut gm, &env, fp, &[ctx_addr], &opts)?
+            }
+            (Runtime::Jit(j), Engine::Interpreter) => {
+                Interpreter::new(j.program(), helpers).execute_in(&mut gm, &env, fp, &[ctx_addr], &opts)?
+            }
+            (Runtime::Interpreter(p), Engine::Loaded | Engine::Interpreter) => {
+                Interpreter::new(p, helpers).execute_in(&mut gm, &env, fp, &[ctx_addr], &opts)?
+            }
+            (Runtime::Interpreter(_), Engine::Jit) => {
+                return Err(setup_fault("the JIT for a program loaded without one"))
+            }
+        };
+        runs += 1;
+        if env.tail_call.borrow().is_some() {
+            break;
         }
-        (Runtime::Jit(j), Engine::Interpreter) => {
-            Interpreter::new(j.program(), helpers).execute_in(&mut gm, &env, fp, &[ctx_addr], &opts)?
+        // LD_ABS sees the packet as the last run left it.
+        if setup.ld_abs {
+            if let Some(view) = env.packet {
+                let data = gm.load(ctx_addr + view.layout.data as u64, 8).unwrap_or(0);
+                let end = gm.load(ctx_addr + view.layout.data_end as u64, 8).unwrap_or(0);
+                opts.packet = Some((data, end.wrapping_sub(data) as u32));
+            }
         }
-        (Runtime::Interpreter(p), Engine::Loaded | Engine::Interpreter) => {
-            Interpreter::new(p, helpers).execute_in(&mut gm, &env, fp, &[ctx_addr], &opts)?
-        }
-        (Runtime::Interpreter(_), Engine::Jit) => return Err(setup_fault("the JIT for a program loaded without one")),
-    };
+    }
     // Where the packet pointers ended up, relative to the buffer.
     if let Some(view) = env.packet {
         let get = |off: usize| gm.load(ctx_addr + off as u64, 8).unwrap_or(0).wrapping_sub(view.buf);
@@ -162,5 +212,10 @@ fn run_one(
         };
     }
     let next = env.tail_call.borrow_mut().take();
-    Ok((r0, next, env.prandom.get()))
+    Ok(Step {
+        r0,
+        next,
+        prandom: env.prandom.get(),
+        runs,
+    })
 }

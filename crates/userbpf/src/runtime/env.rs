@@ -21,6 +21,8 @@ pub struct PacketView {
     pub buf: u64,
     /// Length of the whole buffer (headroom + room for the data + tailroom).
     pub buf_len: u64,
+    /// Bytes of the packet in XDP fragments, past the buffer.
+    pub frags_len: u64,
 }
 
 /// The task a run is "current" for (bpf_get_current_*).
@@ -77,4 +79,8 @@ pub struct RunEnv<'m> {
     pub tail_calls: Cell<u32>,
     /// State of bpf_get_prandom_u32() (never 0).
     pub prandom: Cell<u64>,
+    /// The running program's instructions, for callbacks.
+    pub program: Option<&'m crate::exec::Program>,
+    /// Callbacks running now (nesting level).
+    pub callback_depth: Cell<usize>,
 }

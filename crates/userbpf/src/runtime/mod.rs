@@ -3,11 +3,12 @@
 //! ([`ctx_layout`]), the kernel's trace pipe ([`TracePipe`]) and the run
 //! driver that follows tail calls ([`run_prog`]).
 
+pub mod callback;
 pub mod ctx_layout;
 pub mod driver;
 pub mod env;
 pub mod trace;
 
-pub use driver::{run_prog, Engine, PacketOffsets, ProgRun, RunSetup};
+pub use driver::{run_prog, run_prog_repeat, Engine, PacketOffsets, ProgRun, RunSetup};
 pub use env::{PacketView, RunEnv, Task};
 pub use trace::TracePipe;

@@ -340,6 +340,7 @@ pub(crate) fn prog_load(
             mem: &*mem,
         };
         map_fixup(&fixup, p, attr, &mut resolved, &mut used, &mut log).and_then(|loads| {
+            let maps = crate::verifier::map_refs(&loads, &used.maps);
             bpf_check(
                 &CheckInput {
                     mode: k.config.verifier,
@@ -349,6 +350,7 @@ pub(crate) fn prog_load(
                     sleepable,
                     gpl_compatible,
                     privileged: bpf_cap,
+                    maps: &maps,
                 },
                 &mut log,
             )
@@ -367,6 +369,13 @@ pub(crate) fn prog_load(
     let (mut verified, map_loads) = checked?;
     // convert_pseudo_ld_imm64(): map loads become plain constants.
     ldimm64::convert_pseudo_ld_imm64(&mut verified.xlated, &map_loads);
+    // do_misc_fixups(): inline array lookups for programs headed to the JIT.
+    if jit_requested {
+        crate::verifier::misc_fixups::inline_map_lookups(&mut verified.xlated, &used.maps);
+    }
+    // Callback subprograms' addresses become handles (see runtime::callback).
+    crate::runtime::callback::resolve_pseudo_func(&mut verified.xlated);
+    let max_ctx_offset = crate::verifier::convert_ctx::max_ctx_offset(&verified.xlated);
     // convert_ctx_accesses(): packet pointers read from the context.
     crate::verifier::convert_ctx::convert_ctx_accesses(&mut verified.xlated, prog_type);
 
@@ -396,6 +405,7 @@ pub(crate) fn prog_load(
         created_by_uid: creds.uid,
         xlated: verified.xlated,
         verified_insns: verified.verified_insns,
+        max_ctx_offset,
         runtime,
         jit_requested,
         used_maps: used.maps,

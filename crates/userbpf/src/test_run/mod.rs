@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::prog::Prog;
-use crate::runtime::{run_prog, Engine, RunSetup, Task};
+use crate::runtime::{run_prog_repeat, Engine, RunSetup, Task};
 use crate::syscall::{AttrOut, Process};
 use crate::uapi::attr::{test_run as F, Attr};
 use crate::uapi::types::prog_type as pt;
@@ -68,8 +68,10 @@ impl TestAttr {
 pub(crate) struct Finish {
     pub retval: u32,
     pub duration: u32,
-    /// The output packet (None: the type has none).
+    /// The output packet (None: the type has none), fragments last.
     pub data: Option<Vec<u8>>,
+    /// How many bytes at the end of `data` are XDP fragments.
+    pub frags_len: usize,
     /// The output context (None: none to copy out).
     pub ctx: Option<Vec<u8>>,
 }
@@ -89,13 +91,10 @@ impl Runner<'_> {
     pub fn run(&self, repeat: u32, setup: &mut RunSetup<'_>) -> Result<(u32, u32), Errno> {
         let repeat = repeat.max(1);
         let start = Instant::now();
-        let mut retval = 0;
-        for _ in 0..repeat {
-            match run_prog(self.prog, setup) {
-                Ok(r) => retval = r.r0 as u32,
-                Err(_) => return Err(Errno::EFAULT),
-            }
-        }
+        let retval = match run_prog_repeat(self.prog, setup, repeat) {
+            Ok(r) => r.r0 as u32,
+            Err(_) => return Err(Errno::EFAULT),
+        };
         let ns = start.elapsed().as_nanos() / repeat as u128;
         Ok((retval, ns.min(u32::MAX as u128) as u32))
     }
@@ -106,6 +105,7 @@ impl Runner<'_> {
             packet: None,
             offsets: Default::default(),
             ld_abs: false,
+            frags_len: 0,
             cpu: crate::maps::current_cpu(),
             trace: Some(&self.process.kernel.trace),
             task: Task::host(),
@@ -212,7 +212,14 @@ fn finish_out(t: &TestAttr, out: &mut AttrOut<'_>, mem: &mut dyn UserMemory, f: 
                 n = t.data_size_out as usize;
                 err = Some(Errno::ENOSPC);
             }
-            mem.write(t.data_out, &data[..n])?;
+            // The fragments always go out whole, after as much of the
+            // linear part as still fits; if they alone do not fit,
+            // nothing is written at all.
+            let Some(linear) = n.checked_sub(f.frags_len) else {
+                return Err(Errno::ENOSPC);
+            };
+            mem.write(t.data_out, &data[..linear])?;
+            mem.write(t.data_out + linear as u64, &data[data.len() - f.frags_len..])?;
         }
         out.put_u32(F::DATA_SIZE_OUT, size);
     }

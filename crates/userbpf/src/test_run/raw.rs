@@ -24,7 +24,7 @@ pub(crate) fn test_run_raw_tp(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory
     if t.data_in != 0 || t.data_out != 0 || t.ctx_out != 0 || t.duration != 0 || t.repeat != 0 || t.batch_size != 0 {
         return Err(Errno::EINVAL);
     }
-    if t.ctx_size_in > RAW_TP_MAX_CTX {
+    if t.ctx_size_in < r.prog.max_ctx_offset || t.ctx_size_in > RAW_TP_MAX_CTX {
         return Err(Errno::EINVAL);
     }
     if t.flags & F_RUN_ON_CPU == 0 && t.cpu != 0 {
@@ -43,6 +43,7 @@ pub(crate) fn test_run_raw_tp(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory
         retval,
         duration: 0,
         data: None,
+        frags_len: 0,
         ctx: None,
     })
 }
@@ -59,7 +60,7 @@ pub(crate) fn test_run_syscall(r: &Runner<'_>, t: &TestAttr, mem: &mut dyn UserM
     {
         return Err(Errno::EINVAL);
     }
-    if t.ctx_size_in > u16::MAX as u32 {
+    if t.ctx_size_in < r.prog.max_ctx_offset || t.ctx_size_in > u16::MAX as u32 {
         return Err(Errno::EINVAL);
     }
     let mut ctx = read_ctx(t, mem)?;
@@ -74,6 +75,7 @@ pub(crate) fn test_run_syscall(r: &Runner<'_>, t: &TestAttr, mem: &mut dyn UserM
         retval,
         duration: 0,
         data: None,
+        frags_len: 0,
         ctx: None,
     })
 }

@@ -179,6 +179,7 @@ pub(crate) fn test_run(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory) -> Re
         retval,
         duration,
         data: Some(out),
+        frags_len: 0,
         ctx: ctx_out,
     })
 }

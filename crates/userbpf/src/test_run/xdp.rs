@@ -53,6 +53,10 @@ pub(crate) fn test_run(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory) -> Re
     let ctx_in = ctx_init(t, mem, X::SIZE)?;
     let mut headroom = XDP_PACKET_HEADROOM;
     let mut meta = 0;
+    // The linear part ends at ctx data_end (or data_size_in); what lies
+    // past it becomes page fragments, which the program does not see but
+    // data_out carries.
+    let mut linear = size;
     if let Some(c) = &ctx_in {
         let (data, data_end) = (get32(c, X::DATA), get32(c, X::DATA_END));
         // The kernel accepted a data_end short of data_size_in (Linux 6.18);
@@ -61,15 +65,23 @@ pub(crate) fn test_run(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory) -> Re
             return Err(Errno::EINVAL);
         }
         meta = data;
+        linear = data_end;
         headroom -= data;
     }
     let max = PAGE_SIZE - headroom as u64 - XDP_TAILROOM;
-    if size as u64 > max {
-        // The kernel puts the rest in fragments (multi-buffer XDP), which
-        // is not modelled.
-        return Err(Errno::EOPNOTSUPP);
+    linear = linear.min(max as u32);
+    let mut buf = test_init(
+        t,
+        mem,
+        linear.max(ETH_HLEN as u32),
+        max,
+        headroom as usize,
+        XDP_TAILROOM as usize,
+    )?;
+    let mut frags = vec![0u8; (size - linear) as usize];
+    if !frags.is_empty() {
+        mem.read(t.data_in + linear as u64, &mut frags)?;
     }
-    let mut buf = test_init(t, mem, size, max, headroom as usize, XDP_TAILROOM as usize)?;
     // xdp_convert_md_to_buff().
     if let Some(c) = &ctx_in {
         if get32(c, X::EGRESS_IFINDEX) != 0 {
@@ -95,27 +107,30 @@ pub(crate) fn test_run(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory) -> Re
         setup.offsets = PacketOffsets {
             data_meta: start,
             data: start + meta as u64,
-            data_end: start + size as u64,
+            data_end: start + linear as u64,
         };
         setup.packet = Some((&mut buf, &XDP));
+        setup.frags_len = frags.len() as u64;
         let (retval, duration) = r.run(t.repeat, &mut setup)?;
         (retval, duration, setup.offsets)
     };
-    let out = buf
+    let mut out = buf
         .get(o.data_meta as usize..o.data_end as usize)
         .ok_or(Errno::EFAULT)?
         .to_vec();
+    let frags_len = frags.len();
+    out.extend_from_slice(&frags);
     // xdp_convert_buff_to_md().
-    // xdp_convert_buff_to_md(): the recorded kernel hands back data and
-    // leaves the caller's data_end as it was.
     let ctx_out = ctx_in.map(|mut c| {
         put32(&mut c, X::DATA, (o.data - o.data_meta) as u32);
+        put32(&mut c, X::DATA_END, (o.data_end - o.data_meta) as u32);
         c
     });
     Ok(Finish {
         retval,
         duration,
         data: Some(out),
+        frags_len,
         ctx: ctx_out,
     })
 }

@@ -10,8 +10,9 @@ use super::{Env, Res, Stop};
 use crate::helpers::ids::{HELPER_COUNT, HELPER_NAMES};
 use crate::helpers::protos::{self, ArgType, RetType};
 use crate::isa::opcode::MAX_BPF_STACK;
+use crate::uapi::types::map_type as mt;
 use crate::uapi::Errno;
-use crate::verifier::reg::{RegState, RegType};
+use crate::verifier::reg::{MapShape, RegState, RegType};
 use crate::verifier::state::{SlotType, VerifierState};
 
 /// BPF_MAX_VAR_SIZ.
@@ -25,7 +26,7 @@ fn expected_types(arg: ArgType) -> &'static str {
     match arg {
         ArgType::Ctx => "ctx",
         ArgType::ConstMapPtr => "map_ptr",
-        ArgType::MemRead { .. } | ArgType::MemUninitWrite => {
+        ArgType::MemRead { .. } | ArgType::MemUninitWrite | ArgType::MapKey | ArgType::MapValue => {
             "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_"
         }
         ArgType::ConstSize | ArgType::ConstSizeOrZero => "scalar",
@@ -78,6 +79,9 @@ impl Env<'_> {
         // (regno, first offset, size) of an uninit write of constant size.
         let mut raw: Option<(u8, i64, u64)> = None;
         let mut msize_max = 0u64;
+        // meta->map_ptr and meta->const_map_key.
+        let mut meta_map: Option<MapShape> = None;
+        let mut const_key: Option<u64> = None;
         for (i, &arg) in proto.args.iter().enumerate() {
             let regno = 1 + i as u8;
             if arg == ArgType::DontCare {
@@ -104,7 +108,7 @@ impl Env<'_> {
                 let ok = match arg {
                     ArgType::Ctx => reg.ty == RegType::Ctx,
                     ArgType::ConstMapPtr => reg.ty == RegType::MapPtr,
-                    ArgType::MemRead { .. } | ArgType::MemUninitWrite => {
+                    ArgType::MemRead { .. } | ArgType::MemUninitWrite | ArgType::MapKey | ArgType::MapValue => {
                         matches!(reg.ty, RegType::Stack | RegType::MapValue)
                     }
                     ArgType::ConstSize | ArgType::ConstSizeOrZero => reg.ty == RegType::Scalar,
@@ -117,18 +121,33 @@ impl Env<'_> {
                         format!("R{regno} type={} expected={}\n", reg.ty.name(), expected_types(arg)),
                     ));
                 }
-                if matches!(reg.ty, RegType::MapPtr | RegType::MapValue) {
-                    return Err(Stop::Unsupported("maps in helper arguments"));
-                }
-                // check_func_arg_reg_off(): a context pointer must be unmodified.
-                if reg.ty == RegType::Ctx && reg.off != 0 {
-                    return Err(self.reject(
-                        Errno::EACCES,
-                        format!("dereference of modified ctx ptr R{regno} off={} disallowed\n", reg.off),
-                    ));
+                // check_func_arg_reg_off(): context and map pointers must be
+                // unmodified.
+                if matches!(reg.ty, RegType::Ctx | RegType::MapPtr) {
+                    self.check_ptr_off_reg(regno, &reg)?;
                 }
             }
             match arg {
+                ArgType::ConstMapPtr => meta_map = Some(reg.map),
+                ArgType::MapKey | ArgType::MapValue => {
+                    let Some(map) = meta_map else {
+                        return Err(self.reject(Errno::EACCES, "invalid map_ptr to access map->key\n".into()));
+                    };
+                    let size = if arg == ArgType::MapKey {
+                        map.key_size
+                    } else {
+                        map.value_size
+                    };
+                    let m = MemArg {
+                        regno,
+                        reg,
+                        write: false,
+                    };
+                    self.helper_mem_access(st, m, size as u64, false, false)?;
+                    if arg == ArgType::MapKey && can_elide_value_nullness(map.map_type) {
+                        const_key = self.constant_map_key(st, &reg, map.key_size);
+                    }
+                }
                 ArgType::MemRead { .. } | ArgType::MemUninitWrite => {
                     mem = Some(MemArg {
                         regno,
@@ -208,6 +227,20 @@ impl Env<'_> {
         self.scratched_regs |= 0b11_1111;
         let r0 = match proto.ret {
             RetType::Void => RegState::not_init(),
+            RetType::MapValueOrNull => {
+                let Some(map) = meta_map else {
+                    return Err(Stop::Unsupported("a map value without its map"));
+                };
+                let mut r = RegState::pointer(RegType::MapValueOrNull);
+                r.map = map;
+                if id == 1 && const_key.is_some_and(|k| k < map.max_entries as u64) {
+                    r.ty = RegType::MapValue;
+                } else {
+                    self.next_id += 1;
+                    r.id = self.next_id;
+                }
+                r
+            }
             RetType::Integer => {
                 let mut r = RegState::unknown();
                 match id {
@@ -241,7 +274,46 @@ impl Env<'_> {
         if protos::changes_pkt_data(id) {
             clear_all_pkt_pointers(st);
         }
+        if let Some(map) = meta_map {
+            if !map_func_compatible(map.map_type, id) {
+                return Err(self.reject(
+                    Errno::EINVAL,
+                    format!("cannot pass map_type {} into func {name}#{id}\n", map.map_type),
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// get_constant_map_key(): the key's value when the stack holds a
+    /// known constant of exactly the key's size (zeros, or a spilled
+    /// constant scalar).
+    fn constant_map_key(&mut self, st: &VerifierState, key: &RegState, key_size: u32) -> Option<u64> {
+        if !self.privileged || key.ty != RegType::Stack || !key.var_off.is_const() {
+            return None;
+        }
+        if key.frameno as usize != st.frames.len() - 1 {
+            return None;
+        }
+        let stack_off = key.off as i64 + key.var_off.value as i64;
+        if stack_off >= 0 {
+            return None;
+        }
+        let slot = (-stack_off - 1) as usize;
+        let (spi, off) = (slot / 8, slot % 8);
+        let ss = st.cur().stack.get(spi)?;
+        let zero = (0..=off).rev().take_while(|&i| ss.types[i] == SlotType::Zero).count();
+        if zero >= key_size as usize {
+            return Some(0);
+        }
+        if ss.types[7] != SlotType::Spill || ss.spilled.ty != RegType::Scalar {
+            return None;
+        }
+        let spill = (0..=off).rev().take_while(|&i| ss.types[i] == SlotType::Spill).count();
+        if spill != key_size as usize || !ss.spilled.var_off.is_const() {
+            return None;
+        }
+        Some(ss.spilled.var_off.value)
     }
 
     /// check_helper_mem_access() for a memory argument of `size` bytes.
@@ -257,6 +329,11 @@ impl Env<'_> {
         let MemArg { regno, reg, write } = m;
         match reg.ty {
             RegType::Stack => {}
+            RegType::MapValue => {
+                return self
+                    .check_map_access(regno, &reg, reg.off as i64, size as i64, write, zero_ok)
+                    .map(|()| None)
+            }
             RegType::Scalar if zero_ok && size == 0 && reg.is_const() && reg.var_off.value == 0 => return Ok(None),
             RegType::Scalar | RegType::NotInit => {
                 return Err(self.reject(Errno::EACCES, format!("R{regno} type={} expected=fp\n", reg.ty.name())))
@@ -341,6 +418,32 @@ impl Env<'_> {
         }
         Ok(None)
     }
+}
+
+/// can_elide_value_nullness(): array lookups with a constant key in range
+/// cannot fail.
+fn can_elide_value_nullness(map_type: u32) -> bool {
+    matches!(map_type, mt::ARRAY | mt::PERCPU_ARRAY)
+}
+
+/// check_map_func_compatibility(), for the map types and helpers modelled:
+/// special maps only with their helpers, and those helpers only with them.
+fn map_func_compatible(map_type: u32, func_id: i32) -> bool {
+    let map_ok = match map_type {
+        mt::PROG_ARRAY => func_id == 12,
+        mt::PERF_EVENT_ARRAY => matches!(func_id, 22 | 25 | 55 | 111 | 121),
+        mt::RINGBUF => matches!(func_id, 130..=134 | 198..=200),
+        mt::QUEUE | mt::STACK => matches!(func_id, 87..=89),
+        _ => true,
+    };
+    let func_ok = match func_id {
+        12 => map_type == mt::PROG_ARRAY,
+        25 | 22 | 55 => map_type == mt::PERF_EVENT_ARRAY,
+        87..=89 => matches!(map_type, mt::QUEUE | mt::STACK | mt::BLOOM_FILTER),
+        130..=134 => map_type == mt::RINGBUF,
+        _ => true,
+    };
+    map_ok && func_ok
 }
 
 /// clear_all_pkt_pointers(): after a helper that may move packet data, every
@@ -487,6 +590,7 @@ mod tests {
             sleepable: false,
             gpl_compatible,
             privileged: true,
+            maps: &[],
         };
         let r = bpf_check(&input, &mut log).map(|_| ());
         (r, String::from_utf8_lossy(log.text()).into_owned())

@@ -77,6 +77,28 @@ pub fn convert_ctx_accesses(insns: &mut [Insn], prog_type: u32) -> usize {
     converted
 }
 
+/// aux->max_ctx_offset: the end of the furthest context access (loads and
+/// stores through a register holding the context), which the test runs of
+/// raw tracepoints and syscall programs compare with ctx_size_in.
+pub fn max_ctx_offset(insns: &[Insn]) -> u32 {
+    let facts = analyse(insns);
+    let mut max = 0u32;
+    for (pc, f) in facts.iter().enumerate() {
+        let Some(f) = f else { continue };
+        let i = insns[pc];
+        let base = match class(i.code) {
+            BPF_LDX => i.src,
+            BPF_ST | BPF_STX => i.dst,
+            _ => continue,
+        };
+        if f.is_ctx(base) && i.off >= 0 {
+            let end = i.off as u32 + size_bytes(size(i.code)) as u32;
+            max = max.max(end);
+        }
+    }
+    max
+}
+
 fn shadow_of(layout: &CtxLayout, off: i16) -> Option<i16> {
     layout.pointer_fields.iter().find(|(u, _)| *u == off).map(|(_, s)| *s)
 }
@@ -260,6 +282,17 @@ mod tests {
         ];
         assert_eq!(convert_ctx_accesses(&mut p, pt::XDP), 1);
         assert_eq!(p[2], ldx(BPF_DW, 0, 1, 32));
+    }
+
+    #[test]
+    fn max_ctx_offset_is_the_end_of_the_furthest_access() {
+        let p = vec![
+            ldx(BPF_DW, 2, 1, 8),
+            Insn::new(BPF_ST | BPF_MEM | BPF_W, 1, 0, 0, 7),
+            ldx(BPF_DW, 3, 10, -8), // not the context
+            EXIT_I,
+        ];
+        assert_eq!(max_ctx_offset(&p), 16);
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub fn supported(prog_type: u32) -> bool {
             | pt::KPROBE
             | pt::TRACEPOINT
             | pt::RAW_TRACEPOINT
+            | pt::PERF_EVENT
     )
 }
 
@@ -45,6 +46,8 @@ const SKB_TC_CLASSID: i64 = 72;
 const SKB_DATA: i64 = 76;
 const SKB_DATA_END: i64 = 80;
 const SKB_FAMILY: i64 = 88;
+const SKB_REMOTE_IP4: i64 = 92;
+const SKB_REMOTE_PORT: i64 = 132;
 const SKB_LOCAL_PORT_END: i64 = 140;
 const SKB_DATA_META: i64 = 140;
 const SKB_FLOW_KEYS: i64 = 144;
@@ -104,6 +107,10 @@ fn skb_access(prog_type: u32, off: i64, size: i64, access: Access) -> Option<Ctx
     if tc && (SKB_FAMILY..SKB_LOCAL_PORT_END).contains(&off) {
         return None;
     }
+    // tc programs may read tstamp_type, one byte.
+    if tc && off == SKB_TSTAMP_TYPE {
+        return (access == Access::Read && size == 1).then_some(CtxField::Scalar);
+    }
     if access == Access::Write {
         let writable = (SKB_CB0..SKB_CB_END).contains(&off)
             || (tc
@@ -131,6 +138,8 @@ fn skb_common(off: i64, size: i64, access: Access) -> Option<CtxField> {
         SKB_DATA => ptr(RegType::Packet),
         SKB_DATA_META => ptr(RegType::PacketMeta),
         SKB_DATA_END => ptr(RegType::PacketEnd),
+        // remote_ip4, local_ip4, remote_ip6[4], local_ip6[4]: whole words.
+        o if (SKB_REMOTE_IP4..SKB_REMOTE_PORT).contains(&o) => (size == 4).then_some(CtxField::Scalar),
         o if in_field(o, SKB_DATA, 4) || in_field(o, SKB_DATA_END, 4) || in_field(o, SKB_DATA_META, 4) => None,
         o if in_field(o, SKB_FLOW_KEYS, 8) => None,
         o if in_field(o, SKB_HWTSTAMP, 8) => (access == Access::Read && size == 8).then_some(CtxField::Scalar),
@@ -165,7 +174,8 @@ fn xdp_access(off: i64, size: i64, access: Access, expected_attach_type: u32) ->
         XDP_DATA => ptr(RegType::Packet),
         XDP_DATA_END => ptr(RegType::PacketEnd),
         XDP_DATA_META => ptr(RegType::PacketMeta),
-        _ => narrow_ok(size).then_some(CtxField::Scalar),
+        // __is_valid_xdp_access(): whole words only.
+        _ => (size == 4).then_some(CtxField::Scalar),
     }
 }
 
@@ -182,6 +192,22 @@ fn read_only(off: i64, size: i64, access: Access, min: i64, len: i64) -> Option<
         .then_some(CtxField::Scalar)
 }
 
+/// pe_prog_is_valid_access(): struct bpf_perf_event_data is pt_regs, then
+/// sample_period and addr (u64s that allow narrow reads); pt_regs words
+/// are read whole.
+fn perf_event_access(off: i64, size: i64, access: Access) -> Option<CtxField> {
+    const SIZE: i64 = PT_REGS_SIZE + 16;
+    if off < 0 || off >= SIZE || access != Access::Read || off % size != 0 {
+        return None;
+    }
+    let ok = if off >= PT_REGS_SIZE {
+        size <= 8 && size.count_ones() == 1
+    } else {
+        size == 8
+    };
+    ok.then_some(CtxField::Scalar)
+}
+
 /// Whether an access of `size` bytes at context offset `off` is valid.
 pub fn access(prog_type: u32, expected_attach_type: u32, off: i64, size: i64, a: Access) -> Option<CtxField> {
     match prog_type {
@@ -191,6 +217,7 @@ pub fn access(prog_type: u32, expected_attach_type: u32, off: i64, size: i64, a:
         // The first 8 bytes of a tracepoint record are the common header.
         pt::TRACEPOINT => read_only(off, size, a, 8, PERF_MAX_TRACE_SIZE),
         pt::RAW_TRACEPOINT => read_only(off, size, a, 0, RAW_TP_ARGS_SIZE),
+        pt::PERF_EVENT => perf_event_access(off, size, a),
         _ => skb_access(prog_type, off, size, a),
     }
 }

@@ -13,12 +13,22 @@ use super::log::VerifierLog;
 use super::reg::{RegState, RegType};
 use super::state::{FuncState, SlotType, StackSlot, VerifierState};
 use crate::isa::disasm::disasm;
-use crate::isa::opcode::MAX_BPF_STACK;
 use crate::isa::{AluOp, AtomicOp, CallKind, Endian, Insn, Instruction, JmpOp, Operand, Size, Width};
 use crate::uapi::Errno;
 
 #[path = "check_call.rs"]
 mod check_call;
+#[path = "check_map.rs"]
+mod check_map;
+#[path = "ptr_alu.rs"]
+mod ptr_alu;
+#[path = "ptr_cmp.rs"]
+mod ptr_cmp;
+#[path = "refine.rs"]
+mod refine;
+#[path = "stack.rs"]
+mod stack;
+use refine::refine;
 
 /// The processed-instruction limit (BPF_COMPLEXITY_LIMIT_INSNS).
 const INSN_LIMIT: u64 = 1_000_000;
@@ -61,6 +71,8 @@ pub struct Env<'a> {
     privileged: bool,
     /// The license is GPL-compatible (GPL-only helpers may be called).
     gpl_compatible: bool,
+    /// The map each map-loading ld_imm64 refers to.
+    maps: &'a [super::MapRef],
     log: &'a mut VerifierLog,
     pending: Vec<Pending>,
     pub insn_processed: u64,
@@ -69,6 +81,8 @@ pub struct Env<'a> {
     jump_targets: Vec<bool>,
     /// (pc, state hash) at each jump target on the current path.
     path: Vec<(usize, u64)>,
+    /// The same entries, for constant-time lookups (long loops).
+    on_path: HashSet<(usize, u64)>,
     scratched_regs: u16,
     scratched_stack: u64,
     prev_log_pos: usize,
@@ -107,6 +121,7 @@ impl<'a> Env<'a> {
         expected_attach_type: u32,
         privileged: bool,
         gpl_compatible: bool,
+        maps: &'a [super::MapRef],
         log: &'a mut VerifierLog,
     ) -> Option<Self> {
         let mut decoded = vec![None; insns.len()];
@@ -130,12 +145,14 @@ impl<'a> Env<'a> {
             expected_attach_type,
             privileged,
             gpl_compatible,
+            maps,
             log,
             pending: Vec::new(),
             insn_processed: 0,
             visited: HashMap::new(),
             jump_targets,
             path: Vec::new(),
+            on_path: HashSet::new(),
             scratched_regs: 0,
             scratched_stack: 0,
             prev_log_pos: 0,
@@ -261,7 +278,7 @@ impl<'a> Env<'a> {
                 let seen = self.visited.entry(pc).or_default();
                 if seen.contains(&st) {
                     let h = state_hash(&st);
-                    if self.path.contains(&(pc, h)) {
+                    if self.on_path.contains(&(pc, h)) {
                         let cur = self.state_text(&st.cur().clone(), true);
                         return Err(self.reject(
                             Errno::EINVAL,
@@ -280,6 +297,7 @@ impl<'a> Env<'a> {
                 seen.insert(st.clone());
                 let h = state_hash(&st);
                 self.path.push((pc, h));
+                self.on_path.insert((pc, h));
             }
             if self.log.enabled() {
                 if level2 && print_from {
@@ -323,7 +341,9 @@ impl<'a> Env<'a> {
         *pc = p.pc;
         *prev_pc = p.prev_pc;
         // The path continues from where the branch was taken.
-        self.path.truncate(p.path_len);
+        for e in self.path.drain(p.path_len.min(self.path.len())..) {
+            self.on_path.remove(&e);
+        }
         Ok(true)
     }
 
@@ -444,7 +464,9 @@ impl<'a> Env<'a> {
             } => {
                 self.check_write(dst)?;
                 if src != 0 {
-                    return Err(Stop::Unsupported("ld_imm64 pseudo sources"));
+                    let r = self.ld_imm64_pseudo(pc, src)?;
+                    st.cur_mut().regs[dst as usize] = r;
+                    return Ok(Next::Goto(next));
                 }
                 st.cur_mut().regs[dst as usize] = RegState::known(imm as u32 as u64 | (next_imm as u32 as u64) << 32);
             }
@@ -664,93 +686,6 @@ impl<'a> Env<'a> {
         Ok(())
     }
 
-    /// adjust_ptr_min_max_vals() for constant offsets.
-    fn ptr_arith(
-        &mut self,
-        width: Width,
-        op: AluOp,
-        dst: u8,
-        ptr: RegState,
-        off: RegState,
-        scalar_is_dst: bool,
-    ) -> Res<RegState> {
-        if width == Width::W32 {
-            if op == AluOp::Sub && self.privileged {
-                return Ok(RegState::unknown());
-            }
-            return Err(self.reject(Errno::EACCES, format!("R{dst} 32-bit pointer arithmetic prohibited\n")));
-        }
-        if ptr.ty == RegType::MapValueOrNull {
-            return Err(self.reject(
-                Errno::EACCES,
-                format!(
-                    "R{dst} pointer arithmetic on {} prohibited, null-check it first\n",
-                    ptr.ty.name()
-                ),
-            ));
-        }
-        if matches!(ptr.ty, RegType::PacketEnd | RegType::MapPtr) {
-            return Err(self.reject(
-                Errno::EACCES,
-                format!("R{dst} pointer arithmetic on {} prohibited\n", ptr.ty.name()),
-            ));
-        }
-        // check_reg_sane_offset() on the scalar, before the operator checks.
-        const MAX_VAR_OFF: i64 = 1 << 29;
-        let t = ptr.ty.name();
-        if off.is_const() {
-            let v = off.var_off.value as i64;
-            if v >= MAX_VAR_OFF || v <= -MAX_VAR_OFF {
-                return Err(self.reject(
-                    Errno::EINVAL,
-                    format!("math between {t} pointer and {v} is not allowed\n"),
-                ));
-            }
-        } else if off.smin == i64::MIN {
-            return Err(self.reject(
-                Errno::EINVAL,
-                format!("math between {t} pointer and register with unbounded min value is not allowed\n"),
-            ));
-        } else if off.smin >= MAX_VAR_OFF || off.smin <= -MAX_VAR_OFF {
-            return Err(self.reject(
-                Errno::EINVAL,
-                format!("value {} makes {t} pointer be out of bounds\n", off.smin),
-            ));
-        }
-        match op {
-            AluOp::Add => {}
-            AluOp::Sub if scalar_is_dst => {
-                return Err(self.reject(Errno::EACCES, format!("R{dst} tried to subtract pointer from scalar\n")));
-            }
-            AluOp::Sub => {}
-            AluOp::And | AluOp::Or | AluOp::Xor => {
-                return Err(self.reject(
-                    Errno::EACCES,
-                    format!("R{dst} bitwise operator {} on pointer prohibited\n", alu_str(op)),
-                ));
-            }
-            _ => {
-                return Err(self.reject(
-                    Errno::EACCES,
-                    format!("R{dst} pointer arithmetic with {} operator prohibited\n", alu_str(op)),
-                ));
-            }
-        }
-        if !off.is_const() {
-            return Err(Stop::Unsupported("variable pointer offsets"));
-        }
-        let delta = off.var_off.value as i64;
-        let delta = if op == AluOp::Sub { delta.wrapping_neg() } else { delta };
-        let new_off = ptr.off as i64 + delta;
-        if !(-(1 << 29)..(1 << 29)).contains(&new_off) {
-            return Err(Stop::Unsupported("huge pointer offsets"));
-        }
-        let mut r = ptr;
-        r.off = new_off as i32;
-
-        Ok(r)
-    }
-
     /// check_mem_access() for the pointer types modelled. Returns the
     /// loaded value for reads.
     #[allow(clippy::too_many_arguments)]
@@ -765,29 +700,17 @@ impl<'a> Env<'a> {
         value: Option<RegState>,
     ) -> Res<Option<RegState>> {
         let n = size.bytes() as i64;
-        let what = if access == Access::Read { "read" } else { "write" };
         match reg.ty {
             RegType::Stack => {
-                let total = reg.off as i64 + off;
-                if total % n != 0 {
-                    return Err(self.reject(
-                        Errno::EACCES,
-                        format!(
-                            "misaligned stack access off {}+{}+{off} size {n}\n",
-                            super::reg::tnum_text(reg.var_off),
-                            reg.off
-                        ),
-                    ));
-                }
-                if total < -(MAX_BPF_STACK as i64) || total + n > 0 {
-                    return Err(self.reject(
-                        Errno::EACCES,
-                        format!("invalid {what} to stack R{regno} off={total} size={n}\n"),
-                    ));
-                }
+                self.check_stack_alignment(&reg, off, n)?;
+                self.check_stack_access_within_bounds(st, regno, &reg, off + reg.off as i64, n, access)?;
                 if reg.frameno as usize != st.frames.len() - 1 {
                     return Err(Stop::Unsupported("access to a caller's stack"));
                 }
+                if !reg.var_off.is_const() {
+                    return self.stack_var_off(st, &reg, off + reg.off as i64, n, access, value);
+                }
+                let total = reg.off as i64 + reg.var_off.value as i64 + off;
                 // Byte fp+total+i lives in slot `spi` at index (slot - i) % 8,
                 // the kernel's layout (index 0 is the slot's highest byte).
                 let slot = (-total - 1) as usize;
@@ -848,7 +771,9 @@ impl<'a> Env<'a> {
                     if ss.spilled.ty != RegType::Scalar {
                         return Err(self.reject(Errno::EACCES, "invalid size of register fill\n".into()));
                     }
-                    if n as usize <= spill_size && (slot % 8) < spill_size {
+                    // bpf_stack_narrow_access_ok(): a narrower fill keeps the
+                    // spilled value only from the slot start (little endian).
+                    if n as usize <= spill_size && total % 8 == 0 {
                         return Ok(Some(ss.spilled));
                     }
                     let (mut spill_cnt, mut zero_cnt) = (0, 0);
@@ -894,12 +819,7 @@ impl<'a> Env<'a> {
                 }))
             }
             RegType::Ctx => {
-                if reg.off != 0 {
-                    return Err(self.reject(
-                        Errno::EACCES,
-                        format!("dereference of modified ctx ptr R{regno} off={} disallowed\n", reg.off),
-                    ));
-                }
+                self.check_ptr_off_reg(regno, &reg)?;
                 if access == Access::Write && value.is_some_and(|v| v.ty != RegType::Scalar) {
                     return Err(Stop::Unsupported("pointer stores into ctx"));
                 }
@@ -927,16 +847,7 @@ impl<'a> Env<'a> {
                 if access == Access::Write && value.is_some_and(|v| v.ty != RegType::Scalar) {
                     return Err(Stop::Unsupported("pointer stores into packets"));
                 }
-                let start = reg.off as i64 + off;
-                if start < 0 || start + n > reg.range as i64 {
-                    return Err(self.reject(
-                        Errno::EACCES,
-                        format!(
-                            "invalid access to packet, off={} size={n}, R{regno}(id={},off={},r={})\nR{regno} offset is outside of the packet\n",
-                            start, reg.id, reg.off, reg.range
-                        ),
-                    ));
-                }
+                self.check_packet_access(regno, &reg, off + reg.off as i64, n)?;
                 Ok(Some(RegState::unknown()))
             }
             RegType::Scalar | RegType::NotInit | RegType::MapValueOrNull | RegType::PacketEnd | RegType::MapPtr => {
@@ -945,7 +856,13 @@ impl<'a> Env<'a> {
                     format!("R{regno} invalid mem access '{}'\n", reg.ty.name()),
                 ))
             }
-            RegType::MapValue => Err(Stop::Unsupported("map values")),
+            RegType::MapValue => {
+                if access == Access::Write && !self.privileged && value.is_some_and(|v| v.ty.is_pointer()) {
+                    return Err(Stop::Unsupported("pointer stores into maps by the unprivileged"));
+                }
+                self.check_map_access(regno, &reg, off + reg.off as i64, n, access == Access::Write, false)?;
+                Ok(Some(RegState::unknown()))
+            }
         }
     }
 
@@ -970,15 +887,8 @@ impl<'a> Env<'a> {
                 imm as u32 as u64
             }),
         };
-        // Packet range learning: pkt + off compared with pkt_end.
-        if width == Width::W64 && (d.ty.is_pkt_pointer() || s.ty.is_pkt_pointer()) {
-            return self.pkt_compare(st, pc, op, dst, d, s, target, next);
-        }
         if d.ty != RegType::Scalar || s.ty != RegType::Scalar {
-            if !self.privileged {
-                return Err(self.reject(Errno::EACCES, format!("R{dst} pointer comparison prohibited\n")));
-            }
-            return Err(Stop::Unsupported("pointer comparisons"));
+            return self.ptr_cond_jmp(st, pc, width, op, dst, src, d, s, target, next);
         }
         match branch_taken(op, width, &d, &s) {
             Some(true) => Ok(Next::Goto(target)),
@@ -1005,19 +915,19 @@ impl<'a> Env<'a> {
         s: RegState,
         target: usize,
         next: usize,
-    ) -> Res<Next> {
+    ) -> Res<Option<Next>> {
         // `pkt > pkt_end` style checks: on the branch where the access
         // stays inside, every pointer with the same id gets range = off.
         let (pkt, end_on_right) = match (d.ty, s.ty) {
             (RegType::Packet | RegType::PacketMeta, RegType::PacketEnd) => (d, true),
             (RegType::PacketEnd, RegType::Packet | RegType::PacketMeta) => (s, false),
-            _ => return Err(Stop::Unsupported("this packet pointer comparison")),
+            _ => return Ok(None),
         };
         // Which branch proves pkt + off <= end?
         let safe_on_taken = match (op, end_on_right) {
             (JmpOp::Jgt, true) | (JmpOp::Jge, true) | (JmpOp::Jlt, false) | (JmpOp::Jle, false) => false,
             (JmpOp::Jle, true) | (JmpOp::Jlt, true) | (JmpOp::Jge, false) | (JmpOp::Jgt, false) => true,
-            _ => return Err(Stop::Unsupported("this packet pointer comparison")),
+            _ => return Ok(None),
         };
         // find_good_pkt_pointers(): `pkt' < end` (from the `>=`/`<` forms)
         // proves one byte more than `pkt' <= end`; a negative offset, or
@@ -1026,16 +936,27 @@ impl<'a> Env<'a> {
             (op, end_on_right),
             (JmpOp::Jge, true) | (JmpOp::Jlt, true) | (JmpOp::Jle, false) | (JmpOp::Jgt, false)
         );
-        if pkt.off < 0 || (pkt.off == 0 && right_open) {
+        // MAX_PACKET_OFF: a pointer that may have wrapped proves nothing.
+        let overflow = pkt.umax > 0xffff || pkt.umax + pkt.off.max(0) as u64 > 0xffff;
+        if pkt.off < 0 || (pkt.off == 0 && right_open) || overflow {
             self.push_branch(st.clone(), target, pc);
-            return Ok(Next::Goto(next));
+            return Ok(Some(Next::Goto(next)));
         }
         let range = pkt.off + right_open as i32;
         let mut safe = st.clone();
         if range > 0 {
-            for r in safe.cur_mut().regs.iter_mut() {
-                if r.ty == pkt.ty && r.id == pkt.id {
-                    r.range = r.range.max(range);
+            // Every copy, in any frame and spilled, shares the range.
+            for f in safe.frames.iter_mut() {
+                for r in f.regs.iter_mut() {
+                    if r.ty == pkt.ty && r.id == pkt.id {
+                        r.range = r.range.max(range);
+                    }
+                }
+                for sl in f.stack.iter_mut() {
+                    let r = &mut sl.spilled;
+                    if sl.types[7] == SlotType::Spill && r.ty == pkt.ty && r.id == pkt.id {
+                        r.range = r.range.max(range);
+                    }
                 }
             }
         }
@@ -1046,7 +967,7 @@ impl<'a> Env<'a> {
         };
         *st = fall;
         self.push_branch(taken, target, pc);
-        Ok(Next::Goto(next))
+        Ok(Some(Next::Goto(next)))
     }
 }
 
@@ -1073,6 +994,26 @@ fn coerce_to_size(r: &mut RegState, size: Size, signed: bool) {
             v
         };
         r.set_known(v);
+        return;
+    }
+    if !signed {
+        // coerce_reg_to_size(): keep what is known of the low bits.
+        let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
+        r.var_off = r.var_off.cast(bits / 8);
+        if r.umin & !mask == r.umax & !mask {
+            r.umin &= mask;
+            r.umax &= mask;
+        } else {
+            r.umin = 0;
+            r.umax = mask;
+        }
+        r.smin = r.umin as i64;
+        r.smax = r.umax as i64;
+        if bits < 32 {
+            r.unbound32();
+        }
+        r.id = 0;
+        r.sync_bounds();
         return;
     }
     *r = RegState::unknown();
@@ -1154,53 +1095,4 @@ fn decide(always: bool, never: bool) -> Option<bool> {
     } else {
         None
     }
-}
-
-/// reg_set_min_max() for a register compared with a constant: narrow the
-/// bounds on each branch.
-#[allow(clippy::too_many_arguments)]
-fn refine(
-    st: &mut VerifierState,
-    width: Width,
-    op: JmpOp,
-    dst: u8,
-    src: Operand,
-    d: &RegState,
-    s: &RegState,
-    taken: bool,
-) {
-    // Only `reg op const` in 64-bit width is refined here; anything else
-    // keeps its (sound, wider) bounds.
-    if width != Width::W64 || !s.is_const() || matches!(src, Operand::Reg(_)) && !s.is_const() {
-        return;
-    }
-    let c = s.var_off.value;
-    let mut r = *d;
-    // The condition that holds on this branch.
-    let (op, holds) = (op, taken);
-    let set_u = |r: &mut RegState, lo: u64, hi: u64| {
-        r.umin = r.umin.max(lo);
-        r.umax = r.umax.min(hi);
-    };
-    let set_s = |r: &mut RegState, lo: i64, hi: i64| {
-        r.smin = r.smin.max(lo);
-        r.smax = r.smax.min(hi);
-    };
-    match (op, holds) {
-        (JmpOp::Jeq, true) | (JmpOp::Jne, false) => r.set_known(c),
-        (JmpOp::Jgt, true) | (JmpOp::Jle, false) => set_u(&mut r, c.saturating_add(1), u64::MAX),
-        (JmpOp::Jgt, false) | (JmpOp::Jle, true) => set_u(&mut r, 0, c),
-        (JmpOp::Jge, true) | (JmpOp::Jlt, false) => set_u(&mut r, c, u64::MAX),
-        (JmpOp::Jge, false) | (JmpOp::Jlt, true) => set_u(&mut r, 0, c.saturating_sub(1)),
-        (JmpOp::Jsgt, true) | (JmpOp::Jsle, false) => set_s(&mut r, (c as i64).saturating_add(1), i64::MAX),
-        (JmpOp::Jsgt, false) | (JmpOp::Jsle, true) => set_s(&mut r, i64::MIN, c as i64),
-        (JmpOp::Jsge, true) | (JmpOp::Jslt, false) => set_s(&mut r, c as i64, i64::MAX),
-        (JmpOp::Jsge, false) | (JmpOp::Jslt, true) => set_s(&mut r, i64::MIN, (c as i64).saturating_sub(1)),
-        _ => return,
-    }
-    if r.umin > r.umax || r.smin > r.smax {
-        return;
-    }
-    r.sync_bounds();
-    st.cur_mut().regs[dst as usize] = r;
 }

@@ -17,6 +17,7 @@ pub mod convert_ctx;
 pub mod ctx;
 pub mod do_check;
 pub mod log;
+pub mod misc_fixups;
 pub mod reg;
 pub mod state;
 pub mod tnum;
@@ -49,6 +50,20 @@ pub struct CheckInput<'a> {
     pub gpl_compatible: bool,
     /// bpf_capable(): bounded loops and the 1M limit are for the privileged.
     pub privileged: bool,
+    /// The maps the program's ld_imm64 instructions load (resolved by
+    /// resolve_pseudo_ldimm64 before the verifier runs).
+    pub maps: &'a [MapRef],
+}
+
+/// One ld_imm64 of a map or a map value, with what the verifier needs of
+/// the map (insn_aux_data's map_index / map_off and the map's shape).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MapRef {
+    /// The first slot of the ld_imm64.
+    pub pc: usize,
+    pub map: reg::MapShape,
+    /// A direct value load (BPF_PSEUDO_MAP_VALUE): the offset into the value.
+    pub value_off: Option<u32>,
 }
 
 /// A program that passed.
@@ -86,6 +101,7 @@ pub fn bpf_check(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Verifi
             input.expected_attach_type,
             input.privileged,
             input.gpl_compatible,
+            input.maps,
             log,
         ) {
             let outcome = env.run();
@@ -120,4 +136,26 @@ pub fn bpf_check(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Verifi
         xlated: input.insns.to_vec(),
         verified_insns: processed as u32,
     })
+}
+
+/// The verifier's view of a load's resolved map references.
+pub fn map_refs(loads: &[crate::maps::ldimm64::MapLoad], used: &[std::sync::Arc<crate::maps::Map>]) -> Vec<MapRef> {
+    loads
+        .iter()
+        .filter_map(|l| {
+            let m = used.get(l.map_index)?;
+            Some(MapRef {
+                pc: l.pc,
+                map: reg::MapShape {
+                    key_size: m.key_size,
+                    value_size: m.value_size,
+                    map_type: m.map_type,
+                    max_entries: m.max_entries,
+                    map_flags: m.map_flags,
+                    index: l.map_index as u32,
+                },
+                value_off: l.value_off,
+            })
+        })
+        .collect()
 }

@@ -48,11 +48,16 @@ impl RegType {
     }
 }
 
-/// Key and value sizes of the map a register refers to.
+/// The map a register refers to (reg->map_ptr): what the verifier checks
+/// against, and its index in the program's used maps (its identity).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct MapShape {
     pub key_size: u32,
     pub value_size: u32,
+    pub map_type: u32,
+    pub max_entries: u32,
+    pub map_flags: u32,
+    pub index: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -434,6 +439,7 @@ mod tests {
         m.map = MapShape {
             key_size: 4,
             value_size: 8,
+            ..MapShape::default()
         };
         assert_eq!(m.log_text(), "map_value_or_null(id=1,ks=4,vs=8)");
     }

@@ -5,6 +5,7 @@
 //! A helper the verifier lets a program call but that is missing here
 //! stops the run with `Fault::UnknownHelper`, never a guess.
 
+mod callbacks;
 mod format;
 mod maps;
 mod mem;
@@ -44,6 +45,8 @@ const HELPERS: &[(u32, Body)] = &[
     (7, time::get_prandom_u32),
     (8, task::get_smp_processor_id),
     (9, net::skb_store_bytes),
+    (10, net::l3_csum_replace),
+    (11, net::l4_csum_replace),
     (12, maps::tail_call),
     (14, task::get_current_pid_tgid),
     (15, task::get_current_uid_gid),
@@ -51,6 +54,7 @@ const HELPERS: &[(u32, Body)] = &[
     (25, maps::perf_event_output),
     (26, net::skb_load_bytes),
     (28, net::csum_diff),
+    (38, net::skb_change_tail),
     (42, task::get_numa_node_id),
     (44, net::xdp_adjust_head),
     (45, mem::probe_read_compat_str),
@@ -73,7 +77,10 @@ const HELPERS: &[(u32, Body)] = &[
     (133, maps::ringbuf_discard),
     (134, maps::ringbuf_query),
     (160, time::ktime_get_coarse_ns),
+    (164, callbacks::for_each_map_elem),
     (165, format::snprintf),
+    (181, callbacks::bpf_loop),
+    (188, net::xdp_get_buff_len),
     (195, maps::lookup_percpu),
     (208, time::ktime_get_tai_ns),
 ];

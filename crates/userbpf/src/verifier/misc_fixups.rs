@@ -1,0 +1,227 @@
+//! do_misc_fixups(): rewrites after verification that make the program
+//! faster without changing what it does. Here: a bpf_map_lookup_elem call
+//! on a map with an inline form (arrays: `map_gen_lookup`) becomes that
+//! form when the program will be JIT-compiled, as the kernel does.
+//!
+//! The kernel knows the map at each call from the verifier's per-insn
+//! state; here a small constant propagation finds it (the map handle, a
+//! constant after the ld_imm64 fixup, reaching r1 on every path). A call
+//! whose r1 may hold different maps stays a call, as the kernel leaves a
+//! "poisoned" map pointer.
+
+use std::sync::Arc;
+
+use crate::isa::opcode::*;
+use crate::isa::Insn;
+use crate::maps::guest::map_base;
+use crate::maps::Map;
+
+/// BPF_FUNC_map_lookup_elem.
+const MAP_LOOKUP_ELEM: i32 = 1;
+
+/// What a register holds, as far as constants go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Val {
+    Unknown,
+    Const(u64),
+}
+
+fn meet(a: &mut [Val; 11], b: &[Val; 11]) -> bool {
+    let mut changed = false;
+    for (x, y) in a.iter_mut().zip(b) {
+        if *x != *y && *x != Val::Unknown {
+            *x = Val::Unknown;
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// The constant registers before each instruction (None: unreached).
+fn constants(insns: &[Insn]) -> Vec<Option<[Val; 11]>> {
+    let n = insns.len();
+    let mut at: Vec<Option<[Val; 11]>> = vec![None; n];
+    let mut work = vec![];
+    let flow = |at: &mut Vec<Option<[Val; 11]>>, work: &mut Vec<usize>, pc: i64, s: &[Val; 11]| {
+        if !(0..n as i64).contains(&pc) {
+            return;
+        }
+        let pc = pc as usize;
+        match &mut at[pc] {
+            Some(old) => {
+                if meet(old, s) {
+                    work.push(pc);
+                }
+            }
+            slot @ None => {
+                *slot = Some(*s);
+                work.push(pc);
+            }
+        }
+    };
+    if n == 0 {
+        return at;
+    }
+    flow(&mut at, &mut work, 0, &[Val::Unknown; 11]);
+    // Subprograms start unknown too.
+    for (pc, i) in insns.iter().enumerate() {
+        if i.code == CALL && i.src == BPF_PSEUDO_CALL {
+            flow(&mut at, &mut work, pc as i64 + 1 + i.imm as i64, &[Val::Unknown; 11]);
+        }
+        if i.code == LD_IMM64 && i.src == BPF_PSEUDO_FUNC {
+            flow(&mut at, &mut work, pc as i64 + 1 + i.imm as i64, &[Val::Unknown; 11]);
+        }
+    }
+    while let Some(pc) = work.pop() {
+        let Some(mut s) = at[pc] else { continue };
+        let i = insns[pc];
+        let d = (i.dst as usize).min(10);
+        let mut next = pc as i64 + 1;
+        match class(i.code) {
+            BPF_ALU | BPF_ALU64 => {
+                s[d] = if i.code == BPF_ALU64 | BPF_MOV | BPF_X && i.off == 0 {
+                    s[(i.src as usize).min(10)]
+                } else {
+                    Val::Unknown
+                };
+            }
+            BPF_LD if i.code == LD_IMM64 => {
+                let hi = insns.get(pc + 1).map_or(0, |n| n.imm as u32 as u64);
+                s[d] = if i.src == 0 {
+                    Val::Const(i.imm as u32 as u64 | hi << 32)
+                } else {
+                    Val::Unknown
+                };
+                next = pc as i64 + 2;
+            }
+            BPF_LD => {
+                for r in s.iter_mut().take(6) {
+                    *r = Val::Unknown;
+                }
+            }
+            BPF_LDX => s[d] = Val::Unknown,
+            BPF_STX if mode(i.code) == BPF_ATOMIC => {
+                if i.imm & BPF_FETCH != 0 {
+                    s[(i.src as usize).min(10)] = Val::Unknown;
+                }
+                if i.imm == BPF_CMPXCHG {
+                    s[0] = Val::Unknown;
+                }
+                if i.imm == BPF_LOAD_ACQ {
+                    s[d] = Val::Unknown;
+                }
+            }
+            BPF_JMP | BPF_JMP32 => match op(i.code) {
+                BPF_EXIT => continue,
+                BPF_CALL => {
+                    for r in s.iter_mut().take(6) {
+                        *r = Val::Unknown;
+                    }
+                }
+                BPF_JA => {
+                    let off = if i.code == JA32 { i.imm as i64 } else { i.off as i64 };
+                    flow(&mut at, &mut work, pc as i64 + 1 + off, &s);
+                    continue;
+                }
+                _ => flow(&mut at, &mut work, pc as i64 + 1 + i.off as i64, &s),
+            },
+            _ => {}
+        }
+        flow(&mut at, &mut work, next, &s);
+    }
+    at
+}
+
+/// Replace the instruction at `pc` with `with`, moving every jump, call
+/// and function reference across it (bpf_patch_insn_data()).
+pub fn patch(insns: &mut Vec<Insn>, pc: usize, with: &[Insn]) {
+    let delta = with.len() as i64 - 1;
+    let new_index = |old: i64| if old <= pc as i64 { old } else { old + delta };
+    for (i, insn) in insns.iter_mut().enumerate() {
+        if i == pc {
+            continue;
+        }
+        let i = i as i64;
+        let c = insn.code;
+        let is_jump = matches!(class(c), BPF_JMP | BPF_JMP32) && !matches!(op(c), BPF_CALL | BPF_EXIT);
+        let retarget = |off: i64| new_index(i + 1 + off) - new_index(i) - 1;
+        if is_jump {
+            if c == JA32 {
+                insn.imm = retarget(insn.imm as i64) as i32;
+            } else {
+                insn.off = retarget(insn.off as i64) as i16;
+            }
+        } else if (c == CALL && insn.src == BPF_PSEUDO_CALL) || (c == LD_IMM64 && insn.src == BPF_PSEUDO_FUNC) {
+            insn.imm = retarget(insn.imm as i64) as i32;
+        }
+    }
+    insns.splice(pc..=pc, with.iter().copied());
+}
+
+/// Inline the lookups whose map has an inline form. Returns how many.
+pub fn inline_map_lookups(insns: &mut Vec<Insn>, used_maps: &[Arc<Map>]) -> usize {
+    let consts = constants(insns);
+    let mut sites = Vec::new();
+    for (pc, i) in insns.iter().enumerate() {
+        if i.code != CALL || i.src != 0 || i.imm != MAP_LOOKUP_ELEM {
+            continue;
+        }
+        let Some(Some(s)) = consts.get(pc) else { continue };
+        let Val::Const(handle) = s[1] else { continue };
+        let Some(index) = (0..used_maps.len()).find(|&m| map_base(m) == handle) else {
+            continue;
+        };
+        if let Some(code) = used_maps[index].ops().gen_lookup() {
+            sites.push((pc, code));
+        }
+    }
+    // Back to front, so earlier sites keep their index.
+    for (pc, code) in sites.iter().rev() {
+        patch(insns, *pc, code);
+    }
+    sites.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patching_moves_jumps_calls_and_function_references_across_the_site() {
+        let mut p = vec![
+            Insn::new(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 2, 0), // 0: if r1 == 0 goto 3
+            Insn::new(CALL, 0, 0, 0, 1),                      // 1: patched (3 insns)
+            Insn::new(BPF_JMP | BPF_JA, 0, 0, -3, 0),         // 2: goto 0
+            Insn::new(CALL, 0, BPF_PSEUDO_CALL, 0, -3),       // 3: call 1
+            Insn::new(EXIT, 0, 0, 0, 0),                      // 4
+        ];
+        let with = [
+            Insn::new(0xb7, 0, 0, 0, 1),
+            Insn::new(0xb7, 0, 0, 0, 2),
+            Insn::new(0xb7, 0, 0, 0, 3),
+        ];
+        patch(&mut p, 1, &with);
+        assert_eq!(p.len(), 7);
+        assert_eq!(p[0].off, 4, "0 -> old 3, now 5");
+        assert_eq!(p[4].off, -5, "old 2 (now 4) -> 0");
+        assert_eq!(p[5].imm, -5, "old 3 (now 5) -> old 1, the start of the patch");
+    }
+
+    #[test]
+    fn constants_reach_calls_through_copies_but_not_merges() {
+        let p = vec![
+            Insn::new(LD_IMM64, 6, 0, 0, 0),
+            Insn::new(0, 0, 0, 0, 1), // r6 = 1 << 32
+            Insn::new(BPF_ALU64 | BPF_MOV | BPF_X, 1, 6, 0, 0),
+            Insn::new(CALL, 0, 0, 0, 1),
+            Insn::new(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1, 0),
+            Insn::new(BPF_ALU64 | BPF_MOV | BPF_K, 6, 0, 0, 5),
+            Insn::new(BPF_ALU64 | BPF_MOV | BPF_X, 1, 6, 0, 0),
+            Insn::new(CALL, 0, 0, 0, 1),
+            Insn::new(EXIT, 0, 0, 0, 0),
+        ];
+        let c = constants(&p);
+        assert_eq!(c[3].unwrap()[1], Val::Const(1 << 32));
+        assert_eq!(c[7].unwrap()[1], Val::Unknown);
+    }
+}
