@@ -189,8 +189,41 @@ fn print_human(programs: &[Map<String, Value>], maps: &Value) {
     }
 }
 
-/// `prog load OBJ.o [--program NAME]`: the maps, then one program.
-pub fn load(session: &Session, a: &LoadArgs) -> Result<(), Failure> {
+/// `--map-init NAME:KEYHEX:VALUEHEX` (or INDEX:...) on an object's maps.
+fn init_maps(p: &Process, loaded: &LoadedObject<'_>, inits: &[String]) -> Result<(), Failure> {
+    for init in inits {
+        let parts: Vec<&str> = init.splitn(3, ':').collect();
+        let [which, key, value] = parts[..] else {
+            return Err(Failure::usage(format!(
+                "--map-init {init:?}: expected NAME:KEYHEX:VALUEHEX"
+            )));
+        };
+        let fd = loaded
+            .map_fd(which)
+            .or_else(|| {
+                which
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| loaded.maps.get(i))
+                    .map(|m| m.fd)
+            })
+            .ok_or_else(|| {
+                let names: Vec<&str> = loaded.maps.iter().map(|m| m.name.as_str()).collect();
+                Failure::usage(format!(
+                    "--map-init {init:?}: no map {which:?} (the object has {names:?})"
+                ))
+            })?;
+        let (k, v) = (crate::prog_run::blob(key)?, crate::prog_run::blob(value)?);
+        p.map_update(fd, &k, &v, 0)
+            .map_err(|e| Failure::from(format!("--map-init {init:?}: {e}")))?;
+    }
+    Ok(())
+}
+
+/// `prog load OBJ.o [--program NAME]`: the maps, then one program, and
+/// for `prog run` (`run`), the loaded program is
+/// test-run (BPF_PROG_TEST_RUN) after `--map-init` filled its maps.
+pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::RunArgs>) -> Result<(), Failure> {
     let obj = read_object(&a.prog)?;
     let name = match &a.program {
         Some(n) => n.clone(),
@@ -203,8 +236,21 @@ pub fn load(session: &Session, a: &LoadArgs) -> Result<(), Failure> {
     let opts = options(a.btf.as_deref(), None, &obj, a.log_level)?;
     let p = &session.root;
     let mut loaded = LoadedObject::prepare(p, &obj, &opts)?;
-    let prog = program_json(p, loaded.load_program(&name, a.log_level)?);
+    let mut prog = program_json(p, loaded.load_program(&name, a.log_level)?);
     let accepted = prog["accepted"] == json!(true);
+    init_maps(p, &loaded, &a.map_init)?;
+    if let (true, Some(r)) = (accepted, run) {
+        let fd = loaded.prog_fd(&name).expect("accepted");
+        crate::prog_run::test_run(p, fd, r, &mut prog)?;
+    }
+    if a.dump_maps {
+        let mut dumps = Map::new();
+        for m in &loaded.maps {
+            dumps.insert(m.name.clone(), Value::Array(crate::map_cmd::dump_json(p, m.fd)?));
+        }
+        prog.insert("map_contents".into(), Value::Object(dumps));
+    }
+    let run_failed = prog.get("run_ok") == Some(&json!(false));
     if let (true, Some(path)) = (accepted, &a.pin) {
         let fd = loaded.prog_fd(&name).expect("accepted");
         p.obj_pin(fd, path)
@@ -217,9 +263,20 @@ pub fn load(session: &Session, a: &LoadArgs) -> Result<(), Failure> {
         m.insert("maps".into(), maps);
         println!("{}", serde_json::to_string_pretty(&Value::Object(m)).expect("json"));
     } else {
-        print_human(&[prog], &maps);
+        print_human(&[prog.clone()], &maps);
+        if run.is_some() {
+            crate::prog_run::print_run_human(&prog, prog["type"].as_str().unwrap_or(""));
+        }
+        if let Some(dumps) = prog.get("map_contents").and_then(Value::as_object) {
+            for (name, rows) in dumps {
+                println!("map {name}:");
+                for row in rows.as_array().into_iter().flatten() {
+                    println!("  {row}");
+                }
+            }
+        }
     }
-    if accepted {
+    if accepted && !run_failed {
         Ok(())
     } else {
         Err(Failure::refused())

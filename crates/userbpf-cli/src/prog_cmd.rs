@@ -178,8 +178,8 @@ pub fn load(session: &Session, a: &LoadArgs) -> Result<(), Failure> {
 /// Load as `prog load` does; with `run`, test-run the program while its fd
 /// is open and report both (as `kbpf.py run`).
 pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::RunArgs>) -> Result<(), Failure> {
-    if run.is_none() && crate::obj_cmd::is_object(&a.prog) {
-        return crate::obj_cmd::load(session, a);
+    if crate::obj_cmd::is_object(&a.prog) {
+        return crate::obj_cmd::load_then(session, a, run);
     }
     let prog_type = prog_type_from_str(&a.prog_type).ok_or_else(|| {
         Failure::usage(format!(

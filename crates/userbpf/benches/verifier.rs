@@ -151,7 +151,8 @@ fn kernel(insns: &[Insn], budget: Duration) -> Option<(u64, Duration, Duration)>
 
 fn main() {
     // `cargo test --benches` runs this once quickly.
-    let quick = std::env::args().any(|a| a == "--test") || std::env::var_os("CI").is_some();
+    // (and so do debug builds, as `cargo test --all-targets` makes them).
+    let quick = std::env::args().any(|a| a == "--test") || std::env::var_os("CI").is_some() || cfg!(debug_assertions);
     let budget = Duration::from_millis(if quick { 5 } else { 300 });
     let mut cases: Vec<(String, Vec<Insn>)> = Vec::new();
     for n in [10, 100, 1_000, 10_000, 100_000] {

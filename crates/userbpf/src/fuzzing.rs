@@ -421,46 +421,6 @@ pub fn diff_campaign(seed: u64, count: u64) -> DiffStats {
     stats
 }
 
-/// ELF loader: arbitrary bytes either fail to parse with an [`ObjError`]
-/// or give an object that is loaded (maps created, code relocated and
-/// linked, every program through BPF_PROG_LOAD) into a fresh instance
-/// with a 4 MiB memlock limit (big maps fail fast); once the object is dropped nothing of it
-/// is left. The same bytes as raw BTF parse or fail cleanly, and what
-/// parses dumps.
-///
-/// [`ObjError`]: crate::obj::ObjError
-pub fn load_object(data: &[u8]) {
-    use crate::obj::{LoadOptions, LoadedObject, Object};
-    if let Ok(btf) = crate::obj::btf::Btf::parse(data) {
-        let _ = crate::obj::btf::dump::dump_raw(&btf);
-    }
-    let Ok(obj) = Object::parse("fuzz", data) else {
-        return;
-    };
-    // The structural verifier: path exploration has its own fuzzing, and a
-    // mutated program can keep it busy for seconds (see
-    // fuzz/findings/), starving the loader of executions.
-    let bpf = crate::Bpf::new(crate::Config {
-        memlock_limit: Some(4 << 20),
-        verifier: crate::verifier::VerifierMode::Structural,
-        ..crate::Config::default()
-    });
-    let p = bpf.process(crate::Creds::ROOT);
-    // The object's own BTF is a valid CO-RE target (relocations resolve to
-    // their local values).
-    let opts = LoadOptions {
-        target_btf: obj.btf.clone(),
-        ..LoadOptions::default()
-    };
-    if let Ok(mut loaded) = LoadedObject::prepare(&p, &obj, &opts) {
-        for prog in &obj.programs {
-            let _ = loaded.load_program(prog.name(), 0);
-        }
-    }
-    assert_eq!(bpf.map_count(), 0, "maps left after the object was dropped");
-    assert_eq!(bpf.prog_count(), 0, "programs left after the object was dropped");
-}
-
 // ---- the verifier's soundness: what it accepts runs without a fault ----
 
 use crate::verifier::reg::MapShape;
@@ -497,7 +457,12 @@ impl Choices<'_> {
 /// The maps a soundness program may use: (type, key size, value size,
 /// max entries), as loaded: an array, a hash, and a one-entry array for
 /// direct value loads.
-const SOUND_MAPS: [(u32, u32, u32, u32); 3] = [(2, 4, 16, 4), (1, 4, 16, 32), (2, 4, 8, 1)];
+const SOUND_MAPS: [SoundMap; 4] = [(2, 4, 16, 4), (1, 4, 16, 32), (2, 4, 8, 1), (27, 0, 0, 4096)];
+/// A soundness map: (type, key size, value size, max entries).
+type SoundMap = (u32, u32, u32, u32);
+
+/// Ring buffer record sizes the harness hands out (others: NULL).
+const SOUND_RECORDS: [u64; 2] = [8, 16];
 /// Where the harness pretends map objects live (never mapped: a program
 /// may not dereference a map pointer).
 const MAP_HANDLE: u64 = 0x7f00_0000_0000_0000;
@@ -561,12 +526,14 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
     };
     let n = 4 + c.below(28);
     let mut pending_jumps: Vec<usize> = Vec::new();
+    // (call pc, r1 is ctx, callee misbehaves).
+    let mut pending_calls: Vec<(usize, bool, bool)> = Vec::new();
     while (out.len() as u32) < n + 8 && !c.exhausted() {
         let dst = c.pick(&[0u8, 0, 2, 3, 7, 7, 8, 8, 9, 9]);
         let src = c.pick(&[0u8, 0, 3, 7, 7, 8, 8, 9, 9, 10]);
         // Raw mutations are rare: most programs should get far enough to
         // be accepted.
-        let kind = if c.below(40) == 0 { 15 } else { c.below(15) };
+        let kind = if c.below(40) == 0 { 99 } else { c.below(19) };
         match kind {
             0 | 1 => {
                 // A map lookup with a key on the stack, maybe null-checked,
@@ -613,6 +580,17 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
                     c.pick(scalar_ctx_offsets(prog_type)),
                     0,
                 ));
+                // Sometimes the offset is a linked copy (maybe plus a
+                // constant) of the register whose bounds are checked.
+                let linked = c.below(2) == 0;
+                if linked {
+                    out.push(movr(5, 3));
+                    if c.below(2) == 0 {
+                        out.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_K, 5, 0, 0, c.pick(&[1, 4, -1])));
+                    }
+                }
+                let idx = if linked { 5 } else { 3 };
+                let mut skip_at = None;
                 if c.below(2) == 0 {
                     out.push(Insn::new(
                         BPF_ALU64 | BPF_AND | BPF_K,
@@ -623,11 +601,12 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
                     ));
                 } else {
                     let lim = c.pick(&[4, 8, 12, 16]);
+                    skip_at = Some(out.len());
                     out.push(Insn::new(
-                        BPF_JMP | c.pick(&[BPF_JGT, BPF_JGE, BPF_JSGT]) | BPF_K,
+                        BPF_JMP | c.pick(&[BPF_JGT, BPF_JGE, BPF_JSGT, BPF_JSLT]) | BPF_K,
                         3,
                         0,
-                        2,
+                        0,
                         lim,
                     ));
                 }
@@ -640,10 +619,10 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
                         0,
                         -(c.pick(&[8, 16, 32, 64])),
                     ));
-                    out.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_X, 4, 3, 0, 0));
+                    out.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_X, 4, idx, 0, 0));
                 } else {
                     out.push(movr(4, 0));
-                    out.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_X, 4, 3, 0, 0));
+                    out.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_X, 4, idx, 0, 0));
                 }
                 let size = c.pick(&sizes);
                 let off = c.below(16) as i16 - 8;
@@ -652,6 +631,10 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
                 } else {
                     Insn::new(BPF_STX | BPF_MEM | size, 4, src, off, 0)
                 });
+                // The bounds check jumps over the access.
+                if let Some(at) = skip_at {
+                    out[at].off = (out.len() - at - 1) as i16;
+                }
             }
             3 | 4 => {
                 // Stack loads and stores near the valid range.
@@ -792,6 +775,83 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
                 out.push(mov64(4, 0));
                 out.push(Insn::new(CALL, 0, 0, 0, c.pick(&[2, 3])));
             }
+            15 => {
+                // A ring buffer record: reserve, null check, access,
+                // submit or discard (each step sometimes wrong).
+                maps.push(MapRef {
+                    pc: out.len(),
+                    map: sound_shape(3),
+                    value_off: None,
+                });
+                out.push(Insn::new(LD_IMM64, 1, BPF_PSEUDO_MAP_FD, 0, 0));
+                out.push(Insn::new(0, 0, 0, 0, 0));
+                out.push(mov64(2, c.pick(&[8, 16, 16, 3])));
+                out.push(mov64(3, 0));
+                out.push(Insn::new(CALL, 0, 0, 0, 131));
+                let check = c.below(8) != 0;
+                let release = c.below(8) != 0;
+                if check {
+                    out.push(Insn::new(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1 + 3 * release as i16, 0));
+                }
+                let size = c.pick(&sizes);
+                let off = if c.below(4) == 0 {
+                    c.below(20) as i16 - 2
+                } else {
+                    c.below(9 - size_bytes(size).min(8) as u32) as i16
+                };
+                out.push(Insn::new(BPF_ST | BPF_MEM | size, 0, 0, off, 1));
+                if release {
+                    out.push(movr(1, 0));
+                    out.push(mov64(2, 0));
+                    out.push(Insn::new(CALL, 0, 0, 0, c.pick(&[132, 133])));
+                }
+            }
+            16 => {
+                // Atomic read-modify-write on the stack or a map value.
+                let imm = c.pick(&[0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1]);
+                let size = c.pick(&[BPF_W, BPF_DW, BPF_DW, BPF_B]);
+                let (base, off) = if c.below(2) == 0 {
+                    (10u8, -8 * (1 + c.below(8) as i16))
+                } else {
+                    maps.push(MapRef {
+                        pc: out.len(),
+                        map: sound_shape(2),
+                        value_off: Some(0),
+                    });
+                    out.push(Insn::new(LD_IMM64, 4, BPF_PSEUDO_MAP_VALUE, 0, 0));
+                    out.push(Insn::new(0, 0, 0, 0, 0));
+                    (4u8, c.pick(&[0, 4, 8, -4]))
+                };
+                out.push(mov64(3, c.below(5) as i32));
+                out.push(Insn::new(BPF_STX | BPF_ATOMIC | size, base, 3, off, imm));
+            }
+            17 => {
+                // Load-acquire / store-release on the stack.
+                let size = c.pick(&sizes);
+                let off = -(c.below(40) as i16) - 1;
+                let off = if c.below(4) != 0 {
+                    off / size_bytes(size) * size_bytes(size)
+                } else {
+                    off
+                };
+                let off = if off == 0 { -8 } else { off };
+                out.push(if c.below(2) == 0 {
+                    Insn::new(BPF_STX | BPF_ATOMIC | size, dst, 10, off, BPF_LOAD_ACQ)
+                } else {
+                    Insn::new(BPF_STX | BPF_ATOMIC | size, 10, src, off, BPF_STORE_REL)
+                });
+            }
+            18 => {
+                // A bpf-to-bpf call: ctx or a constant in r1.
+                let ctx_arg = c.below(2) == 0;
+                out.push(if ctx_arg {
+                    movr(1, 6)
+                } else {
+                    mov64(1, c.below(9) as i32)
+                });
+                pending_calls.push((out.len(), ctx_arg, c.below(4) == 0));
+                out.push(Insn::new(CALL, 0, BPF_PSEUDO_CALL, 0, 0));
+            }
             _ => {
                 // A raw mutation: any instruction word.
                 let b: Vec<u8> = (0..8).map(|_| c.byte()).collect();
@@ -806,8 +866,25 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
     }
     out.push(mov64(0, 0));
     out.push(Insn::new(EXIT, 0, 0, 0, 0));
-    // Jumps must land inside the program and not in an ld_imm64's tail.
-    let len = out.len();
+    let main_len = out.len();
+    // Callees after the main program: each reads its argument (through
+    // ctx or a stack round trip) and returns a scalar.
+    for (pc, ctx_arg, bad) in pending_calls {
+        let start = out.len();
+        out[pc].imm = (start - pc - 1) as i32;
+        if ctx_arg {
+            out.push(Insn::new(BPF_LDX | BPF_MEM | BPF_W, 0, 1, if bad { -4 } else { 4 }, 0));
+        } else {
+            let off = if bad { -520 } else { -8 };
+            out.push(Insn::new(BPF_STX | BPF_MEM | BPF_DW, 10, 1, off, 0));
+            out.push(Insn::new(BPF_LDX | BPF_MEM | BPF_DW, 0, 10, off, 0));
+        }
+        out.push(Insn::new(BPF_ALU64 | BPF_AND | BPF_K, 0, 0, 0, 7));
+        out.push(Insn::new(EXIT, 0, 0, 0, 0));
+    }
+    // Jumps must land inside the main program and not in an ld_imm64's
+    // tail.
+    let len = main_len;
     for pc in pending_jumps {
         let t = pc as i64 + 1 + out[pc].off as i64;
         if t >= len as i64 || maps.iter().any(|m| m.pc + 1 == t as usize) {
@@ -874,7 +951,12 @@ pub fn check_soundness(p: &SoundProgram) -> SoundVerdict {
         .map(|&(_, _, vs, n)| AlignedBuf::zeroed((vs * n) as usize))
         .collect();
     let mut ctx = AlignedBuf::from_bytes(&p.ctx);
-    let mut stack = AlignedBuf::zeroed(crate::isa::opcode::MAX_BPF_STACK);
+    // One frame's stack exactly, unless the program calls subprograms
+    // (the interpreter puts callee frames below).
+    let calls = p.insns.iter().any(|i| i.code == crate::isa::opcode::CALL && i.src == 1);
+    let stack_len = crate::isa::opcode::MAX_BPF_STACK * if calls { 8 } else { 1 };
+    let mut stack = AlignedBuf::zeroed(stack_len);
+    let mut records: Vec<AlignedBuf> = SOUND_RECORDS.iter().map(|&n| AlignedBuf::zeroed(n as usize)).collect();
     let mut mem = GuestMemory::new();
     let stack_base = mem.add(stack.as_mut_bytes(), RegionKind::Stack);
     let ctx_addr = if p.prog_type == crate::uapi::types::prog_type::KPROBE {
@@ -885,6 +967,10 @@ pub fn check_soundness(p: &SoundProgram) -> SoundVerdict {
     let value_addrs: Vec<u64> = values
         .iter_mut()
         .map(|v| mem.add(v.as_mut_bytes(), RegionKind::Memory))
+        .collect();
+    let record_addrs: Vec<u64> = records
+        .iter_mut()
+        .map(|r| mem.add(r.as_mut_bytes(), RegionKind::Memory))
         .collect();
     // The program as the kernel would run it: map loads become addresses.
     let mut insns = p.insns.clone();
@@ -901,12 +987,12 @@ pub fn check_soundness(p: &SoundProgram) -> SoundVerdict {
     let Ok(prog) = Program::new(insns) else {
         panic!("a verified program does not decode");
     };
-    let helpers = sound_helpers(value_addrs);
+    let helpers = sound_helpers(value_addrs, record_addrs);
     let opts = RunOptions {
         budget: Some(1_000_000),
         packet: None,
     };
-    let fp = stack_base + crate::isa::opcode::MAX_BPF_STACK as u64;
+    let fp = stack_base + stack_len as u64;
     let r = Interpreter::new(&prog, &helpers).execute(&mut mem, fp, &[ctx_addr], &opts);
     if let Err(e) = &r {
         let benign = matches!(e.fault, crate::exec::Fault::BudgetExhausted { .. });
@@ -930,16 +1016,16 @@ pub fn check_soundness(p: &SoundProgram) -> SoundVerdict {
 /// lookup/update/delete (reading the key and value as the kernel's would,
 /// so a bad pointer faults), trace_printk (reads its buffer), and
 /// argument-free helpers.
-fn sound_helpers(value_addrs: Vec<u64>) -> HelperTable {
+fn sound_helpers(value_addrs: Vec<u64>, record_addrs: Vec<u64>) -> HelperTable {
     let mut t = HelperTable::new();
-    let shape = |h: u64| -> Result<(usize, (u32, u32, u32, u32)), HelperExit> {
+    let shape = |h: u64| -> Result<(usize, SoundMap), HelperExit> {
         let i = h.wrapping_sub(MAP_HANDLE) as usize;
         SOUND_MAPS
             .get(i)
             .map(|&m| (i, m))
             .ok_or_else(|| HelperExit::Failed(format!("not a map: {h:#x}")))
     };
-    let slot = move |i: usize, m: (u32, u32, u32, u32), key: &[u8], addrs: &[u64]| -> u64 {
+    let slot = move |i: usize, m: SoundMap, key: &[u8], addrs: &[u64]| -> u64 {
         let (ty, _, vs, n) = m;
         let k = u32::from_le_bytes([key[0], key[1], key[2], key[3]]);
         if ty == 2 {
@@ -992,6 +1078,23 @@ fn sound_helpers(value_addrs: Vec<u64>) -> HelperTable {
         |_, args| Ok((args[0] ^ 0x9e37_79b9) & 0xffff_ffff),
     );
     t.register(8, "get_smp_processor_id", |_, _| Ok(0));
+    // Ring buffer: records of the sizes in SOUND_RECORDS, exactly as
+    // large as asked for; submit/discard must get one of them back.
+    let recs = record_addrs.clone();
+    t.register(131, "ringbuf_reserve", move |_, args| {
+        shape(args[0])?;
+        Ok(SOUND_RECORDS.iter().position(|&n| n == args[1]).map_or(0, |i| recs[i]))
+    });
+    for (id, name) in [(132, "ringbuf_submit"), (133, "ringbuf_discard")] {
+        let recs = record_addrs.clone();
+        t.register(id, name, move |_, args| {
+            if recs.contains(&args[0]) {
+                Ok(0)
+            } else {
+                Err(HelperExit::Failed(format!("not a record: {:#x}", args[0])))
+            }
+        });
+    }
     t
 }
 
@@ -1020,4 +1123,44 @@ pub fn sound_verifier_message(p: &SoundProgram) -> String {
     }
     let text = String::from_utf8_lossy(log.text()).into_owned();
     text.lines().last().unwrap_or("").to_string()
+}
+
+/// ELF loader: arbitrary bytes either fail to parse with an [`ObjError`]
+/// or give an object that is loaded (maps created, code relocated and
+/// linked, every program through BPF_PROG_LOAD) into a fresh instance
+/// with a 4 MiB memlock limit (big maps fail fast); once the object is dropped nothing of it
+/// is left. The same bytes as raw BTF parse or fail cleanly, and what
+/// parses dumps.
+///
+/// [`ObjError`]: crate::obj::ObjError
+pub fn load_object(data: &[u8]) {
+    use crate::obj::{LoadOptions, LoadedObject, Object};
+    if let Ok(btf) = crate::obj::btf::Btf::parse(data) {
+        let _ = crate::obj::btf::dump::dump_raw(&btf);
+    }
+    let Ok(obj) = Object::parse("fuzz", data) else {
+        return;
+    };
+    // The structural verifier: path exploration has its own fuzzing, and a
+    // mutated program can keep it busy for seconds (see
+    // fuzz/findings/), starving the loader of executions.
+    let bpf = crate::Bpf::new(crate::Config {
+        memlock_limit: Some(4 << 20),
+        verifier: crate::verifier::VerifierMode::Structural,
+        ..crate::Config::default()
+    });
+    let p = bpf.process(crate::Creds::ROOT);
+    // The object's own BTF is a valid CO-RE target (relocations resolve to
+    // their local values).
+    let opts = LoadOptions {
+        target_btf: obj.btf.clone(),
+        ..LoadOptions::default()
+    };
+    if let Ok(mut loaded) = LoadedObject::prepare(&p, &obj, &opts) {
+        for prog in &obj.programs {
+            let _ = loaded.load_program(prog.name(), 0);
+        }
+    }
+    assert_eq!(bpf.map_count(), 0, "maps left after the object was dropped");
+    assert_eq!(bpf.prog_count(), 0, "programs left after the object was dropped");
 }

@@ -60,3 +60,40 @@ fn fuzz_entry_never_panics_on_odd_inputs() {
         let _ = userbpf::fuzzing::verifier_soundness(data);
     }
 }
+
+/// The unsoundness this campaign found: a one-byte fill from the middle
+/// of an 8-byte spilled constant was taken to be the constant. The
+/// kernel's answer, recorded from Linux 6.18 with
+/// `kbpf.py load PROG.hex --type socket_filter --log-level 1`: the byte is
+/// an unknown 0..255, so the `!= 7` branch is explored and fails.
+#[test]
+fn narrow_fill_inside_a_spilled_constant_is_unknown() {
+    use userbpf::isa::Insn;
+    use userbpf::{Bpf, Creds, Errno, ProgLoadRequest};
+    let hex = "7a0ae8ff0700000071a8eaff000000005508020007000000b7000000000000009500000000000000bf500000000000009500000000000000";
+    let insns: Vec<Insn> = (0..hex.len() / 16)
+        .map(|i| {
+            let b: Vec<u8> = (0..8)
+                .map(|j| u8::from_str_radix(&hex[i * 16 + j * 2..i * 16 + j * 2 + 2], 16).unwrap())
+                .collect();
+            Insn::from_bytes(b.try_into().unwrap())
+        })
+        .collect();
+    let bpf = Bpf::default();
+    let p = bpf.process(Creds::ROOT);
+    let out = p.prog_load(&ProgLoadRequest {
+        insns,
+        log_level: 1,
+        ..Default::default()
+    });
+    assert_eq!(out.result, Err(Errno::EACCES), "{}", out.log);
+    // Kernel: "...\n1: (71) r8 = *(u8 *)(r10 -22)  ; R8=scalar(smin=smin32=0,
+    // smax=umax=smax32=umax32=255,var_off=(0x0; 0xff)) ...\nR5 !read_ok\n".
+    assert!(
+        out.log
+            .contains("R8=scalar(smin=smin32=0,smax=umax=smax32=umax32=255,var_off=(0x0; 0xff))"),
+        "{}",
+        out.log
+    );
+    assert!(out.log.lines().any(|l| l == "R5 !read_ok"), "{}", out.log);
+}

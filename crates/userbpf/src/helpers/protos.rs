@@ -18,6 +18,9 @@ pub enum RetType {
     /// RET_PTR_TO_MAP_VALUE_OR_NULL: a pointer into the map of the
     /// ARG_CONST_MAP_PTR argument, or NULL.
     MapValueOrNull,
+    /// RET_PTR_TO_RINGBUF_MEM_OR_NULL: an acquired reference to a record
+    /// of the ARG_CONST_ALLOC_SIZE_OR_ZERO size, or NULL.
+    RingbufMemOrNull,
 }
 
 /// An argument's type (enum bpf_arg_type with its flags), as far as
@@ -36,6 +39,10 @@ pub enum ArgType {
     MapKey,
     /// ARG_PTR_TO_MAP_VALUE: value_size readable bytes.
     MapValue,
+    /// ARG_CONST_ALLOC_SIZE_OR_ZERO: a known constant.
+    ConstAllocSizeOrZero,
+    /// ARG_PTR_TO_RINGBUF_MEM | OBJ_RELEASE: the record to release.
+    RingbufMemRelease,
     /// ARG_PTR_TO_MEM | MEM_RDONLY (`maybe_null`: | PTR_MAYBE_NULL).
     MemRead { maybe_null: bool },
     /// ARG_PTR_TO_UNINIT_MEM (ARG_PTR_TO_MEM | MEM_UNINIT | MEM_WRITE).
@@ -90,6 +97,27 @@ pub const PROTOS: &[Proto] = &[
     ),
     p(2, false, INT, [ConstMapPtr, MapKey, MapValue, Anything, DontCare]),
     p(3, false, INT, [ConstMapPtr, MapKey, DontCare, DontCare, DontCare]),
+    // bpf_ringbuf_output, _reserve, _submit, _discard, _query
+    p(130, false, INT, [ConstMapPtr, RD, ConstSizeOrZero, Anything, DontCare]),
+    p(
+        131,
+        false,
+        RetType::RingbufMemOrNull,
+        [ConstMapPtr, ConstAllocSizeOrZero, Anything, DontCare, DontCare],
+    ),
+    p(
+        132,
+        false,
+        RetType::Void,
+        [RingbufMemRelease, Anything, DontCare, DontCare, DontCare],
+    ),
+    p(
+        133,
+        false,
+        RetType::Void,
+        [RingbufMemRelease, Anything, DontCare, DontCare, DontCare],
+    ),
+    p(134, false, INT, [ConstMapPtr, Anything, DontCare, DontCare, DontCare]),
     // bpf_probe_read, bpf_probe_read_str (the compat forms)
     p(
         4,
@@ -222,8 +250,8 @@ fn base(id: i32, privileged: bool) -> bool {
 
 /// Helpers whose availability per program type is modelled below.
 const KNOWN: &[i32] = &[
-    0, 1, 2, 3, 5, 6, 7, 8, 9, 12, 14, 23, 26, 34, 35, 44, 46, 47, 65, 80, 93, 94, 112, 113, 114, 115, 118, 125, 181,
-    211,
+    0, 1, 2, 3, 130, 131, 132, 133, 134, 5, 6, 7, 8, 9, 12, 14, 23, 26, 34, 35, 44, 46, 47, 65, 80, 93, 94, 112, 113,
+    114, 115, 118, 125, 181, 211,
 ];
 
 /// Whether programs of `prog_type` may call helper `id` (the program
@@ -247,7 +275,11 @@ pub fn available(prog_type: u32, id: i32, privileged: bool) -> Option<bool> {
         pt::KPROBE | pt::TRACEPOINT | pt::PERF_EVENT | pt::RAW_TRACEPOINT => {
             &[4, 6, 14, 15, 16, 25, 35, 45, 80, 112, 113, 114, 115]
         }
-        _ => return None,
+        // Other types: only what every type gets (bpf_base_func_proto) is
+        // known; their own additions are not modelled.
+        _ => {
+            return base(id, privileged).then_some(true);
+        }
     };
     if extra.contains(&id) {
         return Some(true);

@@ -27,6 +27,10 @@ pub struct CtxLayout {
     pub pointer_fields: &'static [(i16, i16)],
     /// Size of the whole context region.
     pub region_size: usize,
+    /// A pointer field (8 bytes) the driver points at a part of the
+    /// context region itself: (field offset, target offset). The flow
+    /// dissector's `flow_keys` points at its `struct bpf_flow_keys`.
+    pub self_pointer: Option<(usize, usize)>,
 }
 
 /// `struct __sk_buff` offsets the runtime uses.
@@ -50,7 +54,12 @@ pub mod skb {
     pub const DATA_END: usize = 80;
     pub const NAPI_ID: usize = 84;
     pub const FAMILY: usize = 88;
+    pub const REMOTE_IP4: usize = 92;
+    pub const LOCAL_IP4: usize = 96;
+    pub const REMOTE_IP6: usize = 100;
+    pub const LOCAL_IP6: usize = 116;
     pub const DATA_META: usize = 140;
+    pub const FLOW_KEYS: usize = 144;
     pub const TSTAMP: usize = 152;
     pub const WIRE_LEN: usize = 160;
     pub const GSO_SEGS: usize = 164;
@@ -82,6 +91,18 @@ pub const SKB: CtxLayout = CtxLayout {
         (skb::DATA_META as i16, skb::SIZE as i16 + 16),
     ],
     region_size: skb::SIZE + 24,
+    self_pointer: None,
+};
+
+/// sizeof(struct bpf_flow_keys).
+pub const FLOW_KEYS_SIZE: usize = 56;
+
+/// The flow dissector's `__sk_buff`: data, data_end and `flow_keys`, which
+/// points at the flow keys kept after the shadow slots.
+pub const FLOW_DISSECTOR: CtxLayout = CtxLayout {
+    self_pointer: Some((skb::FLOW_KEYS, skb::SIZE + 24)),
+    region_size: skb::SIZE + 24 + FLOW_KEYS_SIZE,
+    ..SKB
 };
 
 pub const XDP: CtxLayout = CtxLayout {
@@ -95,6 +116,7 @@ pub const XDP: CtxLayout = CtxLayout {
         (xdp::DATA_META as i16, xdp::SIZE as i16 + 16),
     ],
     region_size: xdp::SIZE + 24,
+    self_pointer: None,
 };
 
 /// The layout of a program type's context, where it has packet pointers.
@@ -108,6 +130,7 @@ pub fn layout(prog_type: u32) -> Option<&'static CtxLayout> {
         | pt::LWT_OUT
         | pt::LWT_XMIT => Some(&SKB),
         pt::XDP => Some(&XDP),
+        pt::FLOW_DISSECTOR => Some(&FLOW_DISSECTOR),
         _ => None,
     }
 }

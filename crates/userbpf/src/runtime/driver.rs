@@ -143,6 +143,10 @@ fn run_one(
             .map_err(|_| setup_fault("a context too small for its layout"))?;
         put(&mut gm, layout.data_meta, base + o.data_meta)
             .map_err(|_| setup_fault("a context too small for its layout"))?;
+        if let Some((field, target)) = layout.self_pointer {
+            put(&mut gm, field, ctx_addr + target as u64)
+                .map_err(|_| setup_fault("a context too small for its layout"))?;
+        }
         if setup.ld_abs {
             opts.packet = Some((base + o.data, (o.data_end - o.data) as u32));
         }

@@ -7,6 +7,7 @@
 //! loop and timing, bpf_test_finish, bpf_ctx_init/bpf_ctx_finish); each
 //! program type family has its file: skb.rs, xdp.rs, raw.rs.
 
+mod flow_dissector;
 mod raw;
 mod skb;
 mod xdp;
@@ -191,8 +192,10 @@ pub(crate) fn prog_test_run(
         | pt::LWT_OUT
         | pt::LWT_XMIT => skb::test_run(&runner, &t, mem)?,
         pt::XDP => xdp::test_run(&runner, &t, mem)?,
+        pt::FLOW_DISSECTOR => flow_dissector::test_run(&runner, &t, mem)?,
         pt::RAW_TRACEPOINT => raw::test_run_raw_tp(&runner, &t, mem)?,
         pt::SYSCALL => raw::test_run_syscall(&runner, &t, mem)?,
+        pt::SK_LOOKUP => raw::test_run_sk_lookup(&runner, &t, mem)?,
         _ => return Err(Errno::ENOTSUPP),
     };
     finish_out(&t, out, mem, finish)

@@ -79,3 +79,46 @@ pub(crate) fn test_run_syscall(r: &Runner<'_>, t: &TestAttr, mem: &mut dyn UserM
         ctx: None,
     })
 }
+
+/// sizeof(struct bpf_sk_lookup).
+const SK_LOOKUP_SIZE: usize = 72;
+
+/// sk_lookup programs: the lookup described by ctx_in (required); ctx_out
+/// gets it back with the cookie of the selected socket (none here: 0).
+pub(crate) fn test_run_sk_lookup(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory) -> Result<Finish, Errno> {
+    if t.flags != 0 || t.cpu != 0 || t.batch_size != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if t.data_in != 0 || t.data_size_in != 0 || t.data_out != 0 || t.data_size_out != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let Some(mut ctx) = super::ctx_init(t, mem, SK_LOOKUP_SIZE)? else {
+        return Err(Errno::EINVAL);
+    };
+    let u32_at = |c: &[u8], off: usize| u32::from_le_bytes(c[off..off + 4].try_into().expect("4 bytes"));
+    // `sk` must be NULL and nothing may follow local_port.
+    if ctx[..8].iter().any(|&b| b != 0) || ctx[64..].iter().any(|&b| b != 0) {
+        return Err(Errno::EINVAL);
+    }
+    if u32_at(&ctx, 60) > u16::MAX as u32 {
+        return Err(Errno::ERANGE);
+    }
+    const AF_INET: u32 = 2;
+    const AF_INET6: u32 = 10;
+    if !matches!(u32_at(&ctx, 8) & 0xffff, AF_INET | AF_INET6) {
+        return Err(Errno::EAFNOSUPPORT);
+    }
+    let user = ctx.clone();
+    let (retval, duration) = {
+        let mut setup = r.setup(&mut ctx);
+        r.run(t.repeat, &mut setup)?
+    };
+    // The caller's lookup comes back with cookie 0 (no socket selected).
+    Ok(Finish {
+        retval,
+        duration,
+        data: None,
+        frags_len: 0,
+        ctx: Some(user),
+    })
+}

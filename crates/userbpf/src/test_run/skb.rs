@@ -135,6 +135,22 @@ pub(crate) fn test_run(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory) -> Re
     put32(&mut ctx, S::PKT_TYPE, pkt_type);
     put32(&mut ctx, S::PROTOCOL, u16::from_le_bytes(proto) as u32);
     put32(&mut ctx, S::IFINDEX, LOOPBACK_IFINDEX);
+    // The dummy socket the runner attaches: family and addresses from the
+    // IP header (local = source, remote = destination), ports 0.
+    let l3 = &buf[HEADROOM + ETH_HLEN..HEADROOM + size as usize];
+    match u16::from_be_bytes(proto) {
+        0x0800 => {
+            put32(&mut ctx, S::FAMILY, 2);
+            ctx[S::REMOTE_IP4..S::REMOTE_IP4 + 4].copy_from_slice(&l3[16..20]);
+            ctx[S::LOCAL_IP4..S::LOCAL_IP4 + 4].copy_from_slice(&l3[12..16]);
+        }
+        0x86dd => {
+            put32(&mut ctx, S::FAMILY, 10);
+            ctx[S::REMOTE_IP6..S::REMOTE_IP6 + 16].copy_from_slice(&l3[24..40]);
+            ctx[S::LOCAL_IP6..S::LOCAL_IP6 + 16].copy_from_slice(&l3[8..24]);
+        }
+        _ => {}
+    }
 
     let (retval, duration, offsets) = {
         let mut setup = r.setup(&mut ctx);

@@ -31,6 +31,7 @@ impl Errno {
     pub const ELOOP: Errno = Errno(40);
     pub const EPROTO: Errno = Errno(71);
     pub const EBADFD: Errno = Errno(77);
+    pub const EAFNOSUPPORT: Errno = Errno(97);
     pub const EOPNOTSUPP: Errno = Errno(95);
     /// Kernel-internal "operation not supported" (no libc name).
     pub const ENOTSUPP: Errno = Errno(524);
@@ -60,6 +61,7 @@ impl Errno {
             38 => "ENOSYS",
             40 => "ELOOP",
             71 => "EPROTO",
+            97 => "EAFNOSUPPORT",
             77 => "EBADFD",
             // Python (and so kbpf.py) names 95 by its alias.
             95 => "ENOTSUP",

@@ -10,6 +10,23 @@ use crate::isa::{AluOp, Width};
 /// `dst = dst op src` on scalars.
 pub fn scalar_op(op: AluOp, width: Width, dst: &mut RegState, src: &RegState) {
     let bits = if width == Width::W64 { 64 } else { 32 };
+    // is_safe_to_compute_dst_reg_range(): divisions, and shifts by an
+    // unknown or too large amount, give an unknown 64-bit value (not
+    // zero-extended, even for 32-bit operations, as 6.18 leaves it).
+    let src_const = if width == Width::W64 {
+        src.var_off.is_const()
+    } else {
+        src.var_off.subreg().is_const()
+    };
+    let unsafe_range = match op {
+        AluOp::Div | AluOp::SDiv | AluOp::Mod | AluOp::SMod => true,
+        AluOp::Lsh | AluOp::Rsh | AluOp::Arsh => !(src_const && src.umax < bits as u64),
+        _ => false,
+    };
+    if unsafe_range {
+        *dst = RegState::unknown();
+        return;
+    }
     if width == Width::W32 {
         // Operate on the low halves; the result is zero-extended.
         let mut a = *dst;
@@ -30,6 +47,7 @@ pub fn scalar_op(op: AluOp, width: Width, dst: &mut RegState, src: &RegState) {
         dst.sync_bounds();
     }
     dst.id = 0;
+    dst.off = 0;
 }
 
 /// The low 32 bits of a scalar as a 64-bit value in [0, 2^32).
@@ -51,7 +69,6 @@ fn unknown(dst: &mut RegState) {
 }
 
 fn op64(op: AluOp, bits: u32, dst: &mut RegState, src: &RegState) {
-    let both_const = dst.is_const() && src.is_const();
     match op {
         AluOp::Mov => {
             *dst = *src;
@@ -130,40 +147,10 @@ fn op64(op: AluOp, bits: u32, dst: &mut RegState, src: &RegState) {
             }
         }
         AluOp::Div | AluOp::SDiv | AluOp::Mod | AluOp::SMod => {
-            if both_const {
-                // Divisions of constants are folded as the program will
-                // compute them (division by a zero register gives 0 or the
-                // dividend, as at run time).
-                let (a, b) = (dst.var_off.value, src.var_off.value);
-                if bits == 32 {
-                    let (a, b) = (a as u32, b as u32);
-                    let v = match op {
-                        AluOp::Div if b == 0 => 0,
-                        AluOp::Div => a / b,
-                        AluOp::SDiv if b == 0 => 0,
-                        AluOp::SDiv => (a as i32).wrapping_div(b as i32) as u32,
-                        AluOp::Mod if b == 0 => a,
-                        AluOp::Mod => a % b,
-                        _ if b == 0 => a,
-                        _ => (a as i32).wrapping_rem(b as i32) as u32,
-                    };
-                    dst.set_known(v as u64);
-                    return;
-                }
-                let v = match op {
-                    AluOp::Div if b == 0 => 0,
-                    AluOp::Div => a / b,
-                    AluOp::SDiv if b == 0 => 0,
-                    AluOp::SDiv => (a as i64).wrapping_div(b as i64) as u64,
-                    AluOp::Mod if b == 0 => a,
-                    AluOp::Mod => a % b,
-                    _ if b == 0 => a,
-                    _ => (a as i64).wrapping_rem(b as i64) as u64,
-                };
-                dst.set_known(v);
-            } else {
-                unknown(dst);
-            }
+            // is_safe_to_compute_dst_reg_range(): 6.18 tracks no range
+            // through divisions, not even of constants (its logs show
+            // `r0 %= 1000 ; R0=scalar()` with r0 = 1).
+            unknown(dst);
         }
     }
 }

@@ -49,11 +49,16 @@ fn jump_target(pc: usize, i: &Insn) -> i64 {
     pc as i64 + 1 + rel
 }
 
+/// add_subprog()'s refusal past BPF_MAX_SUBPROGS (E2BIG).
+pub const TOO_MANY_SUBPROGS: &str = "too many subprograms\n";
+
 /// Start of every subprogram: 0 and each bpf-to-bpf call or function
 /// pointer target.
 fn subprog_starts(insns: &[Insn]) -> Result<Vec<usize>, String> {
     let len = insns.len() as i64;
     let mut starts = vec![0usize];
+    // BPF_MAX_SUBPROGS, the main program included.
+    const MAX_SUBPROGS: usize = 256;
     for (pc, i) in insns.iter().enumerate() {
         let local_call = i.code == CALL && i.src == BPF_PSEUDO_CALL;
         let func_ptr = i.code == LD_IMM64 && i.src == BPF_PSEUDO_FUNC;
@@ -62,7 +67,12 @@ fn subprog_starts(insns: &[Insn]) -> Result<Vec<usize>, String> {
             if t < 0 || t >= len {
                 return Err("call to invalid destination\n".into());
             }
-            starts.push(t as usize);
+            if !starts.contains(&(t as usize)) {
+                if starts.len() >= MAX_SUBPROGS {
+                    return Err(TOO_MANY_SUBPROGS.into());
+                }
+                starts.push(t as usize);
+            }
         }
     }
     starts.sort_unstable();
@@ -182,6 +192,15 @@ fn field_message(e: &DecodeError, insns: &[Insn]) -> String {
     if let DecodeError::BadRegister { reg, .. } = e {
         return format!("R{reg} is invalid\n");
     }
+    let insn = &insns[e.pc()];
+    // may_goto with any other field set.
+    if code == BPF_JMP | 0xe0 {
+        return format!("invalid may_goto imm {}\n", insn.imm);
+    }
+    // mov64 with off 1 is addr_space_cast, which takes address spaces 0/1.
+    if code == BPF_ALU64 | BPF_MOV | BPF_X && insn.off == 1 && insn.imm != 1 && insn.imm != 1 << 16 {
+        return "addr_space_cast insn can only convert between address space 1 and 0\n".into();
+    }
     let what = match class(code) {
         BPF_ALU | BPF_ALU64 => match op(code) {
             BPF_MOV => "BPF_MOV",
@@ -192,9 +211,16 @@ fn field_message(e: &DecodeError, insns: &[Insn]) -> String {
         BPF_LDX => "BPF_LDX",
         BPF_ST => "BPF_ST",
         BPF_STX if mode(code) == BPF_ATOMIC => {
-            return format!("BPF_ATOMIC uses invalid atomic opcode {:02x}\n", insns[e.pc()].imm);
+            let imm = insns[e.pc()].imm;
+            // check_atomic_rmw(): a known operation on bytes or halfwords.
+            let rmw = matches!(imm, 0x00 | 0x01 | 0x40 | 0x41 | 0x50 | 0x51 | 0xa0 | 0xa1 | 0xe1 | 0xf1);
+            if rmw && matches!(code & 0x18, BPF_B | BPF_H) {
+                return "invalid atomic operand size\n".into();
+            }
+            return format!("BPF_ATOMIC uses invalid atomic opcode {imm:02x}\n");
         }
         BPF_STX => "BPF_STX",
+        BPF_LD if code == LD_IMM64 => "BPF_LD_IMM64",
         BPF_LD => "BPF_LD_[ABS|IND]",
         _ => match op(code) {
             BPF_CALL => "BPF_CALL",
@@ -206,10 +232,30 @@ fn field_message(e: &DecodeError, insns: &[Insn]) -> String {
     format!("{what} uses reserved fields\n")
 }
 
+/// check_abnormal_return() (check_btf_info without BTF): subprograms may
+/// neither tail call nor use LD_ABS/LD_IND, which leave them abruptly.
+fn check_abnormal_return(insns: &[Insn], starts: &[usize]) -> Result<(), String> {
+    for (n, &start) in starts.iter().enumerate().skip(1) {
+        let end = starts.get(n + 1).copied().unwrap_or(insns.len());
+        let body = &insns[start..end];
+        if body
+            .iter()
+            .any(|i| class(i.code) == BPF_LD && matches!(mode(i.code), BPF_ABS | BPF_IND))
+        {
+            return Err("LD_ABS is not allowed in subprogs without BTF\n".into());
+        }
+        if body.iter().any(|i| i.code == CALL && i.src == 0 && i.imm == 12) {
+            return Err("tail_call is not allowed in subprogs without BTF\n".into());
+        }
+    }
+    Ok(())
+}
+
 /// All structural checks, in the kernel's order. The error is the log line.
 pub fn check(insns: &[Insn], privileged: bool) -> Result<(), String> {
     let starts = subprog_starts(insns)?;
     check_subprogs(insns, &starts)?;
+    check_abnormal_return(insns, &starts)?;
     resolve_pseudo_ldimm64(insns)?;
     check_cfg(insns, &starts, privileged)?;
     crate::isa::decode(insns).map_err(|e| field_message(&e, insns))?;

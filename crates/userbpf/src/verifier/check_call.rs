@@ -29,7 +29,8 @@ fn expected_types(arg: ArgType) -> &'static str {
         ArgType::MemRead { .. } | ArgType::MemUninitWrite | ArgType::MapKey | ArgType::MapValue => {
             "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_"
         }
-        ArgType::ConstSize | ArgType::ConstSizeOrZero => "scalar",
+        ArgType::ConstSize | ArgType::ConstSizeOrZero | ArgType::ConstAllocSizeOrZero => "scalar",
+        ArgType::RingbufMemRelease => "ringbuf_mem",
         ArgType::SpinLock => "map_value, ptr_",
         ArgType::Func => "func",
         ArgType::DontCare | ArgType::Anything | ArgType::Other => "",
@@ -82,6 +83,9 @@ impl Env<'_> {
         // meta->map_ptr and meta->const_map_key.
         let mut meta_map: Option<MapShape> = None;
         let mut const_key: Option<u64> = None;
+        // meta->mem_size (alloc size) and the reference to release.
+        let mut alloc_size: u32 = 0;
+        let mut release: Option<u32> = None;
         for (i, &arg) in proto.args.iter().enumerate() {
             let regno = 1 + i as u8;
             if arg == ArgType::DontCare {
@@ -111,7 +115,10 @@ impl Env<'_> {
                     ArgType::MemRead { .. } | ArgType::MemUninitWrite | ArgType::MapKey | ArgType::MapValue => {
                         matches!(reg.ty, RegType::Stack | RegType::MapValue)
                     }
-                    ArgType::ConstSize | ArgType::ConstSizeOrZero => reg.ty == RegType::Scalar,
+                    ArgType::ConstSize | ArgType::ConstSizeOrZero | ArgType::ConstAllocSizeOrZero => {
+                        reg.ty == RegType::Scalar
+                    }
+                    ArgType::RingbufMemRelease => reg.ty == RegType::RingbufMem,
                     ArgType::SpinLock => reg.ty == RegType::MapValue,
                     _ => false,
                 };
@@ -123,12 +130,33 @@ impl Env<'_> {
                 }
                 // check_func_arg_reg_off(): context and map pointers must be
                 // unmodified.
-                if matches!(reg.ty, RegType::Ctx | RegType::MapPtr) {
+                if arg == ArgType::RingbufMemRelease && reg.off != 0 {
+                    return Err(self.reject(
+                        Errno::EINVAL,
+                        format!("R{regno} must have zero offset when passed to release func or trusted arg to kfunc\n"),
+                    ));
+                }
+                if matches!(reg.ty, RegType::Ctx | RegType::MapPtr) || arg == ArgType::RingbufMemRelease {
                     self.check_ptr_off_reg(regno, &reg)?;
                 }
             }
             match arg {
                 ArgType::ConstMapPtr => meta_map = Some(reg.map),
+                ArgType::ConstAllocSizeOrZero => {
+                    if !reg.is_const() {
+                        return Err(self.reject(Errno::EACCES, format!("R{regno} is not a known constant'\n")));
+                    }
+                    alloc_size = reg.var_off.value as u32;
+                }
+                ArgType::RingbufMemRelease => {
+                    if reg.ref_obj_id == 0 {
+                        return Err(self.reject(
+                            Errno::EINVAL,
+                            format!("R{regno} must be referenced when passed to release function\n"),
+                        ));
+                    }
+                    release = Some(reg.ref_obj_id);
+                }
                 ArgType::MapKey | ArgType::MapValue => {
                     let Some(map) = meta_map else {
                         return Err(self.reject(Errno::EACCES, "invalid map_ptr to access map->key\n".into()));
@@ -194,6 +222,11 @@ impl Env<'_> {
         if mem.is_some() {
             return Err(Stop::Unsupported("a memory argument without a size"));
         }
+        // record_func_key(): a tail call needs a prog array (the kernel
+        // prints this one without a newline).
+        if id == 12 && meta_map.is_none_or(|m| m.map_type != mt::PROG_ARRAY) {
+            return Err(self.reject(Errno::EINVAL, "expected prog array map for tail call".into()));
+        }
         // Raw mode: the helper writes the bytes, as byte stores of unknown
         // values would.
         if let Some((_regno, start, size)) = raw {
@@ -219,6 +252,39 @@ impl Env<'_> {
                 ss.types[slot % 8] = SlotType::Misc;
             }
         }
+        // release_reference(): the reference goes, and with it every
+        // pointer to the record (unknown scalars for the privileged).
+        if let Some(ref_id) = release {
+            if !st.refs.iter().any(|&(r, _)| r == ref_id) {
+                return Err(self.reject(
+                    Errno::EINVAL,
+                    format!("func {name}#{id} reference has not been acquired before\n"),
+                ));
+            }
+            st.refs.retain(|&(r, _)| r != ref_id);
+            let privileged = self.privileged;
+            let inval = |r: &mut RegState| {
+                if r.ref_obj_id == ref_id {
+                    *r = if privileged {
+                        RegState::unknown()
+                    } else {
+                        RegState::not_init()
+                    };
+                }
+            };
+            for f in st.frames.iter_mut() {
+                f.regs.iter_mut().for_each(inval);
+                for s in f.stack.iter_mut() {
+                    if s.types[7] == SlotType::Spill {
+                        inval(&mut s.spilled);
+                    }
+                }
+            }
+        }
+        // bpf_tail_call with a reference held.
+        if id == 12 {
+            self.check_reference_leak(st, "tail_call")?;
+        }
         // Caller-saved registers.
         let f = st.cur_mut();
         for r in 1..=5 {
@@ -227,10 +293,26 @@ impl Env<'_> {
         self.scratched_regs |= 0b11_1111;
         let r0 = match proto.ret {
             RetType::Void => RegState::not_init(),
+            RetType::RingbufMemOrNull => {
+                let mut r = RegState::pointer(RegType::RingbufMemOrNull);
+                r.mem_size = alloc_size;
+                // The maybe-null id, then acquire_reference()'s id.
+                self.next_id += 2;
+                r.id = self.next_id;
+                r.ref_obj_id = self.next_id;
+                st.refs.push((self.next_id, self.cur_pc));
+                r
+            }
             RetType::MapValueOrNull => {
                 let Some(map) = meta_map else {
                     return Err(Stop::Unsupported("a map value without its map"));
                 };
+                // A map-in-map lookup gives the inner map (CONST_PTR_TO_MAP
+                // with the inner map's meta after the null check), which
+                // the map shapes do not carry yet.
+                if matches!(map.map_type, 12 | 13) {
+                    return Err(Stop::Unsupported("map-in-map lookups"));
+                }
                 let mut r = RegState::pointer(RegType::MapValueOrNull);
                 r.map = map;
                 if id == 1 && const_key.is_some_and(|k| k < map.max_entries as u64) {

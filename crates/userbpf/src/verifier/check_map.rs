@@ -20,6 +20,11 @@ impl Env<'_> {
     /// check_ld_imm() for a pseudo source: the register the ld_imm64 at
     /// `pc` loads.
     pub(super) fn ld_imm64_pseudo(&mut self, pc: usize, src: u8) -> Res<RegState> {
+        if src == crate::isa::opcode::BPF_PSEUDO_FUNC {
+            // A callback needs the program's BTF func_info, which no load
+            // here carries.
+            return Err(self.reject(Errno::EINVAL, "missing btf func_info\n".into()));
+        }
         let Some(m) = self.maps.iter().find(|m| m.pc == pc).copied() else {
             return Err(Stop::Unsupported("ld_imm64 pseudo sources"));
         };
@@ -136,16 +141,26 @@ impl Env<'_> {
 /// mark_ptr_or_null_regs(): after `reg == 0` / `reg != 0`, every register
 /// (and spilled register) sharing the maybe-null pointer's id is NULL (a
 /// known zero scalar) or the pointer without its maybe-null flag.
-pub(super) fn mark_ptr_or_null_regs(st: &mut VerifierState, id: u32, is_null: bool) {
+pub(super) fn mark_ptr_or_null_regs(st: &mut VerifierState, reg: &RegState, is_null: bool) {
+    let id = reg.id;
     if id == 0 {
         return;
     }
+    // The NULL branch holds no reference: nothing to release.
+    if is_null && reg.ref_obj_id != 0 && reg.ref_obj_id == id {
+        st.refs.retain(|&(r, _)| r != id);
+    }
     let mark = |r: &mut RegState| {
-        if r.ty == RegType::MapValueOrNull && r.id == id {
+        let not_null = match r.ty {
+            RegType::MapValueOrNull => RegType::MapValue,
+            RegType::RingbufMemOrNull => RegType::RingbufMem,
+            _ => return,
+        };
+        if r.id == id {
             if is_null {
                 *r = RegState::known(0);
             } else {
-                r.ty = RegType::MapValue;
+                r.ty = not_null;
                 r.id = 0;
             }
         }
@@ -206,5 +221,21 @@ impl Env<'_> {
             return Err(self.reject(errno, format!("R{regno} offset is outside of the packet\n")));
         }
         Ok(())
+    }
+}
+
+impl Env<'_> {
+    /// check_reference_leak() (main program): every acquired reference
+    /// must have been released; `what` names the instruction.
+    pub(super) fn check_reference_leak(&mut self, st: &VerifierState, what: &str) -> Res<()> {
+        if st.refs.is_empty() || st.frames.len() > 1 {
+            return Ok(());
+        }
+        let mut msg = String::new();
+        for &(id, insn) in &st.refs {
+            msg.push_str(&format!("Unreleased reference id={id} alloc_insn={insn}\n"));
+        }
+        msg.push_str(&format!("{what} would lead to reference leak\n"));
+        Err(self.reject(Errno::EINVAL, msg))
     }
 }

@@ -13,9 +13,13 @@ use super::log::VerifierLog;
 use super::reg::{RegState, RegType};
 use super::state::{FuncState, SlotType, StackSlot, VerifierState};
 use crate::isa::disasm::disasm;
-use crate::isa::{AluOp, AtomicOp, CallKind, Endian, Insn, Instruction, JmpOp, Operand, Size, Width};
+use crate::isa::{AluOp, CallKind, Endian, Insn, Instruction, JmpOp, Operand, Size, Width};
 use crate::uapi::Errno;
 
+#[path = "atomic.rs"]
+mod atomic;
+#[path = "calls.rs"]
+mod calls;
 #[path = "check_call.rs"]
 mod check_call;
 #[path = "check_map.rs"]
@@ -77,7 +81,7 @@ pub struct Env<'a> {
     pending: Vec<Pending>,
     pub insn_processed: u64,
     /// States seen at jump targets on finished or current paths.
-    visited: HashMap<usize, HashSet<VerifierState>>,
+    visited: HashMap<usize, HashMap<u64, Vec<VerifierState>>>,
     jump_targets: Vec<bool>,
     /// (pc, state hash) at each jump target on the current path.
     path: Vec<(usize, u64)>,
@@ -90,6 +94,12 @@ pub struct Env<'a> {
     next_id: u32,
     /// Helper calls processed so far.
     helper_calls: u64,
+    /// The instruction being checked (reference allocation sites).
+    cur_pc: usize,
+    /// The deepest stack each subprogram (by first instruction) reached.
+    stack_depth: HashMap<usize, usize>,
+    /// The raw program (the static call graph).
+    insns: &'a [Insn],
 }
 
 fn alu_str(op: AluOp) -> &'static str {
@@ -159,6 +169,9 @@ impl<'a> Env<'a> {
             prev_insn_print_pos: 0,
             next_id: 0,
             helper_calls: 0,
+            cur_pc: 0,
+            stack_depth: HashMap::new(),
+            insns,
         })
     }
 
@@ -182,7 +195,7 @@ impl<'a> Env<'a> {
     }
 
     /// print_verifier_state().
-    fn state_text(&mut self, f: &FuncState, all: bool) -> String {
+    fn state_text(&mut self, f: &FuncState, refs: &[(u32, usize)], all: bool) -> String {
         let mut s = String::new();
         if f.frameno != 0 {
             s.push_str(&format!(" frame{}:", f.frameno));
@@ -213,6 +226,12 @@ impl<'a> Env<'a> {
                 s.push_str(&format!(" fp{off}={chars}"));
             }
         }
+        if let Some((first, _)) = refs.first() {
+            s.push_str(&format!(" refs={first}"));
+            for (id, _) in &refs[1..] {
+                s.push_str(&format!(",{id}"));
+            }
+        }
         s.push('\n');
         if !all {
             self.scratched_regs = 0;
@@ -223,7 +242,7 @@ impl<'a> Env<'a> {
 
     /// print_insn_state(): the state after the previous instruction, on its
     /// line when nothing was printed since.
-    fn print_insn_state(&mut self, f: &FuncState, pc: usize) {
+    fn print_insn_state(&mut self, f: &FuncState, refs: &[(u32, usize)], pc: usize) {
         let end = self.log.text().len();
         if self.prev_log_pos != 0 && self.prev_log_pos == end {
             self.log.truncate(end - 1);
@@ -232,7 +251,7 @@ impl<'a> Env<'a> {
         } else {
             self.verbose(&format!("{pc}:"));
         }
-        let text = self.state_text(f, false);
+        let text = self.state_text(f, refs, false);
         self.verbose(&text);
     }
 
@@ -250,8 +269,19 @@ impl<'a> Env<'a> {
 
     /// Explore every path from the entry state. Ok: all paths exit cleanly.
     pub fn run(&mut self) -> Res<()> {
+        self.explore()?;
+        // Level 1 keeps a failing path only: the explored ones are gone.
+        if self.log.level & 2 == 0 {
+            self.log.truncate(0);
+        }
+        self.check_max_stack_depth()
+    }
+
+    /// Every path from the entry state.
+    fn explore(&mut self) -> Res<()> {
         let level2 = self.log.level & 2 != 0;
         let mut st = VerifierState {
+            refs: Vec::new(),
             frames: vec![FuncState::new(0, 0)],
         };
         st.frames[0].regs[1] = RegState::pointer(RegType::Ctx);
@@ -275,11 +305,13 @@ impl<'a> Env<'a> {
             }
             // Loop detection and pruning at jump targets.
             if self.jump_targets[pc] {
-                let seen = self.visited.entry(pc).or_default();
-                if seen.contains(&st) {
-                    let h = state_hash(&st);
+                // Compared up to the renaming of ids.
+                let canon = super::linked::canonical(&st);
+                let h = state_hash(&canon);
+                let bucket = self.visited.entry(pc).or_default().entry(h).or_default();
+                if bucket.contains(&canon) {
                     if self.on_path.contains(&(pc, h)) {
-                        let cur = self.state_text(&st.cur().clone(), true);
+                        let cur = self.state_text(&st.cur().clone(), &st.refs.clone(), true);
                         return Err(self.reject(
                             Errno::EINVAL,
                             format!("infinite loop detected at insn {pc}\ncur state:{cur}old state:{cur}"),
@@ -294,20 +326,20 @@ impl<'a> Env<'a> {
                         false => return Ok(()),
                     }
                 }
-                seen.insert(st.clone());
-                let h = state_hash(&st);
+                bucket.push(canon);
                 self.path.push((pc, h));
                 self.on_path.insert((pc, h));
             }
             if self.log.enabled() {
                 if level2 && print_from {
-                    let text = self.state_text(&st.cur().clone(), true);
+                    let text = self.state_text(&st.cur().clone(), &st.refs.clone(), true);
                     self.verbose(&format!("\nfrom {prev_pc} to {pc}:{text}"));
                     print_from = false;
                 }
                 if self.scratched_regs != 0 || self.scratched_stack != 0 {
                     let f = st.cur().clone();
-                    self.print_insn_state(&f, pc);
+                    let refs = st.refs.clone();
+                    self.print_insn_state(&f, &refs, pc);
                 }
                 let start = self.log.text().len();
                 self.prev_log_pos = start;
@@ -318,7 +350,12 @@ impl<'a> Env<'a> {
                 self.prev_log_pos = self.log.text().len();
             }
             let ins = self.decoded[pc].expect("structural check passed");
-            match self.step(&mut st, pc, ins)? {
+            let step = self.step(&mut st, pc, ins);
+            // The subprogram's stack depth (check_max_stack_depth uses it).
+            let f = st.cur();
+            let depth = self.stack_depth.entry(f.subprog).or_insert(0);
+            *depth = (*depth).max(f.stack.len() * 8);
+            match step? {
                 Next::Goto(t) => {
                     prev_pc = pc;
                     pc = t;
@@ -365,6 +402,7 @@ impl<'a> Env<'a> {
     }
 
     fn step(&mut self, st: &mut VerifierState, pc: usize, ins: Instruction) -> Res<Next> {
+        self.cur_pc = pc;
         let next = pc + ins.slots();
         match ins {
             Instruction::Alu { width, op, dst, src } => {
@@ -492,8 +530,26 @@ impl<'a> Env<'a> {
                 self.check_mem(st, dst, base, off as i64, size, Access::Write, Some(v))?;
             }
             Instruction::StoreReg { size, dst, src, off } => {
-                let v = self.read_reg(st, src)?;
+                let mut v = self.read_reg(st, src)?;
                 let base = self.read_reg(st, dst)?;
+                // A scalar spill links the slot and the register when the
+                // value fits the store.
+                let total = base.off as i64 + base.var_off.value as i64 + off as i64;
+                let width = 64 - v.umax.leading_zeros();
+                if base.ty == RegType::Stack
+                    && base.var_off.is_const()
+                    && total % 8 == 0
+                    && self.privileged
+                    && v.ty == RegType::Scalar
+                    && width <= size.bits()
+                {
+                    super::linked::assign_id_before_mov(&mut v, &mut self.next_id);
+                    st.cur_mut().regs[src as usize] = v;
+                } else if base.ty == RegType::Stack && v.ty == RegType::Scalar && width > size.bits() {
+                    // A narrowing spill breaks the link.
+                    v.id = 0;
+                    v.off = 0;
+                }
                 self.check_mem(st, dst, base, off as i64, size, Access::Write, Some(v))?;
             }
             Instruction::Atomic {
@@ -503,47 +559,7 @@ impl<'a> Env<'a> {
                 src,
                 off,
             } => {
-                if matches!(op, AtomicOp::LoadAcquire | AtomicOp::StoreRelease) {
-                    return Err(Stop::Unsupported("load-acquire/store-release"));
-                }
-                let v = self.read_reg(st, src)?;
-                if op == AtomicOp::CmpXchg {
-                    self.read_reg(st, 0)?;
-                }
-                let base = self.read_reg(st, dst)?;
-                if base.ty != RegType::Stack {
-                    return Err(Stop::Unsupported("atomics outside the stack"));
-                }
-                if v.ty != RegType::Scalar {
-                    return Err(Stop::Unsupported("atomic with a pointer operand"));
-                }
-                self.check_mem(st, dst, base, off as i64, size, Access::Read, None)?;
-                self.check_mem(
-                    st,
-                    dst,
-                    base,
-                    off as i64,
-                    size,
-                    Access::Write,
-                    Some(RegState::unknown()),
-                )?;
-                let fetch_into = match op {
-                    AtomicOp::CmpXchg => Some(0),
-                    AtomicOp::Xchg => Some(src),
-                    AtomicOp::Add { fetch: true }
-                    | AtomicOp::Or { fetch: true }
-                    | AtomicOp::And { fetch: true }
-                    | AtomicOp::Xor { fetch: true } => Some(src),
-                    _ => None,
-                };
-                if let Some(r) = fetch_into {
-                    self.check_write(r)?;
-                    let mut u = RegState::unknown();
-                    if size == Size::W {
-                        coerce_to_size(&mut u, size, false);
-                    }
-                    st.cur_mut().regs[r as usize] = u;
-                }
+                self.check_atomic(st, size, op, dst, src, off)?;
             }
             Instruction::Ja { off } => return Ok(Next::Goto((next as i64 + off as i64) as usize)),
             Instruction::Ja32 { imm } => return Ok(Next::Goto((next as i64 + imm as i64) as usize)),
@@ -558,6 +574,11 @@ impl<'a> Env<'a> {
                 return self.check_cond_jmp(st, pc, width, op, dst, src, target, next);
             }
             Instruction::Exit => {
+                // check_reference_leak() comes before the return value.
+                self.check_reference_leak(st, "BPF_EXIT instruction in main prog")?;
+                if st.frames.len() > 1 {
+                    return self.prepare_func_exit(st).map(Next::Goto);
+                }
                 let r0 = self.read_reg(st, 0)?;
                 if r0.ty != RegType::Scalar && !self.privileged {
                     return Err(self.reject(Errno::EACCES, "R0 leaks addr as return value\n".into()));
@@ -593,6 +614,11 @@ impl<'a> Env<'a> {
                 self.helper_calls += 1;
                 self.check_helper_call(st, id)?
             }
+            Instruction::Call(CallKind::Local(imm)) => {
+                let target = (pc as i64 + 1 + imm as i64) as usize;
+                self.check_func_call(st, pc, target)?;
+                return Ok(Next::Goto(target));
+            }
             Instruction::Call(_) | Instruction::CallX { .. } => return Err(Stop::Unsupported("calls")),
             Instruction::LdAbs { .. } | Instruction::LdInd { .. } => {
                 if !ctx::may_access_skb(self.prog_type) {
@@ -602,6 +628,7 @@ impl<'a> Env<'a> {
                     ));
                 }
                 let r6 = self.read_reg(st, 6)?;
+                self.check_reference_leak(st, "BPF_LD_[ABS|IND]")?;
                 if let Instruction::LdInd { src, .. } = ins {
                     self.read_reg(st, src)?;
                 }
@@ -646,6 +673,14 @@ impl<'a> Env<'a> {
         };
         if op == AluOp::Mov {
             self.check_write(dst)?;
+            let mut s = s;
+            if let (Width::W64, Operand::Reg(sr)) = (width, src) {
+                // The copy and the original stay linked.
+                if self.privileged {
+                    super::linked::assign_id_before_mov(&mut s, &mut self.next_id);
+                    st.cur_mut().regs[sr as usize] = s;
+                }
+            }
             let mut r = s;
             if width == Width::W32 {
                 if s.ty != RegType::Scalar {
@@ -667,6 +702,9 @@ impl<'a> Env<'a> {
             (false, false) => {
                 let mut r = d;
                 scalar_op(op, width, &mut r, &s);
+                if self.privileged {
+                    super::linked::after_add(&mut r, &d, &s, op, width);
+                }
                 r
             }
             (true, true) => {
@@ -679,7 +717,13 @@ impl<'a> Env<'a> {
                     ));
                 }
             }
-            (true, false) => self.ptr_arith(width, op, dst, d, s, false)?,
+            (true, false) => {
+                // The scalar added to a pointer becomes precise.
+                if let Operand::Reg(r) = src {
+                    st.cur_mut().regs[r as usize].precise = true;
+                }
+                self.ptr_arith(width, op, dst, d, s, false)?
+            }
             (false, true) => self.ptr_arith(width, op, dst, s, d, true)?,
         };
         st.cur_mut().regs[dst as usize] = r;
@@ -844,18 +888,40 @@ impl<'a> Env<'a> {
                 }
             }
             RegType::Packet | RegType::PacketMeta => {
-                if access == Access::Write && value.is_some_and(|v| v.ty != RegType::Scalar) {
-                    return Err(Stop::Unsupported("pointer stores into packets"));
+                // may_access_direct_pkt_data(): who may write packets.
+                use crate::uapi::types::prog_type as pt;
+                let writable = matches!(
+                    self.prog_type,
+                    pt::SCHED_CLS | pt::SCHED_ACT | pt::XDP | pt::LWT_XMIT | pt::SK_SKB | pt::SK_MSG
+                );
+                if access == Access::Write && !writable {
+                    return Err(self.reject(Errno::EACCES, "cannot write into packet\n".into()));
+                }
+                if access == Access::Write && !self.privileged && value.is_some_and(|v| v.ty != RegType::Scalar) {
+                    return Err(Stop::Unsupported("pointer stores into packets by the unprivileged"));
                 }
                 self.check_packet_access(regno, &reg, off + reg.off as i64, n)?;
                 Ok(Some(RegState::unknown()))
             }
-            RegType::Scalar | RegType::NotInit | RegType::MapValueOrNull | RegType::PacketEnd | RegType::MapPtr => {
-                Err(self.reject(
-                    Errno::EACCES,
-                    format!("R{regno} invalid mem access '{}'\n", reg.ty.name()),
-                ))
+            RegType::RingbufMem => {
+                if access == Access::Write && !self.privileged && value.is_some_and(|v| v.ty.is_pointer()) {
+                    return Err(Stop::Unsupported("pointer stores into memory by the unprivileged"));
+                }
+                self.check_mem_region_access(regno, &reg, off + reg.off as i64, n, reg.mem_size, false)?;
+                Ok(Some(RegState::unknown()))
             }
+            // check_ptr_to_map_access(): the privileged may read struct
+            // bpf_map's fields, typed by the kernel's BTF (not modelled).
+            RegType::MapPtr if self.privileged => Err(Stop::Unsupported("map pointer field reads (BTF)")),
+            RegType::Scalar
+            | RegType::NotInit
+            | RegType::MapValueOrNull
+            | RegType::RingbufMemOrNull
+            | RegType::PacketEnd
+            | RegType::MapPtr => Err(self.reject(
+                Errno::EACCES,
+                format!("R{regno} invalid mem access '{}'\n", reg.ty.name()),
+            )),
             RegType::MapValue => {
                 if access == Access::Write && !self.privileged && value.is_some_and(|v| v.ty.is_pointer()) {
                     return Err(Stop::Unsupported("pointer stores into maps by the unprivileged"));
@@ -890,7 +956,16 @@ impl<'a> Env<'a> {
         if d.ty != RegType::Scalar || s.ty != RegType::Scalar {
             return self.ptr_cond_jmp(st, pc, width, op, dst, src, d, s, target, next);
         }
-        match branch_taken(op, width, &d, &s) {
+        let decided = branch_taken(op, width, &d, &s);
+        if decided.is_some() {
+            // mark_chain_precision() on the operands that decided it (the
+            // flag shows as `P` in logs; states compare without it).
+            st.cur_mut().regs[dst as usize].precise = true;
+            if let Operand::Reg(r) = src {
+                st.cur_mut().regs[r as usize].precise = true;
+            }
+        }
+        match decided {
             Some(true) => Ok(Next::Goto(target)),
             Some(false) => Ok(Next::Goto(next)),
             None => {
@@ -919,8 +994,11 @@ impl<'a> Env<'a> {
         // `pkt > pkt_end` style checks: on the branch where the access
         // stays inside, every pointer with the same id gets range = off.
         let (pkt, end_on_right) = match (d.ty, s.ty) {
-            (RegType::Packet | RegType::PacketMeta, RegType::PacketEnd) => (d, true),
-            (RegType::PacketEnd, RegType::Packet | RegType::PacketMeta) => (s, false),
+            // pkt' vs pkt_end, and pkt_meta' vs the packet start.
+            (RegType::Packet, RegType::PacketEnd) => (d, true),
+            (RegType::PacketMeta, RegType::Packet) if init_pkt(&s) => (d, true),
+            (RegType::PacketEnd, RegType::Packet) => (s, false),
+            (RegType::Packet, RegType::PacketMeta) if init_pkt(&d) => (s, false),
             _ => return Ok(None),
         };
         // Which branch proves pkt + off <= end?
@@ -969,6 +1047,11 @@ impl<'a> Env<'a> {
         self.push_branch(taken, target, pc);
         Ok(Some(Next::Goto(next)))
     }
+}
+
+/// reg_is_init_pkt_pointer(): the packet start itself.
+fn init_pkt(r: &RegState) -> bool {
+    r.ty == RegType::Packet && r.off == 0 && r.var_off.is_const() && r.var_off.value == 0
 }
 
 fn src_reg(src: Operand) -> u8 {

@@ -16,6 +16,7 @@ pub mod cfg;
 pub mod convert_ctx;
 pub mod ctx;
 pub mod do_check;
+pub mod linked;
 pub mod log;
 pub mod misc_fixups;
 pub mod reg;
@@ -86,7 +87,14 @@ pub fn bpf_check(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Verifi
     }
     let start = log.text().len();
     let result = cfg::check(input.insns, input.privileged)
-        .map_err(|msg| (msg, Errno::EINVAL))
+        .map_err(|msg| {
+            let errno = if msg == cfg::TOO_MANY_SUBPROGS {
+                Errno::E2BIG
+            } else {
+                Errno::EINVAL
+            };
+            (msg, errno)
+        })
         .and_then(|()| attach::check_attach_btf_id(input));
     if let Err((msg, _)) = &result {
         log.write(msg);

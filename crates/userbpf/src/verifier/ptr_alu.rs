@@ -60,14 +60,19 @@ impl Env<'_> {
             return Err(self.reject(Errno::EACCES, format!("R{dst} 32-bit pointer arithmetic prohibited\n")));
         }
         let t = ptr.ty.name();
-        if ptr.ty == RegType::MapValueOrNull {
+        if matches!(ptr.ty, RegType::MapValueOrNull | RegType::RingbufMemOrNull) {
             return Err(self.reject(
                 Errno::EACCES,
                 format!("R{dst} pointer arithmetic on {t} prohibited, null-check it first\n"),
             ));
         }
         let allowed = match ptr.ty {
-            RegType::Ctx | RegType::MapValue | RegType::Stack | RegType::Packet | RegType::PacketMeta => true,
+            RegType::Ctx
+            | RegType::MapValue
+            | RegType::Stack
+            | RegType::Packet
+            | RegType::PacketMeta
+            | RegType::RingbufMem => true,
             RegType::MapPtr => known && smin_val == 0 && op == AluOp::Add,
             _ => false,
         };

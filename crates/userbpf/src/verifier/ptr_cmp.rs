@@ -15,7 +15,7 @@ use crate::verifier::state::VerifierState;
 
 /// reg_not_null() for the pointer types modelled.
 fn reg_not_null(r: &RegState) -> bool {
-    matches!(r.ty, RegType::MapValue | RegType::MapPtr)
+    matches!(r.ty, RegType::MapValue | RegType::MapPtr | RegType::RingbufMem)
 }
 
 /// flip_opcode(): the operator with its operands swapped.
@@ -86,10 +86,10 @@ impl Env<'_> {
         let null_check = width == Width::W64
             && matches!(src, Operand::Imm(0))
             && matches!(op, JmpOp::Jeq | JmpOp::Jne)
-            && d.ty == RegType::MapValueOrNull;
+            && matches!(d.ty, RegType::MapValueOrNull | RegType::RingbufMemOrNull);
         if null_check {
-            mark_ptr_or_null_regs(st, d.id, op == JmpOp::Jne);
-            mark_ptr_or_null_regs(&mut other, d.id, op == JmpOp::Jeq);
+            mark_ptr_or_null_regs(st, &d, op == JmpOp::Jne);
+            mark_ptr_or_null_regs(&mut other, &d, op == JmpOp::Jeq);
         } else if d.ty.is_pointer() && !self.privileged {
             return Err(self.reject(Errno::EACCES, format!("R{dst} pointer comparison prohibited\n")));
         }

@@ -160,4 +160,6 @@ pub(super) fn refine(
         return;
     }
     st.cur_mut().regs[regno as usize] = r;
+    let frame = st.frames.len() - 1;
+    super::super::linked::sync_linked_regs(st, &r, (frame, regno));
 }

@@ -20,6 +20,9 @@ pub enum RegType {
     Packet,
     PacketMeta,
     PacketEnd,
+    /// PTR_TO_MEM | MEM_RINGBUF: a reserved ring buffer record.
+    RingbufMem,
+    RingbufMemOrNull,
 }
 
 impl RegType {
@@ -36,6 +39,8 @@ impl RegType {
             RegType::Packet => "pkt",
             RegType::PacketMeta => "pkt_meta",
             RegType::PacketEnd => "pkt_end",
+            RegType::RingbufMem => "ringbuf_mem",
+            RegType::RingbufMemOrNull => "ringbuf_mem_or_null",
         }
     }
 
@@ -81,6 +86,10 @@ pub struct RegState {
     pub map: MapShape,
     pub frameno: u32,
     pub precise: bool,
+    /// The acquired reference this pointer belongs to (ref_obj_id).
+    pub ref_obj_id: u32,
+    /// PTR_TO_MEM: the accessible size.
+    pub mem_size: u32,
 }
 
 impl Default for RegState {
@@ -115,6 +124,8 @@ impl RegState {
             map: MapShape::default(),
             frameno: 0,
             precise: false,
+            ref_obj_id: 0,
+            mem_size: 0,
         }
     }
 
@@ -317,7 +328,15 @@ impl RegState {
         s.push('(');
         let mut parts: Vec<String> = Vec::new();
         if self.id != 0 {
-            parts.push(format!("id={}", self.id));
+            let flag = super::linked::ADD_CONST;
+            let mut p = format!("id={}", self.id & !flag);
+            if self.id & flag != 0 {
+                p.push_str(&format!("{:+}", self.off));
+            }
+            parts.push(p);
+        }
+        if self.ref_obj_id != 0 {
+            parts.push(format!("ref_obj_id={}", self.ref_obj_id));
         }
         if matches!(t, RegType::MapPtr | RegType::MapValue | RegType::MapValueOrNull) {
             parts.push(format!("ks={},vs={}", self.map.key_size, self.map.value_size));
@@ -327,6 +346,9 @@ impl RegState {
         }
         if t.is_pkt_pointer() {
             parts.push(format!("r={}", unum(self.range as u64)));
+        }
+        if matches!(t, RegType::RingbufMem | RegType::RingbufMemOrNull) {
+            parts.push(format!("sz={}", self.mem_size));
         }
         if self.var_off.is_const() {
             if self.var_off.value != 0 {

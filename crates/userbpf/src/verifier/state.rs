@@ -49,6 +49,8 @@ pub struct FuncState {
     pub frameno: u32,
     /// Where to continue after this frame returns.
     pub callsite: usize,
+    /// The first instruction of the subprogram this frame runs.
+    pub subprog: usize,
 }
 
 impl FuncState {
@@ -64,6 +66,7 @@ impl FuncState {
             stack: Vec::new(),
             frameno,
             callsite,
+            subprog: 0,
         }
     }
 
@@ -80,6 +83,8 @@ impl FuncState {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct VerifierState {
     pub frames: Vec<FuncState>,
+    /// Acquired references (id, allocating insn), in acquisition order.
+    pub refs: Vec<(u32, usize)>,
 }
 
 impl VerifierState {

@@ -287,3 +287,63 @@ pub fn xdp_get_buff_len(c: &mut HelperCall<'_, '_>, _: [u64; 5]) -> R {
     let p = view(c)?;
     Ok(p.data_end - p.data + p.view.frags_len)
 }
+
+/// bpf_skb_pull_data(skb, len): the first `len` bytes (all when 0) made
+/// linear and writable; a test-run skb is all linear, so only a length
+/// past the packet fails (-ENOMEM, as pskb_may_pull does).
+pub fn skb_pull_data(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+    let p = view(c)?;
+    if a[1] as u32 as u64 > p.data_end - p.data {
+        return Ok(neg(Errno::ENOMEM));
+    }
+    Ok(0)
+}
+
+/// ETH_P_8021Q and ETH_P_8021AD, in network order as the helper takes them.
+const VLAN_PROTOS: [u16; 2] = [0x8100u16.to_be(), 0x88a8u16.to_be()];
+
+/// bpf_skb_vlan_push(skb, proto, tci): the tag goes to the skb's hardware
+/// acceleration fields (`__sk_buff.vlan_*`), the packet bytes stay.
+pub fn skb_vlan_push(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+    let p = view(c)?;
+    let proto = a[1] as u16;
+    if !VLAN_PROTOS.contains(&proto) {
+        return Ok(neg(Errno::EINVAL));
+    }
+    let ctx = p.view.ctx;
+    c.mem.store(ctx + SKB_VLAN_PRESENT, 4, 1)?;
+    c.mem.store(ctx + SKB_VLAN_TCI, 4, a[2] & 0xffff)?;
+    c.mem.store(ctx + SKB_VLAN_PROTO, 4, proto as u64)?;
+    Ok(0)
+}
+
+/// bpf_skb_vlan_pop(skb): the accelerated tag goes away.
+pub fn skb_vlan_pop(c: &mut HelperCall<'_, '_>, _: [u64; 5]) -> R {
+    let p = view(c)?;
+    for off in [SKB_VLAN_PRESENT, SKB_VLAN_TCI, SKB_VLAN_PROTO] {
+        c.mem.store(p.view.ctx + off, 4, 0)?;
+    }
+    Ok(0)
+}
+
+const SKB_VLAN_PRESENT: u64 = 20;
+const SKB_VLAN_TCI: u64 = 24;
+const SKB_VLAN_PROTO: u64 = 28;
+const SKB_HASH: u64 = 68;
+
+/// bpf_get_hash_recalc(skb): a flow hash of the packet's addresses and
+/// ports (the kernel's is seeded per boot, so only "non-zero and stored in
+/// skb->hash" can be compared), kept in `__sk_buff.hash`.
+pub fn get_hash_recalc(c: &mut HelperCall<'_, '_>, _: [u64; 5]) -> R {
+    let p = view(c)?;
+    let len = (p.data_end - p.data).min(64) as usize;
+    let mut bytes = vec![0u8; len];
+    c.mem.read_bytes(p.data, &mut bytes)?;
+    let mut h: u32 = 0x9e37_79b9;
+    for b in bytes {
+        h = (h ^ b as u32).wrapping_mul(0x0100_0193);
+    }
+    let h = h.max(1);
+    c.mem.store(p.view.ctx + SKB_HASH, 4, h as u64)?;
+    Ok(h as u64)
+}

@@ -1,0 +1,144 @@
+//! bpf-to-bpf calls of static subprograms: a new frame per call
+//! (__check_func_call: the frame limit, R1-R5 passed, the caller's
+//! R1-R5 cleared), the return (prepare_func_exit: R0 back to the caller,
+//! no stack pointers), and after exploration the static call graph's
+//! combined stack size (check_max_stack_depth).
+//!
+//! Declared inside do_check (it extends `Env`).
+
+use super::{Env, Res};
+use crate::isa::opcode::{BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, CALL, LD_IMM64, MAX_BPF_STACK};
+use crate::uapi::Errno;
+use crate::verifier::reg::{RegState, RegType};
+use crate::verifier::state::{FuncState, VerifierState};
+
+/// MAX_CALL_FRAMES.
+const MAX_CALL_FRAMES: usize = 8;
+
+impl Env<'_> {
+    /// __check_func_call() for the call at `pc` to `target`.
+    pub(super) fn check_func_call(&mut self, st: &mut VerifierState, pc: usize, target: usize) -> Res<()> {
+        let curframe = st.frames.len() - 1;
+        if curframe + 1 >= MAX_CALL_FRAMES {
+            return Err(self.reject(
+                Errno::E2BIG,
+                format!("the call stack of {} frames is too deep\n", curframe + 2),
+            ));
+        }
+        let frameno = st.frames.len() as u32;
+        let mut callee = FuncState::new(frameno, pc);
+        callee.subprog = target;
+        let caller = st.cur_mut();
+        callee.regs[1..=5].copy_from_slice(&caller.regs[1..=5]);
+        for r in 1..=5 {
+            caller.regs[r] = RegState::not_init();
+        }
+        st.frames.push(callee);
+        if self.log.level & 1 != 0 {
+            let refs = st.refs.clone();
+            let caller = st.frames[curframe].clone();
+            let callee = st.cur().clone();
+            let a = self.state_text(&caller, &refs, true);
+            let b = self.state_text(&callee, &refs, true);
+            self.verbose(&format!("caller:\n{a}callee:\n{b}"));
+        }
+        self.scratched_regs = u16::MAX;
+        self.scratched_stack = u64::MAX;
+        Ok(())
+    }
+
+    /// prepare_func_exit(): back to the caller with R0; where to continue.
+    pub(super) fn prepare_func_exit(&mut self, st: &mut VerifierState) -> Res<usize> {
+        let r0 = st.cur().regs[0];
+        if r0.ty == RegType::Stack {
+            return Err(self.reject(Errno::EINVAL, "cannot return stack pointer to the caller\n".into()));
+        }
+        let callee = st.frames.pop().expect("a callee frame");
+        st.cur_mut().regs[0] = r0;
+        if self.log.level & 1 != 0 {
+            let refs = st.refs.clone();
+            let caller = st.cur().clone();
+            let a = self.state_text(&callee, &refs, true);
+            let b = self.state_text(&caller, &refs, true);
+            self.verbose(&format!(
+                "returning from callee:\n{a}to caller at {}:\n{b}",
+                callee.callsite + 1
+            ));
+        }
+        self.scratched_regs = u16::MAX;
+        self.scratched_stack = u64::MAX;
+        Ok(callee.callsite + 1)
+    }
+
+    /// check_max_stack_depth(): along every static call chain, the
+    /// subprograms' stack sizes (rounded up to 16, as for the JIT) add up
+    /// to at most MAX_BPF_STACK, in at most MAX_CALL_FRAMES frames.
+    pub(super) fn check_max_stack_depth(&mut self) -> Res<()> {
+        let insns = self.insns;
+        let mut starts: Vec<usize> = vec![0];
+        for (pc, i) in insns.iter().enumerate() {
+            if (i.code == CALL && i.src == BPF_PSEUDO_CALL) || (i.code == LD_IMM64 && i.src == BPF_PSEUDO_FUNC) {
+                let t = pc as i64 + 1 + i.imm as i64;
+                if let Ok(t) = usize::try_from(t) {
+                    starts.push(t);
+                }
+            }
+        }
+        starts.sort_unstable();
+        starts.dedup();
+        let end_of = |s: usize| starts.iter().find(|&&x| x > s).copied().unwrap_or(insns.len());
+        let depth_of = |s: usize| self.stack_depth.get(&s).copied().unwrap_or(0).div_ceil(16) * 16;
+        // Explicit DFS: (subprog, next insn to scan).
+        let mut stack: Vec<(usize, usize)> = vec![(0, 0)];
+        let mut depth = depth_of(0);
+        let mut failure: Option<(Errno, String)> = None;
+        if depth > MAX_BPF_STACK {
+            failure = Some((
+                Errno::EACCES,
+                format!("combined stack size of 1 calls is {depth}. Too large\n"),
+            ));
+        }
+        while failure.is_none() {
+            let Some(&mut (sub, ref mut i)) = stack.last_mut() else {
+                break;
+            };
+            let end = end_of(sub);
+            let mut callee = None;
+            while *i < end {
+                let ins = &insns[*i];
+                *i += 1;
+                if ins.code == CALL && ins.src == BPF_PSEUDO_CALL {
+                    callee = Some((*i as i64 + ins.imm as i64) as usize);
+                    break;
+                }
+            }
+            match callee {
+                Some(c) => {
+                    if stack.len() >= MAX_CALL_FRAMES {
+                        failure = Some((
+                            Errno::E2BIG,
+                            format!("the call stack of {} frames is too deep !\n", stack.len()),
+                        ));
+                        break;
+                    }
+                    depth += depth_of(c);
+                    stack.push((c, c));
+                    if depth > MAX_BPF_STACK {
+                        failure = Some((
+                            Errno::EACCES,
+                            format!("combined stack size of {} calls is {depth}. Too large\n", stack.len()),
+                        ));
+                    }
+                }
+                None => {
+                    stack.pop();
+                    depth -= depth_of(sub);
+                }
+            }
+        }
+        match failure {
+            Some((errno, msg)) => Err(self.reject(errno, msg)),
+            None => Ok(()),
+        }
+    }
+}
