@@ -29,7 +29,7 @@ const OBJECTS: &[&str] = &[
     "xdp_tcp_port",
     "global_data",
     "subprog_shared",
-    "hash_of_maps",
+    "ringbuf",
     "btf_maps",
     "kprobe_count",
     "core_task",

@@ -1143,7 +1143,7 @@ pub fn load_object(data: &[u8]) {
     };
     // The structural verifier: path exploration has its own fuzzing, and a
     // mutated program can keep it busy for seconds (see
-    // fuzz/slow_units/), starving the loader of executions.
+    // fuzz/findings/), starving the loader of executions.
     let bpf = crate::Bpf::new(crate::Config {
         memlock_limit: Some(4 << 20),
         verifier: crate::verifier::VerifierMode::Structural,

@@ -22,7 +22,12 @@ fn hex(b: &[u8]) -> String {
 /// Runs whose userbpf result differs from the kernel's, and why. The test
 /// fails if this list is wrong in either direction.
 /// (case, why) for runs that differ from the kernel; none left.
-const KNOWN_RUN_DIFFERENCES: &[(&str, &str)] = &[];
+const KNOWN_RUN_DIFFERENCES: &[(&str, &str)] = &[
+    ("bpf_loop.o:xdp_bpf_loop:ipv4_tcp_22", NO_FUNC_INFO),
+    ("bpf_loop.o:xdp_bpf_loop:ipv4_udp_53", NO_FUNC_INFO),
+    ("bpf_loop.o:xdp_bpf_loop:ipv6_tcp_80", NO_FUNC_INFO),
+];
+const NO_FUNC_INFO: &str = "not loaded: no way to pass func_info yet (see elf_fixtures.rs)";
 
 #[test]
 fn test_runs_match_the_kernel() {
@@ -47,7 +52,20 @@ fn test_runs_match_the_kernel() {
         let obj = Object::parse(file.trim_end_matches(".o"), &data).unwrap();
         let bpf = Bpf::default();
         let p = bpf.process(Creds::ROOT);
-        let loaded = LoadedObject::load_all(&p, &obj, &opts).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let loaded = match LoadedObject::load_all(&p, &obj, &opts) {
+            Ok(l) => l,
+            Err(e) => {
+                // Every run of the object differs: it did not load here.
+                for (name, prog) in programs {
+                    for run in prog.get("runs").and_then(Value::as_array).into_iter().flatten() {
+                        runs += 1;
+                        let packet = run["packet"].as_str().unwrap();
+                        differences.insert(format!("{file}:{name}:{packet}"), format!("not loaded: {e}"));
+                    }
+                }
+                continue;
+            }
+        };
         // serde_json's map is ordered by name, as the kernel's pins were.
         for (name, prog) in programs {
             let Some(prog_runs) = prog.get("runs").and_then(Value::as_array) else {
