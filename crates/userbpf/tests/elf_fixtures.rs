@@ -46,18 +46,10 @@ fn object(file: &str) -> Object {
 
 /// Programs whose userbpf verdict differs from the kernel's, and why.
 /// The test fails if this list is wrong in either direction.
-const KNOWN_VERDICT_DIFFERENCES: &[(&str, &str)] = &[
-    (
-        "bpf_loop.o:xdp_bpf_loop",
-        "userbpf EINVAL \"missing btf func_info\": the verifier wants func_info for a BPF_PSEUDO_FUNC, as the \
-         kernel does; the loader has it (LinkedProgram::func_info) but bpf(2) here has no BTF objects \
-         (BPF_BTF_LOAD, prog_btf_fd) to carry it",
-    ),
-    (
-        "fentry.o:fentry_unlinkat",
-        "kernel EPERM; userbpf EINVAL: fentry needs the target's BTF id, and userbpf has no kernel BTF objects",
-    ),
-];
+const KNOWN_VERDICT_DIFFERENCES: &[(&str, &str)] = &[(
+    "fentry.o:fentry_unlinkat",
+    "kernel EPERM; userbpf EINVAL: fentry needs the target's BTF id, and userbpf has no kernel BTF objects",
+)];
 
 #[test]
 fn every_fixture_matches_the_kernel() {

@@ -150,7 +150,11 @@ impl Process {
             put32(&mut attr, F::FUNC_INFO_CNT, req.func_info.len() as u32);
         }
         if !req.line_info.is_empty() {
-            let bytes: Vec<u8> = req.line_info.iter().flat_map(|r| r.iter().flat_map(|w| w.to_le_bytes())).collect();
+            let bytes: Vec<u8> = req
+                .line_info
+                .iter()
+                .flat_map(|r| r.iter().flat_map(|w| w.to_le_bytes()))
+                .collect();
             let addr = mem.add(bytes);
             put32(&mut attr, F::LINE_INFO_REC_SIZE, 16);
             attr[F::LINE_INFO..F::LINE_INFO + 8].copy_from_slice(&addr.to_le_bytes());
