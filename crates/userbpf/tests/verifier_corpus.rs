@@ -686,14 +686,21 @@ fn verifier_agreement_with_linux() {
         std::fs::write(dir.join("verifier_agreement.txt"), &report).expect("write the report");
     }
     let (name, run) = gate.expect("a mode ran");
-    if let Some(min) = env_pct("USERBPF_VERIFIER_MIN_AGREEMENT") {
+    // Without a gate asked for, the full mode over the whole corpus is held
+    // to the agreement measured when the verifier reached it (skipped heavy
+    // programs count as disagreements: 99.1% and 98.4% in debug builds,
+    // 99.9% and 99.3% in release).
+    let defaults = name == "full" && filters.is_empty();
+    let min_verdict = env_pct("USERBPF_VERIFIER_MIN_AGREEMENT").or(defaults.then_some(99.0));
+    let min_line = env_pct("USERBPF_VERIFIER_MIN_LINE_AGREEMENT").or(defaults.then_some(98.0));
+    if let Some(min) = min_verdict {
         let got = 100.0 * run.verdict_errno as f64 / run.total as f64;
         assert!(
             got >= min,
             "{name}: verdict+errno agreement {got:.2}% is below USERBPF_VERIFIER_MIN_AGREEMENT={min}"
         );
     }
-    if let Some(min) = env_pct("USERBPF_VERIFIER_MIN_LINE_AGREEMENT") {
+    if let Some(min) = min_line {
         let got = 100.0 * run.line as f64 / run.kernel_rejected.max(1) as f64;
         assert!(
             got >= min,
