@@ -53,20 +53,26 @@ fn a_bad_data_argument_is_a_usage_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not hex"));
 }
 
-#[test]
-fn the_main_job_filters_the_bundled_capture_as_the_kernel_does() {
-    // The kernel's retvals for the six frames of examples/pcaps/mixed.pcap
-    // (kbpf.py run, Linux 6.18): https, ssh, dns, http, arp, icmp.
-    let out = userbpf(&[
+/// `prog run` of the tc port filter over a capture, with `extra` flags.
+fn filter_capture(pcap: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
         "prog",
         "run",
         "examples/tc_port_filter/filter.s",
         "--type",
         "sched_cls",
         "--pcap",
-        "examples/pcaps/mixed.pcap",
-        "--json",
-    ]);
+        pcap,
+    ];
+    args.extend_from_slice(extra);
+    userbpf(&args)
+}
+
+#[test]
+fn the_main_job_filters_the_bundled_capture_as_the_kernel_does() {
+    // The kernel's retvals for the six frames of examples/pcaps/mixed.pcap
+    // (kbpf.py run, Linux 6.18): https, ssh, dns, http, arp, icmp.
+    let out = filter_capture("examples/pcaps/mixed.pcap", &["--json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let retvals: Vec<u64> = v["packets"]
@@ -79,15 +85,7 @@ fn the_main_job_filters_the_bundled_capture_as_the_kernel_does() {
     assert_eq!(v["summary"]["0"], 2);
     assert_eq!(v["summary"]["2"], 4);
     // The human form names the verdicts.
-    let out = userbpf(&[
-        "prog",
-        "run",
-        "examples/tc_port_filter/filter.s",
-        "--type",
-        "sched_cls",
-        "--pcap",
-        "examples/pcaps/mixed.pcap",
-    ]);
+    let out = filter_capture("examples/pcaps/mixed.pcap", &[]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("retval 2 (TC_ACT_SHOT): 4 packet(s)"), "{text}");
 }
@@ -96,15 +94,7 @@ fn the_main_job_filters_the_bundled_capture_as_the_kernel_does() {
 fn a_pcapng_file_is_refused_with_the_conversion_to_make() {
     let dir = std::env::temp_dir().join(format!("userbpf-pcapng-{}", std::process::id()));
     std::fs::write(&dir, b"\x0a\x0d\x0d\x0a\x1c\x00\x00\x00").unwrap();
-    let out = userbpf(&[
-        "prog",
-        "run",
-        "examples/tc_port_filter/filter.s",
-        "--type",
-        "sched_cls",
-        "--pcap",
-        dir.to_str().unwrap(),
-    ]);
+    let out = filter_capture(dir.to_str().unwrap(), &[]);
     let _ = std::fs::remove_file(&dir);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("editcap -F pcap"));

@@ -110,6 +110,14 @@ impl<'a> GuestMemory<'a> {
                 return *top;
             }
         }
+        let (buf, top) = self.owned_stack(len);
+        self.stack = Some((buf, top));
+        top
+    }
+
+    /// A zeroed stack region owned by the caller-to-be; its heap buffer
+    /// never moves, so the mapping stays valid while the table keeps it.
+    fn owned_stack(&mut self, len: usize) -> (AlignedBuf, u64) {
         let mut buf = AlignedBuf::zeroed(len);
         let ptr = buf.as_mut_bytes().as_mut_ptr();
         let base = self.push(Region {
@@ -118,9 +126,7 @@ impl<'a> GuestMemory<'a> {
             writable: true,
             kind: RegionKind::Stack,
         });
-        let top = base + len as u64;
-        self.stack = Some((buf, top));
-        top
+        (buf, base + len as u64)
     }
 
     /// The frame pointer of the stack for nesting level `level` (0 is the
@@ -130,15 +136,8 @@ impl<'a> GuestMemory<'a> {
     /// [`stack_top`]: Self::stack_top
     pub fn nested_stack_top(&mut self, level: usize, len: usize) -> u64 {
         while self.extra_stacks.len() <= level {
-            let mut buf = AlignedBuf::zeroed(len);
-            let ptr = buf.as_mut_bytes().as_mut_ptr();
-            let base = self.push(Region {
-                ptr,
-                len,
-                writable: true,
-                kind: RegionKind::Stack,
-            });
-            self.extra_stacks.push((buf, base + len as u64));
+            let stack = self.owned_stack(len);
+            self.extra_stacks.push(stack);
         }
         self.extra_stacks[level].1
     }

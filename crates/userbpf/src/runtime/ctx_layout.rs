@@ -119,16 +119,18 @@ pub const XDP: CtxLayout = CtxLayout {
     self_pointer: None,
 };
 
+/// Program types whose context is a `struct __sk_buff` over an skb.
+pub fn is_skb_type(prog_type: u32) -> bool {
+    matches!(
+        prog_type,
+        pt::SOCKET_FILTER | pt::SCHED_CLS | pt::SCHED_ACT | pt::CGROUP_SKB | pt::LWT_IN | pt::LWT_OUT | pt::LWT_XMIT
+    )
+}
+
 /// The layout of a program type's context, where it has packet pointers.
 pub fn layout(prog_type: u32) -> Option<&'static CtxLayout> {
     match prog_type {
-        pt::SOCKET_FILTER
-        | pt::SCHED_CLS
-        | pt::SCHED_ACT
-        | pt::CGROUP_SKB
-        | pt::LWT_IN
-        | pt::LWT_OUT
-        | pt::LWT_XMIT => Some(&SKB),
+        t if is_skb_type(t) => Some(&SKB),
         pt::XDP => Some(&XDP),
         pt::FLOW_DISSECTOR => Some(&FLOW_DISSECTOR),
         _ => None,

@@ -77,6 +77,28 @@ pub(crate) struct Finish {
     pub ctx: Option<Vec<u8>>,
 }
 
+/// A little-endian u32 of a uapi struct.
+pub(crate) fn get32(b: &[u8], off: usize) -> u32 {
+    u32::from_le_bytes(b[off..off + 4].try_into().expect("4 bytes"))
+}
+
+pub(crate) fn put32(b: &mut [u8], off: usize, v: u32) {
+    b[off..off + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+impl Finish {
+    /// A run that hands back only its return value.
+    pub(crate) fn retval_only(retval: u32) -> Finish {
+        Finish {
+            retval,
+            duration: 0,
+            data: None,
+            frags_len: 0,
+            ctx: None,
+        }
+    }
+}
+
 /// One test run's shared inputs.
 pub(crate) struct Runner<'a> {
     pub prog: &'a Arc<Prog>,
@@ -184,13 +206,7 @@ pub(crate) fn prog_test_run(
         engine,
     };
     let finish = match prog.prog_type {
-        pt::SOCKET_FILTER
-        | pt::SCHED_CLS
-        | pt::SCHED_ACT
-        | pt::CGROUP_SKB
-        | pt::LWT_IN
-        | pt::LWT_OUT
-        | pt::LWT_XMIT => skb::test_run(&runner, &t, mem)?,
+        ty if crate::runtime::ctx_layout::is_skb_type(ty) => skb::test_run(&runner, &t, mem)?,
         pt::XDP => xdp::test_run(&runner, &t, mem)?,
         pt::FLOW_DISSECTOR => flow_dissector::test_run(&runner, &t, mem)?,
         pt::RAW_TRACEPOINT => raw::test_run_raw_tp(&runner, &t, mem)?,

@@ -2,7 +2,7 @@
 //! bpf_prog_test_run_raw_tp() (raw tracepoint arguments) and
 //! bpf_prog_test_run_syscall() (the syscall program's argument block).
 
-use super::{Finish, Runner, TestAttr};
+use super::{get32, Finish, Runner, TestAttr};
 use crate::uapi::Errno;
 use crate::user_mem::UserMemory;
 
@@ -39,13 +39,7 @@ pub(crate) fn test_run_raw_tp(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory
         setup.cpu = t.cpu;
     }
     let (retval, _) = r.run(1, &mut setup)?;
-    Ok(Finish {
-        retval,
-        duration: 0,
-        data: None,
-        frags_len: 0,
-        ctx: None,
-    })
+    Ok(Finish::retval_only(retval))
 }
 
 /// Syscall programs: ctx_in is read and written back.
@@ -71,13 +65,7 @@ pub(crate) fn test_run_syscall(r: &Runner<'_>, t: &TestAttr, mem: &mut dyn UserM
     if !ctx.is_empty() {
         mem.write(t.ctx_in, &ctx)?;
     }
-    Ok(Finish {
-        retval,
-        duration: 0,
-        data: None,
-        frags_len: 0,
-        ctx: None,
-    })
+    Ok(Finish::retval_only(retval))
 }
 
 /// sizeof(struct bpf_sk_lookup).
@@ -95,17 +83,16 @@ pub(crate) fn test_run_sk_lookup(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMem
     let Some(mut ctx) = super::ctx_init(t, mem, SK_LOOKUP_SIZE)? else {
         return Err(Errno::EINVAL);
     };
-    let u32_at = |c: &[u8], off: usize| u32::from_le_bytes(c[off..off + 4].try_into().expect("4 bytes"));
     // `sk` must be NULL and nothing may follow local_port.
     if ctx[..8].iter().any(|&b| b != 0) || ctx[64..].iter().any(|&b| b != 0) {
         return Err(Errno::EINVAL);
     }
-    if u32_at(&ctx, 60) > u16::MAX as u32 {
+    if get32(&ctx, 60) > u16::MAX as u32 {
         return Err(Errno::ERANGE);
     }
     const AF_INET: u32 = 2;
     const AF_INET6: u32 = 10;
-    if !matches!(u32_at(&ctx, 8) & 0xffff, AF_INET | AF_INET6) {
+    if !matches!(get32(&ctx, 8) & 0xffff, AF_INET | AF_INET6) {
         return Err(Errno::EAFNOSUPPORT);
     }
     let user = ctx.clone();

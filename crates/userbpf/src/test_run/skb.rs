@@ -2,7 +2,7 @@
 //! cgroup_skb and lwt programs on an skb built from data_in, as it would
 //! arrive on the loopback device.
 
-use super::{ctx_init, test_init, Finish, Runner, TestAttr, ETH_HLEN, PAGE_SIZE};
+use super::{ctx_init, get32, put32, test_init, Finish, Runner, TestAttr, ETH_HLEN, PAGE_SIZE};
 use crate::runtime::ctx_layout::{skb as S, SKB};
 use crate::uapi::types::prog_type as pt;
 use crate::uapi::Errno;
@@ -24,14 +24,6 @@ const PACKET_HOST: u32 = 0;
 const PACKET_BROADCAST: u32 = 1;
 const PACKET_MULTICAST: u32 = 2;
 const PACKET_OTHERHOST: u32 = 3;
-
-fn get32(b: &[u8], off: usize) -> u32 {
-    u32::from_le_bytes(b[off..off + 4].try_into().expect("4 bytes"))
-}
-
-fn put32(b: &mut [u8], off: usize, v: u32) {
-    b[off..off + 4].copy_from_slice(&v.to_le_bytes());
-}
 
 /// eth_type_trans() on the loopback device (all-zero address): the
 /// packet type and the protocol as skb->protocol holds it (network order).

@@ -1,7 +1,7 @@
 //! bpf_prog_test_run_xdp(): an XDP program on a frame in a page-sized
 //! buffer, as the loopback device's receive queue 0 would hand it over.
 
-use super::{ctx_init, test_init, Finish, Runner, TestAttr, ETH_HLEN, PAGE_SIZE};
+use super::{ctx_init, get32, put32, test_init, Finish, Runner, TestAttr, ETH_HLEN, PAGE_SIZE};
 use crate::helpers::run::XDP_TAILROOM;
 use crate::runtime::ctx_layout::{xdp as X, XDP};
 use crate::runtime::PacketOffsets;
@@ -16,14 +16,6 @@ const LOOPBACK_IFINDEX: u32 = 1;
 /// enum bpf_attach_type: programs for devmap/cpumap entries.
 const BPF_XDP_DEVMAP: u32 = 33;
 const BPF_XDP_CPUMAP: u32 = 35;
-
-fn get32(b: &[u8], off: usize) -> u32 {
-    u32::from_le_bytes(b[off..off + 4].try_into().expect("4 bytes"))
-}
-
-fn put32(b: &mut [u8], off: usize, v: u32) {
-    b[off..off + 4].copy_from_slice(&v.to_le_bytes());
-}
 
 /// xdp_metalen_invalid(): metadata is a multiple of 4 that fits
 /// skb_shared_info's u8 meta_len.
