@@ -40,7 +40,8 @@ pub struct LoadallArgs {
     pub kconfig: Option<PathBuf>,
     #[arg(long, default_value_t = 1)]
     pub log_level: u32,
-    #[arg(short, long)]
+    /// JSON output; -p/--pretty as in bpftool
+    #[arg(short, long, alias = "pretty", short_alias = 'p')]
     pub json: bool,
 }
 

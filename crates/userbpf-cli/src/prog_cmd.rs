@@ -100,8 +100,8 @@ pub struct LoadArgs {
     /// pin the loaded program at this path (useful in batch mode)
     #[arg(long)]
     pub pin: Option<String>,
-    /// print JSON with kbpf.py's fields (plus load_ns)
-    #[arg(short, long)]
+    /// print JSON with kbpf.py's fields (plus load_ns); -p/--pretty as in bpftool
+    #[arg(short, long, alias = "pretty", short_alias = 'p')]
     pub json: bool,
     /// write the program's control-flow graph to this file: DOT, or SVG/PNG
     /// (by extension) when Graphviz's `dot` is installed; a refused
