@@ -112,6 +112,11 @@ pub struct LoadArgs {
     /// where modelled (socket_filter, tc, xdp; falls back otherwise)
     #[arg(long, value_parser = ["structural", "full"])]
     pub verifier: Option<String>,
+    /// JIT the loads and stores the verifier proved in bounds without
+    /// checks, as the kernel does (faster; a verifier bug would then be a
+    /// wild access instead of a clean fault)
+    #[arg(long)]
+    pub trust_verifier: bool,
     /// ELF object: the program to load (default: the first)
     #[arg(long)]
     pub program: Option<String>,
@@ -199,20 +204,19 @@ pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::
     }
     // A different verifier depth needs its own instance.
     let custom;
-    let session = match a.verifier.as_deref() {
-        Some(mode) => {
-            let mode = if mode == "full" {
-                VerifierMode::Full
-            } else {
-                VerifierMode::Structural
-            };
-            custom = Session::with_config(Config {
-                verifier: mode,
-                ..Config::default()
-            });
-            &custom
-        }
-        None => session,
+    let session = if a.verifier.is_some() || a.trust_verifier {
+        let verifier = match a.verifier.as_deref() {
+            Some("structural") => VerifierMode::Structural,
+            _ => VerifierMode::Full,
+        };
+        custom = Session::with_config(Config {
+            verifier,
+            jit_trust_verifier: a.trust_verifier,
+            ..Config::default()
+        });
+        &custom
+    } else {
+        session
     };
     let unpriv = session.process(a.unprivileged);
     let p = unpriv.as_ref().unwrap_or(&session.root);

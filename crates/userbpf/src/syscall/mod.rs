@@ -45,6 +45,11 @@ pub struct Config {
     pub verifier: crate::verifier::VerifierMode,
     /// num_possible_cpus(): how many per-CPU copies per-CPU maps keep.
     pub possible_cpus: u32,
+    /// Compile the loads and stores the full verifier proved in bounds
+    /// without bounds checks, as the kernel's JIT does (faster packet
+    /// loops). Off by default: a verifier bug would then be a wild host
+    /// access instead of a clean fault.
+    pub jit_trust_verifier: bool,
 }
 
 impl Default for Config {
@@ -55,6 +60,7 @@ impl Default for Config {
             max_fds: DEFAULT_MAX_FDS,
             verifier: crate::verifier::VerifierMode::default(),
             possible_cpus: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
+            jit_trust_verifier: false,
         }
     }
 }

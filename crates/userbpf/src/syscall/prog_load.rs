@@ -372,7 +372,13 @@ pub(crate) fn prog_load(
     ldimm64::convert_pseudo_ld_imm64(&mut verified.xlated, &map_loads);
     // do_misc_fixups(): inline array lookups for programs headed to the JIT.
     if jit_requested {
-        crate::verifier::misc_fixups::inline_map_lookups(&mut verified.xlated, &used.maps);
+        let sites = crate::verifier::misc_fixups::inline_map_lookups(&mut verified.xlated, &used.maps);
+        // The inline forms' own accesses are not among the proofs.
+        if let Some(proven) = verified.proven.as_mut() {
+            for &(pc, len) in &sites {
+                proven.splice(pc..=pc, std::iter::repeat_n(false, len));
+            }
+        }
     }
     // Callback subprograms' addresses become handles (see runtime::callback).
     crate::runtime::callback::resolve_pseudo_func(&mut verified.xlated);
@@ -381,7 +387,12 @@ pub(crate) fn prog_load(
     crate::verifier::convert_ctx::convert_ctx_accesses(&mut verified.xlated, prog_type);
 
     k.inject(LoadStep::Runtime)?;
-    let runtime = select_runtime(p, &verified.xlated, jit_requested)?;
+    // Proofs only when the instance trusts its verifier (Config).
+    let proofs = match (&verified.proven, k.config.jit_trust_verifier) {
+        (Some(p), true) if p.len() == verified.xlated.len() => p.as_slice(),
+        _ => &[][..],
+    };
+    let runtime = select_runtime(p, &verified.xlated, jit_requested, proofs)?;
     check_tail_call(&used.maps, prog_type, flags, &runtime)?;
 
     k.inject(LoadStep::Id)?;
@@ -557,7 +568,12 @@ fn check_tail_call(
 /// bpf_prog_select_runtime(): the JIT when bpf_jit_enable asks for it and
 /// it compiles; otherwise the interpreter, unless the interpreter is
 /// compiled out (jit_always_on: ENOTSUPP). bpf_jit_harden blinds constants.
-fn select_runtime(p: &Process, xlated: &[crate::isa::Insn], jit_requested: bool) -> Result<Runtime, Errno> {
+fn select_runtime(
+    p: &Process,
+    xlated: &[crate::isa::Insn],
+    jit_requested: bool,
+    proven: &[bool],
+) -> Result<Runtime, Errno> {
     let sysctls = &p.kernel.config.sysctls;
     let prog = exec::Program::new(xlated.to_vec()).map_err(|_| Errno::EINVAL)?;
     let policy = exec::RuntimePolicy {
@@ -571,7 +587,10 @@ fn select_runtime(p: &Process, xlated: &[crate::isa::Insn], jit_requested: bool)
         privileged: p.creds.caps.sys_admin,
         meter: false,
     };
-    match exec::select_runtime(prog, &policy) {
+    // SAFETY: `proven` comes from a full verification of exactly these
+    // instructions (aligned through the fixups above), and the instance
+    // opted into trusting it (Config::jit_trust_verifier).
+    match unsafe { exec::jit::select_runtime_with_proofs(prog, &policy, proven) } {
         Ok(exec::SelectedRuntime::Jit(j)) => Ok(Runtime::Jit(j)),
         Ok(exec::SelectedRuntime::Interpreter(i)) => Ok(Runtime::Interpreter(i)),
         Err(_) => Err(Errno::ENOTSUPP),

@@ -79,6 +79,9 @@ pub struct Env<'a> {
     maps: &'a [super::MapRef],
     /// The load's BTF func_info (None: none was passed).
     pub func_info: Option<&'a [super::FuncRecord]>,
+    /// Per instruction: 0 not reached, 1 every access so far was to a
+    /// region-bounded object (stack, context, map value, packet), 2 not.
+    access_proof: Vec<u8>,
     log: &'a mut VerifierLog,
     pending: Vec<Pending>,
     pub insn_processed: u64,
@@ -159,6 +162,7 @@ impl<'a> Env<'a> {
             gpl_compatible,
             maps,
             func_info: None,
+            access_proof: vec![0; insns.len()],
             log,
             pending: Vec::new(),
             insn_processed: 0,
@@ -521,6 +525,7 @@ impl<'a> Env<'a> {
                 let base = self.read_reg(st, src)?;
                 self.check_write(dst)?;
                 let val = self.check_mem(st, src, base, off as i64, size, Access::Read, None)?;
+                self.note_access(base.ty);
                 let mut val = val.unwrap_or_else(RegState::unknown);
                 if val.ty == RegType::Scalar && size != Size::DW {
                     coerce_to_size(&mut val, size, signed);
@@ -531,6 +536,7 @@ impl<'a> Env<'a> {
                 let base = self.read_reg(st, dst)?;
                 let v = RegState::known(imm as i64 as u64);
                 self.check_mem(st, dst, base, off as i64, size, Access::Write, Some(v))?;
+                self.note_access(base.ty);
             }
             Instruction::StoreReg { size, dst, src, off } => {
                 let mut v = self.read_reg(st, src)?;
@@ -554,6 +560,7 @@ impl<'a> Env<'a> {
                     v.off = 0;
                 }
                 self.check_mem(st, dst, base, off as i64, size, Access::Write, Some(v))?;
+                self.note_access(base.ty);
             }
             Instruction::Atomic {
                 size,
@@ -731,6 +738,27 @@ impl<'a> Env<'a> {
         };
         st.cur_mut().regs[dst as usize] = r;
         Ok(())
+    }
+
+    /// Record that the access of the current instruction passed the
+    /// checks for a pointer of type `ty`.
+    fn note_access(&mut self, ty: RegType) {
+        let provable = matches!(
+            ty,
+            RegType::Stack | RegType::Ctx | RegType::MapValue | RegType::Packet | RegType::PacketMeta
+        );
+        if let Some(p) = self.access_proof.get_mut(self.cur_pc) {
+            *p = match (*p, provable) {
+                (0 | 1, true) => 1,
+                _ => 2,
+            };
+        }
+    }
+
+    /// After an accepted run: the plain loads and stores whose every
+    /// verified visit stayed inside one object of a region-bounded kind.
+    pub fn access_proofs(&self) -> Vec<bool> {
+        self.access_proof.iter().map(|&p| p == 1).collect()
     }
 
     /// check_mem_access() for the pointer types modelled. Returns the

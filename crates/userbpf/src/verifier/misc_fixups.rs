@@ -158,8 +158,9 @@ pub fn patch(insns: &mut Vec<Insn>, pc: usize, with: &[Insn]) {
     insns.splice(pc..=pc, with.iter().copied());
 }
 
-/// Inline the lookups whose map has an inline form. Returns how many.
-pub fn inline_map_lookups(insns: &mut Vec<Insn>, used_maps: &[Arc<Map>]) -> usize {
+/// Inline the lookups whose map has an inline form. Returns the sites
+/// (first instruction, length of the inline form), last first.
+pub fn inline_map_lookups(insns: &mut Vec<Insn>, used_maps: &[Arc<Map>]) -> Vec<(usize, usize)> {
     let consts = constants(insns);
     let mut sites = Vec::new();
     for (pc, i) in insns.iter().enumerate() {
@@ -176,10 +177,12 @@ pub fn inline_map_lookups(insns: &mut Vec<Insn>, used_maps: &[Arc<Map>]) -> usiz
         }
     }
     // Back to front, so earlier sites keep their index.
+    let mut done = Vec::with_capacity(sites.len());
     for (pc, code) in sites.iter().rev() {
         patch(insns, *pc, code);
+        done.push((*pc, code.len()));
     }
-    sites.len()
+    done
 }
 
 #[cfg(test)]

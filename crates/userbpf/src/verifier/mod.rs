@@ -83,6 +83,10 @@ pub struct Verified {
     pub xlated: Vec<Insn>,
     /// Instructions processed (verified_insns).
     pub verified_insns: u32,
+    /// When the full verifier explored the program (no structural
+    /// fallback): per instruction, whether its load or store was proven to
+    /// stay inside one stack, context, map value or packet object.
+    pub proven: Option<Vec<bool>>,
 }
 
 /// The note that tells a log reader what ran.
@@ -111,6 +115,7 @@ pub fn bpf_check(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Verifi
     }
     // Structural errors come before any instruction is processed.
     let mut processed = if result.is_ok() { input.insns.len() as u64 } else { 0 };
+    let mut proven = None;
     let mut result = result.map_err(|(_, errno)| errno);
     if result.is_ok() && input.mode == VerifierMode::Full {
         if let Some(mut env) = do_check::Env::new(
@@ -128,6 +133,7 @@ pub fn bpf_check(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Verifi
             match outcome {
                 Ok(()) => {
                     processed = n;
+                    proven = Some(env.access_proofs());
                     // Level 1 keeps only a failing path: a clean run leaves
                     // nothing but the statistics.
                     if log.level & 2 == 0 {
@@ -154,6 +160,7 @@ pub fn bpf_check(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Verifi
     Ok(Verified {
         xlated: input.insns.to_vec(),
         verified_insns: processed as u32,
+        proven,
     })
 }
 

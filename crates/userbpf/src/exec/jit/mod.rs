@@ -412,6 +412,21 @@ pub struct JitRequired(#[from] pub JitError);
 /// asks for it; the interpreter when it is off or the JIT fails, unless the
 /// interpreter is compiled out.
 pub fn select_runtime(prog: Program, policy: &RuntimePolicy) -> Result<SelectedRuntime, JitRequired> {
+    // SAFETY: no access is claimed proven.
+    unsafe { select_runtime_with_proofs(prog, policy, &[]) }
+}
+
+/// [`select_runtime`] compiling with the verifier's proofs (see
+/// [`JitProgram::compile_with_proofs`]); blinded images ignore them.
+///
+/// # Safety
+/// As [`JitProgram::compile_with_proofs`]: every `proven[pc]` must hold for
+/// every run of the image.
+pub unsafe fn select_runtime_with_proofs(
+    prog: Program,
+    policy: &RuntimePolicy,
+    proven: &[bool],
+) -> Result<SelectedRuntime, JitRequired> {
     if policy.jit_enable == 0 && !policy.jit_always_on {
         return Ok(SelectedRuntime::Interpreter(prog));
     }
@@ -424,7 +439,9 @@ pub fn select_runtime(prog: Program, policy: &RuntimePolicy) -> Result<SelectedR
         meter: policy.meter,
         blind,
     };
-    match JitProgram::compile(&prog, options) {
+    let proven = if blind { &[][..] } else { proven };
+    // SAFETY: the caller vouches for `proven` (this function's contract).
+    match unsafe { JitProgram::compile_with_proofs(&prog, options, proven) } {
         Ok(jit) => Ok(SelectedRuntime::Jit(jit)),
         Err(e) if policy.jit_always_on => Err(JitRequired(e)),
         Err(_) => Ok(SelectedRuntime::Interpreter(prog)),
