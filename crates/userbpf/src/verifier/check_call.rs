@@ -9,7 +9,6 @@
 use super::{Env, Res, Stop};
 use crate::helpers::ids::{HELPER_COUNT, HELPER_NAMES};
 use crate::helpers::protos::{self, ArgType, RetType};
-use crate::isa::opcode::MAX_BPF_STACK;
 use crate::uapi::types::map_type as mt;
 use crate::uapi::Errno;
 use crate::verifier::reg::{MapShape, RegState, RegType};
@@ -432,20 +431,7 @@ impl Env<'_> {
         let min_off = reg.var_off.value as i64 + reg.off as i64;
         let max_off = min_off + size as i64;
         // check_stack_access_within_bounds().
-        let allocated = (st.cur().stack.len() * 8) as i64;
-        let min_valid = if write || self.privileged {
-            -(MAX_BPF_STACK as i64)
-        } else {
-            -allocated
-        };
-        let errno = if min_off < min_valid || min_off > -1 {
-            Some(Errno::EACCES)
-        } else if max_off > 0 {
-            Some(Errno::EINVAL)
-        } else {
-            None
-        };
-        if let Some(errno) = errno {
+        if let Some(errno) = self.stack_slot_out_of_bounds(st, min_off, max_off, write) {
             let what = if write { "write to" } else { "read from" };
             return Err(self.reject(
                 errno,

@@ -16,6 +16,31 @@ use crate::verifier::state::{SlotType, VerifierState};
 use crate::verifier::tnum::Tnum;
 
 impl Env<'_> {
+    /// check_stack_slot_within_bounds(): the errno for `[min_off, max_off)`
+    /// outside the frame (below what a reader may see of the allocated
+    /// stack: EACCES; past the frame pointer: EINVAL), or None.
+    pub(super) fn stack_slot_out_of_bounds(
+        &self,
+        st: &VerifierState,
+        min_off: i64,
+        max_off: i64,
+        write: bool,
+    ) -> Option<Errno> {
+        let allocated = (st.cur().stack.len() * 8) as i64;
+        let min_valid = if write || self.privileged {
+            -(MAX_BPF_STACK as i64)
+        } else {
+            -allocated
+        };
+        if min_off < min_valid || min_off > -1 {
+            Some(Errno::EACCES)
+        } else if max_off > 0 {
+            Some(Errno::EINVAL)
+        } else {
+            None
+        }
+    }
+
     /// check_generic_ptr_alignment() for the stack: `off` is the
     /// instruction's offset (the fixed offset is added here).
     pub(super) fn check_stack_alignment(&mut self, reg: &RegState, off: i64, size: i64) -> Res<()> {
@@ -64,20 +89,7 @@ impl Env<'_> {
             }
             (reg.smin + off, reg.smax + off + size)
         };
-        let allocated = (st.cur().stack.len() * 8) as i64;
-        let min_valid = if access == Access::Write || self.privileged {
-            -(MAX_BPF_STACK as i64)
-        } else {
-            -allocated
-        };
-        let errno = if min_off < min_valid || min_off > -1 {
-            Some(Errno::EACCES)
-        } else if max_off > 0 {
-            Some(Errno::EINVAL)
-        } else {
-            None
-        };
-        if let Some(errno) = errno {
+        if let Some(errno) = self.stack_slot_out_of_bounds(st, min_off, max_off, access == Access::Write) {
             let msg = if reg.var_off.is_const() {
                 format!("invalid{extra} stack R{regno} off={off} size={size}\n")
             } else {
