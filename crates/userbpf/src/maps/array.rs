@@ -10,6 +10,7 @@ use std::any::Any;
 
 use sha2::{Digest, Sha256};
 
+use super::btf_record::BtfRecord;
 use super::shared::SharedMem;
 use super::{
     round8, BatchOps, Caller, CreateCtx, GuestImage, MapAttr, MapOps, MetaEq, ARRAY_VALUE_OFF, PCPU_MIN_UNIT_SIZE,
@@ -76,6 +77,8 @@ pub struct Array {
     /// Callers with CAP_PERFMON skip the Spectre v1 index masking.
     bypass_spec_v1: bool,
     index_mask: u32,
+    /// The value's special fields (bpf_spin_lock, timers), from BTF.
+    record: BtfRecord,
 }
 
 impl Array {
@@ -100,6 +103,7 @@ impl Array {
             mmapable: a.map_flags & mf::MMAPABLE != 0,
             bypass_spec_v1: ctx.creds.perfmon_capable(),
             index_mask: ((a.max_entries as u64).next_power_of_two() - 1) as u32,
+            record: BtfRecord::default(),
         })
     }
 
@@ -146,9 +150,22 @@ impl MapOps for Array {
             self.mem
                 .read(self.off(i, 0), &mut value[..self.elem_size * self.ncpus as usize]);
         } else {
-            self.mem.read(self.off(i, 0), &mut value[..self.value_size as usize]);
+            let value = &mut value[..self.value_size as usize];
+            self.mem.read(self.off(i, 0), value);
+            self.record.zero_fields(value);
         }
         Ok(())
+    }
+
+    fn lookup_locked(&self, key: &[u8], value: &mut [u8]) -> Result<(), Errno> {
+        let i = self.index(key).ok_or(Errno::ENOENT)?;
+        self.record
+            .copy_out_locked(&self.mem, self.off(i, 0), &mut value[..self.value_size as usize]);
+        Ok(())
+    }
+
+    fn set_record(&mut self, record: BtfRecord) {
+        self.record = record;
     }
 
     fn update(&self, key: &[u8], value: &[u8], flags: u64, caller: Caller<'_>) -> Result<(), Errno> {
@@ -167,8 +184,7 @@ impl MapOps for Array {
         if flags & ef::NOEXIST != 0 {
             return Err(Errno::EEXIST);
         }
-        if flags & ef::LOCK != 0 {
-            // No BTF, so no bpf_spin_lock in any value.
+        if flags & ef::LOCK != 0 && self.record.spin_lock_off().is_none() {
             return Err(Errno::EINVAL);
         }
         match caller {
@@ -179,7 +195,16 @@ impl MapOps for Array {
             Caller::Prog { cpu } if self.percpu => {
                 self.mem.write(self.off(i, cpu), &value[..self.value_size as usize]);
             }
-            _ => self.mem.write(self.off(i, 0), &value[..self.value_size as usize]),
+            _ => {
+                let (off, value) = (self.off(i, 0), &value[..self.value_size as usize]);
+                if flags & ef::LOCK != 0 {
+                    self.record.copy_in_locked(&self.mem, off, value);
+                } else if self.record.is_empty() {
+                    self.mem.write(off, value);
+                } else {
+                    self.record.copy_in(&self.mem, off, value);
+                }
+            }
         }
         Ok(())
     }

@@ -20,6 +20,7 @@ use std::any::Any;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
+use super::btf_record::BtfRecord;
 use super::jhash::htab_hash;
 use super::lru::Lru;
 use super::shared::{SharedMem, SpinLock};
@@ -128,6 +129,8 @@ pub struct Htab {
     /// Hash-of-maps: the template and each element's inner map.
     meta: Option<MapMeta>,
     inner: RwLock<Vec<Option<Arc<Map>>>>,
+    /// The value's special fields (bpf_spin_lock, timers), from BTF.
+    record: BtfRecord,
 }
 
 /// The key and value bytes of one bucket, copied out for a batch.
@@ -201,6 +204,7 @@ impl Htab {
             lru,
             meta,
             inner: RwLock::new(inner),
+            record: BtfRecord::default(),
         })
     }
 
@@ -378,7 +382,18 @@ impl Htab {
     fn write_value(&self, e: u32, value: &[u8], caller: Caller<'_>, init: bool) {
         let off = self.voff(e);
         if !self.percpu() {
-            self.values.write(off, &value[..self.value_size]);
+            let value = &value[..self.value_size];
+            if self.record.is_empty() {
+                self.values.write(off, value);
+            } else if init {
+                // A new element's special fields start zeroed.
+                self.values.write(off, value);
+                for f in self.record.fields() {
+                    self.values.zero(off + f.off as usize, f.size as usize);
+                }
+            } else {
+                self.record.copy_in(&self.values, off, value);
+            }
             return;
         }
         let slot = round8(self.value_size as u32);
@@ -415,7 +430,7 @@ impl Htab {
         if flags & !ef::LOCK > ef::EXIST {
             return Err(Errno::EINVAL);
         }
-        if flags & ef::LOCK != 0 {
+        if flags & ef::LOCK != 0 && self.record.spin_lock_off().is_none() {
             return Err(Errno::EINVAL);
         }
         let hash = htab_hash(key, self.seed);
@@ -423,6 +438,12 @@ impl Htab {
         let _g = self.lock(b);
         let old = self.find(b, hash, key);
         Self::check_flags(old.is_some(), flags)?;
+        if let (Some(e), true) = (old, flags & ef::LOCK != 0) {
+            // BPF_F_LOCK: the value is updated in place under its lock.
+            self.record
+                .copy_in_locked(&self.values, self.voff(e), &value[..self.value_size]);
+            return Ok(());
+        }
         if let Some(e) = old {
             // Replaced by a "new element" at the head, as the kernel does.
             self.write_value(e, value, caller, false);
@@ -562,8 +583,7 @@ impl Htab {
             let _g = self.lock(b);
             let e = self.find(b, hash, key).ok_or(Errno::ENOENT)?;
             if let Some(v) = value {
-                let n = if self.percpu() { self.vslot } else { self.value_size };
-                self.values.read(self.voff(e), &mut v[..n]);
+                self.copy_out(e, v);
             }
             self.unlink(b, e);
             self.count.fetch_sub(1, Ordering::Relaxed);
@@ -584,13 +604,20 @@ impl Htab {
             self.values.read(self.voff(e), &mut out[..self.vslot]);
         } else {
             self.values.read(self.voff(e), &mut out[..self.value_size]);
+            self.record.zero_fields(&mut out[..self.value_size]);
         }
+    }
+
+    /// BPF_F_LOCK lookups: the value copied under its bpf_spin_lock.
+    fn copy_out_locked(&self, e: u32, out: &mut [u8]) {
+        self.record
+            .copy_out_locked(&self.values, self.voff(e), &mut out[..self.value_size]);
     }
 
     /// One bucket of a lookup(-and-delete) batch: everything in bucket `b`
     /// if at most `room` elements are there (else `Err(count)`), removed
     /// from the table when `delete`.
-    pub fn batch_bucket(&self, b: u32, room: u32, delete: bool) -> Result<BucketCopy, u32> {
+    pub fn batch_bucket(&self, b: u32, room: u32, delete: bool, locked: bool) -> Result<BucketCopy, u32> {
         let vsize = if self.kind == Kind::OfMaps {
             4
         } else if self.percpu() {
@@ -623,7 +650,11 @@ impl Htab {
                 self.keys.read(e as usize * self.key_stride, &mut out.keys[at..]);
                 let at = out.values.len();
                 out.values.resize(at + vsize, 0);
-                self.copy_out(e, &mut out.values[at..]);
+                if locked {
+                    self.copy_out_locked(e, &mut out.values[at..]);
+                } else {
+                    self.copy_out(e, &mut out.values[at..]);
+                }
                 cur = self.next(e);
                 if delete {
                     freed.push(e);
@@ -662,6 +693,21 @@ impl MapOps for Htab {
         let e = self.find(b, hash, key).ok_or(Errno::ENOENT)?;
         self.copy_out(e, value);
         Ok(())
+    }
+
+    fn lookup_locked(&self, key: &[u8], value: &mut [u8]) -> Result<(), Errno> {
+        let hash = htab_hash(key, self.seed);
+        let b = self.bucket_of(hash);
+        // Bucket lock, then the value's: a program holding a value's lock
+        // calls no helper, so it never waits for a bucket.
+        let _g = self.lock(b);
+        let e = self.find(b, hash, key).ok_or(Errno::ENOENT)?;
+        self.copy_out_locked(e, value);
+        Ok(())
+    }
+
+    fn set_record(&mut self, record: BtfRecord) {
+        self.record = record;
     }
 
     fn update(&self, key: &[u8], value: &[u8], flags: u64, caller: Caller<'_>) -> Result<(), Errno> {

@@ -19,6 +19,7 @@
 
 pub mod array;
 pub mod bloom;
+pub mod btf_record;
 pub mod fd_array;
 pub mod guest;
 pub mod hash;
@@ -196,6 +197,16 @@ pub trait MapOps: Send + Sync + 'static {
 
     /// map_get_next_key(); `key` None: the first key.
     fn get_next_key(&self, key: Option<&[u8]>, next: &mut [u8]) -> Result<(), Errno>;
+
+    /// bpf_map_copy_value() with BPF_F_LOCK: the value copied under its
+    /// bpf_spin_lock (only maps whose value has one get here).
+    fn lookup_locked(&self, key: &[u8], value: &mut [u8]) -> Result<(), Errno> {
+        self.lookup(key, value)
+    }
+
+    /// map_check_btf() found these special fields in the value: copies
+    /// must go around them (called once, before the map is published).
+    fn set_record(&mut self, _record: btf_record::BtfRecord) {}
 
     /// map_lookup_and_delete_elem() (hash types; queue/stack pop).
     fn lookup_and_delete(&self, _key: &[u8], _value: &mut [u8], _flags: u64) -> Result<(), Errno> {
@@ -539,6 +550,8 @@ pub struct Map {
     freeze_lock: Mutex<()>,
     write_active: AtomicU64,
     pub(crate) excl_prog_hash: Option<[u8; 32]>,
+    /// The BTF the map was created with (map->btf), if any.
+    pub btf: Option<btf_record::MapBtf>,
     pub(crate) id: IdGuard<Map>,
     pub(crate) _memlock: Option<MemlockCharge>,
 }
@@ -563,6 +576,7 @@ pub(crate) struct MapParts {
     pub ncpus: u32,
     pub ops: Box<dyn MapOps>,
     pub excl_prog_hash: Option<[u8; 32]>,
+    pub btf: Option<btf_record::MapBtf>,
     pub memlock: Option<MemlockCharge>,
 }
 
@@ -583,6 +597,7 @@ impl Map {
             freeze_lock: Mutex::new(()),
             write_active: AtomicU64::new(0),
             excl_prog_hash: parts.excl_prog_hash,
+            btf: parts.btf,
             id,
             _memlock: parts.memlock,
         }
@@ -599,6 +614,11 @@ impl Map {
     /// The type-specific object (e.g. `ringbuf::RingBuf`), if it is `T`.
     pub fn downcast<T: 'static>(&self) -> Option<&T> {
         self.ops.as_any().downcast_ref::<T>()
+    }
+
+    /// The value's special fields (empty without BTF).
+    pub fn record(&self) -> btf_record::BtfRecord {
+        self.btf.as_ref().map(|b| b.record).unwrap_or_default()
     }
 
     pub fn frozen(&self) -> bool {

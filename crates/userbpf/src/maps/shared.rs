@@ -223,6 +223,14 @@ pub struct SpinLock<'a> {
 impl<'a> SpinLock<'a> {
     #[inline]
     pub fn lock(word: &'a AtomicU32) -> SpinLock<'a> {
+        Self::acquire(word);
+        SpinLock { word }
+    }
+
+    /// Take the lock without a guard: for locks a BPF program takes and
+    /// releases in separate helper calls (bpf_spin_lock/unlock).
+    #[inline]
+    pub fn acquire(word: &AtomicU32) {
         let mut spins = 0u32;
         while word
             .compare_exchange_weak(0, 1, std::sync::atomic::Ordering::Acquire, Relaxed)
@@ -235,14 +243,19 @@ impl<'a> SpinLock<'a> {
                 std::thread::yield_now();
             }
         }
-        SpinLock { word }
+    }
+
+    /// Release a lock taken with [`SpinLock::acquire`].
+    #[inline]
+    pub fn release(word: &AtomicU32) {
+        word.store(0, std::sync::atomic::Ordering::Release);
     }
 }
 
 impl Drop for SpinLock<'_> {
     #[inline]
     fn drop(&mut self) {
-        self.word.store(0, std::sync::atomic::Ordering::Release);
+        Self::release(self.word);
     }
 }
 

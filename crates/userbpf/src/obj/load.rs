@@ -81,8 +81,30 @@ fn obj_name(name: &str) -> Vec<u8> {
     name.as_bytes()[..name.len().min(BPF_OBJ_NAME_LEN - 1)].to_vec()
 }
 
-fn create_request(def: &MapDef, inner_map_fd: u32) -> MapCreateRequest {
+/// The map types libbpf creates without BTF (bpf_object__create_map).
+fn libbpf_drops_btf(map_type: u32) -> bool {
+    use crate::uapi::types::map_type as mt;
+    matches!(
+        map_type,
+        mt::PERF_EVENT_ARRAY
+            | mt::CGROUP_ARRAY
+            | mt::STACK_TRACE
+            | mt::ARRAY_OF_MAPS
+            | mt::HASH_OF_MAPS
+            | mt::QUEUE
+            | mt::STACK
+    )
+}
+
+fn create_request(def: &MapDef, inner_map_fd: u32, btf_fd: Option<u32>) -> MapCreateRequest {
+    let (btf_fd, key, value) = match btf_fd {
+        Some(fd) if !libbpf_drops_btf(def.map_type) => (fd, def.btf_key_type_id, def.btf_value_type_id),
+        _ => (0, 0, 0),
+    };
     MapCreateRequest {
+        btf_fd,
+        btf_key_type_id: key,
+        btf_value_type_id: value,
         map_type: def.map_type,
         key_size: def.key_size,
         value_size: def.value_size,
@@ -140,7 +162,7 @@ impl<'p> LoadedObject<'p> {
             }
             let inner_fd = match &def.inner {
                 Some(inner) => Some(
-                    p.map_create(&create_request(inner, 0))
+                    p.map_create(&create_request(inner, 0, None))
                         .map_err(|errno| ObjError::MapCreate {
                             map: inner.name.clone(),
                             errno,
@@ -148,7 +170,13 @@ impl<'p> LoadedObject<'p> {
                 ),
                 None => None,
             };
-            let created = p.map_create(&create_request(def, inner_fd.unwrap_or(0)));
+            let mut req = create_request(def, inner_fd.unwrap_or(0), self.btf_fd);
+            let mut created = p.map_create(&req);
+            if created.is_err() && (req.btf_key_type_id != 0 || req.btf_value_type_id != 0) {
+                // As libbpf: "Retrying without BTF."
+                (req.btf_fd, req.btf_key_type_id, req.btf_value_type_id) = (0, 0, 0);
+                created = p.map_create(&req);
+            }
             if let Some(fd) = inner_fd {
                 let _ = p.close(fd);
             }

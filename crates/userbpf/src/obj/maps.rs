@@ -60,6 +60,11 @@ pub struct MapDef {
     pub section_index: Option<usize>,
     pub section_offset: u64,
     pub def_size: u64,
+    /// The key and value types in the object's BTF (libbpf's
+    /// btf_key_type_id / btf_value_type_id; 0 when unknown), which map
+    /// creation passes so that the kernel finds spin locks and timers.
+    pub btf_key_type_id: u32,
+    pub btf_value_type_id: u32,
 }
 
 impl MapDef {
@@ -79,6 +84,8 @@ impl MapDef {
             init_slots: Vec::new(),
             section_index: None,
             section_offset: 0,
+            btf_key_type_id: 0,
+            btf_value_type_id: 0,
             def_size: 0,
         }
     }
@@ -223,10 +230,12 @@ fn parse_btf_def(btf: &Btf, name: &str, struct_id: u32, allow_inner: bool) -> Re
             "key" => {
                 let k = btf_pointee(btf, member.type_id, name, field)?;
                 set_size(&mut key_size, btf.resolve_size(k)?, "key size")?;
+                m.btf_key_type_id = k;
             }
             "value" => {
                 let v = btf_pointee(btf, member.type_id, name, field)?;
                 set_size(&mut value_size, btf.resolve_size(v)?, "value size")?;
+                m.btf_value_type_id = v;
             }
             "values" => {
                 if !allow_inner {

@@ -269,7 +269,15 @@ impl Object {
                 if s.size == 0 {
                     continue;
                 }
-                map_defs.push(maps::data_map(name, s, kind)?);
+                let mut def = maps::data_map(name, s, kind)?;
+                // libbpf describes the value by the section's DATASEC, once
+                // its size is fixed up; an unfixed (size 0) one is left out.
+                if let Some((id, _)) = btf.as_ref().and_then(|b| b.datasec(&s.name)) {
+                    if btf.as_ref().and_then(|b| b.resolve_size(id).ok()) == Some(def.value_size) {
+                        def.btf_value_type_id = id;
+                    }
+                }
+                map_defs.push(def);
             }
         }
         let ext_list = externs::collect(btf.as_ref(), &sym_list)?;

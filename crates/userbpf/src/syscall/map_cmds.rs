@@ -11,6 +11,7 @@ use std::sync::Arc;
 use super::fdtable::FdObject;
 use super::{AttrOut, Process};
 use crate::maps::hash::Htab;
+use crate::maps::btf_record::{map_check_btf, BtfRecord, MapBtf, MapBtfCheck};
 use crate::maps::{
     map_type_ops, user_value_size, Caller, CreateCtx, FdResolver, FileMode, Map, MapAttr, MapParts, Privilege,
 };
@@ -68,10 +69,9 @@ fn copy_key(mem: &dyn UserMemory, ukey: u64, key_size: u32) -> Result<Vec<u8>, E
     Ok(k)
 }
 
-/// BPF_F_LOCK needs a bpf_spin_lock in the value, which needs BTF: never
-/// here.
-fn check_lock(flags: u64) -> Result<(), Errno> {
-    if flags & ef::LOCK != 0 {
+/// BPF_F_LOCK needs a bpf_spin_lock in the value (EINVAL otherwise).
+fn check_lock(m: &Map, flags: u64) -> Result<(), Errno> {
+    if flags & ef::LOCK != 0 && m.record().spin_lock_off().is_none() {
         Err(Errno::EINVAL)
     } else {
         Ok(())
@@ -156,18 +156,31 @@ pub(crate) fn map_create(p: &Process, attr: &Attr, mem: &mut dyn UserMemory) -> 
         }
         return Err(if ifindex == 1 { Errno::EOPNOTSUPP } else { Errno::EINVAL });
     }
-    let map_ops = (ops.alloc)(&a, &ctx)?;
+    let mut map_ops = (ops.alloc)(&a, &ctx)?;
     let name = name_from_attr(attr.slice(C::MAP_NAME, 16))?;
-    if attr.u32(C::BTF_KEY_TYPE_ID) != 0
-        || attr.u32(C::BTF_VALUE_TYPE_ID) != 0
-        || attr.u32(C::BTF_VMLINUX_VALUE_TYPE_ID) != 0
-    {
-        // btf_get_by_fd(): no fd is a BTF object here.
-        let fd = attr.u32(C::BTF_FD);
-        return Err(if p.fds.lock().expect("fd lock").get(fd).is_some() {
-            Errno::EINVAL
-        } else {
-            Errno::EBADF
+    let (key_id, value_id) = (attr.u32(C::BTF_KEY_TYPE_ID), attr.u32(C::BTF_VALUE_TYPE_ID));
+    let mut map_btf = None;
+    if key_id != 0 || value_id != 0 || attr.u32(C::BTF_VMLINUX_VALUE_TYPE_ID) != 0 {
+        // btf_get_by_fd(); no BTF here is the kernel's own (EACCES).
+        let btf = p.btf_by_fd(attr.u32(C::BTF_FD))?;
+        let mut record = BtfRecord::default();
+        if value_id != 0 {
+            let check = MapBtfCheck {
+                map_type,
+                key_size: a.key_size,
+                value_size: a.value_size,
+                max_entries: a.max_entries,
+                map_flags,
+                bpf_capable: p.creds.bpf_capable(),
+            };
+            record = map_check_btf(&btf, &check, key_id, value_id)?;
+            map_ops.set_record(record);
+        }
+        map_btf = Some(MapBtf {
+            btf,
+            key_type_id: key_id,
+            value_type_id: value_id,
+            record,
         });
     }
     let excl_prog_hash = match (attr.u64(C::EXCL_PROG_HASH), attr.u32(C::EXCL_PROG_HASH_SIZE)) {
@@ -191,6 +204,7 @@ pub(crate) fn map_create(p: &Process, attr: &Attr, mem: &mut dyn UserMemory) -> 
             ncpus,
             ops: map_ops,
             excl_prog_hash,
+            btf: map_btf,
             memlock: Some(memlock),
         },
         id,
@@ -216,7 +230,7 @@ pub(crate) fn map_lookup_elem(p: &Process, attr: &Attr, mem: &mut dyn UserMemory
     if !perms.read {
         return Err(Errno::EPERM);
     }
-    check_lock(flags)?;
+    check_lock(&m, flags)?;
     let key = copy_key(mem, attr.u64(E::KEY), m.key_size)?;
     let mut value = vec![0u8; m.user_value_size()];
     let uvalue = attr.u64(E::VALUE);
@@ -225,7 +239,11 @@ pub(crate) fn map_lookup_elem(p: &Process, attr: &Attr, mem: &mut dyn UserMemory
         mem.read(uvalue, &mut value)?;
         return m.ops.lookup(&key, &mut value).map(|()| 0);
     }
-    m.ops.lookup(&key, &mut value)?;
+    if flags & ef::LOCK != 0 {
+        m.ops.lookup_locked(&key, &mut value)?;
+    } else {
+        m.ops.lookup(&key, &mut value)?;
+    }
     mem.write(uvalue, &value)?;
     Ok(0)
 }
@@ -238,7 +256,7 @@ pub(crate) fn map_update_elem(p: &Process, attr: &Attr, mem: &mut dyn UserMemory
         return Err(Errno::EPERM);
     }
     let flags = attr.u64(E::FLAGS);
-    check_lock(flags)?;
+    check_lock(&m, flags)?;
     let key = copy_key(mem, attr.u64(E::KEY), m.key_size)?;
     let mut value = vec![0u8; m.user_value_size()];
     mem.read(attr.u64(E::VALUE), &mut value)?;
@@ -289,7 +307,7 @@ pub(crate) fn map_lookup_and_delete_elem(p: &Process, attr: &Attr, mem: &mut dyn
     if flags != 0 && queue {
         return Err(Errno::EINVAL);
     }
-    check_lock(flags)?;
+    check_lock(&m, flags)?;
     let key = copy_key(mem, attr.u64(E::KEY), m.key_size)?;
     let mut value = vec![0u8; m.user_value_size()];
     if queue {
@@ -350,17 +368,17 @@ fn put_count(out: &mut AttrOut<'_>, v: u32) {
     out.put_u32(B::COUNT, v);
 }
 
-fn check_elem_flags(attr: &Attr) -> Result<u64, Errno> {
+fn check_elem_flags(m: &Map, attr: &Attr) -> Result<u64, Errno> {
     let f = attr.u64(B::ELEM_FLAGS);
     if f & !ef::LOCK != 0 {
         return Err(Errno::EINVAL);
     }
-    check_lock(f)?;
+    check_lock(m, f)?;
     Ok(f)
 }
 
 fn generic_lookup_batch(m: &Map, attr: &Attr, out: &mut AttrOut<'_>, mem: &mut dyn UserMemory) -> Result<(), Errno> {
-    check_elem_flags(attr)?;
+    let elem_flags = check_elem_flags(m, attr)?;
     let vsize = m.user_value_size();
     let ks = m.key_size as usize;
     let max_count = attr.u32(B::COUNT);
@@ -385,7 +403,11 @@ fn generic_lookup_batch(m: &Map, attr: &Attr, out: &mut AttrOut<'_>, mem: &mut d
         if err.is_err() {
             break;
         }
-        err = m.ops.lookup(&key, &mut value);
+        err = if elem_flags & ef::LOCK != 0 {
+            m.ops.lookup_locked(&key, &mut value)
+        } else {
+            m.ops.lookup(&key, &mut value)
+        };
         match err {
             Err(Errno::ENOENT) => {}
             Err(e) => return Err(e),
@@ -411,7 +433,7 @@ fn generic_update_batch(
     out: &mut AttrOut<'_>,
     mem: &mut dyn UserMemory,
 ) -> Result<(), Errno> {
-    let flags = check_elem_flags(attr)?;
+    let flags = check_elem_flags(m, attr)?;
     let vsize = m.user_value_size();
     let ks = m.key_size as usize;
     let max_count = attr.u32(B::COUNT);
@@ -444,7 +466,7 @@ fn generic_update_batch(
 }
 
 fn generic_delete_batch(m: &Map, attr: &Attr, out: &mut AttrOut<'_>, mem: &mut dyn UserMemory) -> Result<(), Errno> {
-    check_elem_flags(attr)?;
+    check_elem_flags(m, attr)?;
     let ks = m.key_size as usize;
     let max_count = attr.u32(B::COUNT);
     if max_count == 0 {
@@ -481,10 +503,7 @@ fn htab_batch(
     delete: bool,
 ) -> Result<(), Errno> {
     let h = m.downcast::<Htab>().expect("htab batch on a hash table");
-    let elem_flags = attr.u64(B::ELEM_FLAGS);
-    if elem_flags & !ef::LOCK != 0 || elem_flags & ef::LOCK != 0 {
-        return Err(Errno::EINVAL);
-    }
+    let elem_flags = check_elem_flags(m, attr)?;
     if attr.u64(B::FLAGS) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -513,7 +532,7 @@ fn htab_batch(
     let mut total = 0u32;
     let ret;
     loop {
-        let copy = match h.batch_bucket(batch, max_count - total, delete) {
+        let copy = match h.batch_bucket(batch, max_count - total, delete, elem_flags & ef::LOCK != 0) {
             Ok(c) => c,
             Err(_) => {
                 ret = if total == 0 { Err(Errno::ENOSPC) } else { Ok(()) };
@@ -609,6 +628,10 @@ pub(crate) fn map_get_info(
     name[..map.name.len()].copy_from_slice(&map.name);
     set(&mut info, I::NAME, &name);
     set(&mut info, I::BTF_VMLINUX_VALUE_TYPE_ID, &0u32.to_le_bytes());
+    // BTF objects have no IDs here: btf_id stays 0.
+    let (key_id, value_id) = map.btf.as_ref().map_or((0, 0), |b| (b.key_type_id, b.value_type_id));
+    set(&mut info, I::BTF_KEY_TYPE_ID, &key_id.to_le_bytes());
+    set(&mut info, I::BTF_VALUE_TYPE_ID, &value_id.to_le_bytes());
     let uhash = u64::from_le_bytes(info[I::HASH..I::HASH + 8].try_into().expect("8"));
     let hash_size = u32::from_le_bytes(info[I::HASH_SIZE..I::HASH_SIZE + 4].try_into().expect("4"));
     if uhash != 0 {
@@ -643,6 +666,10 @@ pub struct MapCreateRequest {
     /// Its first 16 bytes are sent.
     pub name: Vec<u8>,
     pub map_extra: u64,
+    /// A BPF_BTF_LOAD fd and the key and value types in it (0: none).
+    pub btf_fd: u32,
+    pub btf_key_type_id: u32,
+    pub btf_value_type_id: u32,
 }
 
 /// What BPF_OBJ_GET_INFO_BY_FD reports of a map.
@@ -656,6 +683,8 @@ pub struct MapInfo {
     pub map_flags: u32,
     pub name: String,
     pub map_extra: u64,
+    pub btf_key_type_id: u32,
+    pub btf_value_type_id: u32,
 }
 
 /// The attr size libbpf passes for element commands.
@@ -696,6 +725,9 @@ impl Process {
         let name = &req.name[..req.name.len().min(16)];
         attr[C::MAP_NAME..C::MAP_NAME + name.len()].copy_from_slice(name);
         attr[C::MAP_EXTRA..C::MAP_EXTRA + 8].copy_from_slice(&req.map_extra.to_le_bytes());
+        put(&mut attr, C::BTF_FD, req.btf_fd);
+        put(&mut attr, C::BTF_KEY_TYPE_ID, req.btf_key_type_id);
+        put(&mut attr, C::BTF_VALUE_TYPE_ID, req.btf_value_type_id);
         self.sys_bpf(
             cmd::MAP_CREATE,
             &mut attr,
@@ -794,6 +826,8 @@ impl Process {
             map_flags: u32_at(I::MAP_FLAGS),
             name: String::from_utf8_lossy(&name_raw[..end]).into_owned(),
             map_extra: u64::from_le_bytes(raw[I::MAP_EXTRA..I::MAP_EXTRA + 8].try_into().expect("8")),
+            btf_key_type_id: u32_at(I::BTF_KEY_TYPE_ID),
+            btf_value_type_id: u32_at(I::BTF_VALUE_TYPE_ID),
         })
     }
 

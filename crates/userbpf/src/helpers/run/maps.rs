@@ -116,3 +116,26 @@ pub fn tail_call(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
     *c.env.tail_call.borrow_mut() = Some(Arc::clone(&target));
     Err(HelperExit::Exit(0))
 }
+
+/// bpf_spin_lock(lock): the verifier proved `lock` is the bpf_spin_lock
+/// of a map value; the word is shared with BPF_F_LOCK copies from user
+/// space and other programs (maps::shared::SpinLock's protocol: 0 free,
+/// 1 held).
+pub fn spin_lock(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+    let mut spins = 0u32;
+    while c.mem.atomic_cmpxchg(a[0], 4, 0, 1)? != 0 {
+        spins += 1;
+        if spins < 64 {
+            std::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
+        }
+    }
+    Ok(0)
+}
+
+/// bpf_spin_unlock(lock).
+pub fn spin_unlock(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+    c.mem.atomic_update(a[0], 4, |_| 0)?;
+    Ok(0)
+}

@@ -67,6 +67,8 @@ const HELPERS: &[(u32, Body)] = &[
     (87, maps::push),
     (88, maps::pop),
     (89, maps::peek),
+    (93, maps::spin_lock),
+    (94, maps::spin_unlock),
     (105, mem::strtol),
     (106, mem::strtoul),
     (112, mem::probe_read_user),
