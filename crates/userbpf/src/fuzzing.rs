@@ -908,6 +908,7 @@ fn sound_shape(i: usize) -> MapShape {
         max_entries,
         map_flags: 0,
         index: i as u32,
+        ..MapShape::default()
     }
 }
 

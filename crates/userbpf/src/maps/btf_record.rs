@@ -219,7 +219,7 @@ pub fn map_check_btf(btf: &Btf, m: &MapBtfCheck, key_id: u32, value_id: u32) -> 
 fn has_map_check_btf(map_type: u32) -> bool {
     !matches!(
         map_type,
-        mt::HASH | mt::PERCPU_HASH | mt::LRU_HASH | mt::LRU_PERCPU_HASH | mt::HASH_OF_MAPS
+        mt::HASH | mt::PERCPU_HASH | mt::LRU_HASH | mt::LRU_PERCPU_HASH | mt::HASH_OF_MAPS | mt::QUEUE | mt::STACK
     )
 }
 
@@ -262,8 +262,6 @@ fn type_check_btf(btf: &Btf, m: &MapBtfCheck, key_type: Option<u32>, value_type:
         | mt::PERF_EVENT_ARRAY
         | mt::CGROUP_ARRAY
         | mt::ARRAY_OF_MAPS
-        | mt::QUEUE
-        | mt::STACK
         | mt::RINGBUF
         | mt::USER_RINGBUF
         | mt::STACK_TRACE => Err(Errno::ENOTSUPP),
@@ -349,7 +347,11 @@ fn find_one(btf: &Btf, type_id: u32, off: u32, found: &mut Vec<Field>, depth: u3
         let (size, align) = kind.size_align();
         // btf_find_struct(): ignored unless a struct of the uapi size.
         let is_struct_of_size = matches!(t.kind, BtfKind::Struct { size: s, .. } if s == size);
-        if off % align == 0 && is_struct_of_size {
+        if is_struct_of_size {
+            // Recorded on 6.18: a misaligned lock is EFAULT, not ignored.
+            if off % align != 0 {
+                return Err(Errno::EFAULT);
+            }
             found.push(Field { kind, off, size });
         }
         return Ok(());

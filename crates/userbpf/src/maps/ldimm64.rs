@@ -17,7 +17,7 @@ use crate::isa::opcode::{
     BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, LD_IMM64,
 };
 use crate::isa::Insn;
-use crate::uapi::types::{map_type as mt, MAX_USED_MAPS};
+use crate::uapi::types::{map_type as mt, prog_type as pt, MAX_USED_MAPS};
 use crate::uapi::Errno;
 use crate::user_mem::UserMemory;
 use crate::verifier::log::VerifierLog;
@@ -92,6 +92,8 @@ pub struct FixupInput<'a> {
     pub fd_array_cnt: u32,
     /// BPF_F_SLEEPABLE.
     pub sleepable: bool,
+    /// The program's type (resolve_prog_type).
+    pub prog_type: u32,
     /// The program's SHA-256 digest (prog->digest), for exclusive maps.
     pub digest: [u8; 32],
     pub fds: &'a dyn FdResolver,
@@ -132,6 +134,20 @@ fn check_compat(map: &Map, input: &FixupInput<'_>, log: &mut VerifierLog) -> Res
         if *h != input.digest {
             log.write("program's hash doesn't match map's excl_prog_hash\n");
             return Err(Errno::EACCES);
+        }
+    }
+    if map.record().spin_lock_off().is_some() {
+        if input.prog_type == pt::SOCKET_FILTER {
+            log.write("socket filter progs cannot use bpf_spin_lock yet\n");
+            return Err(Errno::EINVAL);
+        }
+        // is_tracing_prog_type().
+        if matches!(
+            input.prog_type,
+            pt::KPROBE | pt::TRACEPOINT | pt::PERF_EVENT | pt::RAW_TRACEPOINT | pt::RAW_TRACEPOINT_WRITABLE
+        ) {
+            log.write("tracing progs cannot use bpf_spin_lock yet\n");
+            return Err(Errno::EINVAL);
         }
     }
     if input.sleepable

@@ -335,6 +335,7 @@ pub(crate) fn prog_load(
             fd_array: attr.u64(F::FD_ARRAY),
             fd_array_cnt: attr.u32(F::FD_ARRAY_CNT),
             sleepable,
+            prog_type,
             digest,
             fds: p,
             mem: &*mem,

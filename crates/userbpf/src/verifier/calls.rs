@@ -35,7 +35,7 @@ impl Env<'_> {
         }
         st.frames.push(callee);
         if self.log.level & 1 != 0 {
-            let refs = st.refs.clone();
+            let refs = st.printed_refs();
             let caller = st.frames[curframe].clone();
             let callee = st.cur().clone();
             let a = self.state_text(&caller, &refs, true);
@@ -56,7 +56,7 @@ impl Env<'_> {
         let callee = st.frames.pop().expect("a callee frame");
         st.cur_mut().regs[0] = r0;
         if self.log.level & 1 != 0 {
-            let refs = st.refs.clone();
+            let refs = st.printed_refs();
             let caller = st.cur().clone();
             let a = self.state_text(&callee, &refs, true);
             let b = self.state_text(&caller, &refs, true);

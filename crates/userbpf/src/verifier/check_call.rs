@@ -141,6 +141,9 @@ impl Env<'_> {
             }
             match arg {
                 ArgType::ConstMapPtr => meta_map = Some(reg.map),
+                ArgType::SpinLock => {
+                    self.process_spin_lock(st, regno, &reg, id == super::spin_lock::BPF_FUNC_SPIN_LOCK)?;
+                }
                 ArgType::ConstAllocSizeOrZero => {
                     if !reg.is_const() {
                         return Err(self.reject(Errno::EACCES, format!("R{regno} is not a known constant'\n")));
@@ -316,6 +319,12 @@ impl Env<'_> {
                 r.map = map;
                 if id == 1 && const_key.is_some_and(|k| k < map.max_entries as u64) {
                     r.ty = RegType::MapValue;
+                    // A value with a lock gets an id all the same: the
+                    // lock is named by it.
+                    if map.record.spin_lock_off().is_some() {
+                        self.next_id += 1;
+                        r.id = self.next_id;
+                    }
                 } else {
                     self.next_id += 1;
                     r.id = self.next_id;

@@ -142,7 +142,18 @@ impl Env<'_> {
                 ),
             ));
         }
-        self.check_mem_region_access(regno, reg, off, size, reg.map.value_size, zero_ok)
+        self.check_mem_region_access(regno, reg, off, size, reg.map.value_size, zero_ok)?;
+        // Special fields (bpf_spin_lock, timers) can't be touched by loads,
+        // stores or helpers: [smin+off, umax+off+size) must miss them.
+        let lo = reg.smin.saturating_add(off);
+        let hi = (reg.umax as i64).saturating_add(off).saturating_add(size);
+        if let Some(field) = reg.map.record.overlapping(lo, hi) {
+            return Err(self.reject(
+                Errno::EACCES,
+                format!("{} cannot be accessed directly by load/store\n", field.kind.name()),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -169,7 +180,10 @@ pub(super) fn mark_ptr_or_null_regs(st: &mut VerifierState, reg: &RegState, is_n
                 *r = RegState::known(0);
             } else {
                 r.ty = not_null;
-                r.id = 0;
+                // reg_may_point_to_spin_lock(): the id names the lock.
+                if !(r.ty == RegType::MapValue && r.map.record.spin_lock_off().is_some()) {
+                    r.id = 0;
+                }
             }
         }
     };
@@ -235,6 +249,16 @@ impl Env<'_> {
 impl Env<'_> {
     /// check_reference_leak() (main program): every acquired reference
     /// must have been released; `what` names the instruction.
+    pub(super) fn check_resource_leak(&mut self, st: &VerifierState, what: &str, check_lock: bool) -> Res<()> {
+        if check_lock && st.lock.is_some() {
+            return Err(self.reject(
+                Errno::EINVAL,
+                format!("{what} cannot be used inside bpf_spin_lock-ed region\n"),
+            ));
+        }
+        self.check_reference_leak(st, what)
+    }
+
     pub(super) fn check_reference_leak(&mut self, st: &VerifierState, what: &str) -> Res<()> {
         if st.refs.is_empty() || st.frames.len() > 1 {
             return Ok(());

@@ -30,8 +30,11 @@ mod ptr_alu;
 mod ptr_cmp;
 #[path = "refine.rs"]
 mod refine;
+#[path = "spin_lock.rs"]
+mod spin_lock;
 #[path = "stack.rs"]
 mod stack;
+use spin_lock::BPF_FUNC_SPIN_UNLOCK;
 use refine::refine;
 
 /// The processed-instruction limit (BPF_COMPLEXITY_LIMIT_INSNS).
@@ -289,6 +292,7 @@ impl<'a> Env<'a> {
         let level2 = self.log.level & 2 != 0;
         let mut st = VerifierState {
             refs: Vec::new(),
+            lock: None,
             frames: vec![FuncState::new(0, 0)],
         };
         st.frames[0].regs[1] = RegState::pointer(RegType::Ctx);
@@ -318,7 +322,7 @@ impl<'a> Env<'a> {
                 let bucket = self.visited.entry(pc).or_default().entry(h).or_default();
                 if bucket.contains(&canon) {
                     if self.on_path.contains(&(pc, h)) {
-                        let cur = self.state_text(&st.cur().clone(), &st.refs.clone(), true);
+                        let cur = self.state_text(&st.cur().clone(), &st.printed_refs(), true);
                         return Err(self.reject(
                             Errno::EINVAL,
                             format!("infinite loop detected at insn {pc}\ncur state:{cur}old state:{cur}"),
@@ -339,13 +343,13 @@ impl<'a> Env<'a> {
             }
             if self.log.enabled() {
                 if level2 && print_from {
-                    let text = self.state_text(&st.cur().clone(), &st.refs.clone(), true);
+                    let text = self.state_text(&st.cur().clone(), &st.printed_refs(), true);
                     self.verbose(&format!("\nfrom {prev_pc} to {pc}:{text}"));
                     print_from = false;
                 }
                 if self.scratched_regs != 0 || self.scratched_stack != 0 {
                     let f = st.cur().clone();
-                    let refs = st.refs.clone();
+                    let refs = st.printed_refs();
                     self.print_insn_state(&f, &refs, pc);
                 }
                 let start = self.log.text().len();
@@ -584,8 +588,11 @@ impl<'a> Env<'a> {
                 return self.check_cond_jmp(st, pc, width, op, dst, src, target, next);
             }
             Instruction::Exit => {
-                // check_reference_leak() comes before the return value.
-                self.check_reference_leak(st, "BPF_EXIT instruction in main prog")?;
+                // check_resource_leak() comes before the return value; the
+                // lock only in the main program (subprograms may return
+                // holding it).
+                let main = st.frames.len() == 1;
+                self.check_resource_leak(st, "BPF_EXIT instruction in main prog", main)?;
                 if st.frames.len() > 1 {
                     return self.prepare_func_exit(st).map(Next::Goto);
                 }
@@ -622,6 +629,12 @@ impl<'a> Env<'a> {
             }
             Instruction::Call(CallKind::Helper(id)) => {
                 self.helper_calls += 1;
+                if st.lock.is_some() && id != BPF_FUNC_SPIN_UNLOCK {
+                    return Err(self.reject(
+                        Errno::EINVAL,
+                        "function calls are not allowed while holding a lock\n".into(),
+                    ));
+                }
                 self.check_helper_call(st, id)?
             }
             Instruction::Call(CallKind::Local(imm)) => {
@@ -638,7 +651,7 @@ impl<'a> Env<'a> {
                     ));
                 }
                 let r6 = self.read_reg(st, 6)?;
-                self.check_reference_leak(st, "BPF_LD_[ABS|IND]")?;
+                self.check_resource_leak(st, "BPF_LD_[ABS|IND]", true)?;
                 if let Instruction::LdInd { src, .. } = ins {
                     self.read_reg(st, src)?;
                 }

@@ -118,5 +118,8 @@ pub fn canonical(st: &VerifierState) -> VerifierState {
     for r in c.refs.iter_mut() {
         r.0 = remap(r.0);
     }
+    if let Some(l) = c.lock.as_mut() {
+        l.id = remap(l.id);
+    }
     c
 }

@@ -170,6 +170,9 @@ pub fn map_refs(loads: &[crate::maps::ldimm64::MapLoad], used: &[std::sync::Arc<
         .iter()
         .filter_map(|l| {
             let m = used.get(l.map_index)?;
+            let mut name = [0u8; 16];
+            let n = m.name.len().min(15);
+            name[..n].copy_from_slice(&m.name[..n]);
             Some(MapRef {
                 pc: l.pc,
                 map: reg::MapShape {
@@ -179,6 +182,9 @@ pub fn map_refs(loads: &[crate::maps::ldimm64::MapLoad], used: &[std::sync::Arc<
                     max_entries: m.max_entries,
                     map_flags: m.map_flags,
                     index: l.map_index as u32,
+                    name,
+                    has_btf: m.btf.is_some(),
+                    record: m.record(),
                 },
                 value_off: l.value_off,
             })

@@ -63,6 +63,20 @@ pub struct MapShape {
     pub max_entries: u32,
     pub map_flags: u32,
     pub index: u32,
+    /// The map's name (up to 15 bytes, NUL-padded), for messages.
+    pub name: [u8; 16],
+    /// The map was created with BTF (map->btf).
+    pub has_btf: bool,
+    /// Its value's special fields (map->record).
+    pub record: crate::maps::btf_record::BtfRecord,
+}
+
+impl MapShape {
+    /// map->name as the log prints it.
+    pub fn name_str(&self) -> String {
+        let end = self.name.iter().position(|&b| b == 0).unwrap_or(16);
+        String::from_utf8_lossy(&self.name[..end]).into_owned()
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -85,6 +85,16 @@ pub struct VerifierState {
     pub frames: Vec<FuncState>,
     /// Acquired references (id, allocating insn), in acquisition order.
     pub refs: Vec<(u32, usize)>,
+    /// The bpf_spin_lock held (active_locks, at most one).
+    pub lock: Option<ActiveLock>,
+}
+
+/// A held bpf_spin_lock: the map value pointer's id and its map (the
+/// kernel's lock state id and ptr).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ActiveLock {
+    pub id: u32,
+    pub map: u32,
 }
 
 impl VerifierState {
@@ -94,5 +104,13 @@ impl VerifierState {
 
     pub fn cur_mut(&mut self) -> &mut FuncState {
         self.frames.last_mut().expect("a frame")
+    }
+
+    /// The references print_verifier_state lists: pointer references, then
+    /// the lock (always acquired last: no call may follow it).
+    pub fn printed_refs(&self) -> Vec<(u32, usize)> {
+        let mut refs = self.refs.clone();
+        refs.extend(self.lock.map(|l| (l.id, 0)));
+        refs
     }
 }
