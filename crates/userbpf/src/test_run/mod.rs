@@ -127,7 +127,7 @@ impl Runner<'_> {
             ctx,
             packet: None,
             offsets: Default::default(),
-            ld_abs: false,
+            ld_abs: None,
             frags_len: 0,
             cpu: crate::maps::current_cpu(),
             trace: Some(&self.process.kernel.trace),

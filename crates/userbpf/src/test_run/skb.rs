@@ -151,7 +151,10 @@ pub(crate) fn test_run(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory) -> Re
             data_end: (data + len) as u64,
             data_meta: data as u64,
         };
-        setup.ld_abs = true;
+        setup.ld_abs = Some(crate::runtime::SkbHeaders {
+            mac: HEADROOM as u64,
+            network: (HEADROOM + ETH_HLEN) as u64,
+        });
         setup.packet = Some((&mut buf, &SKB));
         let (retval, duration) = r.run(t.repeat, &mut setup)?;
         (retval, duration, setup.offsets)

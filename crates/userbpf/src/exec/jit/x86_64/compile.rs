@@ -35,6 +35,7 @@
 use super::emit::{mem, mem_idx, Alu, Asm, Cc, Label, Mem, Shift, R, W};
 use crate::exec::interp::Fault;
 use crate::exec::jit::ctx::{self, disp};
+use crate::exec::ld_abs::{SKF_LL_OFF, SKF_NET_OFF};
 use crate::isa::opcode::{MAX_BPF_STACK, MAX_CALL_FRAMES};
 use crate::isa::{
     decode, AluOp, AtomicOp, CallKind, DecodeError, Endian, Insn, Instruction, JmpOp, Operand, Size, Width,
@@ -819,8 +820,9 @@ impl Compiler {
         }
     }
 
-    /// LD_ABS / LD_IND: r0 = ntoh(packet[at]) with at = imm (+ (s32)src);
-    /// outside the packet the program ends with r0 = 0.
+    /// LD_ABS / LD_IND: r0 = ntoh(packet[at]) with the 32-bit k = imm (+
+    /// src) converted as exec/ld_abs.rs says; a failed load ends the
+    /// program with r0 = 0.
     fn ld_packet(&mut self, pc: usize, size: Size, src: Option<u8>, imm: i32) {
         let bytes = size.bytes();
         let fault = self.site(
@@ -832,19 +834,31 @@ impl Compiler {
         );
         let exit_zero = self.exit_zero;
         match self.blinded(imm) {
-            Some(r) => self.a.mov(W::Q64, R::Rax, r),
-            None => self.a.mov_imm64_sext(R::Rax, imm),
+            Some(r) => self.a.mov(W::D32, R::Rax, r),
+            None => self.a.mov_imm32(R::Rax, imm as u32),
         }
         let a = &mut self.a;
         if let Some(s) = src {
-            a.movsx(W::Q64, 32, R::Rcx, host(s));
-            a.alu(W::Q64, Alu::Add, R::Rax, R::Rcx);
+            a.alu(W::D32, Alu::Add, R::Rax, host(s));
         }
+        a.movsx(W::Q64, 32, R::Rax, R::Rax);
+        // rax = the offset from skb->data.
+        let (offset, link_layer) = (a.label(), a.label());
         a.test(W::Q64, R::Rax, R::Rax);
-        a.jcc(Cc::S, exit_zero);
+        a.jcc(Cc::Ge, offset);
+        a.alu_imm(W::Q64, Alu::Cmp, R::Rax, SKF_NET_OFF);
+        a.jcc(Cc::L, link_layer);
+        a.alu_reg_mem(Alu::Add, R::Rax, mem(CTX, disp(ctx::PKT_NET_DELTA)));
+        a.jmp(offset);
+        a.bind(link_layer);
+        a.alu_imm(W::Q64, Alu::Cmp, R::Rax, SKF_LL_OFF);
+        a.jcc(Cc::L, exit_zero);
+        a.alu_reg_mem(Alu::Add, R::Rax, mem(CTX, disp(ctx::PKT_MAC_DELTA)));
+        a.bind(offset);
+        // headlen - offset >= size, signed (the offset may be negative).
         a.lea(R::Rcx, mem(R::Rax, bytes as i32));
         a.alu_reg_mem(Alu::Cmp, R::Rcx, mem(CTX, disp(ctx::PKT_LEN)));
-        a.jcc(Cc::A, exit_zero);
+        a.jcc(Cc::G, exit_zero);
         a.alu_reg_mem(Alu::Add, R::Rax, mem(CTX, disp(ctx::PKT_BASE)));
         // The guest address is in rax: translate it like any read.
         let m = translate_checked(a, fault, bytes, Access::Read, mem(R::Rax, 0));
