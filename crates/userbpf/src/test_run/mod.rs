@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::prog::Prog;
-use crate::runtime::{run_prog_repeat, Engine, RunSetup, Task};
+use crate::runtime::{run_prog_repeat, Engine, RunSetup};
 use crate::syscall::{AttrOut, Process};
 use crate::uapi::attr::{test_run as F, Attr};
 use crate::uapi::types::prog_type as pt;
@@ -131,7 +131,7 @@ impl Runner<'_> {
             frags_len: 0,
             cpu: crate::maps::current_cpu(),
             trace: Some(&self.process.kernel.trace),
-            task: Task::host(),
+            task: self.process.current_task(),
             engine: self.engine,
         }
     }

@@ -3,6 +3,7 @@
 
 use super::{ctx_init, get32, put32, test_init, Finish, Runner, TestAttr, ETH_HLEN, PAGE_SIZE};
 use crate::helpers::run::XDP_TAILROOM;
+use crate::netdev;
 use crate::runtime::ctx_layout::{xdp as X, XDP};
 use crate::runtime::PacketOffsets;
 use crate::uapi::Errno;
@@ -12,7 +13,6 @@ use crate::user_mem::UserMemory;
 const XDP_PACKET_HEADROOM: u32 = 256;
 /// BPF_F_TEST_XDP_LIVE_FRAMES.
 const F_LIVE_FRAMES: u32 = 1 << 1;
-const LOOPBACK_IFINDEX: u32 = 1;
 /// enum bpf_attach_type: programs for devmap/cpumap entries.
 const BPF_XDP_DEVMAP: u32 = 33;
 const BPF_XDP_CPUMAP: u32 = 35;
@@ -74,25 +74,28 @@ pub(crate) fn test_run(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory) -> Re
     if !frags.is_empty() {
         mem.read(t.data_in + linear as u64, &mut frags)?;
     }
-    // xdp_convert_md_to_buff().
+    // xdp_convert_md_to_buff(): the rx queue is lo's queue 0 unless the
+    // ctx names a device (whose queue must exist; all are registered).
+    let devices = &r.process.kernel.config.net_devices;
+    let (mut ingress, mut rxq) = (netdev::loopback(devices).ifindex, 0);
     if let Some(c) = &ctx_in {
         if get32(c, X::EGRESS_IFINDEX) != 0 {
             return Err(Errno::EINVAL);
         }
         let (ifindex, queue) = (get32(c, X::INGRESS_IFINDEX), get32(c, X::RX_QUEUE_INDEX));
-        if ifindex == 0 && queue != 0 {
-            return Err(Errno::EINVAL);
-        }
-        if ifindex > LOOPBACK_IFINDEX {
-            return Err(Errno::ENODEV);
-        }
-        if ifindex == LOOPBACK_IFINDEX && queue != 0 {
-            // lo has one receive queue.
+        if ifindex != 0 {
+            let dev = netdev::by_index(devices, ifindex).ok_or(Errno::ENODEV)?;
+            if queue >= dev.rx_queues {
+                return Err(Errno::EINVAL);
+            }
+            (ingress, rxq) = (dev.ifindex, queue);
+        } else if queue != 0 {
             return Err(Errno::EINVAL);
         }
     }
     let mut ctx = vec![0u8; XDP.region_size];
-    put32(&mut ctx, X::INGRESS_IFINDEX, LOOPBACK_IFINDEX);
+    put32(&mut ctx, X::INGRESS_IFINDEX, ingress);
+    put32(&mut ctx, X::RX_QUEUE_INDEX, rxq);
     let start = headroom as u64;
     let (retval, duration, o) = {
         let mut setup = r.setup(&mut ctx);
