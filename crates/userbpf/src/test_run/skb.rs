@@ -3,6 +3,7 @@
 //! arrive on the loopback device.
 
 use super::{ctx_init, get32, put32, test_init, Finish, Runner, TestAttr, ETH_HLEN, PAGE_SIZE};
+use crate::helpers::run::{csum_fold, csum_partial};
 use crate::netdev::{self, NetDevice, LOOPBACK_IFINDEX};
 use crate::runtime::ctx_layout::{skb as S, SKB};
 use crate::uapi::types::prog_type as pt;
@@ -148,6 +149,11 @@ pub(crate) fn test_run(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory) -> Re
         _ => {}
     }
 
+    // BPF_F_TEST_SKB_CHECKSUM_COMPLETE: skb->csum sums from the network
+    // header to the end before the run, and must still match after it.
+    let network = HEADROOM + ETH_HLEN;
+    let complete_csum = |buf: &[u8], end: usize| csum_fold(csum_partial(buf.get(network..end).unwrap_or_default(), 0));
+    let csum_before = (t.flags & F_CHECKSUM_COMPLETE != 0).then(|| complete_csum(&buf, data + len));
     let (retval, duration, offsets) = {
         let mut setup = r.setup(&mut ctx);
         setup.offsets = crate::runtime::PacketOffsets {
@@ -172,6 +178,9 @@ pub(crate) fn test_run(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory) -> Re
         buf[s..start].fill(0);
         s
     };
+    if csum_before.is_some_and(|c| c != complete_csum(&buf, end)) {
+        return Err(Errno::EBADMSG);
+    }
     let out = buf.get(start..end).ok_or(Errno::EFAULT)?.to_vec();
     // convert_skb_to___skb().
     let ctx_out = ctx_in.map(|mut c| {
