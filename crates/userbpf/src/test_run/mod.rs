@@ -5,9 +5,11 @@
 //! mod.rs holds the command's own checks (bpf_prog_test_run() in
 //! syscall.c), the shared pieces of test_run.c (bpf_test_run's repeat
 //! loop and timing, bpf_test_finish, bpf_ctx_init/bpf_ctx_finish); each
-//! program type family has its file: skb.rs, xdp.rs, raw.rs.
+//! program type family has its file: skb.rs, xdp.rs, flow_dissector.rs,
+//! raw.rs, nf.rs.
 
 mod flow_dissector;
+mod nf;
 mod raw;
 mod skb;
 mod xdp;
@@ -212,6 +214,7 @@ pub(crate) fn prog_test_run(
         pt::RAW_TRACEPOINT => raw::test_run_raw_tp(&runner, &t, mem)?,
         pt::SYSCALL => raw::test_run_syscall(&runner, &t, mem)?,
         pt::SK_LOOKUP => raw::test_run_sk_lookup(&runner, &t, mem)?,
+        pt::NETFILTER => nf::test_run(&runner, &t, mem)?,
         _ => return Err(Errno::ENOTSUPP),
     };
     finish_out(&t, out, mem, finish)
