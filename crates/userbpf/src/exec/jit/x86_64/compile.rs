@@ -127,6 +127,9 @@ struct Compiler {
     epilogue: Label,
     fault_exit: Label,
     exit_zero: Label,
+    /// The shared routine converting a negative LD_ABS/LD_IND offset (None
+    /// until an LD_ABS/LD_IND needs it).
+    ld_abs_neg: Option<Label>,
 }
 
 fn host(r: u8) -> R {
@@ -236,6 +239,7 @@ pub fn compile(slots: &[Insn], opts: CompileOptions, proven: &[bool]) -> Result<
         epilogue,
         fault_exit,
         exit_zero,
+        ld_abs_neg: None,
     };
     c.prologue();
 
@@ -352,6 +356,25 @@ impl Compiler {
         a.store(8, mem(CTX, disp(ctx::REGS)), REG_MAP[0]);
         a.mov_imm32(R::Rax, ctx::STATUS_OK as u32);
         a.jmp(self.epilogue);
+        // Called with a negative LD_ABS/LD_IND k in rax: returns the offset
+        // from skb->data (exec/ld_abs.rs), or one far past any packet when
+        // k is below SKF_LL_OFF.
+        if let Some(neg) = self.ld_abs_neg {
+            let (link_layer, fail) = (a.label(), a.label());
+            a.bind(neg);
+            a.alu_imm(W::Q64, Alu::Cmp, R::Rax, SKF_NET_OFF);
+            a.jcc(Cc::L, link_layer);
+            a.alu_reg_mem(Alu::Add, R::Rax, mem(CTX, disp(ctx::PKT_NET_DELTA)));
+            a.ret();
+            a.bind(link_layer);
+            a.alu_imm(W::Q64, Alu::Cmp, R::Rax, SKF_LL_OFF);
+            a.jcc(Cc::L, fail);
+            a.alu_reg_mem(Alu::Add, R::Rax, mem(CTX, disp(ctx::PKT_MAC_DELTA)));
+            a.ret();
+            a.bind(fail);
+            a.mov_imm(R::Rax, 1 << 40);
+            a.ret();
+        }
     }
 
     fn meter(&mut self, pcs: Vec<usize>) {
@@ -842,18 +865,12 @@ impl Compiler {
             a.alu(W::D32, Alu::Add, R::Rax, host(s));
         }
         a.movsx(W::Q64, 32, R::Rax, R::Rax);
-        // rax = the offset from skb->data.
-        let (offset, link_layer) = (a.label(), a.label());
+        // rax = the offset from skb->data (negative k: out of line).
+        let neg = *self.ld_abs_neg.get_or_insert_with(|| a.label());
+        let offset = a.label();
         a.test(W::Q64, R::Rax, R::Rax);
         a.jcc(Cc::Ge, offset);
-        a.alu_imm(W::Q64, Alu::Cmp, R::Rax, SKF_NET_OFF);
-        a.jcc(Cc::L, link_layer);
-        a.alu_reg_mem(Alu::Add, R::Rax, mem(CTX, disp(ctx::PKT_NET_DELTA)));
-        a.jmp(offset);
-        a.bind(link_layer);
-        a.alu_imm(W::Q64, Alu::Cmp, R::Rax, SKF_LL_OFF);
-        a.jcc(Cc::L, exit_zero);
-        a.alu_reg_mem(Alu::Add, R::Rax, mem(CTX, disp(ctx::PKT_MAC_DELTA)));
+        a.call(neg);
         a.bind(offset);
         // headlen - offset >= size, signed (the offset may be negative).
         a.lea(R::Rcx, mem(R::Rax, bytes as i32));
