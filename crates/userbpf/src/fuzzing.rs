@@ -2,7 +2,7 @@
 //! tests that run the same code in CI. Each takes arbitrary bytes and must
 //! never panic; where an oracle exists it asserts it.
 
-use crate::exec::{AlignedBuf, GuestMemory, HelperTable, Interpreter, Program, RegionKind, RunOptions};
+use crate::exec::{AlignedBuf, GuestMemory, HelperTable, Interpreter, LdAbsPacket, Program, RegionKind, RunOptions};
 use crate::isa::{decode, encode, insns_from_bytes, Insn, INSN_SIZE};
 
 /// Instructions from arbitrary bytes (a trailing partial slot is dropped).
@@ -45,7 +45,7 @@ pub fn run_bytes(data: &[u8]) {
     let addr = mem.add(buf.as_mut_bytes(), RegionKind::Memory);
     let opts = RunOptions {
         budget: Some(10_000),
-        packet: Some((addr, mem_len as u32)),
+        packet: Some(LdAbsPacket::linear(addr, mem_len as u32)),
     };
     let _ = Interpreter::new(&prog, &helpers).run(&mut mem, &[addr, mem_len as u64], &opts);
 }
@@ -124,7 +124,7 @@ pub fn run_engine(engine: Engine, prog: &Program, memory: &[u8], run: DiffRun) -
         let addr = mem.add(buf.as_mut_bytes(), RegionKind::Memory);
         let opts = RunOptions {
             budget: run.budget,
-            packet: run.packet.then_some((addr, memory.len() as u32)),
+            packet: run.packet.then_some(LdAbsPacket::linear(addr, memory.len() as u32)),
         };
         let args = [addr, memory.len() as u64];
         let result = match engine {

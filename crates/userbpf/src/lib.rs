@@ -22,6 +22,7 @@ pub mod helpers;
 pub mod isa;
 pub mod maps;
 pub mod memlock;
+pub mod netdev;
 pub mod obj;
 pub mod plugin;
 pub mod prog;
@@ -34,6 +35,7 @@ pub mod user_mem;
 pub mod verifier;
 
 pub use creds::{Caps, Creds, Sysctls};
+pub use netdev::NetDevice;
 pub use syscall::map_cmds::{MapCreateRequest, MapInfo};
 pub use syscall::request::{ProgInfo, ProgLoadOutcome, ProgLoadRequest, TestRunOutcome, TestRunRequest};
 pub use syscall::{Bpf, Config, LoadStep, Process};

@@ -3,8 +3,8 @@
 //! values are hand-derived from RFC 9669 and the kernel's semantics.
 
 use userbpf::exec::{
-    AccessFault, AlignedBuf, ExecError, Fault, GuestMemory, HelperExit, HelperTable, Interpreter, Program, RegionKind,
-    RunOptions,
+    AccessFault, AlignedBuf, ExecError, Fault, GuestMemory, HelperExit, HelperTable, Interpreter, LdAbsPacket, Program,
+    RegionKind, RunOptions,
 };
 use userbpf::isa::Insn;
 
@@ -161,7 +161,7 @@ fn ld_abs_and_ld_ind_read_network_order_and_exit_zero_out_of_packet() {
     let p = mem.add_readonly(&packet, RegionKind::Packet);
     let opts = RunOptions {
         budget: None,
-        packet: Some((p, 5)),
+        packet: Some(LdAbsPacket::linear(p, 5)),
     };
     // r0 = ntohs(*(u16 *)(pkt + 1))
     let r = run_with(vec![Insn::new(0x28, 0, 0, 0, 1), EXIT], &mut mem, &[], &opts).unwrap();

@@ -7,7 +7,7 @@
 
 use userbpf::exec::{
     select_runtime, AccessFault, AlignedBuf, ExecError, Fault, GuestMemory, HelperExit, HelperTable, Interpreter, Jit,
-    JitOptions, JitProgram, Program, RegionKind, RunOptions, RuntimePolicy, SelectedRuntime,
+    JitOptions, JitProgram, LdAbsPacket, Program, RegionKind, RunOptions, RuntimePolicy, SelectedRuntime,
 };
 use userbpf::isa::{decode, Insn};
 
@@ -49,8 +49,12 @@ fn both_with(
                 mem.add(data.as_mut_bytes(), RegionKind::Memory)
             };
             let mut opts = opts.clone();
-            if opts.packet.is_some() {
-                opts.packet = Some((p, buf.len() as u32));
+            // The packet's data is an offset into `buf` here.
+            if let Some(pk) = opts.packet {
+                opts.packet = Some(LdAbsPacket {
+                    data: p + pk.data,
+                    ..pk
+                });
             }
             let args = [p, buf.len() as u64];
             if use_jit {
@@ -348,11 +352,44 @@ fn may_goto_exits_a_loop_after_the_kernel_budget() {
 }
 
 #[test]
+fn ld_abs_negative_offsets_read_from_the_headers() {
+    // A socket filter's view: the MAC header (6 bytes here) was pulled, so
+    // data is at buffer offset 6 and the MAC header at -6.
+    let buf = [0x02u8, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0x45, 0x00, 0x11, 0x22];
+    let opts = RunOptions {
+        budget: None,
+        packet: Some(LdAbsPacket {
+            data: 6,
+            len: 4,
+            network: 0,
+            mac: -6,
+        }),
+    };
+    let h = HelperTable::new();
+    let run = |slots: &[Insn]| both_with(slots, &buf, true, &opts, &h).0.unwrap();
+    const LL: i32 = -0x200000;
+    const NET: i32 = -0x100000;
+    let ld = |code: u8, src: u8, k: i32| [Insn::new(code, 0, src, 0, k), EXIT];
+    assert_eq!(run(&ld(0x30, 0, LL)), 0x02);
+    assert_eq!(run(&ld(0x28, 0, LL + 4)), 0xddee);
+    assert_eq!(run(&ld(0x20, 0, LL + 6)), 0x4500_1122);
+    assert_eq!(run(&ld(0x20, 0, LL + 7)), 0);
+    assert_eq!(run(&ld(0x28, 0, NET + 2)), 0x1122);
+    assert_eq!(run(&ld(0x30, 0, NET + 4)), 0);
+    assert_eq!(run(&ld(0x30, 0, LL - 1)), 0);
+    assert_eq!(run(&ld(0x30, 0, -1)), 0);
+    // LD_IND adds in 32 bits: 0x7fffffff + (NET - 0x7fffffff) wraps to NET.
+    let ind = |x: i32, k: i32| [Insn::new(0xb4, 6, 0, 0, x), Insn::new(0x50, 0, 6, 0, k), EXIT];
+    assert_eq!(run(&ind(i32::MAX, NET.wrapping_sub(i32::MAX))), 0x45);
+    assert_eq!(run(&ind(-0x200000, 3)), 0xcc);
+}
+
+#[test]
 fn ld_abs_and_ld_ind_read_network_order_and_exit_zero_out_of_packet() {
     let packet = [0x12u8, 0x34, 0x56, 0x78, 0x9a];
     let opts = RunOptions {
         budget: None,
-        packet: Some((0, 0)),
+        packet: Some(LdAbsPacket::linear(0, packet.len() as u32)),
     };
     let h = HelperTable::new();
     let run = |slots: &[Insn]| both_with(slots, &packet, true, &opts, &h).0;

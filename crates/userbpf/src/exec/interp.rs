@@ -66,8 +66,8 @@ pub struct ExecError {
 pub struct RunOptions {
     /// Stop with `BudgetExhausted` after this many instructions.
     pub budget: Option<u64>,
-    /// Guest address and length of packet data for LD_ABS/LD_IND.
-    pub packet: Option<(u64, u32)>,
+    /// The packet of LD_ABS/LD_IND (None: every such load fails).
+    pub packet: Option<super::LdAbsPacket>,
 }
 
 /// The kernel's budget for `may_goto` loops (BPF_MAX_LOOPS).
@@ -407,19 +407,16 @@ impl<'p> Interpreter<'p> {
                 }
                 0x20 | 0x28 | 0x30 | 0x40 | 0x48 | 0x50 => {
                     let size = size_bytes(size(insn.code));
-                    let mut at = imm as i64;
+                    // As the kernel: a 32-bit offset, and a failed load
+                    // ends the program with r0 = 0.
+                    let mut k = imm;
                     if mode(insn.code) == BPF_IND {
-                        at = at.wrapping_add(reg[src] as u32 as i32 as i64);
+                        k = k.wrapping_add(reg[src] as u32 as i32);
                     }
-                    // As the kernel: an out-of-packet load ends the program
-                    // with r0 = 0.
-                    let Some((base, plen)) = opts.packet else {
+                    let Some(at) = opts.packet.and_then(|p| p.address(k, size as u32)) else {
                         return Ok(0);
                     };
-                    if at < 0 || at as u64 + size as u64 > plen as u64 {
-                        return Ok(0);
-                    }
-                    let v = mem!(mem.load(base + at as u64, size));
+                    let v = mem!(mem.load(at, size));
                     reg[0] = match size {
                         1 => v,
                         2 => (v as u16).swap_bytes() as u64,

@@ -213,6 +213,10 @@ pub const PROTOS: &[Proto] = &[
         INT,
         [MemUninitWrite, ConstSizeOrZero, Anything, DontCare, DontCare],
     ),
+    // bpf_strtol, bpf_strtoul (the result pointer, ARG_PTR_TO_FIXED_SIZE_MEM,
+    // is not modelled: the check stops there)
+    p(105, false, INT, [RD, ConstSize, Anything, Other, DontCare]),
+    p(106, false, INT, [RD, ConstSize, Anything, Other, DontCare]),
     p(118, false, INT, NONE),
     p(125, false, INT, NONE),
     // bpf_loop

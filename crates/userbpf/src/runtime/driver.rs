@@ -9,7 +9,7 @@ use super::ctx_layout::CtxLayout;
 use super::env::{PacketView, RunEnv, Task};
 use super::trace::TracePipe;
 use crate::exec::interp::STACK_SIZE;
-use crate::exec::{ExecError, GuestMemory, Interpreter, Jit, RegionKind, RunOptions};
+use crate::exec::{ExecError, GuestMemory, Interpreter, Jit, LdAbsPacket, RegionKind, RunOptions};
 use crate::helpers::run::kernel_helpers;
 use crate::maps::guest::MapTable;
 use crate::prog::{Prog, Runtime};
@@ -37,6 +37,29 @@ pub struct PacketOffsets {
     pub data_meta: u64,
 }
 
+/// Where an skb's MAC and network headers are, as offsets into the packet
+/// buffer (eth_type_trans() sets them; LD_ABS/LD_IND read from them at
+/// SKF_LL_OFF and SKF_NET_OFF).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SkbHeaders {
+    pub mac: u64,
+    pub network: u64,
+}
+
+impl SkbHeaders {
+    /// What LD_ABS/LD_IND see with the buffer at guest address `buf` and
+    /// the packet at `data..end`.
+    fn view(&self, buf: u64, data: u64, end: u64) -> LdAbsPacket {
+        let rel = |off: u64| buf.wrapping_add(off).wrapping_sub(data) as i64 as i32;
+        LdAbsPacket {
+            data,
+            len: end.wrapping_sub(data) as u32,
+            network: rel(self.network),
+            mac: rel(self.mac),
+        }
+    }
+}
+
 /// What the caller prepared for a run.
 pub struct RunSetup<'b> {
     /// The context region (for packet types: the uapi struct followed by
@@ -46,8 +69,9 @@ pub struct RunSetup<'b> {
     pub packet: Option<(&'b mut [u8], &'static CtxLayout)>,
     /// Where data, data_end and data_meta are in `packet`; updated.
     pub offsets: PacketOffsets,
-    /// Whether LD_ABS/LD_IND see the packet (socket filters, tc).
-    pub ld_abs: bool,
+    /// Whether LD_ABS/LD_IND see the packet (socket filters, tc), and
+    /// where its headers are for the negative offsets.
+    pub ld_abs: Option<SkbHeaders>,
     /// Bytes of the packet in XDP fragments (not in `packet`).
     pub frags_len: u64,
     pub cpu: u32,
@@ -147,8 +171,8 @@ fn run_one(
             put(&mut gm, field, ctx_addr + target as u64)
                 .map_err(|_| setup_fault("a context too small for its layout"))?;
         }
-        if setup.ld_abs {
-            opts.packet = Some((base + o.data, (o.data_end - o.data) as u32));
+        if let Some(h) = setup.ld_abs {
+            opts.packet = Some(h.view(base, base + o.data, base + o.data_end));
         }
         packet = Some(PacketView {
             ctx: ctx_addr,
@@ -198,12 +222,10 @@ fn run_one(
             break;
         }
         // LD_ABS sees the packet as the last run left it.
-        if setup.ld_abs {
-            if let Some(view) = env.packet {
-                let data = gm.load(ctx_addr + view.layout.data as u64, 8).unwrap_or(0);
-                let end = gm.load(ctx_addr + view.layout.data_end as u64, 8).unwrap_or(0);
-                opts.packet = Some((data, end.wrapping_sub(data) as u32));
-            }
+        if let (Some(h), Some(view)) = (setup.ld_abs, env.packet) {
+            let data = gm.load(ctx_addr + view.layout.data as u64, 8).unwrap_or(0);
+            let end = gm.load(ctx_addr + view.layout.data_end as u64, 8).unwrap_or(0);
+            opts.packet = Some(h.view(view.buf, data, end));
         }
     }
     // Where the packet pointers ended up, relative to the buffer.

@@ -37,16 +37,19 @@ pub struct Task {
 }
 
 impl Task {
-    /// The host process this library runs in.
-    pub fn host() -> Task {
+    /// The calling thread of the host process, with `comm` instead of its
+    /// own name if given (None: prctl(PR_GET_NAME)).
+    pub fn host(comm: Option<[u8; 16]>) -> Task {
         // SAFETY: getpid/gettid/getuid/getgid have no preconditions.
         let (tgid, pid, uid, gid) = unsafe { (libc::getpid(), libc::gettid(), libc::getuid(), libc::getgid()) };
-        let mut comm = [0u8; 16];
-        if let Ok(c) = std::fs::read("/proc/thread-self/comm") {
-            let c = c.strip_suffix(b"\n").unwrap_or(&c);
-            let n = c.len().min(15);
-            comm[..n].copy_from_slice(&c[..n]);
-        }
+        let comm = comm.unwrap_or_else(|| {
+            let mut name = [0u8; 16];
+            // SAFETY: PR_GET_NAME writes at most 16 bytes (NUL included)
+            // into the buffer, which is 16 bytes long.
+            unsafe { libc::prctl(libc::PR_GET_NAME, name.as_mut_ptr() as libc::c_ulong, 0, 0, 0) };
+            name[15] = 0;
+            name
+        });
         Task {
             pid: pid as u32,
             tgid: tgid as u32,
@@ -83,4 +86,21 @@ pub struct RunEnv<'m> {
     pub program: Option<&'m crate::exec::Program>,
     /// Callbacks running now (nesting level).
     pub callback_depth: Cell<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_host_task_is_named_as_the_calling_thread_unless_renamed() {
+        let own = std::fs::read("/proc/thread-self/comm").expect("comm");
+        let own = own.strip_suffix(b"\n").unwrap_or(&own);
+        let t = Task::host(None);
+        assert_eq!(&t.comm[..own.len()], own);
+        assert!(t.comm[own.len()..].iter().all(|&b| b == 0));
+        let mut named = [0u8; 16];
+        named[..7].copy_from_slice(b"python3");
+        assert_eq!(Task::host(Some(named)).comm, named);
+    }
 }

@@ -9,6 +9,6 @@ pub mod driver;
 pub mod env;
 pub mod trace;
 
-pub use driver::{run_prog, run_prog_repeat, Engine, PacketOffsets, ProgRun, RunSetup};
+pub use driver::{run_prog, run_prog_repeat, Engine, PacketOffsets, ProgRun, RunSetup, SkbHeaders};
 pub use env::{PacketView, RunEnv, Task};
 pub use trace::TracePipe;

@@ -50,6 +50,8 @@ pub struct Config {
     /// loops). Off by default: a verifier bug would then be a wild host
     /// access instead of a clean fault.
     pub jit_trust_verifier: bool,
+    /// The network devices (default: `lo` alone); see [`crate::netdev`].
+    pub net_devices: Vec<crate::netdev::NetDevice>,
 }
 
 impl Default for Config {
@@ -61,6 +63,7 @@ impl Default for Config {
             verifier: crate::verifier::VerifierMode::default(),
             possible_cpus: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
             jit_trust_verifier: false,
+            net_devices: vec![crate::netdev::NetDevice::loopback()],
         }
     }
 }
@@ -117,6 +120,7 @@ impl Bpf {
             kernel: Arc::clone(&self.kernel),
             creds,
             fds: Mutex::new(FdTable::new(self.kernel.config.max_fds)),
+            comm: Mutex::new(None),
         }
     }
 
@@ -256,9 +260,29 @@ pub struct Process {
     pub(crate) kernel: Arc<Kernel>,
     pub creds: Creds,
     pub(crate) fds: Mutex<FdTable>,
+    /// The calling task's comm as set with [`Process::set_comm`] (None:
+    /// the real calling thread's).
+    comm: Mutex<Option<[u8; 16]>>,
 }
 
 impl Process {
+    /// Name the calling task, as prctl(PR_SET_NAME) does: at most 15
+    /// bytes, NUL padded. bpf_get_current_comm() then returns it.
+    pub fn set_comm(&self, name: &[u8]) {
+        let mut comm = [0u8; 16];
+        let name = name.split(|&b| b == 0).next().unwrap_or_default();
+        let n = name.len().min(15);
+        comm[..n].copy_from_slice(&name[..n]);
+        *self.comm.lock().expect("comm lock") = Some(comm);
+    }
+
+    /// The task programs run for ("current"): the real caller's ids, with
+    /// the comm set by [`Process::set_comm`] if any.
+    pub(crate) fn current_task(&self) -> crate::runtime::Task {
+        let comm = *self.comm.lock().expect("comm lock");
+        crate::runtime::Task::host(comm)
+    }
+
     /// bpf(cmd, attr, size). `attr` is the caller's attr memory (at least
     /// `size` bytes, else EFAULT); output fields are written back into it.
     /// Pointers inside the attr are resolved in `mem`. Returns the

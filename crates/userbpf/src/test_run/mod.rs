@@ -5,9 +5,11 @@
 //! mod.rs holds the command's own checks (bpf_prog_test_run() in
 //! syscall.c), the shared pieces of test_run.c (bpf_test_run's repeat
 //! loop and timing, bpf_test_finish, bpf_ctx_init/bpf_ctx_finish); each
-//! program type family has its file: skb.rs, xdp.rs, raw.rs.
+//! program type family has its file: skb.rs, xdp.rs, flow_dissector.rs,
+//! raw.rs, nf.rs.
 
 mod flow_dissector;
+mod nf;
 mod raw;
 mod skb;
 mod xdp;
@@ -16,7 +18,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::prog::Prog;
-use crate::runtime::{run_prog_repeat, Engine, RunSetup, Task};
+use crate::runtime::{run_prog_repeat, Engine, RunSetup};
 use crate::syscall::{AttrOut, Process};
 use crate::uapi::attr::{test_run as F, Attr};
 use crate::uapi::types::prog_type as pt;
@@ -127,11 +129,11 @@ impl Runner<'_> {
             ctx,
             packet: None,
             offsets: Default::default(),
-            ld_abs: false,
+            ld_abs: None,
             frags_len: 0,
             cpu: crate::maps::current_cpu(),
             trace: Some(&self.process.kernel.trace),
-            task: Task::host(),
+            task: self.process.current_task(),
             engine: self.engine,
         }
     }
@@ -212,6 +214,7 @@ pub(crate) fn prog_test_run(
         pt::RAW_TRACEPOINT => raw::test_run_raw_tp(&runner, &t, mem)?,
         pt::SYSCALL => raw::test_run_syscall(&runner, &t, mem)?,
         pt::SK_LOOKUP => raw::test_run_sk_lookup(&runner, &t, mem)?,
+        pt::NETFILTER => nf::test_run(&runner, &t, mem)?,
         _ => return Err(Errno::ENOTSUPP),
     };
     finish_out(&t, out, mem, finish)

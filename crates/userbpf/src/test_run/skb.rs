@@ -3,6 +3,8 @@
 //! arrive on the loopback device.
 
 use super::{ctx_init, get32, put32, test_init, Finish, Runner, TestAttr, ETH_HLEN, PAGE_SIZE};
+use crate::helpers::run::{csum_fold, csum_partial};
+use crate::netdev::{self, NetDevice, LOOPBACK_IFINDEX};
 use crate::runtime::ctx_layout::{skb as S, SKB};
 use crate::uapi::types::prog_type as pt;
 use crate::uapi::Errno;
@@ -12,8 +14,6 @@ use crate::user_mem::UserMemory;
 const HEADROOM: usize = 64;
 /// SKB_DATA_ALIGN(sizeof(struct skb_shared_info)).
 const TAILROOM: usize = 320;
-/// The loopback device's ifindex, the test run's device.
-const LOOPBACK_IFINDEX: u32 = 1;
 /// BPF_F_TEST_SKB_CHECKSUM_COMPLETE.
 const F_CHECKSUM_COMPLETE: u32 = 1 << 2;
 /// GSO_MAX_SEGS and GSO_LEGACY_MAX_SIZE.
@@ -25,16 +25,17 @@ const PACKET_BROADCAST: u32 = 1;
 const PACKET_MULTICAST: u32 = 2;
 const PACKET_OTHERHOST: u32 = 3;
 
-/// eth_type_trans() on the loopback device (all-zero address): the
-/// packet type and the protocol as skb->protocol holds it (network order).
-fn eth_type_trans(frame: &[u8]) -> (u32, [u8; 2]) {
+/// eth_type_trans() on `dev`: the packet type (the destination against the
+/// device's address and broadcast address) and the protocol as
+/// skb->protocol holds it (network order).
+fn eth_type_trans(frame: &[u8], dev: &NetDevice) -> (u32, [u8; 2]) {
     let dest = &frame[..6];
     // lo's broadcast address is all zeros, so ff:ff:ff:ff:ff:ff is only
     // multicast there.
-    let pkt_type = if dest == [0u8; 6] {
+    let pkt_type = if dest == dev.address {
         PACKET_HOST
     } else if dest[0] & 1 != 0 {
-        if dest == [0u8; 6] {
+        if dest == dev.broadcast {
             PACKET_BROADCAST
         } else {
             PACKET_MULTICAST
@@ -88,14 +89,18 @@ pub(crate) fn test_run(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory) -> Re
     let max = PAGE_SIZE - (HEADROOM + TAILROOM) as u64;
     let mut buf = test_init(t, mem, size, max, HEADROOM, TAILROOM)?;
     let ctx_in = ctx_init(t, mem, S::SIZE)?;
+    // skb->dev: lo, or the device a ctx ifindex > 1 names.
+    let devices = &r.process.kernel.config.net_devices;
+    let mut dev = netdev::loopback(devices);
     if let Some(c) = &ctx_in {
-        if get32(c, S::IFINDEX) > LOOPBACK_IFINDEX {
-            return Err(Errno::ENODEV);
+        let ifindex = get32(c, S::IFINDEX);
+        if ifindex > LOOPBACK_IFINDEX {
+            dev = netdev::by_index(devices, ifindex).ok_or(Errno::ENODEV)?.clone();
         }
         check_ctx_in(c)?;
     }
     let frame = &buf[HEADROOM..HEADROOM + size as usize];
-    let (pkt_type, proto) = eth_type_trans(frame);
+    let (pkt_type, proto) = eth_type_trans(frame, &dev);
     // The network header the protocol names must be there (the IPv4 and
     // IPv6 header pulls of the skb runner).
     let l3 = size as usize - ETH_HLEN;
@@ -126,7 +131,7 @@ pub(crate) fn test_run(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory) -> Re
     put32(&mut ctx, S::LEN, len as u32);
     put32(&mut ctx, S::PKT_TYPE, pkt_type);
     put32(&mut ctx, S::PROTOCOL, u16::from_le_bytes(proto) as u32);
-    put32(&mut ctx, S::IFINDEX, LOOPBACK_IFINDEX);
+    put32(&mut ctx, S::IFINDEX, dev.ifindex);
     // The dummy socket the runner attaches: family and addresses from the
     // IP header (local = source, remote = destination), ports 0.
     let l3 = &buf[HEADROOM + ETH_HLEN..HEADROOM + size as usize];
@@ -144,6 +149,11 @@ pub(crate) fn test_run(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory) -> Re
         _ => {}
     }
 
+    // BPF_F_TEST_SKB_CHECKSUM_COMPLETE: skb->csum sums from the network
+    // header to the end before the run, and must still match after it.
+    let network = HEADROOM + ETH_HLEN;
+    let complete_csum = |buf: &[u8], end: usize| csum_fold(csum_partial(buf.get(network..end).unwrap_or_default(), 0));
+    let csum_before = (t.flags & F_CHECKSUM_COMPLETE != 0).then(|| complete_csum(&buf, data + len));
     let (retval, duration, offsets) = {
         let mut setup = r.setup(&mut ctx);
         setup.offsets = crate::runtime::PacketOffsets {
@@ -151,7 +161,10 @@ pub(crate) fn test_run(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory) -> Re
             data_end: (data + len) as u64,
             data_meta: data as u64,
         };
-        setup.ld_abs = true;
+        setup.ld_abs = Some(crate::runtime::SkbHeaders {
+            mac: HEADROOM as u64,
+            network: (HEADROOM + ETH_HLEN) as u64,
+        });
         setup.packet = Some((&mut buf, &SKB));
         let (retval, duration) = r.run(t.repeat, &mut setup)?;
         (retval, duration, setup.offsets)
@@ -165,6 +178,9 @@ pub(crate) fn test_run(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory) -> Re
         buf[s..start].fill(0);
         s
     };
+    if csum_before.is_some_and(|c| c != complete_csum(&buf, end)) {
+        return Err(Errno::EBADMSG);
+    }
     let out = buf.get(start..end).ok_or(Errno::EFAULT)?.to_vec();
     // convert_skb_to___skb().
     let ctx_out = ctx_in.map(|mut c| {
@@ -180,7 +196,7 @@ pub(crate) fn test_run(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory) -> Re
         ] {
             c[off..off + n].copy_from_slice(&ctx[off..off + n]);
         }
-        put32(&mut c, S::IFINDEX, LOOPBACK_IFINDEX);
+        put32(&mut c, S::IFINDEX, dev.ifindex);
         c
     });
     Ok(Finish {
@@ -198,16 +214,28 @@ mod tests {
 
     #[test]
     fn eth_type_trans_classifies_destinations_and_protocols() {
+        let lo = NetDevice::loopback();
         let mut f = [0u8; 20];
         f[12] = 0x08;
-        assert_eq!(eth_type_trans(&f), (PACKET_HOST, [0x08, 0x00]));
+        assert_eq!(eth_type_trans(&f, &lo), (PACKET_HOST, [0x08, 0x00]));
         f[..6].fill(0xff);
-        assert_eq!(eth_type_trans(&f).0, PACKET_MULTICAST, "lo's broadcast address is zero");
+        assert_eq!(
+            eth_type_trans(&f, &lo).0,
+            PACKET_MULTICAST,
+            "lo's broadcast address is zero"
+        );
         f[..6].copy_from_slice(&[0x01, 0, 0x5e, 0, 0, 1]);
-        assert_eq!(eth_type_trans(&f).0, PACKET_MULTICAST);
+        assert_eq!(eth_type_trans(&f, &lo).0, PACKET_MULTICAST);
         f[..6].copy_from_slice(&[0x02, 0, 0, 0, 0, 1]);
-        assert_eq!(eth_type_trans(&f).0, PACKET_OTHERHOST);
+        assert_eq!(eth_type_trans(&f, &lo).0, PACKET_OTHERHOST);
         f[12..14].copy_from_slice(&[0x00, 0x40]);
-        assert_eq!(eth_type_trans(&f).1, [0x00, 0x04], "802.2 LLC");
+        assert_eq!(eth_type_trans(&f, &lo).1, [0x00, 0x04], "802.2 LLC");
+        // An Ethernet device: its own address is HOST, ff:.. BROADCAST.
+        let eth = NetDevice::ethernet("eth0", 4, [0x02, 0xfc, 0, 0, 0, 1], 1400);
+        f[..6].copy_from_slice(&eth.address);
+        assert_eq!(eth_type_trans(&f, &eth).0, PACKET_HOST);
+        assert_eq!(eth_type_trans(&f, &lo).0, PACKET_OTHERHOST);
+        f[..6].fill(0xff);
+        assert_eq!(eth_type_trans(&f, &eth).0, PACKET_BROADCAST);
     }
 }

@@ -30,6 +30,7 @@ impl Errno {
     pub const ENOSYS: Errno = Errno(38);
     pub const ELOOP: Errno = Errno(40);
     pub const EPROTO: Errno = Errno(71);
+    pub const EBADMSG: Errno = Errno(74);
     pub const EBADFD: Errno = Errno(77);
     pub const EAFNOSUPPORT: Errno = Errno(97);
     pub const EOPNOTSUPP: Errno = Errno(95);
@@ -61,6 +62,7 @@ impl Errno {
             38 => "ENOSYS",
             40 => "ELOOP",
             71 => "EPROTO",
+            74 => "EBADMSG",
             97 => "EAFNOSUPPORT",
             77 => "EBADFD",
             // Python (and so kbpf.py) names 95 by its alias.

@@ -5,7 +5,8 @@
 //! slot  0..12   header (HOT fields first, reachable with 8-bit displacements)
 //! slot 12..23   BPF registers r0..r10: inputs at entry, r0 at exit, spill
 //!               area around helper calls
-//! slot 24..     region table, 4 slots per entry: host pointer, readable
+//! slot 23..25   LD_ABS/LD_IND: what SKF_NET_OFF and SKF_LL_OFF offsets add
+//! slot 25..     region table, 4 slots per entry: host pointer, readable
 //!               length, writable length (0 when read-only), and host
 //!               minus guest address of the region (for proven accesses).
 //!               Entry t describes guest addresses t << 32 | offset, so
@@ -42,8 +43,11 @@ pub const FAULT_ADDR: usize = 10;
 pub const FAULT_SITE: usize = 11;
 /// r0..r10.
 pub const REGS: usize = 12;
+/// LdAbsPacket::net_delta() and mac_delta() (see exec/ld_abs.rs).
+pub const PKT_NET_DELTA: usize = 23;
+pub const PKT_MAC_DELTA: usize = 24;
 /// First table entry.
-pub const TABLE: usize = 24;
+pub const TABLE: usize = 25;
 /// Slots per table entry.
 pub const ENTRY_SLOTS: usize = 4;
 /// Offsets within an entry.

@@ -335,9 +335,12 @@ impl<'p> Jit<'p> {
         let budget = opts.budget.unwrap_or(u64::MAX);
         ctx[ctx::BUDGET] = budget;
         ctx[ctx::MAY_GOTO] = MAY_GOTO_BUDGET;
-        let (pkt_base, pkt_len) = opts.packet.unwrap_or((0, 0));
-        ctx[ctx::PKT_BASE] = pkt_base;
-        ctx[ctx::PKT_LEN] = pkt_len as u64;
+        // No packet: length 0 and both headers at 0 make every load fail.
+        let pkt = opts.packet.unwrap_or_default();
+        ctx[ctx::PKT_BASE] = pkt.data;
+        ctx[ctx::PKT_LEN] = pkt.len as u64;
+        ctx[ctx::PKT_NET_DELTA] = pkt.net_delta() as u64;
+        ctx[ctx::PKT_MAC_DELTA] = pkt.mac_delta() as u64;
         type Trampoline = extern "C" fn(&mut CallEnv<'_, '_>, u64, u64) -> TrampolineRet;
         ctx[ctx::TRAMPOLINE] = helper_trampoline as Trampoline as usize as u64;
         let mut env = CallEnv {

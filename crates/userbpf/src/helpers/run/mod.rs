@@ -15,6 +15,7 @@ mod time;
 
 pub use format::{format_printk, FormatError};
 pub use net::XDP_TAILROOM;
+pub(crate) use net::{csum_fold, csum_partial};
 
 use std::sync::OnceLock;
 

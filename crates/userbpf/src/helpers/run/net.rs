@@ -135,7 +135,7 @@ pub fn xdp_adjust_tail(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
 
 /// x86's csum_partial(): 32-bit little-endian words (a short tail
 /// zero-padded) plus the seed, with end-around carry.
-fn csum_partial(bytes: &[u8], seed: u32) -> u32 {
+pub(crate) fn csum_partial(bytes: &[u8], seed: u32) -> u32 {
     let mut sum = seed as u64;
     for w in bytes.chunks(4) {
         let mut b = [0u8; 4];
@@ -156,6 +156,11 @@ fn fold32(mut sum: u64) -> u32 {
 fn from32to16(x: u32) -> u32 {
     let x = (x & 0xffff) + (x >> 16);
     (x & 0xffff) + (x >> 16)
+}
+
+/// csum_fold(): the 16-bit complemented checksum of a 32-bit sum.
+pub(crate) fn csum_fold(sum: u32) -> u16 {
+    !(from32to16(sum) as u16)
 }
 
 /// bpf_csum_diff(from, from_size, to, to_size, seed) as Linux 6.18

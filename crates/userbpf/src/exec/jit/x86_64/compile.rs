@@ -35,6 +35,7 @@
 use super::emit::{mem, mem_idx, Alu, Asm, Cc, Label, Mem, Shift, R, W};
 use crate::exec::interp::Fault;
 use crate::exec::jit::ctx::{self, disp};
+use crate::exec::ld_abs::{SKF_LL_OFF, SKF_NET_OFF};
 use crate::isa::opcode::{MAX_BPF_STACK, MAX_CALL_FRAMES};
 use crate::isa::{
     decode, AluOp, AtomicOp, CallKind, DecodeError, Endian, Insn, Instruction, JmpOp, Operand, Size, Width,
@@ -126,6 +127,9 @@ struct Compiler {
     epilogue: Label,
     fault_exit: Label,
     exit_zero: Label,
+    /// The shared routine converting a negative LD_ABS/LD_IND offset (None
+    /// until an LD_ABS/LD_IND needs it).
+    ld_abs_neg: Option<Label>,
 }
 
 fn host(r: u8) -> R {
@@ -235,6 +239,7 @@ pub fn compile(slots: &[Insn], opts: CompileOptions, proven: &[bool]) -> Result<
         epilogue,
         fault_exit,
         exit_zero,
+        ld_abs_neg: None,
     };
     c.prologue();
 
@@ -351,6 +356,25 @@ impl Compiler {
         a.store(8, mem(CTX, disp(ctx::REGS)), REG_MAP[0]);
         a.mov_imm32(R::Rax, ctx::STATUS_OK as u32);
         a.jmp(self.epilogue);
+        // Called with a negative LD_ABS/LD_IND k in rax: returns the offset
+        // from skb->data (exec/ld_abs.rs), or one far past any packet when
+        // k is below SKF_LL_OFF.
+        if let Some(neg) = self.ld_abs_neg {
+            let (link_layer, fail) = (a.label(), a.label());
+            a.bind(neg);
+            a.alu_imm(W::Q64, Alu::Cmp, R::Rax, SKF_NET_OFF);
+            a.jcc(Cc::L, link_layer);
+            a.alu_reg_mem(Alu::Add, R::Rax, mem(CTX, disp(ctx::PKT_NET_DELTA)));
+            a.ret();
+            a.bind(link_layer);
+            a.alu_imm(W::Q64, Alu::Cmp, R::Rax, SKF_LL_OFF);
+            a.jcc(Cc::L, fail);
+            a.alu_reg_mem(Alu::Add, R::Rax, mem(CTX, disp(ctx::PKT_MAC_DELTA)));
+            a.ret();
+            a.bind(fail);
+            a.mov_imm(R::Rax, 1 << 40);
+            a.ret();
+        }
     }
 
     fn meter(&mut self, pcs: Vec<usize>) {
@@ -819,8 +843,9 @@ impl Compiler {
         }
     }
 
-    /// LD_ABS / LD_IND: r0 = ntoh(packet[at]) with at = imm (+ (s32)src);
-    /// outside the packet the program ends with r0 = 0.
+    /// LD_ABS / LD_IND: r0 = ntoh(packet[at]) with the 32-bit k = imm (+
+    /// src) converted as exec/ld_abs.rs says; a failed load ends the
+    /// program with r0 = 0.
     fn ld_packet(&mut self, pc: usize, size: Size, src: Option<u8>, imm: i32) {
         let bytes = size.bytes();
         let fault = self.site(
@@ -832,19 +857,25 @@ impl Compiler {
         );
         let exit_zero = self.exit_zero;
         match self.blinded(imm) {
-            Some(r) => self.a.mov(W::Q64, R::Rax, r),
-            None => self.a.mov_imm64_sext(R::Rax, imm),
+            Some(r) => self.a.mov(W::D32, R::Rax, r),
+            None => self.a.mov_imm32(R::Rax, imm as u32),
         }
         let a = &mut self.a;
         if let Some(s) = src {
-            a.movsx(W::Q64, 32, R::Rcx, host(s));
-            a.alu(W::Q64, Alu::Add, R::Rax, R::Rcx);
+            a.alu(W::D32, Alu::Add, R::Rax, host(s));
         }
+        a.movsx(W::Q64, 32, R::Rax, R::Rax);
+        // rax = the offset from skb->data (negative k: out of line).
+        let neg = *self.ld_abs_neg.get_or_insert_with(|| a.label());
+        let offset = a.label();
         a.test(W::Q64, R::Rax, R::Rax);
-        a.jcc(Cc::S, exit_zero);
+        a.jcc(Cc::Ge, offset);
+        a.call(neg);
+        a.bind(offset);
+        // headlen - offset >= size, signed (the offset may be negative).
         a.lea(R::Rcx, mem(R::Rax, bytes as i32));
         a.alu_reg_mem(Alu::Cmp, R::Rcx, mem(CTX, disp(ctx::PKT_LEN)));
-        a.jcc(Cc::A, exit_zero);
+        a.jcc(Cc::G, exit_zero);
         a.alu_reg_mem(Alu::Add, R::Rax, mem(CTX, disp(ctx::PKT_BASE)));
         // The guest address is in rax: translate it like any read.
         let m = translate_checked(a, fault, bytes, Access::Read, mem(R::Rax, 0));
