@@ -72,6 +72,7 @@ fn userbpf_check(insns: &[Insn], budget: Duration) -> (u32, Duration) {
             privileged: true,
             maps: &[],
             func_info: None,
+            map_rodata: &[],
         };
         bpf_check(&input, &mut log).map(|v| v.verified_insns)
     };

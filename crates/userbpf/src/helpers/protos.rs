@@ -47,6 +47,11 @@ pub enum ArgType {
     MemRead { maybe_null: bool },
     /// ARG_PTR_TO_UNINIT_MEM (ARG_PTR_TO_MEM | MEM_UNINIT | MEM_WRITE).
     MemUninitWrite,
+    /// ARG_PTR_TO_MEM | MEM_WRITE (`maybe_null`: ARG_PTR_TO_MEM_OR_NULL):
+    /// initialized memory the helper writes.
+    MemWrite { maybe_null: bool },
+    /// ARG_PTR_TO_CONST_STR: a NUL-terminated string in a read-only map.
+    ConstStr,
     /// ARG_CONST_SIZE.
     ConstSize,
     /// ARG_CONST_SIZE_OR_ZERO.
@@ -187,6 +192,19 @@ pub const PROTOS: &[Proto] = &[
         false,
         RetType::Void,
         [SpinLock, DontCare, DontCare, DontCare, DontCare],
+    ),
+    // bpf_snprintf(str, str_size, fmt, data, data_len)
+    p(
+        165,
+        true,
+        INT,
+        [
+            MemWrite { maybe_null: true },
+            ConstSizeOrZero,
+            ConstStr,
+            MemRead { maybe_null: true },
+            ConstSizeOrZero,
+        ],
     ),
     // bpf_probe_read_user, _kernel, _user_str, _kernel_str
     p(

@@ -621,6 +621,11 @@ impl Map {
         self.btf.as_ref().map(|b| b.record).unwrap_or_default()
     }
 
+    /// bpf_map_is_rdonly(): read-only to programs and frozen.
+    pub fn is_rdonly(&self) -> bool {
+        self.map_flags & mf::RDONLY_PROG != 0 && self.frozen()
+    }
+
     pub fn frozen(&self) -> bool {
         self.frozen.load(Ordering::Acquire)
     }

@@ -342,6 +342,7 @@ pub(crate) fn prog_load(
         };
         map_fixup(&fixup, p, attr, &mut resolved, &mut used, &mut log).and_then(|(loads, funcs)| {
             let maps = crate::verifier::map_refs(&loads, &used.maps);
+            let rodata = crate::verifier::map_rodata(&used.maps);
             bpf_check(
                 &CheckInput {
                     mode: k.config.verifier,
@@ -353,6 +354,7 @@ pub(crate) fn prog_load(
                     privileged: bpf_cap,
                     maps: &maps,
                     func_info: funcs.as_deref(),
+                    map_rodata: &rodata,
                 },
                 &mut log,
             )

@@ -6,6 +6,7 @@
 //!
 //! Declared inside do_check (it extends `Env`).
 
+use super::const_str::BPF_FUNC_SNPRINTF;
 use super::{Env, Res, Stop};
 use crate::helpers::ids::{HELPER_COUNT, HELPER_NAMES};
 use crate::helpers::protos::{self, ArgType, RetType};
@@ -25,9 +26,12 @@ fn expected_types(arg: ArgType) -> &'static str {
     match arg {
         ArgType::Ctx => "ctx",
         ArgType::ConstMapPtr => "map_ptr",
-        ArgType::MemRead { .. } | ArgType::MemUninitWrite | ArgType::MapKey | ArgType::MapValue => {
-            "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_"
-        }
+        ArgType::MemRead { .. }
+        | ArgType::MemWrite { .. }
+        | ArgType::MemUninitWrite
+        | ArgType::MapKey
+        | ArgType::MapValue => "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_",
+        ArgType::ConstStr => "map_value",
         ArgType::ConstSize | ArgType::ConstSizeOrZero | ArgType::ConstAllocSizeOrZero => "scalar",
         ArgType::RingbufMemRelease => "ringbuf_mem",
         ArgType::SpinLock => "map_value, ptr_",
@@ -42,6 +46,8 @@ struct MemArg {
     regno: u8,
     reg: RegState,
     write: bool,
+    /// MEM_UNINIT: a constant-size stack write may cover uninit bytes.
+    uninit: bool,
 }
 
 /// nr_cpu_ids, for bpf_get_smp_processor_id()'s range.
@@ -85,6 +91,8 @@ impl Env<'_> {
         // meta->mem_size (alloc size) and the reference to release.
         let mut alloc_size: u32 = 0;
         let mut release: Option<u32> = None;
+        // The ARG_PTR_TO_CONST_STR string (up to its NUL).
+        let mut const_str: Option<Vec<u8>> = None;
         for (i, &arg) in proto.args.iter().enumerate() {
             let regno = 1 + i as u8;
             if arg == ArgType::DontCare {
@@ -106,14 +114,20 @@ impl Env<'_> {
                 return Err(Stop::Unsupported("packet pointers passed to helpers"));
             }
             let is_null = reg.ty == RegType::Scalar && reg.is_const() && reg.var_off.value == 0;
-            let skip_type_check = matches!(arg, ArgType::MemRead { maybe_null: true }) && is_null;
+            let skip_type_check = matches!(
+                arg,
+                ArgType::MemRead { maybe_null: true } | ArgType::MemWrite { maybe_null: true }
+            ) && is_null;
             if !skip_type_check {
                 let ok = match arg {
                     ArgType::Ctx => reg.ty == RegType::Ctx,
                     ArgType::ConstMapPtr => reg.ty == RegType::MapPtr,
-                    ArgType::MemRead { .. } | ArgType::MemUninitWrite | ArgType::MapKey | ArgType::MapValue => {
-                        matches!(reg.ty, RegType::Stack | RegType::MapValue)
-                    }
+                    ArgType::MemRead { .. }
+                    | ArgType::MemWrite { .. }
+                    | ArgType::MemUninitWrite
+                    | ArgType::MapKey
+                    | ArgType::MapValue => matches!(reg.ty, RegType::Stack | RegType::MapValue),
+                    ArgType::ConstStr => reg.ty == RegType::MapValue,
                     ArgType::ConstSize | ArgType::ConstSizeOrZero | ArgType::ConstAllocSizeOrZero => {
                         reg.ty == RegType::Scalar
                     }
@@ -172,18 +186,23 @@ impl Env<'_> {
                         regno,
                         reg,
                         write: false,
+                        uninit: false,
                     };
                     self.helper_mem_access(st, m, size as u64, false, false)?;
                     if arg == ArgType::MapKey && can_elide_value_nullness(map.map_type) {
                         const_key = self.constant_map_key(st, &reg, map.key_size);
                     }
                 }
-                ArgType::MemRead { .. } | ArgType::MemUninitWrite => {
+                ArgType::MemRead { .. } | ArgType::MemWrite { .. } | ArgType::MemUninitWrite => {
                     mem = Some(MemArg {
                         regno,
                         reg,
-                        write: arg == ArgType::MemUninitWrite,
+                        write: matches!(arg, ArgType::MemUninitWrite | ArgType::MemWrite { .. }),
+                        uninit: arg == ArgType::MemUninitWrite,
                     });
+                }
+                ArgType::ConstStr => {
+                    const_str = Some(self.check_reg_const_str(regno, &reg)?);
                 }
                 ArgType::ConstSize | ArgType::ConstSizeOrZero => {
                     let zero_ok = arg == ArgType::ConstSizeOrZero;
@@ -213,7 +232,7 @@ impl Env<'_> {
                             format!("R{regno} unbounded memory access, use 'var &= const' or 'if (var < const)'\n"),
                         ));
                     }
-                    let raw_mode = m.write && reg.is_const();
+                    let raw_mode = m.uninit && reg.is_const();
                     if let Some(r) = self.helper_mem_access(st, m, reg.umax, zero_ok, raw_mode)? {
                         raw = Some(r);
                     }
@@ -223,6 +242,9 @@ impl Env<'_> {
         }
         if mem.is_some() {
             return Err(Stop::Unsupported("a memory argument without a size"));
+        }
+        if id == BPF_FUNC_SNPRINTF {
+            self.check_bpf_snprintf_call(st, const_str.as_deref().unwrap_or_default())?;
         }
         // record_func_key(): a tail call needs a prog array (the kernel
         // prints this one without a newline).
@@ -416,7 +438,7 @@ impl Env<'_> {
         zero_ok: bool,
         raw_mode: bool,
     ) -> Res<Option<(u8, i64, u64)>> {
-        let MemArg { regno, reg, write } = m;
+        let MemArg { regno, reg, write, .. } = m;
         match reg.ty {
             RegType::Stack => {}
             RegType::MapValue => {
@@ -669,6 +691,7 @@ mod tests {
             privileged: true,
             maps: &[],
             func_info: None,
+            map_rodata: &[],
         };
         let r = bpf_check(&input, &mut log).map(|_| ());
         (r, String::from_utf8_lossy(log.text()).into_owned())

@@ -30,6 +30,8 @@ mod ptr_alu;
 mod ptr_cmp;
 #[path = "refine.rs"]
 mod refine;
+#[path = "const_str.rs"]
+mod const_str;
 #[path = "spin_lock.rs"]
 mod spin_lock;
 #[path = "stack.rs"]
@@ -82,6 +84,8 @@ pub struct Env<'a> {
     maps: &'a [super::MapRef],
     /// The load's BTF func_info (None: none was passed).
     pub func_info: Option<&'a [super::FuncRecord]>,
+    /// By map index: the direct value of frozen read-only maps.
+    pub map_rodata: &'a [Option<Vec<u8>>],
     /// Per instruction: 0 not reached, 1 every access so far was to a
     /// region-bounded object (stack, context, map value, packet), 2 not.
     access_proof: Vec<u8>,
@@ -165,6 +169,7 @@ impl<'a> Env<'a> {
             gpl_compatible,
             maps,
             func_info: None,
+            map_rodata: &[],
             access_proof: vec![0; insns.len()],
             log,
             pending: Vec::new(),

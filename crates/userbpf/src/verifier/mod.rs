@@ -56,6 +56,9 @@ pub struct CheckInput<'a> {
     pub maps: &'a [MapRef],
     /// The program's BTF func_info (None: the load passed none).
     pub func_info: Option<&'a [FuncRecord]>,
+    /// By used-map index: the value of frozen read-only arrays (constant
+    /// strings are read from it), see [`map_rodata`].
+    pub map_rodata: &'a [Option<Vec<u8>>],
 }
 
 /// One func_info record as the verifier needs it.
@@ -128,6 +131,7 @@ pub fn bpf_check(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Verifi
             log,
         ) {
             env.func_info = input.func_info;
+            env.map_rodata = input.map_rodata;
             let outcome = env.run();
             let n = env.insn_processed;
             match outcome {
@@ -164,6 +168,20 @@ pub fn bpf_check(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Verifi
     })
 }
 
+/// The direct values (element 0) of the used maps that are read-only to
+/// programs and frozen, by index: what constant strings may point into.
+pub fn map_rodata(used: &[std::sync::Arc<crate::maps::Map>]) -> Vec<Option<Vec<u8>>> {
+    used.iter()
+        .map(|m| {
+            if !m.is_rdonly() || m.ops.direct_value_addr(0).is_none_or(|r| r.is_err()) {
+                return None;
+            }
+            let mut v = vec![0u8; m.value_size as usize];
+            m.ops.lookup(&0u32.to_le_bytes(), &mut v).ok().map(|()| v)
+        })
+        .collect()
+}
+
 /// The verifier's view of a load's resolved map references.
 pub fn map_refs(loads: &[crate::maps::ldimm64::MapLoad], used: &[std::sync::Arc<crate::maps::Map>]) -> Vec<MapRef> {
     loads
@@ -184,6 +202,7 @@ pub fn map_refs(loads: &[crate::maps::ldimm64::MapLoad], used: &[std::sync::Arc<
                     index: l.map_index as u32,
                     name,
                     has_btf: m.btf.is_some(),
+                    rdonly: m.is_rdonly(),
                     record: m.record(),
                 },
                 value_off: l.value_off,

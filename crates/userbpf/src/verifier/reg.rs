@@ -67,6 +67,8 @@ pub struct MapShape {
     pub name: [u8; 16],
     /// The map was created with BTF (map->btf).
     pub has_btf: bool,
+    /// bpf_map_is_rdonly(): BPF_F_RDONLY_PROG and frozen.
+    pub rdonly: bool,
     /// Its value's special fields (map->record).
     pub record: crate::maps::btf_record::BtfRecord,
 }
