@@ -32,3 +32,14 @@ impl<E: std::fmt::Display> From<E> for Failure {
         }
     }
 }
+
+/// A BPF_OBJ_PIN failure, with what the errno means for a pin path.
+pub fn pin_failure(path: &str, e: userbpf::Errno) -> Failure {
+    let hint = match e {
+        userbpf::Errno::EPERM => " (pins live on the BPF filesystem: use a path under /sys/fs/bpf)",
+        userbpf::Errno::EEXIST => " (something is already pinned there: pick another name)",
+        userbpf::Errno::ENOENT => " (the directory does not exist under /sys/fs/bpf)",
+        _ => "",
+    };
+    Failure::from(format!("pin {path}: {e}{hint}"))
+}

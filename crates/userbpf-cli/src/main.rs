@@ -118,7 +118,7 @@ enum Command {
     /// Programs: load, show, dump, pin (as bpftool prog)
     #[command(subcommand)]
     Prog(prog_cmd::ProgCmd),
-    /// Maps: create, show, lookup, update, delete, dump (as bpftool map)
+    /// Maps: create, show, lookup, update, delete, dump, pin (as bpftool map)
     #[command(subcommand)]
     Map(map_cmd::MapCmd),
     /// BTF: dump the types of a BTF file or an object's .BTF (bpftool's raw format)

@@ -69,6 +69,16 @@ pub enum MapCmd {
     },
     /// Delete a key (hex)
     Delete { kind: String, target: String, key: String },
+    /// Pin a map (`id ID` or `pinned PATH`) at a path under /sys/fs/bpf
+    /// (BPF_OBJ_PIN), as `bpftool map pin MAP FILE`
+    Pin {
+        /// `id` or `pinned`
+        kind: String,
+        /// map ID or pinned path
+        target: String,
+        /// the new path under /sys/fs/bpf
+        path: String,
+    },
     /// Print every key and value (GET_NEXT_KEY + LOOKUP)
     Dump {
         kind: String,
@@ -299,6 +309,12 @@ pub fn run(session: &Session, cmd: &MapCmd) -> Result<(), Failure> {
                 .and_then(|k| p.map_delete(fd, &k).map_err(|e| Failure::from(format!("delete: {e}"))));
             let _ = p.close(fd);
             r
+        }
+        MapCmd::Pin { kind, target, path } => {
+            let fd = open(p, kind, target)?;
+            let r = p.obj_pin(fd, path);
+            let _ = p.close(fd);
+            r.map_err(|e| crate::failure::pin_failure(path, e))
         }
         MapCmd::Dump { kind, target, json } => {
             let fd = open(p, kind, target)?;

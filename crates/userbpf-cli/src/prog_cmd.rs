@@ -460,7 +460,7 @@ pub fn run(session: &Session, cmd: &ProgCmd) -> Result<(), Failure> {
             let fd = open_target(p, &["id".into(), id.to_string()])?;
             let r = p.obj_pin(fd, path);
             let _ = p.close(fd);
-            r.map_err(|e| Failure::from(format!("pin {path}: {e}")))
+            r.map_err(|e| crate::failure::pin_failure(path, e))
         }
     }
 }

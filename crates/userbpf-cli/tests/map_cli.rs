@@ -172,6 +172,23 @@ fn map_commands_in_a_batch_session() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // map pin: a second path to the same map; EPERM off the BPF
+    // filesystem (BPF_OBJ_PIN's errno) with a hint.
+    std::fs::write(
+        &batch,
+        "map create array:4:8:2\nmap pin id 1 /sys/fs/bpf/a\nmap update pinned /sys/fs/bpf/a 01000000 0700000000000000\n\
+         map lookup id 1 01000000 --json\nmap pin id 1 /tmp/not-bpffs\n",
+    )
+    .unwrap();
+    let out = userbpf(&["batch", "file", batch.to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(r#"{"key":"01000000","value":"0700000000000000"}"#)
+            || String::from_utf8_lossy(&out.stdout).contains("0700000000000000"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 5: pin /tmp/not-bpffs: EPERM") && err.contains("/sys/fs/bpf"), "{err}");
     let out = userbpf(&["map", "create", "lpm_trie:4:8:1"]);
     assert_eq!(out.status.code(), Some(1), "key_size 4 is EINVAL for an LPM trie");
     let _ = std::fs::remove_dir_all(&dir);
