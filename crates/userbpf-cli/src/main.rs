@@ -7,6 +7,7 @@ use std::process::ExitCode;
 mod batch;
 mod btf_cmd;
 mod failure;
+mod hints;
 mod map_cmd;
 mod obj_cmd;
 mod pcap;

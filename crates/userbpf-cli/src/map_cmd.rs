@@ -34,6 +34,7 @@ pub enum MapCmd {
         /// pin the map at this path under /sys/fs/bpf
         #[arg(long)]
         pin: Option<String>,
+        /// print JSON (as bpftool -j)
         #[arg(short, long)]
         json: bool,
     },
@@ -43,6 +44,7 @@ pub enum MapCmd {
         /// `id ID` or `pinned PATH` (all maps if absent)
         #[arg(num_args = 0..=2, value_names = ["id|pinned", "ID|PATH"])]
         target: Vec<String>,
+        /// print JSON (as bpftool -j)
         #[arg(short, long)]
         json: bool,
     },
@@ -54,21 +56,33 @@ pub enum MapCmd {
         target: String,
         /// key as hex
         key: String,
+        /// print JSON (as bpftool -j)
         #[arg(short, long)]
         json: bool,
     },
     /// Store a value under a key (both hex)
     Update {
+        /// `id` or `pinned`
         kind: String,
+        /// map ID or pinned path
         target: String,
+        /// key as hex (e.g. 01000000 for the u32 key 1)
         key: String,
+        /// value as hex, value_size bytes (all CPUs' values for per-CPU maps)
         value: String,
         /// any, noexist, exist, or a number
         #[arg(long, default_value = "any")]
         flags: String,
     },
     /// Delete a key (hex)
-    Delete { kind: String, target: String, key: String },
+    Delete {
+        /// `id` or `pinned`
+        kind: String,
+        /// map ID or pinned path
+        target: String,
+        /// key as hex
+        key: String,
+    },
     /// Pin a map (`id ID` or `pinned PATH`) at a path under /sys/fs/bpf
     /// (BPF_OBJ_PIN), as `bpftool map pin MAP FILE`
     Pin {
@@ -81,8 +95,11 @@ pub enum MapCmd {
     },
     /// Print every key and value (GET_NEXT_KEY + LOOKUP)
     Dump {
+        /// `id` or `pinned`
         kind: String,
+        /// map ID or pinned path
         target: String,
+        /// print JSON (as bpftool -j)
         #[arg(short, long)]
         json: bool,
     },

@@ -186,6 +186,9 @@ fn print_human(programs: &[Map<String, Value>], maps: &Value) {
                 p["errno"].as_str().unwrap_or("?"),
                 p["errno_value"]
             );
+            if let Some(h) = crate::hints::hint(p["log"].as_str().unwrap_or("")) {
+                println!("hint: {h}");
+            }
         }
     }
 }

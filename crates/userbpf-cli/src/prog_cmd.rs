@@ -30,6 +30,7 @@ pub enum ProgCmd {
     Show {
         /// program ID
         id: Option<u32>,
+        /// print JSON (as bpftool -j)
         #[arg(short, long)]
         json: bool,
     },
@@ -361,6 +362,9 @@ fn print_load_human(m: &Map<String, Value>) {
         );
     } else {
         println!("refused: {} ({})", m["errno"].as_str().unwrap_or("?"), m["errno_value"]);
+        if let Some(h) = crate::hints::hint(log) {
+            println!("hint: {h}");
+        }
     }
 }
 

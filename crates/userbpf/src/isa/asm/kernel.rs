@@ -314,6 +314,14 @@ impl<'a> Cursor<'a> {
         let rest = self.rest();
         let sign_len = usize::from(rest.starts_with(['-', '+']));
         let negative = rest.starts_with('-');
+        // `(r1 + 8)` as people write it, beside the kernel's `(r1 +8)`.
+        let after_sign = &rest[sign_len..];
+        let gap = if sign_len > 0 {
+            after_sign.len() - after_sign.trim_start().len()
+        } else {
+            0
+        };
+        let sign_len = sign_len + gap;
         let body = &rest[sign_len..];
         let (radix, prefix) = if body.starts_with("0x") || body.starts_with("0X") {
             (16, 2)
@@ -1060,6 +1068,9 @@ func#0 @0
         assert_eq!(err("r1 = -r2"), AsmErrorKind::SameRegister("neg"));
         assert!(matches!(err("w1 = (s32)w2"), AsmErrorKind::Invalid(_)));
         assert!(matches!(err("lock *(u8 *)(r1 +0) += r2"), AsmErrorKind::Invalid(_)));
+        // A space after the offset's sign reads as the kernel's form.
+        assert_eq!(one("r1 = *(u32 *)(r1 + 4)"), one("r1 = *(u32 *)(r1 +4)"));
+        assert_eq!(one("*(u64 *)(r10 - 8) = r1"), one("*(u64 *)(r10 -8) = r1"));
         assert!(matches!(err("r1 = le8 r1"), AsmErrorKind::Invalid(_)));
         assert_eq!(err("exit now"), AsmErrorKind::Trailing("now".into()));
         assert_eq!(err("   ; nothing"), AsmErrorKind::Empty);

@@ -1,0 +1,56 @@
+//! Broken programs and wrong arguments, as a new user makes them: each
+//! gets a message that says what is wrong and where, and a non-zero exit
+//! code (1 for a refused load).
+
+use std::process::Command;
+
+fn userbpf(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_userbpf"))
+        .args(args)
+        .output()
+        .expect("run userbpf");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn program(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("userbpf-cli-errors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn verifier_refusals_come_with_the_log_and_a_hint() {
+    // r0 never written: the kernel says `R0 !read_ok`.
+    let p = program("no_r0.s", "r1 = 5\nexit\n");
+    let (code, out, _) = userbpf(&["verify", &p, "--type", "xdp"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("R0 !read_ok") && out.contains("refused: EACCES"), "{out}");
+    assert!(out.contains("hint: ") && out.contains("r0 = 0"), "{out}");
+    // A packet read without the data_end check.
+    let p = program("pkt.s", "r2 = *(u32 *)(r1 + 0)\nr0 = *(u8 *)(r2 + 0)\nexit\n");
+    let (code, out, _) = userbpf(&["prog", "run", &p, "--type", "xdp", "--data", "00112233"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("R2 offset is outside of the packet"), "{out}");
+    assert!(out.contains("hint: check every packet access against data_end"), "{out}");
+}
+
+#[test]
+fn bad_input_names_the_problem() {
+    let p = program("typo.s", "r0 = 0\nfoo r1\nexit\n");
+    let (code, _, err) = userbpf(&["verify", &p, "--type", "xdp"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("line 2") && err.contains("foo"), "{err}");
+    let (code, _, err) = userbpf(&["verify", "/nonexistent/prog.s", "--type", "xdp"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("cannot read /nonexistent/prog.s"), "{err}");
+    let p = program("ok.s", "r0 = 0\nexit\n");
+    let (code, _, err) = userbpf(&["verify", &p, "--type", "xdpp"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("unknown program type \"xdpp\"") && err.contains("xdp"), "{err}");
+}
