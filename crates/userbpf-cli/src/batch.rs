@@ -62,6 +62,7 @@ pub fn run_file(session: &Session, file: &Path) -> Result<(), Failure> {
         if words.first().map(String::as_str) == Some("batch") {
             return Err(Failure::usage(format!("line {}: batch files can't nest", n + 1)));
         }
+        crate::output::note_style(&words);
         let cli = Cli::try_parse_from(std::iter::once("userbpf".to_string()).chain(words))
             .map_err(|e| Failure::usage(format!("line {}: {e}", n + 1)))?;
         run(cli, session).map_err(|f| Failure {

@@ -10,6 +10,7 @@ mod failure;
 mod hints;
 mod map_cmd;
 mod obj_cmd;
+mod output;
 mod pcap;
 mod prog_cmd;
 mod prog_run;
@@ -299,6 +300,8 @@ fn run(cli: Cli, session: &Session) -> Result<(), Failure> {
 }
 
 fn main() -> ExitCode {
+    let words: Vec<String> = std::env::args().collect();
+    output::note_style(&words[1..]);
     match run(Cli::parse(), &Session::new()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {

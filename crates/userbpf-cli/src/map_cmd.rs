@@ -34,8 +34,8 @@ pub enum MapCmd {
         /// pin the map at this path under /sys/fs/bpf
         #[arg(long)]
         pin: Option<String>,
-        /// print JSON (as bpftool -j)
-        #[arg(short, long)]
+        /// print JSON (as bpftool -j; -p/--pretty too)
+        #[arg(short, long, alias = "pretty", short_alias = 'p')]
         json: bool,
     },
     /// List maps, or show one (`id ID` or `pinned PATH`)
@@ -44,8 +44,8 @@ pub enum MapCmd {
         /// `id ID` or `pinned PATH` (all maps if absent)
         #[arg(num_args = 0..=2, value_names = ["id|pinned", "ID|PATH"])]
         target: Vec<String>,
-        /// print JSON (as bpftool -j)
-        #[arg(short, long)]
+        /// print JSON (as bpftool -j; -p/--pretty too)
+        #[arg(short, long, alias = "pretty", short_alias = 'p')]
         json: bool,
     },
     /// Look a key up (hex)
@@ -56,8 +56,8 @@ pub enum MapCmd {
         target: String,
         /// key as hex
         key: String,
-        /// print JSON (as bpftool -j)
-        #[arg(short, long)]
+        /// print JSON (as bpftool -j; -p/--pretty too)
+        #[arg(short, long, alias = "pretty", short_alias = 'p')]
         json: bool,
     },
     /// Store a value under a key (both hex)
@@ -99,8 +99,8 @@ pub enum MapCmd {
         kind: String,
         /// map ID or pinned path
         target: String,
-        /// print JSON (as bpftool -j)
-        #[arg(short, long)]
+        /// print JSON (as bpftool -j; -p/--pretty too)
+        #[arg(short, long, alias = "pretty", short_alias = 'p')]
         json: bool,
     },
 }
@@ -245,7 +245,7 @@ pub fn run(session: &Session, cmd: &MapCmd) -> Result<(), Failure> {
             }
             let info = info?;
             if *json {
-                println!("{}", serde_json::to_string_pretty(&info).expect("json"));
+                println!("{}", crate::output::json_text(info.clone()));
             } else {
                 println!("id {}", info["id"]);
             }
@@ -276,7 +276,7 @@ pub fn run(session: &Session, cmd: &MapCmd) -> Result<(), Failure> {
                 all.push(i?);
             }
             if *json {
-                println!("{}", serde_json::to_string_pretty(&all).expect("json"));
+                println!("{}", crate::output::json_text(all.clone()));
             } else {
                 all.iter().for_each(print_info);
             }
@@ -298,7 +298,7 @@ pub fn run(session: &Session, cmd: &MapCmd) -> Result<(), Failure> {
             let _ = p.close(fd);
             let value = r?;
             if *json {
-                println!("{}", json!({"key": hex(&key), "value": hex(&value)}));
+                println!("{}", crate::output::json_text(json!({"key": hex(&key), "value": hex(&value)})));
             } else {
                 println!("key: {}  value: {}", hex(&key), hex(&value));
             }
@@ -339,7 +339,7 @@ pub fn run(session: &Session, cmd: &MapCmd) -> Result<(), Failure> {
             let _ = p.close(fd);
             let entries = r?;
             if *json {
-                println!("{}", serde_json::to_string_pretty(&entries).expect("json"));
+                println!("{}", crate::output::json_text(entries.clone()));
             } else {
                 for e in &entries {
                     match e.get("value") {

@@ -265,7 +265,7 @@ pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::
         let mut m = prog;
         m.insert("object".into(), json!(a.prog.display().to_string()));
         m.insert("maps".into(), maps);
-        println!("{}", serde_json::to_string_pretty(&Value::Object(m)).expect("json"));
+        println!("{}", crate::output::json_text(Value::Object(m).clone()));
     } else {
         print_human(&[prog.clone()], &maps);
         if run.is_some() {
@@ -315,13 +315,12 @@ pub fn loadall(session: &Session, a: &LoadallArgs) -> Result<(), Failure> {
     if a.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&json!({
+            crate::output::json_text(json!({
                 "object": a.obj.display().to_string(),
                 "loaded": ok,
                 "programs": programs,
                 "maps": maps,
             }))
-            .expect("json")
         );
     } else {
         print_human(&programs, &maps);

@@ -30,8 +30,8 @@ pub enum ProgCmd {
     Show {
         /// program ID
         id: Option<u32>,
-        /// print JSON (as bpftool -j)
-        #[arg(short, long)]
+        /// print JSON (as bpftool -j; -p/--pretty too)
+        #[arg(short, long, alias = "pretty", short_alias = 'p')]
         json: bool,
     },
     /// Print a program's xlated instructions as the kernel prints them
@@ -227,7 +227,7 @@ pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::
         Err(MapSetupError::Usage(f)) => return Err(f),
         Err(MapSetupError::Refused(error)) => {
             if a.json {
-                println!("{}", json!({"accepted": false, "error": error}));
+                println!("{}", crate::output::json_text(json!({"accepted": false, "error": error})));
             } else {
                 println!("refused: {error}");
             }
@@ -297,7 +297,7 @@ pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::
             .and_then(Value::as_array)
             .is_some_and(|rows| rows.iter().all(|r| r["run_ok"] == json!(false)));
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&Value::Object(m)).expect("json"));
+        println!("{}", crate::output::json_text(Value::Object(m).clone()));
     } else {
         print_load_human(&m);
         if run.is_some() {
@@ -409,7 +409,7 @@ pub fn run(session: &Session, cmd: &ProgCmd) -> Result<(), Failure> {
                 all.push(info?);
             }
             if *json {
-                println!("{}", serde_json::to_string_pretty(&all).expect("json"));
+                println!("{}", crate::output::json_text(all.clone()));
             } else {
                 for m in &all {
                     println!(
