@@ -24,7 +24,7 @@ use std::time::Instant;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use userbpf::conformance::to_hex;
 use userbpf::exec::{
-    AlignedBuf, GuestMemory, HelperTable, Interpreter, Jit, JitOptions, JitProgram, Program, RegionKind, RunOptions,
+    AccessProof, AlignedBuf, GuestMemory, HelperTable, Interpreter, Jit, JitOptions, JitProgram, Program, RegionKind, RunOptions,
 };
 use userbpf::isa::asm::{assemble, Syntax};
 use userbpf::isa::insns_to_bytes;
@@ -89,7 +89,7 @@ impl Engines {
         // SAFETY: the bench programs only access the packet below its
         // length (r3 < r2) and their own stack frame.
         let proven = proven.contains(&true).then(|| {
-            unsafe { JitProgram::compile_with_proofs(&prog, JitOptions::default(), &proven) }.expect("compiles")
+            unsafe { JitProgram::compile_with_proofs(&prog, JitOptions::default(), &AccessProof::from_flags(&proven)) }.expect("compiles")
         });
         Engines {
             prog,

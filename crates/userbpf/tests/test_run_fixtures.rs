@@ -331,10 +331,11 @@ impl Host {
     }
 }
 
-fn replay(case: &Value, host: &Host) -> Map<String, Value> {
+fn replay(case: &Value, host: &Host, trust_verifier: bool) -> Map<String, Value> {
     let bpf = Bpf::new(Config {
         possible_cpus: host.ncpu,
         net_devices: host.devices.clone(),
+        jit_trust_verifier: trust_verifier,
         ..Config::default()
     });
     let p = bpf.process(Creds::ROOT);
@@ -472,6 +473,18 @@ const FIELDS: &[&str] = &[
 
 #[test]
 fn test_runs_agree_with_the_kernel() {
+    agreement(false);
+}
+
+/// The same with Config::jit_trust_verifier: the accesses the verifier
+/// proved run unchecked (by the proven region's fixed base), and every
+/// answer must stay the kernel's.
+#[test]
+fn test_runs_agree_with_the_kernel_trusting_the_verifier() {
+    agreement(true);
+}
+
+fn agreement(trust_verifier: bool) {
     let text = std::fs::read_to_string(FIXTURE).expect("fixture");
     let fixture: Value = serde_json::from_str(&text).expect("json");
     let host = Host::from_fixture(&fixture);
@@ -481,7 +494,7 @@ fn test_runs_agree_with_the_kernel() {
     let mut by_family: std::collections::BTreeMap<String, (u32, u32)> = Default::default();
     for case in cases {
         let want = case["result"].as_object().expect("result");
-        let got = replay(case, &host);
+        let got = replay(case, &host, trust_verifier);
         let diffs: Vec<String> = FIELDS
             .iter()
             .filter(|f| want.get(**f) != got.get(**f))
@@ -509,7 +522,10 @@ fn test_runs_agree_with_the_kernel() {
             println!("{}: {}", case["name"].as_str().unwrap_or(""), diffs.join("; "));
         }
     }
-    println!("test_run fixtures: {agree}/{} cases agree", cases.len());
+    println!(
+        "test_run fixtures (trust_verifier {trust_verifier}): {agree}/{} cases agree",
+        cases.len()
+    );
     for (f, (a, n)) in &by_family {
         println!("  {f:<20} {a}/{n}");
     }

@@ -6,9 +6,11 @@ pub mod interp;
 pub mod jit;
 pub mod ld_abs;
 pub mod memory;
+pub mod proof;
 
 pub use helper_table::{HelperCall, HelperExit, HelperTable};
 pub use interp::{ExecError, Fault, Interpreter, Program, RunOptions};
 pub use jit::{select_runtime, Jit, JitError, JitOptions, JitProgram, RuntimePolicy, SelectedRuntime};
 pub use ld_abs::LdAbsPacket;
 pub use memory::{AccessFault, AlignedBuf, GuestMemory, RegionKind};
+pub use proof::AccessProof;

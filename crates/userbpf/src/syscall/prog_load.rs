@@ -379,7 +379,7 @@ pub(crate) fn prog_load(
         // The inline forms' own accesses are not among the proofs.
         if let Some(proven) = verified.proven.as_mut() {
             for &(pc, len) in &sites {
-                proven.splice(pc..=pc, std::iter::repeat_n(false, len));
+                proven.splice(pc..=pc, std::iter::repeat_n(exec::AccessProof::None, len));
             }
         }
     }
@@ -575,7 +575,7 @@ fn select_runtime(
     p: &Process,
     xlated: &[crate::isa::Insn],
     jit_requested: bool,
-    proven: &[bool],
+    proven: &[exec::AccessProof],
 ) -> Result<Runtime, Errno> {
     let sysctls = &p.kernel.config.sysctls;
     let prog = exec::Program::new(xlated.to_vec()).map_err(|_| Errno::EINVAL)?;

@@ -12,6 +12,7 @@ use super::ctx::{self, Access, CtxField};
 use super::log::VerifierLog;
 use super::reg::{RegState, RegType};
 use super::state::{FuncState, SlotType, StackSlot, VerifierState};
+use crate::exec::AccessProof;
 use crate::isa::disasm::disasm;
 use crate::isa::{AluOp, CallKind, Endian, Insn, Instruction, JmpOp, Operand, Size, Width};
 use crate::uapi::Errno;
@@ -86,9 +87,9 @@ pub struct Env<'a> {
     pub func_info: Option<&'a [super::FuncRecord]>,
     /// By map index: the direct value of frozen read-only maps.
     pub map_rodata: &'a [Option<Vec<u8>>],
-    /// Per instruction: 0 not reached, 1 every access so far was to a
-    /// region-bounded object (stack, context, map value, packet), 2 not.
-    access_proof: Vec<u8>,
+    /// Per instruction: None not reached, else what every access so far
+    /// proved (see [`AccessProof`]).
+    access_proof: Vec<Option<AccessProof>>,
     log: &'a mut VerifierLog,
     pending: Vec<Pending>,
     pub insn_processed: u64,
@@ -170,7 +171,7 @@ impl<'a> Env<'a> {
             maps,
             func_info: None,
             map_rodata: &[],
-            access_proof: vec![0; insns.len()],
+            access_proof: vec![None; insns.len()],
             log,
             pending: Vec::new(),
             insn_processed: 0,
@@ -534,7 +535,7 @@ impl<'a> Env<'a> {
                 let base = self.read_reg(st, src)?;
                 self.check_write(dst)?;
                 let val = self.check_mem(st, src, base, off as i64, size, Access::Read, None)?;
-                self.note_access(base.ty);
+                self.note_access(&base);
                 let mut val = val.unwrap_or_else(RegState::unknown);
                 if val.ty == RegType::Scalar && size != Size::DW {
                     coerce_to_size(&mut val, size, signed);
@@ -545,7 +546,7 @@ impl<'a> Env<'a> {
                 let base = self.read_reg(st, dst)?;
                 let v = RegState::known(imm as i64 as u64);
                 self.check_mem(st, dst, base, off as i64, size, Access::Write, Some(v))?;
-                self.note_access(base.ty);
+                self.note_access(&base);
             }
             Instruction::StoreReg { size, dst, src, off } => {
                 let mut v = self.read_reg(st, src)?;
@@ -569,7 +570,7 @@ impl<'a> Env<'a> {
                     v.off = 0;
                 }
                 self.check_mem(st, dst, base, off as i64, size, Access::Write, Some(v))?;
-                self.note_access(base.ty);
+                self.note_access(&base);
             }
             Instruction::Atomic {
                 size,
@@ -760,23 +761,23 @@ impl<'a> Env<'a> {
 
     /// Record that the access of the current instruction passed the
     /// checks for a pointer of type `ty`.
-    fn note_access(&mut self, ty: RegType) {
-        let provable = matches!(
-            ty,
-            RegType::Stack | RegType::Ctx | RegType::MapValue | RegType::Packet | RegType::PacketMeta
-        );
+    fn note_access(&mut self, base: &RegState) {
+        let proof = match base.ty {
+            RegType::Ctx => AccessProof::Context,
+            RegType::Packet | RegType::PacketMeta => AccessProof::Packet,
+            RegType::MapValue => AccessProof::Map(base.map.index),
+            RegType::Stack => AccessProof::InRegion,
+            _ => AccessProof::None,
+        };
         if let Some(p) = self.access_proof.get_mut(self.cur_pc) {
-            *p = match (*p, provable) {
-                (0 | 1, true) => 1,
-                _ => 2,
-            };
+            *p = Some(p.map_or(proof, |old| old.join(proof)));
         }
     }
 
-    /// After an accepted run: the plain loads and stores whose every
-    /// verified visit stayed inside one object of a region-bounded kind.
-    pub fn access_proofs(&self) -> Vec<bool> {
-        self.access_proof.iter().map(|&p| p == 1).collect()
+    /// After an accepted run: per instruction, what every verified visit
+    /// of its load or store proved.
+    pub fn access_proofs(&self) -> Vec<AccessProof> {
+        self.access_proof.iter().map(|p| p.unwrap_or_default()).collect()
     }
 
     /// check_mem_access() for the pointer types modelled. Returns the

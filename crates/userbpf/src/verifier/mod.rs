@@ -89,7 +89,7 @@ pub struct Verified {
     /// When the full verifier explored the program (no structural
     /// fallback): per instruction, whether its load or store was proven to
     /// stay inside one stack, context, map value or packet object.
-    pub proven: Option<Vec<bool>>,
+    pub proven: Option<Vec<crate::exec::AccessProof>>,
 }
 
 /// The note that tells a log reader what ran.

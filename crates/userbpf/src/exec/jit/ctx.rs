@@ -6,7 +6,9 @@
 //! slot 12..23   BPF registers r0..r10: inputs at entry, r0 at exit, spill
 //!               area around helper calls
 //! slot 23..25   LD_ABS/LD_IND: what SKF_NET_OFF and SKF_LL_OFF offsets add
-//! slot 25..     region table, 4 slots per entry: host pointer, readable
+//! slot 25..28   host minus guest address of the context and packet regions
+//!               (accesses proven to stay in them), and which were found
+//! slot 28..     region table, 4 slots per entry: host pointer, readable
 //!               length, writable length (0 when read-only), and host
 //!               minus guest address of the region (for proven accesses).
 //!               Entry t describes guest addresses t << 32 | offset, so
@@ -15,7 +17,7 @@
 
 use std::cell::Cell;
 
-use crate::exec::memory::{AccessKind, GuestMemory};
+use crate::exec::memory::{AccessKind, GuestMemory, RegionKind};
 
 /// Number of table entries (regions + 1).
 pub const NENT: usize = 0;
@@ -46,8 +48,14 @@ pub const REGS: usize = 12;
 /// LdAbsPacket::net_delta() and mac_delta() (see exec/ld_abs.rs).
 pub const PKT_NET_DELTA: usize = 23;
 pub const PKT_MAC_DELTA: usize = 24;
+/// Host minus guest address of the context region (RegionKind::Context).
+pub const CTX_DELTA: usize = 25;
+/// Host minus guest address of the packet region (RegionKind::Packet).
+pub const PACKET_DELTA: usize = 26;
+/// Bit 0: CTX_DELTA is set; bit 1: PACKET_DELTA is set.
+pub const KIND_FOUND: usize = 27;
 /// First table entry.
-pub const TABLE: usize = 25;
+pub const TABLE: usize = 28;
 /// Slots per table entry.
 pub const ENTRY_SLOTS: usize = 4;
 /// Offsets within an entry.
@@ -96,12 +104,23 @@ pub fn refresh_regions(ctx: &mut Vec<u64>, mem: &GuestMemory<'_>) {
     loop {
         let t = ctx[NENT] as usize;
         let base = (t as u64) << 32;
-        let Some((_, len)) = mem.region_at(base) else {
+        let Some((kind, len)) = mem.region_at(base) else {
             return;
         };
         let ptr = mem.translate(base, 0, AccessKind::Read).map_or(0, |p| p as u64);
         let writable = mem.translate(base, 0, AccessKind::Write).is_ok();
         let delta = ptr.wrapping_sub(base);
+        // The first context and packet regions are the run's (nested runs
+        // have their own context).
+        let (slot, bit) = match kind {
+            RegionKind::Context => (CTX_DELTA, 1),
+            RegionKind::Packet => (PACKET_DELTA, 2),
+            _ => (0, 0),
+        };
+        if bit != 0 && ctx[KIND_FOUND] & bit == 0 {
+            ctx[slot] = delta;
+            ctx[KIND_FOUND] |= bit;
+        }
         ctx.extend_from_slice(&[ptr, len as u64, if writable { len as u64 } else { 0 }, delta]);
         ctx[NENT] = t as u64 + 1;
     }

@@ -24,6 +24,7 @@ use self::x86_64::mem::ExecMemory;
 use crate::exec::helper_table::{HelperCall, HelperExit, HelperTable};
 use crate::exec::interp::{ExecError, Fault, Program, RunOptions, STACK_SIZE};
 use crate::exec::memory::{AccessFault, AccessKind, GuestMemory};
+use crate::exec::AccessProof;
 use crate::isa::DecodeError;
 use crate::runtime::RunEnv;
 
@@ -62,6 +63,42 @@ pub struct JitProgram {
     sites: Vec<Site>,
     program: Program,
     options: JitOptions,
+    /// The regions the image's proofs address by fixed slots.
+    needs: ProofNeeds,
+}
+
+/// What guest memory must hold for a proven image: a context region, a
+/// packet region, and the used maps as regions 0..maps (maps::guest's
+/// layout). Checked at every run, so a misused image faults cleanly.
+#[derive(Clone, Copy, Debug, Default)]
+struct ProofNeeds {
+    context: bool,
+    packet: bool,
+    maps: u32,
+}
+
+impl ProofNeeds {
+    fn of(proofs: &[AccessProof]) -> Self {
+        let mut n = ProofNeeds::default();
+        for p in proofs {
+            match *p {
+                AccessProof::Context => n.context = true,
+                AccessProof::Packet => n.packet = true,
+                AccessProof::Map(i) => n.maps = n.maps.max(i + 1),
+                AccessProof::None | AccessProof::InRegion => {}
+            }
+        }
+        n
+    }
+
+    fn met_by(&self, ctx: &[u64], mem: &GuestMemory<'_>) -> bool {
+        let found = ctx[ctx::KIND_FOUND];
+        (!self.context || found & 1 != 0)
+            && (!self.packet || found & 2 != 0)
+            && (0..self.maps as u64).all(|i| {
+                matches!(mem.region_at((i + 1) << 32), Some((crate::exec::RegionKind::MapValue, _)))
+            })
+    }
 }
 
 impl JitProgram {
@@ -80,7 +117,11 @@ impl JitProgram {
     /// # Safety
     /// Every promise must hold for every run of the image, with any guest
     /// memory it is run on: a wrong one is a wild host access.
-    pub unsafe fn compile_with_proofs(prog: &Program, options: JitOptions, proven: &[bool]) -> Result<Self, JitError> {
+    pub unsafe fn compile_with_proofs(
+        prog: &Program,
+        options: JitOptions,
+        proven: &[AccessProof],
+    ) -> Result<Self, JitError> {
         let blind = options.blind.then(blinding_seed);
         let compiled = compile(
             prog.slots(),
@@ -97,6 +138,7 @@ impl JitProgram {
             sites: compiled.sites,
             program: prog.clone(),
             options,
+            needs: ProofNeeds::of(if blind.is_some() { &[] } else { proven }),
         })
     }
 
@@ -327,6 +369,10 @@ impl<'p> Jit<'p> {
             _ => return unsupported("a frame pointer that is not the top of an aligned, writable stack region"),
         };
         let mut ctx = ctx::new_ctx(mem);
+        if !self.prog.needs.met_by(&ctx, mem) {
+            ctx::recycle(ctx);
+            return unsupported("guest memory without the regions the verifier's proofs name");
+        }
         for (r, a) in ctx[ctx::REGS + 1..ctx::REGS + 6].iter_mut().zip(args) {
             *r = *a;
         }
@@ -428,7 +474,7 @@ pub fn select_runtime(prog: Program, policy: &RuntimePolicy) -> Result<SelectedR
 pub unsafe fn select_runtime_with_proofs(
     prog: Program,
     policy: &RuntimePolicy,
-    proven: &[bool],
+    proven: &[AccessProof],
 ) -> Result<SelectedRuntime, JitRequired> {
     if policy.jit_enable == 0 && !policy.jit_always_on {
         return Ok(SelectedRuntime::Interpreter(prog));

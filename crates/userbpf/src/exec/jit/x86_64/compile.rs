@@ -35,6 +35,7 @@
 use super::emit::{mem, mem_idx, Alu, Asm, Cc, Label, Mem, Shift, R, W};
 use crate::exec::interp::Fault;
 use crate::exec::jit::ctx::{self, disp};
+use crate::exec::AccessProof;
 use crate::exec::ld_abs::{SKF_LL_OFF, SKF_NET_OFF};
 use crate::isa::opcode::{MAX_BPF_STACK, MAX_CALL_FRAMES};
 use crate::isa::{
@@ -121,7 +122,7 @@ struct Compiler {
     sites: Vec<(Label, Site, Option<Mem>)>,
     stack_fast: bool,
     /// Accesses the verifier proved safe, by pc.
-    proven: Vec<bool>,
+    proven: Vec<AccessProof>,
     opts: CompileOptions,
     key_state: u64,
     epilogue: Label,
@@ -199,7 +200,7 @@ fn branch_rel(ins: &Instruction) -> Option<i64> {
 /// Compile a whole program. `proven[pc]` set means the verifier proved the
 /// memory access of instruction `pc` inside one region, with the access's
 /// permission and alignment: it is translated without checks.
-pub fn compile(slots: &[Insn], opts: CompileOptions, proven: &[bool]) -> Result<Compiled, DecodeError> {
+pub fn compile(slots: &[Insn], opts: CompileOptions, proven: &[AccessProof]) -> Result<Compiled, DecodeError> {
     let program = decode(slots)?;
     let len = slots.len();
     let stack_fast = !program.iter().any(|(_, i)| writes(i) == Some(10));
@@ -749,14 +750,24 @@ impl Compiler {
                 return mem_idx(host(10), R::Rcx, off32);
             }
         }
-        if self.proven.get(pc) == Some(&true) {
-            // Proven in bounds: host = guest + the delta of the region the
-            // address falls in, no checks.
-            let a = &mut self.a;
-            a.lea(R::Rdx, mem(host(base), off32));
-            a.shift_imm(W::Q64, Shift::Shr, R::Rdx, 32);
-            a.shift_imm(W::D32, Shift::Shl, R::Rdx, 5);
-            a.load(8, R::Rcx, mem_idx(CTX, R::Rdx, disp(ctx::TABLE + ctx::ENTRY_DELTA)));
+        // Proven in bounds: host = guest + the delta of the region, with
+        // no checks; a known region's delta is a fixed context slot.
+        let delta_slot = match self.proven.get(pc).copied().unwrap_or_default() {
+            AccessProof::None => None,
+            AccessProof::InRegion => {
+                let a = &mut self.a;
+                a.lea(R::Rdx, mem(host(base), off32));
+                a.shift_imm(W::Q64, Shift::Shr, R::Rdx, 32);
+                a.shift_imm(W::D32, Shift::Shl, R::Rdx, 5);
+                a.load(8, R::Rcx, mem_idx(CTX, R::Rdx, disp(ctx::TABLE + ctx::ENTRY_DELTA)));
+                return mem_idx(host(base), R::Rcx, off32);
+            }
+            AccessProof::Context => Some(ctx::CTX_DELTA),
+            AccessProof::Packet => Some(ctx::PACKET_DELTA),
+            AccessProof::Map(i) => Some(ctx::TABLE + (i as usize + 1) * ctx::ENTRY_SLOTS + ctx::ENTRY_DELTA),
+        };
+        if let Some(slot) = delta_slot {
+            self.a.load(8, R::Rcx, mem(CTX, disp(slot)));
             return mem_idx(host(base), R::Rcx, off32);
         }
         let fault = self.site(
