@@ -201,19 +201,28 @@ fn run_one(
     let helpers = kernel_helpers();
     let mut r0 = 0;
     let mut runs = 0;
+    // The JIT's run context is built once for the series (as the kernel
+    // sets its test run up once and loops over the program).
+    let mut prepared = match (&prog.runtime, setup.engine) {
+        (Runtime::Jit(j), Engine::Loaded | Engine::Jit) => Some(Jit::new(j, helpers).prepare(&gm, fp, &opts)?),
+        _ => None,
+    };
     while runs < repeat {
         env.tail_calls.set(tail_calls);
-        r0 = match (&prog.runtime, setup.engine) {
-            (Runtime::Jit(j), Engine::Loaded | Engine::Jit) => {
+        r0 = match (&prog.runtime, setup.engine, prepared.as_mut()) {
+            (Runtime::Jit(j), Engine::Loaded | Engine::Jit, Some(prep)) => {
+                Jit::new(j, helpers).execute_prepared(prep, &mut gm, &env, &[ctx_addr], &opts)?
+            }
+            (Runtime::Jit(j), Engine::Loaded | Engine::Jit, None) => {
                 Jit::new(j, helpers).execute_in(&mut gm, &env, fp, &[ctx_addr], &opts)?
             }
-            (Runtime::Jit(j), Engine::Interpreter) => {
+            (Runtime::Jit(j), Engine::Interpreter, _) => {
                 Interpreter::new(j.program(), helpers).execute_in(&mut gm, &env, fp, &[ctx_addr], &opts)?
             }
-            (Runtime::Interpreter(p), Engine::Loaded | Engine::Interpreter) => {
+            (Runtime::Interpreter(p), Engine::Loaded | Engine::Interpreter, _) => {
                 Interpreter::new(p, helpers).execute_in(&mut gm, &env, fp, &[ctx_addr], &opts)?
             }
-            (Runtime::Interpreter(_), Engine::Jit) => {
+            (Runtime::Interpreter(_), Engine::Jit, _) => {
                 return Err(setup_fault("the JIT for a program loaded without one"))
             }
         };
@@ -227,6 +236,9 @@ fn run_one(
             let end = gm.load(ctx_addr + view.layout.data_end as u64, 8).unwrap_or(0);
             opts.packet = Some(h.view(view.buf, data, end));
         }
+    }
+    if let Some(p) = prepared {
+        p.finish();
     }
     // Where the packet pointers ended up, relative to the buffer.
     if let Some(view) = env.packet {

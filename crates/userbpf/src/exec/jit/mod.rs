@@ -354,6 +354,17 @@ impl<'p> Jit<'p> {
         args: &[u64],
         opts: &RunOptions,
     ) -> Result<u64, ExecError> {
+        let mut prepared = self.prepare(mem, fp, opts)?;
+        let r = self.execute_prepared(&mut prepared, mem, env, args, opts);
+        prepared.finish();
+        r
+    }
+
+    /// Check `mem` and build the run context once, for a series of runs
+    /// over the same guest memory and stack (BPF_PROG_TEST_RUN's repeat):
+    /// [`execute_prepared`](Self::execute_prepared) then only resets the
+    /// inputs. Regions mapped later (by helpers) are picked up at each run.
+    pub fn prepare(&self, mem: &GuestMemory<'_>, fp: u64, opts: &RunOptions) -> Result<PreparedRun, ExecError> {
         let unsupported = |what| {
             Err(ExecError {
                 pc: 0,
@@ -373,11 +384,30 @@ impl<'p> Jit<'p> {
             ctx::recycle(ctx);
             return unsupported("guest memory without the regions the verifier's proofs name");
         }
+        ctx[ctx::REGS + 10] = fp;
+        ctx[ctx::STACK_DELTA] = stack_host.wrapping_sub(stack_base);
+        type Trampoline = extern "C" fn(&mut CallEnv<'_, '_>, u64, u64) -> TrampolineRet;
+        ctx[ctx::TRAMPOLINE] = helper_trampoline as Trampoline as usize as u64;
+        Ok(PreparedRun { ctx, fp })
+    }
+
+    /// One run over a [`prepare`](Self::prepare)d context.
+    pub fn execute_prepared<'m>(
+        &self,
+        prepared: &mut PreparedRun,
+        mem: &mut GuestMemory<'m>,
+        env: &RunEnv<'m>,
+        args: &[u64],
+        opts: &RunOptions,
+    ) -> Result<u64, ExecError> {
+        let mut ctx = std::mem::take(&mut prepared.ctx);
+        ctx::refresh_regions(&mut ctx, mem);
+        // Registers start as a fresh context has them: zero but the inputs.
+        ctx[ctx::REGS..ctx::REGS + 10].fill(0);
         for (r, a) in ctx[ctx::REGS + 1..ctx::REGS + 6].iter_mut().zip(args) {
             *r = *a;
         }
-        ctx[ctx::REGS + 10] = fp;
-        ctx[ctx::STACK_DELTA] = stack_host.wrapping_sub(stack_base);
+        ctx[ctx::REGS + 10] = prepared.fp;
         let budget = opts.budget.unwrap_or(u64::MAX);
         ctx[ctx::BUDGET] = budget;
         ctx[ctx::MAY_GOTO] = MAY_GOTO_BUDGET;
@@ -387,8 +417,6 @@ impl<'p> Jit<'p> {
         ctx[ctx::PKT_LEN] = pkt.len as u64;
         ctx[ctx::PKT_NET_DELTA] = pkt.net_delta() as u64;
         ctx[ctx::PKT_MAC_DELTA] = pkt.mac_delta() as u64;
-        type Trampoline = extern "C" fn(&mut CallEnv<'_, '_>, u64, u64) -> TrampolineRet;
-        ctx[ctx::TRAMPOLINE] = helper_trampoline as Trampoline as usize as u64;
         let mut env = CallEnv {
             mem,
             env,
@@ -403,7 +431,8 @@ impl<'p> Jit<'p> {
         // layout. It reads and writes only the context (through ctx_ptr, or
         // the pointer the trampoline returns), guest memory through the
         // region table (checked, or proven by whoever called
-        // `compile_with_proofs`), whose entries were taken from `mem` and stay valid
+        // `compile_with_proofs`, with the named regions checked present by
+        // `prepare`), whose entries were taken from `mem` and stay valid
         // while `mem` is borrowed here (regions are never unmapped), and its
         // own native stack frames. It hands env_ptr, untouched, to
         // `helper_trampoline` only, while `env` is not otherwise in use; the
@@ -414,6 +443,7 @@ impl<'p> Jit<'p> {
             ctx::STATUS_FAULT => Err(self.prog.fault(&env.ctx, env.mem, budget)),
             _ => {
                 if let Some(p) = env.panic.take() {
+                    prepared.ctx = env.ctx;
                     std::panic::resume_unwind(p);
                 }
                 env.outcome
@@ -421,8 +451,21 @@ impl<'p> Jit<'p> {
                     .expect("the trampoline records why it stopped the run")
             }
         };
-        ctx::recycle(env.ctx);
+        prepared.ctx = env.ctx;
         result
+    }
+}
+
+/// A run context built by [`Jit::prepare`], reused across runs.
+pub struct PreparedRun {
+    ctx: Vec<u64>,
+    fp: u64,
+}
+
+impl PreparedRun {
+    /// Give the context back for later runs on this thread.
+    pub fn finish(self) {
+        ctx::recycle(self.ctx);
     }
 }
 
