@@ -123,6 +123,9 @@ struct Compiler {
     stack_fast: bool,
     /// Accesses the verifier proved safe, by pc.
     proven: Vec<AccessProof>,
+    /// The context slot whose region base rax holds for the whole run
+    /// (see [`pinned_base`]).
+    pinned: Option<usize>,
     opts: CompileOptions,
     key_state: u64,
     epilogue: Label,
@@ -197,6 +200,57 @@ fn branch_rel(ins: &Instruction) -> Option<i64> {
     }
 }
 
+/// The context slot of the region base the most proven accesses use, when
+/// nothing in the program needs rax (division, atomics, LD_ABS/LD_IND and
+/// calls use it): the prologue loads it into rax once, as the kernel's
+/// JIT keeps pointers in registers, and those accesses add rax.
+fn pinned_base(program: &[(usize, Instruction)], proven: &[AccessProof]) -> Option<usize> {
+    let needs_rax = program.iter().any(|(_, ins)| {
+        matches!(
+            ins,
+            Instruction::Alu {
+                op: AluOp::Div | AluOp::SDiv | AluOp::Mod | AluOp::SMod,
+                ..
+            } | Instruction::Atomic { .. }
+                | Instruction::LdAbs { .. }
+                | Instruction::LdInd { .. }
+                | Instruction::Call(_)
+                | Instruction::CallX { .. }
+        )
+    });
+    if needs_rax {
+        return None;
+    }
+    // Accesses inside a loop (between a backward jump and its target)
+    // weigh more than the ones run once.
+    let back_edges: Vec<(usize, usize)> = program
+        .iter()
+        .filter_map(|(pc, ins)| {
+            let t = target(*pc, branch_rel(ins)?, i64::MAX as usize).ok()?;
+            (t <= *pc).then_some((t, *pc))
+        })
+        .collect();
+    let mut counts: Vec<(usize, usize)> = Vec::new();
+    for (pc, p) in proven.iter().enumerate() {
+        let weight = if back_edges.iter().any(|&(t, j)| t <= pc && pc <= j) {
+            100
+        } else {
+            1
+        };
+        let slot = match *p {
+            AccessProof::Context => ctx::CTX_DELTA,
+            AccessProof::Packet => ctx::PACKET_DELTA,
+            AccessProof::Map(i) => ctx::TABLE + (i as usize + 1) * ctx::ENTRY_SLOTS + ctx::ENTRY_DELTA,
+            AccessProof::None | AccessProof::InRegion => continue,
+        };
+        match counts.iter_mut().find(|(s, _)| *s == slot) {
+            Some((_, n)) => *n += weight,
+            None => counts.push((slot, weight)),
+        }
+    }
+    counts.into_iter().max_by_key(|&(_, n)| n).map(|(s, _)| s)
+}
+
 /// Compile a whole program. `proven[pc]` set means the verifier proved the
 /// memory access of instruction `pc` inside one region, with the access's
 /// permission and alignment: it is translated without checks.
@@ -235,6 +289,7 @@ pub fn compile(slots: &[Insn], opts: CompileOptions, proven: &[AccessProof]) -> 
         sites: Vec::new(),
         stack_fast,
         proven: proven.to_vec(),
+        pinned: if opts.blind.is_some() { None } else { pinned_base(&program, proven) },
         opts,
         key_state: opts.blind.unwrap_or(0) | 1,
         epilogue,
@@ -322,6 +377,9 @@ impl Compiler {
         a.store(8, mem(CTX, disp(ctx::CALL_LIMIT)), R::Rax);
         for (i, r) in REG_MAP.iter().enumerate() {
             a.load(8, *r, mem(CTX, disp(ctx::REGS + i)));
+        }
+        if let Some(slot) = self.pinned {
+            a.load(8, R::Rax, mem(CTX, disp(slot)));
         }
         a.call(self.labels[0]);
         a.store(8, mem(CTX, disp(ctx::REGS)), REG_MAP[0]);
@@ -767,6 +825,9 @@ impl Compiler {
             AccessProof::Map(i) => Some(ctx::TABLE + (i as usize + 1) * ctx::ENTRY_SLOTS + ctx::ENTRY_DELTA),
         };
         if let Some(slot) = delta_slot {
+            if self.pinned == Some(slot) {
+                return mem_idx(host(base), R::Rax, off32);
+            }
             self.a.load(8, R::Rcx, mem(CTX, disp(slot)));
             return mem_idx(host(base), R::Rcx, off32);
         }
