@@ -35,6 +35,23 @@ pub const fn map_base(index: usize) -> u64 {
     (index as u64 + 1) << 32
 }
 
+/// A map reached from a handle: one of the program's used maps (borrowed)
+/// or an inner map (owned).
+enum HeldMap<'t> {
+    Used(&'t Arc<Map>),
+    Inner(Arc<Map>),
+}
+
+impl std::ops::Deref for HeldMap<'_> {
+    type Target = Map;
+    fn deref(&self) -> &Map {
+        match self {
+            HeldMap::Used(m) => m,
+            HeldMap::Inner(m) => m,
+        }
+    }
+}
+
 /// The maps of one run, by guest address.
 pub struct MapTable<'a> {
     used: &'a [Arc<Map>],
@@ -111,8 +128,17 @@ impl<'a> MapTable<'a> {
         Ok(base)
     }
 
-    fn map(&self, handle: u64) -> Result<Arc<Map>, HelperExit> {
+    /// The map behind a handle, borrowed when it is a used map (the hot
+    /// path of every map helper: no reference count traffic).
+    fn map(&self, handle: u64) -> Result<HeldMap<'_>, HelperExit> {
+        let index = (handle >> 32).wrapping_sub(1) as usize;
+        if handle as u32 == 0 {
+            if let Some(m) = self.used.get(index) {
+                return Ok(HeldMap::Used(m));
+            }
+        }
         self.resolve(handle)
+            .map(HeldMap::Inner)
             .ok_or_else(|| HelperExit::Failed(format!("{handle:#x} is not a map")))
     }
 
