@@ -213,6 +213,12 @@ impl<'a> GuestMemory<'a> {
         Ok(unsafe { r.ptr.add(off) })
     }
 
+    /// Regions mapped so far.
+    #[inline]
+    pub fn region_count(&self) -> usize {
+        self.regions.len()
+    }
+
     /// The region kind and remaining length at `addr`, if mapped.
     pub fn region_at(&self, addr: u64) -> Option<(RegionKind, usize)> {
         let index = (addr >> 32).wrapping_sub(1) as usize;

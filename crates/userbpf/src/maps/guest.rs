@@ -27,6 +27,7 @@ use super::ringbuf::RingBuf;
 use super::{GuestImage, Map};
 use crate::exec::memory::{AccessKind, MAX_REGION_LEN};
 use crate::exec::{GuestMemory, HelperExit, RegionKind};
+use crate::uapi::types::map_type as mt;
 use crate::uapi::Errno;
 
 /// Guest address of used map `index`'s region.
@@ -149,7 +150,7 @@ impl<'a> MapTable<'a> {
     pub fn map_lookup_elem(&self, gm: &mut GuestMemory<'a>, map: u64, key: u64, cpu: u32) -> Result<u64, HelperExit> {
         let m = self.map(map)?;
         with_guest_bytes(gm, key, m.key_size as usize, |k| {
-            if m.inner_meta().is_some() {
+            if matches!(m.map_type, mt::ARRAY_OF_MAPS | mt::HASH_OF_MAPS) {
                 return Ok(LookupHit::Map(m.prog_lookup_map(k)));
             }
             Ok(LookupHit::Value(m.prog_lookup(k, cpu)))
