@@ -181,3 +181,45 @@ fn packet_loops_keep_the_packet_base_in_a_register() {
         .unwrap();
     assert_eq!(out.retval, want);
 }
+
+/// Hints (the default, untrusted use of the proofs) keep every check: a
+/// hint naming the wrong region, or an access past the named region's end,
+/// faults as the generic check would; accesses inside it read the bytes.
+#[test]
+fn hints_keep_every_check() {
+    use userbpf::exec::{
+        AccessProof, AlignedBuf, Fault, GuestMemory, HelperTable, Jit, JitOptions, JitProgram, Program, RegionKind,
+        RunOptions,
+    };
+    use userbpf::isa::Insn;
+    let helpers = HelperTable::new();
+    // r0 = *(u32 *)(r1 + 0); exit, hinted: the packet.
+    let prog = Program::new(vec![Insn::new(0x61, 0, 1, 0, 0), Insn::new(0x95, 0, 0, 0, 0)]).unwrap();
+    let image = JitProgram::compile_with_hints(&prog, JitOptions::default(), &[AccessProof::Packet]).unwrap();
+    let run = |kind: RegionKind, at: u64| {
+        let mut buf = AlignedBuf::from_bytes(&[1, 2, 3, 4, 5, 6, 7, 8]);
+        let mut mem = GuestMemory::new();
+        let addr = mem.add(buf.as_mut_bytes(), kind);
+        Jit::new(&image, &helpers).run(&mut mem, &[addr + at], &RunOptions::default())
+    };
+    assert_eq!(run(RegionKind::Packet, 0).unwrap(), 0x0403_0201);
+    assert_eq!(run(RegionKind::Packet, 4).unwrap(), 0x0807_0605);
+    for at in [5, 8, u32::MAX as u64] {
+        let e = run(RegionKind::Packet, at).unwrap_err();
+        assert!(matches!(e.fault, Fault::Memory(_)), "{at}: {e:?}");
+    }
+    // The hint is wrong: the buffer is not the packet. Still a fault.
+    let e = run(RegionKind::Memory, 0).unwrap_err();
+    assert!(matches!(e.fault, Fault::Memory(_)), "{e:?}");
+    // A store hinted to a read-only region faults.
+    let store = Program::new(vec![Insn::new(0x62, 1, 0, 0, 7), Insn::new(0xb7, 0, 0, 0, 0), Insn::new(0x95, 0, 0, 0, 0)])
+        .unwrap();
+    let image = JitProgram::compile_with_hints(&store, JitOptions::default(), &[AccessProof::Context]).unwrap();
+    let data = [0u8; 8];
+    let mut mem = GuestMemory::new();
+    let addr = mem.add_readonly(&data, RegionKind::Context);
+    let e = Jit::new(&image, &helpers)
+        .run(&mut mem, &[addr], &RunOptions::default())
+        .unwrap_err();
+    assert!(matches!(e.fault, Fault::Memory(_)), "{e:?}");
+}

@@ -390,12 +390,14 @@ pub(crate) fn prog_load(
     crate::verifier::convert_ctx::convert_ctx_accesses(&mut verified.xlated, prog_type);
 
     k.inject(LoadStep::Runtime)?;
-    // Proofs only when the instance trusts its verifier (Config).
-    let proofs = match (&verified.proven, k.config.jit_trust_verifier) {
-        (Some(p), true) if p.len() == verified.xlated.len() => p.as_slice(),
+    // The verifier's proofs: trusted when the instance says so (Config),
+    // else hints that shorten the checks.
+    let proofs = match &verified.proven {
+        Some(p) if p.len() == verified.xlated.len() => p.as_slice(),
         _ => &[][..],
     };
-    let runtime = select_runtime(p, &verified.xlated, jit_requested, proofs)?;
+    let trust = k.config.jit_trust_verifier;
+    let runtime = select_runtime(p, &verified.xlated, jit_requested, proofs, trust)?;
     check_tail_call(&used.maps, prog_type, flags, &runtime)?;
 
     k.inject(LoadStep::Id)?;
@@ -576,6 +578,7 @@ fn select_runtime(
     xlated: &[crate::isa::Insn],
     jit_requested: bool,
     proven: &[exec::AccessProof],
+    trust: bool,
 ) -> Result<Runtime, Errno> {
     let sysctls = &p.kernel.config.sysctls;
     let prog = exec::Program::new(xlated.to_vec()).map_err(|_| Errno::EINVAL)?;
@@ -590,10 +593,15 @@ fn select_runtime(
         privileged: p.creds.caps.sys_admin,
         meter: false,
     };
-    // SAFETY: `proven` comes from a full verification of exactly these
-    // instructions (aligned through the fixups above), and the instance
-    // opted into trusting it (Config::jit_trust_verifier).
-    match unsafe { exec::jit::select_runtime_with_proofs(prog, &policy, proven) } {
+    let selected = if trust {
+        // SAFETY: `proven` comes from a full verification of exactly these
+        // instructions (aligned through the fixups above), and the instance
+        // opted into trusting it (Config::jit_trust_verifier).
+        unsafe { exec::jit::select_runtime_with_proofs(prog, &policy, proven) }
+    } else {
+        exec::jit::select_runtime_with_hints(prog, &policy, proven)
+    };
+    match selected {
         Ok(exec::SelectedRuntime::Jit(j)) => Ok(Runtime::Jit(j)),
         Ok(exec::SelectedRuntime::Interpreter(i)) => Ok(Runtime::Interpreter(i)),
         Err(_) => Err(Errno::ENOTSUPP),

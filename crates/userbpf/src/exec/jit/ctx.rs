@@ -6,11 +6,15 @@
 //! slot 12..23   BPF registers r0..r10: inputs at entry, r0 at exit, spill
 //!               area around helper calls
 //! slot 23..25   LD_ABS/LD_IND: what SKF_NET_OFF and SKF_LL_OFF offsets add
-//! slot 25..28   host minus guest address of the context and packet regions
-//!               (accesses proven to stay in them), and which were found
-//! slot 28..     region table, 4 slots per entry: host pointer, readable
-//!               length, writable length (0 when read-only), and host
-//!               minus guest address of the region (for proven accesses).
+//! slot 25..41   the context region's entry, copied (accesses the verifier
+//!               places in it use fixed displacements)
+//! slot 41..57   the packet region's entry, copied
+//! slot 57       which of the two were found
+//! slot 58..     region table, 16 slots per entry: host pointer, readable
+//!               length, writable length (0 when read-only), host minus
+//!               guest address, guest base, then for accesses of 1, 2, 4
+//!               and 8 bytes the readable and writable limits (length -
+//!               size + 1, 0 when none fits): `off < limit` is in bounds.
 //!               Entry t describes guest addresses t << 32 | offset, so
 //!               entry 0 (NULL and small integers) is all zeros.
 //! ```
@@ -48,21 +52,58 @@ pub const REGS: usize = 12;
 /// LdAbsPacket::net_delta() and mac_delta() (see exec/ld_abs.rs).
 pub const PKT_NET_DELTA: usize = 23;
 pub const PKT_MAC_DELTA: usize = 24;
-/// Host minus guest address of the context region (RegionKind::Context).
-pub const CTX_DELTA: usize = 25;
-/// Host minus guest address of the packet region (RegionKind::Packet).
-pub const PACKET_DELTA: usize = 26;
-/// Bit 0: CTX_DELTA is set; bit 1: PACKET_DELTA is set.
-pub const KIND_FOUND: usize = 27;
+/// A copy of the context region's table entry (RegionKind::Context).
+pub const CTX_REGION: usize = 25;
+/// A copy of the packet region's table entry (RegionKind::Packet).
+pub const PACKET_REGION: usize = CTX_REGION + ENTRY_SLOTS;
+/// Host minus guest address of the context and packet regions.
+pub const CTX_DELTA: usize = CTX_REGION + ENTRY_DELTA;
+pub const PACKET_DELTA: usize = PACKET_REGION + ENTRY_DELTA;
+/// Bit 0: CTX_REGION is filled; bit 1: PACKET_REGION is.
+pub const KIND_FOUND: usize = PACKET_REGION + ENTRY_SLOTS;
 /// First table entry.
-pub const TABLE: usize = 28;
-/// Slots per table entry.
-pub const ENTRY_SLOTS: usize = 4;
+pub const TABLE: usize = KIND_FOUND + 1;
+/// Slots per table entry, and log2 of its size in bytes.
+pub const ENTRY_SLOTS: usize = 16;
+pub const ENTRY_SHIFT: u8 = 7;
 /// Offsets within an entry.
 pub const ENTRY_PTR: usize = 0;
 pub const ENTRY_RLEN: usize = 1;
 pub const ENTRY_WLEN: usize = 2;
 pub const ENTRY_DELTA: usize = 3;
+pub const ENTRY_GUEST: usize = 4;
+/// Readable limits for 1, 2, 4, 8-byte accesses (index by log2 size).
+pub const ENTRY_RLIM: usize = 5;
+/// Writable limits, likewise.
+pub const ENTRY_WLIM: usize = 9;
+
+/// The table entry of region `t` as the image reads it.
+fn entry(base: u64, ptr: u64, len: u64, writable: bool) -> [u64; ENTRY_SLOTS] {
+    let mut e = [0u64; ENTRY_SLOTS];
+    let wlen = if writable { len } else { 0 };
+    e[ENTRY_PTR] = ptr;
+    e[ENTRY_RLEN] = len;
+    e[ENTRY_WLEN] = wlen;
+    e[ENTRY_DELTA] = ptr.wrapping_sub(base);
+    e[ENTRY_GUEST] = base;
+    for k in 0..4 {
+        let size = 1u64 << k;
+        let lim = |l: u64| if l >= size { l - size + 1 } else { 0 };
+        e[ENTRY_RLIM + k] = lim(len);
+        e[ENTRY_WLIM + k] = lim(wlen);
+    }
+    e
+}
+
+/// The slot of an entry's limit for an access of `bytes` (1, 2, 4, 8).
+pub const fn limit_slot(write: bool, bytes: usize) -> usize {
+    let k = bytes.trailing_zeros() as usize;
+    if write {
+        ENTRY_WLIM + k
+    } else {
+        ENTRY_RLIM + k
+    }
+}
 
 /// Byte offset of a slot, as the image addresses it.
 pub const fn disp(slot: usize) -> i32 {
@@ -81,6 +122,17 @@ thread_local! {
     /// allocates nothing once warm. (A nested run, from a helper, finds it
     /// taken and allocates its own.)
     static SPARE: Cell<Vec<u64>> = const { Cell::new(Vec::new()) };
+}
+
+/// A fresh context for `mem`: header zeroed, region table filled (with
+/// at least `min_entries` entries, zero past the mapped regions).
+pub fn new_ctx_with(mem: &GuestMemory<'_>, min_entries: usize) -> Vec<u64> {
+    let mut ctx = new_ctx(mem);
+    let want = TABLE + min_entries * ENTRY_SLOTS;
+    if ctx.len() < want {
+        ctx.resize(want, 0);
+    }
+    ctx
 }
 
 /// A fresh context for `mem`: header zeroed, region table filled.
@@ -113,19 +165,23 @@ pub fn refresh_regions(ctx: &mut Vec<u64>, mem: &GuestMemory<'_>) {
         };
         let ptr = mem.translate(base, 0, AccessKind::Read).map_or(0, |p| p as u64);
         let writable = mem.translate(base, 0, AccessKind::Write).is_ok();
-        let delta = ptr.wrapping_sub(base);
+        let e = entry(base, ptr, len as u64, writable);
         // The first context and packet regions are the run's (nested runs
         // have their own context).
-        let (slot, bit) = match kind {
-            RegionKind::Context => (CTX_DELTA, 1),
-            RegionKind::Packet => (PACKET_DELTA, 2),
+        let (at, bit) = match kind {
+            RegionKind::Context => (CTX_REGION, 1),
+            RegionKind::Packet => (PACKET_REGION, 2),
             _ => (0, 0),
         };
         if bit != 0 && ctx[KIND_FOUND] & bit == 0 {
-            ctx[slot] = delta;
+            ctx[at..at + ENTRY_SLOTS].copy_from_slice(&e);
             ctx[KIND_FOUND] |= bit;
         }
-        ctx.extend_from_slice(&[ptr, len as u64, if writable { len as u64 } else { 0 }, delta]);
+        let slot = TABLE + t * ENTRY_SLOTS;
+        if ctx.len() < slot + ENTRY_SLOTS {
+            ctx.resize(slot + ENTRY_SLOTS, 0);
+        }
+        ctx[slot..slot + ENTRY_SLOTS].copy_from_slice(&e);
         ctx[NENT] = t as u64 + 1;
     }
 }

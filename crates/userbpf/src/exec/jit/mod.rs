@@ -72,6 +72,9 @@ pub struct JitProgram {
 /// layout). Checked at every run, so a misused image faults cleanly.
 #[derive(Clone, Copy, Debug, Default)]
 struct ProofNeeds {
+    /// Trusted proofs (else hints, which need only the table entries to
+    /// exist, zeroed when their region is missing).
+    trusted: bool,
     context: bool,
     packet: bool,
     maps: u32,
@@ -92,6 +95,9 @@ impl ProofNeeds {
     }
 
     fn met_by(&self, ctx: &[u64], mem: &GuestMemory<'_>) -> bool {
+        if !self.trusted {
+            return true;
+        }
         let found = ctx[ctx::KIND_FOUND];
         (!self.context || found & 1 != 0)
             && (!self.packet || found & 2 != 0)
@@ -104,15 +110,22 @@ impl ProofNeeds {
 impl JitProgram {
     /// Compile `prog` to a sealed, executable image.
     pub fn compile(prog: &Program, options: JitOptions) -> Result<Self, JitError> {
-        // SAFETY: no access is claimed proven; every one is checked.
-        unsafe { Self::compile_with_proofs(prog, options, &[]) }
+        Self::compile_with_hints(prog, options, &[])
+    }
+
+    /// Compile with the verifier's proofs as hints: every access stays
+    /// checked, but one the verifier places in the context, the packet or
+    /// a map is checked against that region alone (a shorter sequence).
+    /// A wrong hint costs a fault, never a wild access.
+    pub fn compile_with_hints(prog: &Program, options: JitOptions, hints: &[AccessProof]) -> Result<Self, JitError> {
+        Self::build(prog, options, hints, false)
     }
 
     /// Compile with the verifier's proofs: `proven[pc]` set promises that
     /// the memory access of instruction `pc` always lies inside one mapped
-    /// region, with write permission if it writes and natural alignment if
-    /// it is atomic. Such accesses are translated with no checks at all (as
-    /// the kernel's JIT trusts its verifier).
+    /// region (the one named, if any), with write permission if it writes
+    /// and natural alignment if it is atomic. Such accesses are translated
+    /// with no checks at all (as the kernel's JIT trusts its verifier).
     ///
     /// # Safety
     /// Every promise must hold for every run of the image, with any guest
@@ -122,27 +135,35 @@ impl JitProgram {
         options: JitOptions,
         proven: &[AccessProof],
     ) -> Result<Self, JitError> {
+        Self::build(prog, options, proven, true)
+    }
+
+    fn build(prog: &Program, options: JitOptions, proofs: &[AccessProof], trust: bool) -> Result<Self, JitError> {
         let blind = options.blind.then(blinding_seed);
+        // Blinded images take no proofs (as before any of this existed).
+        let proofs = if blind.is_some() { &[][..] } else { proofs };
         let compiled = compile(
             prog.slots(),
             CompileOptions {
                 meter: options.meter,
                 blind,
+                trust_proofs: trust,
             },
-            proven,
+            proofs,
         )?;
         let image = ExecMemory::new(&compiled.code)?;
+        let needs = ProofNeeds::of(proofs);
         Ok(JitProgram {
             image,
             offsets: compiled.offsets,
             sites: compiled.sites,
             program: prog.clone(),
             options,
-            needs: ProofNeeds::of(if blind.is_some() { &[] } else { proven }),
+            needs: ProofNeeds { trusted: trust, ..needs },
         })
     }
 
-    /// The machine code.
+    /// Host address of the image.
     pub fn image(&self) -> &[u8] {
         self.image.bytes()
     }
@@ -379,7 +400,9 @@ impl<'p> Jit<'p> {
             Ok(p) if p as usize % 8 == 0 && fp % 8 == 0 => p as u64,
             _ => return unsupported("a frame pointer that is not the top of an aligned, writable stack region"),
         };
-        let mut ctx = ctx::new_ctx(mem);
+        // Hinted and proven map accesses read entries 1..=maps at fixed
+        // places: they exist (zero when unmapped, so a hinted access faults).
+        let mut ctx = ctx::new_ctx_with(mem, self.prog.needs.maps as usize + 1);
         if !self.prog.needs.met_by(&ctx, mem) {
             ctx::recycle(ctx);
             return unsupported("guest memory without the regions the verifier's proofs name");
@@ -504,11 +527,20 @@ pub struct JitRequired(#[from] pub JitError);
 /// asks for it; the interpreter when it is off or the JIT fails, unless the
 /// interpreter is compiled out.
 pub fn select_runtime(prog: Program, policy: &RuntimePolicy) -> Result<SelectedRuntime, JitRequired> {
-    // SAFETY: no access is claimed proven.
-    unsafe { select_runtime_with_proofs(prog, policy, &[]) }
+    select(prog, policy, &[], false)
 }
 
-/// [`select_runtime`] compiling with the verifier's proofs (see
+/// [`select_runtime`] compiling with the verifier's proofs as hints (see
+/// [`JitProgram::compile_with_hints`]): every access stays checked.
+pub fn select_runtime_with_hints(
+    prog: Program,
+    policy: &RuntimePolicy,
+    hints: &[AccessProof],
+) -> Result<SelectedRuntime, JitRequired> {
+    select(prog, policy, hints, false)
+}
+
+/// [`select_runtime`] compiling with the verifier's proofs trusted (see
 /// [`JitProgram::compile_with_proofs`]); blinded images ignore them.
 ///
 /// # Safety
@@ -518,6 +550,15 @@ pub unsafe fn select_runtime_with_proofs(
     prog: Program,
     policy: &RuntimePolicy,
     proven: &[AccessProof],
+) -> Result<SelectedRuntime, JitRequired> {
+    select(prog, policy, proven, true)
+}
+
+fn select(
+    prog: Program,
+    policy: &RuntimePolicy,
+    proofs: &[AccessProof],
+    trust: bool,
 ) -> Result<SelectedRuntime, JitRequired> {
     if policy.jit_enable == 0 && !policy.jit_always_on {
         return Ok(SelectedRuntime::Interpreter(prog));
@@ -531,9 +572,7 @@ pub unsafe fn select_runtime_with_proofs(
         meter: policy.meter,
         blind,
     };
-    let proven = if blind { &[][..] } else { proven };
-    // SAFETY: the caller vouches for `proven` (this function's contract).
-    match unsafe { JitProgram::compile_with_proofs(&prog, options, proven) } {
+    match JitProgram::build(&prog, options, proofs, trust) {
         Ok(jit) => Ok(SelectedRuntime::Jit(jit)),
         Err(e) if policy.jit_always_on => Err(JitRequired(e)),
         Err(_) => Ok(SelectedRuntime::Interpreter(prog)),

@@ -100,6 +100,10 @@ pub struct CompileOptions {
     /// appears in the image; each is xored with a fresh key. The value seeds
     /// the keys.
     pub blind: Option<u64>,
+    /// The proofs are trusted: proven accesses run unchecked. Otherwise
+    /// they are hints: an access the verifier places in the context, the
+    /// packet or a map gets a short check against that region alone.
+    pub trust_proofs: bool,
 }
 
 /// A compiled image before mapping.
@@ -289,7 +293,11 @@ pub fn compile(slots: &[Insn], opts: CompileOptions, proven: &[AccessProof]) -> 
         sites: Vec::new(),
         stack_fast,
         proven: proven.to_vec(),
-        pinned: if opts.blind.is_some() { None } else { pinned_base(&program, proven) },
+        pinned: if opts.blind.is_some() || !opts.trust_proofs {
+            None
+        } else {
+            pinned_base(&program, proven)
+        },
         opts,
         key_state: opts.blind.unwrap_or(0) | 1,
         epilogue,
@@ -808,15 +816,19 @@ impl Compiler {
                 return mem_idx(host(10), R::Rcx, off32);
             }
         }
+        let proof = self.proven.get(pc).copied().unwrap_or_default();
+        if !self.opts.trust_proofs {
+            return self.access_hinted(pc, base, off32, bytes, access, proof);
+        }
         // Proven in bounds: host = guest + the delta of the region, with
         // no checks; a known region's delta is a fixed context slot.
-        let delta_slot = match self.proven.get(pc).copied().unwrap_or_default() {
+        let delta_slot = match proof {
             AccessProof::None => None,
             AccessProof::InRegion => {
                 let a = &mut self.a;
                 a.lea(R::Rdx, mem(host(base), off32));
                 a.shift_imm(W::Q64, Shift::Shr, R::Rdx, 32);
-                a.shift_imm(W::D32, Shift::Shl, R::Rdx, 5);
+                a.shift_imm(W::D32, Shift::Shl, R::Rdx, ctx::ENTRY_SHIFT);
                 a.load(8, R::Rcx, mem_idx(CTX, R::Rdx, disp(ctx::TABLE + ctx::ENTRY_DELTA)));
                 return mem_idx(host(base), R::Rcx, off32);
             }
@@ -831,6 +843,46 @@ impl Compiler {
             self.a.load(8, R::Rcx, mem(CTX, disp(slot)));
             return mem_idx(host(base), R::Rcx, off32);
         }
+        self.access_checked(pc, base, off32, bytes, access)
+    }
+
+    /// A checked access whose region the verifier named: `guest - the
+    /// region's guest base` must be below the entry's limit for the size
+    /// (which holds only for addresses inside that region, whatever the
+    /// verifier said), then host = the region's pointer + that offset.
+    fn access_hinted(&mut self, pc: usize, base: u8, off32: i32, bytes: usize, access: Access, proof: AccessProof) -> Mem {
+        let entry = match proof {
+            _ if access == Access::Atomic => None,
+            AccessProof::Context => Some(ctx::CTX_REGION),
+            AccessProof::Packet => Some(ctx::PACKET_REGION),
+            AccessProof::Map(i) => Some(ctx::TABLE + (i as usize + 1) * ctx::ENTRY_SLOTS),
+            AccessProof::None | AccessProof::InRegion => None,
+        };
+        let Some(entry) = entry else {
+            return self.access_checked(pc, base, off32, bytes, access);
+        };
+        let fault = self.site(
+            pc,
+            SiteKind::Memory {
+                size: bytes as u8,
+                access,
+            },
+        );
+        let addr = mem(host(base), off32);
+        self.sites.last_mut().expect("just pushed").2 = Some(addr);
+        let a = &mut self.a;
+        a.lea(R::Rdx, addr);
+        a.alu_reg_mem(Alu::Sub, R::Rdx, mem(CTX, disp(entry + ctx::ENTRY_GUEST)));
+        let limit = ctx::limit_slot(access == Access::Write, bytes);
+        a.alu_reg_mem(Alu::Cmp, R::Rdx, mem(CTX, disp(entry + limit)));
+        a.jcc(Cc::Ae, fault);
+        a.alu_reg_mem(Alu::Add, R::Rdx, mem(CTX, disp(entry + ctx::ENTRY_PTR)));
+        mem(R::Rdx, 0)
+    }
+
+    /// The generic checked access: the region from the address's upper
+    /// half, then its bounds and permission.
+    fn access_checked(&mut self, pc: usize, base: u8, off32: i32, bytes: usize, access: Access) -> Mem {
         let fault = self.site(
             pc,
             SiteKind::Memory {
@@ -1003,7 +1055,7 @@ fn translate_checked(a: &mut Asm, fault: Label, bytes: usize, access: Access, ad
     a.shift_imm(W::Q64, Shift::Shr, R::Rdx, 32);
     a.alu_reg_mem(Alu::Cmp, R::Rdx, mem(CTX, disp(ctx::NENT)));
     a.jcc(Cc::Ae, fault);
-    a.shift_imm(W::D32, Shift::Shl, R::Rdx, 5);
+    a.shift_imm(W::D32, Shift::Shl, R::Rdx, ctx::ENTRY_SHIFT);
     a.lea32(R::Rcx, addr);
     a.alu_imm(W::Q64, Alu::Add, R::Rcx, bytes as i32);
     let limit = if access == Access::Read {
