@@ -298,7 +298,10 @@ pub fn run(session: &Session, cmd: &MapCmd) -> Result<(), Failure> {
             let _ = p.close(fd);
             let value = r?;
             if *json {
-                println!("{}", crate::output::json_text(json!({"key": hex(&key), "value": hex(&value)})));
+                println!(
+                    "{}",
+                    crate::output::json_text(json!({"key": hex(&key), "value": hex(&value)}))
+                );
             } else {
                 println!("key: {}  value: {}", hex(&key), hex(&value));
             }

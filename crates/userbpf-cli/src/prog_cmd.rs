@@ -227,7 +227,10 @@ pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::
         Err(MapSetupError::Usage(f)) => return Err(f),
         Err(MapSetupError::Refused(error)) => {
             if a.json {
-                println!("{}", crate::output::json_text(json!({"accepted": false, "error": error})));
+                println!(
+                    "{}",
+                    crate::output::json_text(json!({"accepted": false, "error": error}))
+                );
             } else {
                 println!("refused: {error}");
             }

@@ -37,7 +37,10 @@ fn verifier_refusals_come_with_the_log_and_a_hint() {
     let (code, out, _) = userbpf(&["prog", "run", &p, "--type", "xdp", "--data", "00112233"]);
     assert_eq!(code, 1);
     assert!(out.contains("R2 offset is outside of the packet"), "{out}");
-    assert!(out.contains("hint: check every packet access against data_end"), "{out}");
+    assert!(
+        out.contains("hint: check every packet access against data_end"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -52,5 +55,8 @@ fn bad_input_names_the_problem() {
     let p = program("ok.s", "r0 = 0\nexit\n");
     let (code, _, err) = userbpf(&["verify", &p, "--type", "xdpp"]);
     assert_ne!(code, 0);
-    assert!(err.contains("unknown program type \"xdpp\"") && err.contains("xdp"), "{err}");
+    assert!(
+        err.contains("unknown program type \"xdpp\"") && err.contains("xdp"),
+        "{err}"
+    );
 }

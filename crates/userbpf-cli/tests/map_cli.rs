@@ -188,7 +188,10 @@ fn map_commands_in_a_batch_session() {
         String::from_utf8_lossy(&out.stdout)
     );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("line 5: pin /tmp/not-bpffs: EPERM") && err.contains("/sys/fs/bpf"), "{err}");
+    assert!(
+        err.contains("line 5: pin /tmp/not-bpffs: EPERM") && err.contains("/sys/fs/bpf"),
+        "{err}"
+    );
     let out = userbpf(&["map", "create", "lpm_trie:4:8:1"]);
     assert_eq!(out.status.code(), Some(1), "key_size 4 is EINVAL for an LPM trie");
     let _ = std::fs::remove_dir_all(&dir);

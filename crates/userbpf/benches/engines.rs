@@ -24,7 +24,8 @@ use std::time::Instant;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use userbpf::conformance::to_hex;
 use userbpf::exec::{
-    AccessProof, AlignedBuf, GuestMemory, HelperTable, Interpreter, Jit, JitOptions, JitProgram, Program, RegionKind, RunOptions,
+    AccessProof, AlignedBuf, GuestMemory, HelperTable, Interpreter, Jit, JitOptions, JitProgram, Program, RegionKind,
+    RunOptions,
 };
 use userbpf::isa::asm::{assemble, Syntax};
 use userbpf::isa::insns_to_bytes;
@@ -92,7 +93,8 @@ impl Engines {
         // SAFETY: the bench programs only access the packet below its
         // length (r3 < r2) and their own stack frame.
         let proven = proven.contains(&true).then(|| {
-            unsafe { JitProgram::compile_with_proofs(&prog, JitOptions::default(), &AccessProof::from_flags(&proven)) }.expect("compiles")
+            unsafe { JitProgram::compile_with_proofs(&prog, JitOptions::default(), &AccessProof::from_flags(&proven)) }
+                .expect("compiles")
         });
         Engines {
             prog,
@@ -329,7 +331,10 @@ fn compare(_c: &mut Criterion) {
         for (what, m) in [("checked", &cmd), ("trusting the verifier", &cmd_proof)] {
             if let (Ok((_, r)), Ok((_, k))) = (m, &kernel) {
                 if r != k {
-                    notes.push(format!("{}: userbpf ({what}) returned {r:#x}, the kernel {k:#x}", b.name));
+                    notes.push(format!(
+                        "{}: userbpf ({what}) returned {r:#x}, the kernel {k:#x}",
+                        b.name
+                    ));
                 }
             }
         }

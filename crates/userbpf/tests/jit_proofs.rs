@@ -64,7 +64,10 @@ fn proven_accesses_give_the_same_answers_with_a_smaller_image() {
         }
     }
     assert!(lens[1] < lens[0], "proven accesses drop their checks: {lens:?}");
-    println!("tc_port_filter image: {} bytes checked, {} bytes with proofs", lens[0], lens[1]);
+    println!(
+        "tc_port_filter image: {} bytes checked, {} bytes with proofs",
+        lens[0], lens[1]
+    );
 }
 
 #[test]
@@ -212,8 +215,12 @@ fn hints_keep_every_check() {
     let e = run(RegionKind::Memory, 0).unwrap_err();
     assert!(matches!(e.fault, Fault::Memory(_)), "{e:?}");
     // A store hinted to a read-only region faults.
-    let store = Program::new(vec![Insn::new(0x62, 1, 0, 0, 7), Insn::new(0xb7, 0, 0, 0, 0), Insn::new(0x95, 0, 0, 0, 0)])
-        .unwrap();
+    let store = Program::new(vec![
+        Insn::new(0x62, 1, 0, 0, 7),
+        Insn::new(0xb7, 0, 0, 0, 0),
+        Insn::new(0x95, 0, 0, 0, 0),
+    ])
+    .unwrap();
     let image = JitProgram::compile_with_hints(&store, JitOptions::default(), &[AccessProof::Context]).unwrap();
     let data = [0u8; 8];
     let mut mem = GuestMemory::new();

@@ -742,7 +742,14 @@ fn proven_accesses_skip_checks_and_keep_results() {
     let proven: Vec<bool> = slots.iter().map(|i| matches!(i.code & 7, 1..=3)).collect();
     // SAFETY: every access above stays inside the 16-byte buffer or the
     // current stack frame, and the atomic word is aligned.
-    let fast = unsafe { JitProgram::compile_with_proofs(&prog, JitOptions::default(), &userbpf::exec::AccessProof::from_flags(&proven)) }.unwrap();
+    let fast = unsafe {
+        JitProgram::compile_with_proofs(
+            &prog,
+            JitOptions::default(),
+            &userbpf::exec::AccessProof::from_flags(&proven),
+        )
+    }
+    .unwrap();
     let checked = JitProgram::compile(&prog, JitOptions::default()).unwrap();
     assert!(fast.len() < checked.len(), "{} vs {}", fast.len(), checked.len());
     let helpers = HelperTable::new();

@@ -5,6 +5,8 @@
 //! space (errno and the values read back), and the verifier's spin-lock
 //! rules (verdict, errno and error line of each program).
 
+mod common;
+
 use serde_json::Value;
 use userbpf::isa::opcode::{BPF_PSEUDO_MAP_FD, LD_IMM64};
 use userbpf::isa::{insns_from_bytes, Insn};
@@ -15,15 +17,7 @@ use userbpf::{Bpf, Config, Creds, MapCreateRequest, Process, ProgLoadRequest};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/spin_lock/cases.json");
 
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex"))
-        .collect()
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+use common::{hex, unhex};
 
 fn fixture() -> Value {
     serde_json::from_str(&std::fs::read_to_string(FIXTURE).expect("fixture")).expect("json")
@@ -45,7 +39,14 @@ fn errname(e: Errno) -> String {
 }
 
 /// record.py's create_map(): the layout's BTF (value type 3), or no BTF.
-fn create_map(p: &Process, fx: &Value, spec: &str, layout: Option<&str>, key_id: u32, value_id: u32) -> Result<u32, Errno> {
+fn create_map(
+    p: &Process,
+    fx: &Value,
+    spec: &str,
+    layout: Option<&str>,
+    key_id: u32,
+    value_id: u32,
+) -> Result<u32, Errno> {
     let f: Vec<&str> = spec.split(':').collect();
     let num = |s: &str| parse_u32(s).expect("number");
     let mut req = MapCreateRequest {
@@ -96,7 +97,15 @@ fn map_creation_agrees() {
 }
 
 /// One element command as record.py's elem() sends it.
-fn elem(p: &Process, command: &str, fd: u32, key: &[u8], value: Option<Vec<u8>>, flags: u64, out: usize) -> (Value, Vec<u8>) {
+fn elem(
+    p: &Process,
+    command: &str,
+    fd: u32,
+    key: &[u8],
+    value: Option<Vec<u8>>,
+    flags: u64,
+    out: usize,
+) -> (Value, Vec<u8>) {
     let command = match command {
         "MAP_LOOKUP_ELEM" => cmd::MAP_LOOKUP_ELEM,
         "MAP_UPDATE_ELEM" => cmd::MAP_UPDATE_ELEM,
@@ -142,7 +151,11 @@ fn element_commands_agree() {
                 step[3].as_u64().unwrap(),
                 step[4].as_u64().unwrap_or(0) as usize,
             );
-            let got_value = if is_read { Value::String(hex(&after)) } else { Value::Null };
+            let got_value = if is_read {
+                Value::String(hex(&after))
+            } else {
+                Value::Null
+            };
             if err != want["errno"] || got_value != want["value"] {
                 bad.push(format!(
                     "{} step {i}: kernel {} {} userbpf {err} {got_value}",

@@ -4,6 +4,8 @@
 //! Every increment must survive, on both engines, and every locked read
 //! must see both fields equal (the lock excludes user space too).
 
+mod common;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -20,24 +22,14 @@ const RUNS: u32 = 20_000;
 /// [3] struct v { struct bpf_spin_lock l; int x; int y; } (12 bytes).
 fn btf() -> Vec<u8> {
     let strs = b"\0int\0bpf_spin_lock\0val\0v\0l\0x\0y\0";
-    let off = |n: &str| {
-        let needle = format!("\0{n}\0");
-        (strs.windows(needle.len()).position(|w| w == needle.as_bytes()).unwrap() + 1) as u32
-    };
+    let off = |n: &str| common::btf_str(strs, n);
     #[rustfmt::skip]
     let words = [
         off("int"), 1 << 24, 4, 32,
         off("bpf_spin_lock"), (4 << 24) | 1, 4, off("val"), 1, 0,
         off("v"), (4 << 24) | 3, 12, off("l"), 2, 0, off("x"), 1, 32, off("y"), 1, 64,
     ];
-    let types: Vec<u8> = words.iter().flat_map(|w: &u32| w.to_le_bytes()).collect();
-    let mut blob = vec![0x9f, 0xeb, 1, 0];
-    for w in [24u32, 0, types.len() as u32, types.len() as u32, strs.len() as u32] {
-        blob.extend(w.to_le_bytes());
-    }
-    blob.extend(types);
-    blob.extend(strs);
-    blob
+    common::btf_blob(&words, strs)
 }
 
 /// key 0; v = lookup; if !v return 0; lock(&v->l); v->x++; v->y++;
@@ -45,26 +37,26 @@ fn btf() -> Vec<u8> {
 fn program(map_fd: u32) -> Vec<Insn> {
     let i = Insn::new;
     vec![
-        i(0x62, 10, 0, -4, 0),                   // *(u32 *)(r10 - 4) = 0
-        i(0xbf, 2, 10, 0, 0),                    // r2 = r10
-        i(0x07, 2, 0, 0, -4),                    // r2 += -4
+        i(0x62, 10, 0, -4, 0), // *(u32 *)(r10 - 4) = 0
+        i(0xbf, 2, 10, 0, 0),  // r2 = r10
+        i(0x07, 2, 0, 0, -4),  // r2 += -4
         i(LD_IMM64, 1, BPF_PSEUDO_MAP_FD, 0, map_fd as i32),
         i(0, 0, 0, 0, 0),
-        i(0x85, 0, 0, 0, 1),                     // call bpf_map_lookup_elem
-        i(0x55, 0, 0, 2, 0),                     // if r0 != 0 goto +2
-        i(0xb7, 0, 0, 0, 0),                     // r0 = 0
-        i(0x95, 0, 0, 0, 0),                     // exit
-        i(0xbf, 6, 0, 0, 0),                     // r6 = r0
-        i(0xbf, 1, 6, 0, 0),                     // r1 = r6
-        i(0x85, 0, 0, 0, 93),                    // bpf_spin_lock(&v->l)
-        i(0x61, 2, 6, 4, 0),                     // r2 = v->x
+        i(0x85, 0, 0, 0, 1),  // call bpf_map_lookup_elem
+        i(0x55, 0, 0, 2, 0),  // if r0 != 0 goto +2
+        i(0xb7, 0, 0, 0, 0),  // r0 = 0
+        i(0x95, 0, 0, 0, 0),  // exit
+        i(0xbf, 6, 0, 0, 0),  // r6 = r0
+        i(0xbf, 1, 6, 0, 0),  // r1 = r6
+        i(0x85, 0, 0, 0, 93), // bpf_spin_lock(&v->l)
+        i(0x61, 2, 6, 4, 0),  // r2 = v->x
         i(0x07, 2, 0, 0, 1),
-        i(0x63, 6, 2, 4, 0),                     // v->x = r2 + 1
-        i(0x61, 2, 6, 8, 0),                     // r2 = v->y
+        i(0x63, 6, 2, 4, 0), // v->x = r2 + 1
+        i(0x61, 2, 6, 8, 0), // r2 = v->y
         i(0x07, 2, 0, 0, 1),
-        i(0x63, 6, 2, 8, 0),                     // v->y = r2 + 1
+        i(0x63, 6, 2, 8, 0), // v->y = r2 + 1
         i(0xbf, 1, 6, 0, 0),
-        i(0x85, 0, 0, 0, 94),                    // bpf_spin_unlock(&v->l)
+        i(0x85, 0, 0, 0, 94), // bpf_spin_unlock(&v->l)
         i(0xb7, 0, 0, 0, 1),
         i(0x95, 0, 0, 0, 0),
     ]
@@ -146,8 +138,16 @@ fn contended_increments(engine: Engine, map_type: u32) {
     let reads = reader.join().expect("reader");
     let v = p.map_lookup(map, &0u32.to_le_bytes(), 12, 0).expect("lookup");
     let total = THREADS * RUNS;
-    assert_eq!(u32::from_le_bytes(v[4..8].try_into().unwrap()), total, "lost increments of x");
-    assert_eq!(u32::from_le_bytes(v[8..12].try_into().unwrap()), total, "lost increments of y");
+    assert_eq!(
+        u32::from_le_bytes(v[4..8].try_into().unwrap()),
+        total,
+        "lost increments of x"
+    );
+    assert_eq!(
+        u32::from_le_bytes(v[8..12].try_into().unwrap()),
+        total,
+        "lost increments of y"
+    );
     assert!(reads > 0);
 }
 

@@ -7,6 +7,8 @@
 //!
 //! `USERBPF_TEST_RUN_SHOW=1` prints every disagreement.
 
+mod common;
+
 use serde_json::{json, Map, Value};
 use userbpf::isa::opcode::{BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, LD_IMM64};
 use userbpf::isa::{insns_from_bytes, Insn};
@@ -17,15 +19,7 @@ use userbpf::{Bpf, Config, Creds, MapCreateRequest, NetDevice, Process, ProgLoad
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/test_run/cases.json");
 
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex"))
-        .collect()
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+use common::{hex, unhex};
 
 fn num(s: &str) -> u32 {
     parse_u32(s).unwrap_or_else(|| panic!("number {s:?}"))
@@ -42,39 +36,14 @@ struct MapMade {
 /// val; }, [3] struct v { struct bpf_spin_lock l; int x; }.
 fn spin_lock_btf() -> Vec<u8> {
     let strs = b"\0int\0bpf_spin_lock\0val\0v\0l\0x\0";
-    let off = |n: &str| {
-        let needle = format!("\0{n}\0");
-        (strs.windows(needle.len()).position(|w| w == needle.as_bytes()).unwrap() + 1) as u32
-    };
+    let off = |n: &str| common::btf_str(strs, n);
+    #[rustfmt::skip]
     let words = [
-        off("int"),
-        1 << 24,
-        4,
-        32,
-        off("bpf_spin_lock"),
-        (4 << 24) | 1,
-        4,
-        off("val"),
-        1,
-        0,
-        off("v"),
-        (4 << 24) | 2,
-        8,
-        off("l"),
-        2,
-        0,
-        off("x"),
-        1,
-        32,
+        off("int"), 1 << 24, 4, 32,
+        off("bpf_spin_lock"), (4 << 24) | 1, 4, off("val"), 1, 0,
+        off("v"), (4 << 24) | 2, 8, off("l"), 2, 0, off("x"), 1, 32,
     ];
-    let types: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    let mut blob = vec![0x9f, 0xeb, 1, 0];
-    for w in [24u32, 0, types.len() as u32, types.len() as u32, strs.len() as u32] {
-        blob.extend(w.to_le_bytes());
-    }
-    blob.extend(types);
-    blob.extend(strs);
-    blob
+    common::btf_blob(&words, strs)
 }
 
 /// kbpf.py's --map, --map-init and the recorder's map_freeze and
@@ -88,7 +57,13 @@ fn make_maps(p: &Process, a: &Map<String, Value>) -> Result<Vec<MapMade>, String
         .flatten()
         .filter_map(Value::as_u64)
         .collect();
-    for (i, spec) in a.get("maps").and_then(Value::as_array).into_iter().flatten().enumerate() {
+    for (i, spec) in a
+        .get("maps")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         let f: Vec<&str> = spec.as_str().expect("map spec").split(':').collect();
         let mut req = MapCreateRequest {
             map_type: map_type_from_str(f[0]).expect("map type"),

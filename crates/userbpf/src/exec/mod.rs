@@ -10,9 +10,7 @@ pub mod proof;
 
 pub use helper_table::{HelperCall, HelperExit, HelperTable};
 pub use interp::{ExecError, Fault, Interpreter, Program, RunOptions};
-pub use jit::{
-    select_runtime, Jit, JitError, JitOptions, JitProgram, PreparedRun, RuntimePolicy, SelectedRuntime,
-};
+pub use jit::{select_runtime, Jit, JitError, JitOptions, JitProgram, PreparedRun, RuntimePolicy, SelectedRuntime};
 pub use ld_abs::LdAbsPacket;
 pub use memory::{AccessFault, AlignedBuf, GuestMemory, RegionKind};
 pub use proof::AccessProof;

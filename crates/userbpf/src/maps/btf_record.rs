@@ -379,7 +379,20 @@ mod tests {
         let mut put = |v: &[u32]| v.iter().for_each(|x| t.extend_from_slice(&x.to_le_bytes()));
         put(&[off("int"), 1 << 24, 4, 32]);
         put(&[off("bpf_spin_lock"), (4 << 24) | 1, 4, off("val"), 1, 0]);
-        put(&[off("v"), (4 << 24) | 3, 12, off("a"), 1, 0, off("l"), 2, 32, off("x"), 1, 64]);
+        put(&[
+            off("v"),
+            (4 << 24) | 3,
+            12,
+            off("a"),
+            1,
+            0,
+            off("l"),
+            2,
+            32,
+            off("x"),
+            1,
+            64,
+        ]);
         put(&[off("two"), (4 << 24) | 2, 8, off("l"), 2, 0, off("l2"), 2, 32]);
         let mut blob = Vec::new();
         for v in [0xEB9Fu16.to_le_bytes().to_vec(), vec![1, 0]] {
@@ -431,7 +444,10 @@ mod tests {
         // Sizes must match the types.
         assert_eq!(map_check_btf(&b, &check(mt::ARRAY, 16), 1, 3), Err(Errno::EINVAL));
         // A lock in a map type that can't hold one.
-        assert_eq!(map_check_btf(&b, &check(mt::LRU_HASH, 12), 1, 3), Err(Errno::EOPNOTSUPP));
+        assert_eq!(
+            map_check_btf(&b, &check(mt::LRU_HASH, 12), 1, 3),
+            Err(Errno::EOPNOTSUPP)
+        );
         // Fields need CAP_BPF, and no RDONLY/WRONLY_PROG.
         let mut c = check(mt::HASH, 12);
         c.bpf_capable = false;

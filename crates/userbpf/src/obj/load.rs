@@ -161,13 +161,15 @@ impl<'p> LoadedObject<'p> {
                 }
             }
             let inner_fd = match &def.inner {
-                Some(inner) => Some(
-                    p.map_create(&create_request(inner, 0, None))
-                        .map_err(|errno| ObjError::MapCreate {
-                            map: inner.name.clone(),
-                            errno,
-                        })?,
-                ),
+                Some(inner) => {
+                    Some(
+                        p.map_create(&create_request(inner, 0, None))
+                            .map_err(|errno| ObjError::MapCreate {
+                                map: inner.name.clone(),
+                                errno,
+                            })?,
+                    )
+                }
                 None => None,
             };
             let mut req = create_request(def, inner_fd.unwrap_or(0), self.btf_fd);

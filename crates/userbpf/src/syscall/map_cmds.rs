@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use super::fdtable::FdObject;
 use super::{AttrOut, Process};
-use crate::maps::hash::Htab;
 use crate::maps::btf_record::{map_check_btf, BtfRecord, MapBtf, MapBtfCheck};
+use crate::maps::hash::Htab;
 use crate::maps::{
     map_type_ops, user_value_size, Caller, CreateCtx, FdResolver, FileMode, Map, MapAttr, MapParts, Privilege,
 };

@@ -2,8 +2,8 @@
 //! format check at load time (check_bpf_snprintf_call): the string lives
 //! in a frozen, program-read-only map value whose bytes the verifier reads.
 
-use crate::helpers::run::format_printk;
 use crate::exec::GuestMemory;
+use crate::helpers::run::format_printk;
 use crate::uapi::types::map_type as mt;
 use crate::uapi::Errno;
 use crate::verifier::reg::RegState;
@@ -21,10 +21,7 @@ impl Env<'_> {
     pub(super) fn check_reg_const_str(&mut self, regno: u8, reg: &RegState) -> Res<Vec<u8>> {
         let map = reg.map;
         if !map.rdonly {
-            return Err(self.reject(
-                Errno::EACCES,
-                format!("R{regno} does not point to a readonly map'\n"),
-            ));
+            return Err(self.reject(Errno::EACCES, format!("R{regno} does not point to a readonly map'\n")));
         }
         if !reg.var_off.is_const() {
             return Err(self.reject(Errno::EACCES, format!("R{regno} is not a constant address'\n")));

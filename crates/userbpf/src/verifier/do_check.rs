@@ -25,20 +25,20 @@ mod calls;
 mod check_call;
 #[path = "check_map.rs"]
 mod check_map;
+#[path = "const_str.rs"]
+mod const_str;
 #[path = "ptr_alu.rs"]
 mod ptr_alu;
 #[path = "ptr_cmp.rs"]
 mod ptr_cmp;
 #[path = "refine.rs"]
 mod refine;
-#[path = "const_str.rs"]
-mod const_str;
 #[path = "spin_lock.rs"]
 mod spin_lock;
 #[path = "stack.rs"]
 mod stack;
-use spin_lock::BPF_FUNC_SPIN_UNLOCK;
 use refine::refine;
+use spin_lock::BPF_FUNC_SPIN_UNLOCK;
 
 /// The processed-instruction limit (BPF_COMPLEXITY_LIMIT_INSNS).
 const INSN_LIMIT: u64 = 1_000_000;

@@ -4,17 +4,23 @@
 //! no helper but the unlock may be called (do_check) and neither exit from
 //! the main program nor LD_ABS may happen (check_resource_leak).
 
-use crate::verifier::state::{ActiveLock, VerifierState};
 use super::{Env, Res};
 use crate::uapi::Errno;
 use crate::verifier::reg::RegState;
+use crate::verifier::state::{ActiveLock, VerifierState};
 
 pub(super) const BPF_FUNC_SPIN_LOCK: i32 = 93;
 pub(super) const BPF_FUNC_SPIN_UNLOCK: i32 = 94;
 
 impl Env<'_> {
     /// process_spin_lock() for bpf_spin_lock (`lock`) or bpf_spin_unlock.
-    pub(super) fn process_spin_lock(&mut self, st: &mut VerifierState, regno: u8, reg: &RegState, lock: bool) -> Res<()> {
+    pub(super) fn process_spin_lock(
+        &mut self,
+        st: &mut VerifierState,
+        regno: u8,
+        reg: &RegState,
+        lock: bool,
+    ) -> Res<()> {
         if !reg.var_off.is_const() {
             return Err(self.reject(
                 Errno::EINVAL,
@@ -30,10 +36,7 @@ impl Env<'_> {
             ));
         }
         let Some(lock_off) = map.record.spin_lock_off() else {
-            return Err(self.reject(
-                Errno::EINVAL,
-                format!("map '{name}' has no valid bpf_spin_lock\n"),
-            ));
+            return Err(self.reject(Errno::EINVAL, format!("map '{name}' has no valid bpf_spin_lock\n")));
         };
         let off = reg.var_off.value as i64 + reg.off as i64;
         if off != lock_off as i64 {

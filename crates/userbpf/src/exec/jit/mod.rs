@@ -102,7 +102,10 @@ impl ProofNeeds {
         (!self.context || found & 1 != 0)
             && (!self.packet || found & 2 != 0)
             && (0..self.maps as u64).all(|i| {
-                matches!(mem.region_at((i + 1) << 32), Some((crate::exec::RegionKind::MapValue, _)))
+                matches!(
+                    mem.region_at((i + 1) << 32),
+                    Some((crate::exec::RegionKind::MapValue, _))
+                )
             })
     }
 }
@@ -159,7 +162,10 @@ impl JitProgram {
             sites: compiled.sites,
             program: prog.clone(),
             options,
-            needs: ProofNeeds { trusted: trust, ..needs },
+            needs: ProofNeeds {
+                trusted: trust,
+                ..needs
+            },
         })
     }
 

@@ -35,8 +35,8 @@
 use super::emit::{mem, mem_idx, Alu, Asm, Cc, Label, Mem, Shift, R, W};
 use crate::exec::interp::Fault;
 use crate::exec::jit::ctx::{self, disp};
-use crate::exec::AccessProof;
 use crate::exec::ld_abs::{SKF_LL_OFF, SKF_NET_OFF};
+use crate::exec::AccessProof;
 use crate::isa::opcode::{MAX_BPF_STACK, MAX_CALL_FRAMES};
 use crate::isa::{
     decode, AluOp, AtomicOp, CallKind, DecodeError, Endian, Insn, Instruction, JmpOp, Operand, Size, Width,
@@ -850,7 +850,15 @@ impl Compiler {
     /// region's guest base` must be below the entry's limit for the size
     /// (which holds only for addresses inside that region, whatever the
     /// verifier said), then host = the region's pointer + that offset.
-    fn access_hinted(&mut self, pc: usize, base: u8, off32: i32, bytes: usize, access: Access, proof: AccessProof) -> Mem {
+    fn access_hinted(
+        &mut self,
+        pc: usize,
+        base: u8,
+        off32: i32,
+        bytes: usize,
+        access: Access,
+        proof: AccessProof,
+    ) -> Mem {
         let entry = match proof {
             _ if access == Access::Atomic => None,
             AccessProof::Context => Some(ctx::CTX_REGION),
@@ -861,15 +869,7 @@ impl Compiler {
         let Some(entry) = entry else {
             return self.access_checked(pc, base, off32, bytes, access);
         };
-        let fault = self.site(
-            pc,
-            SiteKind::Memory {
-                size: bytes as u8,
-                access,
-            },
-        );
-        let addr = mem(host(base), off32);
-        self.sites.last_mut().expect("just pushed").2 = Some(addr);
+        let (fault, addr) = self.memory_site(pc, base, off32, bytes, access);
         let a = &mut self.a;
         a.lea(R::Rdx, addr);
         a.alu_reg_mem(Alu::Sub, R::Rdx, mem(CTX, disp(entry + ctx::ENTRY_GUEST)));
@@ -880,9 +880,9 @@ impl Compiler {
         mem(R::Rdx, 0)
     }
 
-    /// The generic checked access: the region from the address's upper
-    /// half, then its bounds and permission.
-    fn access_checked(&mut self, pc: usize, base: u8, off32: i32, bytes: usize, access: Access) -> Mem {
+    /// A memory fault site whose stub recomputes the guest address from
+    /// `base + off` (the fast path never materialises it).
+    fn memory_site(&mut self, pc: usize, base: u8, off32: i32, bytes: usize, access: Access) -> (Label, Mem) {
         let fault = self.site(
             pc,
             SiteKind::Memory {
@@ -892,6 +892,13 @@ impl Compiler {
         );
         let addr = mem(host(base), off32);
         self.sites.last_mut().expect("just pushed").2 = Some(addr);
+        (fault, addr)
+    }
+
+    /// The generic checked access: the region from the address's upper
+    /// half, then its bounds and permission.
+    fn access_checked(&mut self, pc: usize, base: u8, off32: i32, bytes: usize, access: Access) -> Mem {
+        let (fault, addr) = self.memory_site(pc, base, off32, bytes, access);
         let a = &mut self.a;
         if access == Access::Atomic {
             a.lea32(R::Rax, addr);
