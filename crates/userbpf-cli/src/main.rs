@@ -199,7 +199,8 @@ fn run_repeated(
 ) -> Result<(u64, u64), Failure> {
     let helpers = HelperTable::conformance();
     let jit;
-    let mut once: Box<dyn FnMut(&mut GuestMemory<'_>) -> Result<u64, ExecError> + '_> = match engine {
+    type OneRun<'e> = Box<dyn FnMut(&mut GuestMemory<'_>) -> Result<u64, ExecError> + 'e>;
+    let mut once: OneRun<'_> = match engine {
         Engine::Interp => {
             let interp = Interpreter::new(prog, &helpers);
             Box::new(move |m| interp.run(m, args, opts))

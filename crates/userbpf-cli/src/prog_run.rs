@@ -45,7 +45,7 @@ pub fn blob(arg: &str) -> Result<Vec<u8>, Failure> {
         return std::fs::read(Path::new(path)).map_err(|e| Failure::usage(format!("{path}: {e}")));
     }
     let hex: String = arg.chars().filter(|c| !c.is_whitespace()).collect();
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return Err(Failure::usage(format!("odd number of hex digits in {arg:?}")));
     }
     (0..hex.len())

@@ -702,7 +702,7 @@ fn images_report_their_address_and_length() {
     let prog = Program::new(vec![mov64(0, 1), EXIT]).unwrap();
     let jit = JitProgram::compile(&prog, JitOptions::default()).unwrap();
     assert_eq!(jit.len(), jit.image().len());
-    assert!(jit.addr() != 0 && jit.addr() % 4096 == 0);
+    assert!(jit.addr() != 0 && jit.addr().is_multiple_of(4096));
     // A budget needs a metered image.
     let opts = RunOptions {
         budget: Some(5),

@@ -300,7 +300,7 @@ fn exclusive_maps_admit_only_their_program() {
     let hash_at = mem.add(digest.to_vec());
     let mut attr = vec![0u8; 92];
     for (off, v) in [(0, map_type::ARRAY), (4, 4), (8, 8), (12, 1), (88, 32)] {
-        attr[off..off + 4].copy_from_slice(&(v as u32).to_le_bytes());
+        attr[off..off + 4].copy_from_slice(&v.to_le_bytes());
     }
     attr[80..88].copy_from_slice(&hash_at.to_le_bytes());
     let fd = p.sys_bpf(cmd::MAP_CREATE, &mut attr, 92, &mut mem).unwrap();

@@ -86,7 +86,7 @@ fn worker(t: u64, p: &Process, fd: u32, map: &Arc<Map>) -> Tally {
     let table = MapTable::install(&used, &mut gm).unwrap();
     let key_addr = gm.add(&mut scratch, RegionKind::Stack);
     let handle = userbpf::maps::guest::map_base(0);
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (t + 1) * 0x1234_5678);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ ((t + 1) * 0x1234_5678));
     let mut tally = Tally::default();
     let own = |r: u64| t * KEYS_PER_THREAD + r % KEYS_PER_THREAD;
     let mut version = 0u64;
@@ -106,11 +106,11 @@ fn worker(t: u64, p: &Process, fd: u32, map: &Arc<Map>) -> Tally {
             let k = own(r >> 8);
             version += 1;
             let got = p.map_update(fd, &k.to_le_bytes(), &value(k, version), elem_flags::NOEXIST);
-            if tally.model.contains_key(&k) {
-                assert_eq!(got, Err(Errno::EEXIST));
-            } else {
+            if let std::collections::hash_map::Entry::Vacant(e) = tally.model.entry(k) {
                 got.unwrap();
-                tally.model.insert(k, version);
+                e.insert(version);
+            } else {
+                assert_eq!(got, Err(Errno::EEXIST));
             }
         } else if op < 55 {
             // bpf(BPF_MAP_DELETE_ELEM): ENOENT exactly when absent.

@@ -807,7 +807,7 @@ fn compare(entries: &[Entry], whole: usize, filters: &[String], mode: VerifierMo
         }
         slowest.push((dt, e.name.clone()));
         if slowest.len() > 64 {
-            slowest.sort_by(|a, b| b.0.cmp(&a.0));
+            slowest.sort_by_key(|b| std::cmp::Reverse(b.0));
             slowest.truncate(8);
         }
         let ours = Outcome {
@@ -961,7 +961,7 @@ fn compare(entries: &[Entry], whole: usize, filters: &[String], mode: VerifierMo
     for (k, (n, example)) in ranked.iter().take(30) {
         let _ = writeln!(r, "{n:>6}  {k}   e.g. {example}");
     }
-    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    slowest.sort_by_key(|b| std::cmp::Reverse(b.0));
     let _ = writeln!(r, "\nslowest loads:");
     for (d, n) in slowest.iter().take(5) {
         let _ = writeln!(r, "  {:>8.1} ms  {n}", d.as_secs_f64() * 1e3);

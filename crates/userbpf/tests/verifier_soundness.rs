@@ -46,7 +46,7 @@ fn accepted_programs_run_without_memory_faults() {
         start.elapsed().as_secs_f64()
     );
     let mut reasons: Vec<_> = reasons.into_iter().collect();
-    reasons.sort_by(|a, b| b.1.cmp(&a.1));
+    reasons.sort_by_key(|r| std::cmp::Reverse(r.1));
     for (m, k) in reasons.iter().take(25) {
         eprintln!("{k:>8}  {m}");
     }

@@ -280,13 +280,13 @@ impl<'a> GuestMemory<'a> {
     }
 
     fn atomic_ptr(&self, addr: u64, size: usize) -> Result<*mut u8, AccessFault> {
-        if addr % size as u64 != 0 {
+        if !addr.is_multiple_of(size as u64) {
             return Err(AccessFault::Misaligned { addr, len: size });
         }
         let p = self.translate(addr, size, AccessKind::Write)?;
         // The guest offset is aligned; the host buffer must be too for a
         // real atomic. Our own buffers are; a caller's odd one faults.
-        if p as usize % size != 0 {
+        if !(p as usize).is_multiple_of(size) {
             return Err(AccessFault::Misaligned { addr, len: size });
         }
         Ok(p)

@@ -80,7 +80,7 @@ impl Insn {
 /// of 8 (the kernel takes a count of instructions, so a partial one can't be
 /// expressed).
 pub fn insns_from_bytes(bytes: &[u8]) -> Result<Vec<Insn>, TrailingBytes> {
-    if bytes.len() % INSN_SIZE != 0 {
+    if !bytes.len().is_multiple_of(INSN_SIZE) {
         return Err(TrailingBytes { len: bytes.len() });
     }
     Ok(bytes

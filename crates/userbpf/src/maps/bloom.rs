@@ -81,7 +81,7 @@ impl Bloom {
     fn hash(&self, value: &[u8], index: u32) -> u32 {
         let v = &value[..self.value_size];
         let seed = self.seed.wrapping_add(index);
-        let h = if self.value_size % 4 == 0 {
+        let h = if self.value_size.is_multiple_of(4) {
             jhash2(v, seed)
         } else {
             jhash(v, seed)

@@ -349,7 +349,7 @@ fn find_one(btf: &Btf, type_id: u32, off: u32, found: &mut Vec<Field>, depth: u3
         let is_struct_of_size = matches!(t.kind, BtfKind::Struct { size: s, .. } if s == size);
         if is_struct_of_size {
             // Recorded on 6.18: a misaligned lock is EFAULT, not ignored.
-            if off % align != 0 {
+            if !off.is_multiple_of(align) {
                 return Err(Errno::EFAULT);
             }
             found.push(Field { kind, off, size });

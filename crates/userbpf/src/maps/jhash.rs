@@ -82,7 +82,7 @@ pub fn jhash(key: &[u8], initval: u32) -> u32 {
 /// jhash2(words, length in words, initval); `key` holds whole words,
 /// little-endian as the CPU reads them.
 pub fn jhash2(key: &[u8], initval: u32) -> u32 {
-    debug_assert!(key.len() % 4 == 0);
+    debug_assert!(key.len().is_multiple_of(4));
     let mut len = (key.len() / 4) as u32;
     let mut a = JHASH_INITVAL.wrapping_add(len << 2).wrapping_add(initval);
     let (mut b, mut c) = (a, a);
@@ -115,7 +115,7 @@ pub fn jhash2(key: &[u8], initval: u32) -> u32 {
 /// htab_map_hash(): jhash2 for keys of whole words, jhash otherwise.
 #[inline]
 pub fn htab_hash(key: &[u8], seed: u32) -> u32 {
-    if key.len() % 4 == 0 {
+    if key.len().is_multiple_of(4) {
         jhash2(key, seed)
     } else {
         jhash(key, seed)

@@ -311,13 +311,16 @@ pub enum Privilege {
     NetAdmin,
 }
 
+/// A map type's constructor (map_alloc).
+pub type AllocFn = fn(&MapAttr, &CreateCtx<'_>) -> Result<Box<dyn MapOps>, Errno>;
+
 /// One row of the registry: a map type's checks and constructor.
 pub struct MapTypeOps {
     pub name: &'static str,
     /// map_alloc_check(), before privileges are checked.
     pub alloc_check: fn(&MapAttr, &CreateCtx<'_>) -> Result<(), Errno>,
     /// map_alloc().
-    pub alloc: fn(&MapAttr, &CreateCtx<'_>) -> Result<Box<dyn MapOps>, Errno>,
+    pub alloc: AllocFn,
     pub privilege: Privilege,
 }
 

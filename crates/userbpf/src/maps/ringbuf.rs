@@ -31,7 +31,7 @@ pub fn alloc(a: &MapAttr, _: &CreateCtx<'_>) -> Result<Box<dyn MapOps>, Errno> {
     if a.map_flags & !mf::NUMA_NODE != 0 {
         return Err(Errno::EINVAL);
     }
-    if a.key_size != 0 || a.value_size != 0 || !a.max_entries.is_power_of_two() || a.max_entries % PAGE != 0 {
+    if a.key_size != 0 || a.value_size != 0 || !a.max_entries.is_power_of_two() || !a.max_entries.is_multiple_of(PAGE) {
         return Err(Errno::EINVAL);
     }
     let size = a.max_entries as usize;

@@ -77,7 +77,11 @@ impl SharedMem {
     /// The word at byte offset `off` (a multiple of 8).
     #[inline]
     pub fn word(&self, off: usize) -> &AtomicU64 {
-        assert!(off % 8 == 0 && off / 8 < self.words(), "word {off} out of {}", self.len);
+        assert!(
+            off.is_multiple_of(8) && off / 8 < self.words(),
+            "word {off} out of {}",
+            self.len
+        );
         // SAFETY: in bounds (checked) of an allocation of AtomicU64s.
         unsafe { &*self.ptr.as_ptr().add(off / 8) }
     }
@@ -86,7 +90,7 @@ impl SharedMem {
     #[inline]
     pub fn word32(&self, off: usize) -> &AtomicU32 {
         assert!(
-            off % 4 == 0 && off + 4 <= self.words() * 8,
+            off.is_multiple_of(4) && off + 4 <= self.words() * 8,
             "word32 {off} out of {}",
             self.len
         );
@@ -113,7 +117,7 @@ impl SharedMem {
         let mut i = 0;
         while i < out.len() {
             let at = off + i;
-            if at % 8 == 0 && out.len() - i >= 8 {
+            if at.is_multiple_of(8) && out.len() - i >= 8 {
                 let w = self.word(at).load(Relaxed);
                 out[i..i + 8].copy_from_slice(&w.to_le_bytes());
                 i += 8;
@@ -130,7 +134,7 @@ impl SharedMem {
         let mut i = 0;
         while i < data.len() {
             let at = off + i;
-            if at % 8 == 0 && data.len() - i >= 8 {
+            if at.is_multiple_of(8) && data.len() - i >= 8 {
                 let w = u64::from_le_bytes(data[i..i + 8].try_into().expect("8"));
                 self.word(at).store(w, Relaxed);
                 i += 8;
@@ -147,7 +151,7 @@ impl SharedMem {
         let mut i = 0;
         while i < len {
             let at = off + i;
-            if at % 8 == 0 && len - i >= 8 {
+            if at.is_multiple_of(8) && len - i >= 8 {
                 self.word(at).store(0, Relaxed);
                 i += 8;
             } else {
@@ -164,7 +168,7 @@ impl SharedMem {
         self.check(dst, len);
         let mut i = 0;
         while i < len {
-            if (src + i) % 8 == 0 && (dst + i) % 8 == 0 && len - i >= 8 {
+            if (src + i).is_multiple_of(8) && (dst + i).is_multiple_of(8) && len - i >= 8 {
                 let w = self.word(src + i).load(Relaxed);
                 self.word(dst + i).store(w, Relaxed);
                 i += 8;
@@ -182,7 +186,7 @@ impl SharedMem {
         let mut i = 0;
         while i < data.len() {
             let at = off + i;
-            if at % 8 == 0 && data.len() - i >= 8 {
+            if at.is_multiple_of(8) && data.len() - i >= 8 {
                 if self.word(at).load(Relaxed).to_le_bytes() != data[i..i + 8] {
                     return false;
                 }

@@ -323,7 +323,7 @@ pub(crate) fn parse_legacy_maps(s: &Sec<'_>, syms: &[Sym]) -> Result<Vec<MapDef>
         return Ok(Vec::new());
     }
     let def_size = s.data.len() / map_syms.len();
-    if def_size < 16 || s.data.len() % map_syms.len() != 0 {
+    if def_size < 16 || !s.data.len().is_multiple_of(map_syms.len()) {
         return Err(ObjError::section(
             "maps",
             format!(
@@ -434,7 +434,7 @@ pub(crate) fn finish_slots(btf: Option<&Btf>, maps: &mut [MapDef]) -> Result<(),
         let mut slots = Vec::new();
         for &(rel, inner) in &m.init_slots {
             let rel = rel as u64;
-            if rel < base || (rel - base) % 8 != 0 {
+            if rel < base || !(rel - base).is_multiple_of(8) {
                 return Err(ObjError::map(
                     &m.name,
                     format!("initializer at offset {rel} is not a values slot"),

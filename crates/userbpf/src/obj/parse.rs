@@ -131,7 +131,7 @@ pub(crate) struct Sec<'d> {
 }
 
 fn insns_of(name: &str, data: &[u8]) -> Result<Vec<Insn>, ObjError> {
-    if data.len() % INSN_SIZE != 0 {
+    if !data.len().is_multiple_of(INSN_SIZE) {
         return Err(ObjError::section(
             name,
             format!("size {} is not a multiple of 8", data.len()),
@@ -321,7 +321,7 @@ impl Object {
                 }
                 let insn_off = (sym.value / 8) as usize;
                 let insn_cnt = (sym.size / 8) as usize;
-                if insn_cnt == 0 || insn_off.checked_add(insn_cnt).map_or(true, |end| end > insns.len()) {
+                if insn_cnt == 0 || insn_off.checked_add(insn_cnt).is_none_or(|end| end > insns.len()) {
                     return Err(ObjError::Symbol {
                         symbol: sym.name.clone(),
                         reason: format!(

@@ -159,7 +159,7 @@ fn run_one(
     let mut opts = RunOptions::default();
     if let Some((buf, layout)) = setup.packet.as_mut() {
         let buf_len = buf.len() as u64;
-        let base = gm.add(&mut **buf, RegionKind::Packet);
+        let base = gm.add(buf, RegionKind::Packet);
         let o = setup.offsets;
         let put = |gm: &mut GuestMemory<'_>, off: usize, v: u64| gm.store(ctx_addr + off as u64, 8, v);
         put(&mut gm, layout.data, base + o.data).map_err(|_| setup_fault("a context too small for its layout"))?;

@@ -672,6 +672,10 @@ pub struct MapCreateRequest {
     pub btf_value_type_id: u32,
 }
 
+/// One element of [`Process::map_dump`]: the key, and the value or why
+/// its lookup failed.
+pub type DumpedElem = (Vec<u8>, Result<Vec<u8>, Errno>);
+
 /// What BPF_OBJ_GET_INFO_BY_FD reports of a map.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MapInfo {
@@ -833,7 +837,7 @@ impl Process {
 
     /// Every (key, value) of a map by GET_NEXT_KEY and LOOKUP, as kbpf.py's
     /// map_dump walks it: a failed lookup is reported with its errno.
-    pub fn map_dump(&self, fd: u32) -> Result<Vec<(Vec<u8>, Result<Vec<u8>, Errno>)>, Errno> {
+    pub fn map_dump(&self, fd: u32) -> Result<Vec<DumpedElem>, Errno> {
         let (m, _) = self.map_by_fd(fd)?;
         let (ks, vs) = (m.key_size as usize, user_value_size(m.map_type, m.value_size, m.ncpus));
         let mut out = Vec::new();

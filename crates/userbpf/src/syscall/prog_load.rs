@@ -480,7 +480,7 @@ fn check_btf_info(
         return Ok(None);
     }
     let rec_size = attr.u32(F::FUNC_INFO_REC_SIZE);
-    if !(MIN_FUNCINFO_SIZE..=MAX_FUNCINFO_REC_SIZE).contains(&rec_size) || rec_size % 4 != 0 {
+    if !(MIN_FUNCINFO_SIZE..=MAX_FUNCINFO_REC_SIZE).contains(&rec_size) || !rec_size.is_multiple_of(4) {
         log.write(&format!("invalid func info rec size {rec_size}\n"));
         return Err(Errno::EINVAL);
     }

@@ -22,7 +22,7 @@ const BPF_XDP_CPUMAP: u32 = 35;
 /// xdp_metalen_invalid(): metadata is a multiple of 4 that fits
 /// skb_shared_info's u8 meta_len.
 pub(crate) fn metalen_invalid(n: u64) -> bool {
-    n % 4 != 0 || n > u8::MAX as u64
+    !n.is_multiple_of(4) || n > u8::MAX as u64
 }
 
 pub(crate) fn test_run(r: &Runner<'_>, t: &TestAttr, mem: &dyn UserMemory) -> Result<Finish, Errno> {

@@ -83,8 +83,7 @@ fn subprog_starts(insns: &[Insn]) -> Result<Vec<usize>, String> {
 fn check_subprogs(insns: &[Insn], starts: &[usize]) -> Result<(), String> {
     for (n, &start) in starts.iter().enumerate() {
         let end = starts.get(n + 1).copied().unwrap_or(insns.len());
-        for pc in start..end {
-            let i = &insns[pc];
+        for (pc, i) in insns.iter().enumerate().take(end).skip(start) {
             if is_jump(i.code) {
                 let t = jump_target(pc, i);
                 if t < start as i64 || t >= end as i64 {

@@ -50,7 +50,7 @@ impl Env<'_> {
     /// without a message) and the format takes that many arguments.
     pub(super) fn check_bpf_snprintf_call(&mut self, st: &VerifierState, fmt: &[u8]) -> Res<()> {
         let data_len = st.cur().regs[5].var_off.value;
-        if data_len % 8 != 0 {
+        if !data_len.is_multiple_of(8) {
             return Err(self.reject(Errno::EINVAL, String::new()));
         }
         let num_args = data_len / 8;

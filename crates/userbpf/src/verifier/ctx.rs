@@ -127,7 +127,7 @@ fn skb_access(prog_type: u32, off: i64, size: i64, access: Access) -> Option<Ctx
 
 /// bpf_skb_is_valid_access(): the rules every __sk_buff user shares.
 fn skb_common(off: i64, size: i64, access: Access) -> Option<CtxField> {
-    if off < 0 || off >= SKB_SIZE || off % size != 0 {
+    if !(0..SKB_SIZE).contains(&off) || off % size != 0 {
         return None;
     }
     if (SKB_CB0..SKB_CB_END).contains(&off) {
@@ -163,7 +163,7 @@ const XDP_EGRESS_IFINDEX: i64 = 20;
 
 fn xdp_access(off: i64, size: i64, access: Access, expected_attach_type: u32) -> Option<CtxField> {
     const BPF_XDP_DEVMAP: u32 = 33;
-    if access == Access::Write || off < 0 || off >= XDP_SIZE || off % size != 0 {
+    if access == Access::Write || !(0..XDP_SIZE).contains(&off) || off % size != 0 {
         return None;
     }
     if in_field(off, XDP_EGRESS_IFINDEX, 4) && expected_attach_type != BPF_XDP_DEVMAP {
@@ -197,7 +197,7 @@ fn read_only(off: i64, size: i64, access: Access, min: i64, len: i64) -> Option<
 /// are read whole.
 fn perf_event_access(off: i64, size: i64, access: Access) -> Option<CtxField> {
     const SIZE: i64 = PT_REGS_SIZE + 16;
-    if off < 0 || off >= SIZE || access != Access::Read || off % size != 0 {
+    if !(0..SIZE).contains(&off) || access != Access::Read || off % size != 0 {
         return None;
     }
     let ok = if off >= PT_REGS_SIZE {

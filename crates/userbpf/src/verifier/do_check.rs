@@ -1191,9 +1191,13 @@ fn branch_taken(op: JmpOp, width: Width, d: &RegState, s: &RegState) -> Option<b
         JmpOp::Jeq | JmpOp::Jne => {
             let eq = if dt.is_const() && st.is_const() {
                 Some(dt.value == st.value)
-            } else if umin_d > umax_s || umax_d < umin_s || dmin > smax_s || dmax < smin_s {
-                Some(false)
-            } else if (dt.value ^ st.value) & !(dt.mask | st.mask) != 0 {
+            } else if umin_d > umax_s
+                || umax_d < umin_s
+                || dmin > smax_s
+                || dmax < smin_s
+                || (dt.value ^ st.value) & !(dt.mask | st.mask) != 0
+            {
+                // Disjoint ranges, or known bits that differ.
                 Some(false)
             } else {
                 None

@@ -77,6 +77,8 @@ impl Tnum {
         }
     }
 
+    // tnum_add() by the kernel's name; not the operator trait.
+    #[allow(clippy::should_implement_trait)]
     pub fn add(self, b: Tnum) -> Tnum {
         let sm = self.mask.wrapping_add(b.mask);
         let sv = self.value.wrapping_add(b.value);
@@ -86,6 +88,8 @@ impl Tnum {
         Tnum::new(sv & !mu, mu)
     }
 
+    // tnum_sub() by the kernel's name; not the operator trait.
+    #[allow(clippy::should_implement_trait)]
     pub fn sub(self, b: Tnum) -> Tnum {
         let dv = self.value.wrapping_sub(b.value);
         let alpha = dv.wrapping_add(self.mask);
@@ -95,6 +99,8 @@ impl Tnum {
         Tnum::new(dv & !mu, mu)
     }
 
+    // tnum_neg() by the kernel's name; not the operator trait.
+    #[allow(clippy::should_implement_trait)]
     pub fn neg(self) -> Tnum {
         Tnum::constant(0).sub(self)
     }
@@ -118,6 +124,8 @@ impl Tnum {
         Tnum::new(v & !mu, mu)
     }
 
+    // tnum_mul() by the kernel's name; not the operator trait.
+    #[allow(clippy::should_implement_trait)]
     pub fn mul(self, b: Tnum) -> Tnum {
         let (mut a, mut b) = (self, b);
         let acc_v = a.value.wrapping_mul(b.value);

@@ -237,11 +237,11 @@ fn access_fault(mem: &GuestMemory<'_>, addr: u64, len: usize, access: Access) ->
         Access::Read => mem.translate(addr, len, AccessKind::Read).map(|_| ()),
         Access::Write => mem.translate(addr, len, AccessKind::Write).map(|_| ()),
         Access::Atomic => {
-            if addr % len as u64 != 0 {
+            if !addr.is_multiple_of(len as u64) {
                 Err(AccessFault::Misaligned { addr, len })
             } else {
                 mem.translate(addr, len, AccessKind::Write).and_then(|p| {
-                    if p as usize % len != 0 {
+                    if !(p as usize).is_multiple_of(len) {
                         Err(AccessFault::Misaligned { addr, len })
                     } else {
                         Ok(())
@@ -403,7 +403,7 @@ impl<'p> Jit<'p> {
         }
         let stack_base = fp.wrapping_sub(STACK_SIZE as u64);
         let stack_host = match mem.translate(stack_base, STACK_SIZE, AccessKind::Write) {
-            Ok(p) if p as usize % 8 == 0 && fp % 8 == 0 => p as u64,
+            Ok(p) if (p as usize).is_multiple_of(8) && fp.is_multiple_of(8) => p as u64,
             _ => return unsupported("a frame pointer that is not the top of an aligned, writable stack region"),
         };
         // Hinted and proven map accesses read entries 1..=maps at fixed

@@ -131,7 +131,7 @@ fn strtoull(buf: &[u8], flags: u64) -> Result<(usize, u64, bool), Errno> {
         s.truncate(nul);
     }
     let mut j = 0;
-    let is_x = |k: usize| s.get(k).is_some_and(|b| b.to_ascii_lowercase() == b'x');
+    let is_x = |k: usize| s.get(k).is_some_and(|b| b.eq_ignore_ascii_case(&b'x'));
     if base == 0 {
         base = if s.first() == Some(&b'0') {
             if is_x(1) && s.get(2).is_some_and(u8::is_ascii_hexdigit) {

@@ -64,7 +64,7 @@ fn parse_block<T>(
     }
     let mut r = Reader::new(data);
     let rec_size = r.u32().ok_or_else(|| bad(format!("{what}: no record size")))? as usize;
-    if rec_size < min_rec || rec_size % 4 != 0 {
+    if rec_size < min_rec || !rec_size.is_multiple_of(4) {
         return Err(bad(format!("{what}: record size {rec_size}")));
     }
     let mut out = Vec::new();

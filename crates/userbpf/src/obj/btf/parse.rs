@@ -103,7 +103,7 @@ fn header(data: &[u8]) -> Result<Header, BtfError> {
     }
     let body = data.len() - h.hdr_len;
     let check = |what: &'static str, off: usize, len: usize| {
-        if off.checked_add(len).map_or(true, |end| end > body) {
+        if off.checked_add(len).is_none_or(|end| end > body) {
             Err(BtfError::BadHeader {
                 reason: format!("{what} section [{off}, +{len}) outside the {body} bytes after the header"),
             })
@@ -113,7 +113,7 @@ fn header(data: &[u8]) -> Result<Header, BtfError> {
     };
     check("type", h.type_off, h.type_len)?;
     check("string", h.str_off, h.str_len)?;
-    if h.type_off % 4 != 0 {
+    if !h.type_off.is_multiple_of(4) {
         return Err(BtfError::BadHeader {
             reason: format!("type section offset {} is not 4-aligned", h.type_off),
         });
@@ -399,10 +399,10 @@ impl Btf {
                             .map_err(|_| bad("parameter name outside the strings".into()))?;
                     }
                 }
-                BtfKind::Func { type_id, .. } => {
-                    if !matches!(self.types[*type_id as usize].kind, BtfKind::FuncProto { .. }) {
-                        return Err(bad(format!("FUNC's type {type_id} is not a FUNC_PROTO")));
-                    }
+                BtfKind::Func { type_id, .. }
+                    if !matches!(self.types[*type_id as usize].kind, BtfKind::FuncProto { .. }) =>
+                {
+                    return Err(bad(format!("FUNC's type {type_id} is not a FUNC_PROTO")));
                 }
                 BtfKind::Datasec { vars, .. } => {
                     for v in vars {

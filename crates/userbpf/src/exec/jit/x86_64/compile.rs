@@ -810,11 +810,14 @@ impl Compiler {
     fn access(&mut self, pc: usize, base: u8, off: i16, bytes: usize, access: Access) -> Mem {
         let off32 = off as i32;
         let aligned = off32 % bytes as i32 == 0;
-        if base == 10 && self.stack_fast && off32 >= -(MAX_BPF_STACK as i32) && off32 + bytes as i32 <= 0 {
-            if access != Access::Atomic || aligned {
-                self.a.load(8, R::Rcx, mem(CTX, disp(ctx::STACK_DELTA)));
-                return mem_idx(host(10), R::Rcx, off32);
-            }
+        if base == 10
+            && self.stack_fast
+            && off32 >= -(MAX_BPF_STACK as i32)
+            && off32 + bytes as i32 <= 0
+            && (access != Access::Atomic || aligned)
+        {
+            self.a.load(8, R::Rcx, mem(CTX, disp(ctx::STACK_DELTA)));
+            return mem_idx(host(10), R::Rcx, off32);
         }
         let proof = self.proven.get(pc).copied().unwrap_or_default();
         if !self.opts.trust_proofs {
