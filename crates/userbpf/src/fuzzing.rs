@@ -2,6 +2,8 @@
 //! tests that run the same code in CI. Each takes arbitrary bytes and must
 //! never panic; where an oracle exists it asserts it.
 
+pub mod engines;
+
 use crate::exec::{AlignedBuf, GuestMemory, HelperTable, Interpreter, LdAbsPacket, Program, RegionKind, RunOptions};
 use crate::isa::{decode, encode, insns_from_bytes, Insn, INSN_SIZE};
 
@@ -457,7 +459,7 @@ impl Choices<'_> {
 /// The maps a soundness program may use: (type, key size, value size,
 /// max entries), as loaded: an array, a hash, and a one-entry array for
 /// direct value loads.
-const SOUND_MAPS: [SoundMap; 4] = [(2, 4, 16, 4), (1, 4, 16, 32), (2, 4, 8, 1), (27, 0, 0, 4096)];
+pub(crate) const SOUND_MAPS: [SoundMap; 4] = [(2, 4, 16, 4), (1, 4, 16, 32), (2, 4, 8, 1), (27, 0, 0, 4096)];
 /// A soundness map: (type, key size, value size, max entries).
 type SoundMap = (u32, u32, u32, u32);
 
