@@ -14,7 +14,8 @@
 //!               length, writable length (0 when read-only), host minus
 //!               guest address, guest base, then for accesses of 1, 2, 4
 //!               and 8 bytes the readable and writable limits (length -
-//!               size + 1, 0 when none fits): `off < limit` is in bounds.
+//!               size + 1, 0 when none fits): an access at guest address
+//!               `a` is in bounds when `a - base < limit` (unsigned).
 //!               Entry t describes guest addresses t << 32 | offset, so
 //!               entry 0 (NULL and small integers) is all zeros.
 //! ```

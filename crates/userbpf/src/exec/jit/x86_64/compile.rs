@@ -293,7 +293,7 @@ pub fn compile(slots: &[Insn], opts: CompileOptions, proven: &[AccessProof]) -> 
         sites: Vec::new(),
         stack_fast,
         proven: proven.to_vec(),
-        pinned: if opts.blind.is_some() || !opts.trust_proofs {
+        pinned: if opts.blind.is_some() {
             None
         } else {
             pinned_base(&program, proven)
@@ -850,9 +850,10 @@ impl Compiler {
     }
 
     /// A checked access whose region the verifier named: `guest - the
-    /// region's guest base` must be below the entry's limit for the size
-    /// (which holds only for addresses inside that region, whatever the
-    /// verifier said), then host = the region's pointer + that offset.
+    /// region's base` must be below the entry's limit for the size (one
+    /// unsigned compare, which holds only inside that region whatever the
+    /// verifier said), then host = guest + the region's delta (from rax
+    /// when pinned).
     fn access_hinted(
         &mut self,
         pc: usize,
@@ -873,14 +874,18 @@ impl Compiler {
             return self.access_checked(pc, base, off32, bytes, access);
         };
         let (fault, addr) = self.memory_site(pc, base, off32, bytes, access);
+        let pinned = self.pinned == Some(entry + ctx::ENTRY_DELTA);
         let a = &mut self.a;
         a.lea(R::Rdx, addr);
         a.alu_reg_mem(Alu::Sub, R::Rdx, mem(CTX, disp(entry + ctx::ENTRY_GUEST)));
         let limit = ctx::limit_slot(access == Access::Write, bytes);
         a.alu_reg_mem(Alu::Cmp, R::Rdx, mem(CTX, disp(entry + limit)));
         a.jcc(Cc::Ae, fault);
-        a.alu_reg_mem(Alu::Add, R::Rdx, mem(CTX, disp(entry + ctx::ENTRY_PTR)));
-        mem(R::Rdx, 0)
+        if pinned {
+            return mem_idx(host(base), R::Rax, off32);
+        }
+        a.load(8, R::Rcx, mem(CTX, disp(entry + ctx::ENTRY_DELTA)));
+        mem_idx(host(base), R::Rcx, off32)
     }
 
     /// A memory fault site whose stub recomputes the guest address from
