@@ -28,9 +28,11 @@ use userbpf::exec::{
     RunOptions,
 };
 use userbpf::isa::asm::{assemble, Syntax};
-use userbpf::isa::insns_to_bytes;
+use userbpf::isa::{insns_to_bytes, Insn};
 use userbpf::runtime::Engine;
+use userbpf::uapi::types::map_type_from_str;
 use userbpf::uapi::types::prog_type;
+use userbpf::MapCreateRequest;
 use userbpf::{Bpf, Config, Creds, ProgLoadRequest, TestRunRequest};
 
 struct Bench {
@@ -175,15 +177,40 @@ fn manifest_dir() -> PathBuf {
 
 /// The kernel's ns per run (`kbpf.py run --repeat`), or why there is none.
 fn kernel_ns(text: &str, runs: u64, packet_file: &Path) -> Result<(f64, u64), String> {
+    kernel_ns_of(program(text).slots(), &MapSetup::NONE, runs, packet_file)
+}
+
+/// The maps a program needs: kbpf.py `--map` specs (index = the imm of its
+/// ld_imm64) and `--map-init INDEX:KEY:VALUE` entries.
+struct MapSetup {
+    maps: &'static [&'static str],
+    init: fn() -> Vec<(usize, Vec<u8>, Vec<u8>)>,
+}
+
+impl MapSetup {
+    const NONE: MapSetup = MapSetup {
+        maps: &[],
+        init: Vec::new,
+    };
+}
+
+fn kernel_ns_of(insns: &[Insn], setup: &MapSetup, runs: u64, packet_file: &Path) -> Result<(f64, u64), String> {
     let kbpf = manifest_dir().join("../../../shared/oracle/kbpf.py");
     if !kbpf.exists() {
         return Err(format!("no kernel oracle at {}", kbpf.display()));
     }
-    let hex = to_hex(&insns_to_bytes(program(text).slots()));
-    let mut child = Command::new("python3")
-        .arg(&kbpf)
+    let hex = to_hex(&insns_to_bytes(insns));
+    let mut cmd = Command::new("python3");
+    cmd.arg(&kbpf)
         .args(["run", "-", "--type", "xdp", "--log-level", "0", "--data"])
-        .arg(format!("@{}", packet_file.display()))
+        .arg(format!("@{}", packet_file.display()));
+    for m in setup.maps {
+        cmd.args(["--map", m]);
+    }
+    for (i, k, v) in (setup.init)() {
+        cmd.args(["--map-init", &format!("{i}:{}:{}", to_hex(&k), to_hex(&v))]);
+    }
+    let mut child = cmd
         .args(["--repeat", &runs.to_string()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -220,14 +247,47 @@ fn kernel_ns(text: &str, runs: u64, packet_file: &Path) -> Result<(f64, u64), St
 /// verifier's proofs when `trust`), run by BPF_PROG_TEST_RUN with
 /// `repeat` over the same packet; duration_ns as the kernel reports it.
 fn command_layer_ns(text: &str, data: &[u8], runs: u64, trust: bool) -> Result<(f64, u64), String> {
+    command_layer_ns_of(program(text).slots(), &MapSetup::NONE, data, runs, trust)
+}
+
+fn command_layer_ns_of(
+    insns: &[Insn],
+    setup: &MapSetup,
+    data: &[u8],
+    runs: u64,
+    trust: bool,
+) -> Result<(f64, u64), String> {
     let bpf = Bpf::new(Config {
         jit_trust_verifier: trust,
         ..Config::default()
     });
     let p = bpf.process(Creds::ROOT);
+    let mut fds = Vec::new();
+    for spec in setup.maps {
+        let f: Vec<u32> = spec.split(':').skip(1).map(|x| x.parse().expect("number")).collect();
+        let map_type = map_type_from_str(spec.split(':').next().unwrap_or("")).expect("map type");
+        let req = MapCreateRequest {
+            map_type,
+            key_size: f[0],
+            value_size: f[1],
+            max_entries: f[2],
+            ..Default::default()
+        };
+        fds.push(p.map_create(&req).map_err(|e| format!("map: {e:?}"))?);
+    }
+    for (i, k, v) in (setup.init)() {
+        p.map_update(fds[i], &k, &v, 0)
+            .map_err(|e| format!("map init: {e:?}"))?;
+    }
+    let mut insns = insns.to_vec();
+    for ins in insns.iter_mut() {
+        if ins.code == 0x18 && ins.src == 1 {
+            ins.imm = fds[ins.imm as usize] as i32;
+        }
+    }
     let out = p.prog_load(&ProgLoadRequest {
         prog_type: prog_type::XDP,
-        insns: program(text).slots().to_vec(),
+        insns,
         license: b"GPL".to_vec(),
         ..Default::default()
     });
@@ -277,6 +337,56 @@ fn native_ns(exe: &Path, name: &str, runs: u64) -> Result<(f64, u64), String> {
 /// One pass over every program and every engine, printed as a table. Only
 /// under `cargo bench`: `cargo test --all-targets` runs bench targets in
 /// criterion's test mode, where timing (and asking the kernel) is wasted.
+/// Map lookups from a program: 256 lookups of keys i & 15 in a 16-entry
+/// map whose values are key * 3 + 1, summing what they find (6016).
+fn lookups_program() -> Vec<Insn> {
+    let i = Insn::new;
+    let mut p = vec![
+        i(0xb7, 6, 0, 0, 0), // r6 = 0 (sum)
+        i(0xb7, 7, 0, 0, 0), // r7 = 0 (i)
+        // loop:
+        i(0xbf, 1, 7, 0, 0),   // r1 = i
+        i(0x57, 1, 0, 0, 15),  // r1 &= 15
+        i(0x63, 10, 1, -4, 0), // *(u32 *)(r10 - 4) = r1
+        i(0x18, 1, 1, 0, 0),   // r1 = map 0
+        i(0, 0, 0, 0, 0),
+        i(0xbf, 2, 10, 0, 0), // r2 = r10
+        i(0x07, 2, 0, 0, -4), // r2 += -4
+        i(0x85, 0, 0, 0, 1),  // call bpf_map_lookup_elem
+        i(0x15, 0, 0, 2, 0),  // if r0 == 0 goto +2
+        i(0x79, 3, 0, 0, 0),  // r3 = *(u64 *)(r0 + 0)
+        i(0x0f, 6, 3, 0, 0),  // r6 += r3
+        i(0x07, 7, 0, 0, 1),  // i += 1
+    ];
+    let back = -(p.len() as i16 - 2 + 1);
+    p.push(i(0xa5, 7, 0, back, 256)); // if i < 256 goto loop
+    p.extend([i(0xbf, 0, 6, 0, 0), i(0x95, 0, 0, 0, 0)]);
+    p
+}
+
+fn lookups_init() -> Vec<(usize, Vec<u8>, Vec<u8>)> {
+    (0..16u32)
+        .map(|k| (0, k.to_le_bytes().to_vec(), (k as u64 * 3 + 1).to_le_bytes().to_vec()))
+        .collect()
+}
+
+const LOOKUP_PROGRAMS: &[(&str, MapSetup)] = &[
+    (
+        "array_lookups",
+        MapSetup {
+            maps: &["array:4:8:16"],
+            init: lookups_init,
+        },
+    ),
+    (
+        "hash_lookups",
+        MapSetup {
+            maps: &["hash:4:8:16"],
+            init: lookups_init,
+        },
+    ),
+];
+
 fn compare(_c: &mut Criterion) {
     if !std::env::args().any(|a| a == "--bench") {
         println!("note: the engines comparison runs under `cargo bench` only");
@@ -402,6 +512,36 @@ fn compare(_c: &mut Criterion) {
         "{:<10} {:>10} {:>12} {:>10} {:>13} {:>13}",
         "program", "cmd", "cmd+proof", "kernel", "cmd/kern", "proof/kern"
     );
+    // Map lookups: only through the command layer (the maps live there).
+    let insns = lookups_program();
+    for (name, setup) in LOOKUP_PROGRAMS {
+        let runs = 100_000;
+        let kernel = best_of(|| kernel_ns_of(&insns, setup, runs, &packet_file));
+        let cmd = best_of(|| command_layer_ns_of(&insns, setup, &data, runs, false));
+        let cmd_proof = best_of(|| command_layer_ns_of(&insns, setup, &data, runs, true));
+        let nat = native
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|exe| native_ns(exe, name, runs));
+        for (what, m) in [("checked", &cmd), ("trusting", &cmd_proof), ("native", &nat)] {
+            if let Ok((_, r)) = m {
+                if *r != 6016 {
+                    notes.push(format!("{name}: {what} returned {r}, expected 6016"));
+                }
+            }
+        }
+        same_rows.push(format!(
+            "{:<13} {:>7} {:>12} {:>10} {:>13} {:>13}   native {} ({} of native with proofs)",
+            name,
+            cell(&cmd),
+            cell(&cmd_proof),
+            cell(&kernel),
+            cmd.as_ref().map_or("-".into(), |(c, _)| ratio(*c, &kernel)),
+            cmd_proof.as_ref().map_or("-".into(), |(c, _)| ratio(*c, &kernel)),
+            cell(&nat),
+            cmd_proof.as_ref().map_or("-".into(), |(c, _)| ratio(*c, &nat)),
+        ));
+    }
     for r in same_rows {
         println!("{r}");
     }

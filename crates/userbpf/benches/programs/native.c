@@ -59,7 +59,57 @@ static u64 calls(u64 n) {
     return acc;
 }
 
+// Map lookups: a 16-entry array, and a 16-entry chained hash table (the
+// kernel's htab shape: buckets of nodes, hash of the key, key compare).
+static u64 table_values[16];
+struct node { uint32_t key; u64 value; struct node *next; };
+static struct node nodes[16];
+static struct node *buckets[16];
+static volatile u64 param_lookups = 256;
+
+static uint32_t hash32(uint32_t k) {
+    k ^= k >> 16; k *= 0x7feb352d; k ^= k >> 15; k *= 0x846ca68b; k ^= k >> 16;
+    return k;
+}
+
+static void tables_init(void) {
+    for (uint32_t k = 0; k < 16; k++) {
+        table_values[k] = k * 3 + 1;
+        nodes[k] = (struct node){k, k * 3 + 1, buckets[hash32(k) & 15]};
+        buckets[hash32(k) & 15] = &nodes[k];
+    }
+}
+
+__attribute__((noinline)) static u64 *hash_lookup(uint32_t key) {
+    for (struct node *n = buckets[hash32(key) & 15]; n; n = n->next)
+        if (n->key == key)
+            return &n->value;
+    return 0;
+}
+
+static u64 array_lookups(void) {
+    u64 s = 0;
+    for (u64 i = 0; i < param_lookups; i++) {
+        uint32_t k = i & 15;
+        if (k < 16)
+            s += table_values[k];
+    }
+    return s;
+}
+
+static u64 hash_lookups(void) {
+    u64 s = 0;
+    for (u64 i = 0; i < param_lookups; i++) {
+        u64 *v = hash_lookup(i & 15);
+        if (v)
+            s += *v;
+    }
+    return s;
+}
+
 static u64 run(const char *name) {
+    if (!strcmp(name, "array_lookups")) return array_lookups();
+    if (!strcmp(name, "hash_lookups")) return hash_lookups();
     if (!strcmp(name, "sum_bytes")) return sum_bytes(pkt, param_len);
     if (!strcmp(name, "csum")) return csum(pkt, param_len);
     if (!strcmp(name, "fnv_mix")) return fnv_mix(param_rounds);
@@ -76,6 +126,7 @@ int main(int argc, char **argv) {
     }
     for (u64 i = 0; i < sizeof pkt; i++)
         pkt[i] = (uint8_t)(i * 7 % 251);
+    tables_init();
     u64 runs = strtoull(argv[2], 0, 10), result = 0;
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);

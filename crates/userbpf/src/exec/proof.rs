@@ -17,6 +17,8 @@ pub enum AccessProof {
     Context,
     /// Inside the packet region.
     Packet,
+    /// Inside the stack region (any frame's).
+    Stack,
     /// Inside the value area of used map `i` (guest region `i`, as
     /// maps::guest lays the used maps out first).
     Map(u32),

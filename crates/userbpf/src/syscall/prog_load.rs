@@ -376,10 +376,22 @@ pub(crate) fn prog_load(
     // do_misc_fixups(): inline array lookups for programs headed to the JIT.
     if jit_requested {
         let sites = crate::verifier::misc_fixups::inline_map_lookups(&mut verified.xlated, &used.maps);
-        // The inline forms' own accesses are not among the proofs.
+        // The inline forms' accesses: the key load (from r2) has the proof
+        // the verifier kept at the call for the key; the rest, none.
         if let Some(proven) = verified.proven.as_mut() {
             for &(pc, len) in &sites {
-                proven.splice(pc..=pc, std::iter::repeat_n(exec::AccessProof::None, len));
+                let key = proven.get(pc).copied().unwrap_or_default();
+                let proofs: Vec<exec::AccessProof> = verified.xlated[pc..pc + len]
+                    .iter()
+                    .map(|i| {
+                        if i.code & 0x07 == crate::isa::opcode::BPF_LDX && i.src == 2 {
+                            key
+                        } else {
+                            exec::AccessProof::None
+                        }
+                    })
+                    .collect();
+                proven.splice(pc..=pc, proofs);
             }
         }
     }

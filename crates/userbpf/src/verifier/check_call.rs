@@ -189,6 +189,11 @@ impl Env<'_> {
                         uninit: false,
                     };
                     self.helper_mem_access(st, m, size as u64, false, false)?;
+                    // Where the key lies, kept at the call: an inlined
+                    // lookup's key load (misc_fixups) takes it as its proof.
+                    if arg == ArgType::MapKey && id == 1 {
+                        self.note_access(&reg);
+                    }
                     if arg == ArgType::MapKey && can_elide_value_nullness(map.map_type) {
                         const_key = self.constant_map_key(st, &reg, map.key_size);
                     }

@@ -766,7 +766,7 @@ impl<'a> Env<'a> {
             RegType::Ctx => AccessProof::Context,
             RegType::Packet | RegType::PacketMeta => AccessProof::Packet,
             RegType::MapValue => AccessProof::Map(base.map.index),
-            RegType::Stack => AccessProof::InRegion,
+            RegType::Stack => AccessProof::Stack,
             _ => AccessProof::None,
         };
         if let Some(p) = self.access_proof.get_mut(self.cur_pc) {

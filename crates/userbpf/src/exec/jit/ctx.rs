@@ -9,8 +9,9 @@
 //! slot 25..41   the context region's entry, copied (accesses the verifier
 //!               places in it use fixed displacements)
 //! slot 41..57   the packet region's entry, copied
-//! slot 57       which of the two were found
-//! slot 58..     region table, 16 slots per entry: host pointer, readable
+//! slot 57..73   the stack region's entry, copied
+//! slot 73       which of the three were found
+//! slot 74..     region table, 16 slots per entry: host pointer, readable
 //!               length, writable length (0 when read-only), host minus
 //!               guest address, guest base, then for accesses of 1, 2, 4
 //!               and 8 bytes the readable and writable limits (length -
@@ -60,8 +61,10 @@ pub const PACKET_REGION: usize = CTX_REGION + ENTRY_SLOTS;
 /// Host minus guest address of the context and packet regions.
 pub const CTX_DELTA: usize = CTX_REGION + ENTRY_DELTA;
 pub const PACKET_DELTA: usize = PACKET_REGION + ENTRY_DELTA;
-/// Bit 0: CTX_REGION is filled; bit 1: PACKET_REGION is.
-pub const KIND_FOUND: usize = PACKET_REGION + ENTRY_SLOTS;
+/// A copy of the stack region's table entry (RegionKind::Stack).
+pub const STACK_REGION: usize = PACKET_REGION + ENTRY_SLOTS;
+/// Bit 0: CTX_REGION is filled; bit 1: PACKET_REGION; bit 2: STACK_REGION.
+pub const KIND_FOUND: usize = STACK_REGION + ENTRY_SLOTS;
 /// First table entry.
 pub const TABLE: usize = KIND_FOUND + 1;
 /// Slots per table entry, and log2 of its size in bytes.
@@ -172,6 +175,7 @@ pub fn refresh_regions(ctx: &mut Vec<u64>, mem: &GuestMemory<'_>) {
         let (at, bit) = match kind {
             RegionKind::Context => (CTX_REGION, 1),
             RegionKind::Packet => (PACKET_REGION, 2),
+            RegionKind::Stack => (STACK_REGION, 4),
             _ => (0, 0),
         };
         if bit != 0 && ctx[KIND_FOUND] & bit == 0 {

@@ -77,6 +77,7 @@ struct ProofNeeds {
     trusted: bool,
     context: bool,
     packet: bool,
+    stack: bool,
     maps: u32,
 }
 
@@ -87,6 +88,7 @@ impl ProofNeeds {
             match *p {
                 AccessProof::Context => n.context = true,
                 AccessProof::Packet => n.packet = true,
+                AccessProof::Stack => n.stack = true,
                 AccessProof::Map(i) => n.maps = n.maps.max(i + 1),
                 AccessProof::None | AccessProof::InRegion => {}
             }
@@ -101,6 +103,7 @@ impl ProofNeeds {
         let found = ctx[ctx::KIND_FOUND];
         (!self.context || found & 1 != 0)
             && (!self.packet || found & 2 != 0)
+            && (!self.stack || found & 4 != 0)
             && (0..self.maps as u64).all(|i| {
                 matches!(
                     mem.region_at((i + 1) << 32),

@@ -127,9 +127,9 @@ struct Compiler {
     stack_fast: bool,
     /// Accesses the verifier proved safe, by pc.
     proven: Vec<AccessProof>,
-    /// The context slot whose region base rax holds for the whole run
-    /// (see [`pinned_base`]).
-    pinned: Option<usize>,
+    /// Context slots of region deltas held in registers for the whole run
+    /// (see [`pinned_bases`]).
+    pinned: Vec<(usize, R)>,
     opts: CompileOptions,
     key_state: u64,
     epilogue: Label,
@@ -204,11 +204,13 @@ fn branch_rel(ins: &Instruction) -> Option<i64> {
     }
 }
 
-/// The context slot of the region base the most proven accesses use, when
-/// nothing in the program needs rax (division, atomics, LD_ABS/LD_IND and
-/// calls use it): the prologue loads it into rax once, as the kernel's
-/// JIT keeps pointers in registers, and those accesses add rax.
-fn pinned_base(program: &[(usize, Instruction)], proven: &[AccessProof]) -> Option<usize> {
+/// The region deltas to keep in registers for the whole run, as the
+/// kernel's JIT keeps pointers in registers: the context slots the most
+/// (loop-weighted) named accesses use. rax serves when nothing in the
+/// program needs it (division, atomics, LD_ABS/LD_IND and calls do); rdx
+/// too when the proofs are trusted and every load and store names its
+/// region (the checked and unnamed forms use rdx).
+fn pinned_bases(program: &[(usize, Instruction)], proven: &[AccessProof], trusted: bool) -> Vec<(usize, R)> {
     let needs_rax = program.iter().any(|(_, ins)| {
         matches!(
             ins,
@@ -223,7 +225,18 @@ fn pinned_base(program: &[(usize, Instruction)], proven: &[AccessProof]) -> Opti
         )
     });
     if needs_rax {
-        return None;
+        return Vec::new();
+    }
+    let mut regs = vec![R::Rax];
+    let all_named = program.iter().all(|(pc, ins)| {
+        let memory = matches!(
+            ins,
+            Instruction::Load { .. } | Instruction::StoreImm { .. } | Instruction::StoreReg { .. }
+        );
+        !memory || delta_slot(proven.get(*pc).copied().unwrap_or_default(), trusted).is_some()
+    });
+    if trusted && all_named {
+        regs.push(R::Rdx);
     }
     // Accesses inside a loop (between a backward jump and its target)
     // weigh more than the ones run once.
@@ -241,18 +254,38 @@ fn pinned_base(program: &[(usize, Instruction)], proven: &[AccessProof]) -> Opti
         } else {
             1
         };
-        let slot = match *p {
-            AccessProof::Context => ctx::CTX_DELTA,
-            AccessProof::Packet => ctx::PACKET_DELTA,
-            AccessProof::Map(i) => ctx::TABLE + (i as usize + 1) * ctx::ENTRY_SLOTS + ctx::ENTRY_DELTA,
-            AccessProof::None | AccessProof::InRegion => continue,
+        let Some(slot) = delta_slot(*p, trusted) else {
+            continue;
         };
         match counts.iter_mut().find(|(s, _)| *s == slot) {
             Some((_, n)) => *n += weight,
             None => counts.push((slot, weight)),
         }
     }
-    counts.into_iter().max_by_key(|&(_, n)| n).map(|(s, _)| s)
+    counts.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
+    counts.into_iter().zip(regs).map(|((slot, _), r)| (slot, r)).collect()
+}
+
+/// The context slot holding the delta (host - guest) of the region a proof
+/// names. Trusted stack accesses use the frame pointer's own delta (the
+/// one r10's accesses use); the others the region's table entry.
+fn delta_slot(p: AccessProof, trusted: bool) -> Option<usize> {
+    if trusted && p == AccessProof::Stack {
+        return Some(ctx::STACK_DELTA);
+    }
+    region_entry(p).map(|e| e + ctx::ENTRY_DELTA)
+}
+
+/// The context slot of the (copy of the) table entry of the region a
+/// proof names, if it names one.
+fn region_entry(p: AccessProof) -> Option<usize> {
+    match p {
+        AccessProof::Context => Some(ctx::CTX_REGION),
+        AccessProof::Packet => Some(ctx::PACKET_REGION),
+        AccessProof::Stack => Some(ctx::STACK_REGION),
+        AccessProof::Map(i) => Some(ctx::TABLE + (i as usize + 1) * ctx::ENTRY_SLOTS),
+        AccessProof::None | AccessProof::InRegion => None,
+    }
 }
 
 /// Compile a whole program. `proven[pc]` set means the verifier proved the
@@ -294,9 +327,9 @@ pub fn compile(slots: &[Insn], opts: CompileOptions, proven: &[AccessProof]) -> 
         stack_fast,
         proven: proven.to_vec(),
         pinned: if opts.blind.is_some() {
-            None
+            Vec::new()
         } else {
-            pinned_base(&program, proven)
+            pinned_bases(&program, proven, opts.trust_proofs)
         },
         opts,
         key_state: opts.blind.unwrap_or(0) | 1,
@@ -386,8 +419,8 @@ impl Compiler {
         for (i, r) in REG_MAP.iter().enumerate() {
             a.load(8, *r, mem(CTX, disp(ctx::REGS + i)));
         }
-        if let Some(slot) = self.pinned {
-            a.load(8, R::Rax, mem(CTX, disp(slot)));
+        for &(slot, r) in &self.pinned {
+            a.load(8, r, mem(CTX, disp(slot)));
         }
         a.call(self.labels[0]);
         a.store(8, mem(CTX, disp(ctx::REGS)), REG_MAP[0]);
@@ -816,6 +849,9 @@ impl Compiler {
             && off32 + bytes as i32 <= 0
             && (access != Access::Atomic || aligned)
         {
+            if let Some(r) = self.pinned_reg(ctx::STACK_DELTA) {
+                return mem_idx(host(10), r, off32);
+            }
             self.a.load(8, R::Rcx, mem(CTX, disp(ctx::STACK_DELTA)));
             return mem_idx(host(10), R::Rcx, off32);
         }
@@ -835,13 +871,11 @@ impl Compiler {
                 a.load(8, R::Rcx, mem_idx(CTX, R::Rdx, disp(ctx::TABLE + ctx::ENTRY_DELTA)));
                 return mem_idx(host(base), R::Rcx, off32);
             }
-            AccessProof::Context => Some(ctx::CTX_DELTA),
-            AccessProof::Packet => Some(ctx::PACKET_DELTA),
-            AccessProof::Map(i) => Some(ctx::TABLE + (i as usize + 1) * ctx::ENTRY_SLOTS + ctx::ENTRY_DELTA),
+            named => delta_slot(named, true),
         };
         if let Some(slot) = delta_slot {
-            if self.pinned == Some(slot) {
-                return mem_idx(host(base), R::Rax, off32);
+            if let Some(r) = self.pinned_reg(slot) {
+                return mem_idx(host(base), r, off32);
             }
             self.a.load(8, R::Rcx, mem(CTX, disp(slot)));
             return mem_idx(host(base), R::Rcx, off32);
@@ -863,29 +897,32 @@ impl Compiler {
         access: Access,
         proof: AccessProof,
     ) -> Mem {
-        let entry = match proof {
-            _ if access == Access::Atomic => None,
-            AccessProof::Context => Some(ctx::CTX_REGION),
-            AccessProof::Packet => Some(ctx::PACKET_REGION),
-            AccessProof::Map(i) => Some(ctx::TABLE + (i as usize + 1) * ctx::ENTRY_SLOTS),
-            AccessProof::None | AccessProof::InRegion => None,
+        let entry = if access == Access::Atomic {
+            None
+        } else {
+            region_entry(proof)
         };
         let Some(entry) = entry else {
             return self.access_checked(pc, base, off32, bytes, access);
         };
         let (fault, addr) = self.memory_site(pc, base, off32, bytes, access);
-        let pinned = self.pinned == Some(entry + ctx::ENTRY_DELTA);
+        let pinned = self.pinned_reg(entry + ctx::ENTRY_DELTA);
         let a = &mut self.a;
         a.lea(R::Rdx, addr);
         a.alu_reg_mem(Alu::Sub, R::Rdx, mem(CTX, disp(entry + ctx::ENTRY_GUEST)));
         let limit = ctx::limit_slot(access == Access::Write, bytes);
         a.alu_reg_mem(Alu::Cmp, R::Rdx, mem(CTX, disp(entry + limit)));
         a.jcc(Cc::Ae, fault);
-        if pinned {
-            return mem_idx(host(base), R::Rax, off32);
+        if let Some(r) = pinned {
+            return mem_idx(host(base), r, off32);
         }
         a.load(8, R::Rcx, mem(CTX, disp(entry + ctx::ENTRY_DELTA)));
         mem_idx(host(base), R::Rcx, off32)
+    }
+
+    /// The register holding the delta in context slot `slot`, if pinned.
+    fn pinned_reg(&self, slot: usize) -> Option<R> {
+        self.pinned.iter().find(|(s, _)| *s == slot).map(|&(_, r)| r)
     }
 
     /// A memory fault site whose stub recomputes the guest address from
@@ -1038,7 +1075,10 @@ impl Compiler {
     /// and reloaded after, so r1-r5 keep their values as in the interpreter.
     fn helper_call(&mut self, pc: usize, id: HelperId) {
         let a = &mut self.a;
-        for (i, r) in REG_MAP.iter().enumerate() {
+        // The helper reads r1..r5 from the context and writes r0 there.
+        // r7..r10 live in callee-saved host registers, which the
+        // trampoline (a C-ABI function) preserves; r1..r6 don't.
+        for (i, r) in REG_MAP.iter().enumerate().take(7).skip(1) {
             a.store(8, mem(CTX, disp(ctx::REGS + i)), *r);
         }
         // SysV: rdi = env, rsi = id, rdx = pc. Take the id before rdi (r1)
@@ -1054,7 +1094,7 @@ impl Compiler {
         a.mov(W::Q64, CTX, R::Rdx);
         a.test(W::D32, R::Rax, R::Rax);
         a.jcc(Cc::Ne, self.epilogue);
-        for (i, r) in REG_MAP.iter().enumerate() {
+        for (i, r) in REG_MAP.iter().enumerate().take(7) {
             a.load(8, *r, mem(CTX, disp(ctx::REGS + i)));
         }
     }
