@@ -184,8 +184,11 @@ fn kernel_ns(text: &str, runs: u64, packet_file: &Path) -> Result<(f64, u64), St
 /// ld_imm64) and `--map-init INDEX:KEY:VALUE` entries.
 struct MapSetup {
     maps: &'static [&'static str],
-    init: fn() -> Vec<(usize, Vec<u8>, Vec<u8>)>,
+    init: fn() -> Vec<MapInit>,
 }
+
+/// (map index, key, value).
+type MapInit = (usize, Vec<u8>, Vec<u8>);
 
 impl MapSetup {
     const NONE: MapSetup = MapSetup {
@@ -364,7 +367,7 @@ fn lookups_program() -> Vec<Insn> {
     p
 }
 
-fn lookups_init() -> Vec<(usize, Vec<u8>, Vec<u8>)> {
+fn lookups_init() -> Vec<MapInit> {
     (0..16u32)
         .map(|k| (0, k.to_le_bytes().to_vec(), (k as u64 * 3 + 1).to_le_bytes().to_vec()))
         .collect()
