@@ -165,3 +165,58 @@ fn array_value_lock_on_the_interpreter() {
 fn hash_value_lock_on_the_jit() {
     contended_increments(Engine::Jit, map_type::HASH);
 }
+
+/// A program that got past the structural check only (the full verifier
+/// would refuse it) can't hang or keep a lock: a second bpf_spin_lock and
+/// an exit while holding the lock stop the run, and the lock is free
+/// afterwards.
+#[test]
+fn unverified_lock_misuse_stops_the_run() {
+    let bpf = Bpf::new(Config {
+        verifier: userbpf::verifier::VerifierMode::Structural,
+        ..Config::default()
+    });
+    let p = bpf.process(Creds::ROOT);
+    let btf = p.btf_load(&btf()).expect("BTF");
+    let map = p
+        .map_create(&MapCreateRequest {
+            map_type: map_type::ARRAY,
+            key_size: 4,
+            value_size: 12,
+            max_entries: 1,
+            btf_fd: btf,
+            btf_key_type_id: 1,
+            btf_value_type_id: 3,
+            ..Default::default()
+        })
+        .unwrap();
+    let full = program(map);
+    // Lock twice: the unlock (insn 18..19) becomes a second lock.
+    let mut twice = full.clone();
+    twice[19] = Insn::new(0x85, 0, 0, 0, 93);
+    // Exit holding the lock: the unlock becomes a no-op.
+    let mut held = full.clone();
+    held[19] = Insn::new(0xb7, 1, 0, 0, 0);
+    for insns in [twice, held] {
+        let fd = p
+            .prog_load(&ProgLoadRequest {
+                prog_type: prog_type::SCHED_CLS,
+                insns,
+                license: b"GPL".to_vec(),
+                ..Default::default()
+            })
+            .result
+            .expect("the structural check lets it through");
+        let mut pkt = vec![0u8; 54];
+        pkt[12] = 0x08;
+        pkt[14] = 0x45;
+        let r = p.prog_test_run(&TestRunRequest {
+            prog_fd: fd,
+            data_in: pkt,
+            ..Default::default()
+        });
+        assert!(r.is_err(), "{r:?}");
+        // The lock word is free again: a locked lookup doesn't spin.
+        p.map_lookup(map, &0u32.to_le_bytes(), 12, elem_flags::LOCK).unwrap();
+    }
+}

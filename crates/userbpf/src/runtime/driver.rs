@@ -197,6 +197,7 @@ fn run_one(
             Runtime::Interpreter(p) => p,
         }),
         callback_depth: Default::default(),
+        spin_lock: Default::default(),
     };
     let helpers = kernel_helpers();
     let mut r0 = 0;
@@ -209,23 +210,35 @@ fn run_one(
     };
     while runs < repeat {
         env.tail_calls.set(tail_calls);
-        r0 = match (&prog.runtime, setup.engine, prepared.as_mut()) {
+        let ran = match (&prog.runtime, setup.engine, prepared.as_mut()) {
             (Runtime::Jit(j), Engine::Loaded | Engine::Jit, Some(prep)) => {
-                Jit::new(j, helpers).execute_prepared(prep, &mut gm, &env, &[ctx_addr], &opts)?
+                Jit::new(j, helpers).execute_prepared(prep, &mut gm, &env, &[ctx_addr], &opts)
             }
             (Runtime::Jit(j), Engine::Loaded | Engine::Jit, None) => {
-                Jit::new(j, helpers).execute_in(&mut gm, &env, fp, &[ctx_addr], &opts)?
+                Jit::new(j, helpers).execute_in(&mut gm, &env, fp, &[ctx_addr], &opts)
             }
             (Runtime::Jit(j), Engine::Interpreter, _) => {
-                Interpreter::new(j.program(), helpers).execute_in(&mut gm, &env, fp, &[ctx_addr], &opts)?
+                Interpreter::new(j.program(), helpers).execute_in(&mut gm, &env, fp, &[ctx_addr], &opts)
             }
             (Runtime::Interpreter(p), Engine::Loaded | Engine::Interpreter, _) => {
-                Interpreter::new(p, helpers).execute_in(&mut gm, &env, fp, &[ctx_addr], &opts)?
+                Interpreter::new(p, helpers).execute_in(&mut gm, &env, fp, &[ctx_addr], &opts)
             }
-            (Runtime::Interpreter(_), Engine::Jit, _) => {
-                return Err(setup_fault("the JIT for a program loaded without one"))
-            }
+            (Runtime::Interpreter(_), Engine::Jit, _) => Err(setup_fault("the JIT for a program loaded without one")),
         };
+        // A lock still held at exit (only a structurally checked program
+        // can get here) is released, and the run fails.
+        if let Some(lock) = env.spin_lock.take() {
+            let _ = gm.atomic_update(lock, 4, |_| 0);
+            ran?;
+            return Err(ExecError {
+                pc: 0,
+                fault: crate::exec::Fault::HelperFailed {
+                    name: "bpf_spin_lock",
+                    reason: "the program ended holding the lock".into(),
+                },
+            });
+        }
+        r0 = ran?;
         runs += 1;
         if env.tail_call.borrow().is_some() {
             break;

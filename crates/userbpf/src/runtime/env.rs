@@ -86,6 +86,10 @@ pub struct RunEnv<'m> {
     pub program: Option<&'m crate::exec::Program>,
     /// Callbacks running now (nesting level).
     pub callback_depth: Cell<usize>,
+    /// The guest address of the bpf_spin_lock this run holds. The verifier
+    /// makes lock and unlock pair up; this catches programs that got past
+    /// a structural check only (a second lock would spin forever).
+    pub spin_lock: Cell<Option<u64>>,
 }
 
 #[cfg(test)]

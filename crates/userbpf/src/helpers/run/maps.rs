@@ -122,6 +122,9 @@ pub fn tail_call(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
 /// space and other programs (maps::shared::SpinLock's protocol: 0 free,
 /// 1 held).
 pub fn spin_lock(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+    if c.env.spin_lock.get().is_some() {
+        return Err(HelperExit::Failed("a second bpf_spin_lock while holding one".into()));
+    }
     let mut spins = 0u32;
     while c.mem.atomic_cmpxchg(a[0], 4, 0, 1)? != 0 {
         spins += 1;
@@ -131,11 +134,16 @@ pub fn spin_lock(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
             std::thread::yield_now();
         }
     }
+    c.env.spin_lock.set(Some(a[0]));
     Ok(0)
 }
 
 /// bpf_spin_unlock(lock).
 pub fn spin_unlock(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+    if c.env.spin_lock.get() != Some(a[0]) {
+        return Err(HelperExit::Failed("bpf_spin_unlock of a lock this run does not hold".into()));
+    }
     c.mem.atomic_update(a[0], 4, |_| 0)?;
+    c.env.spin_lock.set(None);
     Ok(0)
 }
