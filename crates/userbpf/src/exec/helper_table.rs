@@ -44,12 +44,27 @@ pub struct Helper {
 #[derive(Clone, Default)]
 pub struct HelperTable {
     by_id: Vec<Option<Helper>>,
+    /// Helper 1 is the kernel's bpf_map_lookup_elem over the run's maps:
+    /// the JIT may call the map code directly (the kernel's JIT calls
+    /// htab lookups directly too, through map_gen_lookup).
+    direct_map_lookup: bool,
 }
 
 /// Ids above this are refused at registration, keeping the table small.
 pub const MAX_HELPER_ID: u32 = 1 << 16;
 
 impl HelperTable {
+    /// Declare helper 1 to be the kernel's bpf_map_lookup_elem over
+    /// [`RunEnv::maps`], which the JIT may then call without the table.
+    pub fn with_direct_map_lookup(mut self) -> Self {
+        self.direct_map_lookup = true;
+        self
+    }
+
+    pub fn direct_map_lookup(&self) -> bool {
+        self.direct_map_lookup
+    }
+
     pub fn new() -> Self {
         Self::default()
     }

@@ -131,6 +131,7 @@ impl<'a> MapTable<'a> {
 
     /// The map behind a handle, borrowed when it is a used map (the hot
     /// path of every map helper: no reference count traffic).
+    #[inline]
     fn map(&self, handle: u64) -> Result<HeldMap<'_>, HelperExit> {
         let index = (handle >> 32).wrapping_sub(1) as usize;
         if handle as u32 == 0 {

@@ -191,6 +191,11 @@ impl SharedMem {
                     return false;
                 }
                 i += 8;
+            } else if at.is_multiple_of(4) && data.len() - i >= 4 {
+                if self.word32(at).load(Relaxed).to_le_bytes() != data[i..i + 4] {
+                    return false;
+                }
+                i += 4;
             } else {
                 if self.byte(at).load(Relaxed) != data[i] {
                     return false;

@@ -312,6 +312,36 @@ extern "C" fn helper_trampoline(env: &mut CallEnv<'_, '_>, id: u64, pc: u64) -> 
 impl CallEnv<'_, '_> {
     fn call_helper(&mut self, id: u64, pc: usize) -> u64 {
         let helpers = self.helpers;
+        // bpf_map_lookup_elem straight into the map code: no table, no
+        // boxed call.
+        if id == 1 && helpers.direct_map_lookup() {
+            if let Some(maps) = self.env.maps.as_ref() {
+                let (map, key) = (self.ctx[ctx::REGS + 1], self.ctx[ctx::REGS + 2]);
+                let (mem, cpu) = (&mut *self.mem, self.env.cpu);
+                let fault = match catch_unwind(AssertUnwindSafe(|| maps.map_lookup_elem(mem, map, key, cpu))) {
+                    Ok(Ok(r0)) => {
+                        self.ctx[ctx::REGS] = r0;
+                        ctx::refresh_regions(&mut self.ctx, self.mem);
+                        return ctx::STATUS_OK;
+                    }
+                    Ok(Err(HelperExit::Exit(r0))) => {
+                        self.outcome = Some(Ok(r0));
+                        return ctx::STATUS_TRAMPOLINE;
+                    }
+                    Ok(Err(HelperExit::Fault(f))) => Fault::Memory(f),
+                    Ok(Err(HelperExit::Failed(reason))) => Fault::HelperFailed {
+                        name: "bpf_map_lookup_elem",
+                        reason,
+                    },
+                    Err(payload) => {
+                        self.panic = Some(payload);
+                        return ctx::STATUS_TRAMPOLINE;
+                    }
+                };
+                self.outcome = Some(Err(ExecError { pc, fault }));
+                return ctx::STATUS_TRAMPOLINE;
+            }
+        }
         let Some(h) = helpers.get(id) else {
             self.outcome = Some(Err(ExecError {
                 pc,

@@ -141,7 +141,9 @@ pub fn spin_lock(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
 /// bpf_spin_unlock(lock).
 pub fn spin_unlock(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
     if c.env.spin_lock.get() != Some(a[0]) {
-        return Err(HelperExit::Failed("bpf_spin_unlock of a lock this run does not hold".into()));
+        return Err(HelperExit::Failed(
+            "bpf_spin_unlock of a lock this run does not hold".into(),
+        ));
     }
     c.mem.atomic_update(a[0], 4, |_| 0)?;
     c.env.spin_lock.set(None);

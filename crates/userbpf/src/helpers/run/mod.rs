@@ -101,7 +101,8 @@ fn build() -> HelperTable {
             body,
         );
     }
-    t
+    // Helper 1 above is maps::lookup: MapTable::map_lookup_elem.
+    t.with_direct_map_lookup()
 }
 
 #[cfg(test)]
