@@ -23,7 +23,7 @@ use std::sync::{Arc, RwLock};
 use super::btf_record::BtfRecord;
 use super::jhash::htab_hash;
 use super::lru::Lru;
-use super::shared::{SharedMem, SpinLock};
+use super::shared::{SeqLock, SharedMem};
 use super::{
     current_cpu, effective_max_entries, round8, BatchOps, Caller, CreateCtx, GuestImage, Map, MapAttr, MapMeta, MapOps,
     MetaEq, KMALLOC_MAX_SIZE, PCPU_MIN_UNIT_SIZE,
@@ -233,8 +233,39 @@ impl Htab {
     }
 
     #[inline]
-    fn lock(&self, b: u32) -> SpinLock<'_> {
-        SpinLock::lock(self.buckets.word32(b as usize * 8))
+    fn lock(&self, b: u32) -> SeqLock<'_> {
+        SeqLock::lock(self.buckets.word32(b as usize * 8))
+    }
+
+    /// find() without the bucket lock (programs' lookups): a consistent
+    /// walk of the chain, retried when a writer changed the bucket
+    /// meanwhile; after a few tries, under the lock.
+    fn find_unlocked(&self, b: u32, hash: u32, key: &[u8]) -> Option<u32> {
+        let word = self.buckets.word32(b as usize * 8);
+        for _ in 0..4 {
+            let Some(s) = SeqLock::read_begin(word) else {
+                std::hint::spin_loop();
+                continue;
+            };
+            let mut cur = self.head(b);
+            let mut found = None;
+            // A chain changing under the walk can't make it endless.
+            let mut steps = 0u32;
+            while cur != 0 && steps <= self.max_entries {
+                let e = cur - 1;
+                if self.hash_of(e) == hash && self.keys.eq(e as usize * self.key_stride, key) {
+                    found = Some(e);
+                    break;
+                }
+                cur = self.next(e);
+                steps += 1;
+            }
+            if SeqLock::read_valid(word, s) {
+                return found;
+            }
+        }
+        let _g = self.lock(b);
+        self.find(b, hash, key)
     }
 
     #[inline]
@@ -804,10 +835,7 @@ impl MapOps for Htab {
         }
         let hash = htab_hash(key, self.seed);
         let b = self.bucket_of(hash);
-        let e = {
-            let _g = self.lock(b);
-            self.find(b, hash, key)?
-        };
+        let e = self.find_unlocked(b, hash, key)?;
         if let Some(lru) = &self.lru {
             lru.set_ref(e);
         }

@@ -268,6 +268,66 @@ impl Drop for SpinLock<'_> {
     }
 }
 
+/// A writer lock that readers can do without: the word counts writes,
+/// odd while a writer holds it. A reader notes the (even) count, reads,
+/// and keeps what it read only if the count is unchanged (a seqlock, as
+/// readers of the kernel's hash tables rely on RCU instead of the bucket
+/// lock). Zeroed memory is an unlocked, never-written lock.
+pub struct SeqLock<'a> {
+    word: &'a AtomicU32,
+    odd: u32,
+}
+
+impl<'a> SeqLock<'a> {
+    #[inline]
+    pub fn lock(word: &'a AtomicU32) -> SeqLock<'a> {
+        let mut spins = 0u32;
+        loop {
+            let s = word.load(Relaxed);
+            if s & 1 == 0
+                && word
+                    .compare_exchange_weak(s, s.wrapping_add(1), std::sync::atomic::Ordering::Acquire, Relaxed)
+                    .is_ok()
+            {
+                // The writes below become visible after the odd count.
+                std::sync::atomic::fence(std::sync::atomic::Ordering::Release);
+                return SeqLock {
+                    word,
+                    odd: s.wrapping_add(1),
+                };
+            }
+            spins += 1;
+            if spins < 64 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    /// A read begins: the count, unless a writer is at work.
+    #[inline]
+    pub fn read_begin(word: &AtomicU32) -> Option<u32> {
+        let s = word.load(std::sync::atomic::Ordering::Acquire);
+        (s & 1 == 0).then_some(s)
+    }
+
+    /// What was read since `read_begin` returned `s` is consistent.
+    #[inline]
+    pub fn read_valid(word: &AtomicU32, s: u32) -> bool {
+        std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
+        word.load(Relaxed) == s
+    }
+}
+
+impl Drop for SeqLock<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.word
+            .store(self.odd.wrapping_add(1), std::sync::atomic::Ordering::Release);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
