@@ -272,25 +272,29 @@ fn type_check_btf(btf: &Btf, m: &MapBtfCheck, key_type: Option<u32>, value_type:
 /// btf_parse_fields() over the value type (a struct, union or datasec;
 /// anything else has no fields).
 pub fn parse_fields(btf: &Btf, value_type: u32, value_size: u32) -> Result<BtfRecord, Errno> {
-    let mut found = Vec::new();
+    let mut walk = Walk {
+        found: Vec::new(),
+        visited: 0,
+    };
     let t = btf.get(value_type).map_err(|_| Errno::EINVAL)?;
     match &t.kind {
-        BtfKind::Struct { .. } | BtfKind::Union { .. } => find_struct_fields(btf, value_type, 0, &mut found, 0)?,
+        BtfKind::Struct { .. } | BtfKind::Union { .. } => find_struct_fields(btf, value_type, 0, &mut walk, 0)?,
         BtfKind::Datasec { vars, .. } => {
             for v in vars {
                 let var_type = match btf.get(v.type_id).map(|t| &t.kind) {
                     Ok(BtfKind::Var { type_id, .. }) => *type_id,
                     _ => continue,
                 };
-                find_one(btf, var_type, v.offset, &mut found, 0)?;
+                find_one(btf, var_type, v.offset, &mut walk, 0)?;
             }
         }
         _ => {}
     }
+    let mut found = walk.found;
     found.sort_by_key(|f| f.off);
     let mut next_off = 0u32;
     for f in &found {
-        if f.off + f.size > value_size {
+        if f.off.saturating_add(f.size) > value_size {
             return Err(Errno::EFAULT);
         }
         if f.off < next_off {
@@ -307,11 +311,24 @@ pub fn parse_fields(btf: &Btf, value_type: u32, value_size: u32) -> Result<BtfRe
 
 /// Nesting of structs inside structs, as far as followed.
 const MAX_NESTING: u32 = 8;
+/// Members looked at in all, at most: nested structs repeat their members
+/// once per use, and hostile BTF could otherwise make that exponential.
+const MAX_MEMBERS_VISITED: u32 = 1 << 16;
+
+/// The walk's state: fields found and members visited.
+struct Walk {
+    found: Vec<Field>,
+    visited: u32,
+}
 
 /// btf_find_struct_field(): each member at a whole-byte offset.
-fn find_struct_fields(btf: &Btf, id: u32, base: u32, found: &mut Vec<Field>, depth: u32) -> Result<(), Errno> {
+fn find_struct_fields(btf: &Btf, id: u32, base: u32, walk: &mut Walk, depth: u32) -> Result<(), Errno> {
     let Ok(t) = btf.get(id) else { return Ok(()) };
     for m in t.members() {
+        walk.visited += 1;
+        if walk.visited > MAX_MEMBERS_VISITED {
+            return Err(Errno::E2BIG);
+        }
         if m.bit_offset % 8 != 0 {
             // Not valid C; the kernel refuses it only for special fields,
             // which are structs (never bitfields).
@@ -320,7 +337,7 @@ fn find_struct_fields(btf: &Btf, id: u32, base: u32, found: &mut Vec<Field>, dep
             }
             continue;
         }
-        find_one(btf, m.type_id, base + m.bit_offset / 8, found, depth)?;
+        find_one(btf, m.type_id, base.saturating_add(m.bit_offset / 8), walk, depth)?;
     }
     Ok(())
 }
@@ -335,13 +352,13 @@ fn field_kind(btf: &Btf, type_id: u32) -> Option<FieldKind> {
 
 /// btf_find_field_one(): a special struct of the right size and alignment
 /// is a field; other structs are searched (nested structs).
-fn find_one(btf: &Btf, type_id: u32, off: u32, found: &mut Vec<Field>, depth: u32) -> Result<(), Errno> {
+fn find_one(btf: &Btf, type_id: u32, off: u32, walk: &mut Walk, depth: u32) -> Result<(), Errno> {
     let Ok(id) = btf.skip_mods_and_typedefs(type_id) else {
         return Ok(());
     };
     let Ok(t) = btf.get(id) else { return Ok(()) };
     if let Some(kind) = field_kind(btf, id) {
-        if found.iter().any(|f| f.kind == kind) {
+        if walk.found.iter().any(|f| f.kind == kind) {
             return Err(Errno::E2BIG);
         }
         let (size, align) = kind.size_align();
@@ -352,12 +369,12 @@ fn find_one(btf: &Btf, type_id: u32, off: u32, found: &mut Vec<Field>, depth: u3
             if !off.is_multiple_of(align) {
                 return Err(Errno::EFAULT);
             }
-            found.push(Field { kind, off, size });
+            walk.found.push(Field { kind, off, size });
         }
         return Ok(());
     }
     if matches!(t.kind, BtfKind::Struct { .. }) && depth < MAX_NESTING {
-        find_struct_fields(btf, id, off, found, depth + 1)?;
+        find_struct_fields(btf, id, off, walk, depth + 1)?;
     }
     Ok(())
 }
@@ -434,6 +451,36 @@ mod tests {
         assert_eq!(out, [1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1]);
         assert_eq!(rec.overlapping(6, 7).map(|f| f.kind), Some(FieldKind::SpinLock));
         assert_eq!(rec.overlapping(8, 12), None);
+    }
+
+    /// A struct nesting itself through many members many levels deep is a
+    /// bounded walk (E2BIG past the budget), not an exponential one.
+    #[test]
+    fn nested_struct_walks_are_bounded() {
+        // [1] int; [2] struct s { int m; }; [k+2] struct s { 64 x [k+1] }.
+        let strs = b"\0int\0s\0m\0";
+        let mut t: Vec<u32> = vec![1, 1 << 24, 4, 32];
+        t.extend([3, (4 << 24) | 1, 4, 5, 1, 0]);
+        // Every member at offset 0: 64^4 member visits if unbounded.
+        for level in 0..4u32 {
+            let inner = level + 2;
+            t.extend([3, (4 << 24) | 64, 4]);
+            for _ in 0..64 {
+                t.extend([5, inner, 0]);
+            }
+        }
+        let top = 4 + 2;
+        let mut blob = vec![0x9f, 0xeb, 1, 0];
+        let types: Vec<u8> = t.iter().flat_map(|w| w.to_le_bytes()).collect();
+        for w in [24u32, 0, types.len() as u32, types.len() as u32, strs.len() as u32] {
+            blob.extend(w.to_le_bytes());
+        }
+        blob.extend(types);
+        blob.extend(strs);
+        let b = Btf::parse(&blob).unwrap();
+        let start = std::time::Instant::now();
+        assert_eq!(parse_fields(&b, top, u32::MAX), Err(Errno::E2BIG));
+        assert!(start.elapsed().as_secs() < 5);
     }
 
     #[test]
