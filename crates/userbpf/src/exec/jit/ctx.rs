@@ -156,11 +156,15 @@ pub fn recycle(ctx: Vec<u64>) {
 
 /// Append table entries for regions mapped since the table was filled
 /// (guest memory only ever grows). May reallocate `ctx`.
+#[inline]
 pub fn refresh_regions(ctx: &mut Vec<u64>, mem: &GuestMemory<'_>) {
     // Entry t describes region t - 1: up to date when NENT = regions + 1.
-    if ctx[NENT] as usize > mem.region_count() {
-        return;
+    if ctx[NENT] as usize <= mem.region_count() {
+        append_regions(ctx, mem);
     }
+}
+
+fn append_regions(ctx: &mut Vec<u64>, mem: &GuestMemory<'_>) {
     loop {
         let t = ctx[NENT] as usize;
         let base = (t as u64) << 32;
