@@ -46,6 +46,18 @@ impl MemlockAccounts {
         })
     }
 
+    /// Whether `pages` more could be charged to `uid` now (EPERM if not),
+    /// without charging: lets a map too big for the limit fail before
+    /// its memory is allocated.
+    pub fn check(&self, uid: u32, pages: u64) -> Result<(), Errno> {
+        let used = self.used.lock().expect("memlock lock");
+        let cur = used.get(&uid).copied().unwrap_or(0);
+        match self.limit_pages {
+            Some(limit) if cur.saturating_add(pages) > limit => Err(Errno::EPERM),
+            _ => Ok(()),
+        }
+    }
+
     /// Pages currently charged to `uid`.
     pub fn used_pages(&self, uid: u32) -> u64 {
         self.used.lock().expect("memlock lock").get(&uid).copied().unwrap_or(0)

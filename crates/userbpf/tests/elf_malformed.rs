@@ -237,6 +237,30 @@ fn fuzz_regressions_stay_fixed() {
     assert!(n >= 1);
 }
 
+/// A map too big for the memlock limit is refused before its memory is
+/// allocated (fuzz/regressions/elf_load_*_oom.bin): 64 TiB can't be
+/// allocated at all, so EPERM (not ENOMEM) shows the order.
+#[test]
+fn maps_over_the_memlock_limit_fail_before_allocating() {
+    use userbpf::uapi::types::map_type;
+    let bpf = userbpf::Bpf::new(userbpf::Config {
+        memlock_limit: Some(4 << 20),
+        ..userbpf::Config::default()
+    });
+    let p = bpf.process(userbpf::Creds::ROOT);
+    for map_type in [map_type::ARRAY, map_type::HASH, map_type::LPM_TRIE] {
+        let req = userbpf::MapCreateRequest {
+            map_type,
+            key_size: if map_type == map_type::LPM_TRIE { 8 } else { 4 },
+            value_size: 1 << 20,
+            max_entries: 1 << 26,
+            map_flags: if map_type == map_type::LPM_TRIE { 1 } else { 0 },
+            ..Default::default()
+        };
+        assert_eq!(p.map_create(&req), Err(userbpf::Errno::EPERM), "type {map_type}");
+    }
+}
+
 #[test]
 fn every_fixture_survives_the_fuzz_entry_point() {
     for entry in std::fs::read_dir(fixtures()).unwrap() {

@@ -13,7 +13,7 @@ use super::{AttrOut, Process};
 use crate::maps::btf_record::{map_check_btf, BtfRecord, MapBtf, MapBtfCheck};
 use crate::maps::hash::Htab;
 use crate::maps::{
-    map_type_ops, user_value_size, Caller, CreateCtx, FdResolver, FileMode, Map, MapAttr, MapParts, Privilege,
+    map_type_ops, round8, user_value_size, Caller, CreateCtx, FdResolver, FileMode, Map, MapAttr, MapParts, Privilege,
 };
 use crate::memlock::PAGE_SIZE;
 use crate::prog::Prog;
@@ -155,6 +155,14 @@ pub(crate) fn map_create(p: &Process, attr: &Attr, mem: &mut dyn UserMemory) -> 
             return Err(Errno::EINVAL);
         }
         return Err(if ifindex == 1 { Errno::EOPNOTSUPP } else { Errno::EINVAL });
+    }
+    // The element area alone (prealloc'ed types) must fit the memlock
+    // limit: refused before allocating rather than after.
+    let floor = (a.max_entries as u64).saturating_mul((round8(a.key_size) + round8(a.value_size)) as u64);
+    if !matches!(map_type, mt::RINGBUF | mt::USER_RINGBUF | mt::BLOOM_FILTER) && a.map_flags & mf::NO_PREALLOC == 0
+        || map_type == mt::LPM_TRIE
+    {
+        k.memlock.check(p.creds.uid, floor / PAGE_SIZE)?;
     }
     let mut map_ops = (ops.alloc)(&a, &ctx)?;
     let name = name_from_attr(attr.slice(C::MAP_NAME, 16))?;
