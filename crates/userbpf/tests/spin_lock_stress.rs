@@ -62,9 +62,8 @@ fn program(map_fd: u32) -> Vec<Insn> {
     ]
 }
 
-fn contended_increments(engine: Engine, map_type: u32) {
-    let bpf = Bpf::new(Config::default());
-    let p = Arc::new(bpf.process(Creds::ROOT));
+/// A one-element map of `map_type` whose value is [`btf`]'s struct v.
+fn lock_map(p: &userbpf::Process, map_type: u32) -> u32 {
     let btf = p.btf_load(&btf()).expect("BTF");
     let map = p
         .map_create(&MapCreateRequest {
@@ -78,6 +77,14 @@ fn contended_increments(engine: Engine, map_type: u32) {
             ..Default::default()
         })
         .expect("map with a lock");
+    p.close(btf).expect("close BTF");
+    map
+}
+
+fn contended_increments(engine: Engine, map_type: u32) {
+    let bpf = Bpf::new(Config::default());
+    let p = Arc::new(bpf.process(Creds::ROOT));
+    let map = lock_map(&p, map_type);
     p.map_update(map, &0u32.to_le_bytes(), &[0; 12], elem_flags::ANY)
         .expect("element 0");
     let out = p.prog_load(&ProgLoadRequest {
@@ -177,19 +184,7 @@ fn unverified_lock_misuse_stops_the_run() {
         ..Config::default()
     });
     let p = bpf.process(Creds::ROOT);
-    let btf = p.btf_load(&btf()).expect("BTF");
-    let map = p
-        .map_create(&MapCreateRequest {
-            map_type: map_type::ARRAY,
-            key_size: 4,
-            value_size: 12,
-            max_entries: 1,
-            btf_fd: btf,
-            btf_key_type_id: 1,
-            btf_value_type_id: 3,
-            ..Default::default()
-        })
-        .unwrap();
+    let map = lock_map(&p, map_type::ARRAY);
     let full = program(map);
     // Lock twice: the unlock (insn 18..19) becomes a second lock.
     let mut twice = full.clone();

@@ -221,6 +221,18 @@ impl std::fmt::Debug for SharedMem {
     }
 }
 
+/// One round of waiting for a lock: spin briefly, then yield, which keeps
+/// a preempted holder from stalling waiters on a machine with few cores.
+#[inline]
+pub fn backoff(spins: &mut u32) {
+    *spins += 1;
+    if *spins < 64 {
+        std::hint::spin_loop();
+    } else {
+        std::thread::yield_now();
+    }
+}
+
 /// A test-and-set lock whose all-zero state is "unlocked", so arrays of
 /// them can come from zeroed (lazily committed) memory. It spins briefly,
 /// then yields, which keeps a preempted holder from stalling waiters on a
@@ -236,27 +248,19 @@ impl<'a> SpinLock<'a> {
         SpinLock { word }
     }
 
-    /// Take the lock without a guard: for locks a BPF program takes and
-    /// releases in separate helper calls (bpf_spin_lock/unlock).
     #[inline]
-    pub fn acquire(word: &AtomicU32) {
+    fn acquire(word: &AtomicU32) {
         let mut spins = 0u32;
         while word
             .compare_exchange_weak(0, 1, std::sync::atomic::Ordering::Acquire, Relaxed)
             .is_err()
         {
-            spins += 1;
-            if spins < 64 {
-                std::hint::spin_loop();
-            } else {
-                std::thread::yield_now();
-            }
+            backoff(&mut spins);
         }
     }
 
-    /// Release a lock taken with [`SpinLock::acquire`].
     #[inline]
-    pub fn release(word: &AtomicU32) {
+    fn release(word: &AtomicU32) {
         word.store(0, std::sync::atomic::Ordering::Release);
     }
 }
@@ -296,12 +300,7 @@ impl<'a> SeqLock<'a> {
                     odd: s.wrapping_add(1),
                 };
             }
-            spins += 1;
-            if spins < 64 {
-                std::hint::spin_loop();
-            } else {
-                std::thread::yield_now();
-            }
+            backoff(&mut spins);
         }
     }
 

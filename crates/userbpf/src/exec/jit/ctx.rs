@@ -58,9 +58,6 @@ pub const PKT_MAC_DELTA: usize = 24;
 pub const CTX_REGION: usize = 25;
 /// A copy of the packet region's table entry (RegionKind::Packet).
 pub const PACKET_REGION: usize = CTX_REGION + ENTRY_SLOTS;
-/// Host minus guest address of the context and packet regions.
-pub const CTX_DELTA: usize = CTX_REGION + ENTRY_DELTA;
-pub const PACKET_DELTA: usize = PACKET_REGION + ENTRY_DELTA;
 /// A copy of the stack region's table entry (RegionKind::Stack).
 pub const STACK_REGION: usize = PACKET_REGION + ENTRY_SLOTS;
 /// Bit 0: CTX_REGION is filled; bit 1: PACKET_REGION; bit 2: STACK_REGION.

@@ -318,28 +318,8 @@ impl CallEnv<'_, '_> {
             if let Some(maps) = self.env.maps.as_ref() {
                 let (map, key) = (self.ctx[ctx::REGS + 1], self.ctx[ctx::REGS + 2]);
                 let (mem, cpu) = (&mut *self.mem, self.env.cpu);
-                let fault = match catch_unwind(AssertUnwindSafe(|| maps.map_lookup_elem(mem, map, key, cpu))) {
-                    Ok(Ok(r0)) => {
-                        self.ctx[ctx::REGS] = r0;
-                        ctx::refresh_regions(&mut self.ctx, self.mem);
-                        return ctx::STATUS_OK;
-                    }
-                    Ok(Err(HelperExit::Exit(r0))) => {
-                        self.outcome = Some(Ok(r0));
-                        return ctx::STATUS_TRAMPOLINE;
-                    }
-                    Ok(Err(HelperExit::Fault(f))) => Fault::Memory(f),
-                    Ok(Err(HelperExit::Failed(reason))) => Fault::HelperFailed {
-                        name: "bpf_map_lookup_elem",
-                        reason,
-                    },
-                    Err(payload) => {
-                        self.panic = Some(payload);
-                        return ctx::STATUS_TRAMPOLINE;
-                    }
-                };
-                self.outcome = Some(Err(ExecError { pc, fault }));
-                return ctx::STATUS_TRAMPOLINE;
+                let r = catch_unwind(AssertUnwindSafe(|| maps.map_lookup_elem(mem, map, key, cpu)));
+                return self.finish_call(r, "bpf_map_lookup_elem", pc);
             }
         }
         let Some(h) = helpers.get(id) else {
@@ -356,7 +336,14 @@ impl CallEnv<'_, '_> {
             env: self.env,
         };
         // A panic must not unwind through machine code: carry it over.
-        let fault = match catch_unwind(AssertUnwindSafe(|| (h.func)(&mut call, args))) {
+        let r = catch_unwind(AssertUnwindSafe(|| (h.func)(&mut call, args)));
+        self.finish_call(r, h.name, pc)
+    }
+
+    /// What a helper's result means for the image: r0 and go on, or stop
+    /// with an outcome (exit, fault, or a panic to resume).
+    fn finish_call(&mut self, r: std::thread::Result<Result<u64, HelperExit>>, name: &'static str, pc: usize) -> u64 {
+        let fault = match r {
             Ok(Ok(r0)) => {
                 self.ctx[ctx::REGS] = r0;
                 ctx::refresh_regions(&mut self.ctx, self.mem);
@@ -367,7 +354,7 @@ impl CallEnv<'_, '_> {
                 return ctx::STATUS_TRAMPOLINE;
             }
             Ok(Err(HelperExit::Fault(f))) => Fault::Memory(f),
-            Ok(Err(HelperExit::Failed(reason))) => Fault::HelperFailed { name: h.name, reason },
+            Ok(Err(HelperExit::Failed(reason))) => Fault::HelperFailed { name, reason },
             Err(payload) => {
                 self.panic = Some(payload);
                 return ctx::STATUS_TRAMPOLINE;

@@ -127,12 +127,7 @@ pub fn spin_lock(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
     }
     let mut spins = 0u32;
     while c.mem.atomic_cmpxchg(a[0], 4, 0, 1)? != 0 {
-        spins += 1;
-        if spins < 64 {
-            std::hint::spin_loop();
-        } else {
-            std::thread::yield_now();
-        }
+        crate::maps::shared::backoff(&mut spins);
     }
     c.env.spin_lock.set(Some(a[0]));
     Ok(0)
