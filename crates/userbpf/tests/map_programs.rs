@@ -446,3 +446,90 @@ fn inlined_array_lookups_are_the_kernels_and_run_on_map_regions() {
         .unwrap();
     assert_eq!(r0, 0x55);
 }
+
+/// Hash lookups whose map the load path knows call the map's lookup
+/// directly from JIT code (as the kernel's JIT calls
+/// __htab_map_lookup_elem); the answers are the helper's: found values
+/// through the stack key and through a key held in an array value, NULL for
+/// a missing key, and the helper path when a run's maps are not the ones
+/// compiled for.
+#[test]
+fn jit_hash_lookups_call_the_map_directly() {
+    use userbpf::prog::Runtime;
+    use userbpf::runtime::Engine;
+    use userbpf::TestRunRequest;
+    for trust in [false, true] {
+        let bpf = Bpf::new(userbpf::Config {
+            jit_trust_verifier: trust,
+            ..Default::default()
+        });
+        let p = bpf.process(Creds::ROOT);
+        let hash = map(&p, map_type::HASH, 4, 8, 8);
+        let arr = map(&p, map_type::ARRAY, 4, 4, 1);
+        p.map_update(hash, &7u32.to_le_bytes(), &100u64.to_le_bytes(), 0).unwrap();
+        p.map_update(hash, &9u32.to_le_bytes(), &20u64.to_le_bytes(), 0).unwrap();
+        // The array's one value holds key 9.
+        p.map_update(arr, &0u32.to_le_bytes(), &9u32.to_le_bytes(), 0).unwrap();
+        let call = Insn::new(0x85, 0, 0, 0, 1);
+        let mut insns = vec![Insn::new(0x62, 10, 0, -4, 7)]; // *(u32 *)(r10 - 4) = 7
+        insns.push(Insn::new(0xbf, 2, 10, 0, 0)); // r2 = r10 - 4
+        insns.push(Insn::new(0x07, 2, 0, 0, -4));
+        insns.extend(ld_imm64(1, 1, hash as i32, 0));
+        insns.push(call);
+        insns.push(mov(6, 0)); // r6 = found ? *r0 : 1000
+        insns.push(Insn::new(0x55, 0, 0, 2, 0)); // if r0 != 0 goto +2
+        insns.push(mov(6, 1000));
+        insns.push(Insn::new(0x05, 0, 0, 1, 0));
+        insns.push(Insn::new(0x79, 6, 0, 0, 0));
+        // Key 5: missing, adds 1 when NULL.
+        insns.push(Insn::new(0x62, 10, 0, -4, 5));
+        insns.push(Insn::new(0xbf, 2, 10, 0, 0));
+        insns.push(Insn::new(0x07, 2, 0, 0, -4));
+        insns.extend(ld_imm64(1, 1, hash as i32, 0));
+        insns.push(call);
+        insns.push(Insn::new(0x55, 0, 0, 1, 0)); // if r0 != 0 goto +1
+        insns.push(Insn::new(0x07, 6, 0, 0, 1)); // r6 += 1
+        // The key in the array's value (BPF_PSEUDO_MAP_VALUE): key 9.
+        insns.extend(ld_imm64(2, 2, arr as i32, 0));
+        insns.extend(ld_imm64(1, 1, hash as i32, 0));
+        insns.push(call);
+        insns.push(Insn::new(0x15, 0, 0, 2, 0)); // if r0 == 0 goto +2
+        insns.push(Insn::new(0x79, 1, 0, 0, 0)); // r6 += *r0
+        insns.push(Insn::new(0x0f, 6, 1, 0, 0));
+        insns.push(Insn::new(0xbf, 0, 6, 0, 0));
+        insns.push(EXIT);
+        let pfd = load(&p, prog_type::SOCKET_FILTER, insns).unwrap();
+        let prog = p.prog_by_fd(pfd).unwrap();
+        let Runtime::Jit(jit) = &prog.runtime else {
+            panic!("the JIT is on by default")
+        };
+        assert_eq!(jit.direct_lookup_sites().len(), 3, "every lookup's map is known");
+        // 100 (key 7) + 1 (key 5 missing) + 20 (key 9) = 121, on both
+        // engines.
+        for engine in [Engine::Loaded, Engine::Interpreter] {
+            let r = p
+                .prog_test_run(&TestRunRequest {
+                    prog_fd: pfd,
+                    data_in: vec![0; 64],
+                    repeat: 3,
+                    engine,
+                    ..Default::default()
+                })
+                .unwrap();
+            assert_eq!(r.retval, 121, "{engine:?}, trust {trust}");
+        }
+        // The image run without the maps (the kernel's helpers, but no map
+        // table): the direct calls are off, and the helper path reports
+        // what the interpreter does. A trusting image refuses such memory.
+        if !trust {
+            let helpers = userbpf::helpers::run::kernel_helpers();
+            let mut gm = GuestMemory::new();
+            let program = Program::new(prog.xlated.clone()).unwrap();
+            let want = Interpreter::new(&program, helpers).run(&mut gm, &[], &RunOptions::default());
+            let mut gm = GuestMemory::new();
+            let got = userbpf::exec::Jit::new(jit, helpers).run(&mut gm, &[], &RunOptions::default());
+            assert!(want.is_err(), "no maps installed: {want:?}");
+            assert_eq!(got, want);
+        }
+    }
+}

@@ -115,6 +115,15 @@ impl<'a> MapTable<'a> {
             .map(|(_, m)| Arc::clone(m))
     }
 
+    /// The used map whose handle is `handle` (not inner maps).
+    #[inline]
+    pub fn used_at(&self, handle: u64) -> Option<&Arc<Map>> {
+        if handle as u32 != 0 {
+            return None;
+        }
+        self.used.get((handle >> 32).wrapping_sub(1) as usize)
+    }
+
     /// The handle of a map reached at run time (an inner map), mapping it
     /// on first use.
     pub fn handle_of(&self, map: &Arc<Map>, gm: &mut GuestMemory<'a>) -> Result<u64, InstallError> {

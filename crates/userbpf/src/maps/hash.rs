@@ -706,7 +706,43 @@ impl Htab {
     }
 }
 
+/// bpf_map_lookup_elem for JIT code (exec/jit/direct.rs), as the kernel's
+/// JIT calls __htab_map_lookup_elem: the key at a host address, r0 out.
+///
+/// # Safety
+/// `htab` must point at a live `Htab` and `key` at its `key_size` readable
+/// bytes.
+unsafe extern "C" fn direct_lookup(htab: *const std::ffi::c_void, key: *const u8, handle: u64) -> u64 {
+    use crate::exec::jit::direct::FALLBACK;
+    // SAFETY: the caller's contract.
+    let h = unsafe { &*(htab as *const Htab) };
+    let mut buf = [0u8; 64];
+    if h.key_size > buf.len() {
+        return FALLBACK;
+    }
+    // A copy, not a reference: the key may sit in memory other threads
+    // write (a map value), which the map code only reads as plain bytes.
+    // SAFETY: the caller's contract: key_size readable bytes at `key`.
+    unsafe { std::ptr::copy_nonoverlapping(key, buf.as_mut_ptr(), h.key_size) };
+    // Unwinding must not cross the JIT's frames: the helper path redoes
+    // the lookup and carries a panic over properly.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h.prog_lookup(&buf[..h.key_size], 0))) {
+        Ok(Some(off)) => handle | off as u64,
+        Ok(None) => 0,
+        Err(_) => FALLBACK,
+    }
+}
+
 impl MapOps for Htab {
+    fn direct_lookup(&self) -> Option<(crate::exec::jit::direct::LookupFn, *const std::ffi::c_void)> {
+        // Per-CPU lookups depend on the run's CPU; hash-of-maps returns
+        // handles made at run time.
+        matches!(self.kind, Kind::Hash | Kind::Lru).then_some((
+            direct_lookup as crate::exec::jit::direct::LookupFn,
+            self as *const Htab as *const std::ffi::c_void,
+        ))
+    }
+
     fn mem_usage(&self) -> u64 {
         let n = self.max_entries as u64;
         let elem = HTAB_ELEM_SIZE + self.key_stride as u64 + if self.percpu() { 8 } else { self.vslot as u64 };

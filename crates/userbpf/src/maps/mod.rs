@@ -239,6 +239,15 @@ pub trait MapOps: Send + Sync + 'static {
         None
     }
 
+    /// A native lookup JIT code may call directly with the key's host
+    /// address (the kernel's JIT calls __htab_map_lookup_elem so), and the
+    /// object to pass it, which must be `self`: the function must accept
+    /// it with any `key_size` readable key bytes, from any thread, without
+    /// unwinding. See exec/jit/direct.rs.
+    fn direct_lookup(&self) -> Option<(crate::exec::jit::direct::LookupFn, *const std::ffi::c_void)> {
+        None
+    }
+
     /// map_get_hash(): SHA-256 of the contents (arrays).
     fn get_hash(&self) -> Option<[u8; 32]> {
         None

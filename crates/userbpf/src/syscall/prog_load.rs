@@ -409,7 +409,13 @@ pub(crate) fn prog_load(
         _ => &[][..],
     };
     let trust = k.config.jit_trust_verifier;
-    let runtime = select_runtime(p, &verified.xlated, jit_requested, proofs, trust)?;
+    // Hash lookups with a known map call the map's code directly.
+    let direct = if jit_requested {
+        crate::verifier::misc_fixups::direct_map_lookups(&verified.xlated, &used.maps)
+    } else {
+        Vec::new()
+    };
+    let runtime = select_runtime(p, &verified.xlated, jit_requested, proofs, trust, &direct)?;
     check_tail_call(&used.maps, prog_type, flags, &runtime)?;
 
     k.inject(LoadStep::Id)?;
@@ -591,6 +597,7 @@ fn select_runtime(
     jit_requested: bool,
     proven: &[exec::AccessProof],
     trust: bool,
+    direct: &[exec::jit::direct::DirectLookup],
 ) -> Result<Runtime, Errno> {
     let sysctls = &p.kernel.config.sysctls;
     let prog = exec::Program::new(xlated.to_vec()).map_err(|_| Errno::EINVAL)?;
@@ -609,9 +616,9 @@ fn select_runtime(
         // SAFETY: `proven` comes from a full verification of exactly these
         // instructions (aligned through the fixups above), and the instance
         // opted into trusting it (Config::jit_trust_verifier).
-        unsafe { exec::jit::select_runtime_with_proofs(prog, &policy, proven) }
+        unsafe { exec::jit::select_runtime_with_proofs(prog, &policy, proven, direct) }
     } else {
-        exec::jit::select_runtime_with_hints(prog, &policy, proven)
+        exec::jit::select_runtime_with_hints(prog, &policy, proven, direct)
     };
     match selected {
         Ok(exec::SelectedRuntime::Jit(j)) => Ok(Runtime::Jit(j)),

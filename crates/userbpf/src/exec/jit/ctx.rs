@@ -6,12 +6,13 @@
 //! slot 12..23   BPF registers r0..r10: inputs at entry, r0 at exit, spill
 //!               area around helper calls
 //! slot 23..25   LD_ABS/LD_IND: what SKF_NET_OFF and SKF_LL_OFF offsets add
-//! slot 25..41   the context region's entry, copied (accesses the verifier
+//! slot 25       whether direct lookups (jit/direct.rs) may be taken
+//! slot 26..42   the context region's entry, copied (accesses the verifier
 //!               places in it use fixed displacements)
-//! slot 41..57   the packet region's entry, copied
-//! slot 57..73   the stack region's entry, copied
-//! slot 73       which of the three were found
-//! slot 74..     region table, 16 slots per entry: host pointer, readable
+//! slot 42..58   the packet region's entry, copied
+//! slot 58..74   the stack region's entry, copied
+//! slot 74       which of the three were found
+//! slot 75..     region table, 16 slots per entry: host pointer, readable
 //!               length, writable length (0 when read-only), host minus
 //!               guest address, guest base, then for accesses of 1, 2, 4
 //!               and 8 bytes the readable and writable limits (length -
@@ -54,8 +55,11 @@ pub const REGS: usize = 12;
 /// LdAbsPacket::net_delta() and mac_delta() (see exec/ld_abs.rs).
 pub const PKT_NET_DELTA: usize = 23;
 pub const PKT_MAC_DELTA: usize = 24;
+/// Non-zero when this run's maps are the ones the image's direct lookups
+/// were compiled for (else every call takes the trampoline).
+pub const DIRECT_OK: usize = 25;
 /// A copy of the context region's table entry (RegionKind::Context).
-pub const CTX_REGION: usize = 25;
+pub const CTX_REGION: usize = 26;
 /// A copy of the packet region's table entry (RegionKind::Packet).
 pub const PACKET_REGION: usize = CTX_REGION + ENTRY_SLOTS;
 /// A copy of the stack region's table entry (RegionKind::Stack).

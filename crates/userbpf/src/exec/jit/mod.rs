@@ -13,12 +13,15 @@
 //! [`Interpreter`]: crate::exec::Interpreter
 
 pub mod ctx;
+pub mod direct;
 mod disasm;
 pub mod x86_64;
 
 use std::any::Any;
+use std::sync::Arc;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use self::direct::DirectLookup;
 use self::x86_64::compile::{compile, Access, CompileOptions, Site, SiteKind};
 use self::x86_64::mem::ExecMemory;
 use crate::exec::helper_table::{HelperCall, HelperExit, HelperTable};
@@ -65,6 +68,9 @@ pub struct JitProgram {
     options: JitOptions,
     /// The regions the image's proofs address by fixed slots.
     needs: ProofNeeds,
+    /// The map lookups compiled as direct calls (and what keeps their
+    /// maps alive).
+    direct: Vec<DirectLookup>,
 }
 
 /// What guest memory must hold for a proven image: a context region, a
@@ -124,7 +130,7 @@ impl JitProgram {
     /// a map is checked against that region alone (a shorter sequence).
     /// A wrong hint costs a fault, never a wild access.
     pub fn compile_with_hints(prog: &Program, options: JitOptions, hints: &[AccessProof]) -> Result<Self, JitError> {
-        Self::build(prog, options, hints, false)
+        Self::build(prog, options, hints, false, &[])
     }
 
     /// Compile with the verifier's proofs: `proven[pc]` set promises that
@@ -141,10 +147,16 @@ impl JitProgram {
         options: JitOptions,
         proven: &[AccessProof],
     ) -> Result<Self, JitError> {
-        Self::build(prog, options, proven, true)
+        Self::build(prog, options, proven, true, &[])
     }
 
-    fn build(prog: &Program, options: JitOptions, proofs: &[AccessProof], trust: bool) -> Result<Self, JitError> {
+    fn build(
+        prog: &Program,
+        options: JitOptions,
+        proofs: &[AccessProof],
+        trust: bool,
+        direct: &[DirectLookup],
+    ) -> Result<Self, JitError> {
         let blind = options.blind.then(blinding_seed);
         // Blinded images take no proofs (as before any of this existed).
         let proofs = if blind.is_some() { &[][..] } else { proofs };
@@ -156,6 +168,7 @@ impl JitProgram {
                 trust_proofs: trust,
             },
             proofs,
+            direct,
         )?;
         let image = ExecMemory::new(&compiled.code)?;
         let needs = ProofNeeds::of(proofs);
@@ -169,6 +182,7 @@ impl JitProgram {
                 trusted: trust,
                 ..needs
             },
+            direct: direct.to_vec(),
         })
     }
 
@@ -189,6 +203,11 @@ impl JitProgram {
 
     pub fn is_empty(&self) -> bool {
         self.image.is_empty()
+    }
+
+    /// The pcs of the map lookups compiled as direct calls.
+    pub fn direct_lookup_sites(&self) -> Vec<usize> {
+        self.direct.iter().map(|d| d.pc()).collect()
     }
 
     /// Image offset where the code of each BPF slot starts (the line info
@@ -460,6 +479,7 @@ impl<'p> Jit<'p> {
         let budget = opts.budget.unwrap_or(u64::MAX);
         ctx[ctx::BUDGET] = budget;
         ctx[ctx::MAY_GOTO] = MAY_GOTO_BUDGET;
+        ctx[ctx::DIRECT_OK] = self.direct_lookups_allowed(env) as u64;
         // No packet: length 0 and both headers at 0 make every load fail.
         let pkt = opts.packet.unwrap_or_default();
         ctx[ctx::PKT_BASE] = pkt.data;
@@ -502,6 +522,23 @@ impl<'p> Jit<'p> {
         };
         prepared.ctx = env.ctx;
         result
+    }
+}
+
+impl Jit<'_> {
+    /// Direct lookups call the maps' code in place of the helper table's
+    /// bpf_map_lookup_elem: only when the table is the kernel's and the
+    /// run's maps hold, at each call's handle, the map compiled for.
+    fn direct_lookups_allowed(&self, env: &RunEnv<'_>) -> bool {
+        let direct = &self.prog.direct;
+        if direct.is_empty() || !self.helpers.direct_map_lookup() {
+            return false;
+        }
+        let Some(maps) = env.maps.as_ref() else { return false };
+        direct.iter().all(|d| {
+            maps.used_at(d.handle())
+                .is_some_and(|m| std::ptr::addr_eq(Arc::as_ptr(m), Arc::as_ptr(d.owner())))
+        })
     }
 }
 
@@ -553,17 +590,20 @@ pub struct JitRequired(#[from] pub JitError);
 /// asks for it; the interpreter when it is off or the JIT fails, unless the
 /// interpreter is compiled out.
 pub fn select_runtime(prog: Program, policy: &RuntimePolicy) -> Result<SelectedRuntime, JitRequired> {
-    select(prog, policy, &[], false)
+    select(prog, policy, &[], false, &[])
 }
 
 /// [`select_runtime`] compiling with the verifier's proofs as hints (see
 /// [`JitProgram::compile_with_hints`]): every access stays checked.
+///
+/// `direct` names the map lookups to compile as direct calls.
 pub fn select_runtime_with_hints(
     prog: Program,
     policy: &RuntimePolicy,
     hints: &[AccessProof],
+    direct: &[DirectLookup],
 ) -> Result<SelectedRuntime, JitRequired> {
-    select(prog, policy, hints, false)
+    select(prog, policy, hints, false, direct)
 }
 
 /// [`select_runtime`] compiling with the verifier's proofs trusted (see
@@ -576,8 +616,9 @@ pub unsafe fn select_runtime_with_proofs(
     prog: Program,
     policy: &RuntimePolicy,
     proven: &[AccessProof],
+    direct: &[DirectLookup],
 ) -> Result<SelectedRuntime, JitRequired> {
-    select(prog, policy, proven, true)
+    select(prog, policy, proven, true, direct)
 }
 
 fn select(
@@ -585,6 +626,7 @@ fn select(
     policy: &RuntimePolicy,
     proofs: &[AccessProof],
     trust: bool,
+    direct: &[DirectLookup],
 ) -> Result<SelectedRuntime, JitRequired> {
     if policy.jit_enable == 0 && !policy.jit_always_on {
         return Ok(SelectedRuntime::Interpreter(prog));
@@ -598,7 +640,7 @@ fn select(
         meter: policy.meter,
         blind,
     };
-    match JitProgram::build(&prog, options, proofs, trust) {
+    match JitProgram::build(&prog, options, proofs, trust, direct) {
         Ok(jit) => Ok(SelectedRuntime::Jit(jit)),
         Err(e) if policy.jit_always_on => Err(JitRequired(e)),
         Err(_) => Ok(SelectedRuntime::Interpreter(prog)),

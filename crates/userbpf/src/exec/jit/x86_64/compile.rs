@@ -24,7 +24,9 @@
 //!
 //! Helpers (`call`, `callx`) spill the registers to the context and call
 //! the Rust trampoline of `jit/mod.rs`, which returns a status and the
-//! (possibly moved) context.
+//! (possibly moved) context. A bpf_map_lookup_elem whose map is known
+//! (`jit/direct.rs`) calls the map's native lookup instead, with the key's
+//! host address, and takes the trampoline only when it can't.
 //!
 //! Budget (metered images only): straight-line segments that end at the
 //! first instruction that can branch, fault or touch memory subtract their
@@ -35,6 +37,7 @@
 use super::emit::{mem, mem_idx, Alu, Asm, Cc, Label, Mem, Shift, R, W};
 use crate::exec::interp::Fault;
 use crate::exec::jit::ctx::{self, disp};
+use crate::exec::jit::direct::{DirectLookup, FALLBACK};
 use crate::exec::ld_abs::{SKF_LL_OFF, SKF_NET_OFF};
 use crate::exec::AccessProof;
 use crate::isa::opcode::{MAX_BPF_STACK, MAX_CALL_FRAMES};
@@ -138,6 +141,8 @@ struct Compiler {
     /// The shared routine converting a negative LD_ABS/LD_IND offset (None
     /// until an LD_ABS/LD_IND needs it).
     ld_abs_neg: Option<Label>,
+    /// Map lookups compiled as direct calls, by pc.
+    direct: Vec<DirectLookup>,
 }
 
 fn host(r: u8) -> R {
@@ -291,7 +296,14 @@ fn region_entry(p: AccessProof) -> Option<usize> {
 /// Compile a whole program. `proven[pc]` set means the verifier proved the
 /// memory access of instruction `pc` inside one region, with the access's
 /// permission and alignment: it is translated without checks.
-pub fn compile(slots: &[Insn], opts: CompileOptions, proven: &[AccessProof]) -> Result<Compiled, DecodeError> {
+///
+/// `direct` names the bpf_map_lookup_elem calls to compile as direct calls.
+pub fn compile(
+    slots: &[Insn],
+    opts: CompileOptions,
+    proven: &[AccessProof],
+    direct: &[DirectLookup],
+) -> Result<Compiled, DecodeError> {
     let program = decode(slots)?;
     let len = slots.len();
     let stack_fast = !program.iter().any(|(_, i)| writes(i) == Some(10));
@@ -337,6 +349,7 @@ pub fn compile(slots: &[Insn], opts: CompileOptions, proven: &[AccessProof]) -> 
         fault_exit,
         exit_zero,
         ld_abs_neg: None,
+        direct: direct.to_vec(),
     };
     c.prologue();
 
@@ -644,7 +657,10 @@ impl Compiler {
                 self.a.jcc(Cc::E, l);
                 self.a.dec_mem(m);
             }
-            Instruction::Call(CallKind::Helper(id)) => self.helper_call(pc, HelperId::Imm(id as u32)),
+            Instruction::Call(CallKind::Helper(id)) => match self.direct.iter().position(|d| d.pc == pc && id == 1) {
+                Some(i) => self.direct_lookup(pc, i),
+                None => self.helper_call(pc, HelperId::Imm(id as u32)),
+            },
             Instruction::CallX { reg } => self.helper_call(pc, HelperId::Reg(host(reg))),
             Instruction::Call(CallKind::Local(rel)) => {
                 let deep = self.site(pc, SiteKind::CallDepth);
@@ -1097,6 +1113,46 @@ impl Compiler {
         for (i, r) in REG_MAP.iter().enumerate().take(7) {
             a.load(8, *r, mem(CTX, disp(ctx::REGS + i)));
         }
+    }
+}
+
+impl Compiler {
+    /// bpf_map_lookup_elem as a direct call of the map's native lookup
+    /// (`self.direct[i]`): when the run allows it (ctx::DIRECT_OK) and r1 is
+    /// the map compiled for, the key r2 points at is translated, checked
+    /// like any read, and its host address handed to the lookup, which
+    /// returns r0. Anything else (a key outside guest memory, another map,
+    /// FALLBACK) takes the ordinary helper call, which behaves as the
+    /// interpreter does.
+    fn direct_lookup(&mut self, pc: usize, i: usize) {
+        let d = self.direct[i].clone();
+        let (slow, done) = (self.a.label(), self.a.label());
+        let a = &mut self.a;
+        a.alu_mem_imm(Alu::Cmp, mem(CTX, disp(ctx::DIRECT_OK)), 0);
+        a.jcc(Cc::E, slow);
+        a.mov_imm(R::Rax, d.handle);
+        a.alu(W::Q64, Alu::Cmp, host(1), R::Rax);
+        a.jcc(Cc::Ne, slow);
+        let key = translate_checked(a, slow, d.key_size as usize, Access::Read, mem(host(2), 0));
+        // r1..r6 live in caller-saved host registers.
+        for (r, h) in REG_MAP.iter().enumerate().take(7).skip(1) {
+            a.store(8, mem(CTX, disp(ctx::REGS + r)), *h);
+        }
+        a.lea(R::Rsi, key);
+        a.mov_imm(R::Rdi, d.obj as u64);
+        a.mov_imm(R::Rdx, d.handle);
+        a.mov_imm(R::Rax, d.func as usize as u64);
+        a.call_reg(R::Rax);
+        for (r, h) in REG_MAP.iter().enumerate().take(7).skip(1) {
+            a.load(8, *h, mem(CTX, disp(ctx::REGS + r)));
+        }
+        a.alu_imm(W::Q64, Alu::Cmp, R::Rax, FALLBACK as i64 as i32);
+        a.jcc(Cc::E, slow);
+        a.mov(W::Q64, REG_MAP[0], R::Rax);
+        a.jmp(done);
+        a.bind(slow);
+        self.helper_call(pc, HelperId::Imm(1));
+        self.a.bind(done);
     }
 }
 

@@ -566,6 +566,11 @@ impl Asm {
         self.op(None, false, &[0xff], 2, Rm::Mem(m), false);
     }
 
+    /// `call r`.
+    pub fn call_reg(&mut self, r: R) {
+        self.op(None, false, &[0xff], 2, Rm::Reg(r), false);
+    }
+
     pub fn ret(&mut self) {
         self.byte(0xc3);
     }
@@ -639,6 +644,9 @@ mod tests {
         );
         assert_eq!(enc(|a| a.push(R::R15)), [0x41, 0x57]);
         assert_eq!(enc(|a| a.call_mem(mem(R::R12, 72))), [0x41, 0xff, 0x54, 0x24, 0x48]);
+        // call rax; call r11 (Intel SDM: FF /2).
+        assert_eq!(enc(|a| a.call_reg(R::Rax)), [0xff, 0xd0]);
+        assert_eq!(enc(|a| a.call_reg(R::R11)), [0x41, 0xff, 0xd3]);
         assert_eq!(enc(|a| a.ror16_8(R::Rbx)), [0x66, 0xc1, 0xcb, 0x08]);
         assert_eq!(enc(|a| a.lea32(R::Rcx, mem(R::R9, -4))), [0x41, 0x8d, 0x49, 0xfc]);
     }
