@@ -1,165 +1,165 @@
 //! The JIT against the interpreter, the kernel's JIT and native code, on
 //! compute-heavy programs, in ns per run.
 //!
-//! Programs live in benches/programs/*.s (bpf_conformance syntax); each is
-//! run with a 1500-byte packet-sized buffer in r1 and its length in r2.
-//! Criterion measures the two engines; then one comparison pass measures,
-//! in the same run and the same way (mean over a fixed number of runs):
-//! the interpreter, the JIT, the JIT given the proofs a verifier would
-//! make (every access of these programs is in bounds by construction),
-//! the kernel's JIT (`kbpf.py run --repeat`, as
-//! an XDP program over the same packet; benches/programs/kernel/ holds the
-//! variants whose packet access the kernel's verifier needs bounds-checked)
-//! and the same algorithms in C (benches/programs/native.c, clang -O2). The
-//! kernel and native columns are skipped, with a note, when kbpf.py can't
-//! reach bpf(2) (not root) or no clang is installed.
+//! The programs are one C source, benches/programs/bench.h: compiled for
+//! BPF into benches/programs/bench.bpf.o (clang-19 -target bpf, by
+//! build.sh there; committed) and for the host by native.c (clang -O2, built
+//! here). Loops over a 1500-byte packet (sum_bytes, csum), arithmetic
+//! (fnv_mix), branches and division (prime), bpf-to-bpf calls (calls), and
+//! map lookups (array_lookups, hash_lookups).
+//!
+//! Each program's relocated instructions (the maps named by index) run, in
+//! one pass and measured the same way (BPF_PROG_TEST_RUN with `repeat`
+//! over the same packet, duration_ns as it reports it; best of BATCHES):
+//! - userbpf: loaded by BPF_PROG_LOAD as XDP into the interpreter, the JIT
+//!   (default: every access checked, the verifier's proofs as hints) and
+//!   the JIT trusting the verifier (Config::jit_trust_verifier, as the
+//!   kernel trusts its verifier);
+//! - the kernel: the same instructions and maps through `kbpf.py run
+//!   --repeat` (skipped, with a note, without root or bpf(2));
+//! - native: the same C, clang -O2 (skipped without clang).
+//!
+//! Criterion also tracks the JIT and the interpreter per program.
 //!
 //! `cargo bench -p userbpf --bench engines`
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Instant;
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion};
 use userbpf::conformance::to_hex;
-use userbpf::exec::{
-    AccessProof, AlignedBuf, GuestMemory, HelperTable, Interpreter, Jit, JitOptions, JitProgram, Program, RegionKind,
-    RunOptions,
-};
-use userbpf::isa::asm::{assemble, Syntax};
 use userbpf::isa::{insns_to_bytes, Insn};
+use userbpf::obj::relocate::{apply_map_relocs, link_program};
+use userbpf::obj::Object;
 use userbpf::runtime::Engine;
-use userbpf::uapi::types::map_type_from_str;
 use userbpf::uapi::types::prog_type;
-use userbpf::MapCreateRequest;
-use userbpf::{Bpf, Config, Creds, ProgLoadRequest, TestRunRequest};
+use userbpf::{Bpf, Config, Creds, MapCreateRequest, Process, ProgLoadRequest, TestRunRequest};
 
-struct Bench {
-    name: &'static str,
-    text: &'static str,
-    /// The kernel-verifiable variant, when the program reads the packet.
-    kernel: Option<&'static str>,
+const OBJECT: &[u8] = include_bytes!("programs/bench.bpf.o");
+
+/// A map the programs use: (type, key size, value size, max entries).
+type MapSpec = (u32, u32, u32, u32);
+
+/// One program of bench.bpf.o, ready to load anywhere: ld_imm64 map
+/// references name maps by their index in `maps`.
+struct BenchProgram {
+    name: String,
+    insns: Vec<Insn>,
 }
 
-const PROGRAMS: &[Bench] = &[
-    Bench {
-        name: "sum_bytes",
-        text: include_str!("programs/sum_bytes.s"),
-        kernel: Some(include_str!("programs/kernel/sum_bytes.s")),
-    },
-    Bench {
-        name: "csum",
-        text: include_str!("programs/csum.s"),
-        kernel: Some(include_str!("programs/kernel/csum.s")),
-    },
-    Bench {
-        name: "fnv_mix",
-        text: include_str!("programs/fnv_mix.s"),
-        kernel: None,
-    },
-    Bench {
-        name: "prime",
-        text: include_str!("programs/prime.s"),
-        kernel: None,
-    },
-    Bench {
-        name: "calls",
-        text: include_str!("programs/calls.s"),
-        kernel: None,
-    },
-];
+/// The object's programs and maps.
+fn bench_object() -> (Vec<BenchProgram>, Vec<MapSpec>) {
+    let obj = Object::parse("bench", OBJECT).expect("bench.bpf.o parses");
+    let mut code: Vec<Vec<Insn>> = obj.code.iter().map(|c| c.insns.clone()).collect();
+    let indices: Vec<u32> = (0..obj.maps.len() as u32).collect();
+    apply_map_relocs(&obj, &mut code, &indices).expect("bench.bpf.o relocates");
+    let programs = obj
+        .programs
+        .iter()
+        .map(|p| BenchProgram {
+            name: p.name().to_string(),
+            insns: link_program(&obj, &code, p).expect("links").insns,
+        })
+        .collect();
+    let maps = obj
+        .maps
+        .iter()
+        .map(|m| (m.map_type, m.key_size, m.value_size, m.max_entries))
+        .collect();
+    (programs, maps)
+}
 
+/// What every map holds before a run: keys 0..16, values key * 3 + 1
+/// (bench.h's lookups sum them to 6016). (map index, key, value).
+fn map_init(maps: &[MapSpec]) -> Vec<(usize, Vec<u8>, Vec<u8>)> {
+    (0..maps.len())
+        .flat_map(|i| (0..16u32).map(move |k| (i, k.to_le_bytes().to_vec(), (k as u64 * 3 + 1).to_le_bytes().to_vec())))
+        .collect()
+}
+
+/// The bench's packet: byte i is i * 7 % 251 (as native.c fills it).
 fn packet() -> Vec<u8> {
     (0..1500u32).map(|i| (i * 7 % 251) as u8).collect()
 }
 
-fn program(text: &str) -> Program {
-    Program::new(assemble(text, Some(Syntax::Ubpf)).expect("bench program assembles")).unwrap()
+/// Which of userbpf's engines runs the program.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum UserEngine {
+    Interpreter,
+    Jit,
+    JitTrusting,
 }
 
-/// Both engines ready to run one program over the packet.
-struct Engines {
-    prog: Program,
-    jit: JitProgram,
-    /// Compiled with every memory access proven, when it has any.
-    proven: Option<JitProgram>,
-    helpers: HelperTable,
+/// A program loaded into a fresh userbpf instance, its maps filled.
+struct Loaded {
+    process: Process,
+    fd: u32,
 }
 
-impl Engines {
-    fn new(text: &str) -> Self {
-        let prog = program(text);
-        let jit = JitProgram::compile(&prog, JitOptions::default()).expect("bench program compiles");
-        let proven: Vec<bool> = prog.slots().iter().map(|i| matches!(i.class(), 1..=3)).collect();
-        // SAFETY: the bench programs only access the packet below its
-        // length (r3 < r2) and their own stack frame.
-        let proven = proven.contains(&true).then(|| {
-            unsafe { JitProgram::compile_with_proofs(&prog, JitOptions::default(), &AccessProof::from_flags(&proven)) }
-                .expect("compiles")
-        });
-        Engines {
-            prog,
-            jit,
-            proven,
-            helpers: HelperTable::new(),
+fn load_userbpf(prog: &BenchProgram, maps: &[MapSpec], engine: UserEngine) -> Result<Loaded, String> {
+    let bpf = Bpf::new(Config {
+        jit_trust_verifier: engine == UserEngine::JitTrusting,
+        ..Config::default()
+    });
+    let p = bpf.process(Creds::ROOT);
+    let mut fds = Vec::new();
+    for &(map_type, key_size, value_size, max_entries) in maps {
+        let req = MapCreateRequest {
+            map_type,
+            key_size,
+            value_size,
+            max_entries,
+            ..Default::default()
+        };
+        fds.push(p.map_create(&req).map_err(|e| format!("map: {e:?}"))?);
+    }
+    for (i, k, v) in map_init(maps) {
+        p.map_update(fds[i], &k, &v, 0).map_err(|e| format!("map init: {e:?}"))?;
+    }
+    let mut insns = prog.insns.clone();
+    for ins in insns.iter_mut() {
+        if ins.code == 0x18 && ins.src == 1 {
+            ins.imm = fds[ins.imm as usize] as i32;
         }
     }
+    let out = p.prog_load(&ProgLoadRequest {
+        prog_type: prog_type::XDP,
+        insns,
+        license: b"GPL".to_vec(),
+        ..Default::default()
+    });
+    let fd = out.result.map_err(|e| format!("load refused: {e:?}\n{}", out.log))?;
+    Ok(Loaded { process: p, fd })
+}
 
-    /// Run `f` with guest memory holding the packet; r1/r2 in `args`.
-    fn with_memory<R>(data: &[u8], f: impl FnOnce(&mut GuestMemory<'_>, [u64; 2]) -> R) -> R {
-        let mut buf = AlignedBuf::from_bytes(data);
-        let mut mem = GuestMemory::new();
-        let addr = mem.add(buf.as_mut_bytes(), RegionKind::Memory);
-        f(&mut mem, [addr, data.len() as u64])
+impl Loaded {
+    /// (ns per run, retval) of a test run with `repeat`.
+    fn run(&self, engine: UserEngine, data: &[u8], repeat: u32) -> Result<(f64, u64), String> {
+        let r = self
+            .process
+            .prog_test_run(&TestRunRequest {
+                prog_fd: self.fd,
+                data_in: data.to_vec(),
+                repeat,
+                engine: if engine == UserEngine::Interpreter {
+                    Engine::Interpreter
+                } else {
+                    Engine::Loaded
+                },
+                ..Default::default()
+            })
+            .map_err(|e| format!("test run: {e:?}"))?;
+        Ok((r.duration_ns as f64, r.retval as u64))
     }
 }
 
-fn bench_engines(c: &mut Criterion) {
-    let data = packet();
-    for b in PROGRAMS {
-        let e = Engines::new(b.text);
-        let interp = Interpreter::new(&e.prog, &e.helpers);
-        let jit = Jit::new(&e.jit, &e.helpers);
-        let opts = RunOptions::default();
-        Engines::with_memory(&data, |mem, args| {
-            // Both engines must agree, or the timing means nothing.
-            let want = interp.run(mem, &args, &opts).expect("bench program runs");
-            assert_eq!(jit.run(mem, &args, &opts).expect("JIT runs"), want, "{}", b.name);
-            let mut group = c.benchmark_group(b.name);
-            group.bench_function("interp", |bn| {
-                bn.iter(|| interp.run(mem, black_box(&args), &opts).unwrap())
-            });
-            group.bench_function("jit", |bn| bn.iter(|| jit.run(mem, black_box(&args), &opts).unwrap()));
-            group.finish();
-        });
-    }
-}
-
-/// Batches per measurement: each column reports its fastest batch's mean,
-/// which filters out the time other processes took the CPU (the kernel
-/// runs its repeat loop with preemption off, so it suffers no such noise).
+/// Batches per measurement: each column reports its fastest batch, which
+/// filters out the time other processes took the CPU (the kernel runs its
+/// repeat loop with preemption off, so it suffers no such noise).
 const BATCHES: u64 = 5;
 
-/// ns per run of `f`: the lowest mean over BATCHES batches of `runs` runs
-/// (after a warm-up).
-fn time_runs(runs: u64, mut f: impl FnMut() -> u64) -> (f64, u64) {
-    let mut r = 0;
-    for _ in 0..runs / 10 + 1 {
-        r = black_box(f());
-    }
-    let mut best = f64::INFINITY;
-    for _ in 0..BATCHES {
-        let start = Instant::now();
-        for _ in 0..runs {
-            r = black_box(f());
-        }
-        best = best.min(start.elapsed().as_nanos() as f64 / runs as f64);
-    }
-    (best, r)
-}
-
-/// The fastest of BATCHES external measurements.
+/// The fastest of BATCHES measurements.
 fn best_of(mut f: impl FnMut() -> Result<(f64, u64), String>) -> Result<(f64, u64), String> {
     let mut best: Result<(f64, u64), String> = Err("not measured".into());
     for _ in 0..BATCHES {
@@ -176,28 +176,7 @@ fn manifest_dir() -> PathBuf {
 }
 
 /// The kernel's ns per run (`kbpf.py run --repeat`), or why there is none.
-fn kernel_ns(text: &str, runs: u64, packet_file: &Path) -> Result<(f64, u64), String> {
-    kernel_ns_of(program(text).slots(), &MapSetup::NONE, runs, packet_file)
-}
-
-/// The maps a program needs: kbpf.py `--map` specs (index = the imm of its
-/// ld_imm64) and `--map-init INDEX:KEY:VALUE` entries.
-struct MapSetup {
-    maps: &'static [&'static str],
-    init: fn() -> Vec<MapInit>,
-}
-
-/// (map index, key, value).
-type MapInit = (usize, Vec<u8>, Vec<u8>);
-
-impl MapSetup {
-    const NONE: MapSetup = MapSetup {
-        maps: &[],
-        init: Vec::new,
-    };
-}
-
-fn kernel_ns_of(insns: &[Insn], setup: &MapSetup, runs: u64, packet_file: &Path) -> Result<(f64, u64), String> {
+fn kernel_ns(insns: &[Insn], maps: &[MapSpec], runs: u64, packet_file: &Path) -> Result<(f64, u64), String> {
     let kbpf = manifest_dir().join("../../../shared/oracle/kbpf.py");
     if !kbpf.exists() {
         return Err(format!("no kernel oracle at {}", kbpf.display()));
@@ -207,10 +186,10 @@ fn kernel_ns_of(insns: &[Insn], setup: &MapSetup, runs: u64, packet_file: &Path)
     cmd.arg(&kbpf)
         .args(["run", "-", "--type", "xdp", "--log-level", "0", "--data"])
         .arg(format!("@{}", packet_file.display()));
-    for m in setup.maps {
-        cmd.args(["--map", m]);
+    for (t, k, v, n) in maps {
+        cmd.args(["--map", &format!("{t}:{k}:{v}:{n}")]);
     }
-    for (i, k, v) in (setup.init)() {
+    for (i, k, v) in map_init(maps) {
         cmd.args(["--map-init", &format!("{i}:{}:{}", to_hex(&k), to_hex(&v))]);
     }
     let mut child = cmd
@@ -227,15 +206,12 @@ fn kernel_ns_of(insns: &[Insn], setup: &MapSetup, runs: u64, packet_file: &Path)
         .write_all(hex.as_bytes())
         .map_err(|e| e.to_string())?;
     let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    let json = String::from_utf8_lossy(&out.stdout);
-    let field = |name: &str| -> Option<f64> {
-        let at = json.find(&format!("\"{name}\": "))? + name.len() + 4;
-        let rest = &json[at..];
-        let end = rest.find([',', '}']).unwrap_or(rest.len());
-        rest[..end].trim().parse().ok()
-    };
-    match (field("duration_ns"), field("retval")) {
-        (Some(ns), Some(r)) => Ok((ns, r as u64)),
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let run = &json["test_run"];
+    let ns = run["duration_ns"].as_f64().or_else(|| json["duration_ns"].as_f64());
+    let retval = run["retval"].as_u64().or_else(|| json["retval"].as_u64());
+    match (ns, retval) {
+        (Some(ns), Some(r)) => Ok((ns, r)),
         _ => Err(format!(
             "kernel unavailable (exit {:?}; needs root and bpf(2)): {}",
             out.status.code(),
@@ -245,68 +221,6 @@ fn kernel_ns_of(insns: &[Insn], setup: &MapSetup, runs: u64, packet_file: &Path)
 }
 
 /// Build benches/programs/native.c with clang -O2, or say why not.
-/// The kernel's column measured the userbpf way: the same XDP program
-/// loaded through BPF_PROG_LOAD (the verifier, then the JIT, trusting the
-/// verifier's proofs when `trust`), run by BPF_PROG_TEST_RUN with
-/// `repeat` over the same packet; duration_ns as the kernel reports it.
-fn command_layer_ns(text: &str, data: &[u8], runs: u64, trust: bool) -> Result<(f64, u64), String> {
-    command_layer_ns_of(program(text).slots(), &MapSetup::NONE, data, runs, trust)
-}
-
-fn command_layer_ns_of(
-    insns: &[Insn],
-    setup: &MapSetup,
-    data: &[u8],
-    runs: u64,
-    trust: bool,
-) -> Result<(f64, u64), String> {
-    let bpf = Bpf::new(Config {
-        jit_trust_verifier: trust,
-        ..Config::default()
-    });
-    let p = bpf.process(Creds::ROOT);
-    let mut fds = Vec::new();
-    for spec in setup.maps {
-        let f: Vec<u32> = spec.split(':').skip(1).map(|x| x.parse().expect("number")).collect();
-        let map_type = map_type_from_str(spec.split(':').next().unwrap_or("")).expect("map type");
-        let req = MapCreateRequest {
-            map_type,
-            key_size: f[0],
-            value_size: f[1],
-            max_entries: f[2],
-            ..Default::default()
-        };
-        fds.push(p.map_create(&req).map_err(|e| format!("map: {e:?}"))?);
-    }
-    for (i, k, v) in (setup.init)() {
-        p.map_update(fds[i], &k, &v, 0)
-            .map_err(|e| format!("map init: {e:?}"))?;
-    }
-    let mut insns = insns.to_vec();
-    for ins in insns.iter_mut() {
-        if ins.code == 0x18 && ins.src == 1 {
-            ins.imm = fds[ins.imm as usize] as i32;
-        }
-    }
-    let out = p.prog_load(&ProgLoadRequest {
-        prog_type: prog_type::XDP,
-        insns,
-        license: b"GPL".to_vec(),
-        ..Default::default()
-    });
-    let fd = out.result.map_err(|e| format!("load refused: {e:?}"))?;
-    let r = p
-        .prog_test_run(&TestRunRequest {
-            prog_fd: fd,
-            data_in: data.to_vec(),
-            repeat: runs.min(u32::MAX as u64) as u32,
-            engine: Engine::Loaded,
-            ..Default::default()
-        })
-        .map_err(|e| format!("test run: {e:?}"))?;
-    Ok((r.duration_ns as f64, r.retval as u64))
-}
-
 fn build_native(dir: &Path) -> Result<PathBuf, String> {
     let src = manifest_dir().join("benches/programs/native.c");
     let exe = dir.join("native");
@@ -337,64 +251,28 @@ fn native_ns(exe: &Path, name: &str, runs: u64) -> Result<(f64, u64), String> {
     }
 }
 
-/// One pass over every program and every engine, printed as a table. Only
-/// under `cargo bench`: `cargo test --all-targets` runs bench targets in
+fn bench_engines(c: &mut Criterion) {
+    let (programs, maps) = bench_object();
+    let data = packet();
+    for prog in &programs {
+        let mut group = c.benchmark_group(prog.name.as_str());
+        for (label, engine) in [("interp", UserEngine::Interpreter), ("jit", UserEngine::Jit)] {
+            let loaded = load_userbpf(prog, &maps, engine).expect("bench program loads");
+            group.bench_function(label, |b| b.iter(|| loaded.run(engine, &data, 1).unwrap()));
+        }
+        group.finish();
+    }
+}
+
+/// One pass over every program and engine, printed as a table. Only under
+/// `cargo bench`: `cargo test --all-targets` runs bench targets in
 /// criterion's test mode, where timing (and asking the kernel) is wasted.
-/// Map lookups from a program: 256 lookups of keys i & 15 in a 16-entry
-/// map whose values are key * 3 + 1, summing what they find (6016).
-fn lookups_program() -> Vec<Insn> {
-    let i = Insn::new;
-    let mut p = vec![
-        i(0xb7, 6, 0, 0, 0), // r6 = 0 (sum)
-        i(0xb7, 7, 0, 0, 0), // r7 = 0 (i)
-        // loop:
-        i(0xbf, 1, 7, 0, 0),   // r1 = i
-        i(0x57, 1, 0, 0, 15),  // r1 &= 15
-        i(0x63, 10, 1, -4, 0), // *(u32 *)(r10 - 4) = r1
-        i(0x18, 1, 1, 0, 0),   // r1 = map 0
-        i(0, 0, 0, 0, 0),
-        i(0xbf, 2, 10, 0, 0), // r2 = r10
-        i(0x07, 2, 0, 0, -4), // r2 += -4
-        i(0x85, 0, 0, 0, 1),  // call bpf_map_lookup_elem
-        i(0x15, 0, 0, 2, 0),  // if r0 == 0 goto +2
-        i(0x79, 3, 0, 0, 0),  // r3 = *(u64 *)(r0 + 0)
-        i(0x0f, 6, 3, 0, 0),  // r6 += r3
-        i(0x07, 7, 0, 0, 1),  // i += 1
-    ];
-    let back = -(p.len() as i16 - 2 + 1);
-    p.push(i(0xa5, 7, 0, back, 256)); // if i < 256 goto loop
-    p.extend([i(0xbf, 0, 6, 0, 0), i(0x95, 0, 0, 0, 0)]);
-    p
-}
-
-fn lookups_init() -> Vec<MapInit> {
-    (0..16u32)
-        .map(|k| (0, k.to_le_bytes().to_vec(), (k as u64 * 3 + 1).to_le_bytes().to_vec()))
-        .collect()
-}
-
-const LOOKUP_PROGRAMS: &[(&str, MapSetup)] = &[
-    (
-        "array_lookups",
-        MapSetup {
-            maps: &["array:4:8:16"],
-            init: lookups_init,
-        },
-    ),
-    (
-        "hash_lookups",
-        MapSetup {
-            maps: &["hash:4:8:16"],
-            init: lookups_init,
-        },
-    ),
-];
-
 fn compare(_c: &mut Criterion) {
     if !std::env::args().any(|a| a == "--bench") {
         println!("note: the engines comparison runs under `cargo bench` only");
         return;
     }
+    let (programs, maps) = bench_object();
     let data = packet();
     let dir = std::env::temp_dir().join(format!("userbpf-engines-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -406,146 +284,84 @@ fn compare(_c: &mut Criterion) {
         notes.push(format!("native: {e}"));
     }
     let cell = |v: &Result<(f64, u64), String>| v.as_ref().map_or("-".to_string(), |(ns, _)| format!("{ns:.0}"));
-    let ratio =
-        |a: f64, b: &Result<(f64, u64), String>| b.as_ref().map_or("-".to_string(), |(ns, _)| format!("{:.2}", a / ns));
+    let ratio = |a: &Result<(f64, u64), String>, b: &Result<(f64, u64), String>| match (a, b) {
+        (Ok((a, _)), Ok((b, _))) => format!("{:.2}", a / b),
+        _ => "-".to_string(),
+    };
     let mut rows = Vec::new();
-    let mut same_rows = Vec::new();
-    for b in PROGRAMS {
-        let e = Engines::new(b.text);
-        let opts = RunOptions::default();
+    for prog in &programs {
+        let measure = |engine: UserEngine, repeat: u32| {
+            let loaded = load_userbpf(prog, &maps, engine)?;
+            best_of(|| loaded.run(engine, &data, repeat))
+        };
         // About 0.1 s per batch for the JIT.
-        let (probe, _) = Engines::with_memory(&data, |mem, args| {
-            time_runs(3, || Jit::new(&e.jit, &e.helpers).run(mem, &args, &opts).unwrap())
-        });
+        let probe = measure(UserEngine::Jit, 100).map_or(1e4, |(ns, _)| ns);
         let runs = ((1e8 / probe.max(1.0)) as u64).clamp(20, 1_000_000);
-        let (interp_ns, want) = Engines::with_memory(&data, |mem, args| {
-            let interp = Interpreter::new(&e.prog, &e.helpers);
-            time_runs((runs / 20).max(5), || interp.run(mem, &args, &opts).unwrap())
-        });
-        let (jit_ns, got) = Engines::with_memory(&data, |mem, args| {
-            let jit = Jit::new(&e.jit, &e.helpers);
-            time_runs(runs, || jit.run(mem, &args, &opts).unwrap())
-        });
-        assert_eq!(got, want, "{}: JIT and interpreter disagree", b.name);
-        let proven = e.proven.as_ref().map_or(Err("no memory access".to_string()), |image| {
-            Engines::with_memory(&data, |mem, args| {
-                let jit = Jit::new(image, &e.helpers);
-                Ok(time_runs(runs, || jit.run(mem, &args, &opts).unwrap()))
-            })
-        });
-        if let Ok((_, r)) = &proven {
-            assert_eq!(*r, want, "{}: proven JIT and interpreter disagree", b.name);
-        }
-        let kernel = best_of(|| kernel_ns(b.kernel.unwrap_or(b.text), runs, &packet_file));
-        // The same program as the kernel's, through the command layer.
-        let same = b.kernel.unwrap_or(b.text);
-        let cmd = best_of(|| command_layer_ns(same, &data, runs, false));
-        let cmd_proof = best_of(|| command_layer_ns(same, &data, runs, true));
-        for (what, m) in [("checked", &cmd), ("trusting the verifier", &cmd_proof)] {
-            if let (Ok((_, r)), Ok((_, k))) = (m, &kernel) {
-                if r != k {
-                    notes.push(format!(
-                        "{}: userbpf ({what}) returned {r:#x}, the kernel {k:#x}",
-                        b.name
-                    ));
-                }
-            }
-        }
-        same_rows.push(format!(
-            "{:<10} {:>10} {:>12} {:>10} {:>13} {:>13}",
-            b.name,
-            cell(&cmd),
-            cell(&cmd_proof),
-            cell(&kernel),
-            cmd.as_ref().map_or("-".into(), |(c, _)| ratio(*c, &kernel)),
-            cmd_proof.as_ref().map_or("-".into(), |(c, _)| ratio(*c, &kernel)),
-        ));
-        if let Ok((_, r)) = &kernel {
-            // XDP returns the low 32 bits.
-            if *r != want & 0xffff_ffff {
-                notes.push(format!(
-                    "{}: kernel returned {r:#x}, expected {:#x}",
-                    b.name,
-                    want & 0xffff_ffff
-                ));
-            }
-        }
+        let interp = measure(UserEngine::Interpreter, (runs / 20).max(5) as u32);
+        let jit = measure(UserEngine::Jit, runs as u32);
+        let trusting = measure(UserEngine::JitTrusting, runs as u32);
+        let kernel = best_of(|| kernel_ns(&prog.insns, &maps, runs, &packet_file));
         let nat = native
             .as_ref()
             .map_err(Clone::clone)
-            .and_then(|exe| native_ns(exe, b.name, runs));
-        if let Ok((_, r)) = &nat {
-            if *r != want {
-                notes.push(format!("{}: native returned {r:#x}, expected {want:#x}", b.name));
+            .and_then(|exe| native_ns(exe, &prog.name, runs));
+        // Every column must compute the same result, or its time means
+        // nothing. XDP's retval is 32 bits.
+        let want = interp.as_ref().map(|&(_, r)| r & 0xffff_ffff);
+        for (what, m) in [
+            ("JIT", &jit),
+            ("trusting JIT", &trusting),
+            ("kernel", &kernel),
+            ("native", &nat),
+        ] {
+            if let (Ok((_, r)), Ok(w)) = (m, &want) {
+                if r & 0xffff_ffff != *w {
+                    notes.push(format!("{}: {what} returned {r:#x}, the interpreter {w:#x}", prog.name));
+                }
             }
         }
-        if let Err(e) = &kernel {
-            if !notes.iter().any(|n| n.starts_with("kernel")) {
-                notes.push(format!("kernel: {e}"));
+        for (what, m) in [("interpreter", &interp), ("JIT", &jit), ("kernel", &kernel)] {
+            if let Err(e) = m {
+                let n = format!("{what}: {e}");
+                if !notes.contains(&n) {
+                    notes.push(n);
+                }
             }
         }
         rows.push(format!(
-            "{:<10} {:>12.0} {:>10.0} {:>10} {:>10} {:>10} {:>11.1} {:>10} {:>10} {:>11}",
-            b.name,
-            interp_ns,
-            jit_ns,
-            cell(&proven),
+            "{:<14} {:>9} {:>8} {:>9} {:>8} {:>8} {:>7} {:>9} {:>10} {:>8} {:>10}",
+            prog.name,
+            cell(&interp),
+            cell(&jit),
+            cell(&trusting),
             cell(&kernel),
             cell(&nat),
-            interp_ns / jit_ns,
-            ratio(jit_ns, &kernel),
-            ratio(jit_ns, &nat),
-            proven.as_ref().map_or("-".into(), |(p, _)| ratio(*p, &kernel)),
+            ratio(&interp, &jit),
+            ratio(&jit, &kernel),
+            ratio(&trusting, &kernel),
+            ratio(&jit, &nat),
+            ratio(&trusting, &nat),
         ));
     }
-    println!("\nns per run (best of {BATCHES} batch means), one pass; jit/kern and jit/nat are JIT time over theirs");
     println!(
-        "{:<10} {:>12} {:>10} {:>10} {:>10} {:>10} {:>11} {:>10} {:>10} {:>11}",
-        "program", "interp", "jit", "jit+proof", "kernel", "native", "interp/jit", "jit/kern", "jit/nat", "proof/kern"
+        "\nns per run (BPF_PROG_TEST_RUN repeat, best of {BATCHES}; native: the same C, clang -O2)\n\
+         jit = userbpf default (checked accesses), trust = Config::jit_trust_verifier (as the kernel trusts its verifier)"
+    );
+    println!(
+        "{:<14} {:>9} {:>8} {:>9} {:>8} {:>8} {:>7} {:>9} {:>10} {:>8} {:>10}",
+        "program",
+        "interp",
+        "jit",
+        "trust",
+        "kernel",
+        "native",
+        "int/jit",
+        "jit/kern",
+        "trust/kern",
+        "jit/nat",
+        "trust/nat"
     );
     for r in rows {
-        println!("{r}");
-    }
-    println!(
-        "\nthe kernel's program (XDP, as kernel/ has it) through BPF_PROG_LOAD and BPF_PROG_TEST_RUN repeat on both sides,\n\
-         ns per run as duration_ns reports it (best of {BATCHES}); cmd = userbpf default (checked accesses),\n\
-         cmd+proof = Config::jit_trust_verifier (the verifier's proofs, as the kernel trusts its verifier)"
-    );
-    println!(
-        "{:<10} {:>10} {:>12} {:>10} {:>13} {:>13}",
-        "program", "cmd", "cmd+proof", "kernel", "cmd/kern", "proof/kern"
-    );
-    // Map lookups: only through the command layer (the maps live there).
-    let insns = lookups_program();
-    for (name, setup) in LOOKUP_PROGRAMS {
-        let runs = 100_000;
-        let kernel = best_of(|| kernel_ns_of(&insns, setup, runs, &packet_file));
-        let cmd = best_of(|| command_layer_ns_of(&insns, setup, &data, runs, false));
-        let cmd_proof = best_of(|| command_layer_ns_of(&insns, setup, &data, runs, true));
-        let nat = native
-            .as_ref()
-            .map_err(Clone::clone)
-            .and_then(|exe| native_ns(exe, name, runs));
-        for (what, m) in [("checked", &cmd), ("trusting", &cmd_proof), ("native", &nat)] {
-            if let Ok((_, r)) = m {
-                if *r != 6016 {
-                    notes.push(format!("{name}: {what} returned {r}, expected 6016"));
-                }
-            }
-        }
-        same_rows.push(format!(
-            "{:<13} {:>7} {:>12} {:>10} {:>13} {:>13}   native {} ({} of native with proofs)",
-            name,
-            cell(&cmd),
-            cell(&cmd_proof),
-            cell(&kernel),
-            cmd.as_ref().map_or("-".into(), |(c, _)| ratio(*c, &kernel)),
-            cmd_proof.as_ref().map_or("-".into(), |(c, _)| ratio(*c, &kernel)),
-            cell(&nat),
-            cmd_proof.as_ref().map_or("-".into(), |(c, _)| ratio(*c, &nat)),
-        ));
-    }
-    for r in same_rows {
         println!("{r}");
     }
     for n in notes {

@@ -767,3 +767,61 @@ fn proven_accesses_skip_checks_and_keep_results() {
     assert_eq!(results[0].0, Ok((1..=16u64).sum::<u64>() + 12));
     assert_eq!(results[0].1[12..], [13 + 16, 14, 15, 16]);
 }
+
+/// `dst = src; dst += x` compiles to one lea: 64-bit and 32-bit (which
+/// wraps and zero-extends), with an immediate, a register, the register
+/// itself, and the frame pointer as source; a jump landing between the two
+/// keeps them apart. Values derived by hand.
+#[test]
+fn mov_add_pairs_fuse_into_lea_with_the_same_results() {
+    let mov64r = |d, s| Insn::new(0xbf, d, s, 0, 0);
+    let mov32r = |d, s| Insn::new(0xbc, d, s, 0, 0);
+    let add64i = |d, k| Insn::new(0x07, d, 0, 0, k);
+    let add32i = |d, k| Insn::new(0x04, d, 0, 0, k);
+    let add64r = |d, s| Insn::new(0x0f, d, s, 0, 0);
+    let add32r = |d, s| Insn::new(0x0c, d, s, 0, 0);
+    let lddw = |d, v: u64| [Insn::new(0x18, d, 0, 0, v as u32 as i32), Insn::new(0, 0, 0, 0, (v >> 32) as i32)];
+    let run = |body: &[Insn]| {
+        let mut p = body.to_vec();
+        p.push(EXIT);
+        both(&p).unwrap()
+    };
+    let mut p = lddw(2, 0x1_ffff_fff0).to_vec();
+    p.extend([mov64r(0, 2), add64i(0, 0x20)]);
+    assert_eq!(run(&p), 0x2_0000_0010);
+    p.push(EXIT);
+    let image = JitProgram::compile(&Program::new(p).unwrap(), JitOptions::default()).unwrap();
+    let listing = image.disassemble();
+    // r0 is rbx, r2 rsi (compile.rs's register map).
+    assert!(listing.contains("lea rbx,[rsi+20h]"), "{listing}");
+    let mut p = lddw(2, 0x1_ffff_fff0).to_vec();
+    p.extend([mov32r(0, 2), add32i(0, 0x20)]);
+    assert_eq!(run(&p), 0x10, "32-bit: wraps and clears the upper half");
+    let mut p = lddw(2, 0x1_0000_0005).to_vec();
+    p.extend([mov64(3, -7), mov64r(0, 2), add64r(0, 3)]);
+    assert_eq!(run(&p), 0xffff_fffe);
+    let mut p = lddw(2, 0x8000_0001).to_vec();
+    p.extend([mov64(3, 1), mov32r(0, 2), add32r(0, 3)]);
+    assert_eq!(run(&p), 0x8000_0002);
+    let mut p = lddw(2, 21).to_vec();
+    p.extend([mov64r(0, 2), add64r(0, 0)]);
+    assert_eq!(run(&p), 42, "dst += dst after dst = src doubles src");
+    // r10 (rbp) as the source: r0 = r10 - 8, then read back what was
+    // stored there.
+    let p = [
+        Insn::new(0x7a, 10, 0, -8, 99), // *(u64 *)(r10 - 8) = 99
+        mov64r(1, 10),
+        add64i(1, -8),
+        Insn::new(0x79, 0, 1, 0, 0), // r0 = *(u64 *)(r1 + 0)
+    ];
+    assert_eq!(run(&p), 99);
+    // A jump to the add: the path through the jump adds to the old r0.
+    let p = [
+        mov64(0, 100),
+        mov64(2, 5),
+        Insn::new(0x05, 0, 0, 1, 0), // goto +1 (to the add)
+        mov64r(0, 2),
+        add64i(0, 1),
+    ];
+    assert_eq!(run(&p), 101);
+}

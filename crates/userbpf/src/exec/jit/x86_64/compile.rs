@@ -34,7 +34,7 @@
 //! register instructions preceded the exhausting one, so reporting its pc is
 //! exact.
 
-use super::emit::{mem, mem_idx, Alu, Asm, Cc, Label, Mem, Shift, R, W};
+use super::emit::{mem, mem_idx, Alu, Asm, Cc, Label, Layout, Mem, Shift, R, W};
 use crate::exec::interp::Fault;
 use crate::exec::jit::ctx::{self, disp};
 use crate::exec::jit::direct::{DirectLookup, FALLBACK};
@@ -298,12 +298,27 @@ fn region_entry(p: AccessProof) -> Option<usize> {
 /// permission and alignment: it is translated without checks.
 ///
 /// `direct` names the bpf_map_lookup_elem calls to compile as direct calls.
+///
+/// Two passes: the first with every jump long, the second with the jumps
+/// the first pass's layout shows in reach made short (see [`Layout`]).
 pub fn compile(
     slots: &[Insn],
     opts: CompileOptions,
     proven: &[AccessProof],
     direct: &[DirectLookup],
 ) -> Result<Compiled, DecodeError> {
+    let (_, layout) = compile_pass(slots, opts, proven, direct, Asm::new())?;
+    let (compiled, _) = compile_pass(slots, opts, proven, direct, Asm::with_layout(layout))?;
+    Ok(compiled)
+}
+
+fn compile_pass(
+    slots: &[Insn],
+    opts: CompileOptions,
+    proven: &[AccessProof],
+    direct: &[DirectLookup],
+    mut a: Asm,
+) -> Result<(Compiled, Layout), DecodeError> {
     let program = decode(slots)?;
     let len = slots.len();
     let stack_fast = !program.iter().any(|(_, i)| writes(i) == Some(10));
@@ -326,7 +341,6 @@ pub fn compile(
         }
     }
 
-    let mut a = Asm::new();
     let labels = (0..=len).map(|_| a.label()).collect();
     let epilogue = a.label();
     let fault_exit = a.label();
@@ -353,10 +367,30 @@ pub fn compile(
     };
     c.prologue();
 
+    // Instructions a jump or call lands on (they can't be fused into the
+    // one before).
+    let mut landing = vec![false; len + 1];
+    for (pc, ins) in &program {
+        if let Some(t) = branch_rel(ins).and_then(|rel| target(*pc, rel, len).ok()) {
+            landing[t] = true;
+        }
+    }
     let mut offsets = vec![0u32; len + 1];
+    let mut fused_next = false;
     for (i, (pc, ins)) in program.iter().enumerate() {
         offsets[*pc] = c.a.pos() as u32;
         c.a.bind(c.labels[*pc]);
+        if std::mem::take(&mut fused_next) {
+            continue;
+        }
+        if !opts.meter && opts.blind.is_none() {
+            if let Some((next_pc, next)) = program.get(i + 1) {
+                if !landing[*next_pc] && c.fuse_lea(ins, next) {
+                    fused_next = true;
+                    continue;
+                }
+            }
+        }
         if starts[*pc] {
             // The segment: this instruction and the following ones up to the
             // next start (or the end of the program).
@@ -397,14 +431,54 @@ pub fn compile(
     }
     c.stubs();
     let sites = c.sites.into_iter().map(|(_, s, _)| s).collect();
-    Ok(Compiled {
-        code: c.a.finish(),
-        offsets,
-        sites,
-    })
+    let layout = c.a.layout();
+    Ok((
+        Compiled {
+            code: c.a.finish(),
+            offsets,
+            sites,
+        },
+        layout,
+    ))
 }
 
 impl Compiler {
+    /// `dst = src; dst += imm` (or `+= reg`), 64- or 32-bit, as one `lea`
+    /// (the kernel's JIT emits two instructions; compilers one). Only when
+    /// nothing jumps between the two, so no path sees the middle state.
+    fn fuse_lea(&mut self, first: &Instruction, second: &Instruction) -> bool {
+        let (
+            Instruction::Alu {
+                width: w1,
+                op: AluOp::Mov,
+                dst: d1,
+                src: Operand::Reg(src),
+            },
+            Instruction::Alu {
+                width: w2,
+                op: AluOp::Add,
+                dst: d2,
+                src: add,
+            },
+        ) = (*first, *second)
+        else {
+            return false;
+        };
+        if w1 != w2 || d1 != d2 || d1 == 10 {
+            return false;
+        }
+        let m = match add {
+            Operand::Imm(k) => mem(host(src), k),
+            // dst += dst after dst = src adds src to itself.
+            Operand::Reg(r) => mem_idx(host(src), host(if r == d1 { src } else { r }), 0),
+        };
+        match w1 {
+            Width::W64 => self.a.lea(host(d1), m),
+            Width::W32 => self.a.lea32(host(d1), m),
+        }
+        true
+    }
+
     /// A fault site; returns the label of its stub.
     fn site(&mut self, pc: usize, kind: SiteKind) -> Label {
         let l = self.a.label();

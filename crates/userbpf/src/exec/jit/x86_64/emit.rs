@@ -147,7 +147,24 @@ enum Rm {
 pub struct Asm {
     pub code: Vec<u8>,
     labels: Vec<Option<usize>>,
-    fixups: Vec<(usize, Label)>,
+    /// (position of the displacement, its size: 1 or 4, target).
+    fixups: Vec<(usize, u8, Label)>,
+    /// Where each `jmp`/`jcc` started, in emission order.
+    jump_starts: Vec<usize>,
+    /// The layout of a previous pass over the same instructions, which
+    /// decides which jumps can be short (see [`Layout`]).
+    prev: Option<Layout>,
+}
+
+/// Where a pass put its labels and jumps. A later pass emitting the same
+/// instructions makes a jump short (rel8) when its distance in this layout
+/// fits: every jump of the later pass is at most as long as here and all
+/// other code is identical, so no distance grows (the kernel's JIT
+/// converges the same way, pass after pass).
+#[derive(Clone, Debug, Default)]
+pub struct Layout {
+    labels: Vec<Option<usize>>,
+    jump_starts: Vec<usize>,
 }
 
 fn fits_i8(v: i64) -> bool {
@@ -157,6 +174,23 @@ fn fits_i8(v: i64) -> bool {
 impl Asm {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An assembler whose jumps are short where `prev` (a pass over the
+    /// same instructions) shows they can be.
+    pub fn with_layout(prev: Layout) -> Self {
+        Asm {
+            prev: Some(prev),
+            ..Self::default()
+        }
+    }
+
+    /// This pass's layout, for the next.
+    pub fn layout(&self) -> Layout {
+        Layout {
+            labels: self.labels.clone(),
+            jump_starts: self.jump_starts.clone(),
+        }
     }
 
     pub fn pos(&self) -> usize {
@@ -192,17 +226,40 @@ impl Asm {
     }
 
     fn rel32_to(&mut self, l: Label) {
-        self.fixups.push((self.code.len(), l));
+        self.fixups.push((self.code.len(), 4, l));
         self.imm32(0);
     }
 
-    /// Patch every branch; returns the code. Panics on an unbound label (a
-    /// compiler bug).
+    fn rel8_to(&mut self, l: Label) {
+        self.fixups.push((self.code.len(), 1, l));
+        self.byte(0);
+    }
+
+    /// Starts a jump to `l`: whether it can be short (2 bytes) by the
+    /// previous layout's distance from this jump to `l`.
+    fn short_jump(&mut self, l: Label) -> bool {
+        let n = self.jump_starts.len();
+        self.jump_starts.push(self.code.len());
+        let Some(prev) = &self.prev else { return false };
+        let (Some(&start), Some(Some(target))) = (prev.jump_starts.get(n), prev.labels.get(l.0)) else {
+            return false;
+        };
+        // rel8 counts from the end of the 2-byte short form.
+        fits_i8(*target as i64 - (start as i64 + 2))
+    }
+
+    /// Patch every branch; returns the code. Panics on an unbound label or
+    /// a short jump out of reach (compiler bugs).
     pub fn finish(mut self) -> Vec<u8> {
-        for (at, l) in std::mem::take(&mut self.fixups) {
+        for (at, size, l) in std::mem::take(&mut self.fixups) {
             let target = self.labels[l.0].expect("branch to an unbound label");
-            let rel = target as i64 - (at as i64 + 4);
-            self.code[at..at + 4].copy_from_slice(&(rel as i32).to_le_bytes());
+            let rel = target as i64 - (at as i64 + size as i64);
+            if size == 1 {
+                assert!(fits_i8(rel), "a short jump out of reach");
+                self.code[at] = rel as i8 as u8;
+            } else {
+                self.code[at..at + 4].copy_from_slice(&(rel as i32).to_le_bytes());
+            }
         }
         self.code
     }
@@ -547,13 +604,23 @@ impl Asm {
     // ---- control flow ----
 
     pub fn jmp(&mut self, l: Label) {
-        self.byte(0xe9);
-        self.rel32_to(l);
+        if self.short_jump(l) {
+            self.byte(0xeb);
+            self.rel8_to(l);
+        } else {
+            self.byte(0xe9);
+            self.rel32_to(l);
+        }
     }
 
     pub fn jcc(&mut self, cc: Cc, l: Label) {
-        self.bytes(&[0x0f, 0x80 | cc as u8]);
-        self.rel32_to(l);
+        if self.short_jump(l) {
+            self.byte(0x70 | cc as u8);
+            self.rel8_to(l);
+        } else {
+            self.bytes(&[0x0f, 0x80 | cc as u8]);
+            self.rel32_to(l);
+        }
     }
 
     pub fn call(&mut self, l: Label) {
@@ -661,5 +728,35 @@ mod tests {
             a.jmp(l);
         });
         assert_eq!(code, [0x0f, 0x84, 1, 0, 0, 0, 0xcc, 0xe9, 0xfb, 0xff, 0xff, 0xff]);
+    }
+
+    /// A second pass over the same code makes the jumps in reach short
+    /// (Intel SDM: EB rel8, 70+cc rel8) and leaves the others long.
+    #[test]
+    fn a_second_pass_shortens_jumps_in_reach() {
+        let emit = |a: &mut Asm| {
+            let (near, far) = (a.label(), a.label());
+            a.jcc(Cc::E, near);
+            a.int3();
+            a.bind(near);
+            a.jmp(far);
+            for _ in 0..200 {
+                a.int3();
+            }
+            a.bind(far);
+            a.jmp(near);
+        };
+        let mut first = Asm::new();
+        emit(&mut first);
+        let layout = first.layout();
+        assert_eq!(first.finish().len(), 6 + 1 + 5 + 200 + 5);
+        let mut second = Asm::with_layout(layout);
+        emit(&mut second);
+        let code = second.finish();
+        assert_eq!(&code[..3], [0x74, 0x01, 0xcc], "je over one byte");
+        assert_eq!(&code[3..8], [0xe9, 200, 0, 0, 0], "201 bytes away stays long");
+        // Back from 208 to 3: rel8 = 3 - 210 = -207 doesn't fit either.
+        assert_eq!(code[208], 0xe9);
+        assert_eq!(code.len(), 2 + 1 + 5 + 200 + 5);
     }
 }
