@@ -825,3 +825,44 @@ fn mov_add_pairs_fuse_into_lea_with_the_same_results() {
     ];
     assert_eq!(run(&p), 101);
 }
+
+/// A register holding r10 + k reaches the frame without a check, but only
+/// along the straight line that set it: where a jump lands, the register
+/// may hold anything (here the buffer), and the access is checked again.
+/// Both engines agree on r0 and memory; values derived by hand.
+#[test]
+fn frame_pointers_copied_to_registers_are_tracked_only_along_straight_lines() {
+    let stxdw = |dst, off, imm| Insn::new(0x7a, dst, 0, off, imm);
+    let ldxdw = |dst, src, off| Insn::new(0x79, dst, src, off, 0);
+    // r1 = r10 - 8 on the fall-through path only; the taken jump keeps
+    // r1 = the buffer. Both paths store 7 through r1 and read it back.
+    let prog = [
+        Insn::new(0x55, 2, 0, 2, 0), // if r2 != 0 goto +2 (the buffer path)
+        Insn::new(0xbf, 1, 10, 0, 0), // r1 = r10
+        Insn::new(0x07, 1, 0, 0, -8), // r1 += -8
+        stxdw(1, 0, 7),
+        ldxdw(0, 1, 0),
+        EXIT,
+    ];
+    let (r, buf) = both_mem(&prog, &[0u8; 8]);
+    assert_eq!(r.unwrap(), 7);
+    assert_eq!(buf, 7u64.to_le_bytes(), "the taken jump wrote the buffer");
+    let (r, _) = both_mem(&prog, &[]);
+    assert_eq!(r.unwrap(), 7, "no buffer: the frame path");
+    // Along a straight line the access needs no region lookup.
+    let straight = [
+        Insn::new(0xbf, 1, 10, 0, 0),
+        Insn::new(0x07, 1, 0, 0, -16),
+        stxdw(1, 8, 5),  // r10 - 8
+        ldxdw(0, 10, -8),
+        EXIT,
+    ];
+    assert_eq!(both(&straight).unwrap(), 5);
+    let image = JitProgram::compile(&Program::new(straight.to_vec()).unwrap(), JitOptions::default()).unwrap();
+    let listing = image.disassemble();
+    assert!(!listing.contains("shr rdx,20h"), "no region lookup:\n{listing}");
+    // Out of the frame (r10 - 16 + 24 = r10 + 8): checked, and it faults
+    // as the interpreter's access does.
+    let outside = [Insn::new(0xbf, 1, 10, 0, 0), Insn::new(0x07, 1, 0, 0, -16), stxdw(1, 24, 5), EXIT];
+    assert!(both(&outside).is_err());
+}

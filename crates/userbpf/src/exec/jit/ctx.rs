@@ -10,7 +10,7 @@
 //! slot 26..42   the context region's entry, copied (accesses the verifier
 //!               places in it use fixed displacements)
 //! slot 42..58   the packet region's entry, copied
-//! slot 58..74   the stack region's entry, copied
+//! slot 58..74   the frame window (STACK_SIZE bytes below r10) as an entry
 //! slot 74       which of the three were found
 //! slot 75..     region table, 16 slots per entry: host pointer, readable
 //!               length, writable length (0 when read-only), host minus
@@ -62,7 +62,8 @@ pub const DIRECT_OK: usize = 25;
 pub const CTX_REGION: usize = 26;
 /// A copy of the packet region's table entry (RegionKind::Packet).
 pub const PACKET_REGION: usize = CTX_REGION + ENTRY_SLOTS;
-/// A copy of the stack region's table entry (RegionKind::Stack).
+/// The run's frame window (the STACK_SIZE bytes below the frame pointer,
+/// inside one writable region), as a table entry.
 pub const STACK_REGION: usize = PACKET_REGION + ENTRY_SLOTS;
 /// Bit 0: CTX_REGION is filled; bit 1: PACKET_REGION; bit 2: STACK_REGION.
 pub const KIND_FOUND: usize = STACK_REGION + ENTRY_SLOTS;
@@ -150,6 +151,15 @@ pub fn new_ctx(mem: &GuestMemory<'_>) -> Vec<u64> {
     ctx
 }
 
+/// The run's frame window, `len` bytes at guest `base` (host `host`), as
+/// STACK_REGION and STACK_DELTA: stack accesses, at r10 + a constant or
+/// where the verifier places them, translate with this one delta.
+pub fn set_frame_window(ctx: &mut [u64], base: u64, host: u64, len: u64) {
+    ctx[STACK_REGION..STACK_REGION + ENTRY_SLOTS].copy_from_slice(&entry(base, host, len, true));
+    ctx[STACK_DELTA] = host.wrapping_sub(base);
+    ctx[KIND_FOUND] |= 4;
+}
+
 /// Give a context back for the next run on this thread.
 pub fn recycle(ctx: Vec<u64>) {
     SPARE.set(ctx);
@@ -177,10 +187,10 @@ fn append_regions(ctx: &mut Vec<u64>, mem: &GuestMemory<'_>) {
         let e = entry(base, ptr, len as u64, writable);
         // The first context and packet regions are the run's (nested runs
         // have their own context).
+        // (STACK_REGION is the run's frame window: see `set_frame_window`.)
         let (at, bit) = match kind {
             RegionKind::Context => (CTX_REGION, 1),
             RegionKind::Packet => (PACKET_REGION, 2),
-            RegionKind::Stack => (STACK_REGION, 4),
             _ => (0, 0),
         };
         if bit != 0 && ctx[KIND_FOUND] & bit == 0 {

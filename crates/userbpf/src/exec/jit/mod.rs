@@ -448,12 +448,12 @@ impl<'p> Jit<'p> {
         // Hinted and proven map accesses read entries 1..=maps at fixed
         // places: they exist (zero when unmapped, so a hinted access faults).
         let mut ctx = ctx::new_ctx_with(mem, self.prog.needs.maps as usize + 1);
+        ctx::set_frame_window(&mut ctx, stack_base, stack_host, STACK_SIZE as u64);
         if !self.prog.needs.met_by(&ctx, mem) {
             ctx::recycle(ctx);
             return unsupported("guest memory without the regions the verifier's proofs name");
         }
         ctx[ctx::REGS + 10] = fp;
-        ctx[ctx::STACK_DELTA] = stack_host.wrapping_sub(stack_base);
         type Trampoline = extern "C" fn(&mut CallEnv<'_, '_>, u64, u64) -> TrampolineRet;
         ctx[ctx::TRAMPOLINE] = helper_trampoline as Trampoline as usize as u64;
         Ok(PreparedRun { ctx, fp })

@@ -128,6 +128,11 @@ struct Compiler {
     /// from (the fast path never materialises it).
     sites: Vec<(Label, Site, Option<Mem>)>,
     stack_fast: bool,
+    /// Registers known to hold r10 + a constant here (within the current
+    /// straight line: reset where jumps land and after calls). The
+    /// compiler's own bookkeeping, no proof needed: accesses through them
+    /// inside the frame take r10's unchecked path.
+    frame_offset: [Option<i32>; 11],
     /// Accesses the verifier proved safe, by pc.
     proven: Vec<AccessProof>,
     /// Context slots of region deltas held in registers for the whole run
@@ -213,8 +218,8 @@ fn branch_rel(ins: &Instruction) -> Option<i64> {
 /// kernel's JIT keeps pointers in registers: the context slots the most
 /// (loop-weighted) named accesses use. rax serves when nothing in the
 /// program needs it (division, atomics, LD_ABS/LD_IND and calls do); rdx
-/// too when the proofs are trusted and every load and store names its
-/// region (the checked and unnamed forms use rdx).
+/// too when every load and store names its region (the generic checked
+/// form uses rdx; the hinted check then works in rcx).
 fn pinned_bases(program: &[(usize, Instruction)], proven: &[AccessProof], trusted: bool) -> Vec<(usize, R)> {
     let needs_rax = program.iter().any(|(_, ins)| {
         matches!(
@@ -240,7 +245,7 @@ fn pinned_bases(program: &[(usize, Instruction)], proven: &[AccessProof], truste
         );
         !memory || delta_slot(proven.get(*pc).copied().unwrap_or_default(), trusted).is_some()
     });
-    if trusted && all_named {
+    if all_named {
         regs.push(R::Rdx);
     }
     // Accesses inside a loop (between a backward jump and its target)
@@ -253,13 +258,25 @@ fn pinned_bases(program: &[(usize, Instruction)], proven: &[AccessProof], truste
         })
         .collect();
     let mut counts: Vec<(usize, usize)> = Vec::new();
-    for (pc, p) in proven.iter().enumerate() {
+    for (pc, ins) in program {
+        let pc = *pc;
         let weight = if back_edges.iter().any(|&(t, j)| t <= pc && pc <= j) {
             100
         } else {
             1
         };
-        let Some(slot) = delta_slot(*p, trusted) else {
+        // Accesses at r10 + a constant use the frame's delta (`access`'s
+        // fast path), as do the ones the verifier places on the stack.
+        let frame = matches!(
+            *ins,
+            Instruction::Load { src: 10, .. } | Instruction::StoreImm { dst: 10, .. } | Instruction::StoreReg { dst: 10, .. }
+        );
+        let slot = if frame {
+            Some(ctx::STACK_DELTA)
+        } else {
+            delta_slot(proven.get(pc).copied().unwrap_or_default(), trusted)
+        };
+        let Some(slot) = slot else {
             continue;
         };
         match counts.iter_mut().find(|(s, _)| *s == slot) {
@@ -272,10 +289,11 @@ fn pinned_bases(program: &[(usize, Instruction)], proven: &[AccessProof], truste
 }
 
 /// The context slot holding the delta (host - guest) of the region a proof
-/// names. Trusted stack accesses use the frame pointer's own delta (the
-/// one r10's accesses use); the others the region's table entry.
-fn delta_slot(p: AccessProof, trusted: bool) -> Option<usize> {
-    if trusted && p == AccessProof::Stack {
+/// names. Stack accesses use the frame window's delta (STACK_DELTA, which
+/// r10's accesses use too; STACK_REGION describes the same window); the
+/// others the region's table entry.
+fn delta_slot(p: AccessProof, _trusted: bool) -> Option<usize> {
+    if p == AccessProof::Stack {
         return Some(ctx::STACK_DELTA);
     }
     region_entry(p).map(|e| e + ctx::ENTRY_DELTA)
@@ -351,6 +369,7 @@ fn compile_pass(
         labels,
         sites: Vec::new(),
         stack_fast,
+        frame_offset: [None; 11],
         proven: proven.to_vec(),
         pinned: if opts.blind.is_some() {
             Vec::new()
@@ -380,13 +399,18 @@ fn compile_pass(
     for (i, (pc, ins)) in program.iter().enumerate() {
         offsets[*pc] = c.a.pos() as u32;
         c.a.bind(c.labels[*pc]);
+        if landing[*pc] {
+            c.frame_offset = [None; 11];
+        }
         if std::mem::take(&mut fused_next) {
+            c.track_frame_offset(ins);
             continue;
         }
         if !opts.meter && opts.blind.is_none() {
             if let Some((next_pc, next)) = program.get(i + 1) {
                 if !landing[*next_pc] && c.fuse_lea(ins, next) {
                     fused_next = true;
+                    c.track_frame_offset(ins);
                     continue;
                 }
             }
@@ -403,6 +427,7 @@ fn compile_pass(
             c.meter(pcs);
         }
         c.insn(*pc, ins);
+        c.track_frame_offset(ins);
     }
     // Falling off the end.
     offsets[len] = c.a.pos() as u32;
@@ -443,6 +468,52 @@ fn compile_pass(
 }
 
 impl Compiler {
+    /// What `ins` leaves in `frame_offset`.
+    fn track_frame_offset(&mut self, ins: &Instruction) {
+        let f = &mut self.frame_offset;
+        match *ins {
+            Instruction::Alu {
+                width: Width::W64,
+                op: AluOp::Mov,
+                dst,
+                src: Operand::Reg(s),
+            } => f[dst as usize] = if s == 10 { Some(0) } else { f[s as usize] },
+            Instruction::Alu {
+                width: Width::W64,
+                op: op @ (AluOp::Add | AluOp::Sub),
+                dst,
+                src: Operand::Imm(k),
+            } => {
+                let k = if op == AluOp::Add { Some(k) } else { k.checked_neg() };
+                f[dst as usize] = f[dst as usize].zip(k).and_then(|(b, k)| b.checked_add(k));
+            }
+            // Calls, and LD_ABS/LD_IND (r0 and, in the kernel, r1-r5).
+            Instruction::Call(_) | Instruction::CallX { .. } | Instruction::LdAbs { .. } | Instruction::LdInd { .. } => {
+                *f = [None; 11]
+            }
+            _ => {
+                if let Some(d) = writes(ins) {
+                    f[d as usize] = None;
+                }
+            }
+        }
+    }
+
+    /// The offset from r10 of an access at `base + off` of `bytes` when it
+    /// lies in the current frame by the compiler's own bookkeeping (r10
+    /// itself, or a register holding r10 + a constant).
+    fn frame_access(&self, base: u8, off32: i32, bytes: usize) -> Option<i32> {
+        if !self.stack_fast {
+            return None;
+        }
+        let at = if base == 10 {
+            off32
+        } else {
+            self.frame_offset[base as usize]?.checked_add(off32)?
+        };
+        (at >= -(MAX_BPF_STACK as i32) && at + bytes as i32 <= 0).then_some(at)
+    }
+
     /// `dst = src; dst += imm` (or `+= reg`), 64- or 32-bit, as one `lea`
     /// (the kernel's JIT emits two instructions; compilers one). Only when
     /// nothing jumps between the two, so no path sees the middle state.
@@ -932,18 +1003,16 @@ impl Compiler {
     /// operand. Clobbers rax (atomics), rcx and rdx.
     fn access(&mut self, pc: usize, base: u8, off: i16, bytes: usize, access: Access) -> Mem {
         let off32 = off as i32;
-        let aligned = off32 % bytes as i32 == 0;
-        if base == 10
-            && self.stack_fast
-            && off32 >= -(MAX_BPF_STACK as i32)
-            && off32 + bytes as i32 <= 0
-            && (access != Access::Atomic || aligned)
-        {
+        // In the frame (r10's 512 bytes, or a register at r10 + k): the
+        // frame's delta, no check; atomics also need the address aligned,
+        // which r10's alignment and the offset decide.
+        let in_frame = self.frame_access(base, off32, bytes);
+        if in_frame.is_some_and(|at| access != Access::Atomic || at % bytes as i32 == 0) {
             if let Some(r) = self.pinned_reg(ctx::STACK_DELTA) {
-                return mem_idx(host(10), r, off32);
+                return mem_idx(host(base), r, off32);
             }
             self.a.load(8, R::Rcx, mem(CTX, disp(ctx::STACK_DELTA)));
-            return mem_idx(host(10), R::Rcx, off32);
+            return mem_idx(host(base), R::Rcx, off32);
         }
         let proof = self.proven.get(pc).copied().unwrap_or_default();
         if !self.opts.trust_proofs {
@@ -996,17 +1065,29 @@ impl Compiler {
             return self.access_checked(pc, base, off32, bytes, access);
         };
         let (fault, addr) = self.memory_site(pc, base, off32, bytes, access);
-        let pinned = self.pinned_reg(entry + ctx::ENTRY_DELTA);
+        let delta = delta_slot(proof, false).unwrap_or(entry + ctx::ENTRY_DELTA);
+        let pinned = self.pinned_reg(delta);
+        // The check's scratch: rdx, or rcx when rdx holds a base.
+        let t = if self.pinned.iter().any(|&(_, r)| r == R::Rdx) {
+            R::Rcx
+        } else {
+            R::Rdx
+        };
         let a = &mut self.a;
-        a.lea(R::Rdx, addr);
-        a.alu_reg_mem(Alu::Sub, R::Rdx, mem(CTX, disp(entry + ctx::ENTRY_GUEST)));
+        if off32 == 0 {
+            // A plain copy the CPU renames away.
+            a.mov(W::Q64, t, host(base));
+        } else {
+            a.lea(t, addr);
+        }
+        a.alu_reg_mem(Alu::Sub, t, mem(CTX, disp(entry + ctx::ENTRY_GUEST)));
         let limit = ctx::limit_slot(access == Access::Write, bytes);
-        a.alu_reg_mem(Alu::Cmp, R::Rdx, mem(CTX, disp(entry + limit)));
+        a.alu_reg_mem(Alu::Cmp, t, mem(CTX, disp(entry + limit)));
         a.jcc(Cc::Ae, fault);
         if let Some(r) = pinned {
             return mem_idx(host(base), r, off32);
         }
-        a.load(8, R::Rcx, mem(CTX, disp(entry + ctx::ENTRY_DELTA)));
+        a.load(8, R::Rcx, mem(CTX, disp(delta)));
         mem_idx(host(base), R::Rcx, off32)
     }
 
@@ -1201,13 +1282,21 @@ impl Compiler {
     fn direct_lookup(&mut self, pc: usize, i: usize) {
         let d = self.direct[i].clone();
         let (slow, done) = (self.a.label(), self.a.label());
+        let key_in_frame = self.frame_access(2, 0, d.key_size as usize).is_some();
         let a = &mut self.a;
         a.alu_mem_imm(Alu::Cmp, mem(CTX, disp(ctx::DIRECT_OK)), 0);
         a.jcc(Cc::E, slow);
         a.mov_imm(R::Rax, d.handle);
         a.alu(W::Q64, Alu::Cmp, host(1), R::Rax);
         a.jcc(Cc::Ne, slow);
-        let key = translate_checked(a, slow, d.key_size as usize, Access::Read, mem(host(2), 0));
+        // A key in the frame needs no check (the stack's delta); anywhere
+        // else, the generic checked translation.
+        let key = if key_in_frame {
+            a.load(8, R::Rcx, mem(CTX, disp(ctx::STACK_DELTA)));
+            mem_idx(host(2), R::Rcx, 0)
+        } else {
+            translate_checked(a, slow, d.key_size as usize, Access::Read, mem(host(2), 0))
+        };
         // r1..r6 live in caller-saved host registers.
         for (r, h) in REG_MAP.iter().enumerate().take(7).skip(1) {
             a.store(8, mem(CTX, disp(ctx::REGS + r)), *h);
