@@ -240,30 +240,58 @@ impl Htab {
     /// find() without the bucket lock (programs' lookups): a consistent
     /// walk of the chain, retried when a writer changed the bucket
     /// meanwhile; after a few tries, under the lock.
+    #[inline]
     fn find_unlocked(&self, b: u32, hash: u32, key: &[u8]) -> Option<u32> {
         let word = self.buckets.word32(b as usize * 8);
         for _ in 0..4 {
-            let Some(s) = SeqLock::read_begin(word) else {
-                std::hint::spin_loop();
-                continue;
-            };
-            let mut cur = self.head(b);
-            let mut found = None;
-            // A chain changing under the walk can't make it endless.
-            let mut steps = 0u32;
-            while cur != 0 && steps <= self.max_entries {
-                let e = cur - 1;
-                if self.hash_of(e) == hash && self.keys.eq(e as usize * self.key_stride, key) {
-                    found = Some(e);
-                    break;
+            if let Some(s) = SeqLock::read_begin(word) {
+                let found = self.walk_racy(b, hash, key);
+                if SeqLock::read_valid(word, s) {
+                    return found;
                 }
-                cur = self.next(e);
-                steps += 1;
             }
-            if SeqLock::read_valid(word, s) {
-                return found;
-            }
+            std::hint::spin_loop();
         }
+        self.find_locked(b, hash, key)
+    }
+
+    /// The chain walk of `find_unlocked`, which a writer may change under
+    /// it: bounded (a changing chain can't make it endless), and every
+    /// index it meets is one a writer stored (in range).
+    #[inline(always)]
+    fn walk_racy(&self, b: u32, hash: u32, key: &[u8]) -> Option<u32> {
+        let mut cur = self.head(b);
+        let mut steps = self.max_entries;
+        while cur != 0 {
+            let e = cur - 1;
+            if self.hash_of(e) == hash && self.key_eq(e, key) {
+                return Some(e);
+            }
+            if steps == 0 {
+                break;
+            }
+            steps -= 1;
+            cur = self.next(e);
+        }
+        None
+    }
+
+    /// Whether element `e`'s key is `key`; one word compare for the common
+    /// 4- and 8-byte keys (key slots are 8-aligned).
+    #[inline(always)]
+    fn key_eq(&self, e: u32, key: &[u8]) -> bool {
+        let at = e as usize * self.key_stride;
+        match *key {
+            [a, b, c, d] => self.keys.word32(at).load(Ordering::Relaxed) == u32::from_le_bytes([a, b, c, d]),
+            [a, b, c, d, e2, f, g, h] => {
+                self.keys.word(at).load(Ordering::Relaxed) == u64::from_le_bytes([a, b, c, d, e2, f, g, h])
+            }
+            _ => self.keys.eq(at, key),
+        }
+    }
+
+    #[cold]
+    fn find_locked(&self, b: u32, hash: u32, key: &[u8]) -> Option<u32> {
         let _g = self.lock(b);
         self.find(b, hash, key)
     }
@@ -299,7 +327,7 @@ impl Htab {
         let mut cur = self.head(b);
         while cur != 0 {
             let e = cur - 1;
-            if self.hash_of(e) == hash && self.keys.eq(e as usize * self.key_stride, key) {
+            if self.hash_of(e) == hash && self.key_eq(e, key) {
                 return Some(e);
             }
             cur = self.next(e);
