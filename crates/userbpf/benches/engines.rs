@@ -115,7 +115,8 @@ fn load_userbpf(prog: &BenchProgram, maps: &[MapSpec], engine: UserEngine) -> Re
         fds.push(p.map_create(&req).map_err(|e| format!("map: {e:?}"))?);
     }
     for (i, k, v) in map_init(maps) {
-        p.map_update(fds[i], &k, &v, 0).map_err(|e| format!("map init: {e:?}"))?;
+        p.map_update(fds[i], &k, &v, 0)
+            .map_err(|e| format!("map init: {e:?}"))?;
     }
     let mut insns = prog.insns.clone();
     for ins in insns.iter_mut() {

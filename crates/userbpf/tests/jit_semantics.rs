@@ -780,7 +780,12 @@ fn mov_add_pairs_fuse_into_lea_with_the_same_results() {
     let add32i = |d, k| Insn::new(0x04, d, 0, 0, k);
     let add64r = |d, s| Insn::new(0x0f, d, s, 0, 0);
     let add32r = |d, s| Insn::new(0x0c, d, s, 0, 0);
-    let lddw = |d, v: u64| [Insn::new(0x18, d, 0, 0, v as u32 as i32), Insn::new(0, 0, 0, 0, (v >> 32) as i32)];
+    let lddw = |d, v: u64| {
+        [
+            Insn::new(0x18, d, 0, 0, v as u32 as i32),
+            Insn::new(0, 0, 0, 0, (v >> 32) as i32),
+        ]
+    };
     let run = |body: &[Insn]| {
         let mut p = body.to_vec();
         p.push(EXIT);
@@ -837,7 +842,7 @@ fn frame_pointers_copied_to_registers_are_tracked_only_along_straight_lines() {
     // r1 = r10 - 8 on the fall-through path only; the taken jump keeps
     // r1 = the buffer. Both paths store 7 through r1 and read it back.
     let prog = [
-        Insn::new(0x55, 2, 0, 2, 0), // if r2 != 0 goto +2 (the buffer path)
+        Insn::new(0x55, 2, 0, 2, 0),  // if r2 != 0 goto +2 (the buffer path)
         Insn::new(0xbf, 1, 10, 0, 0), // r1 = r10
         Insn::new(0x07, 1, 0, 0, -8), // r1 += -8
         stxdw(1, 0, 7),
@@ -853,7 +858,7 @@ fn frame_pointers_copied_to_registers_are_tracked_only_along_straight_lines() {
     let straight = [
         Insn::new(0xbf, 1, 10, 0, 0),
         Insn::new(0x07, 1, 0, 0, -16),
-        stxdw(1, 8, 5),  // r10 - 8
+        stxdw(1, 8, 5), // r10 - 8
         ldxdw(0, 10, -8),
         EXIT,
     ];
@@ -863,6 +868,11 @@ fn frame_pointers_copied_to_registers_are_tracked_only_along_straight_lines() {
     assert!(!listing.contains("shr rdx,20h"), "no region lookup:\n{listing}");
     // Out of the frame (r10 - 16 + 24 = r10 + 8): checked, and it faults
     // as the interpreter's access does.
-    let outside = [Insn::new(0xbf, 1, 10, 0, 0), Insn::new(0x07, 1, 0, 0, -16), stxdw(1, 24, 5), EXIT];
+    let outside = [
+        Insn::new(0xbf, 1, 10, 0, 0),
+        Insn::new(0x07, 1, 0, 0, -16),
+        stxdw(1, 24, 5),
+        EXIT,
+    ];
     assert!(both(&outside).is_err());
 }

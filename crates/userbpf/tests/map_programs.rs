@@ -466,8 +466,10 @@ fn jit_hash_lookups_call_the_map_directly() {
         let p = bpf.process(Creds::ROOT);
         let hash = map(&p, map_type::HASH, 4, 8, 8);
         let arr = map(&p, map_type::ARRAY, 4, 4, 1);
-        p.map_update(hash, &7u32.to_le_bytes(), &100u64.to_le_bytes(), 0).unwrap();
-        p.map_update(hash, &9u32.to_le_bytes(), &20u64.to_le_bytes(), 0).unwrap();
+        p.map_update(hash, &7u32.to_le_bytes(), &100u64.to_le_bytes(), 0)
+            .unwrap();
+        p.map_update(hash, &9u32.to_le_bytes(), &20u64.to_le_bytes(), 0)
+            .unwrap();
         // The array's one value holds key 9.
         p.map_update(arr, &0u32.to_le_bytes(), &9u32.to_le_bytes(), 0).unwrap();
         let call = Insn::new(0x85, 0, 0, 0, 1);
@@ -489,7 +491,7 @@ fn jit_hash_lookups_call_the_map_directly() {
         insns.push(call);
         insns.push(Insn::new(0x55, 0, 0, 1, 0)); // if r0 != 0 goto +1
         insns.push(Insn::new(0x07, 6, 0, 0, 1)); // r6 += 1
-        // The key in the array's value (BPF_PSEUDO_MAP_VALUE): key 9.
+                                                 // The key in the array's value (BPF_PSEUDO_MAP_VALUE): key 9.
         insns.extend(ld_imm64(2, 2, arr as i32, 0));
         insns.extend(ld_imm64(1, 1, hash as i32, 0));
         insns.push(call);

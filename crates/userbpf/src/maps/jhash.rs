@@ -159,7 +159,13 @@ mod tests {
     #[test]
     fn one_word_keys_hash_as_jhash2() {
         // htab_hash's jhash_1word shortcut against the general jhash2.
-        for (k, seed) in [(0u32, 0u32), (1, 0), (0xdead_beef, 7), (u32::MAX, u32::MAX), (12345, 0x9e37_79b9)] {
+        for (k, seed) in [
+            (0u32, 0u32),
+            (1, 0),
+            (0xdead_beef, 7),
+            (u32::MAX, u32::MAX),
+            (12345, 0x9e37_79b9),
+        ] {
             let key = k.to_le_bytes();
             assert_eq!(htab_hash(&key, seed), jhash2(&key, seed), "key {k:#x} seed {seed:#x}");
         }

@@ -199,7 +199,10 @@ pub fn direct_map_lookups(insns: &[Insn], used_maps: &[Arc<Map>]) -> Vec<DirectL
         }
         let Some(Some(s)) = consts.get(pc) else { continue };
         let Val::Const(handle) = s[1] else { continue };
-        let Some(map) = (0..used_maps.len()).find(|&m| map_base(m) == handle).map(|m| &used_maps[m]) else {
+        let Some(map) = (0..used_maps.len())
+            .find(|&m| map_base(m) == handle)
+            .map(|m| &used_maps[m])
+        else {
             continue;
         };
         if let Some((func, obj)) = map.ops().direct_lookup() {

@@ -18,8 +18,8 @@ mod disasm;
 pub mod x86_64;
 
 use std::any::Any;
-use std::sync::Arc;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 
 use self::direct::DirectLookup;
 use self::x86_64::compile::{compile, Access, CompileOptions, Site, SiteKind};

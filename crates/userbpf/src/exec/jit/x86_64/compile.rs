@@ -269,7 +269,9 @@ fn pinned_bases(program: &[(usize, Instruction)], proven: &[AccessProof], truste
         // fast path), as do the ones the verifier places on the stack.
         let frame = matches!(
             *ins,
-            Instruction::Load { src: 10, .. } | Instruction::StoreImm { dst: 10, .. } | Instruction::StoreReg { dst: 10, .. }
+            Instruction::Load { src: 10, .. }
+                | Instruction::StoreImm { dst: 10, .. }
+                | Instruction::StoreReg { dst: 10, .. }
         );
         let slot = if frame {
             Some(ctx::STACK_DELTA)
@@ -488,9 +490,10 @@ impl Compiler {
                 f[dst as usize] = f[dst as usize].zip(k).and_then(|(b, k)| b.checked_add(k));
             }
             // Calls, and LD_ABS/LD_IND (r0 and, in the kernel, r1-r5).
-            Instruction::Call(_) | Instruction::CallX { .. } | Instruction::LdAbs { .. } | Instruction::LdInd { .. } => {
-                *f = [None; 11]
-            }
+            Instruction::Call(_)
+            | Instruction::CallX { .. }
+            | Instruction::LdAbs { .. }
+            | Instruction::LdInd { .. } => *f = [None; 11],
             _ => {
                 if let Some(d) = writes(ins) {
                     f[d as usize] = None;
