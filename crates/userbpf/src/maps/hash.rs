@@ -237,6 +237,18 @@ impl Htab {
         SeqLock::lock(self.buckets.word32(b as usize * 8))
     }
 
+    /// A program's lookup: the offset of the element's value (its first
+    /// CPU's, for per-CPU maps) in the image; LRU maps mark it used.
+    #[inline(always)]
+    fn lookup_value(&self, key: &[u8]) -> Option<usize> {
+        let hash = htab_hash(key, self.seed);
+        let e = self.find_unlocked(self.bucket_of(hash), hash, key)?;
+        if let Some(lru) = &self.lru {
+            lru.set_ref(e);
+        }
+        Some(self.voff(e))
+    }
+
     /// find() without the bucket lock (programs' lookups): a consistent
     /// walk of the chain, retried when a writer changed the bucket
     /// meanwhile; after a few tries, under the lock.
@@ -766,7 +778,8 @@ unsafe extern "C" fn direct_lookup(htab: *const std::ffi::c_void, key: *const u8
     let key = unsafe { std::slice::from_raw_parts(dst as *const u8, n) };
     // Unwinding must not cross the JIT's frames: the helper path redoes
     // the lookup and carries a panic over properly.
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h.prog_lookup(key, 0))) {
+    // (Only hash and LRU hash maps get here: no per-CPU offset.)
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h.lookup_value(key))) {
         Ok(Some(off)) => handle | off as u64,
         Ok(None) => 0,
         Err(_) => FALLBACK,
@@ -909,18 +922,12 @@ impl MapOps for Htab {
         if self.kind == Kind::OfMaps {
             return None;
         }
-        let hash = htab_hash(key, self.seed);
-        let b = self.bucket_of(hash);
-        let e = self.find_unlocked(b, hash, key)?;
-        if let Some(lru) = &self.lru {
-            lru.set_ref(e);
-        }
         let cpu_off = if self.percpu() {
             (cpu % self.ncpus) as usize * round8(self.value_size as u32)
         } else {
             0
         };
-        Some(self.voff(e) + cpu_off)
+        Some(self.lookup_value(key)? + cpu_off)
     }
 
     fn prog_lookup_map(&self, key: &[u8]) -> Option<Arc<Map>> {
