@@ -20,6 +20,7 @@
 pub mod array;
 pub mod bloom;
 pub mod btf_record;
+pub mod direct;
 pub mod fd_array;
 pub mod guest;
 pub mod hash;

@@ -409,9 +409,9 @@ pub(crate) fn prog_load(
         _ => &[][..],
     };
     let trust = k.config.jit_trust_verifier;
-    // Hash lookups with a known map call the map's code directly.
+    // Map helpers with a known map call the map's code directly.
     let direct = if jit_requested {
-        crate::verifier::misc_fixups::direct_map_lookups(&verified.xlated, &used.maps)
+        crate::verifier::misc_fixups::direct_map_calls(&verified.xlated, &used.maps)
     } else {
         Vec::new()
     };
@@ -597,7 +597,7 @@ fn select_runtime(
     jit_requested: bool,
     proven: &[exec::AccessProof],
     trust: bool,
-    direct: &[exec::jit::direct::DirectLookup],
+    direct: &[exec::jit::direct::DirectCall],
 ) -> Result<Runtime, Errno> {
     let sysctls = &p.kernel.config.sysctls;
     let prog = exec::Program::new(xlated.to_vec()).map_err(|_| Errno::EINVAL)?;

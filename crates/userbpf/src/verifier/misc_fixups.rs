@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use crate::exec::jit::direct::DirectLookup;
+use crate::exec::jit::direct::DirectCall;
 use crate::isa::opcode::*;
 use crate::isa::Insn;
 use crate::maps::guest::map_base;
@@ -186,32 +186,24 @@ pub fn inline_map_lookups(insns: &mut Vec<Insn>, used_maps: &[Arc<Map>]) -> Vec<
     done
 }
 
-/// The lookups to compile as direct calls of the map's native lookup
-/// (maps without an inline form but with a direct one: hash tables), as
-/// the kernel's JIT calls __htab_map_lookup_elem. Run on the final
-/// instructions: the sites are their pcs.
-pub fn direct_map_lookups(insns: &[Insn], used_maps: &[Arc<Map>]) -> Vec<DirectLookup> {
+/// The map-helper calls to compile as direct calls of the map's own
+/// functions (maps::direct: hash lookups, array and hash updates and
+/// deletes), as the kernel's JIT calls __htab_map_lookup_elem and the maps'
+/// update functions. Run on the final instructions: the sites are their
+/// pcs.
+pub fn direct_map_calls(insns: &[Insn], used_maps: &[Arc<Map>]) -> Vec<DirectCall> {
     let consts = constants(insns);
     let mut sites = Vec::new();
     for (pc, i) in insns.iter().enumerate() {
-        if i.code != CALL || i.src != 0 || i.imm != MAP_LOOKUP_ELEM {
+        if i.code != CALL || i.src != 0 || !matches!(i.imm, 1..=3) {
             continue;
         }
         let Some(Some(s)) = consts.get(pc) else { continue };
         let Val::Const(handle) = s[1] else { continue };
-        let Some(map) = (0..used_maps.len())
-            .find(|&m| map_base(m) == handle)
-            .map(|m| &used_maps[m])
-        else {
+        let Some(m) = (0..used_maps.len()).find(|&m| map_base(m) == handle) else {
             continue;
         };
-        if let Some((func, obj)) = map.ops().direct_lookup() {
-            let owner: Arc<dyn std::any::Any + Send + Sync> = map.clone();
-            // SAFETY: `obj` is the map's own ops object, which `owner` (the
-            // map) keeps alive and in place; MapOps::direct_lookup promises
-            // `func` takes it with a key of the map's key_size.
-            sites.push(unsafe { DirectLookup::new(pc, handle, map.key_size, func, obj, owner) });
-        }
+        sites.extend(crate::maps::direct::direct_call(pc, i.imm, handle, &used_maps[m]));
     }
     sites
 }

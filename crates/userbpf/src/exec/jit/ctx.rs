@@ -6,13 +6,14 @@
 //! slot 12..23   BPF registers r0..r10: inputs at entry, r0 at exit, spill
 //!               area around helper calls
 //! slot 23..25   LD_ABS/LD_IND: what SKF_NET_OFF and SKF_LL_OFF offsets add
-//! slot 25       whether direct lookups (jit/direct.rs) may be taken
-//! slot 26..42   the context region's entry, copied (accesses the verifier
+//! slot 25       whether direct map calls (jit/direct.rs) may be taken
+//! slot 26       the run's CPU (what direct map updates pass on)
+//! slot 27..43   the context region's entry, copied (accesses the verifier
 //!               places in it use fixed displacements)
-//! slot 42..58   the packet region's entry, copied
-//! slot 58..74   the frame window (STACK_SIZE bytes below r10) as an entry
-//! slot 74       which of the three were found
-//! slot 75..     region table, 16 slots per entry: host pointer, readable
+//! slot 43..59   the packet region's entry, copied
+//! slot 59..75   the frame window (STACK_SIZE bytes below r10) as an entry
+//! slot 75       which of the three were found
+//! slot 76..     region table, 16 slots per entry: host pointer, readable
 //!               length, writable length (0 when read-only), host minus
 //!               guest address, guest base, then for accesses of 1, 2, 4
 //!               and 8 bytes the readable and writable limits (length -
@@ -55,11 +56,13 @@ pub const REGS: usize = 12;
 /// LdAbsPacket::net_delta() and mac_delta() (see exec/ld_abs.rs).
 pub const PKT_NET_DELTA: usize = 23;
 pub const PKT_MAC_DELTA: usize = 24;
-/// Non-zero when this run's maps are the ones the image's direct lookups
-/// were compiled for (else every call takes the trampoline).
+/// Non-zero when this run's maps are the ones the image's direct map
+/// calls were compiled for (else every call takes the trampoline).
 pub const DIRECT_OK: usize = 25;
+/// The CPU the run is on (RunEnv::cpu).
+pub const CPU: usize = 26;
 /// A copy of the context region's table entry (RegionKind::Context).
-pub const CTX_REGION: usize = 26;
+pub const CTX_REGION: usize = 27;
 /// A copy of the packet region's table entry (RegionKind::Packet).
 pub const PACKET_REGION: usize = CTX_REGION + ENTRY_SLOTS;
 /// The run's frame window (the STACK_SIZE bytes below the frame pointer,

@@ -1,79 +1,125 @@
 //! Helper calls an image makes straight into native code, skipping the
-//! trampoline. The kernel's JIT does this for bpf_map_lookup_elem when the
+//! trampoline. The kernel's JIT does this for map helpers when the
 //! verifier knows the map at the call: a hash table's `map_gen_lookup`
 //! becomes a direct call of `__htab_map_lookup_elem` with the map's
-//! address as a constant. Here a [`DirectLookup`] names the call site, the
-//! map (as its guest handle) and a native lookup function taking the key's
-//! host address; the image translates r2 (checked), calls it, and falls
-//! back to the ordinary helper path whenever it can't take the short one.
+//! address as a constant, and bpf_map_update_elem / delete_elem calls reach
+//! the map's own function. Here a [`DirectCall`] names the call site, the
+//! map (as its guest handle) and a native function taking the key's (and
+//! value's) host address; the image translates the pointers (checked, or in
+//! the frame by its own bookkeeping), calls it, and falls back to the
+//! ordinary helper path whenever it can't take the short one.
 
 use std::any::Any;
 use std::ffi::c_void;
 use std::sync::Arc;
 
-/// A native lookup: `(object, host address of key_size key bytes, the
+/// bpf_map_lookup_elem: `(object, host address of key_size key bytes, the
 /// map's guest handle)` to r0 (0, or the handle plus the value's offset in
 /// the map's region), or [`FALLBACK`].
 pub type LookupFn = unsafe extern "C" fn(obj: *const c_void, key: *const u8, handle: u64) -> u64;
 
-/// What a [`LookupFn`] returns when the image must take the ordinary
+/// bpf_map_update_elem: `(object, key, value_size value bytes, flags, the
+/// run's CPU)` to r0 (0 or a negative errno), or [`FALLBACK`].
+pub type UpdateFn =
+    unsafe extern "C" fn(obj: *const c_void, key: *const u8, value: *const u8, flags: u64, cpu: u64) -> u64;
+
+/// bpf_map_delete_elem: `(object, key)` to r0, or [`FALLBACK`].
+pub type DeleteFn = unsafe extern "C" fn(obj: *const c_void, key: *const u8) -> u64;
+
+/// What a direct function returns when the image must take the ordinary
 /// helper path instead (which then reports whatever went wrong, as the
-/// interpreter would). Never a pointer: no region sits at its high half.
+/// interpreter would). Neither a pointer (no region sits at its high half)
+/// nor an errno.
 pub const FALLBACK: u64 = u64::MAX;
 
-/// One bpf_map_lookup_elem call site compiled as a direct call.
+/// The helper a direct call replaces, with its native function.
+#[derive(Clone, Copy, Debug)]
+pub enum DirectFn {
+    Lookup(LookupFn),
+    Update(UpdateFn),
+    Delete(DeleteFn),
+}
+
+impl DirectFn {
+    /// The helper id the call site calls.
+    pub fn helper_id(self) -> i32 {
+        match self {
+            DirectFn::Lookup(_) => 1,
+            DirectFn::Update(_) => 2,
+            DirectFn::Delete(_) => 3,
+        }
+    }
+
+    pub(crate) fn addr(self) -> u64 {
+        match self {
+            DirectFn::Lookup(f) => f as usize as u64,
+            DirectFn::Update(f) => f as usize as u64,
+            DirectFn::Delete(f) => f as usize as u64,
+        }
+    }
+}
+
+/// One map-helper call site compiled as a direct call.
 #[derive(Clone)]
-pub struct DirectLookup {
+pub struct DirectCall {
     pub(crate) pc: usize,
-    /// The map's handle (maps::guest::map_base of its used-map index):
-    /// r1 at the call, and the base of the pointer it returns.
+    /// The map's handle (maps::guest::map_base of its used-map index): r1
+    /// at the call, and the base of the pointer a lookup returns.
     pub(crate) handle: u64,
     pub(crate) key_size: u32,
-    pub(crate) func: LookupFn,
+    pub(crate) value_size: u32,
+    pub(crate) func: DirectFn,
     pub(crate) obj: usize,
     /// Keeps `obj` alive as long as the image that calls it.
     pub(crate) owner: Arc<dyn Any + Send + Sync>,
 }
 
-impl std::fmt::Debug for DirectLookup {
+impl std::fmt::Debug for DirectCall {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DirectLookup")
+        f.debug_struct("DirectCall")
             .field("pc", &self.pc)
+            .field("helper", &self.func.helper_id())
             .field("handle", &format_args!("{:#x}", self.handle))
-            .field("key_size", &self.key_size)
             .finish()
     }
 }
 
-impl DirectLookup {
+impl DirectCall {
     /// # Safety
-    /// `func(obj, key, handle)` must be sound to call from any thread for
-    /// as long as `owner` lives, whenever `key` points at `key_size`
-    /// readable bytes, and must not unwind.
+    /// `func` called with `obj`, a key pointer to `key_size` readable bytes
+    /// (and for updates a value pointer to `value_size` readable bytes)
+    /// must be sound from any thread for as long as `owner` lives, and
+    /// must not unwind.
     pub unsafe fn new(
         pc: usize,
         handle: u64,
         key_size: u32,
-        func: LookupFn,
+        value_size: u32,
+        func: DirectFn,
         obj: *const c_void,
         owner: Arc<dyn Any + Send + Sync>,
     ) -> Self {
-        DirectLookup {
+        DirectCall {
             pc,
             handle,
             key_size,
+            value_size,
             func,
             obj: obj as usize,
             owner,
         }
     }
 
-    /// The call site (pc of the `call 1` in the program).
+    /// The call site (pc of the `call` in the program).
     pub fn pc(&self) -> usize {
         self.pc
     }
 
-    /// The object whose lookup is called (the map's, for a run to check
+    pub fn helper_id(&self) -> i32 {
+        self.func.helper_id()
+    }
+
+    /// The object whose function is called (the map, for a run to check
     /// it has the same map at `handle`).
     pub fn owner(&self) -> &Arc<dyn Any + Send + Sync> {
         &self.owner

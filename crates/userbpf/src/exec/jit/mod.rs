@@ -21,7 +21,7 @@ use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use self::direct::DirectLookup;
+use self::direct::DirectCall;
 use self::x86_64::compile::{compile, Access, CompileOptions, Site, SiteKind};
 use self::x86_64::mem::ExecMemory;
 use crate::exec::helper_table::{HelperCall, HelperExit, HelperTable};
@@ -68,9 +68,9 @@ pub struct JitProgram {
     options: JitOptions,
     /// The regions the image's proofs address by fixed slots.
     needs: ProofNeeds,
-    /// The map lookups compiled as direct calls (and what keeps their
-    /// maps alive).
-    direct: Vec<DirectLookup>,
+    /// The map-helper calls compiled as direct calls (and what keeps
+    /// their maps alive).
+    direct: Vec<DirectCall>,
 }
 
 /// What guest memory must hold for a proven image: a context region, a
@@ -155,7 +155,7 @@ impl JitProgram {
         options: JitOptions,
         proofs: &[AccessProof],
         trust: bool,
-        direct: &[DirectLookup],
+        direct: &[DirectCall],
     ) -> Result<Self, JitError> {
         let blind = options.blind.then(blinding_seed);
         // Blinded images take no proofs (as before any of this existed).
@@ -205,9 +205,9 @@ impl JitProgram {
         self.image.is_empty()
     }
 
-    /// The pcs of the map lookups compiled as direct calls.
-    pub fn direct_lookup_sites(&self) -> Vec<usize> {
-        self.direct.iter().map(|d| d.pc()).collect()
+    /// The map-helper calls compiled as direct calls: (pc, helper id).
+    pub fn direct_call_sites(&self) -> Vec<(usize, i32)> {
+        self.direct.iter().map(|d| (d.pc(), d.helper_id())).collect()
     }
 
     /// Image offset where the code of each BPF slot starts (the line info
@@ -479,7 +479,8 @@ impl<'p> Jit<'p> {
         let budget = opts.budget.unwrap_or(u64::MAX);
         ctx[ctx::BUDGET] = budget;
         ctx[ctx::MAY_GOTO] = MAY_GOTO_BUDGET;
-        ctx[ctx::DIRECT_OK] = self.direct_lookups_allowed(env) as u64;
+        ctx[ctx::DIRECT_OK] = self.direct_calls_allowed(env) as u64;
+        ctx[ctx::CPU] = env.cpu as u64;
         // No packet: length 0 and both headers at 0 make every load fail.
         let pkt = opts.packet.unwrap_or_default();
         ctx[ctx::PKT_BASE] = pkt.data;
@@ -526,10 +527,10 @@ impl<'p> Jit<'p> {
 }
 
 impl Jit<'_> {
-    /// Direct lookups call the maps' code in place of the helper table's
-    /// bpf_map_lookup_elem: only when the table is the kernel's and the
-    /// run's maps hold, at each call's handle, the map compiled for.
-    fn direct_lookups_allowed(&self, env: &RunEnv<'_>) -> bool {
+    /// Direct calls run the maps' code in place of the helper table's map
+    /// helpers: only when the table is the kernel's and the run's maps
+    /// hold, at each call's handle, the map compiled for.
+    fn direct_calls_allowed(&self, env: &RunEnv<'_>) -> bool {
         let direct = &self.prog.direct;
         if direct.is_empty() || !self.helpers.direct_map_lookup() {
             return false;
@@ -596,12 +597,12 @@ pub fn select_runtime(prog: Program, policy: &RuntimePolicy) -> Result<SelectedR
 /// [`select_runtime`] compiling with the verifier's proofs as hints (see
 /// [`JitProgram::compile_with_hints`]): every access stays checked.
 ///
-/// `direct` names the map lookups to compile as direct calls.
+/// `direct` names the map-helper calls to compile as direct calls.
 pub fn select_runtime_with_hints(
     prog: Program,
     policy: &RuntimePolicy,
     hints: &[AccessProof],
-    direct: &[DirectLookup],
+    direct: &[DirectCall],
 ) -> Result<SelectedRuntime, JitRequired> {
     select(prog, policy, hints, false, direct)
 }
@@ -616,7 +617,7 @@ pub unsafe fn select_runtime_with_proofs(
     prog: Program,
     policy: &RuntimePolicy,
     proven: &[AccessProof],
-    direct: &[DirectLookup],
+    direct: &[DirectCall],
 ) -> Result<SelectedRuntime, JitRequired> {
     select(prog, policy, proven, true, direct)
 }
@@ -626,7 +627,7 @@ fn select(
     policy: &RuntimePolicy,
     proofs: &[AccessProof],
     trust: bool,
-    direct: &[DirectLookup],
+    direct: &[DirectCall],
 ) -> Result<SelectedRuntime, JitRequired> {
     if policy.jit_enable == 0 && !policy.jit_always_on {
         return Ok(SelectedRuntime::Interpreter(prog));

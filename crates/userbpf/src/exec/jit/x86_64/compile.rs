@@ -37,7 +37,7 @@
 use super::emit::{mem, mem_idx, Alu, Asm, Cc, Label, Layout, Mem, Shift, R, W};
 use crate::exec::interp::Fault;
 use crate::exec::jit::ctx::{self, disp};
-use crate::exec::jit::direct::{DirectLookup, FALLBACK};
+use crate::exec::jit::direct::{DirectCall, DirectFn, FALLBACK};
 use crate::exec::ld_abs::{SKF_LL_OFF, SKF_NET_OFF};
 use crate::exec::AccessProof;
 use crate::isa::opcode::{MAX_BPF_STACK, MAX_CALL_FRAMES};
@@ -146,8 +146,8 @@ struct Compiler {
     /// The shared routine converting a negative LD_ABS/LD_IND offset (None
     /// until an LD_ABS/LD_IND needs it).
     ld_abs_neg: Option<Label>,
-    /// Map lookups compiled as direct calls, by pc.
-    direct: Vec<DirectLookup>,
+    /// Map-helper calls compiled as direct calls, by pc.
+    direct: Vec<DirectCall>,
 }
 
 fn host(r: u8) -> R {
@@ -317,7 +317,7 @@ fn region_entry(p: AccessProof) -> Option<usize> {
 /// memory access of instruction `pc` inside one region, with the access's
 /// permission and alignment: it is translated without checks.
 ///
-/// `direct` names the bpf_map_lookup_elem calls to compile as direct calls.
+/// `direct` names the map-helper calls to compile as direct calls.
 ///
 /// Two passes: the first with every jump long, the second with the jumps
 /// the first pass's layout shows in reach made short (see [`Layout`]).
@@ -325,7 +325,7 @@ pub fn compile(
     slots: &[Insn],
     opts: CompileOptions,
     proven: &[AccessProof],
-    direct: &[DirectLookup],
+    direct: &[DirectCall],
 ) -> Result<Compiled, DecodeError> {
     let (_, layout) = compile_pass(slots, opts, proven, direct, Asm::new())?;
     let (compiled, _) = compile_pass(slots, opts, proven, direct, Asm::with_layout(layout))?;
@@ -336,7 +336,7 @@ fn compile_pass(
     slots: &[Insn],
     opts: CompileOptions,
     proven: &[AccessProof],
-    direct: &[DirectLookup],
+    direct: &[DirectCall],
     mut a: Asm,
 ) -> Result<(Compiled, Layout), DecodeError> {
     let program = decode(slots)?;
@@ -805,10 +805,12 @@ impl Compiler {
                 self.a.jcc(Cc::E, l);
                 self.a.dec_mem(m);
             }
-            Instruction::Call(CallKind::Helper(id)) => match self.direct.iter().position(|d| d.pc == pc && id == 1) {
-                Some(i) => self.direct_lookup(pc, i),
-                None => self.helper_call(pc, HelperId::Imm(id as u32)),
-            },
+            Instruction::Call(CallKind::Helper(id)) => {
+                match self.direct.iter().position(|d| d.pc == pc && d.helper_id() == id) {
+                    Some(i) => self.direct_call(pc, i),
+                    None => self.helper_call(pc, HelperId::Imm(id as u32)),
+                }
+            }
             Instruction::CallX { reg } => self.helper_call(pc, HelperId::Reg(host(reg))),
             Instruction::Call(CallKind::Local(rel)) => {
                 let deep = self.site(pc, SiteKind::CallDepth);
@@ -1275,39 +1277,56 @@ impl Compiler {
 }
 
 impl Compiler {
-    /// bpf_map_lookup_elem as a direct call of the map's native lookup
+    /// A map helper as a direct call of the map's native function
     /// (`self.direct[i]`): when the run allows it (ctx::DIRECT_OK) and r1 is
-    /// the map compiled for, the key r2 points at is translated, checked
-    /// like any read, and its host address handed to the lookup, which
-    /// returns r0. Anything else (a key outside guest memory, another map,
-    /// FALLBACK) takes the ordinary helper call, which behaves as the
-    /// interpreter does.
-    fn direct_lookup(&mut self, pc: usize, i: usize) {
+    /// the map compiled for, the key r2 (and for an update the value r3)
+    /// points at is translated (in the frame by the compiler's own
+    /// bookkeeping, else checked like any read) and its host address handed
+    /// to the function, which returns r0. Anything else (a pointer outside
+    /// guest memory, another map, FALLBACK) takes the ordinary helper
+    /// call, which behaves as the interpreter does.
+    fn direct_call(&mut self, pc: usize, i: usize) {
         let d = self.direct[i].clone();
         let (slow, done) = (self.a.label(), self.a.label());
         let key_in_frame = self.frame_access(2, 0, d.key_size as usize).is_some();
+        let value_in_frame = self.frame_access(3, 0, d.value_size as usize).is_some();
         let a = &mut self.a;
         a.alu_mem_imm(Alu::Cmp, mem(CTX, disp(ctx::DIRECT_OK)), 0);
         a.jcc(Cc::E, slow);
         a.mov_imm(R::Rax, d.handle);
         a.alu(W::Q64, Alu::Cmp, host(1), R::Rax);
         a.jcc(Cc::Ne, slow);
-        // A key in the frame needs no check (the stack's delta); anywhere
-        // else, the generic checked translation.
-        let key = if key_in_frame {
-            a.load(8, R::Rcx, mem(CTX, disp(ctx::STACK_DELTA)));
-            mem_idx(host(2), R::Rcx, 0)
-        } else {
-            translate_checked(a, slow, d.key_size as usize, Access::Read, mem(host(2), 0))
+        // The host address of `bytes` readable bytes at BPF register `r`,
+        // into `to` (translation clobbers rcx and rdx).
+        let pointer = |a: &mut Asm, r: u8, bytes: u32, in_frame: bool, to: R| {
+            let m = if in_frame {
+                a.load(8, R::Rcx, mem(CTX, disp(ctx::STACK_DELTA)));
+                mem_idx(host(r), R::Rcx, 0)
+            } else {
+                translate_checked(a, slow, bytes as usize, Access::Read, mem(host(r), 0))
+            };
+            a.lea(to, m);
         };
+        pointer(a, 2, d.key_size, key_in_frame, R::Rax);
+        if let DirectFn::Update(_) = d.func {
+            pointer(a, 3, d.value_size, value_in_frame, R::Rdx);
+        }
         // r1..r6 live in caller-saved host registers.
         for (r, h) in REG_MAP.iter().enumerate().take(7).skip(1) {
             a.store(8, mem(CTX, disp(ctx::REGS + r)), *h);
         }
-        a.lea(R::Rsi, key);
+        // SysV: rdi, rsi, rdx, rcx, r8.
+        match d.func {
+            DirectFn::Lookup(_) => a.mov_imm(R::Rdx, d.handle),
+            DirectFn::Update(_) => {
+                a.mov(W::Q64, R::Rcx, host(4));
+                a.load(8, R::R8, mem(CTX, disp(ctx::CPU)));
+            }
+            DirectFn::Delete(_) => {}
+        }
+        a.mov(W::Q64, R::Rsi, R::Rax);
         a.mov_imm(R::Rdi, d.obj as u64);
-        a.mov_imm(R::Rdx, d.handle);
-        a.mov_imm(R::Rax, d.func as usize as u64);
+        a.mov_imm(R::Rax, d.func.addr());
         a.call_reg(R::Rax);
         for (r, h) in REG_MAP.iter().enumerate().take(7).skip(1) {
             a.load(8, *h, mem(CTX, disp(ctx::REGS + r)));
@@ -1317,7 +1336,7 @@ impl Compiler {
         a.mov(W::Q64, REG_MAP[0], R::Rax);
         a.jmp(done);
         a.bind(slow);
-        self.helper_call(pc, HelperId::Imm(1));
+        self.helper_call(pc, HelperId::Imm(d.helper_id() as u32));
         self.a.bind(done);
     }
 }
