@@ -108,3 +108,80 @@ pub fn direct_call(pc: usize, helper: i32, handle: u64, map: &Arc<Map>) -> Optio
     // takes the ops object so; none unwinds.
     Some(unsafe { DirectCall::new(pc, handle, map.key_size, map.value_size, func, obj, owner) })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::maps::guest::map_base;
+    use crate::uapi::Errno;
+    use crate::{Bpf, Config, Creds, MapCreateRequest};
+
+    fn map(p: &crate::Process, map_type: u32) -> Arc<Map> {
+        let fd = p
+            .map_create(&MapCreateRequest {
+                map_type,
+                key_size: 4,
+                value_size: 8,
+                max_entries: 4,
+                ..Default::default()
+            })
+            .unwrap();
+        p.map_by_fd(fd).unwrap().0
+    }
+
+    /// The functions the JIT calls, called as it does (raw pointers),
+    /// answer as the helpers do: r0 = 0 or the negative errno, a lookup
+    /// the value's guest address (handle | offset) or 0.
+    #[test]
+    fn direct_functions_answer_as_the_helpers() {
+        let bpf = Bpf::new(Config::default());
+        let p = bpf.process(Creds::ROOT);
+        let neg = |e: Errno| (-(e.0 as i64)) as u64;
+        for map_type in [mt::ARRAY, mt::HASH, mt::LRU_HASH] {
+            let m = map(&p, map_type);
+            let handle = map_base(0);
+            let call = |helper| direct_call(7, helper, handle, &m).expect("a direct form");
+            let key = 2u32.to_le_bytes();
+            let value = 0x1122u64.to_le_bytes();
+            let DirectFn::Update(update) = call(2).func else {
+                panic!("update")
+            };
+            // SAFETY: the map is alive (m), key and value have its sizes.
+            let r = unsafe { update(call(2).obj as *const c_void, key.as_ptr(), value.as_ptr(), 0, 0) };
+            assert_eq!(r, 0, "{map_type}");
+            let mut out = vec![0u8; 8];
+            m.ops().lookup(&key, &mut out).unwrap();
+            assert_eq!(out, value, "{map_type}");
+            // BPF_NOEXIST on a present key: -EEXIST.
+            // SAFETY: as above.
+            let r = unsafe { update(call(2).obj as *const c_void, key.as_ptr(), value.as_ptr(), 1, 0) };
+            assert_eq!(r, neg(Errno::EEXIST), "{map_type}");
+            if map_type != mt::ARRAY {
+                let DirectFn::Lookup(lookup) = call(1).func else {
+                    panic!("lookup")
+                };
+                // SAFETY: the map's ops object (m alive), a 4-byte key.
+                let r0 = unsafe { lookup(call(1).obj as *const c_void, key.as_ptr(), handle) };
+                assert_eq!(r0 & !0xffff_ffff, handle, "a pointer into the map's region");
+                let missing = 3u32.to_le_bytes();
+                // SAFETY: as above.
+                assert_eq!(
+                    unsafe { lookup(call(1).obj as *const c_void, missing.as_ptr(), handle) },
+                    0
+                );
+            } else {
+                assert!(direct_call(7, 1, handle, &m).is_none(), "arrays inline their lookups");
+            }
+            let DirectFn::Delete(delete) = call(3).func else {
+                panic!("delete")
+            };
+            // SAFETY: the map is alive, a 4-byte key.
+            let r = unsafe { delete(call(3).obj as *const c_void, key.as_ptr()) };
+            let want = if map_type == mt::ARRAY { neg(Errno::EINVAL) } else { 0 };
+            assert_eq!(r, want, "{map_type}");
+        }
+        // Per-CPU maps keep the helper path.
+        let percpu = map(&p, mt::PERCPU_ARRAY);
+        assert!(direct_call(0, 2, map_base(0), &percpu).is_none());
+    }
+}
