@@ -221,12 +221,20 @@ fn kernel_ns(insns: &[Insn], maps: &[MapSpec], runs: u64, packet_file: &Path) ->
     }
 }
 
-/// Build benches/programs/native.c with clang -O2, or say why not.
-fn build_native(dir: &Path) -> Result<PathBuf, String> {
+/// Build benches/programs/native.c with clang -O2 and `extra` flags (into
+/// `name`), or say why not.
+fn build_native(dir: &Path, name: &str, extra: &[&str]) -> Result<PathBuf, String> {
     let src = manifest_dir().join("benches/programs/native.c");
-    let exe = dir.join("native");
+    let exe = dir.join(name);
     for cc in ["clang-19", "clang"] {
-        match Command::new(cc).arg("-O2").arg("-o").arg(&exe).arg(&src).output() {
+        match Command::new(cc)
+            .arg("-O2")
+            .args(extra)
+            .arg("-o")
+            .arg(&exe)
+            .arg(&src)
+            .output()
+        {
             Ok(o) if o.status.success() => return Ok(exe),
             Ok(o) => return Err(format!("{cc} failed: {}", String::from_utf8_lossy(&o.stderr))),
             Err(_) => continue,
@@ -279,7 +287,15 @@ fn compare(_c: &mut Criterion) {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let packet_file = dir.join("packet.bin");
     std::fs::write(&packet_file, &data).expect("packet file");
-    let native = build_native(&dir);
+    let native = build_native(&dir, "native", &[]);
+    // The same without loop unrolling and vectorisation: what a compiler
+    // makes of the C one iteration at a time, as a JIT does (a reference
+    // column; the goal is clang -O2).
+    let plain = build_native(
+        &dir,
+        "native-plain",
+        &["-fno-unroll-loops", "-fno-vectorize", "-fno-slp-vectorize"],
+    );
     let mut notes = Vec::new();
     if let Err(e) = &native {
         notes.push(format!("native: {e}"));
@@ -300,7 +316,7 @@ fn compare(_c: &mut Criterion) {
         let loaded: Vec<Result<Loaded, String>> = engines.iter().map(|&e| load_userbpf(prog, &maps, e)).collect();
         // Batches interleave the columns, so a slow spell of the machine
         // touches all of them alike; each keeps its fastest batch.
-        let mut best: [Measured; 5] = std::array::from_fn(|_| Err("not measured".to_string()));
+        let mut best: [Measured; 6] = std::array::from_fn(|_| Err("not measured".to_string()));
         for _ in 0..BATCHES {
             for (k, &engine) in engines.iter().enumerate() {
                 let repeat = if engine == UserEngine::Interpreter {
@@ -320,8 +336,13 @@ fn compare(_c: &mut Criterion) {
                 .map_err(Clone::clone)
                 .and_then(|exe| native_ns(exe, &prog.name, runs));
             keep_best(&mut best[4], nat);
+            let nat = plain
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(|exe| native_ns(exe, &prog.name, runs));
+            keep_best(&mut best[5], nat);
         }
-        let [interp, jit, trusting, kernel, nat] = best;
+        let [interp, jit, trusting, kernel, nat, nat_plain] = best;
         // Every column must compute the same result, or its time means
         // nothing. XDP's retval is 32 bits.
         let want = interp.as_ref().map(|&(_, r)| r & 0xffff_ffff);
@@ -330,6 +351,7 @@ fn compare(_c: &mut Criterion) {
             ("trusting JIT", &trusting),
             ("kernel", &kernel),
             ("native", &nat),
+            ("native (plain)", &nat_plain),
         ] {
             if let (Ok((_, r)), Ok(w)) = (m, &want) {
                 if r & 0xffff_ffff != *w {
@@ -346,37 +368,42 @@ fn compare(_c: &mut Criterion) {
             }
         }
         rows.push(format!(
-            "{:<14} {:>9} {:>8} {:>9} {:>8} {:>8} {:>7} {:>9} {:>10} {:>8} {:>10}",
+            "{:<14} {:>8} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>10} {:>7} {:>9} {:>9}",
             prog.name,
             cell(&interp),
             cell(&jit),
             cell(&trusting),
             cell(&kernel),
             cell(&nat),
+            cell(&nat_plain),
             ratio(&interp, &jit),
             ratio(&jit, &kernel),
             ratio(&trusting, &kernel),
             ratio(&jit, &nat),
             ratio(&trusting, &nat),
+            ratio(&jit, &nat_plain),
         ));
     }
     println!(
-        "\nns per run (BPF_PROG_TEST_RUN repeat, best of {BATCHES}; native: the same C, clang -O2)\n\
-         jit = userbpf default (checked accesses), trust = Config::jit_trust_verifier (as the kernel trusts its verifier)"
+        "\nns per run (BPF_PROG_TEST_RUN repeat, best of {BATCHES}; native: the same C, clang -O2; plain: clang -O2\n\
+         -fno-unroll-loops -fno-vectorize -fno-slp-vectorize); jit = userbpf default (checked accesses),\n\
+         trust = Config::jit_trust_verifier (as the kernel trusts its verifier)"
     );
     println!(
-        "{:<14} {:>9} {:>8} {:>9} {:>8} {:>8} {:>7} {:>9} {:>10} {:>8} {:>10}",
+        "{:<14} {:>8} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>10} {:>7} {:>9} {:>9}",
         "program",
         "interp",
         "jit",
         "trust",
         "kernel",
         "native",
+        "plain",
         "int/jit",
         "jit/kern",
         "trust/kern",
         "jit/nat",
-        "trust/nat"
+        "trust/nat",
+        "jit/plain"
     );
     for r in rows {
         println!("{r}");
