@@ -510,6 +510,15 @@ fn jit_hash_lookups_call_the_map_directly() {
             3,
             "every lookup's map is known"
         );
+        // `prog dump jited` names what the direct calls reach.
+        let listing = jit.disassemble();
+        assert_eq!(
+            listing
+                .matches("; bpf_map_lookup_elem: the map's own code, called directly")
+                .count(),
+            3,
+            "{listing}"
+        );
         // 100 (key 7) + 1 (key 5 missing) + 20 (key 9) = 121, on both
         // engines.
         for engine in [Engine::Loaded, Engine::Interpreter] {

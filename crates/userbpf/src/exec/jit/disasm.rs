@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use iced_x86::{Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter};
+use iced_x86::{Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter, Mnemonic, OpKind};
 
 use super::JitProgram;
 use crate::isa::{decode, disasm};
@@ -37,6 +37,20 @@ pub fn listing(prog: &JitProgram) -> String {
         .push(format!("{len}: (end of program)"));
     headers.entry(0).or_default().insert(0, "prologue".to_string());
 
+    // The native functions direct map calls reach, by address, to name the
+    // `mov rax, imm64` that loads them.
+    let direct: std::collections::HashMap<u64, &str> = prog
+        .direct
+        .iter()
+        .map(|d| {
+            let name = match d.helper_id() {
+                1 => "bpf_map_lookup_elem",
+                2 => "bpf_map_update_elem",
+                _ => "bpf_map_delete_elem",
+            };
+            (d.func.addr(), name)
+        })
+        .collect();
     let mut out = String::new();
     let mut decoder = Decoder::with_ip(64, code, prog.addr(), DecoderOptions::NONE);
     let mut formatter = IntelFormatter::new();
@@ -61,6 +75,11 @@ pub fn listing(prog: &JitProgram) -> String {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
+        if ins.mnemonic() == Mnemonic::Mov && ins.op1_kind() == OpKind::Immediate64 {
+            if let Some(name) = direct.get(&ins.immediate64()) {
+                let _ = write!(text, "  ; {name}: the map's own code, called directly");
+            }
+        }
         let _ = writeln!(out, "{:>6x}: {bytes:<24} {text}", offset);
     }
     out

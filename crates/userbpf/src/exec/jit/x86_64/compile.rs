@@ -148,6 +148,9 @@ struct Compiler {
     ld_abs_neg: Option<Label>,
     /// Map-helper calls compiled as direct calls, by pc.
     direct: Vec<DirectCall>,
+    /// Their helper paths, emitted out of line with the stubs: (entry,
+    /// pc, helper id, where to go on).
+    slow_calls: Vec<(Label, usize, u32, Label)>,
 }
 
 fn host(r: u8) -> R {
@@ -385,6 +388,7 @@ fn compile_pass(
         exit_zero,
         ld_abs_neg: None,
         direct: direct.to_vec(),
+        slow_calls: Vec::new(),
     };
     c.prologue();
 
@@ -594,8 +598,14 @@ impl Compiler {
         a.ret();
     }
 
-    /// Out-of-line code: fault stubs and the shared exits.
+    /// Out-of-line code: direct calls' helper paths, fault stubs and the
+    /// shared exits.
     fn stubs(&mut self) {
+        for (slow, pc, id, done) in std::mem::take(&mut self.slow_calls) {
+            self.a.bind(slow);
+            self.helper_call(pc, HelperId::Imm(id));
+            self.a.jmp(done);
+        }
         for i in 0..self.sites.len() {
             let (l, _, addr) = self.sites[i];
             self.a.bind(l);
@@ -1334,10 +1344,8 @@ impl Compiler {
         a.alu_imm(W::Q64, Alu::Cmp, R::Rax, FALLBACK as i64 as i32);
         a.jcc(Cc::E, slow);
         a.mov(W::Q64, REG_MAP[0], R::Rax);
-        a.jmp(done);
-        a.bind(slow);
-        self.helper_call(pc, HelperId::Imm(d.helper_id() as u32));
-        self.a.bind(done);
+        a.bind(done);
+        self.slow_calls.push((slow, pc, d.helper_id() as u32, done));
     }
 }
 
