@@ -23,11 +23,12 @@ const MAX_KEY: usize = 64;
 const MAX_VALUE: usize = 256;
 
 /// `len` bytes at `src` into `buf`, as a slice; None when too long.
+/// Word-sized keys (the common ones) without a call to memcpy.
 ///
 /// # Safety
 /// `src` points at `len` readable bytes.
 #[inline(always)]
-unsafe fn copy_in<const N: usize>(
+pub(crate) unsafe fn copy_in<const N: usize>(
     src: *const u8,
     len: usize,
     buf: &mut std::mem::MaybeUninit<[u8; N]>,

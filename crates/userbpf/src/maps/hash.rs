@@ -757,25 +757,12 @@ unsafe extern "C" fn direct_lookup(htab: *const std::ffi::c_void, key: *const u8
     // SAFETY: the caller's contract.
     let h = unsafe { &*(htab as *const Htab) };
     let mut buf = std::mem::MaybeUninit::<[u8; 64]>::uninit();
-    let n = h.key_size;
-    if n > 64 {
-        return FALLBACK;
-    }
     // A copy, not a reference: the key may sit in memory other threads
-    // write (a map value), which the map code only reads as plain bytes.
-    // Word-sized keys (the common ones) without a call to memcpy.
-    let dst = buf.as_mut_ptr() as *mut u8;
-    // SAFETY: the caller's contract: n readable bytes at `key`; `dst` has
-    // 64 writable bytes, n <= 64.
-    unsafe {
-        match n {
-            4 => (dst as *mut u32).write_unaligned((key as *const u32).read_unaligned()),
-            8 => (dst as *mut u64).write_unaligned((key as *const u64).read_unaligned()),
-            _ => std::ptr::copy_nonoverlapping(key, dst, n),
-        }
-    }
-    // SAFETY: the first n bytes were just written.
-    let key = unsafe { std::slice::from_raw_parts(dst as *const u8, n) };
+    // write (a map value).
+    // SAFETY: the caller's contract: key_size readable bytes at `key`.
+    let Some(key) = (unsafe { super::direct::copy_in(key, h.key_size, &mut buf) }) else {
+        return FALLBACK;
+    };
     // Unwinding must not cross the JIT's frames: the helper path redoes
     // the lookup and carries a panic over properly.
     // (Only hash and LRU hash maps get here: no per-CPU offset.)
