@@ -31,7 +31,7 @@ pub struct HelperCall<'c, 'm> {
 }
 
 /// A helper: arguments r1..r5 in, r0 out.
-pub type HelperFn = dyn for<'c, 'm> Fn(&mut HelperCall<'c, 'm>, [u64; 5]) -> Result<u64, HelperExit> + Send + Sync;
+pub type HelperFn = dyn for<'c, 'm> Fn(&mut HelperCall<'c, 'm>, &[u64; 5]) -> Result<u64, HelperExit> + Send + Sync;
 
 /// One registered helper.
 #[derive(Clone)]
@@ -74,7 +74,7 @@ impl HelperTable {
         &mut self,
         id: u32,
         name: &'static str,
-        func: impl Fn(&mut GuestMemory<'_>, [u64; 5]) -> Result<u64, HelperExit> + Send + Sync + 'static,
+        func: impl Fn(&mut GuestMemory<'_>, &[u64; 5]) -> Result<u64, HelperExit> + Send + Sync + 'static,
     ) {
         self.register_call(id, name, move |call: &mut HelperCall<'_, '_>, args| {
             func(call.mem, args)
@@ -87,7 +87,7 @@ impl HelperTable {
         &mut self,
         id: u32,
         name: &'static str,
-        func: impl for<'c, 'm> Fn(&mut HelperCall<'c, 'm>, [u64; 5]) -> Result<u64, HelperExit> + Send + Sync + 'static,
+        func: impl for<'c, 'm> Fn(&mut HelperCall<'c, 'm>, &[u64; 5]) -> Result<u64, HelperExit> + Send + Sync + 'static,
     ) {
         assert!(id < MAX_HELPER_ID, "helper id {id} too large");
         let i = id as usize;

@@ -489,7 +489,7 @@ impl<'p> Interpreter<'p> {
             return Err(CallOutcome::Fault(Fault::UnknownHelper { id }));
         };
         let args = [reg[1], reg[2], reg[3], reg[4], reg[5]];
-        match (h.func)(&mut HelperCall { mem, env }, args) {
+        match (h.func)(&mut HelperCall { mem, env }, &args) {
             Ok(r0) => {
                 reg[0] = r0;
                 Ok(())

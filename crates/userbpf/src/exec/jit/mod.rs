@@ -348,14 +348,26 @@ impl CallEnv<'_, '_> {
             }));
             return ctx::STATUS_TRAMPOLINE;
         };
-        let r = &self.ctx[ctx::REGS..ctx::REGS + 6];
-        let args = [r[1], r[2], r[3], r[4], r[5]];
+        // r1..r5 where the image stored them: the helper reads each with
+        // one 8-byte load (a copy of the array would read it back with
+        // wide loads, which miss store forwarding and stall).
+        let args: &[u64; 5] = self.ctx[ctx::REGS + 1..ctx::REGS + 6]
+            .try_into()
+            .expect("five registers");
         let mut call = HelperCall {
             mem: &mut *self.mem,
             env: self.env,
         };
         // A panic must not unwind through machine code: carry it over.
-        let r = catch_unwind(AssertUnwindSafe(|| (h.func)(&mut call, args)));
+        // The helper's Result is taken apart where it was written (copying
+        // it whole would read it back with wide loads, as above).
+        let mut r0 = 0;
+        let mut exit = None;
+        let caught = catch_unwind(AssertUnwindSafe(|| match (h.func)(&mut call, args) {
+            Ok(v) => r0 = v,
+            Err(e) => exit = Some(e),
+        }));
+        let r = caught.map(|()| exit.map_or(Ok(r0), Err));
         self.finish_call(r, h.name, pc)
     }
 

@@ -14,7 +14,7 @@ const BPF_MAX_LOOPS: u64 = 8 * 1024 * 1024;
 
 /// bpf_loop(nr_loops, callback, ctx, flags): callback(i, ctx) until it
 /// returns non-zero; the number of calls made.
-pub fn bpf_loop(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn bpf_loop(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     let (nr, func, ctx, flags) = (a[0] as u32 as u64, a[1], a[2], a[3]);
     if flags != 0 {
         return Ok(neg(Errno::EINVAL));
@@ -33,7 +33,7 @@ pub fn bpf_loop(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
 /// bpf_for_each_map_elem(map, callback, ctx, flags): callback(map, &key,
 /// &value, ctx) per element in the map's iteration order until it returns
 /// non-zero; the number of calls made.
-pub fn for_each_map_elem(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn for_each_map_elem(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     let (handle, func, ctx, flags) = (a[0], a[1], a[2], a[3]);
     if flags != 0 {
         return Ok(neg(Errno::EINVAL));

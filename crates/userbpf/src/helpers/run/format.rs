@@ -213,7 +213,7 @@ fn ipv6(mem: &GuestMemory<'_>, p: u64, plain: bool) -> Vec<u8> {
 
 /// bpf_trace_printk(fmt, fmt_size, a1, a2, a3): the line goes to the trace
 /// pipe; returns its length, or -EINVAL for a bad format.
-pub fn trace_printk(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn trace_printk(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     let size = a[1].min(MAX_BPRINTF_BUF as u64 * 8) as usize;
     let mut fmt = vec![0u8; size];
     c.mem.read_bytes(a[0], &mut fmt)?;
@@ -232,7 +232,7 @@ pub fn trace_printk(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
 
 /// bpf_snprintf(str, str_size, fmt, data, data_len): the output truncated
 /// to str_size (NUL-terminated); returns the full length with its NUL.
-pub fn snprintf(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn snprintf(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     let (dst, size, fmt_ptr, data, data_len) = (a[0], a[1] as usize, a[2], a[3], a[4] as usize);
     if data_len % 8 != 0 || data_len / 8 > MAX_BPRINTF_VARARGS {
         return Ok(neg(Errno::EINVAL));

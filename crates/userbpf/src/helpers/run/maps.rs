@@ -19,13 +19,13 @@ fn table<'c, 'm>(c: &HelperCall<'c, 'm>) -> Result<&'c MapTable<'m>, HelperExit>
         .ok_or_else(|| HelperExit::Failed("the run has no maps".into()))
 }
 
-pub fn lookup(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn lookup(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     table(c)?.map_lookup_elem(c.mem, a[0], a[1], c.env.cpu)
 }
 
 /// bpf_map_lookup_percpu_elem(map, key, cpu): another CPU's value; NULL
 /// past the possible CPUs.
-pub fn lookup_percpu(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn lookup_percpu(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     let t = table(c)?;
     let m = t
         .resolve(a[0])
@@ -37,27 +37,27 @@ pub fn lookup_percpu(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
     t.map_lookup_elem(c.mem, a[0], a[1], cpu)
 }
 
-pub fn update(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn update(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     table(c)?.map_update_elem(c.mem, a[0], a[1], a[2], a[3], c.env.cpu)
 }
 
-pub fn delete(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn delete(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     table(c)?.map_delete_elem(c.mem, a[0], a[1])
 }
 
-pub fn push(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn push(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     table(c)?.map_push_elem(c.mem, a[0], a[1], a[2])
 }
 
-pub fn pop(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn pop(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     table(c)?.map_pop_elem(c.mem, a[0], a[1], false)
 }
 
-pub fn peek(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn peek(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     table(c)?.map_pop_elem(c.mem, a[0], a[1], true)
 }
 
-pub fn ringbuf_output(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn ringbuf_output(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     if a[3] != 0 && a[3] & !3 != 0 {
         // BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP only.
         return Ok(super::neg(crate::uapi::Errno::EINVAL));
@@ -65,19 +65,19 @@ pub fn ringbuf_output(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
     table(c)?.ringbuf_output(c.mem, a[0], a[1], a[2])
 }
 
-pub fn ringbuf_reserve(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn ringbuf_reserve(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     table(c)?.ringbuf_reserve(a[0], a[1], a[2])
 }
 
-pub fn ringbuf_submit(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn ringbuf_submit(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     table(c)?.ringbuf_commit(a[0], false).map(|_| 0)
 }
 
-pub fn ringbuf_discard(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn ringbuf_discard(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     table(c)?.ringbuf_commit(a[0], true).map(|_| 0)
 }
 
-pub fn ringbuf_query(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn ringbuf_query(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     let m = table(c)?
         .resolve(a[0])
         .ok_or_else(|| HelperExit::Failed(format!("{:#x} is not a map", a[0])))?;
@@ -87,7 +87,7 @@ pub fn ringbuf_query(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
     Ok(rb.query(a[1]))
 }
 
-pub fn perf_event_output(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn perf_event_output(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     table(c)?.perf_event_output(c.mem, a[1], a[2], a[3], a[4], c.env.cpu)
 }
 
@@ -95,7 +95,7 @@ pub fn perf_event_output(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
 /// ends and the driver starts the target with the same context; on
 /// failure (index out of range, empty slot, MAX_TAIL_CALL_CNT reached) the
 /// program goes on.
-pub fn tail_call(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn tail_call(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     let m = table(c)?
         .resolve(a[1])
         .ok_or_else(|| HelperExit::Failed(format!("{:#x} is not a map", a[1])))?;
@@ -121,7 +121,7 @@ pub fn tail_call(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
 /// of a map value; the word is shared with BPF_F_LOCK copies from user
 /// space and other programs (maps::shared::SpinLock's protocol: 0 free,
 /// 1 held).
-pub fn spin_lock(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn spin_lock(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     if c.env.spin_lock.get().is_some() {
         return Err(HelperExit::Failed("a second bpf_spin_lock while holding one".into()));
     }
@@ -134,7 +134,7 @@ pub fn spin_lock(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
 }
 
 /// bpf_spin_unlock(lock).
-pub fn spin_unlock(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn spin_unlock(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     if c.env.spin_lock.get() != Some(a[0]) {
         return Err(HelperExit::Failed(
             "bpf_spin_unlock of a lock this run does not hold".into(),

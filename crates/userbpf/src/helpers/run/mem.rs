@@ -37,7 +37,7 @@ fn zero_dst(c: &mut HelperCall<'_, '_>, dst: u64, size: u64) -> Result<(), Helpe
 
 /// bpf_probe_read_kernel(dst, size, src): 0, or -ERANGE/-EFAULT with dst
 /// zeroed.
-pub fn probe_read_kernel(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn probe_read_kernel(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     let (dst, size, src) = (a[0], a[1].min(MAX_COPY), a[2]);
     let mut buf = vec![0u8; size as usize];
     match c.mem.read_bytes(src, &mut buf) {
@@ -54,19 +54,19 @@ pub fn probe_read_kernel(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
 
 /// bpf_probe_read / bpf_probe_read_str (the compat forms): a kernel read
 /// whose failure is -EFAULT whatever the address.
-pub fn probe_read_compat(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn probe_read_compat(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     let r = probe_read_kernel(c, a)?;
     Ok(if r == neg(Errno::ERANGE) { neg(Errno::EFAULT) } else { r })
 }
 
 /// bpf_probe_read_str (compat).
-pub fn probe_read_compat_str(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn probe_read_compat_str(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     let r = probe_read_kernel_str(c, a)?;
     Ok(if r == neg(Errno::ERANGE) { neg(Errno::EFAULT) } else { r })
 }
 
 /// bpf_probe_read_user(dst, size, src): no user memory exists here.
-pub fn probe_read_user(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn probe_read_user(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     let size = a[1].min(MAX_COPY);
     zero_dst(c, a[0], size)?;
     Ok(neg(Errno::EFAULT))
@@ -74,7 +74,7 @@ pub fn probe_read_user(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
 
 /// bpf_probe_read_kernel_str(dst, size, src): copies up to the NUL (at
 /// most size - 1 bytes, then a NUL); returns the length with the NUL.
-pub fn probe_read_kernel_str(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn probe_read_kernel_str(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     let (dst, size, src) = (a[0], a[1].min(MAX_COPY), a[2]);
     if size == 0 {
         return Ok(0);
@@ -101,7 +101,7 @@ pub fn probe_read_kernel_str(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
 }
 
 /// bpf_probe_read_user_str(dst, size, src).
-pub fn probe_read_user_str(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn probe_read_user_str(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     if a[1] == 0 {
         return Ok(0);
     }
@@ -184,7 +184,7 @@ fn read_buf(c: &HelperCall<'_, '_>, addr: u64, len: u64) -> Result<Vec<u8>, Help
 
 /// bpf_strtol(buf, buf_len, flags, res): characters consumed, or -EINVAL /
 /// -ERANGE; `*res` is written only on success.
-pub fn strtol(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn strtol(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     let buf = read_buf(c, a[0], a[1])?;
     // *res is zeroed first, so it reads 0 after a failure.
     c.mem.store(a[3], 8, 0)?;
@@ -209,7 +209,7 @@ pub fn strtol(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
 }
 
 /// bpf_strtoul(buf, buf_len, flags, res): a minus sign is -EINVAL.
-pub fn strtoul(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn strtoul(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     let buf = read_buf(c, a[0], a[1])?;
     c.mem.store(a[3], 8, 0)?;
     match strtoull(&buf, a[2]) {

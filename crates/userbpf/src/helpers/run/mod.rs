@@ -33,7 +33,7 @@ pub fn kernel_helpers() -> &'static HelperTable {
     TABLE.get_or_init(build)
 }
 
-type Body = for<'c, 'm> fn(&mut HelperCall<'c, 'm>, [u64; 5]) -> Result<u64, HelperExit>;
+type Body = for<'c, 'm> fn(&mut HelperCall<'c, 'm>, &[u64; 5]) -> Result<u64, HelperExit>;
 
 /// (id, body): ids and names as include/uapi/linux/bpf.h has them.
 const HELPERS: &[(u32, Body)] = &[

@@ -47,7 +47,7 @@ fn set(c: &mut HelperCall<'_, '_>, p: &Ptrs, data: u64, data_end: u64, data_meta
 
 /// bpf_skb_load_bytes(skb, offset, to, len): bytes from skb->data + offset;
 /// out of the packet: `to` zeroed and -EFAULT.
-pub fn skb_load_bytes(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn skb_load_bytes(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     let p = view(c)?;
     let (off, to, len) = (a[1] as u32 as u64, a[2], a[3] as u32 as u64);
     let pkt_len = p.data_end - p.data;
@@ -65,7 +65,7 @@ pub fn skb_load_bytes(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
 const STORE_FLAGS: u64 = 1 | 2;
 
 /// bpf_skb_store_bytes(skb, offset, from, len, flags).
-pub fn skb_store_bytes(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn skb_store_bytes(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     let p = view(c)?;
     let (off, from, len, flags) = (a[1] as u32 as u64, a[2], a[3] as u32 as u64, a[4]);
     if flags & !STORE_FLAGS != 0 {
@@ -81,7 +81,7 @@ pub fn skb_store_bytes(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
 }
 
 /// bpf_xdp_adjust_head(xdp, delta): moves data (and the metadata with it).
-pub fn xdp_adjust_head(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn xdp_adjust_head(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     let p = view(c)?;
     let delta = a[1] as i32 as i64;
     let metalen = p.data.saturating_sub(p.data_meta);
@@ -102,7 +102,7 @@ pub fn xdp_adjust_head(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
 
 /// bpf_xdp_adjust_meta(xdp, delta): metadata of at most 32 bytes, a
 /// multiple of 4.
-pub fn xdp_adjust_meta(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn xdp_adjust_meta(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     let p = view(c)?;
     let meta = p.data_meta.wrapping_add(a[1] as i32 as i64 as u64);
     if meta < p.view.buf + XDP_FRAME_SIZE || meta > p.data {
@@ -118,7 +118,7 @@ pub fn xdp_adjust_meta(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
 
 /// bpf_xdp_adjust_tail(xdp, delta): grows (zero-filled) up to the frame's
 /// tailroom or shrinks down to an Ethernet header.
-pub fn xdp_adjust_tail(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn xdp_adjust_tail(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     let p = view(c)?;
     let delta = a[1] as i32 as i64;
     let hard_end = p.view.buf + p.view.buf_len - XDP_TAILROOM;
@@ -165,7 +165,7 @@ pub(crate) fn csum_fold(sum: u32) -> u16 {
 
 /// bpf_csum_diff(from, from_size, to, to_size, seed) as Linux 6.18
 /// computes it: the difference folded to 16 bits.
-pub fn csum_diff(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn csum_diff(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     let (from, from_size, to, to_size, seed) = (a[0], a[1].min(512), a[2], a[3].min(512), a[4] as u32);
     let mut f = vec![0u8; from_size as usize];
     let mut t = vec![0u8; to_size as usize];
@@ -225,7 +225,7 @@ fn csum_replace(c: &mut HelperCall<'_, '_>, sum_at: u64, from: u64, to: u64, siz
 /// BPF_F_HDR_FIELD_MASK.
 const HDR_FIELD_MASK: u64 = 0xf;
 
-fn csum_replace_helper(c: &mut HelperCall<'_, '_>, a: [u64; 5], allowed: u64) -> R {
+fn csum_replace_helper(c: &mut HelperCall<'_, '_>, a: &[u64; 5], allowed: u64) -> R {
     let p = view(c)?;
     let (off, from, to, flags) = (a[1] as u32 as u64, a[2], a[3], a[4]);
     if flags & !(allowed | HDR_FIELD_MASK) != 0 {
@@ -245,14 +245,14 @@ fn csum_replace_helper(c: &mut HelperCall<'_, '_>, a: [u64; 5], allowed: u64) ->
 }
 
 /// bpf_l3_csum_replace(skb, offset, from, to, flags).
-pub fn l3_csum_replace(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn l3_csum_replace(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     csum_replace_helper(c, a, 0)
 }
 
 /// bpf_l4_csum_replace(skb, offset, from, to, flags): without
 /// CHECKSUM_PARTIAL (never in a test run) the pseudo-header flag changes
 /// nothing visible; BPF_F_MARK_MANGLED_0 keeps a zero UDP checksum zero.
-pub fn l4_csum_replace(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn l4_csum_replace(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     const PSEUDO_HDR: u64 = 0x10;
     const MARK_MANGLED_0: u64 = 0x20;
     const MARK_ENFORCE: u64 = 0x40;
@@ -269,7 +269,7 @@ pub fn l4_csum_replace(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
 
 /// bpf_skb_change_tail(skb, new_len, flags): the packet grows (zeroed)
 /// or shrinks to new_len bytes from skb->data.
-pub fn skb_change_tail(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn skb_change_tail(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     let p = view(c)?;
     let (new_len, flags) = (a[1] as u32 as u64, a[2]);
     let room = p.view.buf + p.view.buf_len - p.data;
@@ -288,7 +288,7 @@ pub fn skb_change_tail(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
 }
 
 /// bpf_xdp_get_buff_len(xdp): the linear part plus the fragments.
-pub fn xdp_get_buff_len(c: &mut HelperCall<'_, '_>, _: [u64; 5]) -> R {
+pub fn xdp_get_buff_len(c: &mut HelperCall<'_, '_>, _: &[u64; 5]) -> R {
     let p = view(c)?;
     Ok(p.data_end - p.data + p.view.frags_len)
 }
@@ -296,7 +296,7 @@ pub fn xdp_get_buff_len(c: &mut HelperCall<'_, '_>, _: [u64; 5]) -> R {
 /// bpf_skb_pull_data(skb, len): the first `len` bytes (all when 0) made
 /// linear and writable; a test-run skb is all linear, so only a length
 /// past the packet fails (-ENOMEM, as pskb_may_pull does).
-pub fn skb_pull_data(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn skb_pull_data(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     let p = view(c)?;
     if a[1] as u32 as u64 > p.data_end - p.data {
         return Ok(neg(Errno::ENOMEM));
@@ -309,7 +309,7 @@ const VLAN_PROTOS: [u16; 2] = [0x8100u16.to_be(), 0x88a8u16.to_be()];
 
 /// bpf_skb_vlan_push(skb, proto, tci): the tag goes to the skb's hardware
 /// acceleration fields (`__sk_buff.vlan_*`), the packet bytes stay.
-pub fn skb_vlan_push(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
+pub fn skb_vlan_push(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
     let p = view(c)?;
     let proto = a[1] as u16;
     if !VLAN_PROTOS.contains(&proto) {
@@ -323,7 +323,7 @@ pub fn skb_vlan_push(c: &mut HelperCall<'_, '_>, a: [u64; 5]) -> R {
 }
 
 /// bpf_skb_vlan_pop(skb): the accelerated tag goes away.
-pub fn skb_vlan_pop(c: &mut HelperCall<'_, '_>, _: [u64; 5]) -> R {
+pub fn skb_vlan_pop(c: &mut HelperCall<'_, '_>, _: &[u64; 5]) -> R {
     let p = view(c)?;
     for off in [SKB_VLAN_PRESENT, SKB_VLAN_TCI, SKB_VLAN_PROTO] {
         c.mem.store(p.view.ctx + off, 4, 0)?;
@@ -339,7 +339,7 @@ const SKB_HASH: u64 = 68;
 /// bpf_get_hash_recalc(skb): a flow hash of the packet's addresses and
 /// ports (the kernel's is seeded per boot, so only "non-zero and stored in
 /// skb->hash" can be compared), kept in `__sk_buff.hash`.
-pub fn get_hash_recalc(c: &mut HelperCall<'_, '_>, _: [u64; 5]) -> R {
+pub fn get_hash_recalc(c: &mut HelperCall<'_, '_>, _: &[u64; 5]) -> R {
     let p = view(c)?;
     let len = (p.data_end - p.data).min(64) as usize;
     let mut bytes = vec![0u8; len];

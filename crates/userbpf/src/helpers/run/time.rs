@@ -12,22 +12,22 @@ fn clock_ns(clock: libc::clockid_t) -> u64 {
 }
 
 /// bpf_ktime_get_ns(): CLOCK_MONOTONIC.
-pub fn ktime_get_ns(_: &mut HelperCall<'_, '_>, _: [u64; 5]) -> R {
+pub fn ktime_get_ns(_: &mut HelperCall<'_, '_>, _: &[u64; 5]) -> R {
     Ok(clock_ns(libc::CLOCK_MONOTONIC))
 }
 
 /// bpf_ktime_get_boot_ns(): CLOCK_BOOTTIME.
-pub fn ktime_get_boot_ns(_: &mut HelperCall<'_, '_>, _: [u64; 5]) -> R {
+pub fn ktime_get_boot_ns(_: &mut HelperCall<'_, '_>, _: &[u64; 5]) -> R {
     Ok(clock_ns(libc::CLOCK_BOOTTIME))
 }
 
 /// bpf_ktime_get_coarse_ns(): CLOCK_MONOTONIC_COARSE.
-pub fn ktime_get_coarse_ns(_: &mut HelperCall<'_, '_>, _: [u64; 5]) -> R {
+pub fn ktime_get_coarse_ns(_: &mut HelperCall<'_, '_>, _: &[u64; 5]) -> R {
     Ok(clock_ns(libc::CLOCK_MONOTONIC_COARSE))
 }
 
 /// bpf_ktime_get_tai_ns(): CLOCK_TAI.
-pub fn ktime_get_tai_ns(_: &mut HelperCall<'_, '_>, _: [u64; 5]) -> R {
+pub fn ktime_get_tai_ns(_: &mut HelperCall<'_, '_>, _: &[u64; 5]) -> R {
     Ok(clock_ns(libc::CLOCK_TAI))
 }
 
@@ -37,13 +37,13 @@ const HZ: u64 = 250;
 const INITIAL_JIFFIES: u64 = (-300i64 * HZ as i64) as u64 & 0xffff_ffff;
 
 /// bpf_jiffies64(): jiffies since boot, from CLOCK_BOOTTIME.
-pub fn jiffies64(_: &mut HelperCall<'_, '_>, _: [u64; 5]) -> R {
+pub fn jiffies64(_: &mut HelperCall<'_, '_>, _: &[u64; 5]) -> R {
     Ok(INITIAL_JIFFIES.wrapping_add(clock_ns(libc::CLOCK_BOOTTIME) / (1_000_000_000 / HZ)))
 }
 
 /// bpf_get_prandom_u32(): a per-run xorshift64* stream (the kernel's is
 /// a per-CPU prandom state; only "looks random" is promised).
-pub fn get_prandom_u32(c: &mut HelperCall<'_, '_>, _: [u64; 5]) -> R {
+pub fn get_prandom_u32(c: &mut HelperCall<'_, '_>, _: &[u64; 5]) -> R {
     let mut x = c.env.prandom.get().max(1);
     x ^= x >> 12;
     x ^= x << 25;
