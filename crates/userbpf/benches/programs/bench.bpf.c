@@ -34,5 +34,6 @@ SEC("xdp") int prime(struct xdp_md *ctx) { return do_prime(); }
 SEC("xdp") int calls(struct xdp_md *ctx) { return do_calls(); }
 SEC("xdp") int array_lookups(struct xdp_md *ctx) { return do_array_lookups(); }
 SEC("xdp") int hash_lookups(struct xdp_md *ctx) { return do_hash_lookups(); }
+SEC("xdp") int helper_calls(struct xdp_md *ctx) { return do_helper_calls(); }
 
 char LICENSE[] SEC("license") = "GPL";

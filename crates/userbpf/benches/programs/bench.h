@@ -103,3 +103,15 @@ static __always_inline u32 do_hash_lookups(void)
 {
 	return SUM_LOOKUPS(htab);
 }
+
+// Helper calls: 100 calls of bpf_get_prandom_u32, summed (random: the
+// bench doesn't compare this one's result). Natively the helper is an
+// out-of-line call of a generator with state in memory, as the kernel's
+// per-CPU prandom state is.
+static __always_inline u32 do_helper_calls(void)
+{
+	u32 s = 0;
+	for (int i = 0; i < 100; i++)
+		s += bpf_get_prandom_u32();
+	return s;
+}

@@ -123,6 +123,20 @@ static void maps_init(void)
 	}
 }
 
+// bpf_get_prandom_u32: the kernel's prandom_u32_state() (lib/random32.c,
+// Tausworthe 113) on one state, out of line as the kernel's helper is.
+static struct { u32 s1, s2, s3, s4; } rnd = {0x12345678, 0x9abcdef0, 0x0fedcba9, 0x87654321};
+
+static __noinline u32 bpf_get_prandom_u32(void)
+{
+#define TAUSWORTHE(s, a, b, c, d) ((s & c) << d) ^ (((s << a) ^ s) >> b)
+	rnd.s1 = TAUSWORTHE(rnd.s1, 6U, 13U, 4294967294U, 18U);
+	rnd.s2 = TAUSWORTHE(rnd.s2, 2U, 27U, 4294967288U, 2U);
+	rnd.s3 = TAUSWORTHE(rnd.s3, 13U, 21U, 4294967280U, 7U);
+	rnd.s4 = TAUSWORTHE(rnd.s4, 3U, 12U, 4294967168U, 13U);
+	return rnd.s1 ^ rnd.s2 ^ rnd.s3 ^ rnd.s4;
+}
+
 #include "bench.h"
 
 // ---- harness ----
@@ -140,6 +154,7 @@ static u32 run(const char *name)
 	if (!strcmp(name, "calls")) return do_calls();
 	if (!strcmp(name, "array_lookups")) return do_array_lookups();
 	if (!strcmp(name, "hash_lookups")) return do_hash_lookups();
+	if (!strcmp(name, "helper_calls")) return do_helper_calls();
 	fprintf(stderr, "unknown program %s\n", name);
 	exit(2);
 }
