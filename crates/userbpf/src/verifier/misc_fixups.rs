@@ -186,16 +186,23 @@ pub fn inline_map_lookups(insns: &mut Vec<Insn>, used_maps: &[Arc<Map>]) -> Vec<
     done
 }
 
-/// The map-helper calls to compile as direct calls of the map's own
-/// functions (maps::direct: hash lookups, array and hash updates and
-/// deletes), as the kernel's JIT calls __htab_map_lookup_elem and the maps'
-/// update functions. Run on the final instructions: the sites are their
-/// pcs.
+/// The helper calls to compile as direct calls: of the map's own functions
+/// (maps::direct: hash lookups, array and hash updates and deletes), as
+/// the kernel's JIT calls __htab_map_lookup_elem and the maps' update
+/// functions, and of the environment helpers (clocks, prandom, CPU, task
+/// ids). Run on the final instructions: the sites are their pcs.
 pub fn direct_map_calls(insns: &[Insn], used_maps: &[Arc<Map>]) -> Vec<DirectCall> {
     let consts = constants(insns);
     let mut sites = Vec::new();
     for (pc, i) in insns.iter().enumerate() {
-        if i.code != CALL || i.src != 0 || !matches!(i.imm, 1..=3) {
+        if i.code != CALL || i.src != 0 {
+            continue;
+        }
+        if let Some(f) = crate::helpers::run::env_helper(i.imm) {
+            sites.push(DirectCall::env(pc, i.imm, f));
+            continue;
+        }
+        if !matches!(i.imm, 1..=3) {
             continue;
         }
         let Some(Some(s)) = consts.get(pc) else { continue };

@@ -8,12 +8,13 @@
 //! slot 23..25   LD_ABS/LD_IND: what SKF_NET_OFF and SKF_LL_OFF offsets add
 //! slot 25       whether direct map calls (jit/direct.rs) may be taken
 //! slot 26       the run's CPU (what direct map updates pass on)
-//! slot 27..43   the context region's entry, copied (accesses the verifier
+//! slot 27       the run's `&RunEnv` (what direct environment helpers take)
+//! slot 28..44   the context region's entry, copied (accesses the verifier
 //!               places in it use fixed displacements)
-//! slot 43..59   the packet region's entry, copied
-//! slot 59..75   the frame window (STACK_SIZE bytes below r10) as an entry
-//! slot 75       which of the three were found
-//! slot 76..     region table, 16 slots per entry: host pointer, readable
+//! slot 44..60   the packet region's entry, copied
+//! slot 60..76   the frame window (STACK_SIZE bytes below r10) as an entry
+//! slot 76       which of the three were found
+//! slot 77..     region table, 16 slots per entry: host pointer, readable
 //!               length, writable length (0 when read-only), host minus
 //!               guest address, guest base, then for accesses of 1, 2, 4
 //!               and 8 bytes the readable and writable limits (length -
@@ -61,8 +62,10 @@ pub const PKT_MAC_DELTA: usize = 24;
 pub const DIRECT_OK: usize = 25;
 /// The CPU the run is on (RunEnv::cpu).
 pub const CPU: usize = 26;
+/// The run's environment (`*const RunEnv`).
+pub const RUN_ENV: usize = 27;
 /// A copy of the context region's table entry (RegionKind::Context).
-pub const CTX_REGION: usize = 27;
+pub const CTX_REGION: usize = 28;
 /// A copy of the packet region's table entry (RegionKind::Packet).
 pub const PACKET_REGION: usize = CTX_REGION + ENTRY_SLOTS;
 /// The run's frame window (the STACK_SIZE bytes below the frame pointer,

@@ -13,6 +13,8 @@ use std::any::Any;
 use std::ffi::c_void;
 use std::sync::Arc;
 
+use crate::runtime::RunEnv;
+
 /// bpf_map_lookup_elem: `(object, host address of key_size key bytes, the
 /// map's guest handle)` to r0 (0, or the handle plus the value's offset in
 /// the map's region), or [`FALLBACK`].
@@ -26,6 +28,10 @@ pub type UpdateFn =
 /// bpf_map_delete_elem: `(object, key)` to r0, or [`FALLBACK`].
 pub type DeleteFn = unsafe extern "C" fn(obj: *const c_void, key: *const u8) -> u64;
 
+/// A helper whose answer depends on the run's environment alone (clocks,
+/// prandom, CPU, task ids: helpers::run's ENV_HELPERS): r0, never failing.
+pub type EnvFn = for<'a, 'm> extern "C" fn(env: &'a RunEnv<'m>) -> u64;
+
 /// What a direct function returns when the image must take the ordinary
 /// helper path instead (which then reports whatever went wrong, as the
 /// interpreter would). Neither a pointer (no region sits at its high half)
@@ -38,6 +44,8 @@ pub enum DirectFn {
     Lookup(LookupFn),
     Update(UpdateFn),
     Delete(DeleteFn),
+    /// Helper `id`, an environment helper.
+    Env(i32, EnvFn),
 }
 
 impl DirectFn {
@@ -47,6 +55,7 @@ impl DirectFn {
             DirectFn::Lookup(_) => 1,
             DirectFn::Update(_) => 2,
             DirectFn::Delete(_) => 3,
+            DirectFn::Env(id, _) => id,
         }
     }
 
@@ -55,6 +64,7 @@ impl DirectFn {
             DirectFn::Lookup(f) => f as usize as u64,
             DirectFn::Update(f) => f as usize as u64,
             DirectFn::Delete(f) => f as usize as u64,
+            DirectFn::Env(_, f) => f as usize as u64,
         }
     }
 }
@@ -70,8 +80,9 @@ pub struct DirectCall {
     pub(crate) value_size: u32,
     pub(crate) func: DirectFn,
     pub(crate) obj: usize,
-    /// Keeps `obj` alive as long as the image that calls it.
-    pub(crate) owner: Arc<dyn Any + Send + Sync>,
+    /// Keeps `obj` alive as long as the image that calls it (None for
+    /// environment helpers, which take no object).
+    pub(crate) owner: Option<Arc<dyn Any + Send + Sync>>,
 }
 
 impl std::fmt::Debug for DirectCall {
@@ -106,7 +117,21 @@ impl DirectCall {
             value_size,
             func,
             obj: obj as usize,
-            owner,
+            owner: Some(owner),
+        }
+    }
+
+    /// A call of environment helper `id` at `pc` (safe: the function only
+    /// reads the run's environment, which the image passes).
+    pub fn env(pc: usize, id: i32, func: EnvFn) -> Self {
+        DirectCall {
+            pc,
+            handle: 0,
+            key_size: 0,
+            value_size: 0,
+            func: DirectFn::Env(id, func),
+            obj: 0,
+            owner: None,
         }
     }
 
@@ -120,9 +145,9 @@ impl DirectCall {
     }
 
     /// The object whose function is called (the map, for a run to check
-    /// it has the same map at `handle`).
-    pub fn owner(&self) -> &Arc<dyn Any + Send + Sync> {
-        &self.owner
+    /// it has the same map at `handle`); None for environment helpers.
+    pub fn owner(&self) -> Option<&Arc<dyn Any + Send + Sync>> {
+        self.owner.as_ref()
     }
 
     pub fn handle(&self) -> u64 {

@@ -43,11 +43,7 @@ pub fn listing(prog: &JitProgram) -> String {
         .direct
         .iter()
         .map(|d| {
-            let name = match d.helper_id() {
-                1 => "bpf_map_lookup_elem",
-                2 => "bpf_map_update_elem",
-                _ => "bpf_map_delete_elem",
-            };
+            let name = crate::helpers::ids::helper_name(d.helper_id()).unwrap_or("a helper");
             (d.func.addr(), name)
         })
         .collect();
@@ -77,7 +73,7 @@ pub fn listing(prog: &JitProgram) -> String {
             .collect();
         if ins.mnemonic() == Mnemonic::Mov && ins.op1_kind() == OpKind::Immediate64 {
             if let Some(name) = direct.get(&ins.immediate64()) {
-                let _ = write!(text, "  ; {name}: the map's own code, called directly");
+                let _ = write!(text, "  ; {name}, called directly");
             }
         }
         let _ = writeln!(out, "{:>6x}: {bytes:<24} {text}", offset);

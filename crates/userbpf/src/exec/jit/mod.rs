@@ -493,6 +493,7 @@ impl<'p> Jit<'p> {
         ctx[ctx::MAY_GOTO] = MAY_GOTO_BUDGET;
         ctx[ctx::DIRECT_OK] = self.direct_calls_allowed(env) as u64;
         ctx[ctx::CPU] = env.cpu as u64;
+        ctx[ctx::RUN_ENV] = env as *const RunEnv<'_> as u64;
         // No packet: length 0 and both headers at 0 make every load fail.
         let pkt = opts.packet.unwrap_or_default();
         ctx[ctx::PKT_BASE] = pkt.data;
@@ -547,10 +548,14 @@ impl Jit<'_> {
         if direct.is_empty() || !self.helpers.direct_map_lookup() {
             return false;
         }
-        let Some(maps) = env.maps.as_ref() else { return false };
-        direct.iter().all(|d| {
-            maps.used_at(d.handle())
-                .is_some_and(|m| std::ptr::addr_eq(Arc::as_ptr(m), Arc::as_ptr(d.owner())))
+        direct.iter().all(|d| match d.owner() {
+            // Environment helpers: the kernel's table is all they need.
+            None => true,
+            Some(owner) => env
+                .maps
+                .as_ref()
+                .and_then(|maps| maps.used_at(d.handle()))
+                .is_some_and(|m| std::ptr::addr_eq(Arc::as_ptr(m), Arc::as_ptr(owner))),
         })
     }
 }

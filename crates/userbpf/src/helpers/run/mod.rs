@@ -20,6 +20,7 @@ pub(crate) use net::{csum_fold, csum_partial};
 use std::sync::OnceLock;
 
 use crate::exec::helper_table::{HelperCall, HelperExit, HelperTable};
+pub use crate::exec::jit::direct::EnvFn;
 use crate::uapi::Errno;
 
 /// The helper return value of a negative errno.
@@ -41,16 +42,11 @@ const HELPERS: &[(u32, Body)] = &[
     (2, maps::update),
     (3, maps::delete),
     (4, mem::probe_read_compat),
-    (5, time::ktime_get_ns),
     (6, format::trace_printk),
-    (7, time::get_prandom_u32),
-    (8, task::get_smp_processor_id),
     (9, net::skb_store_bytes),
     (10, net::l3_csum_replace),
     (11, net::l4_csum_replace),
     (12, maps::tail_call),
-    (14, task::get_current_pid_tgid),
-    (15, task::get_current_uid_gid),
     (16, task::get_current_comm),
     (18, net::skb_vlan_push),
     (19, net::skb_vlan_pop),
@@ -60,7 +56,6 @@ const HELPERS: &[(u32, Body)] = &[
     (34, net::get_hash_recalc),
     (38, net::skb_change_tail),
     (39, net::skb_pull_data),
-    (42, task::get_numa_node_id),
     (44, net::xdp_adjust_head),
     (45, mem::probe_read_compat_str),
     (54, net::xdp_adjust_meta),
@@ -76,24 +71,48 @@ const HELPERS: &[(u32, Body)] = &[
     (113, mem::probe_read_kernel),
     (114, mem::probe_read_user_str),
     (115, mem::probe_read_kernel_str),
-    (118, time::jiffies64),
-    (125, time::ktime_get_boot_ns),
     (130, maps::ringbuf_output),
     (131, maps::ringbuf_reserve),
     (132, maps::ringbuf_submit),
     (133, maps::ringbuf_discard),
     (134, maps::ringbuf_query),
-    (160, time::ktime_get_coarse_ns),
     (164, callbacks::for_each_map_elem),
     (165, format::snprintf),
     (181, callbacks::bpf_loop),
     (188, net::xdp_get_buff_len),
     (195, maps::lookup_percpu),
+];
+
+/// Helpers whose answer depends on the run's environment alone (no
+/// arguments, no memory, no failure): the JIT calls them directly
+/// (exec/jit/direct.rs), the table through a wrapper.
+const ENV_HELPERS: &[(u32, EnvFn)] = &[
+    (5, time::ktime_get_ns),
+    (7, time::get_prandom_u32),
+    (8, task::get_smp_processor_id),
+    (14, task::get_current_pid_tgid),
+    (15, task::get_current_uid_gid),
+    (42, task::get_numa_node_id),
+    (118, time::jiffies64),
+    (125, time::ktime_get_boot_ns),
+    (160, time::ktime_get_coarse_ns),
     (208, time::ktime_get_tai_ns),
 ];
 
+/// The environment helper with this id, if it is one.
+pub fn env_helper(id: i32) -> Option<EnvFn> {
+    ENV_HELPERS.iter().find(|&&(i, _)| i as i32 == id).map(|&(_, f)| f)
+}
+
 fn build() -> HelperTable {
     let mut t = HelperTable::new();
+    for &(id, body) in ENV_HELPERS {
+        t.register_call(
+            id,
+            crate::helpers::ids::helper_name(id as i32).unwrap_or("bpf_unknown"),
+            move |c, _| Ok(body(c.env)),
+        );
+    }
     for &(id, body) in HELPERS {
         t.register_call(
             id,

@@ -1,27 +1,28 @@
 //! The current task and CPU (kernel/bpf/helpers.c).
 
 use crate::exec::helper_table::{HelperCall, HelperExit};
+use crate::runtime::RunEnv;
 use crate::uapi::Errno;
 
 type R = Result<u64, HelperExit>;
 
-pub fn get_smp_processor_id(c: &mut HelperCall<'_, '_>, _: &[u64; 5]) -> R {
-    Ok(c.env.cpu as u64)
+pub extern "C" fn get_smp_processor_id(env: &RunEnv<'_>) -> u64 {
+    env.cpu as u64
 }
 
 /// bpf_get_numa_node_id(): one node.
-pub fn get_numa_node_id(_: &mut HelperCall<'_, '_>, _: &[u64; 5]) -> R {
-    Ok(0)
+pub extern "C" fn get_numa_node_id(_: &RunEnv<'_>) -> u64 {
+    0
 }
 
 /// tgid << 32 | pid.
-pub fn get_current_pid_tgid(c: &mut HelperCall<'_, '_>, _: &[u64; 5]) -> R {
-    Ok((c.env.task.tgid as u64) << 32 | c.env.task.pid as u64)
+pub extern "C" fn get_current_pid_tgid(env: &RunEnv<'_>) -> u64 {
+    (env.task.tgid as u64) << 32 | env.task.pid as u64
 }
 
 /// gid << 32 | uid.
-pub fn get_current_uid_gid(c: &mut HelperCall<'_, '_>, _: &[u64; 5]) -> R {
-    Ok((c.env.task.gid as u64) << 32 | c.env.task.uid as u64)
+pub extern "C" fn get_current_uid_gid(env: &RunEnv<'_>) -> u64 {
+    (env.task.gid as u64) << 32 | env.task.uid as u64
 }
 
 /// bpf_get_current_comm(buf, size): the comm, truncated to `size` and

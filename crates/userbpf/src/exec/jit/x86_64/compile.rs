@@ -1297,6 +1297,9 @@ impl Compiler {
     /// call, which behaves as the interpreter does.
     fn direct_call(&mut self, pc: usize, i: usize) {
         let d = self.direct[i].clone();
+        if let DirectFn::Env(..) = d.func {
+            return self.direct_env_call(pc, &d);
+        }
         let (slow, done) = (self.a.label(), self.a.label());
         let key_in_frame = self.frame_access(2, 0, d.key_size as usize).is_some();
         let value_in_frame = self.frame_access(3, 0, d.value_size as usize).is_some();
@@ -1332,7 +1335,7 @@ impl Compiler {
                 a.mov(W::Q64, R::Rcx, host(4));
                 a.load(8, R::R8, mem(CTX, disp(ctx::CPU)));
             }
-            DirectFn::Delete(_) => {}
+            DirectFn::Delete(_) | DirectFn::Env(..) => {}
         }
         a.mov(W::Q64, R::Rsi, R::Rax);
         a.mov_imm(R::Rdi, d.obj as u64);
@@ -1343,6 +1346,29 @@ impl Compiler {
         }
         a.alu_imm(W::Q64, Alu::Cmp, R::Rax, FALLBACK as i64 as i32);
         a.jcc(Cc::E, slow);
+        a.mov(W::Q64, REG_MAP[0], R::Rax);
+        a.bind(done);
+        self.slow_calls.push((slow, pc, d.helper_id() as u32, done));
+    }
+
+    /// An environment helper (clocks, prandom, CPU, task ids) as a direct
+    /// call taking the run's `&RunEnv` (ctx::RUN_ENV); the trampoline when
+    /// the run's helper table is not the kernel's (ctx::DIRECT_OK).
+    fn direct_env_call(&mut self, pc: usize, d: &DirectCall) {
+        let (slow, done) = (self.a.label(), self.a.label());
+        let a = &mut self.a;
+        a.alu_mem_imm(Alu::Cmp, mem(CTX, disp(ctx::DIRECT_OK)), 0);
+        a.jcc(Cc::E, slow);
+        // r1..r6 live in caller-saved host registers.
+        for (r, h) in REG_MAP.iter().enumerate().take(7).skip(1) {
+            a.store(8, mem(CTX, disp(ctx::REGS + r)), *h);
+        }
+        a.load(8, R::Rdi, mem(CTX, disp(ctx::RUN_ENV)));
+        a.mov_imm(R::Rax, d.func.addr());
+        a.call_reg(R::Rax);
+        for (r, h) in REG_MAP.iter().enumerate().take(7).skip(1) {
+            a.load(8, *h, mem(CTX, disp(ctx::REGS + r)));
+        }
         a.mov(W::Q64, REG_MAP[0], R::Rax);
         a.bind(done);
         self.slow_calls.push((slow, pc, d.helper_id() as u32, done));

@@ -1,0 +1,112 @@
+//! Helpers the JIT calls directly, without the trampoline (exec/jit/direct.rs):
+//! the environment helpers (clocks, prandom, CPU, task ids). The map
+//! helpers' direct calls are tested in map_programs.rs. Expected values by
+//! hand: the task ids are the calling thread's (getpid, gettid, getuid,
+//! getgid), as bpf_get_current_pid_tgid / uid_gid return them for the task
+//! that runs BPF_PROG_TEST_RUN.
+
+use userbpf::isa::Insn;
+use userbpf::prog::Runtime;
+use userbpf::runtime::Engine;
+use userbpf::uapi::types::{map_type, prog_type};
+use userbpf::{Bpf, Creds, MapCreateRequest, ProgLoadRequest, TestRunRequest};
+
+#[test]
+fn environment_helpers_are_called_directly_and_answer_as_the_table() {
+    let bpf = Bpf::new(userbpf::Config::default());
+    let p = bpf.process(Creds::ROOT);
+    // Results go to a one-element array's 48-byte value.
+    let out = p
+        .map_create(&MapCreateRequest {
+            map_type: map_type::ARRAY,
+            key_size: 4,
+            value_size: 48,
+            max_entries: 1,
+            ..Default::default()
+        })
+        .unwrap();
+    let call = |id| Insn::new(0x85, 0, 0, 0, id);
+    let mut insns = Vec::new();
+    // r6..r9 and two stack slots collect six answers.
+    for (id, dst) in [(14, 6u8), (15, 7), (42, 8), (7, 9)] {
+        insns.push(call(id));
+        insns.push(Insn::new(0xbf, dst, 0, 0, 0));
+    }
+    insns.push(call(7));
+    insns.push(Insn::new(0x7b, 10, 0, -8, 0)); // *(u64 *)(r10 - 8) = second prandom
+    insns.push(call(5));
+    insns.push(Insn::new(0x7b, 10, 0, -16, 0)); // first ktime
+    insns.push(call(5));
+    insns.push(Insn::new(0x79, 1, 10, -16, 0));
+    insns.push(Insn::new(0x1f, 0, 1, 0, 0)); // r0 = second - first ktime
+    insns.push(Insn::new(0x18, 1, 2, 0, out as i32)); // r1 = &value (MAP_VALUE)
+    insns.push(Insn::new(0, 0, 0, 0, 0));
+    for (off, src) in [(0i16, 6u8), (8, 7), (16, 8), (24, 9), (40, 0)] {
+        insns.push(Insn::new(0x7b, 1, src, off, 0));
+    }
+    insns.push(Insn::new(0x79, 2, 10, -8, 0));
+    insns.push(Insn::new(0x7b, 1, 2, 32, 0));
+    insns.push(Insn::new(0xb7, 0, 0, 0, 0));
+    insns.push(Insn::new(0x95, 0, 0, 0, 0));
+    let fd = p
+        .prog_load(&ProgLoadRequest {
+            prog_type: prog_type::SOCKET_FILTER,
+            insns,
+            license: b"GPL".to_vec(),
+            ..Default::default()
+        })
+        .result
+        .unwrap();
+    let prog = p.prog_by_fd(fd).unwrap();
+    let Runtime::Jit(jit) = &prog.runtime else {
+        panic!("the JIT is on by default")
+    };
+    let ids: Vec<i32> = jit.direct_call_sites().iter().map(|&(_, id)| id).collect();
+    assert_eq!(
+        ids,
+        [14, 15, 42, 7, 7, 5, 5],
+        "every environment helper called directly"
+    );
+    let listing = jit.disassemble();
+    assert!(listing.contains("; bpf_get_prandom_u32, called directly"), "{listing}");
+    // SAFETY: plain libc queries of the calling thread.
+    let (pid, tid, uid, gid) = unsafe {
+        (
+            libc::getpid() as u64,
+            libc::syscall(libc::SYS_gettid) as u64,
+            libc::getuid() as u64,
+            libc::getgid() as u64,
+        )
+    };
+    for engine in [Engine::Loaded, Engine::Interpreter] {
+        p.prog_test_run(&TestRunRequest {
+            prog_fd: fd,
+            data_in: vec![0; 64],
+            engine,
+            ..Default::default()
+        })
+        .unwrap();
+        let v = p.map_lookup(out, &0u32.to_le_bytes(), 48, 0).unwrap();
+        let word = |i: usize| u64::from_le_bytes(v[i * 8..i * 8 + 8].try_into().unwrap());
+        assert_eq!(word(0), pid << 32 | tid, "{engine:?}: tgid << 32 | pid");
+        assert_eq!(word(1), gid << 32 | uid, "{engine:?}: gid << 32 | uid");
+        assert_eq!(word(2), 0, "{engine:?}: one NUMA node");
+        assert!(
+            word(3) <= u32::MAX as u64 && word(4) <= u32::MAX as u64,
+            "{engine:?}: 32-bit randoms"
+        );
+        assert_ne!(word(3), word(4), "{engine:?}: two draws differ");
+        assert!(word(5) < 1 << 63, "{engine:?}: the clock never goes back");
+    }
+    // Another helper table (here an empty one): the direct calls are off
+    // and the image reports what the interpreter does.
+    let helpers = userbpf::exec::HelperTable::new();
+    let program = userbpf::exec::Program::new(prog.xlated.clone()).unwrap();
+    let opts = userbpf::exec::RunOptions::default();
+    let mut gm = userbpf::exec::GuestMemory::new();
+    let want = userbpf::exec::Interpreter::new(&program, &helpers).run(&mut gm, &[], &opts);
+    let mut gm = userbpf::exec::GuestMemory::new();
+    let got = userbpf::exec::Jit::new(jit, &helpers).run(&mut gm, &[], &opts);
+    assert!(want.is_err(), "{want:?}");
+    assert_eq!(got, want);
+}
