@@ -1,6 +1,7 @@
 //! Helpers the JIT calls directly, without the trampoline (exec/jit/direct.rs):
-//! the environment helpers (clocks, prandom, CPU, task ids). The map
-//! helpers' direct calls are tested in map_programs.rs. Expected values by
+//! the environment helpers (clocks called; prandom, CPU, task ids and NUMA
+//! node inline). The map helpers' direct calls are tested in
+//! map_programs.rs. Expected values by
 //! hand: the task ids are the calling thread's (getpid, gettid, getuid,
 //! getgid), as bpf_get_current_pid_tgid / uid_gid return them for the task
 //! that runs BPF_PROG_TEST_RUN.
@@ -68,7 +69,7 @@ fn environment_helpers_are_called_directly_and_answer_as_the_table() {
         "every environment helper called directly"
     );
     let listing = jit.disassemble();
-    assert!(listing.contains("; bpf_get_prandom_u32, called directly"), "{listing}");
+    assert!(listing.contains("; bpf_ktime_get_ns, called directly"), "{listing}");
     // SAFETY: plain libc queries of the calling thread.
     let (pid, tid, uid, gid) = unsafe {
         (
@@ -109,4 +110,98 @@ fn environment_helpers_are_called_directly_and_answer_as_the_table() {
     let got = userbpf::exec::Jit::new(jit, &helpers).run(&mut gm, &[], &opts);
     assert!(want.is_err(), "{want:?}");
     assert_eq!(got, want);
+}
+
+/// The inlined environment helpers (prandom's generator, the CPU, the task
+/// ids, the NUMA node) give what the helper table gives, on the same
+/// environment: the JIT image and the interpreter run from the same
+/// prandom state, CPU and task. The first draw is also derived by hand
+/// from helpers::run::time's xorshift64* (state 12345).
+#[test]
+fn inlined_environment_helpers_match_the_table() {
+    use std::cell::Cell;
+    use userbpf::exec::interp::STACK_SIZE;
+    use userbpf::exec::{GuestMemory, Interpreter, Jit, Program, RunOptions};
+    use userbpf::runtime::{RunEnv, Task};
+    let bpf = Bpf::new(userbpf::Config::default());
+    let p = bpf.process(Creds::ROOT);
+    let call = |id| Insn::new(0x85, 0, 0, 0, id);
+    // r0 = f(prandom, prandom, cpu, pid_tgid, uid_gid, numa): each answer
+    // shifted in, so any difference shows.
+    let mut insns = vec![Insn::new(0xb7, 6, 0, 0, 0)];
+    for id in [7, 7, 8, 14, 15, 42] {
+        insns.push(call(id));
+        insns.push(Insn::new(0x27, 6, 0, 0, 31)); // r6 *= 31
+        insns.push(Insn::new(0x0f, 6, 0, 0, 0)); // r6 += r0
+    }
+    insns.push(Insn::new(0xbf, 0, 6, 0, 0));
+    insns.push(Insn::new(0x95, 0, 0, 0, 0));
+    let fd = p
+        .prog_load(&ProgLoadRequest {
+            prog_type: prog_type::SOCKET_FILTER,
+            insns,
+            license: b"GPL".to_vec(),
+            ..Default::default()
+        })
+        .result
+        .unwrap();
+    let prog = p.prog_by_fd(fd).unwrap();
+    let Runtime::Jit(jit) = &prog.runtime else {
+        panic!("the JIT is on by default")
+    };
+    assert_eq!(jit.direct_call_sites().len(), 6);
+    let helpers = userbpf::helpers::run::kernel_helpers();
+    let env = |seed| RunEnv {
+        cpu: 3,
+        prandom: Cell::new(seed),
+        task: Task {
+            pid: 0x1111,
+            tgid: 0x2222,
+            uid: 0x3333,
+            gid: 0x4444,
+            comm: [0; 16],
+        },
+        ..Default::default()
+    };
+    let program = Program::new(prog.xlated.clone()).unwrap();
+    let opts = RunOptions::default();
+    for seed in [0, 1, 12345, u64::MAX] {
+        let (mut gm, e) = (GuestMemory::new(), env(seed));
+        let fp = gm.stack_top(STACK_SIZE);
+        let want = Interpreter::new(&program, helpers)
+            .execute_in(&mut gm, &e, fp, &[], &opts)
+            .unwrap();
+        let want_state = e.prandom.get();
+        let (mut gm, e) = (GuestMemory::new(), env(seed));
+        let fp = gm.stack_top(STACK_SIZE);
+        let got = Jit::new(jit, helpers).execute_in(&mut gm, &e, fp, &[], &opts).unwrap();
+        assert_eq!(got, want, "seed {seed}");
+        assert_eq!(e.prandom.get(), want_state, "seed {seed}: the generator's state");
+    }
+    // By hand: x = 12345; x ^= x >> 12 (x >> 12 = 3): 12346; x ^= x << 25;
+    // x ^= x >> 27; r0 = (x * 0x2545f4914f6cdd1d) >> 32, as u32.
+    let mut x: u64 = 12345 ^ 3;
+    x ^= x << 25;
+    x ^= x >> 27;
+    let first = (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) as u32 as u64;
+    let one = [Insn::new(0x85, 0, 0, 0, 7), Insn::new(0x95, 0, 0, 0, 0)];
+    let fd = p
+        .prog_load(&ProgLoadRequest {
+            prog_type: prog_type::SOCKET_FILTER,
+            insns: one.to_vec(),
+            license: b"GPL".to_vec(),
+            ..Default::default()
+        })
+        .result
+        .unwrap();
+    let prog = p.prog_by_fd(fd).unwrap();
+    let Runtime::Jit(jit) = &prog.runtime else {
+        panic!("JIT")
+    };
+    let (mut gm, e) = (GuestMemory::new(), env(12345));
+    let fp = gm.stack_top(STACK_SIZE);
+    assert_eq!(
+        Jit::new(jit, helpers).execute_in(&mut gm, &e, fp, &[], &opts).unwrap(),
+        first
+    );
 }

@@ -92,6 +92,21 @@ pub struct RunEnv<'m> {
     pub spin_lock: Cell<Option<u64>>,
 }
 
+/// Byte offsets of the fields JIT code reads and writes itself when it
+/// inlines environment helpers (exec/jit/x86_64/compile.rs).
+pub(crate) mod jit_offsets {
+    use super::{RunEnv, Task};
+    use std::mem::offset_of;
+
+    /// bpf_get_prandom_u32's state (a `Cell<u64>`: a plain u64 in place).
+    pub const PRANDOM: usize = offset_of!(RunEnv<'static>, prandom);
+    const TASK: usize = offset_of!(RunEnv<'static>, task);
+    pub const PID: usize = TASK + offset_of!(Task, pid);
+    pub const TGID: usize = TASK + offset_of!(Task, tgid);
+    pub const UID: usize = TASK + offset_of!(Task, uid);
+    pub const GID: usize = TASK + offset_of!(Task, gid);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1351,14 +1351,78 @@ impl Compiler {
         self.slow_calls.push((slow, pc, d.helper_id() as u32, done));
     }
 
-    /// An environment helper (clocks, prandom, CPU, task ids) as a direct
-    /// call taking the run's `&RunEnv` (ctx::RUN_ENV); the trampoline when
-    /// the run's helper table is not the kernel's (ctx::DIRECT_OK).
+    /// An environment helper (clocks, prandom, CPU, task ids): inline when
+    /// it is a few loads (and for prandom the generator's arithmetic, on
+    /// the same state), else a direct call taking the run's `&RunEnv`
+    /// (ctx::RUN_ENV); the trampoline when the run's helper table is not
+    /// the kernel's (ctx::DIRECT_OK). Inline forms touch rax, rcx and rdx
+    /// only, which nothing is pinned to in a program with calls.
     fn direct_env_call(&mut self, pc: usize, d: &DirectCall) {
+        use crate::runtime::env::jit_offsets as off;
         let (slow, done) = (self.a.label(), self.a.label());
         let a = &mut self.a;
         a.alu_mem_imm(Alu::Cmp, mem(CTX, disp(ctx::DIRECT_OK)), 0);
         a.jcc(Cc::E, slow);
+        let r0 = REG_MAP[0];
+        let env_field = |a: &mut Asm, dst: R, at: usize| {
+            a.load(8, R::Rcx, mem(CTX, disp(ctx::RUN_ENV)));
+            a.load(4, dst, mem(R::Rcx, at as i32));
+        };
+        let inline = match d.helper_id() {
+            // bpf_get_smp_processor_id
+            8 => {
+                a.load(8, r0, mem(CTX, disp(ctx::CPU)));
+                true
+            }
+            // bpf_get_numa_node_id: one node.
+            42 => {
+                a.mov_imm32(r0, 0);
+                true
+            }
+            // bpf_get_current_pid_tgid / uid_gid: high << 32 | low.
+            id @ (14 | 15) => {
+                let (high, low) = if id == 14 {
+                    (off::TGID, off::PID)
+                } else {
+                    (off::GID, off::UID)
+                };
+                env_field(a, r0, high);
+                a.shift_imm(W::Q64, Shift::Shl, r0, 32);
+                a.load(4, R::Rax, mem(R::Rcx, low as i32));
+                a.alu(W::Q64, Alu::Or, r0, R::Rax);
+                true
+            }
+            // bpf_get_prandom_u32: helpers::run::time's xorshift64* on
+            // RunEnv::prandom.
+            7 => {
+                a.load(8, R::Rcx, mem(CTX, disp(ctx::RUN_ENV)));
+                let state = mem(R::Rcx, off::PRANDOM as i32);
+                a.load(8, R::Rax, state);
+                // x.max(1)
+                let nonzero = a.label();
+                a.test(W::Q64, R::Rax, R::Rax);
+                a.jcc(Cc::Ne, nonzero);
+                a.mov_imm32(R::Rax, 1);
+                a.bind(nonzero);
+                for (op, k) in [(Shift::Shr, 12), (Shift::Shl, 25), (Shift::Shr, 27)] {
+                    a.mov(W::Q64, R::Rdx, R::Rax);
+                    a.shift_imm(W::Q64, op, R::Rdx, k);
+                    a.alu(W::Q64, Alu::Xor, R::Rax, R::Rdx);
+                }
+                a.store(8, state, R::Rax);
+                a.mov_imm(R::Rdx, 0x2545_f491_4f6c_dd1d);
+                a.imul(W::Q64, R::Rax, R::Rdx);
+                a.shift_imm(W::Q64, Shift::Shr, R::Rax, 32);
+                a.mov(W::D32, r0, R::Rax);
+                true
+            }
+            _ => false,
+        };
+        if inline {
+            a.bind(done);
+            self.slow_calls.push((slow, pc, d.helper_id() as u32, done));
+            return;
+        }
         // r1..r6 live in caller-saved host registers.
         for (r, h) in REG_MAP.iter().enumerate().take(7).skip(1) {
             a.store(8, mem(CTX, disp(ctx::REGS + r)), *h);
