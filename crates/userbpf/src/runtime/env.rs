@@ -93,7 +93,7 @@ pub struct RunEnv<'m> {
 }
 
 /// Byte offsets of the fields JIT code reads and writes itself when it
-/// inlines environment helpers (exec/jit/x86_64/compile.rs).
+/// inlines environment helpers (exec/jit/x86_64/compile/calls.rs).
 pub(crate) mod jit_offsets {
     use super::{RunEnv, Task};
     use std::mem::offset_of;

@@ -2,7 +2,8 @@
 //! interpreter's semantics, faults and errors.
 //!
 //! - [`JitProgram::compile`] turns a [`Program`] into a sealed W^X image
-//!   (`x86_64/compile.rs` emits, `x86_64/mem.rs` maps).
+//!   (`x86_64/compile/` emits: mod.rs the pass and instructions, access.rs
+//!   memory accesses, calls.rs helper and direct calls; `x86_64/mem.rs` maps).
 //! - [`Jit`] runs an image over [`GuestMemory`] like [`Interpreter`] does:
 //!   same arguments, same result, same [`ExecError`] (pc and fault) on the
 //!   same programs; helpers are called through a Rust trampoline.
