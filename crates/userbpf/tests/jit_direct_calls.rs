@@ -12,6 +12,20 @@ use userbpf::runtime::Engine;
 use userbpf::uapi::types::{map_type, prog_type};
 use userbpf::{Bpf, Creds, MapCreateRequest, ProgLoadRequest, TestRunRequest};
 
+/// Load a GPL socket filter; its fd and program.
+fn load_socket_filter(p: &userbpf::Process, insns: Vec<Insn>) -> (u32, std::sync::Arc<userbpf::prog::Prog>) {
+    let fd = p
+        .prog_load(&ProgLoadRequest {
+            prog_type: prog_type::SOCKET_FILTER,
+            insns,
+            license: b"GPL".to_vec(),
+            ..Default::default()
+        })
+        .result
+        .unwrap();
+    (fd, p.prog_by_fd(fd).unwrap())
+}
+
 #[test]
 fn environment_helpers_are_called_directly_and_answer_as_the_table() {
     let bpf = Bpf::new(userbpf::Config::default());
@@ -49,16 +63,7 @@ fn environment_helpers_are_called_directly_and_answer_as_the_table() {
     insns.push(Insn::new(0x7b, 1, 2, 32, 0));
     insns.push(Insn::new(0xb7, 0, 0, 0, 0));
     insns.push(Insn::new(0x95, 0, 0, 0, 0));
-    let fd = p
-        .prog_load(&ProgLoadRequest {
-            prog_type: prog_type::SOCKET_FILTER,
-            insns,
-            license: b"GPL".to_vec(),
-            ..Default::default()
-        })
-        .result
-        .unwrap();
-    let prog = p.prog_by_fd(fd).unwrap();
+    let (fd, prog) = load_socket_filter(&p, insns);
     let Runtime::Jit(jit) = &prog.runtime else {
         panic!("the JIT is on by default")
     };
@@ -136,16 +141,7 @@ fn inlined_environment_helpers_match_the_table() {
     }
     insns.push(Insn::new(0xbf, 0, 6, 0, 0));
     insns.push(Insn::new(0x95, 0, 0, 0, 0));
-    let fd = p
-        .prog_load(&ProgLoadRequest {
-            prog_type: prog_type::SOCKET_FILTER,
-            insns,
-            license: b"GPL".to_vec(),
-            ..Default::default()
-        })
-        .result
-        .unwrap();
-    let prog = p.prog_by_fd(fd).unwrap();
+    let (_, prog) = load_socket_filter(&p, insns);
     let Runtime::Jit(jit) = &prog.runtime else {
         panic!("the JIT is on by default")
     };
@@ -185,18 +181,9 @@ fn inlined_environment_helpers_match_the_table() {
     x ^= x >> 27;
     let first = (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) as u32 as u64;
     let one = [Insn::new(0x85, 0, 0, 0, 7), Insn::new(0x95, 0, 0, 0, 0)];
-    let fd = p
-        .prog_load(&ProgLoadRequest {
-            prog_type: prog_type::SOCKET_FILTER,
-            insns: one.to_vec(),
-            license: b"GPL".to_vec(),
-            ..Default::default()
-        })
-        .result
-        .unwrap();
-    let prog = p.prog_by_fd(fd).unwrap();
+    let (_, prog) = load_socket_filter(&p, one.to_vec());
     let Runtime::Jit(jit) = &prog.runtime else {
-        panic!("JIT")
+        panic!("the JIT is on by default")
     };
     let (mut gm, e) = (GuestMemory::new(), env(12345));
     let fp = gm.stack_top(STACK_SIZE);
