@@ -18,7 +18,7 @@ use crate::isa::{AluOp, Instruction, Operand, Width};
 /// program needs it (division, atomics, LD_ABS/LD_IND and calls do); rdx
 /// too when every load and store names its region (the generic checked
 /// form uses rdx; the hinted check then works in rcx).
-pub(super) fn pinned_bases(program: &[(usize, Instruction)], proven: &[AccessProof], trusted: bool) -> Vec<(usize, R)> {
+pub(super) fn pinned_bases(program: &[(usize, Instruction)], proven: &[AccessProof]) -> Vec<(usize, R)> {
     let needs_rax = program.iter().any(|(_, ins)| {
         matches!(
             ins,
@@ -41,7 +41,7 @@ pub(super) fn pinned_bases(program: &[(usize, Instruction)], proven: &[AccessPro
             ins,
             Instruction::Load { .. } | Instruction::StoreImm { .. } | Instruction::StoreReg { .. }
         );
-        !memory || delta_slot(proven.get(*pc).copied().unwrap_or_default(), trusted).is_some()
+        !memory || delta_slot(proven.get(*pc).copied().unwrap_or_default()).is_some()
     });
     if all_named {
         regs.push(R::Rdx);
@@ -74,7 +74,7 @@ pub(super) fn pinned_bases(program: &[(usize, Instruction)], proven: &[AccessPro
         let slot = if frame {
             Some(ctx::STACK_DELTA)
         } else {
-            delta_slot(proven.get(pc).copied().unwrap_or_default(), trusted)
+            delta_slot(proven.get(pc).copied().unwrap_or_default())
         };
         let Some(slot) = slot else {
             continue;
@@ -92,7 +92,7 @@ pub(super) fn pinned_bases(program: &[(usize, Instruction)], proven: &[AccessPro
 /// names. Stack accesses use the frame window's delta (STACK_DELTA, which
 /// r10's accesses use too; STACK_REGION describes the same window); the
 /// others the region's table entry.
-fn delta_slot(p: AccessProof, _trusted: bool) -> Option<usize> {
+fn delta_slot(p: AccessProof) -> Option<usize> {
     if p == AccessProof::Stack {
         return Some(ctx::STACK_DELTA);
     }
@@ -218,7 +218,7 @@ impl Compiler {
                 a.load(8, R::Rcx, mem_idx(CTX, R::Rdx, disp(ctx::TABLE + ctx::ENTRY_DELTA)));
                 return mem_idx(host(base), R::Rcx, off32);
             }
-            named => delta_slot(named, true),
+            named => delta_slot(named),
         };
         if let Some(slot) = delta_slot {
             if let Some(r) = self.pinned_reg(slot) {
@@ -253,7 +253,7 @@ impl Compiler {
             return self.access_checked(pc, base, off32, bytes, access);
         };
         let (fault, addr) = self.memory_site(pc, base, off32, bytes, access);
-        let delta = delta_slot(proof, false).unwrap_or(entry + ctx::ENTRY_DELTA);
+        let delta = delta_slot(proof).unwrap_or(entry + ctx::ENTRY_DELTA);
         let pinned = self.pinned_reg(delta);
         // The check's scratch: rdx, or rcx when rdx holds a base.
         let t = if self.pinned.iter().any(|&(_, r)| r == R::Rdx) {

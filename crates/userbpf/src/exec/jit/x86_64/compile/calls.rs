@@ -7,6 +7,22 @@ use crate::exec::jit::ctx::{self, disp};
 use crate::exec::jit::direct::{DirectCall, DirectFn, FALLBACK};
 use crate::exec::jit::x86_64::emit::{mem, mem_idx, Alu, Asm, Cc, Shift, R, W};
 
+/// Store r1..r6, which live in caller-saved host registers, to their
+/// context slots before a call into Rust (r7..r10 live in callee-saved
+/// ones).
+fn spill_caller_saved(a: &mut Asm) {
+    for (i, r) in REG_MAP.iter().enumerate().take(7).skip(1) {
+        a.store(8, mem(CTX, disp(ctx::REGS + i)), *r);
+    }
+}
+
+/// Load r1..r6 back after the call.
+fn reload_caller_saved(a: &mut Asm) {
+    for (i, r) in REG_MAP.iter().enumerate().take(7).skip(1) {
+        a.load(8, *r, mem(CTX, disp(ctx::REGS + i)));
+    }
+}
+
 /// Which helper a trampoline call names.
 pub(super) enum HelperId {
     Imm(u32),
@@ -22,9 +38,7 @@ impl Compiler {
         // The helper reads r1..r5 from the context and writes r0 there.
         // r7..r10 live in callee-saved host registers, which the
         // trampoline (a C-ABI function) preserves; r1..r6 don't.
-        for (i, r) in REG_MAP.iter().enumerate().take(7).skip(1) {
-            a.store(8, mem(CTX, disp(ctx::REGS + i)), *r);
-        }
+        spill_caller_saved(a);
         // SysV: rdi = env, rsi = id, rdx = pc. Take the id before rdi (r1)
         // is overwritten.
         match id {
@@ -80,10 +94,7 @@ impl Compiler {
         if let DirectFn::Update(_) = d.func {
             pointer(a, 3, d.value_size, value_in_frame, R::Rdx);
         }
-        // r1..r6 live in caller-saved host registers.
-        for (r, h) in REG_MAP.iter().enumerate().take(7).skip(1) {
-            a.store(8, mem(CTX, disp(ctx::REGS + r)), *h);
-        }
+        spill_caller_saved(a);
         // SysV: rdi, rsi, rdx, rcx, r8.
         match d.func {
             DirectFn::Lookup(_) => a.mov_imm(R::Rdx, d.handle),
@@ -97,9 +108,7 @@ impl Compiler {
         a.mov_imm(R::Rdi, d.obj as u64);
         a.mov_imm(R::Rax, d.func.addr());
         a.call_reg(R::Rax);
-        for (r, h) in REG_MAP.iter().enumerate().take(7).skip(1) {
-            a.load(8, *h, mem(CTX, disp(ctx::REGS + r)));
-        }
+        reload_caller_saved(a);
         a.alu_imm(W::Q64, Alu::Cmp, R::Rax, FALLBACK as i64 as i32);
         a.jcc(Cc::E, slow);
         a.mov(W::Q64, REG_MAP[0], R::Rax);
@@ -179,16 +188,11 @@ impl Compiler {
             self.slow_calls.push((slow, pc, d.helper_id() as u32, done));
             return;
         }
-        // r1..r6 live in caller-saved host registers.
-        for (r, h) in REG_MAP.iter().enumerate().take(7).skip(1) {
-            a.store(8, mem(CTX, disp(ctx::REGS + r)), *h);
-        }
+        spill_caller_saved(a);
         a.load(8, R::Rdi, mem(CTX, disp(ctx::RUN_ENV)));
         a.mov_imm(R::Rax, d.func.addr());
         a.call_reg(R::Rax);
-        for (r, h) in REG_MAP.iter().enumerate().take(7).skip(1) {
-            a.load(8, *h, mem(CTX, disp(ctx::REGS + r)));
-        }
+        reload_caller_saved(a);
         a.mov(W::Q64, REG_MAP[0], R::Rax);
         a.bind(done);
         self.slow_calls.push((slow, pc, d.helper_id() as u32, done));

@@ -286,7 +286,7 @@ fn compile_pass(
         pinned: if opts.blind.is_some() {
             Vec::new()
         } else {
-            pinned_bases(&program, proven, opts.trust_proofs)
+            pinned_bases(&program, proven)
         },
         opts,
         key_state: opts.blind.unwrap_or(0) | 1,
