@@ -255,6 +255,63 @@ impl ProgramGen {
         self.below(13) as i16 - 5
     }
 
+    /// A counted loop as clang emits them (the JIT unrolls these): `iv =
+    /// start`, a body of `rD = r1; rD += iv; rE = *(rD + k)`, arithmetic
+    /// and forward jumps (some out of the loop), `iv += step`, `if iv != n
+    /// goto body` (or `<`). Pushes all but the back edge, which it returns.
+    fn counted_loop(&mut self, out: &mut Vec<Insn>, mem_len: usize) -> Insn {
+        use crate::isa::opcode::*;
+        let iv = self.pick(&[2, 3, 6, 7, 8, 9]);
+        let step = self.pick(&[1, 1, 2, 4, 8, 3]);
+        let start = self.below(6) as i32;
+        let trips = 1 + self.below(12) as i32;
+        let n = start + step * trips + self.pick(&[0, 0, 0, 1]);
+        out.push(Insn::new(BPF_ALU64 | BPF_MOV | BPF_K, iv, 0, 0, start));
+        let head = out.len();
+        let body_len = 3 + self.below(8) as usize;
+        let inc_at = self.below(body_len as u64 + 1) as usize;
+        let mut body = Vec::new();
+        while body.len() < body_len {
+            if body.len() == inc_at {
+                body.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_K, iv, 0, 0, step));
+                continue;
+            }
+            let d = self.pick(&[0, 4, 5]);
+            match self.below(6) {
+                0 | 1 => {
+                    // An access at r1 + iv (mem_len + 8 bytes: some fault).
+                    body.push(Insn::new(BPF_ALU64 | BPF_MOV | BPF_X, 4, 1, 0, 0));
+                    body.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_X, 4, iv, 0, 0));
+                    let size = self.pick(&[BPF_B, BPF_H, BPF_W, BPF_DW]);
+                    let off = self.below(mem_len as u64 / 4 + 2) as i16;
+                    if self.below(4) == 0 {
+                        body.push(Insn::new(BPF_STX | BPF_MEM | size, 4, d, off, 0));
+                    } else {
+                        body.push(Insn::new(BPF_LDX | BPF_MEM | size, d, 4, off, 0));
+                    }
+                }
+                2 => {
+                    // A forward jump: inside the body or out of the loop.
+                    let op = self.pick(&[BPF_JEQ, BPF_JGT, BPF_JSET, BPF_JNE]);
+                    let off = self.below(body_len as u64 + 3) as i16;
+                    body.push(Insn::new(BPF_JMP | op | BPF_K, d, 0, off, self.imm() & 0xff));
+                }
+                3 if self.below(4) == 0 => {
+                    // A read of the index that keeps the increments.
+                    body.push(Insn::new(BPF_ALU64 | BPF_XOR | BPF_X, 0, iv, 0, 0));
+                }
+                _ => {
+                    let op = self.pick(&[BPF_ADD, BPF_XOR, BPF_MUL, BPF_RSH, BPF_OR]);
+                    body.push(Insn::new(BPF_ALU64 | op | BPF_X, 0, d, 0, 0));
+                }
+            }
+        }
+        out.extend(body);
+        let back = -((out.len() - head) as i16) - 1;
+        let op = self.pick(&[BPF_JNE, BPF_JNE, BPF_JLT]);
+        Insn::new(BPF_JMP | op | BPF_K, iv, 0, back, n)
+    }
+
     /// A program (and memory for r1) from the next seed.
     pub fn program(&mut self) -> (Vec<Insn>, Vec<u8>) {
         use crate::isa::opcode::*;
@@ -266,7 +323,7 @@ impl ProgramGen {
         while out.len() < n {
             let dst = self.reg();
             let src = self.reg();
-            let insn = match self.below(20) {
+            let insn = match self.below(21) {
                 0..=4 => {
                     let class = self.pick(&[BPF_ALU, BPF_ALU64]);
                     let op = self.pick(&[
@@ -372,6 +429,7 @@ impl ProgramGen {
                         self.imm() % 16,
                     )
                 }
+                19 => self.counted_loop(&mut out, mem_len),
                 _ => Insn::from_bytes(self.next().to_le_bytes()),
             };
             // Fix up LD_ABS immediates to land near the packet.
@@ -403,6 +461,8 @@ pub struct DiffStats {
     pub agreed: u64,
     /// Of those, runs that ended with r0 (the rest: a fault).
     pub returned: u64,
+    /// Of those, programs whose (unmetered) image unrolls a loop.
+    pub unrolled: u64,
 }
 
 /// Generate `count` programs from `seed` and compare the engines on each
@@ -419,6 +479,8 @@ pub fn diff_campaign(seed: u64, count: u64) -> DiffStats {
         let outcome = assert_agree(&prog, &memory, i % 4 == 3);
         stats.agreed += 1;
         stats.returned += outcome.result.is_ok() as u64;
+        let image = JitProgram::compile(&prog, JitOptions::default()).expect("a decoded program compiles");
+        stats.unrolled += (image.unrolled_loops() > 0) as u64;
     }
     stats
 }

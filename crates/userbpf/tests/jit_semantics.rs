@@ -876,3 +876,189 @@ fn frame_pointers_copied_to_registers_are_tracked_only_along_straight_lines() {
     ];
     assert!(both(&outside).is_err());
 }
+
+/// Counted loops (`for (i = start; i != n; i += step)` as clang emits
+/// them) run unrolled in the JIT when the trip count allows, single
+/// iterations otherwise: every trip count, start, step and way out gives
+/// the interpreter's r0 (or fault), and the hand-computed one.
+mod unrolled_loops {
+    use super::*;
+
+    const MOV64R: u8 = 0xbf;
+    const ADD64R: u8 = 0x0f;
+    const ADD64I: u8 = 0x07;
+    const JEQI: u8 = 0x15;
+    const JNEI: u8 = 0x55;
+    const JLTI: u8 = 0xa5;
+
+    fn i(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
+        Insn::new(code, dst, src, off, imm)
+    }
+
+    fn listing(p: &[Insn]) -> String {
+        let image = JitProgram::compile(&Program::new(p.to_vec()).unwrap(), JitOptions::default()).unwrap();
+        image.disassemble()
+    }
+
+    /// Bytes 1..=200 cycling (never 0xff), with 0xff at `stop`.
+    fn buffer(len: usize, stop: Option<usize>) -> Vec<u8> {
+        let mut b: Vec<u8> = (0..len).map(|k| (k * 7 % 200 + 1) as u8).collect();
+        if let Some(s) = stop {
+            b[s] = 0xff;
+        }
+        b
+    }
+
+    /// Sum the bytes at r1[start..n]; a 0xff byte at p ends the loop with
+    /// r0 = 1000 + p (the index, read after the loop: a way out of the
+    /// copies before the increment).
+    fn sum_until_ff(start: i32, n: i32, op: u8) -> Vec<Insn> {
+        vec![
+            mov64(0, 0),
+            mov64(3, start),
+            i(MOV64R, 4, 1, 0, 0), // 2: r4 = r1
+            i(ADD64R, 4, 3, 0, 0), // r4 += r3
+            i(0x71, 5, 4, 0, 0),   // r5 = *(u8 *)(r4 + 0)
+            i(JEQI, 5, 0, 4, 0xff),
+            i(ADD64R, 0, 5, 0, 0),
+            i(ADD64I, 3, 0, 0, 1),
+            i(op, 3, 0, -7, n), // if r3 != n (< n) goto 2
+            EXIT,
+            i(MOV64R, 0, 3, 0, 0),
+            i(ADD64I, 0, 0, 0, 1000),
+            EXIT,
+        ]
+    }
+
+    #[test]
+    fn sums_and_early_exits_agree_for_every_trip_count() {
+        let p = sum_until_ff(0, 16, JNEI);
+        let l = listing(&p);
+        assert!(l.contains("unrolled 4x") && l.contains("increments folded"), "{l}");
+        for op in [JNEI, JLTI] {
+            for start in 0..4 {
+                for n in (start + 1)..=21 {
+                    let p = sum_until_ff(start, n, op);
+                    let (s, n) = (start as usize, n as usize);
+                    for stop in std::iter::once(None).chain((s..n).map(Some)) {
+                        let buf = buffer(24, stop);
+                        let want = match stop {
+                            Some(p) => 1000 + p as u64,
+                            None => buf[s..n].iter().map(|&b| b as u64).sum(),
+                        };
+                        assert_eq!(both_mem(&p, &buf).0, Ok(want), "start {s} n {n} stop {stop:?}");
+                    }
+                }
+            }
+        }
+        // `<` from past the bound: one pass, as written.
+        let buf = buffer(24, None);
+        assert_eq!(both_mem(&sum_until_ff(9, 4, JLTI), &buf).0, Ok(buf[9] as u64));
+    }
+
+    #[test]
+    fn a_buffer_too_short_faults_at_the_load_in_any_copy() {
+        let p = sum_until_ff(0, 16, JNEI);
+        for len in 1..16 {
+            let (r, _) = both_mem(&p, &buffer(len, None));
+            let e = r.expect_err("reads past the buffer");
+            assert_eq!(e.pc, 4, "len {len}");
+            match e.fault {
+                Fault::Memory(AccessFault::OutOfBounds { len: 1, .. }) => {}
+                f => panic!("len {len}: {f:?}"),
+            }
+        }
+    }
+
+    /// 16-bit words at steps of 2, 4 and 8 with the exit after the
+    /// increment: r0 = 1000 + the index then.
+    #[test]
+    fn steps_and_exits_after_the_increment() {
+        for step in [2, 4, 8] {
+            for words in 1..=12 {
+                let n = step * words;
+                let p = vec![
+                    mov64(0, 0),
+                    mov64(3, 0),
+                    i(MOV64R, 4, 1, 0, 0),
+                    i(ADD64R, 4, 3, 0, 0),
+                    i(0x69, 5, 4, 0, 0), // r5 = *(u16 *)(r4 + 0)
+                    i(ADD64I, 3, 0, 0, step),
+                    i(JEQI, 5, 0, 3, 0xffff),
+                    i(ADD64R, 0, 5, 0, 0),
+                    i(JNEI, 3, 0, -7, n),
+                    EXIT,
+                    i(MOV64R, 0, 3, 0, 0),
+                    i(ADD64I, 0, 0, 0, 1000),
+                    EXIT,
+                ];
+                let n = n as usize;
+                let step = step as usize;
+                for stop in std::iter::once(None).chain((0..n).step_by(step).map(Some)) {
+                    let mut buf = buffer(100, None);
+                    if let Some(s) = stop {
+                        buf[s] = 0xff;
+                        buf[s + 1] = 0xff;
+                    }
+                    let want = match stop {
+                        Some(s) => 1000 + (s + step) as u64,
+                        None => (0..n)
+                            .step_by(step)
+                            .map(|k| u16::from_le_bytes([buf[k], buf[k + 1]]) as u64)
+                            .sum(),
+                    };
+                    assert_eq!(both_mem(&p, &buf).0, Ok(want), "step {step} n {n} stop {stop:?}");
+                }
+            }
+        }
+    }
+
+    /// A body that reads the index itself keeps its increments: the sum of
+    /// the indices start..n.
+    #[test]
+    fn other_reads_of_the_index_keep_the_increments() {
+        for start in 0..5 {
+            for n in (start + 1)..=19 {
+                let p = vec![
+                    mov64(0, 0),
+                    mov64(3, start),
+                    i(ADD64R, 0, 3, 0, 0), // 2: r0 += r3
+                    i(ADD64I, 3, 0, 0, 1),
+                    i(JNEI, 3, 0, -3, n),
+                    EXIT,
+                ];
+                if (start, n) == (0, 8) {
+                    let l = listing(&p);
+                    assert!(l.contains("unrolled 4x") && !l.contains("increments folded"), "{l}");
+                }
+                let want: u64 = (start as u64..n as u64).sum();
+                assert_eq!(both(&p), Ok(want), "start {start} n {n}");
+            }
+        }
+    }
+
+    /// Metered images don't unroll: a budget stops at the same instruction
+    /// as the interpreter.
+    #[test]
+    fn budgets_see_the_loop_as_written() {
+        let p = sum_until_ff(0, 16, JNEI);
+        let buf = buffer(24, None);
+        for budget in [5, 17, 40, 77] {
+            let opts = RunOptions {
+                budget: Some(budget),
+                ..RunOptions::default()
+            };
+            let (r, _) = both_with(&p, &buf, false, &opts, &HelperTable::conformance());
+            assert!(
+                matches!(
+                    r,
+                    Err(ExecError {
+                        fault: Fault::BudgetExhausted { .. },
+                        ..
+                    })
+                ),
+                "{r:?}"
+            );
+        }
+    }
+}

@@ -36,6 +36,9 @@ pub fn listing(prog: &JitProgram) -> String {
         .or_default()
         .push(format!("{len}: (end of program)"));
     headers.entry(0).or_default().insert(0, "prologue".to_string());
+    for (offset, note) in &prog.notes {
+        headers.entry(*offset).or_default().insert(0, note.clone());
+    }
 
     // The native functions direct map calls reach, by address, to name the
     // `mov rax, imm64` that loads them.

@@ -65,6 +65,8 @@ pub struct JitProgram {
     /// Host offset of each BPF slot's code; `offsets[len]` is past the end.
     offsets: Vec<u32>,
     sites: Vec<Site>,
+    /// Code of no single instruction (unrolled loops), for the listing.
+    notes: Vec<(u32, String)>,
     program: Program,
     options: JitOptions,
     /// The regions the image's proofs address by fixed slots.
@@ -177,6 +179,7 @@ impl JitProgram {
             image,
             offsets: compiled.offsets,
             sites: compiled.sites,
+            notes: compiled.notes,
             program: prog.clone(),
             options,
             needs: ProofNeeds {
@@ -185,6 +188,11 @@ impl JitProgram {
             },
             direct: direct.to_vec(),
         })
+    }
+
+    /// Loops the image runs unrolled (x86_64/compile/unroll.rs).
+    pub fn unrolled_loops(&self) -> usize {
+        self.notes.len()
     }
 
     /// Host address of the image.

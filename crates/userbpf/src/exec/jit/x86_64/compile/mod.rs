@@ -37,6 +37,7 @@
 
 mod access;
 mod calls;
+mod unroll;
 
 use self::access::{pinned_bases, translate_checked};
 use self::calls::HelperId;
@@ -122,6 +123,9 @@ pub struct Compiled {
     /// at their stub); `offsets[len]` is the fall-off-the-end stub.
     pub offsets: Vec<u32>,
     pub sites: Vec<Site>,
+    /// Code that belongs to no single instruction (unrolled loops), by
+    /// offset, for the listing.
+    pub notes: Vec<(u32, String)>,
 }
 
 struct Compiler {
@@ -157,6 +161,23 @@ struct Compiler {
     /// Their helper paths, emitted out of line with the stubs: (entry,
     /// pc, helper id, where to go on).
     slow_calls: Vec<(Label, usize, u32, Label)>,
+    /// Inside a copy of an unrolled loop whose increments are folded: the
+    /// index register lags behind the index (see [`unroll`]).
+    lag: Option<Lag>,
+    /// Ways out of such copies: (entry, register, lag, target), emitted
+    /// out of line (`add register, lag; jmp target`).
+    lag_exits: Vec<(Label, u8, i32, Label)>,
+    notes: Vec<(u32, String)>,
+}
+
+/// The index register of an unrolled loop holds the index minus `delta`,
+/// in the body `head..=tail`.
+#[derive(Clone, Copy, Debug)]
+struct Lag {
+    reg: u8,
+    delta: i32,
+    head: usize,
+    tail: usize,
 }
 
 fn host(r: u8) -> R {
@@ -296,6 +317,9 @@ fn compile_pass(
         ld_abs_neg: None,
         direct: direct.to_vec(),
         slow_calls: Vec::new(),
+        lag: None,
+        lag_exits: Vec::new(),
+        notes: Vec::new(),
     };
     c.prologue();
 
@@ -307,11 +331,28 @@ fn compile_pass(
             landing[t] = true;
         }
     }
+    let loops = if opts.meter || opts.blind.is_some() {
+        Vec::new()
+    } else {
+        unroll::counted_loops(&program, &landing)
+    };
     let mut offsets = vec![0u32; len + 1];
     let mut fused_next = false;
     for (i, (pc, ins)) in program.iter().enumerate() {
+        // A loop's head label is its unrolled rounds' guard (for every jump
+        // there, the loop's own back edge included: it enters the rounds
+        // once the trip count allows); the loop as written starts here.
+        let mut here = c.labels[*pc];
+        if let Some(lp) = loops.iter().find(|l| l.head == *pc) {
+            let t_idx = program
+                .iter()
+                .position(|(p, _)| *p == lp.tail)
+                .expect("the loop's tail");
+            here = c.a.label();
+            c.unrolled(lp, &program[i..t_idx], &landing, here);
+        }
         offsets[*pc] = c.a.pos() as u32;
-        c.a.bind(c.labels[*pc]);
+        c.a.bind(here);
         if landing[*pc] {
             c.frame_offset = [None; 11];
         }
@@ -375,6 +416,7 @@ fn compile_pass(
             code: c.a.finish(),
             offsets,
             sites,
+            notes: c.notes,
         },
         layout,
     ))
@@ -384,35 +426,26 @@ impl Compiler {
     /// `dst = src; dst += imm` (or `+= reg`), 64- or 32-bit, as one `lea`
     /// (the kernel's JIT emits two instructions; compilers one). Only when
     /// nothing jumps between the two, so no path sees the middle state.
+    /// In an unrolled loop's copy, a term reading the lagging index takes
+    /// its lag as displacement.
     fn fuse_lea(&mut self, first: &Instruction, second: &Instruction) -> bool {
-        let (
-            Instruction::Alu {
-                width: w1,
-                op: AluOp::Mov,
-                dst: d1,
-                src: Operand::Reg(src),
-            },
-            Instruction::Alu {
-                width: w2,
-                op: AluOp::Add,
-                dst: d2,
-                src: add,
-            },
-        ) = (*first, *second)
-        else {
+        let Some(f) = unroll::fused_lea(first, second) else {
             return false;
         };
-        if w1 != w2 || d1 != d2 || d1 == 10 {
-            return false;
+        let mut disp = f.disp as i64;
+        if let Some(lag) = self.lag {
+            disp += lag.delta as i64 * ((f.base == lag.reg) as i64 + (f.index == Some(lag.reg)) as i64);
         }
-        let m = match add {
-            Operand::Imm(k) => mem(host(src), k),
-            // dst += dst after dst = src adds src to itself.
-            Operand::Reg(r) => mem_idx(host(src), host(if r == d1 { src } else { r }), 0),
+        let Ok(disp) = i32::try_from(disp) else {
+            return false;
         };
-        match w1 {
-            Width::W64 => self.a.lea(host(d1), m),
-            Width::W32 => self.a.lea32(host(d1), m),
+        let m = match f.index {
+            None => mem(host(f.base), disp),
+            Some(i) => mem_idx(host(f.base), host(i), disp),
+        };
+        match f.width {
+            Width::W64 => self.a.lea(host(f.dst), m),
+            Width::W32 => self.a.lea32(host(f.dst), m),
         }
         true
     }
@@ -461,6 +494,11 @@ impl Compiler {
     /// Out-of-line code: direct calls' helper paths, fault stubs and the
     /// shared exits.
     fn stubs(&mut self) {
+        for (l, reg, delta, target) in std::mem::take(&mut self.lag_exits) {
+            self.a.bind(l);
+            self.a.alu_imm(W::Q64, Alu::Add, host(reg), delta);
+            self.a.jmp(target);
+        }
         for (slow, pc, id, done) in std::mem::take(&mut self.slow_calls) {
             self.a.bind(slow);
             self.helper_call(pc, HelperId::Imm(id));
@@ -520,7 +558,15 @@ impl Compiler {
     /// stub reporting the jump out of range.
     fn branch_label(&mut self, pc: usize, rel: i64) -> Label {
         match target(pc, rel, self.len) {
-            Ok(t) => self.labels[t],
+            Ok(t) => match self.lag {
+                // Out of an unrolled copy: bring the index up to date first.
+                Some(lag) if lag.delta != 0 && !(lag.head..=lag.tail).contains(&t) => {
+                    let l = self.a.label();
+                    self.lag_exits.push((l, lag.reg, lag.delta, self.labels[t]));
+                    l
+                }
+                _ => self.labels[t],
+            },
             Err(t) => self.site(
                 pc,
                 SiteKind::Static(Fault::JumpOutOfRange {

@@ -1,0 +1,461 @@
+//! Counted loops, unrolled.
+//!
+//! clang compiles `for (i = 0; i < N; i++)` over a packet to a loop whose
+//! last instruction is `if i != N goto head` (or `i < N`) and whose only
+//! write of `i` is `i += step`. The image runs such a loop `factor` bodies
+//! at a time when a guard at its entry shows that the trip count is a
+//! multiple of `factor` (`(N - i) % (factor * step) == 0`): the copies then
+//! need no compare between them. When every other read of `i` in the body
+//! can take a displacement (a `dst = src; dst += i` pair the compiler fuses
+//! into one `lea`), the increments aren't emitted either: copy `j` reads
+//! `i + j * step` through the displacement, and one `add` per round (and on
+//! each way out of the body) brings the register up to date.
+//!
+//! The loop as written stays in the image, entered when the guard fails;
+//! its back edge goes through the guard again, so a loop whose trip count
+//! isn't a multiple of `factor` runs single iterations only until the rest
+//! is (csum's 750 iterations: two, then 187 rounds of four).
+//! Only loops the compiler can copy safely qualify: straight-line code and
+//! forward jumps (inside the body or out of the loop), no calls, no exits,
+//! nothing jumping into the body from outside but to its head.
+
+use super::{host, Compiler, Lag, Width};
+use crate::exec::jit::x86_64::emit::{Alu, Cc, Label, R, W};
+use crate::isa::{AluOp, Instruction, JmpOp, Operand};
+
+/// A loop the compiler unrolls, by pc.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CountedLoop {
+    /// First instruction of the body (the back edge's target).
+    pub head: usize,
+    /// The back edge: `if iv != bound goto head` or `if iv < bound goto
+    /// head`, 64-bit.
+    pub tail: usize,
+    pub iv: u8,
+    /// `iv += step`, the body's only write of `iv`.
+    pub inc: usize,
+    pub step: i32,
+    pub bound: i32,
+    /// Jne or Jlt.
+    pub op: JmpOp,
+    /// Bodies per round.
+    pub factor: u32,
+    /// Every read of `iv` in the body takes a displacement: the increments
+    /// become displacements.
+    pub lazy: bool,
+}
+
+impl CountedLoop {
+    /// How far the register of `iv` lags behind `iv` at `pc` of copy
+    /// `copy` (0 when the increments are emitted).
+    pub fn delta(&self, copy: u32, pc: usize) -> i32 {
+        if !self.lazy {
+            return 0;
+        }
+        self.step * copy as i32 + if pc > self.inc { self.step } else { 0 }
+    }
+}
+
+/// Bodies longer than this (instructions) are not copied; up to half of it
+/// four times, else twice.
+const MAX_BODY: usize = 32;
+
+/// The loops of `program` (pc, instruction, in order) that qualify.
+/// `landing[pc]`: something jumps to pc.
+pub fn counted_loops(program: &[(usize, Instruction)], landing: &[bool]) -> Vec<CountedLoop> {
+    let mut found = Vec::new();
+    for (t_idx, &(tail, ins)) in program.iter().enumerate() {
+        let Instruction::Jcond {
+            width: Width::W64,
+            op: op @ (JmpOp::Jne | JmpOp::Jlt),
+            dst: iv,
+            src: Operand::Imm(bound),
+            off,
+        } = ins
+        else {
+            continue;
+        };
+        let head = tail as i64 + 1 + off as i64;
+        if off >= 0 || head < 0 || iv == 10 {
+            continue;
+        }
+        let head = head as usize;
+        let Some(h_idx) = program.iter().position(|&(pc, _)| pc == head) else {
+            continue;
+        };
+        let body = &program[h_idx..t_idx];
+        if body.len() + 1 > MAX_BODY {
+            continue;
+        }
+        if let Some(lp) = plan(program, landing, body, head, tail, iv, bound, op) {
+            found.push(lp);
+        }
+    }
+    found
+}
+
+#[allow(clippy::too_many_arguments)]
+fn plan(
+    program: &[(usize, Instruction)],
+    landing: &[bool],
+    body: &[(usize, Instruction)],
+    head: usize,
+    tail: usize,
+    iv: u8,
+    bound: i32,
+    op: JmpOp,
+) -> Option<CountedLoop> {
+    // The body: simple instructions, forward jumps.
+    let mut inc = None;
+    for &(pc, ins) in body {
+        match ins {
+            Instruction::Alu { .. }
+            | Instruction::MovSx { .. }
+            | Instruction::Neg { .. }
+            | Instruction::End { .. }
+            | Instruction::Load { .. }
+            | Instruction::StoreImm { .. }
+            | Instruction::StoreReg { .. } => {}
+            Instruction::Ja { off } | Instruction::Jcond { off, .. } if off >= 0 => {}
+            _ => return None,
+        }
+        if super::writes(&ins) == Some(iv) {
+            match ins {
+                Instruction::Alu {
+                    width: Width::W64,
+                    op: AluOp::Add,
+                    src: Operand::Imm(step @ (1 | 2 | 4 | 8)),
+                    ..
+                } if inc.is_none() => inc = Some((pc, step)),
+                _ => return None,
+            }
+        }
+    }
+    let (inc, step) = inc?;
+    // Every pass through the body runs the increment: no jump inside the
+    // body crosses it.
+    for &(pc, ins) in body {
+        if let Some(t) = jump_target(pc, &ins) {
+            if pc < inc && t > inc && t <= tail {
+                return None;
+            }
+        }
+    }
+    // Nothing from outside jumps into the body but to its head.
+    for &(pc, ins) in program {
+        if (head..=tail).contains(&pc) {
+            continue;
+        }
+        let t = jump_target(pc, &ins).or(match ins {
+            Instruction::Call(crate::isa::CallKind::Local(rel)) => Some((pc as i64 + 1 + rel as i64) as usize),
+            _ => None,
+        });
+        if t.is_some_and(|t| t > head && t <= tail) {
+            return None;
+        }
+    }
+    let factor: u32 = if body.len() < MAX_BODY / 2 { 4 } else { 2 };
+    let lazy = body
+        .iter()
+        .enumerate()
+        .all(|(i, &(pc, ins))| pc == inc || !reads(&ins, iv) || folds(body, i, iv, landing));
+    Some(CountedLoop {
+        head,
+        tail,
+        iv,
+        inc,
+        step,
+        bound,
+        op,
+        factor,
+        lazy,
+    })
+}
+
+impl Compiler {
+    /// The guard and the unrolled rounds of `lp` (`body`: its instructions
+    /// but the back edge), bound at the head's label; the guard fails to
+    /// `original` (the loop as written, whose back edge comes back to the
+    /// guard), and the rounds go on after the loop.
+    pub(super) fn unrolled(
+        &mut self,
+        lp: &CountedLoop,
+        body: &[(usize, Instruction)],
+        landing: &[bool],
+        original: Label,
+    ) {
+        let iv = host(lp.iv);
+        let a = &mut self.a;
+        a.bind(self.labels[lp.head]);
+        self.notes.push((
+            a.pos() as u32,
+            format!(
+                "{}-{}: unrolled {}x when ({} - r{}) is a multiple of {}{}",
+                lp.head,
+                lp.tail,
+                lp.factor,
+                lp.bound,
+                lp.iv,
+                lp.factor as i32 * lp.step,
+                if lp.lazy { ", increments folded" } else { "" }
+            ),
+        ));
+        // rcx = bound - iv: zero (or, for `<`, a borrow) means the loop
+        // doesn't run its trip count from here.
+        a.mov_imm64_sext(R::Rcx, lp.bound);
+        a.alu(W::Q64, Alu::Sub, R::Rcx, iv);
+        a.jcc(if lp.op == JmpOp::Jne { Cc::E } else { Cc::Be }, original);
+        a.test_imm(W::D32, R::Rcx, lp.factor as i32 * lp.step - 1);
+        a.jcc(Cc::Ne, original);
+        let round = a.label();
+        a.bind(round);
+        let saved = self.labels[lp.head..=lp.tail].to_vec();
+        self.frame_offset = [None; 11];
+        for copy in 0..lp.factor {
+            for pc in lp.head..=lp.tail {
+                self.labels[pc] = self.a.label();
+            }
+            let mut fused_next = false;
+            for (i, &(pc, ins)) in body.iter().enumerate() {
+                self.a.bind(self.labels[pc]);
+                if landing[pc] {
+                    self.frame_offset = [None; 11];
+                }
+                self.lag = lp.lazy.then_some(Lag {
+                    reg: lp.iv,
+                    delta: lp.delta(copy, pc),
+                    head: lp.head,
+                    tail: lp.tail,
+                });
+                let skip = std::mem::take(&mut fused_next)
+                    || (lp.lazy && pc == lp.inc)
+                    || body.get(i + 1).is_some_and(|&(next_pc, next)| {
+                        fused_next = !landing[next_pc] && self.fuse_lea(&ins, &next);
+                        fused_next
+                    });
+                if !skip {
+                    self.insn(pc, &ins);
+                }
+                self.track_frame_offset(&ins);
+            }
+            self.lag = None;
+            // Jumps to the back edge go on with the next copy (or the
+            // round's end).
+            self.a.bind(self.labels[lp.tail]);
+        }
+        let delta = lp.delta(lp.factor - 1, lp.tail);
+        if delta != 0 {
+            self.a.alu_imm(W::Q64, Alu::Add, iv, delta);
+        }
+        self.a.alu_imm(W::Q64, Alu::Cmp, iv, lp.bound);
+        self.a.jcc(if lp.op == JmpOp::Jne { Cc::Ne } else { Cc::B }, round);
+        self.a.jmp(self.labels[lp.tail + 1]);
+        self.labels[lp.head..=lp.tail].copy_from_slice(&saved);
+        self.frame_offset = [None; 11];
+    }
+}
+
+/// The target of a jump (`ja`, conditional), if any.
+fn jump_target(pc: usize, ins: &Instruction) -> Option<usize> {
+    let rel = match *ins {
+        Instruction::Ja { off } | Instruction::Jcond { off, .. } | Instruction::MayGoto { off } => off as i64,
+        Instruction::Ja32 { imm } => imm as i64,
+        _ => return None,
+    };
+    let t = pc as i64 + 1 + rel;
+    (t >= 0).then_some(t as usize)
+}
+
+/// Whether `ins` reads register `r` (for the instructions a body may hold;
+/// anything else counts as reading everything).
+fn reads(ins: &Instruction, r: u8) -> bool {
+    let reg = |o: Operand| o == Operand::Reg(r);
+    match *ins {
+        Instruction::Alu { op, dst, src, .. } => (op != AluOp::Mov && dst == r) || reg(src),
+        Instruction::MovSx { src, .. } => src == r,
+        Instruction::Neg { dst, .. } | Instruction::End { dst, .. } => dst == r,
+        Instruction::Load { src, .. } => src == r,
+        Instruction::StoreImm { dst, .. } => dst == r,
+        Instruction::StoreReg { dst, src, .. } => dst == r || src == r,
+        Instruction::Jcond { dst, src, .. } => dst == r || reg(src),
+        Instruction::Ja { .. } => false,
+        _ => true,
+    }
+}
+
+/// Whether body instruction `i`'s read of `iv` is part of a pair the
+/// compiler fuses into one `lea` ([`fused_lea`]), where it takes a
+/// displacement.
+fn folds(body: &[(usize, Instruction)], i: usize, iv: u8, landing: &[bool]) -> bool {
+    let pair = |i: usize| -> bool {
+        match (body.get(i), body.get(i + 1)) {
+            (Some(&(_, first)), Some(&(next_pc, second))) => {
+                !landing[next_pc] && fused_lea(&first, &second).is_some_and(|f| f.reads_only_in_address(iv))
+            }
+            _ => false,
+        }
+    };
+    // `i` is the pair's first or second instruction.
+    pair(i) || (i > 0 && pair(i - 1))
+}
+
+/// `dst = src; dst += x` as one `lea dst, [src + x]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FusedLea {
+    pub width: Width,
+    pub dst: u8,
+    pub base: u8,
+    pub index: Option<u8>,
+    pub disp: i32,
+}
+
+impl FusedLea {
+    /// `r` appears only as an address term (once), not as the result.
+    fn reads_only_in_address(&self, r: u8) -> bool {
+        self.dst != r && (self.base == r) != (self.index == Some(r))
+    }
+}
+
+/// The pair `dst = src; dst += imm | reg` (same width, dst not r10) as a
+/// `lea`, or None.
+pub fn fused_lea(first: &Instruction, second: &Instruction) -> Option<FusedLea> {
+    let (
+        Instruction::Alu {
+            width: w1,
+            op: AluOp::Mov,
+            dst: d1,
+            src: Operand::Reg(src),
+        },
+        Instruction::Alu {
+            width: w2,
+            op: AluOp::Add,
+            dst: d2,
+            src: add,
+        },
+    ) = (*first, *second)
+    else {
+        return None;
+    };
+    if w1 != w2 || d1 != d2 || d1 == 10 {
+        return None;
+    }
+    let (index, disp) = match add {
+        Operand::Imm(k) => (None, k),
+        // dst += dst after dst = src adds src to itself.
+        Operand::Reg(r) => (Some(if r == d1 { src } else { r }), 0),
+    };
+    Some(FusedLea {
+        width: w1,
+        dst: d1,
+        base: src,
+        index,
+        disp,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::isa::{decode, Insn};
+
+    fn loops(text: &[Insn]) -> Vec<CountedLoop> {
+        let program = decode(text).unwrap();
+        let len = text.len();
+        let mut landing = vec![false; len + 1];
+        for (pc, ins) in &program {
+            if let Some(t) = jump_target(*pc, ins) {
+                if t <= len {
+                    landing[t] = true;
+                }
+            }
+        }
+        counted_loops(&program, &landing)
+    }
+
+    use crate::isa::opcode::*;
+    const fn i(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
+        Insn::new(code, dst, src, off, imm)
+    }
+    const MOV64_X: u8 = BPF_ALU64 | BPF_MOV | BPF_X;
+    const ADD64_X: u8 = BPF_ALU64 | BPF_ADD | BPF_X;
+    const ADD64_K: u8 = BPF_ALU64 | BPF_ADD | BPF_K;
+    const LDXB: u8 = BPF_LDX | BPF_MEM | BPF_B;
+    const JNE_K: u8 = BPF_JMP | BPF_JNE | BPF_K;
+    const JGT_X: u8 = BPF_JMP | BPF_JGT | BPF_X;
+
+    /// clang's sum of the bytes (benches/programs/bench.h): r2 the index.
+    fn sum_bytes() -> Vec<Insn> {
+        vec![
+            i(BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, 0),
+            i(MOV64_X, 4, 1, 0, 0),                   // 1: r4 = r1
+            i(ADD64_X, 4, 2, 0, 0),                   // 2: r4 += r2
+            i(MOV64_X, 5, 4, 0, 0),                   // 3: r5 = r4
+            i(ADD64_K, 5, 0, 0, 1),                   // 4: r5 += 1
+            i(JGT_X, 5, 3, 4, 0),                     // 5: if r5 > r3 goto 10
+            i(LDXB, 4, 4, 0, 0),                      // 6: r4 = *(u8 *)(r4 + 0)
+            i(BPF_ALU | BPF_ADD | BPF_X, 0, 4, 0, 0), // 7: w0 += w4
+            i(ADD64_K, 2, 0, 0, 1),                   // 8: r2 += 1
+            i(JNE_K, 2, 0, -9, 1500),                 // 9: if r2 != 1500 goto 1
+            i(EXIT, 0, 0, 0, 0),
+        ]
+    }
+
+    #[test]
+    fn finds_the_packet_loop_with_its_increment_folded() {
+        let found = loops(&sum_bytes());
+        assert_eq!(
+            found,
+            vec![CountedLoop {
+                head: 1,
+                tail: 9,
+                iv: 2,
+                inc: 8,
+                step: 1,
+                bound: 1500,
+                op: JmpOp::Jne,
+                factor: 4,
+                lazy: true,
+            }]
+        );
+        // Copy 2, before and after the increment.
+        assert_eq!(found[0].delta(2, 3), 2);
+        assert_eq!(found[0].delta(2, 9), 3);
+    }
+
+    #[test]
+    fn another_read_of_the_index_keeps_the_increments() {
+        let mut p = sum_bytes();
+        p[7] = i(BPF_ALU | BPF_ADD | BPF_X, 0, 2, 0, 0); // w0 += w2
+        assert!(!loops(&p)[0].lazy);
+    }
+
+    #[test]
+    fn refuses_loops_it_cannot_copy() {
+        // A second write of the index.
+        let mut p = sum_bytes();
+        p[7] = i(ADD64_K, 2, 0, 0, 1);
+        assert!(loops(&p).is_empty());
+        // A step that is no power of two up to 8.
+        let mut p = sum_bytes();
+        p[8] = i(ADD64_K, 2, 0, 0, 3);
+        assert!(loops(&p).is_empty());
+        // A jump over the increment.
+        let mut p = sum_bytes();
+        p[5] = i(JGT_X, 5, 3, 2, 0); // to the increment: crosses nothing
+        assert_eq!(loops(&p).len(), 1);
+        p[5] = i(JGT_X, 5, 3, 3, 0); // to 9, over the increment at 8
+        assert!(loops(&p).is_empty());
+        // A jump from outside into the body.
+        let mut p = sum_bytes();
+        p[0] = i(BPF_JMP | BPF_JA, 0, 0, 2, 0); // to 3
+        assert!(loops(&p).is_empty());
+        // A call in the body.
+        let mut p = sum_bytes();
+        p[7] = i(CALL, 0, 0, 0, 7);
+        assert!(loops(&p).is_empty());
+        // A 32-bit back edge.
+        let mut p = sum_bytes();
+        p[9] = i(BPF_JMP32 | BPF_JNE | BPF_K, 2, 0, -9, 1500);
+        assert!(loops(&p).is_empty());
+    }
+}
