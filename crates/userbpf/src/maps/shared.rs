@@ -34,6 +34,9 @@ pub fn total_ram() -> u64 {
 pub struct SharedMem {
     ptr: NonNull<AtomicU64>,
     len: usize,
+    /// Whole words allocated (at least one): the bound every access
+    /// checks against, kept rather than recomputed on hot paths.
+    words: usize,
 }
 
 // SAFETY: all access goes through atomic types; the allocation is owned.
@@ -54,7 +57,7 @@ impl SharedMem {
         // SAFETY: the layout has a non-zero size.
         let raw = unsafe { alloc_zeroed(layout) } as *mut AtomicU64;
         let ptr = NonNull::new(raw).ok_or(Errno::ENOMEM)?;
-        Ok(SharedMem { ptr, len })
+        Ok(SharedMem { ptr, len, words })
     }
 
     pub fn len(&self) -> usize {
@@ -70,8 +73,9 @@ impl SharedMem {
         self.ptr.as_ptr() as *mut u8
     }
 
+    #[inline]
     fn words(&self) -> usize {
-        self.len.div_ceil(8).max(1)
+        self.words
     }
 
     /// The word at byte offset `off` (a multiple of 8).
