@@ -597,7 +597,7 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
         let src = c.pick(&[0u8, 0, 3, 7, 7, 8, 8, 9, 9, 10]);
         // Raw mutations are rare: most programs should get far enough to
         // be accepted.
-        let kind = if c.below(40) == 0 { 99 } else { c.below(19) };
+        let kind = if c.below(40) == 0 { 99 } else { c.below(20) };
         match kind {
             0 | 1 => {
                 // A map lookup with a key on the stack, maybe null-checked,
@@ -915,6 +915,42 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
                 });
                 pending_calls.push((out.len(), ctx_arg, c.below(4) == 0));
                 out.push(Insn::new(CALL, 0, BPF_PSEUDO_CALL, 0, 0));
+            }
+            19 => {
+                // A counted loop over the stack below fp - 64, as clang
+                // emits `for (i = start; i != n; i += step) acc += p[i]`
+                // (the JIT unrolls these), maybe leaving early on a value.
+                let iv = c.pick(&[3u8, 7, 8, 9]);
+                let step = c.pick(&[1, 1, 2, 4, 8]);
+                let start = c.below(3) as i32;
+                let n = start + step * (1 + c.below(8) as i32);
+                out.push(mov64(2, 0));
+                out.push(mov64(iv, start));
+                let head = out.len();
+                out.push(movr(4, iv));
+                out.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_X, 4, 10, 0, 0));
+                let size = c.pick(&[BPF_B, BPF_H, BPF_W]);
+                out.push(Insn::new(BPF_LDX | BPF_MEM | size, 5, 4, -64, 0));
+                let inc_first = c.below(2) == 0;
+                if inc_first {
+                    out.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_K, iv, 0, 0, step));
+                }
+                let exit_at = (c.below(2) == 0).then(|| {
+                    out.push(Insn::new(BPF_JMP | BPF_JEQ | BPF_K, 5, 0, 0, c.below(8) as i32));
+                    out.len() - 1
+                });
+                out.push(Insn::new(BPF_ALU64 | c.pick(&[BPF_ADD, BPF_XOR]) | BPF_X, 2, 5, 0, 0));
+                if c.below(4) == 0 {
+                    out.push(Insn::new(BPF_STX | BPF_MEM | size, 4, 2, -64, 0));
+                }
+                if !inc_first {
+                    out.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_K, iv, 0, 0, step));
+                }
+                let back = head as i64 - out.len() as i64 - 1;
+                out.push(Insn::new(BPF_JMP | BPF_JNE | BPF_K, iv, 0, back as i16, n));
+                if let Some(at) = exit_at {
+                    out[at].off = (out.len() - at - 1) as i16;
+                }
             }
             _ => {
                 // A raw mutation: any instruction word.

@@ -19,8 +19,9 @@ pub enum EnginesVerdict {
     /// Not a socket filter, nondeterministic (ktime, prandom), or the
     /// verifier refused it.
     Skipped,
-    /// Loaded and run in all three with the same results.
-    Agreed,
+    /// Loaded and run in all three with the same results; `unrolled`: the
+    /// JIT images run a loop unrolled.
+    Agreed { unrolled: bool },
 }
 
 /// The observable result of one test run.
@@ -38,13 +39,14 @@ fn packet() -> Vec<u8> {
     p
 }
 
-/// Load and run `insns` in a fresh instance; None when the load fails.
+/// Load and run `insns` in a fresh instance (and whether its image runs a
+/// loop unrolled); None when the load fails.
 fn observe(
     insns: &[crate::isa::Insn],
     maps: &[crate::verifier::MapRef],
     engine: Engine,
     trust: bool,
-) -> Option<Observed> {
+) -> Option<(Observed, bool)> {
     let bpf = Bpf::new(Config {
         jit_trust_verifier: trust,
         possible_cpus: 2,
@@ -108,7 +110,11 @@ fn observe(
             rows
         })
         .collect();
-    Some(Observed { run, maps })
+    let unrolled = match &p.prog_by_fd(fd).ok()?.runtime {
+        crate::prog::Runtime::Jit(j) => j.unrolled_loops() > 0,
+        _ => false,
+    };
+    Some((Observed { run, maps }, unrolled))
 }
 
 /// Panics when the engines disagree.
@@ -123,12 +129,14 @@ pub fn engines_agree(data: &[u8]) -> EnginesVerdict {
     if p.prog_type != prog_type::SOCKET_FILTER || nondeterministic {
         return EnginesVerdict::Skipped;
     }
-    let Some(interp) = observe(&p.insns, &p.maps, Engine::Interpreter, false) else {
+    let Some((interp, _)) = observe(&p.insns, &p.maps, Engine::Interpreter, false) else {
         return EnginesVerdict::Skipped;
     };
     let text = || crate::isa::disasm::disasm_program(&p.insns).unwrap_or_default();
+    let mut unrolled = false;
     for trust in [false, true] {
-        let jit = observe(&p.insns, &p.maps, Engine::Loaded, trust).expect("the same load succeeds again");
+        let (jit, u) = observe(&p.insns, &p.maps, Engine::Loaded, trust).expect("the same load succeeds again");
+        unrolled |= u;
         assert_eq!(
             interp,
             jit,
@@ -137,5 +145,5 @@ pub fn engines_agree(data: &[u8]) -> EnginesVerdict {
             text()
         );
     }
-    EnginesVerdict::Agreed
+    EnginesVerdict::Agreed { unrolled }
 }
