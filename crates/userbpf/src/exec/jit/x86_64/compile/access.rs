@@ -5,6 +5,7 @@
 //! takes the generic check through the region table. The region deltas the
 //! loops use most stay in registers for the run.
 
+use super::unroll::{CountedLoop, StridedAccess};
 use super::{branch_rel, host, target, writes, Access, Compiler, SiteKind, CTX};
 use crate::exec::jit::ctx::{self, disp};
 use crate::exec::jit::x86_64::emit::{mem, mem_idx, Alu, Asm, Cc, Label, Mem, Shift, R, W};
@@ -203,7 +204,7 @@ impl Compiler {
             return mem_idx(host(base), R::Rcx, off32);
         }
         let proof = self.proven.get(pc).copied().unwrap_or_default();
-        if !self.opts.trust_proofs {
+        if !self.opts.trust_proofs && !self.round_checked.contains(&pc) {
             return self.access_hinted(pc, base, off32, bytes, access, proof);
         }
         // Proven in bounds: host = guest + the delta of the region, with
@@ -255,12 +256,7 @@ impl Compiler {
         let (fault, addr) = self.memory_site(pc, base, off32, bytes, access);
         let delta = delta_slot(proof).unwrap_or(entry + ctx::ENTRY_DELTA);
         let pinned = self.pinned_reg(delta);
-        // The check's scratch: rdx, or rcx when rdx holds a base.
-        let t = if self.pinned.iter().any(|&(_, r)| r == R::Rdx) {
-            R::Rcx
-        } else {
-            R::Rdx
-        };
+        let t = self.check_scratch();
         let a = &mut self.a;
         if off32 == 0 {
             // A plain copy the CPU renames away.
@@ -277,6 +273,43 @@ impl Compiler {
         }
         a.load(8, R::Rcx, mem(CTX, disp(delta)));
         mem_idx(host(base), R::Rcx, off32)
+    }
+
+    /// Before a round of an unrolled loop (hinted images): one check that
+    /// the region the verifier names holds the strided access `sa` in
+    /// every copy of the round (its first and last addresses: the region
+    /// is contiguous, and nothing the round runs changes `s` or the
+    /// region table), else `fail`, the loop as written, whose accesses
+    /// check (and fault) one by one. The copies then translate it with the
+    /// region's delta. False, emitting nothing, when it names no region.
+    pub(super) fn round_check(&mut self, lp: &CountedLoop, sa: &StridedAccess, fail: Label) -> bool {
+        let proof = self.proven.get(sa.pc).copied().unwrap_or_default();
+        let Some(entry) = region_entry(proof) else {
+            return false;
+        };
+        let t = self.check_scratch();
+        let first = lp.advance(0, sa.def) + sa.disp;
+        let span = (lp.factor as i32 - 1) * lp.step;
+        let limit = mem(CTX, disp(entry + ctx::limit_slot(sa.write, sa.bytes)));
+        let a = &mut self.a;
+        a.lea(t, mem_idx(host(sa.s), host(lp.iv), first));
+        a.alu_reg_mem(Alu::Sub, t, mem(CTX, disp(entry + ctx::ENTRY_GUEST)));
+        a.alu_reg_mem(Alu::Cmp, t, limit);
+        a.jcc(Cc::Ae, fail);
+        // Below the region's length here: adding the span can't wrap.
+        a.alu_imm(W::Q64, Alu::Add, t, span);
+        a.alu_reg_mem(Alu::Cmp, t, limit);
+        a.jcc(Cc::Ae, fail);
+        true
+    }
+
+    /// The hinted check's scratch: rdx, or rcx when rdx holds a base.
+    fn check_scratch(&self) -> R {
+        if self.pinned.iter().any(|&(_, r)| r == R::Rdx) {
+            R::Rcx
+        } else {
+            R::Rdx
+        }
     }
 
     /// The register holding the delta in context slot `slot`, if pinned.

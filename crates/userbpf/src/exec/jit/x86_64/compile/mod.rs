@@ -167,6 +167,8 @@ struct Compiler {
     /// Ways out of such copies: (entry, register, lag, target), emitted
     /// out of line (`add register, lag; jmp target`).
     lag_exits: Vec<(Label, u8, i32, Label)>,
+    /// Inside an unrolled round: accesses its start checked for every copy.
+    round_checked: Vec<usize>,
     notes: Vec<(u32, String)>,
 }
 
@@ -319,6 +321,7 @@ fn compile_pass(
         slow_calls: Vec::new(),
         lag: None,
         lag_exits: Vec::new(),
+        round_checked: Vec::new(),
         notes: Vec::new(),
     };
     c.prologue();

@@ -24,7 +24,7 @@ use crate::exec::jit::x86_64::emit::{Alu, Cc, Label, R, W};
 use crate::isa::{AluOp, Instruction, JmpOp, Operand};
 
 /// A loop the compiler unrolls, by pc.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CountedLoop {
     /// First instruction of the body (the back edge's target).
     pub head: usize,
@@ -43,6 +43,25 @@ pub struct CountedLoop {
     /// Every read of `iv` in the body takes a displacement: the increments
     /// become displacements.
     pub lazy: bool,
+    /// Accesses whose address is `s + iv + k` for an `s` the body never
+    /// writes: one range check per round can cover all copies (hinted
+    /// images; see `Compiler::round_check`).
+    pub strided: Vec<StridedAccess>,
+}
+
+/// A load or store at `s + iv + disp` (its base register set by `b = s;
+/// b += iv` or `b = iv; b += s`, 64-bit, earlier on the same straight line).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StridedAccess {
+    /// The access.
+    pub pc: usize,
+    /// The first instruction of the pair setting its base (its copy's
+    /// index offset is the one the address sees).
+    pub def: usize,
+    pub s: u8,
+    pub disp: i32,
+    pub bytes: usize,
+    pub write: bool,
 }
 
 impl CountedLoop {
@@ -52,6 +71,11 @@ impl CountedLoop {
         if !self.lazy {
             return 0;
         }
+        self.advance(copy, pc)
+    }
+
+    /// `iv` at `pc` of copy `copy`, less `iv` at the round's start.
+    pub fn advance(&self, copy: u32, pc: usize) -> i32 {
         self.step * copy as i32 + if pc > self.inc { self.step } else { 0 }
     }
 }
@@ -169,7 +193,51 @@ fn plan(
         op,
         factor,
         lazy,
+        strided: strided(body, iv, landing),
     })
+}
+
+/// The body's accesses at `s + iv + disp` ([`StridedAccess`]).
+fn strided(body: &[(usize, Instruction)], iv: u8, landing: &[bool]) -> Vec<StridedAccess> {
+    let mut found = Vec::new();
+    for (i, &(pc, ins)) in body.iter().enumerate() {
+        let (b, off, size, write) = match ins {
+            Instruction::Load { src, off, size, .. } => (src, off, size, false),
+            Instruction::StoreImm { dst, off, size, .. } | Instruction::StoreReg { dst, off, size, .. } => {
+                (dst, off, size, true)
+            }
+            _ => continue,
+        };
+        // The base's last write before the access: the pair's add.
+        let Some(d) = body[..i].iter().rposition(|(_, x)| super::writes(x) == Some(b)) else {
+            continue;
+        };
+        let Some(&(def, first)) = d.checked_sub(1).and_then(|f| body.get(f)) else {
+            continue;
+        };
+        let Some(f) = fused_lea(&first, &body[d].1) else {
+            continue;
+        };
+        let s = match (f.base, f.index) {
+            (x, Some(y)) if y == iv && x != iv => x,
+            (x, Some(y)) if x == iv && y != iv => y,
+            _ => continue,
+        };
+        let straight = !(def + 1..=pc).any(|p| landing[p]);
+        // r10 qualifies: no call in the body moves the frame.
+        let s_fixed = s != b && !body.iter().any(|(_, x)| super::writes(x) == Some(s));
+        if f.width == Width::W64 && straight && s_fixed {
+            found.push(StridedAccess {
+                pc,
+                def,
+                s,
+                disp: off as i32,
+                bytes: size.bytes(),
+                write,
+            });
+        }
+    }
+    found
 }
 
 impl Compiler {
@@ -209,6 +277,13 @@ impl Compiler {
         a.jcc(Cc::Ne, original);
         let round = a.label();
         a.bind(round);
+        if !self.opts.trust_proofs {
+            for sa in &lp.strided {
+                if self.round_check(lp, sa, original) {
+                    self.round_checked.push(sa.pc);
+                }
+            }
+        }
         let saved = self.labels[lp.head..=lp.tail].to_vec();
         self.frame_offset = [None; 11];
         for copy in 0..lp.factor {
@@ -252,6 +327,7 @@ impl Compiler {
         self.a.jmp(self.labels[lp.tail + 1]);
         self.labels[lp.head..=lp.tail].copy_from_slice(&saved);
         self.frame_offset = [None; 11];
+        self.round_checked.clear();
     }
 }
 
@@ -415,6 +491,14 @@ mod tests {
                 op: JmpOp::Jne,
                 factor: 4,
                 lazy: true,
+                strided: vec![StridedAccess {
+                    pc: 6,
+                    def: 1,
+                    s: 1,
+                    disp: 0,
+                    bytes: 1,
+                    write: false,
+                }],
             }]
         );
         // Copy 2, before and after the increment.
