@@ -1038,79 +1038,87 @@ mod unrolled_loops {
     }
 
     /// With the verifier's hints (the default JIT), an access at
-    /// `r1 + i + k` is checked once per round for all four copies; a round
-    /// the region can't hold whole runs the loop as written, whose checks
-    /// fault exactly where the interpreter does. Every buffer length,
-    /// bound and offset, loads and stores, a read-only packet: the
-    /// interpreter's r0 or fault, and memory, on the hinted image.
+    /// `r1 + i + k` is checked once per round for all four copies (as one
+    /// access of up to 8 bytes, or its first and last copies); a round the
+    /// region can't hold whole runs the loop as written, whose checks fault
+    /// exactly where the interpreter does. Every buffer length, trip count
+    /// and offset, loads and stores, a read-only packet: the interpreter's
+    /// r0 or fault, and memory, on the hinted image.
     #[test]
     fn hinted_round_checks_cover_every_copy_or_fall_back() {
         use userbpf::exec::AccessProof;
-        let program = |n: i32, off: i16, store: bool| {
-            vec![
-                mov64(0, 0),
-                mov64(3, 0),
-                i(MOV64R, 4, 1, 0, 0), // 2: r4 = r1
-                i(ADD64R, 4, 3, 0, 0), // r4 += r3
-                if store {
-                    i(0x73, 4, 3, off, 0) // *(u8 *)(r4 + off) = r3
-                } else {
-                    i(0x71, 5, 4, off, 0) // r5 = *(u8 *)(r4 + off)
-                },
-                i(ADD64R, 0, 5, 0, 0),
-                i(ADD64I, 3, 0, 0, 1),
-                i(JNEI, 3, 0, -6, n), // if r3 != n goto 2
-                EXIT,
-            ]
-        };
-        let helpers = HelperTable::conformance();
-        let mut hints = vec![AccessProof::None; 9];
-        hints[4] = AccessProof::Packet;
-        let listing = JitProgram::compile_with_hints(
-            &Program::new(program(16, 0, false)).unwrap(),
-            JitOptions::default(),
-            &hints,
-        )
-        .unwrap()
-        .disassemble();
-        // The round's check reaches the last copy's byte (rdx: the hinted
-        // check's scratch, compile/access.rs).
-        assert!(listing.contains("add rdx,3"), "{listing}");
-        for store in [false, true] {
-            for readonly in [false, true] {
-                for n in [1, 3, 4, 8, 12, 16, 17] {
-                    for off in [-1i16, 0, 2] {
-                        let prog = Program::new(program(n, off, store)).unwrap();
-                        let jit = JitProgram::compile_with_hints(&prog, JitOptions::default(), &hints).unwrap();
-                        for len in 0..20usize {
-                            let mut outcomes = Vec::new();
-                            for use_jit in [false, true] {
-                                let mut data = AlignedBuf::from_bytes(&buffer(len.max(1), None)[..len]);
-                                let mut mem = GuestMemory::new();
-                                let p = if readonly {
-                                    mem.add_readonly(data.as_bytes(), RegionKind::Packet)
-                                } else {
-                                    mem.add(data.as_mut_bytes(), RegionKind::Packet)
-                                };
-                                let args = [p, 0];
-                                let r = if use_jit {
-                                    Jit::new(&jit, &helpers).run(&mut mem, &args, &RunOptions::default())
-                                } else {
-                                    Interpreter::new(&prog, &helpers).run(&mut mem, &args, &RunOptions::default())
-                                };
-                                drop(mem);
-                                outcomes.push((r, data.as_bytes().to_vec()));
+        // (bytes, step): one 4-byte check per round; two checks (a round
+        // spans 14 bytes).
+        for (bytes, step) in [(1usize, 1i32), (2, 4)] {
+            let (load, store_op) = if bytes == 1 { (0x71, 0x73) } else { (0x69, 0x6b) };
+            let program = |trips: i32, off: i16, store: bool| {
+                vec![
+                    mov64(0, 0),
+                    mov64(3, 0),
+                    i(MOV64R, 4, 1, 0, 0), // 2: r4 = r1
+                    i(ADD64R, 4, 3, 0, 0), // r4 += r3
+                    if store {
+                        i(store_op, 4, 3, off, 0) // *(r4 + off) = r3
+                    } else {
+                        i(load, 5, 4, off, 0) // r5 = *(r4 + off)
+                    },
+                    i(ADD64R, 0, 5, 0, 0),
+                    i(ADD64I, 3, 0, 0, step),
+                    i(JNEI, 3, 0, -6, trips * step), // if r3 != n goto 2
+                    EXIT,
+                ]
+            };
+            let helpers = HelperTable::conformance();
+            let mut hints = vec![AccessProof::None; 9];
+            hints[4] = AccessProof::Packet;
+            let listing = JitProgram::compile_with_hints(
+                &Program::new(program(16, 0, false)).unwrap(),
+                JitOptions::default(),
+                &hints,
+            )
+            .unwrap()
+            .disassemble();
+            // The access's region check: once before each round, once in
+            // the loop as written; none in the copies (rdx: the hinted
+            // check's scratch, compile/access.rs).
+            assert_eq!(listing.matches("sub rdx,[r12+").count(), 2, "{listing}");
+            for store in [false, true] {
+                for readonly in [false, true] {
+                    for trips in [1, 3, 4, 8, 12, 17] {
+                        for off in [-1i16, 0, 2] {
+                            let prog = Program::new(program(trips, off, store)).unwrap();
+                            let jit = JitProgram::compile_with_hints(&prog, JitOptions::default(), &hints).unwrap();
+                            for len in 0..(trips as usize * step as usize + 8) {
+                                let mut outcomes = Vec::new();
+                                for use_jit in [false, true] {
+                                    let mut data = AlignedBuf::from_bytes(&buffer(len.max(1), None)[..len]);
+                                    let mut mem = GuestMemory::new();
+                                    let p = if readonly {
+                                        mem.add_readonly(data.as_bytes(), RegionKind::Packet)
+                                    } else {
+                                        mem.add(data.as_mut_bytes(), RegionKind::Packet)
+                                    };
+                                    let args = [p, 0];
+                                    let opts = RunOptions::default();
+                                    let r = if use_jit {
+                                        Jit::new(&jit, &helpers).run(&mut mem, &args, &opts)
+                                    } else {
+                                        Interpreter::new(&prog, &helpers).run(&mut mem, &args, &opts)
+                                    };
+                                    drop(mem);
+                                    outcomes.push((r, data.as_bytes().to_vec()));
+                                }
+                                let what = format!(
+                                    "bytes {bytes} store {store} ro {readonly} trips {trips} off {off} len {len}"
+                                );
+                                assert_eq!(outcomes[0], outcomes[1], "{what}");
+                                // By hand: in bounds exactly when the last
+                                // access ends inside the buffer (and a
+                                // store, in a writable one).
+                                let last_end = (trips as i64 - 1) * step as i64 + off as i64 + bytes as i64;
+                                let ok = off >= 0 && last_end <= len as i64 && !(store && readonly);
+                                assert_eq!(outcomes[0].0.is_ok(), ok, "{what}");
                             }
-                            assert_eq!(
-                                outcomes[0], outcomes[1],
-                                "store {store} readonly {readonly} n {n} off {off} len {len}"
-                            );
-                            // By hand: in bounds exactly when every index
-                            // + off lies in the buffer (and a store, in a
-                            // writable one).
-                            let in_bounds = off >= 0 && (n as i64 - 1 + off as i64) < len as i64;
-                            let ok = in_bounds && !(store && readonly);
-                            assert_eq!(outcomes[0].0.is_ok(), ok, "n {n} off {off} len {len}");
                         }
                     }
                 }

@@ -289,17 +289,30 @@ impl Compiler {
         };
         let t = self.check_scratch();
         let first = lp.advance(0, sa.def) + sa.disp;
-        let span = (lp.factor as i32 - 1) * lp.step;
-        let limit = mem(CTX, disp(entry + ctx::limit_slot(sa.write, sa.bytes)));
+        let span = (lp.factor as usize - 1) * lp.step as usize;
+        // The bytes the round touches, from the first copy's address: as
+        // one access of the next size with a limit slot (up to 8) when
+        // that covers them (a round near the region's end may then fail
+        // where exact checks pass: the loop as written takes it), else the
+        // first and the last copy's accesses.
+        let whole = (span + sa.bytes).next_power_of_two();
+        let (bytes, last) = if whole <= 8 {
+            (whole, None)
+        } else {
+            (sa.bytes, Some(span as i32))
+        };
+        let limit = mem(CTX, disp(entry + ctx::limit_slot(sa.write, bytes)));
         let a = &mut self.a;
         a.lea(t, mem_idx(host(sa.s), host(lp.iv), first));
         a.alu_reg_mem(Alu::Sub, t, mem(CTX, disp(entry + ctx::ENTRY_GUEST)));
         a.alu_reg_mem(Alu::Cmp, t, limit);
         a.jcc(Cc::Ae, fail);
-        // Below the region's length here: adding the span can't wrap.
-        a.alu_imm(W::Q64, Alu::Add, t, span);
-        a.alu_reg_mem(Alu::Cmp, t, limit);
-        a.jcc(Cc::Ae, fail);
+        if let Some(span) = last {
+            // Below the region's length here: adding the span can't wrap.
+            a.alu_imm(W::Q64, Alu::Add, t, span);
+            a.alu_reg_mem(Alu::Cmp, t, limit);
+            a.jcc(Cc::Ae, fail);
+        }
         true
     }
 
