@@ -831,6 +831,38 @@ fn mov_add_pairs_fuse_into_lea_with_the_same_results() {
     assert_eq!(run(&p), 101);
 }
 
+/// `dst = imm64; dst += k` compiles to one `mov` of the sum: 64-bit (with
+/// carry into the upper half and wrap-around) and 32-bit (the sum's low
+/// half, zero-extended); a jump landing on the add keeps them apart.
+/// Values derived by hand.
+#[test]
+fn ld_imm64_and_add_fold_into_one_constant() {
+    let lddw = |d, v: u64| {
+        [
+            Insn::new(0x18, d, 0, 0, v as u32 as i32),
+            Insn::new(0, 0, 0, 0, (v >> 32) as i32),
+        ]
+    };
+    let run = |v: u64, add: Insn| {
+        let mut p = lddw(0, v).to_vec();
+        p.extend([add, EXIT]);
+        let image = JitProgram::compile(&Program::new(p.clone()).unwrap(), JitOptions::default()).unwrap();
+        (both(&p).unwrap(), image.disassemble())
+    };
+    let (r, listing) = run(0x1_0000_0000, Insn::new(0x07, 0, 0, 0, 312));
+    assert_eq!(r, 0x1_0000_0138);
+    // r0 is rbx; no add left.
+    assert!(listing.contains("mov rbx,100000138h") && !listing.contains("add rbx"), "{listing}");
+    assert_eq!(run(0xffff_ffff, Insn::new(0x07, 0, 0, 0, 1)).0, 0x1_0000_0000);
+    assert_eq!(run(5, Insn::new(0x07, 0, 0, 0, -6)).0, u64::MAX);
+    assert_eq!(run(0x7_ffff_fffe, Insn::new(0x04, 0, 0, 0, 3)).0, 1, "32-bit: wraps, upper half cleared");
+    // A jump to the add: the path through the jump adds to the old r0.
+    let mut p = vec![mov64(0, 100), Insn::new(0x05, 0, 0, 2, 0)];
+    p.extend(lddw(0, 7));
+    p.extend([Insn::new(0x07, 0, 0, 0, 1), EXIT]);
+    assert_eq!(both(&p).unwrap(), 101);
+}
+
 /// A register holding r10 + k reaches the frame without a check, but only
 /// along the straight line that set it: where a jump lands, the register
 /// may hold anything (here the buffer), and the access is checked again.

@@ -365,7 +365,7 @@ fn compile_pass(
         }
         if !opts.meter && opts.blind.is_none() {
             if let Some((next_pc, next)) = program.get(i + 1) {
-                if !landing[*next_pc] && c.fuse_lea(ins, next) {
+                if !landing[*next_pc] && (c.fuse_lea(ins, next) || c.fuse_const(ins, next)) {
                     fused_next = true;
                     c.track_frame_offset(ins);
                     continue;
@@ -450,6 +450,39 @@ impl Compiler {
             Width::W64 => self.a.lea(host(f.dst), m),
             Width::W32 => self.a.lea32(host(f.dst), m),
         }
+        true
+    }
+
+    /// `dst = imm64; dst += k` as one `mov` of the sum (the inlined array
+    /// lookup's map address and value offset). Only when nothing jumps
+    /// between the two.
+    fn fuse_const(&mut self, first: &Instruction, second: &Instruction) -> bool {
+        let (
+            Instruction::LdImm64 {
+                dst,
+                src: 0,
+                imm,
+                next_imm,
+            },
+            Instruction::Alu {
+                width,
+                op: AluOp::Add,
+                dst: d2,
+                src: Operand::Imm(k),
+            },
+        ) = (*first, *second)
+        else {
+            return false;
+        };
+        if dst != d2 {
+            return false;
+        }
+        let v = imm as u32 as u64 | (next_imm as u32 as u64) << 32;
+        let sum = match width {
+            Width::W64 => v.wrapping_add(k as i64 as u64),
+            Width::W32 => (v as u32).wrapping_add(k as u32) as u64,
+        };
+        self.a.mov_imm(host(dst), sum);
         true
     }
 
