@@ -852,15 +852,49 @@ fn ld_imm64_and_add_fold_into_one_constant() {
     let (r, listing) = run(0x1_0000_0000, Insn::new(0x07, 0, 0, 0, 312));
     assert_eq!(r, 0x1_0000_0138);
     // r0 is rbx; no add left.
-    assert!(listing.contains("mov rbx,100000138h") && !listing.contains("add rbx"), "{listing}");
+    assert!(
+        listing.contains("mov rbx,100000138h") && !listing.contains("add rbx"),
+        "{listing}"
+    );
     assert_eq!(run(0xffff_ffff, Insn::new(0x07, 0, 0, 0, 1)).0, 0x1_0000_0000);
     assert_eq!(run(5, Insn::new(0x07, 0, 0, 0, -6)).0, u64::MAX);
-    assert_eq!(run(0x7_ffff_fffe, Insn::new(0x04, 0, 0, 0, 3)).0, 1, "32-bit: wraps, upper half cleared");
+    assert_eq!(
+        run(0x7_ffff_fffe, Insn::new(0x04, 0, 0, 0, 3)).0,
+        1,
+        "32-bit: wraps, upper half cleared"
+    );
     // A jump to the add: the path through the jump adds to the old r0.
     let mut p = vec![mov64(0, 100), Insn::new(0x05, 0, 0, 2, 0)];
     p.extend(lddw(0, 7));
     p.extend([Insn::new(0x07, 0, 0, 0, 1), EXIT]);
     assert_eq!(both(&p).unwrap(), 101);
+}
+
+/// A rotated loop (`goto test; body: ...; test: i += 1; if i != n goto
+/// body`, the back edge a `goto` to the test): the image copies the test to
+/// the `goto`, and the loop sums 0..n as the interpreter does (by hand:
+/// n(n-1)/2).
+#[test]
+fn a_goto_back_to_a_loop_test_runs_a_copy_of_it() {
+    let rotated = |n: i32| {
+        vec![
+            mov64(0, 0),
+            mov64(7, 0),
+            Insn::new(0x05, 0, 0, 3, 0), // goto 6
+            Insn::new(0x04, 7, 0, 0, 1), // 3: w7 += 1
+            Insn::new(0x56, 7, 0, 1, n), // if w7 != n goto 6
+            EXIT,
+            Insn::new(0x0f, 0, 7, 0, 0),  // 6: r0 += r7
+            Insn::new(0x05, 0, 0, -5, 0), // goto 3
+        ]
+    };
+    for n in 1..12 {
+        assert_eq!(both(&rotated(n)), Ok((n as u64) * (n as u64 - 1) / 2), "n {n}");
+    }
+    let image = JitProgram::compile(&Program::new(rotated(5)).unwrap(), JitOptions::default()).unwrap();
+    let listing = image.disassemble();
+    // r7 is r13: the test at 3 and its copy at the goto.
+    assert_eq!(listing.matches("add r13d,1").count(), 2, "{listing}");
 }
 
 /// A register holding r10 + k reaches the frame without a check, but only

@@ -1,5 +1,7 @@
-//! BPF to x86-64: one pass over the decoded program, then out-of-line stubs
-//! (memory accesses in access.rs, helper and direct calls in calls.rs).
+//! BPF to x86-64: one pass over the decoded program, then out-of-line stubs.
+//! By job: memory accesses in access.rs, ALU instructions in alu.rs, helper
+//! and direct calls in calls.rs, fused instruction pairs in fusion.rs,
+//! copied loop tests in jumps.rs, unrolled counted loops in unroll.rs.
 //!
 //! Register map (BPF -> host), chosen so that rax, rcx and rdx stay free for
 //! division, shifts and address translation, and r12 holds the run context:
@@ -36,21 +38,22 @@
 //! exact.
 
 mod access;
+mod alu;
 mod calls;
+mod fusion;
+mod jumps;
 mod unroll;
 
 use self::access::{pinned_bases, translate_checked};
 use self::calls::HelperId;
-use super::emit::{mem, mem_idx, Alu, Asm, Cc, Label, Layout, Mem, Shift, R, W};
+use super::emit::{mem, Alu, Asm, Cc, Label, Layout, Mem, R, W};
 use crate::exec::interp::Fault;
 use crate::exec::jit::ctx::{self, disp};
 use crate::exec::jit::direct::DirectCall;
 use crate::exec::ld_abs::{SKF_LL_OFF, SKF_NET_OFF};
 use crate::exec::AccessProof;
 use crate::isa::opcode::{MAX_BPF_STACK, MAX_CALL_FRAMES};
-use crate::isa::{
-    decode, AluOp, AtomicOp, CallKind, DecodeError, Endian, Insn, Instruction, JmpOp, Operand, Size, Width,
-};
+use crate::isa::{decode, AtomicOp, CallKind, DecodeError, Endian, Insn, Instruction, JmpOp, Operand, Size, Width};
 
 /// Host register of each BPF register.
 pub const REG_MAP: [R; 11] = [
@@ -339,6 +342,7 @@ fn compile_pass(
     } else {
         unroll::counted_loops(&program, &landing)
     };
+    let heads: Vec<usize> = loops.iter().map(|l| l.head).collect();
     let mut offsets = vec![0u32; len + 1];
     let mut fused_next = false;
     for (i, (pc, ins)) in program.iter().enumerate() {
@@ -370,6 +374,10 @@ fn compile_pass(
                     c.track_frame_offset(ins);
                     continue;
                 }
+            }
+            if let Some(block) = jumps::copied_block(&program, i, &heads) {
+                c.copy_block(&program[block]);
+                continue;
             }
         }
         if starts[*pc] {
@@ -426,66 +434,6 @@ fn compile_pass(
 }
 
 impl Compiler {
-    /// `dst = src; dst += imm` (or `+= reg`), 64- or 32-bit, as one `lea`
-    /// (the kernel's JIT emits two instructions; compilers one). Only when
-    /// nothing jumps between the two, so no path sees the middle state.
-    /// In an unrolled loop's copy, a term reading the lagging index takes
-    /// its lag as displacement.
-    fn fuse_lea(&mut self, first: &Instruction, second: &Instruction) -> bool {
-        let Some(f) = unroll::fused_lea(first, second) else {
-            return false;
-        };
-        let mut disp = f.disp as i64;
-        if let Some(lag) = self.lag {
-            disp += lag.delta as i64 * ((f.base == lag.reg) as i64 + (f.index == Some(lag.reg)) as i64);
-        }
-        let Ok(disp) = i32::try_from(disp) else {
-            return false;
-        };
-        let m = match f.index {
-            None => mem(host(f.base), disp),
-            Some(i) => mem_idx(host(f.base), host(i), disp),
-        };
-        match f.width {
-            Width::W64 => self.a.lea(host(f.dst), m),
-            Width::W32 => self.a.lea32(host(f.dst), m),
-        }
-        true
-    }
-
-    /// `dst = imm64; dst += k` as one `mov` of the sum (the inlined array
-    /// lookup's map address and value offset). Only when nothing jumps
-    /// between the two.
-    fn fuse_const(&mut self, first: &Instruction, second: &Instruction) -> bool {
-        let (
-            Instruction::LdImm64 {
-                dst,
-                src: 0,
-                imm,
-                next_imm,
-            },
-            Instruction::Alu {
-                width,
-                op: AluOp::Add,
-                dst: d2,
-                src: Operand::Imm(k),
-            },
-        ) = (*first, *second)
-        else {
-            return false;
-        };
-        if dst != d2 {
-            return false;
-        }
-        let v = imm as u32 as u64 | (next_imm as u32 as u64) << 32;
-        let sum = match width {
-            Width::W64 => v.wrapping_add(k as i64 as u64),
-            Width::W32 => (v as u32).wrapping_add(k as u32) as u64,
-        };
-        self.a.mov_imm(host(dst), sum);
-        true
-    }
-
     /// A fault site; returns the label of its stub.
     fn site(&mut self, pc: usize, kind: SiteKind) -> Label {
         let l = self.a.label();
@@ -791,139 +739,6 @@ impl Compiler {
             }
             Instruction::Call(CallKind::Kfunc { .. }) => self.fault(pc, Fault::Unsupported { what: "kfunc calls" }),
             Instruction::Exit => self.a.ret(),
-        }
-    }
-
-    fn alu(&mut self, w: W, op: AluOp, d: R, src: Operand) {
-        let simple = match op {
-            AluOp::Add => Some(Alu::Add),
-            AluOp::Sub => Some(Alu::Sub),
-            AluOp::Or => Some(Alu::Or),
-            AluOp::And => Some(Alu::And),
-            AluOp::Xor => Some(Alu::Xor),
-            _ => None,
-        };
-        if let Some(x) = simple {
-            match self.operand(src) {
-                Ok(s) => self.a.alu(w, x, d, s),
-                Err(i) => self.a.alu_imm(w, x, d, i),
-            }
-            return;
-        }
-        match op {
-            AluOp::Mov => match self.operand(src) {
-                Ok(s) if s == d && w == W::Q64 => {}
-                Ok(s) => self.a.mov(w, d, s),
-                Err(i) if w == W::Q64 => self.a.mov_imm64_sext(d, i),
-                Err(i) => self.a.mov_imm32(d, i as u32),
-            },
-            AluOp::Mul => match self.operand(src) {
-                Ok(s) => self.a.imul(w, d, s),
-                Err(i) => self.a.imul_imm(w, d, d, i),
-            },
-            AluOp::Lsh | AluOp::Rsh | AluOp::Arsh => {
-                let sh = match op {
-                    AluOp::Lsh => Shift::Shl,
-                    AluOp::Rsh => Shift::Shr,
-                    _ => Shift::Sar,
-                };
-                match src {
-                    Operand::Reg(s) => {
-                        self.a.mov(W::D32, R::Rcx, host(s));
-                        self.a.shift_cl(w, sh, d);
-                    }
-                    Operand::Imm(i) => {
-                        // Blinding leaves shift counts alone: they are
-                        // masked to 5-6 bits anyway.
-                        let n = i as u32 & if w == W::Q64 { 63 } else { 31 };
-                        if n != 0 {
-                            self.a.shift_imm(w, sh, d, n as u8);
-                        } else if w == W::D32 {
-                            self.a.mov(W::D32, d, d);
-                        }
-                    }
-                }
-            }
-            AluOp::Div | AluOp::SDiv | AluOp::Mod | AluOp::SMod => {
-                let signed = matches!(op, AluOp::SDiv | AluOp::SMod);
-                let is_mod = matches!(op, AluOp::Mod | AluOp::SMod);
-                self.divmod(w, signed, is_mod, d, src);
-            }
-            _ => unreachable!("simple ops handled above"),
-        }
-    }
-
-    /// Division and modulo with BPF's rules: by zero, div gives 0 and mod
-    /// keeps the (truncated) dividend; signed by -1, div negates and mod
-    /// gives 0 (x86 would trap on INT_MIN / -1).
-    fn divmod(&mut self, w: W, signed: bool, is_mod: bool, d: R, src: Operand) {
-        let by_zero = |a: &mut Asm| {
-            if !is_mod {
-                a.mov_imm32(d, 0);
-            } else if w == W::D32 {
-                a.mov(W::D32, d, d);
-            }
-        };
-        let by_minus_one = |a: &mut Asm| {
-            if is_mod {
-                a.mov_imm32(d, 0);
-            } else {
-                a.neg(w, d);
-            }
-        };
-        let core = |a: &mut Asm, s: R| {
-            a.mov(w, R::Rax, d);
-            if signed {
-                a.sign_extend_ax(w);
-                a.idiv(w, s);
-            } else {
-                a.mov_imm32(R::Rdx, 0);
-                a.div(w, s);
-            }
-            a.mov(w, d, if is_mod { R::Rdx } else { R::Rax });
-        };
-        match src {
-            Operand::Imm(i) => {
-                let v = if w == W::Q64 { i as i64 as u64 } else { i as u32 as u64 };
-                if v == 0 {
-                    by_zero(&mut self.a);
-                } else if signed && i == -1 {
-                    by_minus_one(&mut self.a);
-                } else {
-                    match self.blinded(i) {
-                        Some(_) => {}
-                        None => self.a.mov_imm(R::Rcx, v),
-                    }
-                    core(&mut self.a, R::Rcx);
-                }
-            }
-            Operand::Reg(s) => {
-                let s = host(s);
-                let zero = self.a.label();
-                let done = self.a.label();
-                // 64-bit mod by zero leaves dst alone: skip straight past.
-                let nothing_on_zero = is_mod && w == W::Q64;
-                self.a.test(w, s, s);
-                self.a.jcc(Cc::E, if nothing_on_zero { done } else { zero });
-                let minus_one = signed.then(|| {
-                    let l = self.a.label();
-                    self.a.alu_imm(w, Alu::Cmp, s, -1);
-                    self.a.jcc(Cc::E, l);
-                    l
-                });
-                core(&mut self.a, s);
-                if !nothing_on_zero {
-                    self.a.jmp(done);
-                    self.a.bind(zero);
-                    by_zero(&mut self.a);
-                }
-                if let Some(l) = minus_one {
-                    self.a.jmp(done);
-                    self.a.bind(l);
-                    by_minus_one(&mut self.a);
-                }
-                self.a.bind(done);
-            }
         }
     }
 

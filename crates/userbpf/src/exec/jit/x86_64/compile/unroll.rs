@@ -19,6 +19,7 @@
 //! forward jumps (inside the body or out of the loop), no calls, no exits,
 //! nothing jumping into the body from outside but to its head.
 
+use super::fusion::fused_lea;
 use super::{host, Compiler, Lag, Width};
 use crate::exec::jit::x86_64::emit::{Alu, Cc, Label, R, W};
 use crate::isa::{AluOp, Instruction, JmpOp, Operand};
@@ -373,60 +374,6 @@ fn folds(body: &[(usize, Instruction)], i: usize, iv: u8, landing: &[bool]) -> b
     };
     // `i` is the pair's first or second instruction.
     pair(i) || (i > 0 && pair(i - 1))
-}
-
-/// `dst = src; dst += x` as one `lea dst, [src + x]`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FusedLea {
-    pub width: Width,
-    pub dst: u8,
-    pub base: u8,
-    pub index: Option<u8>,
-    pub disp: i32,
-}
-
-impl FusedLea {
-    /// `r` appears only as an address term (once), not as the result.
-    fn reads_only_in_address(&self, r: u8) -> bool {
-        self.dst != r && (self.base == r) != (self.index == Some(r))
-    }
-}
-
-/// The pair `dst = src; dst += imm | reg` (same width, dst not r10) as a
-/// `lea`, or None.
-pub fn fused_lea(first: &Instruction, second: &Instruction) -> Option<FusedLea> {
-    let (
-        Instruction::Alu {
-            width: w1,
-            op: AluOp::Mov,
-            dst: d1,
-            src: Operand::Reg(src),
-        },
-        Instruction::Alu {
-            width: w2,
-            op: AluOp::Add,
-            dst: d2,
-            src: add,
-        },
-    ) = (*first, *second)
-    else {
-        return None;
-    };
-    if w1 != w2 || d1 != d2 || d1 == 10 {
-        return None;
-    }
-    let (index, disp) = match add {
-        Operand::Imm(k) => (None, k),
-        // dst += dst after dst = src adds src to itself.
-        Operand::Reg(r) => (Some(if r == d1 { src } else { r }), 0),
-    };
-    Some(FusedLea {
-        width: w1,
-        dst: d1,
-        base: src,
-        index,
-        disp,
-    })
 }
 
 #[cfg(test)]
