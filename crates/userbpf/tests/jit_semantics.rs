@@ -897,6 +897,103 @@ fn a_goto_back_to_a_loop_test_runs_a_copy_of_it() {
     assert_eq!(listing.matches("add r13d,1").count(), 2, "{listing}");
 }
 
+/// A `goto` to a test against zero whose outcome the compiler's ranges
+/// decide goes where the test leads (and the block it then skips moves
+/// out of line); where the ranges can't tell (wrap-around, 32-bit
+/// results, shifts out of range), the test runs. Each case against the
+/// interpreter and the value derived by hand.
+#[test]
+fn gotos_past_decided_zero_tests_take_the_tests_way() {
+    let lddw = |d, v: u64| {
+        [
+            Insn::new(0x18, d, 0, 0, v as u32 as i32),
+            Insn::new(0, 0, 0, 0, (v >> 32) as i32),
+        ]
+    };
+    // The inlined array lookup: r1 = values; r0 = index (a 32-bit load);
+    // if r0 >= 4 goto miss; r0 <<= 3; r0 += r1; goto +1; miss: r0 = 0;
+    // if r0 == 0 goto out; r0 = *(u64 *)(r0 + 0); out: exit (r0 = 0 on a
+    // miss, else the value). Memory: index at 0, values at 8.
+    // The values' guest address is a constant, as a map's is: the buffer
+    // is the first region both engines' memories get.
+    let buf_addr = {
+        let mut probe = [0u8; 8];
+        GuestMemory::new().add(&mut probe, RegionKind::Memory)
+    };
+    let lookup = || {
+        let mut p = lddw(6, buf_addr + 8).to_vec(); // r6 = values
+        p.push(Insn::new(0x07, 6, 0, 0, 0)); // r6 += 0
+        p.push(Insn::new(0x61, 0, 1, 0, 0)); // r0 = *(u32 *)(r1 + 0)
+        p.push(Insn::new(0x35, 0, 0, 3, 4)); // if r0 >= 4 goto miss
+        p.push(Insn::new(0x67, 0, 0, 0, 3)); // r0 <<= 3
+        p.push(Insn::new(0x0f, 0, 6, 0, 0)); // r0 += r6
+        p.push(Insn::new(0x05, 0, 0, 1, 0)); // goto +1
+        p.push(mov64(0, 0)); // miss: r0 = 0
+        p.push(Insn::new(0x15, 0, 0, 1, 0)); // if r0 == 0 goto out
+        p.push(Insn::new(0x79, 0, 0, 0, 0)); // r0 = *(u64 *)(r0 + 0)
+        p.push(EXIT);
+        p
+    };
+    let values: Vec<u64> = vec![11, 22, 33, 44];
+    for index in 0u32..6 {
+        let mut buf = index.to_le_bytes().to_vec();
+        buf.extend([0; 4]);
+        for v in &values {
+            buf.extend(v.to_le_bytes());
+        }
+        let want = values.get(index as usize).copied().unwrap_or(0);
+        assert_eq!(both_mem(&lookup(), &buf).0, Ok(want), "index {index}");
+    }
+    // The hit path has no test of r0 (r0 is rbx) and jumps nowhere: the
+    // miss block sits out of line.
+    let image = JitProgram::compile(&Program::new(lookup()).unwrap(), JitOptions::default()).unwrap();
+    let listing = image.disassemble();
+    let hit = &listing[listing.find("; 6: ").unwrap()..listing.find("; 10: ").unwrap()];
+    assert!(!hit.contains("test rbx,rbx") && !hit.contains("jmp"), "{listing}");
+
+    // goto +1 over r0 = 7 to `if r0 <op> 0 goto +1` then r0 = 2 (fall
+    // through) or exit (jump): r0's value decides.
+    let decided = |setup: &[Insn], eq: bool| {
+        let mut p = setup.to_vec();
+        p.push(Insn::new(0x05, 0, 0, 1, 0)); // goto +1
+        p.push(mov64(0, 7));
+        p.push(Insn::new(if eq { 0x15 } else { 0x55 }, 0, 0, 1, 0)); // if r0 ==/!= 0 goto +1
+        p.push(mov64(0, 2));
+        p.push(EXIT);
+        both(&p)
+    };
+    // Known non-zero: `==` falls through (r0 = 2), `!=` jumps (r0 kept).
+    assert_eq!(decided(&[mov64(0, 5)], true), Ok(2));
+    assert_eq!(decided(&[mov64(0, 5)], false), Ok(5));
+    // Known zero.
+    assert_eq!(decided(&[mov64(0, 0)], true), Ok(0));
+    assert_eq!(decided(&[mov64(0, 0)], false), Ok(2));
+    // Wraps to zero: 64-bit add, shift out of range, 32-bit move of a
+    // value with a zero low half.
+    assert_eq!(decided(&[mov64(0, -5), Insn::new(0x07, 0, 0, 0, 5)], true), Ok(0));
+    let mut p = lddw(0, 1 << 62).to_vec();
+    p.push(Insn::new(0x67, 0, 0, 0, 2)); // r0 <<= 2
+    assert_eq!(decided(&p, true), Ok(0));
+    let mut p = lddw(1, 1 << 32).to_vec();
+    p.push(Insn::new(0xbc, 0, 1, 0, 0)); // w0 = w1
+    assert_eq!(decided(&p, true), Ok(0));
+    // Bounds from a compare: r0 < 16 after `if r0 >= 16`, so r0 + 1 > 0.
+    let prog = [
+        Insn::new(0x61, 0, 1, 0, 0),  // r0 = *(u32 *)(r1 + 0)
+        Insn::new(0x35, 0, 0, 5, 16), // if r0 >= 16 goto exit
+        Insn::new(0x07, 0, 0, 0, 1),  // r0 += 1
+        Insn::new(0x05, 0, 0, 1, 0),  // goto +1
+        mov64(0, 7),
+        Insn::new(0x15, 0, 0, 1, 0), // if r0 == 0 goto exit
+        mov64(0, 2),
+        EXIT,
+    ];
+    for v in [0u32, 15, 16, u32::MAX] {
+        let want = if v >= 16 { v as u64 } else { 2 };
+        assert_eq!(both_mem(&prog, &v.to_le_bytes()).0, Ok(want), "v {v}");
+    }
+}
+
 /// A register holding r10 + k reaches the frame without a check, but only
 /// along the straight line that set it: where a jump lands, the register
 /// may hold anything (here the buffer), and the access is checked again.

@@ -50,6 +50,9 @@ pub fn listing(prog: &JitProgram) -> String {
             (d.func.addr(), name)
         })
         .collect();
+    // Stubs follow the last instruction with a header (blocks placed out
+    // of line come before them).
+    let last_header = headers.keys().copied().max().unwrap_or(0);
     let mut out = String::new();
     let mut decoder = Decoder::with_ip(64, code, prog.addr(), DecoderOptions::NONE);
     let mut formatter = IntelFormatter::new();
@@ -62,7 +65,7 @@ pub fn listing(prog: &JitProgram) -> String {
             for line in h {
                 let _ = writeln!(out, "; {line}");
             }
-        } else if offset > offsets[len] && !stubs_started {
+        } else if offset > last_header && !stubs_started {
             stubs_started = true;
             let _ = writeln!(out, "; out-of-line stubs");
         }

@@ -1,13 +1,27 @@
-//! Fewer jumps taken: a backward `goto` to a short block that ends in a
-//! conditional jump (a rotated loop's header, as clang emits `for` loops
-//! whose test comes first: `i += 1; if i != n goto body`) runs a copy of
-//! that block in place. Each iteration then takes one jump (the copy's
-//! conditional one, back into the body) instead of the `goto` and the
-//! header's.
+//! Fewer jumps taken.
+//!
+//! A backward `goto` to a short block that ends in a conditional jump (a
+//! rotated loop's header, as clang emits `for` loops whose test comes
+//! first: `i += 1; if i != n goto body`) runs a copy of that block in
+//! place. Each iteration then takes one jump (the copy's conditional one,
+//! back into the body) instead of the `goto` and the header's.
+//!
+//! A `goto` to a test of a register against zero whose outcome the
+//! compiler knows goes straight to where the test leads. The compiler
+//! tracks unsigned ranges of registers along straight lines (as it tracks
+//! frame pointers): the inlined array lookup's `r0 = index << 3; r0 +=
+//! values; goto +1; r0 = 0` meets the program's `if r0 == 0` with r0 at
+//! least the values' address, so the lookup's hit path skips the test;
+//! the `r0 = 0; if r0 == 0` it then jumps over moves out of line, and the
+//! hit path runs straight on.
 
 use std::ops::Range;
 
-use super::{Compiler, Instruction};
+use super::{writes, Compiler, Instruction};
+use crate::isa::{AluOp, JmpOp, Operand, Size, Width};
+
+/// An unsigned range of a register's values (inclusive).
+pub(super) type Range64 = Option<(u64, u64)>;
 
 /// Register instructions a copied block may hold before its jump.
 const MAX_COPIED: usize = 3;
@@ -39,18 +53,228 @@ pub(super) fn copied_block(program: &[(usize, Instruction)], i: usize, keep: &[u
     None
 }
 
+/// The test of a register against zero at each pc, if that is what it
+/// holds: (register, `==` (else `!=`), jump offset).
+pub(super) fn zero_tests(program: &[(usize, Instruction)], len: usize) -> Vec<Option<(u8, bool, i16)>> {
+    let mut tests = vec![None; len + 1];
+    for &(pc, ins) in program {
+        if let Instruction::Jcond {
+            width: Width::W64,
+            op: op @ (JmpOp::Jeq | JmpOp::Jne),
+            dst,
+            src: Operand::Imm(0),
+            off,
+        } = ins
+        {
+            tests[pc] = Some((dst, op == JmpOp::Jeq, off));
+        }
+    }
+    tests
+}
+
+/// The range of `dst` after the straight-line instruction `ins` (which
+/// writes it), from the ranges before.
+fn range_after(ins: &Instruction, ranges: &[Range64; 11]) -> Range64 {
+    let of = |r: u8| if r == 10 { None } else { ranges[r as usize] };
+    match *ins {
+        Instruction::LdImm64 {
+            src: 0, imm, next_imm, ..
+        } => {
+            let v = imm as u32 as u64 | (next_imm as u32 as u64) << 32;
+            Some((v, v))
+        }
+        Instruction::Load {
+            size, signed: false, ..
+        } if size != Size::DW => Some((0, (1u64 << (size.bytes() * 8)) - 1)),
+        Instruction::Alu {
+            width: Width::W32,
+            op: AluOp::Mov,
+            src: Operand::Imm(k),
+            ..
+        } => Some((k as u32 as u64, k as u32 as u64)),
+        // 32-bit results are zero-extended.
+        Instruction::Alu { width: Width::W32, .. } => Some((0, u32::MAX as u64)),
+        Instruction::Alu {
+            width: Width::W64,
+            op,
+            dst,
+            src,
+        } => {
+            let k = match src {
+                Operand::Imm(k) => Some(k as i64),
+                Operand::Reg(_) => None,
+            };
+            match (op, src) {
+                (AluOp::Mov, Operand::Reg(s)) => of(s),
+                (AluOp::Mov, Operand::Imm(k)) => Some((k as i64 as u64, k as i64 as u64)),
+                (AluOp::Add, Operand::Imm(_)) => {
+                    let (lo, hi) = of(dst)?;
+                    let k = k?;
+                    Some((lo.checked_add_signed(k)?, hi.checked_add_signed(k)?))
+                }
+                (AluOp::Add, Operand::Reg(s)) => {
+                    let ((a, b), (c, d)) = (of(dst)?, of(s)?);
+                    Some((a.checked_add(c)?, b.checked_add(d)?))
+                }
+                (AluOp::Lsh, Operand::Imm(k)) => {
+                    let (lo, hi) = of(dst)?;
+                    let k = k as u32 & 63;
+                    (hi.leading_zeros() >= k).then_some((lo << k, hi << k))
+                }
+                (AluOp::Rsh, Operand::Imm(k)) => {
+                    let (lo, hi) = of(dst).unwrap_or((0, u64::MAX));
+                    let k = k as u32 & 63;
+                    Some((lo >> k, hi >> k))
+                }
+                (AluOp::And, Operand::Imm(m)) if m >= 0 => {
+                    let hi = of(dst).map_or(m as u64, |(_, hi)| hi.min(m as u64));
+                    Some((0, hi))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The range of `r` where a 64-bit `if r <op> k` falls through.
+fn range_if_not(op: JmpOp, k: u64, r: Range64) -> Range64 {
+    let (lo, hi) = r.unwrap_or((0, u64::MAX));
+    let (lo, hi) = match op {
+        JmpOp::Jge => (lo, hi.min(k.checked_sub(1)?)),
+        JmpOp::Jgt => (lo, hi.min(k)),
+        JmpOp::Jlt => (lo.max(k), hi),
+        JmpOp::Jle => (lo.max(k.checked_add(1)?), hi),
+        JmpOp::Jne => (k, k),
+        JmpOp::Jeq if k == lo => (lo.checked_add(1)?, hi),
+        JmpOp::Jeq if k == hi => (lo, hi.checked_sub(1)?),
+        _ => (lo, hi),
+    };
+    (lo <= hi).then_some((lo, hi))
+}
+
 impl Compiler {
     /// The copy of `block` (a [`copied_block`]) where the `goto` was: its
     /// instructions, its conditional jump to the same target, then a jump
     /// to where its fall-through goes.
     pub(super) fn copy_block(&mut self, block: &[(usize, Instruction)]) {
-        self.frame_offset = [None; 11];
+        self.forget();
         for (pc, ins) in block {
             self.insn(*pc, ins);
-            self.track_frame_offset(ins);
+            self.track(ins);
         }
         let &(last, _) = block.last().expect("a block ends in its jump");
         self.a.jmp(self.labels[last + 1]);
+        self.forget();
+    }
+
+    /// Where jumps land: nothing is known of the registers.
+    pub(super) fn forget(&mut self) {
         self.frame_offset = [None; 11];
+        self.ranges = [None; 11];
+    }
+
+    /// What the straight line knows after `ins`: frame pointers
+    /// (access.rs) and ranges.
+    pub(super) fn track(&mut self, ins: &Instruction) {
+        self.track_frame_offset(ins);
+        match *ins {
+            Instruction::Call(_)
+            | Instruction::CallX { .. }
+            | Instruction::LdAbs { .. }
+            | Instruction::LdInd { .. } => {
+                self.ranges = [None; 11];
+            }
+            Instruction::Jcond {
+                width: Width::W64,
+                op,
+                dst,
+                src: Operand::Imm(k),
+                ..
+            } if dst != 10 => {
+                self.ranges[dst as usize] = range_if_not(op, k as i64 as u64, self.ranges[dst as usize]);
+            }
+            _ => {
+                if let Some(d) = writes(ins) {
+                    if d != 10 {
+                        self.ranges[d as usize] = range_after(ins, &self.ranges);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The short block a forward `goto` at index `i` of `program` now
+    /// skips (its target threaded past a zero test: the array lookup's
+    /// `r0 = 0; if r0 == 0`), as indices of `program`, to place out of line
+    /// so that the `goto` becomes a fall-through: up to three one-slot
+    /// instructions, none an unrolled loop's head (`keep`).
+    pub(super) fn skipped_block(
+        &self,
+        program: &[(usize, Instruction)],
+        i: usize,
+        keep: &[usize],
+    ) -> Option<Range<usize>> {
+        let (pc, ins) = program[i];
+        let rel = match ins {
+            Instruction::Ja { off } => off as i64,
+            Instruction::Ja32 { imm } => imm as i64,
+            _ => return None,
+        };
+        let threaded = self.threaded(pc, rel);
+        if threaded == rel || threaded <= 0 {
+            return None;
+        }
+        let t = pc + 1 + threaded as usize;
+        let end = program.binary_search_by_key(&t, |&(p, _)| p).ok()?;
+        let block = i + 1..end;
+        let fits = !block.is_empty()
+            && block.len() <= 3
+            && program[block.clone()]
+                .iter()
+                .all(|(p, ins)| ins.slots() == 1 && !keep.contains(p));
+        fits.then_some(block)
+    }
+
+    /// A [`skipped_block`](Self::skipped_block), out of line: its
+    /// instructions, then a jump to where the last one falls through.
+    pub(super) fn place_block(&mut self, block: &[(usize, Instruction)]) {
+        self.forget();
+        for (pc, ins) in block {
+            self.a.bind(self.labels[*pc]);
+            self.placed.push((*pc, self.a.pos() as u32));
+            self.insn(*pc, ins);
+            self.track(ins);
+        }
+        let &(last, ins) = block.last().expect("a block holds instructions");
+        if !matches!(
+            ins,
+            Instruction::Ja { .. } | Instruction::Ja32 { .. } | Instruction::Exit
+        ) {
+            self.a.jmp(self.labels[last + 1]);
+        }
+        self.forget();
+    }
+
+    /// The offset a `goto pc + 1 + rel` takes: past a zero test whose
+    /// outcome the ranges decide, to where that test leads.
+    pub(super) fn threaded(&self, pc: usize, rel: i64) -> i64 {
+        // (Not in an unrolled loop's copies: a jump there to the loop's
+        // back edge goes on with the next copy, not where the edge leads.)
+        if self.opts.meter || self.opts.blind.is_some() || self.lag.is_some() || self.copying {
+            return rel;
+        }
+        let t = pc as i64 + 1 + rel;
+        let Some(&Some((r, eq, off))) = usize::try_from(t).ok().and_then(|t| self.zero_tests.get(t)) else {
+            return rel;
+        };
+        let zero = match self.ranges[r as usize] {
+            Some((lo, _)) if lo > 0 => false,
+            Some((_, 0)) => true,
+            _ => return rel,
+        };
+        // Taken when `==` meets zero or `!=` meets non-zero.
+        let to = if zero == eq { t + 1 + off as i64 } else { t + 1 };
+        to - pc as i64 - 1
     }
 }

@@ -146,6 +146,17 @@ struct Compiler {
     /// compiler's own bookkeeping, no proof needed: accesses through them
     /// inside the frame take r10's unchecked path.
     frame_offset: [Option<i32>; 11],
+    /// Unsigned ranges of the registers, along straight lines likewise
+    /// (jumps.rs).
+    ranges: [jumps::Range64; 11],
+    /// Tests against zero by pc, for the ranges to decide (jumps.rs).
+    zero_tests: Vec<Option<(u8, bool, i16)>>,
+    /// Compiling an unrolled loop's copies.
+    copying: bool,
+    /// Blocks moved out of line (jumps.rs), and where their instructions
+    /// went (pc, offset).
+    deferred: Vec<Vec<(usize, Instruction)>>,
+    placed: Vec<(usize, u32)>,
     /// Accesses the verifier proved safe, by pc.
     proven: Vec<AccessProof>,
     /// Context slots of region deltas held in registers for the whole run
@@ -308,6 +319,11 @@ fn compile_pass(
         sites: Vec::new(),
         stack_fast,
         frame_offset: [None; 11],
+        ranges: [None; 11],
+        zero_tests: jumps::zero_tests(&program, len),
+        copying: false,
+        deferred: Vec::new(),
+        placed: Vec::new(),
         proven: proven.to_vec(),
         pinned: if opts.blind.is_some() {
             Vec::new()
@@ -345,7 +361,12 @@ fn compile_pass(
     let heads: Vec<usize> = loops.iter().map(|l| l.head).collect();
     let mut offsets = vec![0u32; len + 1];
     let mut fused_next = false;
+    // Instructions before this pc were placed out of line.
+    let mut skip_to = 0;
     for (i, (pc, ins)) in program.iter().enumerate() {
+        if *pc < skip_to {
+            continue;
+        }
         // A loop's head label is its unrolled rounds' guard (for every jump
         // there, the loop's own back edge included: it enters the rounds
         // once the trip count allows); the loop as written starts here.
@@ -361,22 +382,29 @@ fn compile_pass(
         offsets[*pc] = c.a.pos() as u32;
         c.a.bind(here);
         if landing[*pc] {
-            c.frame_offset = [None; 11];
+            c.forget();
         }
         if std::mem::take(&mut fused_next) {
-            c.track_frame_offset(ins);
+            c.track(ins);
             continue;
         }
         if !opts.meter && opts.blind.is_none() {
             if let Some((next_pc, next)) = program.get(i + 1) {
                 if !landing[*next_pc] && (c.fuse_lea(ins, next) || c.fuse_const(ins, next)) {
                     fused_next = true;
-                    c.track_frame_offset(ins);
+                    c.track(ins);
                     continue;
                 }
             }
             if let Some(block) = jumps::copied_block(&program, i, &heads) {
                 c.copy_block(&program[block]);
+                continue;
+            }
+            if let Some(block) = c.skipped_block(&program, i, &heads) {
+                // No code: the goto falls through to its target.
+                skip_to = program.get(block.end).map_or(len, |(p, _)| *p);
+                c.deferred.push(program[block].to_vec());
+                c.forget();
                 continue;
             }
         }
@@ -392,7 +420,7 @@ fn compile_pass(
             c.meter(pcs);
         }
         c.insn(*pc, ins);
-        c.track_frame_offset(ins);
+        c.track(ins);
     }
     // Falling off the end.
     offsets[len] = c.a.pos() as u32;
@@ -420,6 +448,9 @@ fn compile_pass(
         }
     }
     c.stubs();
+    for &(pc, at) in &c.placed {
+        offsets[pc] = at;
+    }
     let sites = c.sites.into_iter().map(|(_, s, _)| s).collect();
     let layout = c.a.layout();
     Ok((
@@ -478,6 +509,9 @@ impl Compiler {
     /// Out-of-line code: direct calls' helper paths, fault stubs and the
     /// shared exits.
     fn stubs(&mut self) {
+        for block in std::mem::take(&mut self.deferred) {
+            self.place_block(&block);
+        }
         for (l, reg, delta, target) in std::mem::take(&mut self.lag_exits) {
             self.a.bind(l);
             self.a.alu_imm(W::Q64, Alu::Add, host(reg), delta);
@@ -684,11 +718,11 @@ impl Compiler {
                 off,
             } => self.atomic(pc, size, op, dst, src, off),
             Instruction::Ja { off } => {
-                let l = self.branch_label(pc, off as i64);
+                let l = self.branch_label(pc, self.threaded(pc, off as i64));
                 self.a.jmp(l);
             }
             Instruction::Ja32 { imm } => {
-                let l = self.branch_label(pc, imm as i64);
+                let l = self.branch_label(pc, self.threaded(pc, imm as i64));
                 self.a.jmp(l);
             }
             Instruction::Jcond {

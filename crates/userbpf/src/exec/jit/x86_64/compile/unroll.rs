@@ -286,7 +286,8 @@ impl Compiler {
             }
         }
         let saved = self.labels[lp.head..=lp.tail].to_vec();
-        self.frame_offset = [None; 11];
+        self.copying = true;
+        self.forget();
         for copy in 0..lp.factor {
             for pc in lp.head..=lp.tail {
                 self.labels[pc] = self.a.label();
@@ -295,7 +296,7 @@ impl Compiler {
             for (i, &(pc, ins)) in body.iter().enumerate() {
                 self.a.bind(self.labels[pc]);
                 if landing[pc] {
-                    self.frame_offset = [None; 11];
+                    self.forget();
                 }
                 self.lag = lp.lazy.then_some(Lag {
                     reg: lp.iv,
@@ -312,7 +313,7 @@ impl Compiler {
                 if !skip {
                     self.insn(pc, &ins);
                 }
-                self.track_frame_offset(&ins);
+                self.track(&ins);
             }
             self.lag = None;
             // Jumps to the back edge go on with the next copy (or the
@@ -327,7 +328,8 @@ impl Compiler {
         self.a.jcc(if lp.op == JmpOp::Jne { Cc::Ne } else { Cc::B }, round);
         self.a.jmp(self.labels[lp.tail + 1]);
         self.labels[lp.head..=lp.tail].copy_from_slice(&saved);
-        self.frame_offset = [None; 11];
+        self.copying = false;
+        self.forget();
         self.round_checked.clear();
     }
 }
