@@ -312,6 +312,51 @@ impl ProgramGen {
         Insn::new(BPF_JMP | op | BPF_K, iv, 0, back, n)
     }
 
+    /// The verifier's inlined array lookup and the program's test of its
+    /// result (the JIT threads the hit path past the test): `rB = base;
+    /// r0 = index; if r0 >= n goto miss; r0 <<= s; r0 += rB; goto +1;
+    /// miss: r0 = 0; if r0 ==/!= 0 goto +k`, then a load through r0.
+    /// Pushes all but the last instruction, which it returns.
+    fn inlined_lookup(&mut self, out: &mut Vec<Insn>, mem_len: usize) -> Insn {
+        use crate::isa::opcode::*;
+        let base = self.pick(&[6u8, 7, 1]);
+        if base != 1 {
+            // The buffer (region 2), a wild address, or zero.
+            let v = match self.below(4) {
+                0 => 0,
+                1 => self.next(),
+                _ => 2 << 32 | self.below(16),
+            };
+            out.push(Insn::new(LD_IMM64, base, 0, 0, v as u32 as i32));
+            out.push(Insn::new(0, 0, 0, 0, (v >> 32) as u32 as i32));
+        }
+        out.push(match self.below(3) {
+            0 => Insn::new(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, self.below(8) as i32),
+            _ => Insn::new(
+                BPF_LDX | BPF_MEM | self.pick(&[BPF_B, BPF_W]),
+                0,
+                1,
+                self.below(mem_len as u64 / 2 + 2) as i16,
+                0,
+            ),
+        });
+        let n = self.pick(&[1, 4, 16, 0]);
+        out.push(Insn::new(
+            BPF_JMP | self.pick(&[BPF_JGE, BPF_JGE, BPF_JGT]) | BPF_K,
+            0,
+            0,
+            3,
+            n,
+        ));
+        out.push(Insn::new(BPF_ALU64 | BPF_LSH | BPF_K, 0, 0, 0, self.pick(&[0, 3, 63])));
+        out.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_X, 0, base, 0, 0));
+        out.push(Insn::new(JA, 0, 0, 1, 0));
+        out.push(Insn::new(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0));
+        let op = self.pick(&[BPF_JEQ, BPF_JNE]);
+        out.push(Insn::new(BPF_JMP | op | BPF_K, 0, 0, self.below(3) as i16, 0));
+        Insn::new(BPF_LDX | BPF_MEM | BPF_DW, self.pick(&[2, 3]), 0, 0, 0)
+    }
+
     /// A program (and memory for r1) from the next seed.
     pub fn program(&mut self) -> (Vec<Insn>, Vec<u8>) {
         use crate::isa::opcode::*;
@@ -323,7 +368,7 @@ impl ProgramGen {
         while out.len() < n {
             let dst = self.reg();
             let src = self.reg();
-            let insn = match self.below(21) {
+            let insn = match self.below(22) {
                 0..=4 => {
                     let class = self.pick(&[BPF_ALU, BPF_ALU64]);
                     let op = self.pick(&[
@@ -430,6 +475,7 @@ impl ProgramGen {
                     )
                 }
                 19 => self.counted_loop(&mut out, mem_len),
+                20 => self.inlined_lookup(&mut out, mem_len),
                 _ => Insn::from_bytes(self.next().to_le_bytes()),
             };
             // Fix up LD_ABS immediates to land near the packet.

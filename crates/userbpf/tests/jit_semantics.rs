@@ -977,6 +977,15 @@ fn gotos_past_decided_zero_tests_take_the_tests_way() {
     let mut p = lddw(1, 1 << 32).to_vec();
     p.push(Insn::new(0xbc, 0, 1, 0, 0)); // w0 = w1
     assert_eq!(decided(&p, true), Ok(0));
+    // A test whose jump leaves the program reports it at its own pc.
+    let p = [
+        mov64(0, 5),
+        Insn::new(0x05, 0, 0, 1, 0), // goto +1
+        mov64(0, 7),
+        Insn::new(0x55, 0, 0, 1, 0), // 3: if r0 != 0 goto 5 (past the end)
+    ];
+    let e = both(&p).expect_err("jumps out");
+    assert_eq!(e.pc, 3);
     // Bounds from a compare: r0 < 16 after `if r0 >= 16`, so r0 + 1 > 0.
     let prog = [
         Insn::new(0x61, 0, 1, 0, 0),  // r0 = *(u32 *)(r1 + 0)

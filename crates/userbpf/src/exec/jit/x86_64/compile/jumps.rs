@@ -275,6 +275,11 @@ impl Compiler {
         };
         // Taken when `==` meets zero or `!=` meets non-zero.
         let to = if zero == eq { t + 1 + off as i64 } else { t + 1 };
+        // Only to an instruction: leaving the program is the test's fault
+        // to report, at its pc.
+        if to < 0 || to >= self.len as i64 {
+            return rel;
+        }
         to - pc as i64 - 1
     }
 }
