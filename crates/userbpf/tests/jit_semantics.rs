@@ -1106,7 +1106,7 @@ mod unrolled_loops {
     fn sums_and_early_exits_agree_for_every_trip_count() {
         let p = sum_until_ff(0, 16, JNEI);
         let l = listing(&p);
-        assert!(l.contains("unrolled 4x") && l.contains("increments folded"), "{l}");
+        assert!(l.contains("unrolled 8x") && l.contains("increments folded"), "{l}");
         for op in [JNEI, JLTI] {
             for start in 0..4 {
                 for n in (start + 1)..=21 {
@@ -1201,7 +1201,7 @@ mod unrolled_loops {
                 ];
                 if (start, n) == (0, 8) {
                     let l = listing(&p);
-                    assert!(l.contains("unrolled 4x") && !l.contains("increments folded"), "{l}");
+                    assert!(l.contains("unrolled 8x") && !l.contains("increments folded"), "{l}");
                 }
                 let want: u64 = (start as u64..n as u64).sum();
                 assert_eq!(both(&p), Ok(want), "start {start} n {n}");
@@ -1210,8 +1210,8 @@ mod unrolled_loops {
     }
 
     /// With the verifier's hints (the default JIT), an access at
-    /// `r1 + i + k` is checked once per round for all four copies (as one
-    /// access of up to 8 bytes, or its first and last copies); a round the
+    /// `r1 + i + k` is checked once per round for all its copies (as one
+    /// access of up to 16 bytes, or its first and last copies); a round the
     /// region can't hold whole runs the loop as written, whose checks fault
     /// exactly where the interpreter does. Every buffer length, trip count
     /// and offset, loads and stores, a read-only packet: the interpreter's
@@ -1219,9 +1219,9 @@ mod unrolled_loops {
     #[test]
     fn hinted_round_checks_cover_every_copy_or_fall_back() {
         use userbpf::exec::AccessProof;
-        // (bytes, step): one 4-byte check per round; two checks (a round
-        // spans 14 bytes).
-        for (bytes, step) in [(1usize, 1i32), (2, 4)] {
+        // (bytes, step), eight copies a round: one 8-byte check; one
+        // 16-byte check; two checks (a round spans 30 bytes).
+        for (bytes, step) in [(1usize, 1i32), (2, 2), (2, 4)] {
             let (load, store_op) = if bytes == 1 { (0x71, 0x73) } else { (0x69, 0x6b) };
             let program = |trips: i32, off: i16, store: bool| {
                 vec![

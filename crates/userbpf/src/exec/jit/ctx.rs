@@ -88,6 +88,9 @@ pub const ENTRY_GUEST: usize = 4;
 pub const ENTRY_RLIM: usize = 5;
 /// Writable limits, likewise.
 pub const ENTRY_WLIM: usize = 9;
+/// Readable and writable limits for 16 bytes (an unrolled round's span).
+pub const ENTRY_RLIM16: usize = 13;
+pub const ENTRY_WLIM16: usize = 14;
 
 /// The table entry of region `t` as the image reads it.
 fn entry(base: u64, ptr: u64, len: u64, writable: bool) -> [u64; ENTRY_SLOTS] {
@@ -98,22 +101,24 @@ fn entry(base: u64, ptr: u64, len: u64, writable: bool) -> [u64; ENTRY_SLOTS] {
     e[ENTRY_WLEN] = wlen;
     e[ENTRY_DELTA] = ptr.wrapping_sub(base);
     e[ENTRY_GUEST] = base;
-    for k in 0..4 {
+    for k in 0..5 {
         let size = 1u64 << k;
         let lim = |l: u64| if l >= size { l - size + 1 } else { 0 };
-        e[ENTRY_RLIM + k] = lim(len);
-        e[ENTRY_WLIM + k] = lim(wlen);
+        e[limit_slot(false, size as usize)] = lim(len);
+        e[limit_slot(true, size as usize)] = lim(wlen);
     }
     e
 }
 
-/// The slot of an entry's limit for an access of `bytes` (1, 2, 4, 8).
+/// The slot of an entry's limit for an access of `bytes` (1, 2, 4, 8, 16):
+/// `guest - base` must be below it.
 pub const fn limit_slot(write: bool, bytes: usize) -> usize {
     let k = bytes.trailing_zeros() as usize;
-    if write {
-        ENTRY_WLIM + k
-    } else {
-        ENTRY_RLIM + k
+    match (write, k) {
+        (false, 4) => ENTRY_RLIM16,
+        (true, 4) => ENTRY_WLIM16,
+        (false, _) => ENTRY_RLIM + k,
+        (true, _) => ENTRY_WLIM + k,
     }
 }
 

@@ -291,12 +291,12 @@ impl Compiler {
         let first = lp.advance(0, sa.def) + sa.disp;
         let span = (lp.factor as usize - 1) * lp.step as usize;
         // The bytes the round touches, from the first copy's address: as
-        // one access of the next size with a limit slot (up to 8) when
+        // one access of the next size with a limit slot (up to 16) when
         // that covers them (a round near the region's end may then fail
         // where exact checks pass: the loop as written takes it), else the
         // first and the last copy's accesses.
         let whole = (span + sa.bytes).next_power_of_two();
-        let (bytes, last) = if whole <= 8 {
+        let (bytes, last) = if whole <= 16 {
             (whole, None)
         } else {
             (sa.bytes, Some(span as i32))

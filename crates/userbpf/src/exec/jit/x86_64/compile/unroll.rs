@@ -14,7 +14,7 @@
 //! The loop as written stays in the image, entered when the guard fails;
 //! its back edge goes through the guard again, so a loop whose trip count
 //! isn't a multiple of `factor` runs single iterations only until the rest
-//! is (csum's 750 iterations: two, then 187 rounds of four).
+//! is (csum's 750 iterations: six, then 93 rounds of eight).
 //! Only loops the compiler can copy safely qualify: straight-line code and
 //! forward jumps (inside the body or out of the loop), no calls, no exits,
 //! nothing jumping into the body from outside but to its head.
@@ -81,8 +81,8 @@ impl CountedLoop {
     }
 }
 
-/// Bodies longer than this (instructions) are not copied; up to half of it
-/// four times, else twice.
+/// Bodies longer than this (instructions) are not copied; up to 9
+/// instructions eight times, up to half of it four times, else twice.
 const MAX_BODY: usize = 32;
 
 /// The loops of `program` (pc, instruction, in order) that qualify.
@@ -179,7 +179,11 @@ fn plan(
             return None;
         }
     }
-    let factor: u32 = if body.len() < MAX_BODY / 2 { 4 } else { 2 };
+    let factor: u32 = match body.len() {
+        n if n < 10 => 8,
+        n if n < MAX_BODY / 2 => 4,
+        _ => 2,
+    };
     let lazy = body
         .iter()
         .enumerate()
@@ -438,7 +442,7 @@ mod tests {
                 step: 1,
                 bound: 1500,
                 op: JmpOp::Jne,
-                factor: 4,
+                factor: 8,
                 lazy: true,
                 strided: vec![StridedAccess {
                     pc: 6,
