@@ -527,6 +527,50 @@ fn division_by_zero_and_minus_one() {
     }
 }
 
+/// Unsigned 64-bit division and modulo on both sides of 2^32 (the image
+/// divides in 32 bits when both operands fit): the quotient and remainder
+/// Rust computes, register and immediate divisors.
+#[test]
+fn unsigned_64_bit_division_either_side_of_32_bits() {
+    let values = [
+        0u64,
+        1,
+        7,
+        0xffff_fffe,
+        u32::MAX as u64,
+        1 << 32,
+        (1 << 32) + 5,
+        u64::MAX,
+    ];
+    for a in values {
+        for b in values.into_iter().filter(|&b| b != 0) {
+            for (code, want) in [(0x3f, a / b), (0x9f, a % b)] {
+                let p = [
+                    Insn::new(0x18, 0, 0, 0, a as i32),
+                    Insn::new(0, 0, 0, 0, (a >> 32) as i32),
+                    Insn::new(0x18, 1, 0, 0, b as i32),
+                    Insn::new(0, 0, 0, 0, (b >> 32) as i32),
+                    Insn::new(code, 0, 1, 0, 0),
+                    EXIT,
+                ];
+                assert_eq!(both(&p).unwrap(), want, "{code:#x}: {a} / {b}");
+            }
+        }
+        // Immediates are sign-extended: 7 and -2 (u64::MAX - 1).
+        for (imm, b) in [(7i32, 7u64), (-2, u64::MAX - 1)] {
+            for (code, want) in [(0x37, a / b), (0x97, a % b)] {
+                let p = [
+                    Insn::new(0x18, 0, 0, 0, a as i32),
+                    Insn::new(0, 0, 0, 0, (a >> 32) as i32),
+                    Insn::new(code, 0, 0, 0, imm),
+                    EXIT,
+                ];
+                assert_eq!(both(&p).unwrap(), want, "{code:#x}: {a} / {imm}");
+            }
+        }
+    }
+}
+
 /// Every instruction form, for the code size bound.
 fn every_form() -> Vec<Vec<Insn>> {
     let mut forms = Vec::new();

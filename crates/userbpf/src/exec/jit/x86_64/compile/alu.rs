@@ -89,6 +89,22 @@ impl Compiler {
             if signed {
                 a.sign_extend_ax(w);
                 a.idiv(w, s);
+            } else if w == W::Q64 {
+                // Both operands below 2^32: the 32-bit divide gives the
+                // same quotient and remainder (zero-extended) and is
+                // several times faster on many x86 cores (clang does the
+                // same).
+                let (wide, done) = (a.label(), a.label());
+                a.mov(W::Q64, R::Rdx, R::Rax);
+                a.alu(W::Q64, Alu::Or, R::Rdx, s);
+                a.shift_imm(W::Q64, Shift::Shr, R::Rdx, 32);
+                a.jcc(Cc::Ne, wide);
+                a.div(W::D32, s);
+                a.jmp(done);
+                a.bind(wide);
+                a.mov_imm32(R::Rdx, 0);
+                a.div(W::Q64, s);
+                a.bind(done);
             } else {
                 a.mov_imm32(R::Rdx, 0);
                 a.div(w, s);
