@@ -1021,6 +1021,31 @@ fn gotos_past_decided_zero_tests_take_the_tests_way() {
     let mut p = lddw(1, 1 << 32).to_vec();
     p.push(Insn::new(0xbc, 0, 1, 0, 0)); // w0 = w1
     assert_eq!(decided(&p, true), Ok(0));
+    // cmpxchg writes r0: a frame pointer it held is forgotten too (here r0
+    // becomes the buffer's address, and the load reads the buffer).
+    let p = [
+        Insn::new(0x7b, 10, 1, -8, 0),    // *(u64 *)(r10 - 8) = r1 (the buffer)
+        Insn::new(0x7a, 10, 0, -16, 0),   // *(u64 *)(r10 - 16) = 0
+        Insn::new(0xbf, 0, 10, 0, 0),     // r0 = r10
+        Insn::new(0x07, 0, 0, 0, -16),    // r0 += -16
+        Insn::new(0xdb, 10, 2, -8, 0xf1), // r0 = cmpxchg(r10 - 8, r0, r2): the buffer
+        Insn::new(0x71, 0, 0, 0, 0),      // r0 = *(u8 *)(r0 + 0)
+        EXIT,
+    ];
+    assert_eq!(both_mem(&p, &[42]).0, Ok(42));
+    // cmpxchg writes r0 (the old value): what was known of r0 is gone.
+    let p = [
+        mov64(0, 5),
+        Insn::new(0x7a, 10, 0, -8, 0), // *(u64 *)(r10 - 8) = 0
+        mov64(1, 7),
+        Insn::new(0xdb, 10, 1, -8, 0xf1), // r0 = cmpxchg(r10 - 8, r0, r1): 0
+        Insn::new(0x05, 0, 0, 1, 0),      // goto +1
+        mov64(0, 9),
+        Insn::new(0x15, 0, 0, 1, 0), // if r0 == 0 goto exit
+        mov64(0, 2),
+        EXIT,
+    ];
+    assert_eq!(both(&p), Ok(0));
     // A test whose jump leaves the program reports it at its own pc.
     let p = [
         mov64(0, 5),
