@@ -17,6 +17,14 @@ fn mov64(dst: u8, imm: i32) -> Insn {
     Insn::new(0xb7, dst, 0, 0, imm)
 }
 
+/// `dst = v` (ld_imm64, two slots).
+fn lddw(dst: u8, v: u64) -> [Insn; 2] {
+    [
+        Insn::new(0x18, dst, 0, 0, v as u32 as i32),
+        Insn::new(0, 0, 0, 0, (v >> 32) as i32),
+    ]
+}
+
 /// Run on both engines, each over its own copy of `buf` (r1 = its address,
 /// r2 = its length, mapped read-only when `readonly`), and insist they
 /// agree; returns the result and the buffer afterwards.
@@ -824,12 +832,6 @@ fn mov_add_pairs_fuse_into_lea_with_the_same_results() {
     let add32i = |d, k| Insn::new(0x04, d, 0, 0, k);
     let add64r = |d, s| Insn::new(0x0f, d, s, 0, 0);
     let add32r = |d, s| Insn::new(0x0c, d, s, 0, 0);
-    let lddw = |d, v: u64| {
-        [
-            Insn::new(0x18, d, 0, 0, v as u32 as i32),
-            Insn::new(0, 0, 0, 0, (v >> 32) as i32),
-        ]
-    };
     let run = |body: &[Insn]| {
         let mut p = body.to_vec();
         p.push(EXIT);
@@ -881,12 +883,6 @@ fn mov_add_pairs_fuse_into_lea_with_the_same_results() {
 /// Values derived by hand.
 #[test]
 fn ld_imm64_and_add_fold_into_one_constant() {
-    let lddw = |d, v: u64| {
-        [
-            Insn::new(0x18, d, 0, 0, v as u32 as i32),
-            Insn::new(0, 0, 0, 0, (v >> 32) as i32),
-        ]
-    };
     let run = |v: u64, add: Insn| {
         let mut p = lddw(0, v).to_vec();
         p.extend([add, EXIT]);
@@ -948,12 +944,6 @@ fn a_goto_back_to_a_loop_test_runs_a_copy_of_it() {
 /// interpreter and the value derived by hand.
 #[test]
 fn gotos_past_decided_zero_tests_take_the_tests_way() {
-    let lddw = |d, v: u64| {
-        [
-            Insn::new(0x18, d, 0, 0, v as u32 as i32),
-            Insn::new(0, 0, 0, 0, (v >> 32) as i32),
-        ]
-    };
     // The inlined array lookup: r1 = values; r0 = index (a 32-bit load);
     // if r0 >= 4 goto miss; r0 <<= 3; r0 += r1; goto +1; miss: r0 = 0;
     // if r0 == 0 goto out; r0 = *(u64 *)(r0 + 0); out: exit (r0 = 0 on a

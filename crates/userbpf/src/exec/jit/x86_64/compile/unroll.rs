@@ -171,11 +171,7 @@ fn plan(
         if (head..=tail).contains(&pc) {
             continue;
         }
-        let t = jump_target(pc, &ins).or(match ins {
-            Instruction::Call(crate::isa::CallKind::Local(rel)) => Some((pc as i64 + 1 + rel as i64) as usize),
-            _ => None,
-        });
-        if t.is_some_and(|t| t > head && t <= tail) {
+        if jump_target(pc, &ins).is_some_and(|t| t > head && t <= tail) {
             return None;
         }
     }
@@ -338,14 +334,9 @@ impl Compiler {
     }
 }
 
-/// The target of a jump (`ja`, conditional), if any.
+/// Where a jump (or a bpf-to-bpf call) at `pc` goes, if it does.
 fn jump_target(pc: usize, ins: &Instruction) -> Option<usize> {
-    let rel = match *ins {
-        Instruction::Ja { off } | Instruction::Jcond { off, .. } | Instruction::MayGoto { off } => off as i64,
-        Instruction::Ja32 { imm } => imm as i64,
-        _ => return None,
-    };
-    let t = pc as i64 + 1 + rel;
+    let t = pc as i64 + 1 + super::branch_rel(ins)?;
     (t >= 0).then_some(t as usize)
 }
 
