@@ -38,11 +38,13 @@ impl R {
     }
 }
 
-/// A memory operand `[base + index + disp]` (index scale 1).
+/// A memory operand `[base + index << scale + disp]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Mem {
     pub base: R,
     pub index: Option<R>,
+    /// log2 of the index's factor (0..=3).
+    pub scale: u8,
     pub disp: i32,
 }
 
@@ -51,6 +53,7 @@ pub const fn mem(base: R, disp: i32) -> Mem {
     Mem {
         base,
         index: None,
+        scale: 0,
         disp,
     }
 }
@@ -60,6 +63,17 @@ pub const fn mem_idx(base: R, index: R, disp: i32) -> Mem {
     Mem {
         base,
         index: Some(index),
+        scale: 0,
+        disp,
+    }
+}
+
+/// `[base + index * 2^scale + disp]` (scale 0..=3).
+pub const fn mem_scaled(base: R, index: R, scale: u8, disp: i32) -> Mem {
+    Mem {
+        base,
+        index: Some(index),
+        scale,
         disp,
     }
 }
@@ -298,7 +312,8 @@ impl Asm {
                     Some(i) => {
                         debug_assert!(i != R::Rsp, "rsp can't be an index");
                         self.byte(md | reg | 4);
-                        self.byte(i.low() << 3 | m.base.low());
+                        debug_assert!(m.scale <= 3, "scale is log2 of 1, 2, 4 or 8");
+                        self.byte(m.scale << 6 | i.low() << 3 | m.base.low());
                     }
                     None if m.base.low() == 4 => {
                         // rsp/r12 as base need a SIB with no index.
@@ -475,7 +490,12 @@ impl Asm {
 
     /// `op dst, qword [m]`.
     pub fn alu_reg_mem(&mut self, op: Alu, dst: R, m: Mem) {
-        self.op(None, true, &[op.reg_rm()], dst.n(), Rm::Mem(m), false);
+        self.alu_mem(W::Q64, op, dst, m);
+    }
+
+    /// `op dst, [m]` of width `w` (a 32-bit result is zero-extended).
+    pub fn alu_mem(&mut self, w: W, op: Alu, dst: R, m: Mem) {
+        self.op(None, w == W::Q64, &[op.reg_rm()], dst.n(), Rm::Mem(m), false);
     }
 
     /// `test a, b`.
@@ -716,6 +736,25 @@ mod tests {
         assert_eq!(enc(|a| a.call_reg(R::R11)), [0x41, 0xff, 0xd3]);
         assert_eq!(enc(|a| a.ror16_8(R::Rbx)), [0x66, 0xc1, 0xcb, 0x08]);
         assert_eq!(enc(|a| a.lea32(R::Rcx, mem(R::R9, -4))), [0x41, 0x8d, 0x49, 0xfc]);
+        // Scaled indexes (SIB.scale): lea rbx, [rdi + rbx*8]; lea r11,
+        // [rbp + r13*4 - 4].
+        assert_eq!(
+            enc(|a| a.lea(R::Rbx, mem_scaled(R::Rdi, R::Rbx, 3, 0))),
+            [0x48, 0x8d, 0x1c, 0xdf]
+        );
+        assert_eq!(
+            enc(|a| a.lea(R::R11, mem_scaled(R::Rbp, R::R13, 2, -4))),
+            [0x4e, 0x8d, 0x5c, 0xad, 0xfc]
+        );
+        // add r11, [rbx + rdx]; add r11d, [rbx + rdx].
+        assert_eq!(
+            enc(|a| a.alu_reg_mem(Alu::Add, R::R11, mem_idx(R::Rbx, R::Rdx, 0))),
+            [0x4c, 0x03, 0x1c, 0x13]
+        );
+        assert_eq!(
+            enc(|a| a.alu_mem(W::D32, Alu::Add, R::R11, mem_idx(R::Rbx, R::Rdx, 0))),
+            [0x44, 0x03, 0x1c, 0x13]
+        );
     }
 
     #[test]

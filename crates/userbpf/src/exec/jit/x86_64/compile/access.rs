@@ -195,13 +195,15 @@ impl Compiler {
         // In the frame (r10's 512 bytes, or a register at r10 + k): the
         // frame's delta, no check; atomics also need the address aligned,
         // which r10's alignment and the offset decide.
+        // Through r10 itself, whatever register the program named: the
+        // named one may hold no value (fusion.rs `frame_only`).
         let in_frame = self.frame_access(base, off32, bytes);
-        if in_frame.is_some_and(|at| access != Access::Atomic || at % bytes as i32 == 0) {
+        if let Some(at) = in_frame.filter(|at| access != Access::Atomic || at % bytes as i32 == 0) {
             if let Some(r) = self.pinned_reg(ctx::STACK_DELTA) {
-                return mem_idx(host(base), r, off32);
+                return mem_idx(host(10), r, at);
             }
             self.a.load(8, R::Rcx, mem(CTX, disp(ctx::STACK_DELTA)));
-            return mem_idx(host(base), R::Rcx, off32);
+            return mem_idx(host(10), R::Rcx, at);
         }
         let proof = self.proven.get(pc).copied().unwrap_or_default();
         if !self.opts.trust_proofs && !self.round_checked.contains(&pc) {

@@ -1,10 +1,14 @@
-//! Pairs of instructions compiled as one: `dst = src; dst += x` as a
-//! `lea`, `dst = imm64; dst += k` as one `mov`. Only when nothing jumps
-//! between the two (the caller checks), so no path sees the middle state.
+//! Instructions compiled as one: `dst = src; dst += x` as a `lea`, `dst =
+//! imm64; dst += k` as one `mov`, `dst <<= k; dst += src` as a scaled
+//! `lea`; and, where the value in between is dead (liveness.rs), clang's
+//! accumulator `a = *p; a += b; b = a` as `add b, [p]`. Definitions nobody
+//! reads emit nothing. Only when nothing jumps into the middle (the
+//! caller's `landing`), so no path sees a middle state.
 
-use super::{host, Compiler};
-use crate::exec::jit::x86_64::emit::{mem, mem_idx};
-use crate::isa::{AluOp, Instruction, Operand, Width};
+use super::liveness::Regs;
+use super::{host, width, writes, Access, Compiler};
+use crate::exec::jit::x86_64::emit::{mem, mem_idx, mem_scaled, Alu};
+use crate::isa::{AluOp, Instruction, Operand, Size, Width};
 
 /// `dst = src; dst += x` as one `lea dst, [src + x]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,5 +123,232 @@ impl Compiler {
         };
         self.a.mov_imm(host(dst), sum);
         true
+    }
+}
+
+/// A definition with no effect but its register: skipped when dead.
+fn pure(ins: &Instruction) -> bool {
+    matches!(
+        ins,
+        Instruction::Alu { .. }
+            | Instruction::MovSx { .. }
+            | Instruction::Neg { .. }
+            | Instruction::End { .. }
+            | Instruction::LdImm64 { src: 0, .. }
+    )
+}
+
+fn bit(r: u8) -> Regs {
+    1 << r
+}
+
+/// The ALU operations `b = a op b` may compute as `b op= a`.
+fn commutative(op: AluOp) -> Option<Alu> {
+    match op {
+        AluOp::Add => Some(Alu::Add),
+        AluOp::Or => Some(Alu::Or),
+        AluOp::And => Some(Alu::And),
+        AluOp::Xor => Some(Alu::Xor),
+        _ => None,
+    }
+}
+
+impl Compiler {
+    /// Whether register `r` is dead after `pc`.
+    fn dead_after(&self, pc: usize, r: u8) -> bool {
+        r != 10 && self.live.get(pc).is_some_and(|l| l & bit(r) == 0)
+    }
+
+    /// Compile the instructions `run` starts with as one, if a rule above
+    /// applies: returns how many it took (0: none). `landing[pc]`:
+    /// something jumps to pc.
+    pub(super) fn fused(&mut self, run: &[(usize, Instruction)], landing: &[bool]) -> usize {
+        if self.opts.meter || self.opts.blind.is_some() {
+            return 0;
+        }
+        let Some(&(pc, first)) = run.first() else {
+            return 0;
+        };
+        let next = |k: usize| run.get(k).filter(|(p, _)| !landing[*p]).copied();
+        if pure(&first) && writes(&first).is_some_and(|d| self.dead_after(pc, d)) {
+            return 1;
+        }
+        let Some((pc2, second)) = next(1) else {
+            return 0;
+        };
+        if let Some(n) = self.accumulate(pc, &first, (pc2, &second), next(2)) {
+            return n;
+        }
+        let pair = pure(&first) && pure(&second) && writes(&first) == writes(&second);
+        if pair && writes(&second).is_some_and(|d| self.dead_after(pc2, d) || self.frame_only(run, 2, d, landing)) {
+            return 2;
+        }
+        if self.fuse_lea(&first, &second) || self.fuse_const(&first, &second) || self.fuse_scaled(&first, &second) {
+            return 2;
+        }
+        0
+    }
+
+    /// `a = *(u64 *)p; a += b; b = a` (or `a = *p; b += a`, or `a op= b;
+    /// b = a` for a commutative op), 64-bit with an 8-byte load or 32-bit
+    /// with a 4-byte one, `a` dead after: `b op= [p]` (or `b op= a`).
+    fn accumulate(
+        &mut self,
+        pc: usize,
+        first: &Instruction,
+        (pc2, second): (usize, &Instruction),
+        third: Option<(usize, Instruction)>,
+    ) -> Option<usize> {
+        let alu = |ins: &Instruction| match *ins {
+            Instruction::Alu {
+                width,
+                op,
+                dst,
+                src: Operand::Reg(s),
+            } if dst != s && dst != 10 => Some((width, op, dst, s)),
+            _ => None,
+        };
+        // `a op= b; b = a`: b op= a.
+        if let (Some((w, op, a, b)), Some((w2, AluOp::Mov, b2, a2))) = (alu(first), alu(second)) {
+            let x = commutative(op)?;
+            if w == w2 && b2 == b && a2 == a && self.dead_after(pc2, a) {
+                self.a.alu(width(w), x, host(b), host(a));
+                return Some(2);
+            }
+            return None;
+        }
+        let Instruction::Load {
+            size,
+            signed: false,
+            dst: a,
+            src: p,
+            off,
+        } = *first
+        else {
+            return None;
+        };
+        let (w, op, d, s) = alu(second)?;
+        let fits = matches!((w, size), (Width::W64, Size::DW) | (Width::W32, Size::W));
+        let x = commutative(op)?;
+        if !fits || a == 10 {
+            return None;
+        }
+        let (b, n) = match third.and_then(|(pc3, ins)| Some((pc3, alu(&ins)?))) {
+            // a = *p; a op= b; b = a
+            Some((pc3, (w3, AluOp::Mov, b, a3))) if d == a && a3 == a && s == b && w3 == w && self.dead_after(pc3, a) => {
+                (b, 3)
+            }
+            // a = *p; b op= a
+            _ if s == a && d != a && self.dead_after(pc2, a) => (d, 2),
+            _ => return None,
+        };
+        let m = self.access(pc, p, off, size.bytes(), Access::Read);
+        self.a.alu_mem(width(w), x, host(b), m);
+        Some(n)
+    }
+
+    /// `dst <<= k; dst += src` (k 1..=3, same width, src not dst) as `lea
+    /// dst, [src + dst << k]`: the inlined array lookup's `index * 8 +
+    /// values`.
+    pub(super) fn fuse_scaled(&mut self, first: &Instruction, second: &Instruction) -> bool {
+        let (
+            Instruction::Alu {
+                width: w1,
+                op: AluOp::Lsh,
+                dst: d1,
+                src: Operand::Imm(k @ 1..=3),
+            },
+            Instruction::Alu {
+                width: w2,
+                op: AluOp::Add,
+                dst: d2,
+                src: Operand::Reg(s),
+            },
+        ) = (*first, *second)
+        else {
+            return false;
+        };
+        if w1 != w2 || d1 != d2 || s == d1 || d1 == 10 {
+            return false;
+        }
+        let mut disp = 0;
+        if let Some(lag) = self.lag {
+            if lag.reg == s {
+                disp = lag.delta;
+            }
+        }
+        let m = mem_scaled(host(s), host(d1), k as u8, disp);
+        match w1 {
+            Width::W64 => self.a.lea(host(d1), m),
+            Width::W32 => self.a.lea32(host(d1), m),
+        }
+        true
+    }
+
+    /// Whether the frame pointer `r` (r10 + k, defined by `run[..from]`)
+    /// is read only as the base of accesses inside the frame, which
+    /// address through r10 (`Compiler::access`), until it dies or is
+    /// written, all on this straight line: then it needs no register.
+    fn frame_only(&self, run: &[(usize, Instruction)], from: usize, r: u8, landing: &[bool]) -> bool {
+        let Some(k) = frame_def(&run[..from]) else {
+            return false;
+        };
+        if !self.stack_fast || r == 10 {
+            return false;
+        }
+        let in_frame = |off: i16, size: Size| {
+            let at = k as i64 + off as i64;
+            at >= -(crate::isa::opcode::MAX_BPF_STACK as i64) && at + size.bytes() as i64 <= 0
+        };
+        for &(pc, ins) in &run[from..] {
+            if landing[pc] {
+                return false;
+            }
+            let ok = match ins {
+                Instruction::Load { src, off, size, .. } if src == r => in_frame(off, size),
+                Instruction::StoreImm { dst, off, size, .. } if dst == r => in_frame(off, size),
+                Instruction::StoreReg { dst, src, off, size } if dst == r && src != r => in_frame(off, size),
+                _ => !super::liveness::reads(&ins, r),
+            };
+            if !ok {
+                return false;
+            }
+            if writes(&ins) == Some(r) || self.dead_after(pc, r) {
+                return true;
+            }
+            // A way off this straight line where `r` is still live.
+            if super::branch_rel(&ins).is_some() {
+                return false;
+            }
+        }
+        false
+    }
+}
+
+/// The k of `r = r10; r += k` (or `r = r10`), 64-bit, if `defs` is that.
+fn frame_def(defs: &[(usize, Instruction)]) -> Option<i32> {
+    let mov = |ins: &Instruction| {
+        matches!(
+            ins,
+            Instruction::Alu {
+                width: Width::W64,
+                op: AluOp::Mov,
+                src: Operand::Reg(10),
+                ..
+            }
+        )
+    };
+    match defs {
+        [(_, m)] if mov(m) => Some(0),
+        [(_, m), (_, a)] if mov(m) => match *a {
+            Instruction::Alu {
+                width: Width::W64,
+                op: AluOp::Add,
+                src: Operand::Imm(k),
+                ..
+            } => Some(k),
+            _ => None,
+        },
+        _ => None,
     }
 }

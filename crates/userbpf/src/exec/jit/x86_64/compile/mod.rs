@@ -42,6 +42,7 @@ mod alu;
 mod calls;
 mod fusion;
 mod jumps;
+mod liveness;
 mod unroll;
 
 use self::access::{pinned_bases, translate_checked};
@@ -149,6 +150,8 @@ struct Compiler {
     /// Unsigned ranges of the registers, along straight lines likewise
     /// (jumps.rs).
     ranges: [jumps::Range64; 11],
+    /// Registers live after each pc (liveness.rs).
+    live: Vec<liveness::Regs>,
     /// Tests against zero by pc, for the ranges to decide (jumps.rs).
     zero_tests: Vec<Option<(u8, bool, i16)>>,
     /// Compiling an unrolled loop's copies.
@@ -322,6 +325,7 @@ fn compile_pass(
         frame_offset: [None; 11],
         ranges: [None; 11],
         zero_tests: jumps::zero_tests(&program, len),
+        live: liveness::live_after(&program, len),
         copying: false,
         deferred: Vec::new(),
         placed: Vec::new(),
@@ -361,7 +365,8 @@ fn compile_pass(
     };
     let heads: Vec<usize> = loops.iter().map(|l| l.head).collect();
     let mut offsets = vec![0u32; len + 1];
-    let mut fused_next = false;
+    // Instructions already compiled with one before them (fusion.rs).
+    let mut fused_rest = 0usize;
     // Instructions before this pc were placed out of line.
     let mut skip_to = 0;
     for (i, (pc, ins)) in program.iter().enumerate() {
@@ -385,18 +390,18 @@ fn compile_pass(
         if landing[*pc] {
             c.forget();
         }
-        if std::mem::take(&mut fused_next) {
+        if fused_rest > 0 {
+            fused_rest -= 1;
+            c.track(ins);
+            continue;
+        }
+        let n = c.fused(&program[i..], &landing);
+        if n > 0 {
+            fused_rest = n - 1;
             c.track(ins);
             continue;
         }
         if !opts.meter && opts.blind.is_none() {
-            if let Some((next_pc, next)) = program.get(i + 1) {
-                if !landing[*next_pc] && (c.fuse_lea(ins, next) || c.fuse_const(ins, next)) {
-                    fused_next = true;
-                    c.track(ins);
-                    continue;
-                }
-            }
             if let Some(block) = jumps::copied_block(&program, i, &heads) {
                 c.copy_block(&program[block]);
                 continue;

@@ -292,7 +292,8 @@ impl Compiler {
             for pc in lp.head..=lp.tail {
                 self.labels[pc] = self.a.label();
             }
-            let mut fused_next = false;
+            let mut fused_rest = 0usize;
+            let inc_idx = body.iter().position(|&(pc, _)| pc == lp.inc).unwrap_or(body.len());
             for (i, &(pc, ins)) in body.iter().enumerate() {
                 self.a.bind(self.labels[pc]);
                 if landing[pc] {
@@ -304,14 +305,15 @@ impl Compiler {
                     head: lp.head,
                     tail: lp.tail,
                 });
-                let skip = std::mem::take(&mut fused_next)
-                    || (lp.lazy && pc == lp.inc)
-                    || body.get(i + 1).is_some_and(|&(next_pc, next)| {
-                        fused_next = !landing[next_pc] && self.fuse_lea(&ins, &next);
-                        fused_next
-                    });
-                if !skip {
-                    self.insn(pc, &ins);
+                if fused_rest > 0 {
+                    fused_rest -= 1;
+                } else if !(lp.lazy && pc == lp.inc) {
+                    // (Never fused across a folded increment.)
+                    let run = if lp.lazy && i < inc_idx { &body[i..inc_idx] } else { &body[i..] };
+                    match self.fused(run, landing) {
+                        0 => self.insn(pc, &ins),
+                        n => fused_rest = n - 1,
+                    }
                 }
                 self.track(&ins);
             }
