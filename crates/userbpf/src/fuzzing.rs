@@ -330,8 +330,27 @@ impl ProgramGen {
             out.push(Insn::new(LD_IMM64, base, 0, 0, v as u32 as i32));
             out.push(Insn::new(0, 0, 0, 0, (v >> 32) as u32 as i32));
         }
-        out.push(match self.below(3) {
+        let index = match self.below(4) {
             0 => Insn::new(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, self.below(8) as i32),
+            1 => {
+                // clang's key on the stack: `w3 = w7; w3 &= mask; *(u32
+                // *)(r10 - 4) = r3` (sometimes another size, or a store
+                // overlapping it), `r2 = r10; r2 += -4; r0 = *(u32 *)(r2
+                // + 0)`: the JIT knows the key's range, and r2 needs no
+                // register.
+                let mask = self.pick(&[15, 7, 0xff, -1, 0x7fff_ffff]);
+                out.push(Insn::new(BPF_ALU | BPF_MOV | BPF_X, 3, 7, 0, 0));
+                out.push(Insn::new(BPF_ALU | BPF_AND | BPF_K, 3, 0, 0, mask));
+                let size = self.pick(&[BPF_W, BPF_W, BPF_W, BPF_B, BPF_DW]);
+                out.push(Insn::new(BPF_STX | BPF_MEM | size, 10, 3, -4 - 4 * (size == BPF_DW) as i16, 0));
+                if self.below(5) == 0 {
+                    let off = self.pick(&[-3, -8, -5, -1]);
+                    out.push(Insn::new(BPF_ST | BPF_MEM | BPF_B, 10, 0, off, self.imm()));
+                }
+                out.push(Insn::new(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0));
+                out.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -4));
+                Insn::new(BPF_LDX | BPF_MEM | self.pick(&[BPF_W, BPF_W, BPF_H]), 0, 2, 0, 0)
+            }
             _ => Insn::new(
                 BPF_LDX | BPF_MEM | self.pick(&[BPF_B, BPF_W]),
                 0,
@@ -339,7 +358,8 @@ impl ProgramGen {
                 self.below(mem_len as u64 / 2 + 2) as i16,
                 0,
             ),
-        });
+        };
+        out.push(index);
         let n = self.pick(&[1, 4, 16, 0]);
         out.push(Insn::new(
             BPF_JMP | self.pick(&[BPF_JGE, BPF_JGE, BPF_JGT]) | BPF_K,
@@ -354,7 +374,21 @@ impl ProgramGen {
         out.push(Insn::new(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0));
         let op = self.pick(&[BPF_JEQ, BPF_JNE]);
         out.push(Insn::new(BPF_JMP | op | BPF_K, 0, 0, self.below(3) as i16, 0));
-        Insn::new(BPF_LDX | BPF_MEM | BPF_DW, self.pick(&[2, 3]), 0, 0, 0)
+        let x = self.pick(&[2, 3]);
+        if self.below(2) == 0 {
+            return Insn::new(BPF_LDX | BPF_MEM | BPF_DW, x, 0, 0, 0);
+        }
+        // clang's accumulator: `x = *r0; x += r6; r6 = x` (or `r6 += x`),
+        // 64-bit over 8 bytes or 32-bit over 4: `add r6, [r0]` when x is
+        // dead after (it is live when the program reads it later).
+        let (class, size) = self.pick(&[(BPF_ALU64, BPF_DW), (BPF_ALU, BPF_W), (BPF_ALU64, BPF_W)]);
+        let op = self.pick(&[BPF_ADD, BPF_XOR, BPF_AND, BPF_SUB]);
+        out.push(Insn::new(BPF_LDX | BPF_MEM | size, x, 0, 0, 0));
+        if self.below(3) == 0 {
+            return Insn::new(class | op | BPF_X, 6, x, 0, 0);
+        }
+        out.push(Insn::new(class | op | BPF_X, x, 6, 0, 0));
+        Insn::new(class | BPF_MOV | BPF_X, 6, x, 0, 0)
     }
 
     /// A program (and memory for r1) from the next seed.

@@ -92,6 +92,21 @@ fn range_after(ins: &Instruction, ranges: &[Range64; 11]) -> Range64 {
             src: Operand::Imm(k),
             ..
         } => Some((k as u32 as u64, k as u32 as u64)),
+        Instruction::Alu {
+            width: Width::W32,
+            op: AluOp::Mov,
+            src: Operand::Reg(s),
+            ..
+        } => Some(of(s).filter(|&(_, hi)| hi <= u32::MAX as u64).unwrap_or((0, u32::MAX as u64))),
+        Instruction::Alu {
+            width: Width::W32,
+            op: AluOp::And,
+            dst,
+            src: Operand::Imm(m),
+        } => {
+            let hi = of(dst).map_or(u32::MAX as u64, |(_, hi)| hi.min(u32::MAX as u64));
+            Some((0, hi.min(m as u32 as u64)))
+        }
         // 32-bit results are zero-extended.
         Instruction::Alu { width: Width::W32, .. } => Some((0, u32::MAX as u64)),
         Instruction::Alu {
@@ -172,11 +187,13 @@ impl Compiler {
     pub(super) fn forget(&mut self) {
         self.frame_offset = [None; 11];
         self.ranges = [None; 11];
+        self.slots.clear();
     }
 
     /// What the straight line knows after `ins`: frame pointers
-    /// (access.rs) and ranges.
+    /// (access.rs), ranges of registers and of frame slots.
     pub(super) fn track(&mut self, ins: &Instruction) {
+        let loaded = self.track_slots(ins);
         self.track_frame_offset(ins);
         match *ins {
             Instruction::Call(_)
@@ -194,13 +211,136 @@ impl Compiler {
             } if dst != 10 => {
                 self.ranges[dst as usize] = range_if_not(op, k as i64 as u64, self.ranges[dst as usize]);
             }
+            // A 32-bit test of a register known to fit in 32 bits.
+            Instruction::Jcond {
+                width: Width::W32,
+                op,
+                dst,
+                src: Operand::Imm(k),
+                ..
+            } if dst != 10 => {
+                let r = self.ranges[dst as usize];
+                if r.is_some_and(|(_, hi)| hi <= u32::MAX as u64) {
+                    self.ranges[dst as usize] = range_if_not(op, k as u32 as u64, r);
+                }
+            }
             _ => {
                 if let Some(d) = writes(ins) {
                     if d != 10 {
-                        self.ranges[d as usize] = range_after(ins, &self.ranges);
+                        self.ranges[d as usize] = loaded.or_else(|| range_after(ins, &self.ranges));
                     }
                 }
             }
+        }
+    }
+
+    /// Frame slots' ranges after `ins` (the key clang stores at r10 - 4
+    /// and the inlined lookup loads back); returns the range of what a
+    /// load from a known slot reads. Stores anywhere but a known frame
+    /// slot, atomics there, and calls forget them all.
+    fn track_slots(&mut self, ins: &Instruction) -> Range64 {
+        let fits = |r: Range64, bytes: usize| {
+            let max = if bytes == 8 { u64::MAX } else { (1u64 << (8 * bytes)) - 1 };
+            r.filter(|&(_, hi)| hi <= max)
+        };
+        let (base, off, size, value) = match *ins {
+            Instruction::Load {
+                size,
+                signed: false,
+                src,
+                off,
+                ..
+            } => {
+                let at = self.frame_access(src, off as i32, size.bytes())?;
+                return self
+                    .slots
+                    .iter()
+                    .find(|s| s.0 == at && s.1 == size.bytes())
+                    .map(|s| s.2);
+            }
+            Instruction::StoreImm { size, dst, off, imm } => {
+                let v = imm as i64 as u64;
+                let v = if size == Size::DW { v } else { v & ((1u64 << (8 * size.bytes())) - 1) };
+                (dst, off, size, Some((v, v)))
+            }
+            Instruction::StoreReg { size, dst, src, off } => {
+                let r = if src == 10 { None } else { self.ranges[src as usize] };
+                (dst, off, size, fits(r, size.bytes()))
+            }
+            Instruction::Atomic { size, dst, off, .. } => (dst, off, size, None),
+            Instruction::Call(_)
+            | Instruction::CallX { .. }
+            | Instruction::LdAbs { .. }
+            | Instruction::LdInd { .. } => {
+                self.slots.clear();
+                return None;
+            }
+            _ => return None,
+        };
+        let bytes = size.bytes();
+        let Some(at) = self.frame_access(base, off as i32, bytes) else {
+            // Anywhere, the frame included.
+            self.slots.clear();
+            return None;
+        };
+        self.slots
+            .retain(|&(o, n, _)| o + n as i32 <= at || at + bytes as i32 <= o);
+        if let Some(r) = value {
+            self.slots.push((at, bytes, r));
+        }
+        None
+    }
+
+    /// Whether the conditional jump `ins` is taken, when the ranges decide
+    /// it (the inlined lookup's bound test of a key the program masked).
+    pub(super) fn decided(&self, ins: &Instruction) -> Option<bool> {
+        if self.opts.meter || self.opts.blind.is_some() {
+            return None;
+        }
+        let Instruction::Jcond {
+            width,
+            op,
+            dst,
+            src: Operand::Imm(k),
+            ..
+        } = *ins
+        else {
+            return None;
+        };
+        if dst == 10 {
+            return None;
+        }
+        let (lo, hi) = self.ranges[dst as usize]?;
+        let (k, smax) = match width {
+            Width::W64 => (k as i64 as u64, i64::MAX as u64),
+            Width::W32 if hi <= u32::MAX as u64 => (k as u32 as u64, i32::MAX as u64),
+            Width::W32 => return None,
+        };
+        // Signed compares of values both non-negative are unsigned ones.
+        let nonneg = hi <= smax && k <= smax;
+        let op = match op {
+            JmpOp::Jsgt if nonneg => JmpOp::Jgt,
+            JmpOp::Jsge if nonneg => JmpOp::Jge,
+            JmpOp::Jslt if nonneg => JmpOp::Jlt,
+            JmpOp::Jsle if nonneg => JmpOp::Jle,
+            op => op,
+        };
+        match op {
+            JmpOp::Jeq | JmpOp::Jne => {
+                let eq = if lo == k && hi == k {
+                    true
+                } else if k < lo || k > hi {
+                    false
+                } else {
+                    return None;
+                };
+                Some(eq == (op == JmpOp::Jeq))
+            }
+            JmpOp::Jgt => (lo > k).then_some(true).or((hi <= k).then_some(false)),
+            JmpOp::Jge => (lo >= k).then_some(true).or((hi < k).then_some(false)),
+            JmpOp::Jlt => (hi < k).then_some(true).or((lo >= k).then_some(false)),
+            JmpOp::Jle => (hi <= k).then_some(true).or((lo > k).then_some(false)),
+            _ => None,
         }
     }
 
@@ -242,6 +382,10 @@ impl Compiler {
         self.forget();
         for (pc, ins) in block {
             self.a.bind(self.labels[*pc]);
+            // Jumps land here too: what the line before knew may not hold.
+            if self.landing[*pc] {
+                self.forget();
+            }
             self.placed.push((*pc, self.a.pos() as u32));
             self.insn(*pc, ins);
             self.track(ins);

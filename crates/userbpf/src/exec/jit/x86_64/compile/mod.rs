@@ -150,8 +150,12 @@ struct Compiler {
     /// Unsigned ranges of the registers, along straight lines likewise
     /// (jumps.rs).
     ranges: [jumps::Range64; 11],
+    /// Instructions a jump or call lands on (where straight lines begin).
+    landing: Vec<bool>,
     /// Registers live after each pc (liveness.rs).
     live: Vec<liveness::Regs>,
+    /// Ranges of frame slots: (offset from r10, bytes, range), likewise.
+    slots: Vec<(i32, usize, (u64, u64))>,
     /// Tests against zero by pc, for the ranges to decide (jumps.rs).
     zero_tests: Vec<Option<(u8, bool, i16)>>,
     /// Compiling an unrolled loop's copies.
@@ -324,6 +328,8 @@ fn compile_pass(
         stack_fast,
         frame_offset: [None; 11],
         ranges: [None; 11],
+        slots: Vec::new(),
+        landing: Vec::new(),
         zero_tests: jumps::zero_tests(&program, len),
         live: liveness::live_after(&program, len),
         copying: false,
@@ -358,6 +364,7 @@ fn compile_pass(
             landing[t] = true;
         }
     }
+    c.landing = landing.clone();
     let loops = if opts.meter || opts.blind.is_some() {
         Vec::new()
     } else {
@@ -737,7 +744,14 @@ impl Compiler {
                 dst,
                 src,
                 off,
-            } => self.jcond(pc, width(w), op, host(dst), src, off),
+            } => match self.decided(ins) {
+                Some(false) => {}
+                Some(true) => {
+                    let l = self.branch_label(pc, off as i64);
+                    self.a.jmp(l);
+                }
+                None => self.jcond(pc, width(w), op, host(dst), src, off),
+            },
             Instruction::MayGoto { off } => {
                 let l = self.branch_label(pc, off as i64);
                 let m = mem(CTX, disp(ctx::MAY_GOTO));
