@@ -312,6 +312,66 @@ impl ProgramGen {
         Insn::new(BPF_JMP | op | BPF_K, iv, 0, back, n)
     }
 
+    /// A rotated loop (clang's `for` with `continue`s): `iv = start; goto
+    /// body; test: iv += step; if iv != n goto body; goto out; body: ...;
+    /// goto test; out:`, the index 32- or 64-bit, the body copying the
+    /// index (`rD = iv`), accessing r1 + rD, continuing to the test and
+    /// jumping forward (in the body or out). Pushes all but the back edge,
+    /// which it returns.
+    fn rotated_loop(&mut self, out: &mut Vec<Insn>, mem_len: usize) -> Insn {
+        use crate::isa::opcode::*;
+        let iv = self.pick(&[3, 6, 7, 8, 9]);
+        let class = self.pick(&[BPF_ALU, BPF_ALU64]);
+        let jclass = if class == BPF_ALU { BPF_JMP32 } else { BPF_JMP };
+        let step = self.pick(&[1, 1, 2, 4, 8, 3]);
+        let start = match self.below(4) {
+            0 => -(self.below(20) as i32),
+            _ => self.below(6) as i32,
+        };
+        let trips = 1 + self.below(12) as i32;
+        let n = start.wrapping_add(step * trips + self.pick(&[0, 0, 0, 1]));
+        let body_len = 3 + self.below(8) as usize;
+        out.push(Insn::new(class | BPF_MOV | BPF_K, iv, 0, 0, start));
+        out.push(Insn::new(JA, 0, 0, 3, 0));
+        let test = out.len();
+        out.push(Insn::new(class | BPF_ADD | BPF_K, iv, 0, 0, step));
+        out.push(Insn::new(jclass | self.pick(&[BPF_JNE, BPF_JNE, BPF_JLT]) | BPF_K, iv, 0, 1, n));
+        out.push(Insn::new(JA, 0, 0, body_len as i16 + 1, 0));
+        let head = out.len();
+        while out.len() - head < body_len {
+            let d = self.pick(&[0, 4, 5]);
+            let pc = out.len();
+            match self.below(6) {
+                0 => out.push(Insn::new(self.pick(&[BPF_ALU, BPF_ALU64]) | BPF_MOV | BPF_X, d, iv, 0, 0)),
+                1 if out.len() - head + 2 <= body_len => {
+                    // An access at r1 + a copy of the index.
+                    out.push(Insn::new(BPF_ALU | BPF_MOV | BPF_X, 4, iv, 0, 0));
+                    out.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_X, 4, 1, 0, 0));
+                    let size = self.pick(&[BPF_B, BPF_H, BPF_W]);
+                    let off = self.below(mem_len as u64 / 4 + 2) as i16;
+                    out.push(Insn::new(BPF_LDX | BPF_MEM | size, d, 4, off, 0));
+                }
+                2 => {
+                    // `continue`.
+                    let op = self.pick(&[BPF_JEQ, BPF_JGT, BPF_JSET, BPF_JNE]);
+                    let off = test as i16 - pc as i16 - 1;
+                    out.push(Insn::new(BPF_JMP | op | BPF_K, d, 0, off, self.imm() & 0xff));
+                }
+                3 => {
+                    // Forward: inside the body or out of the loop.
+                    let op = self.pick(&[BPF_JEQ, BPF_JGT, BPF_JSET, BPF_JNE]);
+                    let off = self.below(body_len as u64 + 3) as i16;
+                    out.push(Insn::new(BPF_JMP | op | BPF_K, d, 0, off, self.imm() & 0xff));
+                }
+                _ => {
+                    let op = self.pick(&[BPF_ADD, BPF_XOR, BPF_MUL, BPF_RSH, BPF_OR]);
+                    out.push(Insn::new(BPF_ALU64 | op | BPF_X, 0, d, 0, 0));
+                }
+            }
+        }
+        Insn::new(JA, 0, 0, test as i16 - out.len() as i16 - 1, 0)
+    }
+
     /// The verifier's inlined array lookup and the program's test of its
     /// result (the JIT threads the hit path past the test): `rB = base;
     /// r0 = index; if r0 >= n goto miss; r0 <<= s; r0 += rB; goto +1;
@@ -402,7 +462,7 @@ impl ProgramGen {
         while out.len() < n {
             let dst = self.reg();
             let src = self.reg();
-            let insn = match self.below(22) {
+            let insn = match self.below(23) {
                 0..=4 => {
                     let class = self.pick(&[BPF_ALU, BPF_ALU64]);
                     let op = self.pick(&[
@@ -510,6 +570,7 @@ impl ProgramGen {
                 }
                 19 => self.counted_loop(&mut out, mem_len),
                 20 => self.inlined_lookup(&mut out, mem_len),
+                21 => self.rotated_loop(&mut out, mem_len),
                 _ => Insn::from_bytes(self.next().to_le_bytes()),
             };
             // Fix up LD_ABS immediates to land near the packet.

@@ -933,8 +933,10 @@ fn a_goto_back_to_a_loop_test_runs_a_copy_of_it() {
     }
     let image = JitProgram::compile(&Program::new(rotated(5)).unwrap(), JitOptions::default()).unwrap();
     let listing = image.disassemble();
-    // r7 is r13: the test at 3 and its copy at the goto.
-    assert_eq!(listing.matches("add r13d,1").count(), 2, "{listing}");
+    // r7 is r13: the loop as written (after its unrolled rounds) runs a
+    // copy of the test at 3 where the goto was.
+    let (_, as_written) = listing.split_once("; 6: (0f)").expect("the loop as written");
+    assert!(as_written.contains("add r13d,1") && as_written.contains("cmp r13d,5"), "{listing}");
 }
 
 /// A `goto` to a test against zero whose outcome the compiler's ranges
@@ -1379,6 +1381,128 @@ mod unrolled_loops {
                 ),
                 "{r:?}"
             );
+        }
+    }
+
+    /// A rotated loop with a 32-bit index (clang's `for` with a
+    /// `continue`, as in the inlined lookups): `w7 = start; goto body;
+    /// test: w7 += 1; if w7 != n goto body; exit; body: w1 = w7; w1 &= 3;
+    /// if w1 == 0 goto test; r0 += r1; if r0 > limit goto out; goto test;
+    /// out: r7 *= 1000; r0 += r7; exit`. The sum of i & 3 over the trip
+    /// (or, leaving early, the sum so far plus 1000 times the index at
+    /// that point, 32-bit).
+    fn rotated_sum(start: u32, n: u32, limit: i32) -> Vec<Insn> {
+        vec![
+            mov64(0, 0),
+            i(0xb4, 7, 0, 0, start as i32),   // 1: w7 = start
+            i(0x05, 0, 0, 3, 0),              // 2: goto 6
+            i(0x04, 7, 0, 0, 1),              // 3: w7 += 1
+            i(0x56, 7, 0, 1, n as i32),       // 4: if w7 != n goto 6
+            EXIT,                             // 5
+            i(0xbc, 1, 7, 0, 0),              // 6: w1 = w7
+            i(0x54, 1, 0, 0, 3),              // 7: w1 &= 3
+            i(JEQI, 1, 0, -6, 0),             // 8: if w1 == 0 goto 3
+            i(ADD64R, 0, 1, 0, 0),            // 9: r0 += r1
+            i(0x25, 0, 0, 1, limit),          // 10: if r0 > limit goto 12
+            i(0x05, 0, 0, -9, 0),             // 11: goto 3
+            i(0x27, 7, 0, 0, 1000),           // 12: r7 *= 1000
+            i(ADD64R, 0, 7, 0, 0),            // r0 += r7
+            EXIT,
+        ]
+    }
+
+    /// By hand: the loop, one iteration at a time.
+    fn rotated_sum_model(start: u32, n: u32, limit: i32) -> u64 {
+        let (mut i, mut r0) = (start, 0u64);
+        loop {
+            let r1 = (i & 3) as u64;
+            if r1 != 0 {
+                r0 += r1;
+                if r0 > limit as u64 {
+                    return r0 + i as u64 * 1000;
+                }
+            }
+            i = i.wrapping_add(1);
+            if i == n {
+                return r0;
+            }
+        }
+    }
+
+    #[test]
+    fn rotated_loops_with_a_32_bit_index_and_continues() {
+        let l = listing(&rotated_sum(0, 16, 1 << 30));
+        assert!(l.contains("unrolled 8x when (16 - w7)") && l.contains("increments folded"), "{l}");
+        // Copies read w7 + k as a 32-bit lea (r7 is r13).
+        assert!(l.contains("lea edi,[r13+3]"), "{l}");
+        let starts = [0u32, 1, 2, 3, 0xffff_fffa, 0xffff_fffe, 0xffff_ffff];
+        for start in starts {
+            for trips in 1..=21u32 {
+                let n = start.wrapping_add(trips);
+                for limit in [1 << 30, 0, 3, 7, 12] {
+                    let want = rotated_sum_model(start, n, limit);
+                    let got = both(&rotated_sum(start, n, limit));
+                    assert_eq!(got, Ok(want), "start {start:#x} trips {trips} limit {limit}");
+                }
+            }
+        }
+    }
+
+    /// The bench's inlined array lookups (a rotated loop whose miss path
+    /// continues; the key through the stack): the bound test is decided,
+    /// the miss path skipped in every copy, and the sum is the values'.
+    #[test]
+    fn inlined_lookups_in_a_rotated_loop() {
+        // Memory: 16 u64 values (k * 3 + 1) at 8, read through r6 = their
+        // guest address, as the verifier inlines a lookup.
+        let buf_addr = {
+            let mut probe = [0u8; 8];
+            GuestMemory::new().add(&mut probe, RegionKind::Memory)
+        };
+        let mut buf = vec![0u8; 8 + 16 * 8];
+        for k in 0..16u64 {
+            buf[8 + 8 * k as usize..][..8].copy_from_slice(&(k * 3 + 1).to_le_bytes());
+        }
+        let program = |n: i32, mask: i32| {
+            let mut p = vec![
+                i(0xb4, 7, 0, 0, 0),                 // 0: w7 = 0
+                mov64(6, 0),                         // 1: r6 = 0
+                i(0x05, 0, 0, 4, 0),                 // 2: goto 7
+                i(0x04, 7, 0, 0, 1),                 // 3: w7 += 1
+                i(0x56, 7, 0, 2, n),                 // 4: if w7 != n goto 7
+                i(0xbc, 0, 6, 0, 0),                 // 5: w0 = w6
+                EXIT,                                // 6
+                i(0xbc, 1, 7, 0, 0),                 // 7: w1 = w7
+                i(0x54, 1, 0, 0, mask),              // 8: w1 &= mask
+                i(0x63, 10, 1, -4, 0),               // 9: *(u32 *)(r10 - 4) = r1
+                i(MOV64R, 2, 10, 0, 0),              // 10: r2 = r10
+                i(ADD64I, 2, 0, 0, -4),              // 11: r2 += -4
+            ];
+            p.extend(lddw(1, buf_addr + 8)); // 12-13: r1 = values
+            p.extend([
+                i(0x61, 0, 2, 0, 0),      // 14: r0 = *(u32 *)(r2 + 0)
+                i(0x35, 0, 0, 3, 16),     // 15: if r0 >= 16 goto 19
+                i(0x67, 0, 0, 0, 3),      // 16: r0 <<= 3
+                i(ADD64R, 0, 1, 0, 0),    // 17: r0 += r1
+                i(0x05, 0, 0, 1, 0),      // 18: goto 20
+                mov64(0, 0),              // 19: r0 = 0
+                i(JEQI, 0, 0, -18, 0),    // 20: if r0 == 0 goto 3
+                i(0x79, 1, 0, 0, 0),      // 21: r1 = *(u64 *)(r0 + 0)
+                i(ADD64R, 1, 6, 0, 0),    // 22: r1 += r6
+                i(MOV64R, 6, 1, 0, 0),    // 23: r6 = r1
+                i(0x05, 0, 0, -22, 0),    // 24: goto 3
+            ]);
+            p
+        };
+        let l = listing(&program(256, 15));
+        let (rounds, _) = l.split_once("; 7: (bc)").expect("the loop as written");
+        assert!(rounds.contains("unrolled 4x") && !rounds.contains("cmp rbx,10h"), "{l}");
+        for n in [1, 2, 3, 4, 5, 8, 9, 31, 256] {
+            // Keys i & 15 always hit; i & 31 miss from 16 on (continue).
+            for mask in [15, 31] {
+                let want: u64 = (0..n as u64).map(|i| i & mask as u64).filter(|&k| k < 16).map(|k| k * 3 + 1).sum();
+                assert_eq!(both_mem(&program(n, mask), &buf).0, Ok(want), "n {n} mask {mask}");
+            }
         }
     }
 }

@@ -239,6 +239,11 @@ impl Asm {
         self.labels[l.0].is_some()
     }
 
+    /// Whether a jump emitted so far targets `l`.
+    pub fn is_referenced(&self, l: Label) -> bool {
+        self.fixups.iter().any(|f| f.2 == l)
+    }
+
     fn rel32_to(&mut self, l: Label) {
         self.fixups.push((self.code.len(), 4, l));
         self.imm32(0);

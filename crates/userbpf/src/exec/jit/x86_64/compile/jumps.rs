@@ -403,9 +403,7 @@ impl Compiler {
     /// The offset a `goto pc + 1 + rel` takes: past a zero test whose
     /// outcome the ranges decide, to where that test leads.
     pub(super) fn threaded(&self, pc: usize, rel: i64) -> i64 {
-        // (Not in an unrolled loop's copies: a jump there to the loop's
-        // back edge goes on with the next copy, not where the edge leads.)
-        if self.opts.meter || self.opts.blind.is_some() || self.lag.is_some() || self.copying {
+        if self.opts.meter || self.opts.blind.is_some() {
             return rel;
         }
         let t = pc as i64 + 1 + rel;
@@ -423,6 +421,14 @@ impl Compiler {
         // to report, at its pc.
         if to < 0 || to >= self.len as i64 {
             return rel;
+        }
+        // In an unrolled loop's copies, only forward inside the body: a
+        // jump there to the loop's back edge goes on with the next copy,
+        // not where the edge leads.
+        if let Some((head, tail)) = self.copy_body {
+            if to <= pc as i64 || to <= head as i64 || to >= tail as i64 {
+                return rel;
+            }
         }
         to - pc as i64 - 1
     }

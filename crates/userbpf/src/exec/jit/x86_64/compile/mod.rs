@@ -158,8 +158,8 @@ struct Compiler {
     slots: Vec<(i32, usize, (u64, u64))>,
     /// Tests against zero by pc, for the ranges to decide (jumps.rs).
     zero_tests: Vec<Option<(u8, bool, i16)>>,
-    /// Compiling an unrolled loop's copies.
-    copying: bool,
+    /// Compiling an unrolled loop's copies: its head and tail.
+    copy_body: Option<(usize, usize)>,
     /// Blocks moved out of line (jumps.rs), and where their instructions
     /// went (pc, offset).
     deferred: Vec<Vec<(usize, Instruction)>>,
@@ -185,22 +185,25 @@ struct Compiler {
     /// Inside a copy of an unrolled loop whose increments are folded: the
     /// index register lags behind the index (see [`unroll`]).
     lag: Option<Lag>,
-    /// Ways out of such copies: (entry, register, lag, target), emitted
-    /// out of line (`add register, lag; jmp target`).
-    lag_exits: Vec<(Label, u8, i32, Label)>,
+    /// Ways out of such copies: (entry, register, lag, width, target),
+    /// emitted out of line (`add register, lag; jmp target`).
+    lag_exits: Vec<(Label, u8, i32, W, Label)>,
     /// Inside an unrolled round: accesses its start checked for every copy.
     round_checked: Vec<usize>,
     notes: Vec<(u32, String)>,
 }
 
-/// The index register of an unrolled loop holds the index minus `delta`,
-/// in the body `head..=tail`.
+/// The index register of an unrolled loop holds the index minus `delta`
+/// (an index of width `width`), in the body `head..=tail` and at a rotated
+/// loop's test block `cont` (the next copy).
 #[derive(Clone, Copy, Debug)]
 struct Lag {
     reg: u8,
     delta: i32,
+    width: W,
     head: usize,
     tail: usize,
+    cont: Option<usize>,
 }
 
 fn host(r: u8) -> R {
@@ -332,7 +335,7 @@ fn compile_pass(
         landing: Vec::new(),
         zero_tests: jumps::zero_tests(&program, len),
         live: liveness::live_after(&program, len),
-        copying: false,
+        copy_body: None,
         deferred: Vec::new(),
         placed: Vec::new(),
         proven: proven.to_vec(),
@@ -525,9 +528,9 @@ impl Compiler {
         for block in std::mem::take(&mut self.deferred) {
             self.place_block(&block);
         }
-        for (l, reg, delta, target) in std::mem::take(&mut self.lag_exits) {
+        for (l, reg, delta, w, target) in std::mem::take(&mut self.lag_exits) {
             self.a.bind(l);
-            self.a.alu_imm(W::Q64, Alu::Add, host(reg), delta);
+            self.a.alu_imm(w, Alu::Add, host(reg), delta);
             self.a.jmp(target);
         }
         for (slow, pc, id, done) in std::mem::take(&mut self.slow_calls) {
@@ -591,9 +594,9 @@ impl Compiler {
         match target(pc, rel, self.len) {
             Ok(t) => match self.lag {
                 // Out of an unrolled copy: bring the index up to date first.
-                Some(lag) if lag.delta != 0 && !(lag.head..=lag.tail).contains(&t) => {
+                Some(lag) if lag.delta != 0 && !(lag.head..=lag.tail).contains(&t) && lag.cont != Some(t) => {
                     let l = self.a.label();
-                    self.lag_exits.push((l, lag.reg, lag.delta, self.labels[t]));
+                    self.lag_exits.push((l, lag.reg, lag.delta, lag.width, self.labels[t]));
                     l
                 }
                 _ => self.labels[t],

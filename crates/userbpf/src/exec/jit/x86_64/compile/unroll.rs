@@ -18,10 +18,17 @@
 //! Only loops the compiler can copy safely qualify: straight-line code and
 //! forward jumps (inside the body or out of the loop), no calls, no exits,
 //! nothing jumping into the body from outside but to its head.
+//!
+//! Rotated loops too: clang's `for` with `continue`s (the inlined lookup's
+//! miss path) puts the increment and the test in a block before the body,
+//! `test: i += 1; if i != N goto head`, which the body's last instruction
+//! (`goto test`) and its `continue`s reach. A copy's jumps to `test` go on
+//! with the next copy. The index may be 32-bit (`w7 += 1; if w7 != 256`);
+//! its copies' reads (`w1 = w7`) then take the lag as a 32-bit `lea`.
 
 use super::fusion::fused_lea;
-use super::{host, Compiler, Lag, Width};
-use crate::exec::jit::x86_64::emit::{Alu, Cc, Label, R, W};
+use super::{host, width, Compiler, Lag, Width};
+use crate::exec::jit::x86_64::emit::{mem, Alu, Cc, Label, R, W};
 use crate::isa::{AluOp, Instruction, JmpOp, Operand};
 
 /// A loop the compiler unrolls, by pc.
@@ -48,6 +55,12 @@ pub struct CountedLoop {
     /// writes: one range check per round can cover all copies (hinted
     /// images; see `Compiler::round_check`).
     pub strided: Vec<StridedAccess>,
+    /// The index's width (the test's and the increment's).
+    pub width: Width,
+    /// A rotated loop: the pc of its test block (`iv += step; if iv <op>
+    /// bound goto head`, before the head), which `tail` (a `goto`) and
+    /// the body's `continue`s jump to. `inc` is that block's first pc.
+    pub rotated: Option<usize>,
 }
 
 /// A load or store at `s + iv + disp` (its base register set by `b = s;
@@ -77,81 +90,170 @@ impl CountedLoop {
 
     /// `iv` at `pc` of copy `copy`, less `iv` at the round's start.
     pub fn advance(&self, copy: u32, pc: usize) -> i32 {
-        self.step * copy as i32 + if pc > self.inc { self.step } else { 0 }
+        let after_inc = self.rotated.is_none() && pc > self.inc;
+        self.step * copy as i32 + if after_inc { self.step } else { 0 }
+    }
+
+    /// Where the loop goes on when its test fails.
+    pub fn exit(&self) -> usize {
+        match self.rotated {
+            Some(test) => test + 2,
+            None => self.tail + 1,
+        }
+    }
+}
+
+/// `dst = iv` (either width, dst not iv): a read of the index a lagging
+/// copy compiles as `lea dst, [iv + lag]`.
+fn index_copy(ins: &Instruction, iv: u8) -> Option<(u8, Width)> {
+    match *ins {
+        Instruction::Alu {
+            width,
+            op: AluOp::Mov,
+            dst,
+            src: Operand::Reg(s),
+        } if s == iv && dst != iv => Some((dst, width)),
+        _ => None,
+    }
+}
+
+/// `iv += step` (1, 2, 4 or 8) of width `w`: the increment.
+fn increment(ins: &Instruction, iv: u8, w: Width) -> Option<i32> {
+    match *ins {
+        Instruction::Alu {
+            width,
+            op: AluOp::Add,
+            dst,
+            src: Operand::Imm(step @ (1 | 2 | 4 | 8)),
+        } if dst == iv && width == w => Some(step),
+        _ => None,
     }
 }
 
 /// Bodies longer than this (instructions) are not copied; up to 9
-/// instructions eight times, up to half of it four times, else twice.
+/// instructions eight times, up to 19 four times, else twice.
 const MAX_BODY: usize = 32;
 
 /// The loops of `program` (pc, instruction, in order) that qualify.
 /// `landing[pc]`: something jumps to pc.
 pub fn counted_loops(program: &[(usize, Instruction)], landing: &[bool]) -> Vec<CountedLoop> {
+    let index = |pc: usize| program.binary_search_by_key(&pc, |&(p, _)| p).ok();
     let mut found = Vec::new();
     for (t_idx, &(tail, ins)) in program.iter().enumerate() {
-        let Instruction::Jcond {
-            width: Width::W64,
+        // The test: at the tail, or (rotated) in the block the tail's
+        // backward `goto` reaches.
+        let (test_pc, rotated) = match ins {
+            Instruction::Jcond { .. } => (tail, None),
+            Instruction::Ja { off } if off < 0 => {
+                let t = tail as i64 + 1 + off as i64;
+                (t as usize + 1, Some(t as usize))
+            }
+            Instruction::Ja32 { imm } if imm < 0 => {
+                let t = tail as i64 + 1 + imm as i64;
+                (t as usize + 1, Some(t as usize))
+            }
+            _ => continue,
+        };
+        let Some(Instruction::Jcond {
+            width,
             op: op @ (JmpOp::Jne | JmpOp::Jlt),
             dst: iv,
             src: Operand::Imm(bound),
             off,
-        } = ins
+        }) = index(test_pc).map(|i| program[i].1)
         else {
             continue;
         };
-        let head = tail as i64 + 1 + off as i64;
-        if off >= 0 || head < 0 || iv == 10 {
+        let head = test_pc as i64 + 1 + off as i64;
+        if off >= 0 && rotated.is_none() || head < 0 || head as usize > tail || iv == 10 {
             continue;
         }
         let head = head as usize;
-        let Some(h_idx) = program.iter().position(|&(pc, _)| pc == head) else {
+        // A rotated loop's head follows its test block, which holds the
+        // increment then the test.
+        let inc = match rotated {
+            Some(test) => {
+                let step = index(test).and_then(|i| increment(&program[i].1, iv, width));
+                if head <= test_pc || step.is_none() || landing[test_pc] {
+                    continue;
+                }
+                Some((test, step.expect("checked")))
+            }
+            None => None,
+        };
+        let Some(h_idx) = index(head) else {
             continue;
         };
         let body = &program[h_idx..t_idx];
         if body.len() + 1 > MAX_BODY {
             continue;
         }
-        if let Some(lp) = plan(program, landing, body, head, tail, iv, bound, op) {
+        let shape = Shape {
+            head,
+            tail,
+            iv,
+            bound,
+            op,
+            width,
+            rotated,
+        };
+        if let Some(lp) = plan(program, landing, body, &shape, inc) {
             found.push(lp);
         }
     }
     found
 }
 
-#[allow(clippy::too_many_arguments)]
-fn plan(
-    program: &[(usize, Instruction)],
-    landing: &[bool],
-    body: &[(usize, Instruction)],
+/// A candidate loop, before the body is checked.
+struct Shape {
     head: usize,
     tail: usize,
     iv: u8,
     bound: i32,
     op: JmpOp,
+    width: Width,
+    rotated: Option<usize>,
+}
+
+fn plan(
+    program: &[(usize, Instruction)],
+    landing: &[bool],
+    body: &[(usize, Instruction)],
+    shape: &Shape,
+    mut inc: Option<(usize, i32)>,
 ) -> Option<CountedLoop> {
-    // The body: simple instructions, forward jumps.
-    let mut inc = None;
+    let &Shape {
+        head,
+        tail,
+        iv,
+        bound,
+        op,
+        width,
+        rotated,
+    } = shape;
+    // The body: simple instructions, forward jumps (and a rotated loop's
+    // `continue`s, to its test block).
     for &(pc, ins) in body {
         match ins {
             Instruction::Alu { .. }
             | Instruction::MovSx { .. }
             | Instruction::Neg { .. }
             | Instruction::End { .. }
+            | Instruction::LdImm64 { src: 0, .. }
             | Instruction::Load { .. }
             | Instruction::StoreImm { .. }
             | Instruction::StoreReg { .. } => {}
-            Instruction::Ja { off } | Instruction::Jcond { off, .. } if off >= 0 => {}
+            Instruction::Ja { .. } | Instruction::Ja32 { .. } | Instruction::Jcond { .. } => {
+                let t = jump_target(pc, &ins)?;
+                if t <= pc && Some(t) != rotated {
+                    return None;
+                }
+            }
             _ => return None,
         }
         if super::writes(&ins) == Some(iv) {
-            match ins {
-                Instruction::Alu {
-                    width: Width::W64,
-                    op: AluOp::Add,
-                    src: Operand::Imm(step @ (1 | 2 | 4 | 8)),
-                    ..
-                } if inc.is_none() => inc = Some((pc, step)),
+            match increment(&ins, iv, width) {
+                Some(step) if inc.is_none() => inc = Some((pc, step)),
                 _ => return None,
             }
         }
@@ -161,7 +263,7 @@ fn plan(
     // body crosses it.
     for &(pc, ins) in body {
         if let Some(t) = jump_target(pc, &ins) {
-            if pc < inc && t > inc && t <= tail {
+            if rotated.is_none() && pc < inc && t > inc && t <= tail {
                 return None;
             }
         }
@@ -177,13 +279,18 @@ fn plan(
     }
     let factor: u32 = match body.len() {
         n if n < 10 => 8,
-        n if n < MAX_BODY / 2 => 4,
+        n if n < 20 => 4,
         _ => 2,
     };
-    let lazy = body
-        .iter()
-        .enumerate()
-        .all(|(i, &(pc, ins))| pc == inc || !reads(&ins, iv) || folds(body, i, iv, landing));
+    // A 32-bit index wraps: only its copies (`w1 = w7`) take the lag, as
+    // 32-bit `lea`s; a 64-bit one also as a term of a fused `lea`.
+    let wide = width == Width::W64;
+    let lazy = body.iter().enumerate().all(|(i, &(pc, ins))| {
+        pc == inc
+            || !reads(&ins, iv)
+            || index_copy(&ins, iv).is_some()
+            || (wide && folds(body, i, iv, landing))
+    });
     Some(CountedLoop {
         head,
         tail,
@@ -194,7 +301,9 @@ fn plan(
         op,
         factor,
         lazy,
-        strided: strided(body, iv, landing),
+        strided: if wide { strided(body, iv, landing) } else { Vec::new() },
+        width,
+        rotated,
     })
 }
 
@@ -254,16 +363,18 @@ impl Compiler {
         original: Label,
     ) {
         let iv = host(lp.iv);
+        let w = width(lp.width);
         let a = &mut self.a;
         a.bind(self.labels[lp.head]);
         self.notes.push((
             a.pos() as u32,
             format!(
-                "{}-{}: unrolled {}x when ({} - r{}) is a multiple of {}{}",
+                "{}-{}: unrolled {}x when ({} - {}{}) is a multiple of {}{}",
                 lp.head,
                 lp.tail,
                 lp.factor,
                 lp.bound,
+                if lp.width == Width::W64 { "r" } else { "w" },
                 lp.iv,
                 lp.factor as i32 * lp.step,
                 if lp.lazy { ", increments folded" } else { "" }
@@ -272,7 +383,7 @@ impl Compiler {
         // rcx = bound - iv: zero (or, for `<`, a borrow) means the loop
         // doesn't run its trip count from here.
         a.mov_imm64_sext(R::Rcx, lp.bound);
-        a.alu(W::Q64, Alu::Sub, R::Rcx, iv);
+        a.alu(w, Alu::Sub, R::Rcx, iv);
         a.jcc(if lp.op == JmpOp::Jne { Cc::E } else { Cc::Be }, original);
         a.test_imm(W::D32, R::Rcx, lp.factor as i32 * lp.step - 1);
         a.jcc(Cc::Ne, original);
@@ -285,16 +396,30 @@ impl Compiler {
                 }
             }
         }
-        let saved = self.labels[lp.head..=lp.tail].to_vec();
-        self.copying = true;
+        // The labels a copy rebinds: its body's, and a rotated loop's test
+        // block (where its `continue`s go on with the next copy).
+        let rebound: Vec<usize> = (lp.head..=lp.tail).chain(lp.rotated).collect();
+        let saved: Vec<Label> = rebound.iter().map(|&pc| self.labels[pc]).collect();
+        self.copy_body = Some((lp.head, lp.tail));
         self.forget();
+        let inc = Instruction::Alu {
+            width: lp.width,
+            op: AluOp::Add,
+            dst: lp.iv,
+            src: Operand::Imm(lp.step),
+        };
         for copy in 0..lp.factor {
-            for pc in lp.head..=lp.tail {
+            for &pc in &rebound {
                 self.labels[pc] = self.a.label();
             }
             let mut fused_rest = 0usize;
+            // Instructions a threaded `goto` skips in this copy.
+            let mut skip_to = 0usize;
             let inc_idx = body.iter().position(|&(pc, _)| pc == lp.inc).unwrap_or(body.len());
             for (i, &(pc, ins)) in body.iter().enumerate() {
+                if pc < skip_to {
+                    continue;
+                }
                 self.a.bind(self.labels[pc]);
                 if landing[pc] {
                     self.forget();
@@ -302,12 +427,28 @@ impl Compiler {
                 self.lag = lp.lazy.then_some(Lag {
                     reg: lp.iv,
                     delta: lp.delta(copy, pc),
+                    width: w,
                     head: lp.head,
                     tail: lp.tail,
+                    cont: lp.rotated,
                 });
                 if fused_rest > 0 {
                     fused_rest -= 1;
-                } else if !(lp.lazy && pc == lp.inc) {
+                } else if let Some(t) = self.skipped_in_copy(body, i) {
+                    skip_to = t;
+                    continue;
+                } else if lp.lazy && pc == lp.inc {
+                    // Folded.
+                } else if let Some((dst, mw)) = index_copy(&ins, lp.iv).filter(|_| lp.lazy) {
+                    let delta = lp.delta(copy, pc);
+                    if delta == 0 {
+                        self.insn(pc, &ins);
+                    } else if lp.width == Width::W32 || mw == Width::W32 {
+                        self.a.lea32(host(dst), mem(iv, delta));
+                    } else {
+                        self.a.lea(host(dst), mem(iv, delta));
+                    }
+                } else {
                     // (Never fused across a folded increment.)
                     let run = if lp.lazy && i < inc_idx { &body[i..inc_idx] } else { &body[i..] };
                     match self.fused(run, landing) {
@@ -318,21 +459,47 @@ impl Compiler {
                 self.track(&ins);
             }
             self.lag = None;
-            // Jumps to the back edge go on with the next copy (or the
-            // round's end).
+            // Jumps to the back edge (and a rotated loop's `continue`s) go
+            // on with the next copy (or the round's end), through the
+            // increment unless it is folded.
             self.a.bind(self.labels[lp.tail]);
+            if let Some(test) = lp.rotated {
+                self.a.bind(self.labels[test]);
+                if !lp.lazy {
+                    self.insn(test, &inc);
+                    self.track(&inc);
+                }
+            }
         }
-        let delta = lp.delta(lp.factor - 1, lp.tail);
-        if delta != 0 {
-            self.a.alu_imm(W::Q64, Alu::Add, iv, delta);
+        if lp.lazy {
+            self.a.alu_imm(w, Alu::Add, iv, lp.step * lp.factor as i32);
         }
-        self.a.alu_imm(W::Q64, Alu::Cmp, iv, lp.bound);
+        self.a.alu_imm(w, Alu::Cmp, iv, lp.bound);
         self.a.jcc(if lp.op == JmpOp::Jne { Cc::Ne } else { Cc::B }, round);
-        self.a.jmp(self.labels[lp.tail + 1]);
-        self.labels[lp.head..=lp.tail].copy_from_slice(&saved);
-        self.copying = false;
+        self.a.jmp(self.labels[lp.exit()]);
+        for (&pc, &l) in rebound.iter().zip(&saved) {
+            self.labels[pc] = l;
+        }
+        self.copy_body = None;
         self.forget();
         self.round_checked.clear();
+    }
+
+    /// In a copy: a `goto` at `body[i]` the ranges thread forward inside
+    /// the body, over instructions no jump of this copy has reached (the
+    /// inlined lookup's miss path once its bound test is decided). The
+    /// copy then runs on at the target: returns its pc.
+    fn skipped_in_copy(&self, body: &[(usize, Instruction)], i: usize) -> Option<usize> {
+        let (pc, ins) = body[i];
+        let rel = match ins {
+            Instruction::Ja { off } => off as i64,
+            Instruction::Ja32 { imm } => imm as i64,
+            _ => return None,
+        };
+        let to = pc as i64 + 1 + self.threaded(pc, rel);
+        let end = body.iter().position(|&(p, _)| p as i64 == to).filter(|&e| e > i)?;
+        let unreached = body[i + 1..end].iter().all(|&(p, _)| !self.a.is_referenced(self.labels[p]));
+        unreached.then_some(to as usize)
     }
 }
 
@@ -354,7 +521,7 @@ fn reads(ins: &Instruction, r: u8) -> bool {
         Instruction::StoreImm { dst, .. } => dst == r,
         Instruction::StoreReg { dst, src, .. } => dst == r || src == r,
         Instruction::Jcond { dst, src, .. } => dst == r || reg(src),
-        Instruction::Ja { .. } => false,
+        Instruction::Ja { .. } | Instruction::Ja32 { .. } | Instruction::LdImm64 { .. } => false,
         _ => true,
     }
 }
@@ -445,6 +612,8 @@ mod tests {
                     bytes: 1,
                     write: false,
                 }],
+                width: Width::W64,
+                rotated: None,
             }]
         );
         // Copy 2, before and after the increment.
@@ -483,9 +652,81 @@ mod tests {
         let mut p = sum_bytes();
         p[7] = i(CALL, 0, 0, 0, 7);
         assert!(loops(&p).is_empty());
-        // A 32-bit back edge.
+        // A 32-bit back edge over a 64-bit increment.
         let mut p = sum_bytes();
         p[9] = i(BPF_JMP32 | BPF_JNE | BPF_K, 2, 0, -9, 1500);
         assert!(loops(&p).is_empty());
+        // Both 32-bit: a loop.
+        p[8] = i(BPF_ALU | BPF_ADD | BPF_K, 2, 0, 0, 1);
+        assert_eq!(loops(&p)[0].width, Width::W32);
+    }
+
+    /// clang's 256 inlined array lookups (benches/programs/bench.h, as
+    /// the verifier rewrites them): a rotated loop with a 32-bit index
+    /// whose miss path `continue`s to the test block.
+    fn array_lookups() -> Vec<Insn> {
+        const W: u8 = BPF_ALU;
+        vec![
+            i(W | BPF_MOV | BPF_K, 7, 0, 0, 0),              // 0: w7 = 0
+            i(BPF_ALU64 | BPF_MOV | BPF_K, 6, 0, 0, 0),      // 1: r6 = 0
+            i(BPF_JMP | BPF_JA, 0, 0, 4, 0),                 // 2: goto 7
+            i(W | BPF_ADD | BPF_K, 7, 0, 0, 1),              // 3: w7 += 1
+            i(BPF_JMP32 | BPF_JNE | BPF_K, 7, 0, 2, 256),    // 4: if w7 != 256 goto 7
+            i(W | BPF_MOV | BPF_X, 0, 6, 0, 0),              // 5: w0 = w6
+            i(EXIT, 0, 0, 0, 0),                             // 6
+            i(W | BPF_MOV | BPF_X, 1, 7, 0, 0),              // 7: w1 = w7
+            i(W | BPF_AND | BPF_K, 1, 0, 0, 15),             // 8: w1 &= 15
+            i(BPF_STX | BPF_MEM | BPF_W, 10, 1, -4, 0),      // 9
+            i(MOV64_X, 2, 10, 0, 0),                         // 10: r2 = r10
+            i(ADD64_K, 2, 0, 0, -4),                         // 11: r2 += -4
+            i(BPF_LD | BPF_DW | BPF_IMM, 1, 0, 0, 312),      // 12-13: r1 = values
+            i(0, 0, 0, 0, 1),
+            i(BPF_LDX | BPF_MEM | BPF_W, 0, 2, 0, 0),        // 14: r0 = *(u32 *)r2
+            i(BPF_JMP | BPF_JGE | BPF_K, 0, 0, 3, 16),       // 15: if r0 >= 16 goto 19
+            i(BPF_ALU64 | BPF_LSH | BPF_K, 0, 0, 0, 3),      // 16
+            i(ADD64_X, 0, 1, 0, 0),                          // 17: r0 += r1
+            i(BPF_JMP | BPF_JA, 0, 0, 1, 0),                 // 18: goto 20
+            i(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0),      // 19: r0 = 0
+            i(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, -18, 0),      // 20: if r0 == 0 goto 3
+            i(BPF_LDX | BPF_MEM | BPF_DW, 1, 0, 0, 0),       // 21
+            i(ADD64_X, 1, 6, 0, 0),                          // 22: r1 += r6
+            i(MOV64_X, 6, 1, 0, 0),                          // 23: r6 = r1
+            i(BPF_JMP | BPF_JA, 0, 0, -22, 0),               // 24: goto 3
+        ]
+    }
+
+    #[test]
+    fn finds_a_rotated_loop_with_continues() {
+        let found = loops(&array_lookups());
+        assert_eq!(found.len(), 1, "{found:?}");
+        let lp = &found[0];
+        assert_eq!((lp.head, lp.tail, lp.iv, lp.inc, lp.step), (7, 24, 7, 3, 1));
+        assert_eq!((lp.bound, lp.op, lp.width, lp.rotated), (256, JmpOp::Jne, Width::W32, Some(3)));
+        assert_eq!(lp.factor, 4);
+        assert!(lp.lazy, "the only read of w7 is a copy");
+        assert_eq!(lp.exit(), 5);
+        // Copy 3 reads w7 + 3 everywhere in its body.
+        assert_eq!(lp.delta(3, 7), 3);
+        assert_eq!(lp.delta(3, 23), 3);
+    }
+
+    #[test]
+    fn refuses_rotated_loops_it_cannot_copy() {
+        // The body writes the index.
+        let mut p = array_lookups();
+        p[22] = i(ADD64_K, 7, 0, 0, 1);
+        assert!(loops(&p).is_empty());
+        // A `continue` past the increment, to the test itself.
+        let mut p = array_lookups();
+        p[20] = i(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, -17, 0); // to 4
+        assert!(loops(&p).is_empty());
+        // The test block's increment of another width.
+        let mut p = array_lookups();
+        p[3] = i(ADD64_K, 7, 0, 0, 1);
+        assert!(loops(&p).is_empty());
+        // Another read of the index keeps the increments.
+        let mut p = array_lookups();
+        p[22] = i(ADD64_X, 1, 7, 0, 0);
+        assert!(!loops(&p)[0].lazy);
     }
 }
