@@ -1448,60 +1448,131 @@ mod unrolled_loops {
         }
     }
 
-    /// The bench's inlined array lookups (a rotated loop whose miss path
-    /// continues; the key through the stack): the bound test is decided,
-    /// the miss path skipped in every copy, and the sum is the values'.
-    #[test]
-    fn inlined_lookups_in_a_rotated_loop() {
-        // Memory: 16 u64 values (k * 3 + 1) at 8, read through r6 = their
-        // guest address, as the verifier inlines a lookup.
-        let buf_addr = {
-            let mut probe = [0u8; 8];
-            GuestMemory::new().add(&mut probe, RegionKind::Memory)
-        };
+    /// The guest address the first region of a run's memory gets (both
+    /// engines'), where tests place the lookups' values.
+    fn first_region_addr() -> u64 {
+        let mut probe = [0u8; 8];
+        GuestMemory::new().add(&mut probe, RegionKind::Memory)
+    }
+
+    /// clang's inlined array lookups as the bench runs them (a rotated
+    /// loop whose miss path continues; the key through the stack): sum
+    /// the u64 values at `values` for keys `i & mask`, i from 0 to n.
+    fn lookups(values: u64, n: i32, mask: i32) -> Vec<Insn> {
+        let mut p = vec![
+            i(0xb4, 7, 0, 0, 0),    // 0: w7 = 0
+            mov64(6, 0),            // 1: r6 = 0
+            i(0x05, 0, 0, 4, 0),    // 2: goto 7
+            i(0x04, 7, 0, 0, 1),    // 3: w7 += 1
+            i(0x56, 7, 0, 2, n),    // 4: if w7 != n goto 7
+            i(0xbc, 0, 6, 0, 0),    // 5: w0 = w6
+            EXIT,                   // 6
+            i(0xbc, 1, 7, 0, 0),    // 7: w1 = w7
+            i(0x54, 1, 0, 0, mask), // 8: w1 &= mask
+            i(0x63, 10, 1, -4, 0),  // 9: *(u32 *)(r10 - 4) = r1
+            i(MOV64R, 2, 10, 0, 0), // 10: r2 = r10
+            i(ADD64I, 2, 0, 0, -4), // 11: r2 += -4
+        ];
+        p.extend(lddw(1, values)); // 12-13: r1 = values
+        p.extend([
+            i(0x61, 0, 2, 0, 0),   // 14: r0 = *(u32 *)(r2 + 0)
+            i(0x35, 0, 0, 3, 16),  // 15: if r0 >= 16 goto 19
+            i(0x67, 0, 0, 0, 3),   // 16: r0 <<= 3
+            i(ADD64R, 0, 1, 0, 0), // 17: r0 += r1
+            i(0x05, 0, 0, 1, 0),   // 18: goto 20
+            mov64(0, 0),           // 19: r0 = 0
+            i(JEQI, 0, 0, -18, 0), // 20: if r0 == 0 goto 3
+            i(0x79, 1, 0, 0, 0),   // 21: r1 = *(u64 *)(r0 + 0)
+            i(ADD64R, 1, 6, 0, 0), // 22: r1 += r6
+            i(MOV64R, 6, 1, 0, 0), // 23: r6 = r1
+            i(0x05, 0, 0, -22, 0), // 24: goto 3
+        ]);
+        p
+    }
+
+    /// By hand: the sum of the values k * 3 + 1 the keys hit.
+    fn lookups_sum(n: i32, mask: i32) -> u64 {
+        (0..n as u64).map(|i| i & mask as u64).filter(|&k| k < 16).map(|k| k * 3 + 1).sum()
+    }
+
+    /// 16 u64 values k * 3 + 1 after 8 bytes of padding.
+    fn values_buffer() -> Vec<u8> {
         let mut buf = vec![0u8; 8 + 16 * 8];
         for k in 0..16u64 {
             buf[8 + 8 * k as usize..][..8].copy_from_slice(&(k * 3 + 1).to_le_bytes());
         }
-        let program = |n: i32, mask: i32| {
-            let mut p = vec![
-                i(0xb4, 7, 0, 0, 0),                 // 0: w7 = 0
-                mov64(6, 0),                         // 1: r6 = 0
-                i(0x05, 0, 0, 4, 0),                 // 2: goto 7
-                i(0x04, 7, 0, 0, 1),                 // 3: w7 += 1
-                i(0x56, 7, 0, 2, n),                 // 4: if w7 != n goto 7
-                i(0xbc, 0, 6, 0, 0),                 // 5: w0 = w6
-                EXIT,                                // 6
-                i(0xbc, 1, 7, 0, 0),                 // 7: w1 = w7
-                i(0x54, 1, 0, 0, mask),              // 8: w1 &= mask
-                i(0x63, 10, 1, -4, 0),               // 9: *(u32 *)(r10 - 4) = r1
-                i(MOV64R, 2, 10, 0, 0),              // 10: r2 = r10
-                i(ADD64I, 2, 0, 0, -4),              // 11: r2 += -4
-            ];
-            p.extend(lddw(1, buf_addr + 8)); // 12-13: r1 = values
-            p.extend([
-                i(0x61, 0, 2, 0, 0),      // 14: r0 = *(u32 *)(r2 + 0)
-                i(0x35, 0, 0, 3, 16),     // 15: if r0 >= 16 goto 19
-                i(0x67, 0, 0, 0, 3),      // 16: r0 <<= 3
-                i(ADD64R, 0, 1, 0, 0),    // 17: r0 += r1
-                i(0x05, 0, 0, 1, 0),      // 18: goto 20
-                mov64(0, 0),              // 19: r0 = 0
-                i(JEQI, 0, 0, -18, 0),    // 20: if r0 == 0 goto 3
-                i(0x79, 1, 0, 0, 0),      // 21: r1 = *(u64 *)(r0 + 0)
-                i(ADD64R, 1, 6, 0, 0),    // 22: r1 += r6
-                i(MOV64R, 6, 1, 0, 0),    // 23: r6 = r1
-                i(0x05, 0, 0, -22, 0),    // 24: goto 3
-            ]);
-            p
-        };
-        let l = listing(&program(256, 15));
+        buf
+    }
+
+    /// The bench's inlined array lookups: the bound test is decided, the
+    /// miss path skipped in every copy, and the sum is the values'.
+    #[test]
+    fn inlined_lookups_in_a_rotated_loop() {
+        let values = first_region_addr() + 8;
+        let buf = values_buffer();
+        let l = listing(&lookups(values, 256, 15));
         let (rounds, _) = l.split_once("; 7: (bc)").expect("the loop as written");
         assert!(rounds.contains("unrolled 4x") && !rounds.contains("cmp rbx,10h"), "{l}");
         for n in [1, 2, 3, 4, 5, 8, 9, 31, 256] {
             // Keys i & 15 always hit; i & 31 miss from 16 on (continue).
             for mask in [15, 31] {
-                let want: u64 = (0..n as u64).map(|i| i & mask as u64).filter(|&k| k < 16).map(|k| k * 3 + 1).sum();
-                assert_eq!(both_mem(&program(n, mask), &buf).0, Ok(want), "n {n} mask {mask}");
+                let want = lookups_sum(n, mask);
+                assert_eq!(both_mem(&lookups(values, n, mask), &buf).0, Ok(want), "n {n} mask {mask}");
+            }
+        }
+    }
+
+    /// Hinted images check the values' whole range once a round (the key's
+    /// range bounds the address: values + 0..=120) instead of each copy's
+    /// access; a region too short for the range sends the round to the
+    /// loop as written, which faults where the interpreter does.
+    #[test]
+    fn hinted_lookups_check_the_key_range_once_a_round() {
+        use userbpf::exec::AccessProof;
+        let values = first_region_addr() + 8;
+        let mut hints = vec![AccessProof::None; 26];
+        hints[21] = AccessProof::Packet;
+        let compile = |p: &[Insn]| {
+            JitProgram::compile_with_hints(&Program::new(p.to_vec()).unwrap(), JitOptions::default(), &hints).unwrap()
+        };
+        let l = compile(&lookups(values, 256, 15)).disassemble();
+        let (rounds, as_written) = l.split_once("; 7: (bc)").expect("the loop as written");
+        // One check (of the first and the last value) before the copies,
+        // one in the loop as written (rcx or rdx: the hinted check's
+        // scratch).
+        let checks = |t: &str| t.matches("sub rcx,[r12+").count() + t.matches("sub rdx,[r12+").count();
+        assert_eq!((checks(rounds), checks(as_written)), (1, 1), "{l}");
+        let helpers = HelperTable::conformance();
+        let full = values_buffer();
+        for (n, mask) in [(256, 15), (20, 15), (9, 7), (3, 15)] {
+            let prog = Program::new(lookups(values, n, mask)).unwrap();
+            let jit = compile(&lookups(values, n, mask));
+            // Every length of the values' region, around the 136 bytes.
+            for len in (0..=full.len()).step_by(4).chain([9, 15, 17, 127, 129, 135]) {
+                let mut outcomes = Vec::new();
+                for use_jit in [false, true] {
+                    let mut data = AlignedBuf::from_bytes(&full[..len]);
+                    let mut mem = GuestMemory::new();
+                    let p = mem.add(data.as_mut_bytes(), RegionKind::Packet);
+                    let args = [p, 0];
+                    let opts = RunOptions::default();
+                    let r = if use_jit {
+                        Jit::new(&jit, &helpers).run(&mut mem, &args, &opts)
+                    } else {
+                        Interpreter::new(&prog, &helpers).run(&mut mem, &args, &opts)
+                    };
+                    drop(mem);
+                    outcomes.push(r);
+                }
+                let what = format!("n {n} mask {mask} len {len}");
+                assert_eq!(outcomes[0], outcomes[1], "{what}");
+                // By hand: the largest key read, k, needs 8 + 8k + 8 bytes.
+                let k = (n as usize - 1).min(mask as usize);
+                let ok = 16 + 8 * k <= len;
+                assert_eq!(outcomes[0].is_ok(), ok, "{what}");
+                if ok {
+                    assert_eq!(outcomes[0], Ok(lookups_sum(n, mask)), "{what}");
+                }
             }
         }
     }

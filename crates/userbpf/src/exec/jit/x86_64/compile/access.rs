@@ -5,7 +5,7 @@
 //! takes the generic check through the region table. The region deltas the
 //! loops use most stay in registers for the run.
 
-use super::unroll::{CountedLoop, StridedAccess};
+use super::unroll::{CountedLoop, KnownAddress, StridedAccess};
 use super::{branch_rel, host, target, writes, Access, Compiler, SiteKind, CTX};
 use crate::exec::jit::ctx::{self, disp};
 use crate::exec::jit::x86_64::emit::{mem, mem_idx, Alu, Asm, Cc, Label, Mem, Shift, R, W};
@@ -206,7 +206,7 @@ impl Compiler {
             return mem_idx(host(10), R::Rcx, at);
         }
         let proof = self.proven.get(pc).copied().unwrap_or_default();
-        if !self.opts.trust_proofs && !self.round_checked.contains(&pc) {
+        if !self.opts.trust_proofs && !self.round_checked.contains(&pc) && !self.range_checked(pc, base, off32) {
             return self.access_hinted(pc, base, off32, bytes, access, proof);
         }
         // Proven in bounds: host = guest + the delta of the region, with
@@ -316,6 +316,52 @@ impl Compiler {
             a.jcc(Cc::Ae, fail);
         }
         true
+    }
+
+    /// Before a round of an unrolled loop (hinted images): one check that
+    /// the region the verifier names for an access holds every address
+    /// the compiler's own bookkeeping allows it in the copies (`known`:
+    /// the inlined lookup's `values + (key & 15) * 8`), else `fail`, the
+    /// loop as written. False, emitting nothing, when it names none.
+    pub(super) fn range_round_check(&mut self, known: &KnownAddress, fail: Label) -> bool {
+        let &KnownAddress {
+            pc,
+            first,
+            last,
+            bytes,
+            write,
+        } = known;
+        let proof = self.proven.get(pc).copied().unwrap_or_default();
+        let Some(entry) = region_entry(proof) else {
+            return false;
+        };
+        let t = self.check_scratch();
+        let limit = mem(CTX, disp(entry + ctx::limit_slot(write, bytes)));
+        let a = &mut self.a;
+        a.mov_imm(t, first);
+        a.alu_reg_mem(Alu::Sub, t, mem(CTX, disp(entry + ctx::ENTRY_GUEST)));
+        a.alu_reg_mem(Alu::Cmp, t, limit);
+        a.jcc(Cc::Ae, fail);
+        if last != first {
+            // Below the region's length here: adding the span can't wrap.
+            a.alu_imm(W::Q64, Alu::Add, t, (last - first) as i32);
+            a.alu_reg_mem(Alu::Cmp, t, limit);
+            a.jcc(Cc::Ae, fail);
+        }
+        true
+    }
+
+    /// Whether the round's start checked the access at `pc` (`base +
+    /// off`) over a range its address lies in.
+    fn range_checked(&self, pc: usize, base: u8, off: i32) -> bool {
+        let Some(&(_, first, last)) = self.range_checked.iter().find(|r| r.0 == pc) else {
+            return false;
+        };
+        let Some((lo, hi)) = self.ranges.get(base as usize).copied().flatten() else {
+            return false;
+        };
+        let at = |v: u64| v.checked_add_signed(off as i64);
+        base != 10 && at(lo).is_some_and(|a| a >= first) && at(hi).is_some_and(|a| a <= last)
     }
 
     /// The hinted check's scratch: rdx, or rcx when rdx holds a base.

@@ -78,6 +78,21 @@ pub struct StridedAccess {
     pub write: bool,
 }
 
+/// An access whose address the ranges bound in a copy: from `first` to
+/// `last`, `bytes` wide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KnownAddress {
+    pub pc: usize,
+    pub first: u64,
+    pub last: u64,
+    pub bytes: usize,
+    pub write: bool,
+}
+
+/// Widest address range a round checks for one access (wider ones are
+/// no lookup table, and would often send rounds to the loop as written).
+const MAX_KNOWN_SPAN: u64 = 4096;
+
 impl CountedLoop {
     /// How far the register of `iv` lags behind `iv` at `pc` of copy
     /// `copy` (0 when the increments are emitted).
@@ -389,10 +404,16 @@ impl Compiler {
         a.jcc(Cc::Ne, original);
         let round = a.label();
         a.bind(round);
+        self.copy_body = Some((lp.head, lp.tail));
         if !self.opts.trust_proofs {
             for sa in &lp.strided {
                 if self.round_check(lp, sa, original) {
                     self.round_checked.push(sa.pc);
+                }
+            }
+            for known in self.known_addresses(body, landing) {
+                if !self.round_checked.contains(&known.pc) && self.range_round_check(&known, original) {
+                    self.range_checked.push((known.pc, known.first, known.last));
                 }
             }
         }
@@ -400,7 +421,6 @@ impl Compiler {
         // block (where its `continue`s go on with the next copy).
         let rebound: Vec<usize> = (lp.head..=lp.tail).chain(lp.rotated).collect();
         let saved: Vec<Label> = rebound.iter().map(|&pc| self.labels[pc]).collect();
-        self.copy_body = Some((lp.head, lp.tail));
         self.forget();
         let inc = Instruction::Alu {
             width: lp.width,
@@ -483,6 +503,66 @@ impl Compiler {
         self.copy_body = None;
         self.forget();
         self.round_checked.clear();
+        self.range_checked.clear();
+    }
+
+    /// The accesses of a copy whose address range the compiler's
+    /// bookkeeping bounds, found by walking the body as a copy is
+    /// compiled (from nothing known, skipping what it skips) without
+    /// emitting: every copy knows at least that much there.
+    fn known_addresses(&mut self, body: &[(usize, Instruction)], landing: &[bool]) -> Vec<KnownAddress> {
+        let saved = (self.frame_offset, self.ranges, std::mem::take(&mut self.slots));
+        self.forget();
+        // Where the jumps a copy emits so far land.
+        let mut reached: Vec<usize> = Vec::new();
+        let mut found = Vec::new();
+        let mut skip_to = 0;
+        for (i, &(pc, ins)) in body.iter().enumerate() {
+            if pc < skip_to {
+                continue;
+            }
+            if landing[pc] {
+                self.forget();
+            }
+            match ins {
+                Instruction::Ja { .. } | Instruction::Ja32 { .. } => {
+                    let rel = super::branch_rel(&ins).expect("a jump");
+                    let to = pc as i64 + 1 + self.threaded(pc, rel);
+                    let end = body.iter().position(|&(p, _)| p as i64 == to).filter(|&e| e > i);
+                    match end {
+                        Some(e) if body[i + 1..e].iter().all(|(p, _)| !reached.contains(p)) => {
+                            skip_to = to as usize;
+                            continue;
+                        }
+                        _ => reached.extend(usize::try_from(to).ok()),
+                    }
+                }
+                Instruction::Jcond { off, .. } if self.decided(&ins) != Some(false) => {
+                    reached.extend(usize::try_from(pc as i64 + 1 + off as i64).ok());
+                }
+                Instruction::Load { src: base, off, size, .. }
+                | Instruction::StoreImm { dst: base, off, size, .. }
+                | Instruction::StoreReg { dst: base, off, size, .. } => {
+                    let range = if base == 10 { None } else { self.ranges[base as usize] };
+                    let at = |v: u64| v.checked_add_signed(off as i64);
+                    if let Some((Some(first), Some(last))) = range.map(|(lo, hi)| (at(lo), at(hi))) {
+                        if last - first <= MAX_KNOWN_SPAN && self.frame_access(base, off as i32, size.bytes()).is_none() {
+                            found.push(KnownAddress {
+                                pc,
+                                first,
+                                last,
+                                bytes: size.bytes(),
+                                write: !matches!(ins, Instruction::Load { .. }),
+                            });
+                        }
+                    }
+                }
+                _ => {}
+            }
+            self.track(&ins);
+        }
+        (self.frame_offset, self.ranges, self.slots) = saved;
+        found
     }
 
     /// In a copy: a `goto` at `body[i]` the ranges thread forward inside
