@@ -1513,6 +1513,11 @@ mod unrolled_loops {
         let l = listing(&lookups(values, 256, 15));
         let (rounds, _) = l.split_once("; 7: (bc)").expect("the loop as written");
         assert!(rounds.contains("unrolled 4x") && !rounds.contains("cmp rbx,10h"), "{l}");
+        // The values' address lives in a register the program leaves free
+        // (loaded once by the prologue); the copies' leas read it there.
+        let (prologue, body) = l.split_once("; 0: ").expect("a prologue");
+        let hex = format!("{values:X}h");
+        assert!(prologue.contains(&hex) && !body.contains(&hex), "{l}");
         for n in [1, 2, 3, 4, 5, 8, 9, 31, 256] {
             // Keys i & 15 always hit; i & 31 miss from 16 on (continue).
             for mask in [15, 31] {
@@ -1575,5 +1580,26 @@ mod unrolled_loops {
                 }
             }
         }
+    }
+
+    /// The same lookups in a program that names every register: no
+    /// register is free, the constant is materialised where it is
+    /// defined, and the sums are the same.
+    #[test]
+    fn constants_stay_in_the_code_when_no_register_is_free() {
+        let values = first_region_addr() + 8;
+        let buf = values_buffer();
+        let mut p = lookups(values, 40, 15);
+        // Name r3-r5, r8 and r9 before the loop (r0-r2, r6, r7 it uses).
+        let names: Vec<Insn> = [3u8, 4, 5, 8, 9].iter().map(|&r| mov64(r, 0)).collect();
+        // Jumps crossing the insertion point: none (it goes first), but the
+        // lookups' own offsets are relative, so prepend.
+        p.splice(0..0, names);
+        let l = listing(&p);
+        let hex = format!("{values:X}h");
+        let (prologue, body) = l.split_once("; 0: ").expect("a prologue");
+        assert!(!prologue.contains(&hex) && body.contains(&hex), "{l}");
+        assert_eq!(both_mem(&p, &buf).0, Ok(lookups_sum(40, 15)));
+        assert_eq!(both_mem(&lookups(values, 40, 15), &buf).0, Ok(lookups_sum(40, 15)));
     }
 }

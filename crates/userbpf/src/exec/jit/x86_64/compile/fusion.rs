@@ -155,8 +155,22 @@ fn commutative(op: AluOp) -> Option<Alu> {
 
 impl Compiler {
     /// Whether register `r` is dead after `pc`.
-    fn dead_after(&self, pc: usize, r: u8) -> bool {
-        r != 10 && self.live.get(pc).is_some_and(|l| l & bit(r) == 0)
+    pub(super) fn dead_after(&self, pc: usize, r: u8) -> bool {
+        r != 10 && self.live.after.get(pc).is_some_and(|l| l & bit(r) == 0)
+    }
+
+    /// Scanning a straight line for the reads of `r` (`frame_only`,
+    /// `constant_only`): at a jump, whether the way it leaves may need
+    /// `r` (live where it lands), and whether the line goes on after it.
+    pub(super) fn jump_needs(&self, pc: usize, ins: &Instruction, r: u8) -> Option<(bool, bool)> {
+        let rel = super::branch_rel(ins)?;
+        let needs = match super::target(pc, rel, self.len) {
+            Ok(t) => self.live.before.get(t).is_some_and(|l| l & bit(r) != 0),
+            // Out of the program: a fault, which reads nothing.
+            Err(_) => false,
+        };
+        let goes_on = !matches!(ins, Instruction::Ja { .. } | Instruction::Ja32 { .. });
+        Some((needs, goes_on))
     }
 
     /// Compile the instructions `run` starts with as one, if a rule above
@@ -173,16 +187,28 @@ impl Compiler {
         if pure(&first) && writes(&first).is_some_and(|d| self.dead_after(pc, d)) {
             return 1;
         }
-        let Some((pc2, second)) = next(1) else {
-            return 0;
-        };
-        if let Some(n) = self.accumulate(pc, &first, (pc2, &second), next(2)) {
+        if let Some((pc2, second)) = next(1) {
+            debug_assert!(
+                matches!(first, Instruction::Alu { op: AluOp::Lsh, .. })
+                    || (0..11).all(|r| self.alias[r as usize].is_none() || !super::liveness::reads(&first, r)),
+                "a constant kept in a register is read at {pc}: {:?} {run:?}",
+                self.alias
+            );
+            if let Some(n) = self.accumulate(pc, &first, (pc2, &second), next(2)) {
+                return n;
+            }
+            let pair = pure(&first) && pure(&second) && writes(&first) == writes(&second);
+            if pair && writes(&second).is_some_and(|d| self.dead_after(pc2, d) || self.frame_only(run, 2, d, landing)) {
+                return 2;
+            }
+        }
+        let n = self.cached_constant(run, landing);
+        if n > 0 {
             return n;
         }
-        let pair = pure(&first) && pure(&second) && writes(&first) == writes(&second);
-        if pair && writes(&second).is_some_and(|d| self.dead_after(pc2, d) || self.frame_only(run, 2, d, landing)) {
-            return 2;
-        }
+        let Some((_, second)) = next(1) else {
+            return 0;
+        };
         if self.fuse_lea(&first, &second) || self.fuse_const(&first, &second) || self.fuse_scaled(&first, &second) {
             return 2;
         }
@@ -277,7 +303,7 @@ impl Compiler {
                 disp = lag.delta;
             }
         }
-        let m = mem_scaled(host(s), host(d1), k as u8, disp);
+        let m = mem_scaled(self.reg_of(s), host(d1), k as u8, disp);
         match w1 {
             Width::W64 => self.a.lea(host(d1), m),
             Width::W32 => self.a.lea32(host(d1), m),
@@ -317,8 +343,10 @@ impl Compiler {
                 return true;
             }
             // A way off this straight line where `r` is still live.
-            if super::branch_rel(&ins).is_some() {
-                return false;
+            match self.jump_needs(pc, &ins, r) {
+                Some((true, _)) => return false,
+                Some((false, false)) => return true,
+                _ => {}
             }
         }
         false

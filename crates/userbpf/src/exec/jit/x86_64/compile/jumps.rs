@@ -188,6 +188,8 @@ impl Compiler {
         self.frame_offset = [None; 11];
         self.ranges = [None; 11];
         self.slots.clear();
+        self.alias = [None; 11];
+        self.alias_pending = None;
     }
 
     /// What the straight line knows after `ins`: frame pointers
@@ -195,6 +197,7 @@ impl Compiler {
     pub(super) fn track(&mut self, ins: &Instruction) {
         let loaded = self.track_slots(ins);
         self.track_frame_offset(ins);
+        self.track_alias(ins);
         match *ins {
             Instruction::Call(_)
             | Instruction::CallX { .. }
@@ -230,6 +233,27 @@ impl Compiler {
                         self.ranges[d as usize] = loaded.or_else(|| range_after(ins, &self.ranges));
                     }
                 }
+            }
+        }
+    }
+
+    /// Constants kept in registers (constants.rs): a write ends an
+    /// alias; a pending one starts once its definition is tracked.
+    fn track_alias(&mut self, ins: &Instruction) {
+        if let Some(d) = writes(ins) {
+            self.alias[d as usize] = None;
+        }
+        if matches!(
+            ins,
+            Instruction::Call(_) | Instruction::CallX { .. } | Instruction::LdAbs { .. } | Instruction::LdInd { .. }
+        ) {
+            self.alias = [None; 11];
+        }
+        if let Some((d, c, left)) = self.alias_pending.take() {
+            if left <= 1 {
+                self.alias[d as usize] = Some(c);
+            } else {
+                self.alias_pending = Some((d, c, left - 1));
             }
         }
     }

@@ -58,9 +58,30 @@ pub fn reads(ins: &Instruction, r: u8) -> bool {
     uses_defs(ins, true).0 & bit(r) != 0
 }
 
-/// The registers live after each instruction, by pc (second slots of
-/// ld_imm64 and pcs past the end: none).
-pub fn live_after(program: &[(usize, Instruction)], len: usize) -> Vec<Regs> {
+/// Registers live before and after each instruction, by pc (second
+/// slots of ld_imm64 and pcs past the end: none).
+pub struct Liveness {
+    pub before: Vec<Regs>,
+    pub after: Vec<Regs>,
+}
+
+/// Whether any instruction may read every register (a call, LD_ABS):
+/// then no register is the compiler's to use.
+pub fn touches_all(program: &[(usize, Instruction)]) -> bool {
+    program.iter().any(|(_, ins)| uses_defs(ins, false).0 == ALL)
+}
+
+/// The registers the instructions of a program that [`touches_all`]
+/// doesn't hold name.
+pub fn named(program: &[(usize, Instruction)]) -> Regs {
+    program.iter().fold(0, |acc, (_, ins)| {
+        let (u, d) = uses_defs(ins, false);
+        acc | u | d | writes(ins).map_or(0, bit)
+    })
+}
+
+/// Registers live before and after each instruction.
+pub fn liveness(program: &[(usize, Instruction)], len: usize) -> Liveness {
     let subprograms = program.iter().any(|(_, ins)| {
         matches!(
             ins,
@@ -98,7 +119,10 @@ pub fn live_after(program: &[(usize, Instruction)], len: usize) -> Vec<Regs> {
             }
         }
         if !changed {
-            return live_out;
+            return Liveness {
+                before: live_in,
+                after: live_out,
+            };
         }
     }
 }
@@ -110,7 +134,7 @@ mod tests {
     use crate::isa::{decode, Insn};
 
     fn live(text: &[Insn]) -> Vec<Regs> {
-        live_after(&decode(text).unwrap(), text.len())
+        liveness(&decode(text).unwrap(), text.len()).after
     }
 
     const fn i(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {

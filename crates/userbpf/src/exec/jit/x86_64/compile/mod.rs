@@ -40,6 +40,7 @@
 mod access;
 mod alu;
 mod calls;
+mod constants;
 mod fusion;
 mod jumps;
 mod liveness;
@@ -152,8 +153,16 @@ struct Compiler {
     ranges: [jumps::Range64; 11],
     /// Instructions a jump or call lands on (where straight lines begin).
     landing: Vec<bool>,
+    /// 64-bit constants held in registers the program leaves free
+    /// (constants.rs), loaded by the prologue.
+    constants: Vec<(u64, R)>,
+    /// BPF registers whose value is such a constant's register, not their
+    /// own (along straight lines), and one about to be after the next
+    /// `left` instructions are tracked: (register, host register, left).
+    alias: [Option<R>; 11],
+    alias_pending: Option<(u8, R, usize)>,
     /// Registers live after each pc (liveness.rs).
-    live: Vec<liveness::Regs>,
+    live: liveness::Liveness,
     /// Ranges of frame slots: (offset from r10, bytes, range), likewise.
     slots: Vec<(i32, usize, (u64, u64))>,
     /// Tests against zero by pc, for the ranges to decide (jumps.rs).
@@ -337,8 +346,11 @@ fn compile_pass(
         ranges: [None; 11],
         slots: Vec::new(),
         landing: Vec::new(),
+        constants: Vec::new(),
+        alias: [None; 11],
+        alias_pending: None,
         zero_tests: jumps::zero_tests(&program, len),
-        live: liveness::live_after(&program, len),
+        live: liveness::liveness(&program, len),
         copy_body: None,
         deferred: Vec::new(),
         placed: Vec::new(),
@@ -362,8 +374,6 @@ fn compile_pass(
         range_checked: Vec::new(),
         notes: Vec::new(),
     };
-    c.prologue();
-
     // Instructions a jump or call lands on (they can't be fused into the
     // one before).
     let mut landing = vec![false; len + 1];
@@ -373,6 +383,10 @@ fn compile_pass(
         }
     }
     c.landing = landing.clone();
+    if !opts.meter && opts.blind.is_none() {
+        c.constants = constants::cached_constants(&program, &landing);
+    }
+    c.prologue();
     let loops = if opts.meter || opts.blind.is_some() {
         Vec::new()
     } else {
@@ -516,6 +530,9 @@ impl Compiler {
         for &(slot, r) in &self.pinned {
             a.load(8, r, mem(CTX, disp(slot)));
         }
+        for &(v, r) in &self.constants {
+            a.mov_imm(r, v);
+        }
         a.call(self.labels[0]);
         a.store(8, mem(CTX, disp(ctx::REGS)), REG_MAP[0]);
         a.mov_imm32(R::Rax, ctx::STATUS_OK as u32);
@@ -651,6 +668,17 @@ impl Compiler {
     }
 
     fn insn(&mut self, pc: usize, ins: &Instruction) {
+        // (Never expected: a constant kept in a register is read only by
+        // the scaled leas constants.rs saw. Safe anyway: copy it back.)
+        for r in 0..11u8 {
+            if let Some(c) = self.alias[r as usize] {
+                if liveness::reads(ins, r) {
+                    debug_assert!(false, "a constant kept in a register is read at {pc}");
+                    self.a.mov(W::Q64, host(r), c);
+                    self.alias[r as usize] = None;
+                }
+            }
+        }
         match *ins {
             Instruction::Alu { width: w, op, dst, src } => self.alu(width(w), op, host(dst), src),
             Instruction::MovSx {

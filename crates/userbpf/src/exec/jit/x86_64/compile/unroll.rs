@@ -159,14 +159,10 @@ pub fn counted_loops(program: &[(usize, Instruction)], landing: &[bool]) -> Vec<
         // backward `goto` reaches.
         let (test_pc, rotated) = match ins {
             Instruction::Jcond { .. } => (tail, None),
-            Instruction::Ja { off } if off < 0 => {
-                let t = tail as i64 + 1 + off as i64;
-                (t as usize + 1, Some(t as usize))
-            }
-            Instruction::Ja32 { imm } if imm < 0 => {
-                let t = tail as i64 + 1 + imm as i64;
-                (t as usize + 1, Some(t as usize))
-            }
+            Instruction::Ja { .. } | Instruction::Ja32 { .. } => match jump_target(tail, &ins) {
+                Some(t) if t < tail => (t + 1, Some(t)),
+                _ => continue,
+            },
             _ => continue,
         };
         let Some(Instruction::Jcond {
