@@ -318,7 +318,7 @@ impl Compiler {
         true
     }
 
-    /// Before a round of an unrolled loop (hinted images): one check that
+    /// Before an unrolled loop's rounds (hinted images): one check that
     /// the region the verifier names for an access holds every address
     /// the compiler's own bookkeeping allows it in the copies (`known`:
     /// the inlined lookup's `values + (key & 15) * 8`), else `fail`, the

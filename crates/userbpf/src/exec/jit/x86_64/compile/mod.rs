@@ -199,9 +199,9 @@ struct Compiler {
     lag_exits: Vec<(Label, u8, i32, W, Label)>,
     /// Inside an unrolled round: accesses its start checked for every copy.
     round_checked: Vec<usize>,
-    /// Inside an unrolled round: accesses whose address the round's start
-    /// checked over a range, (pc, first, last address); one whose address
-    /// the ranges place inside it needs no check of its own.
+    /// Inside an unrolled loop: accesses whose address was checked over a
+    /// range before its rounds, (pc, first, last address); one whose
+    /// address the ranges place inside it needs no check of its own.
     range_checked: Vec<(usize, u64, u64)>,
     notes: Vec<(u32, String)>,
 }

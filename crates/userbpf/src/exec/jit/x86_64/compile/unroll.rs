@@ -398,18 +398,24 @@ impl Compiler {
         a.jcc(if lp.op == JmpOp::Jne { Cc::E } else { Cc::Be }, original);
         a.test_imm(W::D32, R::Rcx, lp.factor as i32 * lp.step - 1);
         a.jcc(Cc::Ne, original);
-        let round = a.label();
-        a.bind(round);
         self.copy_body = Some((lp.head, lp.tail));
+        if !self.opts.trust_proofs {
+            // Accesses whose address range the copies know: checked once
+            // before the rounds (neither the range nor the region table
+            // changes while they run: no calls).
+            for known in self.known_addresses(body, landing) {
+                let strided = lp.strided.iter().any(|sa| sa.pc == known.pc);
+                if !strided && self.range_round_check(&known, original) {
+                    self.range_checked.push((known.pc, known.first, known.last));
+                }
+            }
+        }
+        let round = self.a.label();
+        self.a.bind(round);
         if !self.opts.trust_proofs {
             for sa in &lp.strided {
                 if self.round_check(lp, sa, original) {
                     self.round_checked.push(sa.pc);
-                }
-            }
-            for known in self.known_addresses(body, landing) {
-                if !self.round_checked.contains(&known.pc) && self.range_round_check(&known, original) {
-                    self.range_checked.push((known.pc, known.first, known.last));
                 }
             }
         }
