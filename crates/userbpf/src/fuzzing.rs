@@ -335,14 +335,26 @@ impl ProgramGen {
         out.push(Insn::new(JA, 0, 0, 3, 0));
         let test = out.len();
         out.push(Insn::new(class | BPF_ADD | BPF_K, iv, 0, 0, step));
-        out.push(Insn::new(jclass | self.pick(&[BPF_JNE, BPF_JNE, BPF_JLT]) | BPF_K, iv, 0, 1, n));
+        out.push(Insn::new(
+            jclass | self.pick(&[BPF_JNE, BPF_JNE, BPF_JLT]) | BPF_K,
+            iv,
+            0,
+            1,
+            n,
+        ));
         out.push(Insn::new(JA, 0, 0, body_len as i16 + 1, 0));
         let head = out.len();
         while out.len() - head < body_len {
             let d = self.pick(&[0, 4, 5]);
             let pc = out.len();
             match self.below(6) {
-                0 => out.push(Insn::new(self.pick(&[BPF_ALU, BPF_ALU64]) | BPF_MOV | BPF_X, d, iv, 0, 0)),
+                0 => out.push(Insn::new(
+                    self.pick(&[BPF_ALU, BPF_ALU64]) | BPF_MOV | BPF_X,
+                    d,
+                    iv,
+                    0,
+                    0,
+                )),
                 1 if out.len() - head + 2 <= body_len => {
                     // An access at r1 + a copy of the index.
                     out.push(Insn::new(BPF_ALU | BPF_MOV | BPF_X, 4, iv, 0, 0));
@@ -402,7 +414,13 @@ impl ProgramGen {
                 out.push(Insn::new(BPF_ALU | BPF_MOV | BPF_X, 3, 7, 0, 0));
                 out.push(Insn::new(BPF_ALU | BPF_AND | BPF_K, 3, 0, 0, mask));
                 let size = self.pick(&[BPF_W, BPF_W, BPF_W, BPF_B, BPF_DW]);
-                out.push(Insn::new(BPF_STX | BPF_MEM | size, 10, 3, -4 - 4 * (size == BPF_DW) as i16, 0));
+                out.push(Insn::new(
+                    BPF_STX | BPF_MEM | size,
+                    10,
+                    3,
+                    -4 - 4 * (size == BPF_DW) as i16,
+                    0,
+                ));
                 if self.below(5) == 0 {
                     let off = self.pick(&[-3, -8, -5, -1]);
                     out.push(Insn::new(BPF_ST | BPF_MEM | BPF_B, 10, 0, off, self.imm()));

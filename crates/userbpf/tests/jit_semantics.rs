@@ -938,7 +938,10 @@ fn a_goto_back_to_a_loop_test_runs_a_copy_of_it() {
     // r7 is r13: the loop as written (after its unrolled rounds) runs a
     // copy of the test at 3 where the goto was.
     let (_, as_written) = listing.split_once("; 6: (0f)").expect("the loop as written");
-    assert!(as_written.contains("add r13d,1") && as_written.contains("cmp r13d,5"), "{listing}");
+    assert!(
+        as_written.contains("add r13d,1") && as_written.contains("cmp r13d,5"),
+        "{listing}"
+    );
 }
 
 /// A `goto` to a test against zero whose outcome the compiler's ranges
@@ -1396,19 +1399,19 @@ mod unrolled_loops {
     fn rotated_sum(start: u32, n: u32, limit: i32) -> Vec<Insn> {
         vec![
             mov64(0, 0),
-            i(0xb4, 7, 0, 0, start as i32),   // 1: w7 = start
-            i(0x05, 0, 0, 3, 0),              // 2: goto 6
-            i(0x04, 7, 0, 0, 1),              // 3: w7 += 1
-            i(0x56, 7, 0, 1, n as i32),       // 4: if w7 != n goto 6
-            EXIT,                             // 5
-            i(0xbc, 1, 7, 0, 0),              // 6: w1 = w7
-            i(0x54, 1, 0, 0, 3),              // 7: w1 &= 3
-            i(JEQI, 1, 0, -6, 0),             // 8: if w1 == 0 goto 3
-            i(ADD64R, 0, 1, 0, 0),            // 9: r0 += r1
-            i(0x25, 0, 0, 1, limit),          // 10: if r0 > limit goto 12
-            i(0x05, 0, 0, -9, 0),             // 11: goto 3
-            i(0x27, 7, 0, 0, 1000),           // 12: r7 *= 1000
-            i(ADD64R, 0, 7, 0, 0),            // r0 += r7
+            i(0xb4, 7, 0, 0, start as i32), // 1: w7 = start
+            i(0x05, 0, 0, 3, 0),            // 2: goto 6
+            i(0x04, 7, 0, 0, 1),            // 3: w7 += 1
+            i(0x56, 7, 0, 1, n as i32),     // 4: if w7 != n goto 6
+            EXIT,                           // 5
+            i(0xbc, 1, 7, 0, 0),            // 6: w1 = w7
+            i(0x54, 1, 0, 0, 3),            // 7: w1 &= 3
+            i(JEQI, 1, 0, -6, 0),           // 8: if w1 == 0 goto 3
+            i(ADD64R, 0, 1, 0, 0),          // 9: r0 += r1
+            i(0x25, 0, 0, 1, limit),        // 10: if r0 > limit goto 12
+            i(0x05, 0, 0, -9, 0),           // 11: goto 3
+            i(0x27, 7, 0, 0, 1000),         // 12: r7 *= 1000
+            i(ADD64R, 0, 7, 0, 0),          // r0 += r7
             EXIT,
         ]
     }
@@ -1434,7 +1437,10 @@ mod unrolled_loops {
     #[test]
     fn rotated_loops_with_a_32_bit_index_and_continues() {
         let l = listing(&rotated_sum(0, 16, 1 << 30));
-        assert!(l.contains("unrolled 8x when (16 - w7)") && l.contains("increments folded"), "{l}");
+        assert!(
+            l.contains("unrolled 8x when (16 - w7)") && l.contains("increments folded"),
+            "{l}"
+        );
         // Copies read w7 + k as a 32-bit lea (r7 is r13).
         assert!(l.contains("lea edi,[r13+3]"), "{l}");
         let starts = [0u32, 1, 2, 3, 0xffff_fffa, 0xffff_fffe, 0xffff_ffff];
@@ -1494,7 +1500,11 @@ mod unrolled_loops {
 
     /// By hand: the sum of the values k * 3 + 1 the keys hit.
     fn lookups_sum(n: i32, mask: i32) -> u64 {
-        (0..n as u64).map(|i| i & mask as u64).filter(|&k| k < 16).map(|k| k * 3 + 1).sum()
+        (0..n as u64)
+            .map(|i| i & mask as u64)
+            .filter(|&k| k < 16)
+            .map(|k| k * 3 + 1)
+            .sum()
     }
 
     /// 16 u64 values k * 3 + 1 after 8 bytes of padding.
@@ -1524,7 +1534,11 @@ mod unrolled_loops {
             // Keys i & 15 always hit; i & 31 miss from 16 on (continue).
             for mask in [15, 31] {
                 let want = lookups_sum(n, mask);
-                assert_eq!(both_mem(&lookups(values, n, mask), &buf).0, Ok(want), "n {n} mask {mask}");
+                assert_eq!(
+                    both_mem(&lookups(values, n, mask), &buf).0,
+                    Ok(want),
+                    "n {n} mask {mask}"
+                );
             }
         }
     }

@@ -18,12 +18,15 @@ use crate::isa::{AluOp, Instruction, Operand, Width};
 /// following `d += k` (nothing landing on it): (register, value, how many
 /// instructions).
 pub(super) fn constant_def(run: &[(usize, Instruction)], landing: &[bool]) -> Option<(u8, u64, usize)> {
-    let &(_, Instruction::LdImm64 {
-        dst,
-        src: 0,
-        imm,
-        next_imm,
-    }) = run.first()?
+    let &(
+        _,
+        Instruction::LdImm64 {
+            dst,
+            src: 0,
+            imm,
+            next_imm,
+        },
+    ) = run.first()?
     else {
         return None;
     };

@@ -261,7 +261,9 @@ impl Compiler {
         }
         let (b, n) = match third.and_then(|(pc3, ins)| Some((pc3, alu(&ins)?))) {
             // a = *p; a op= b; b = a
-            Some((pc3, (w3, AluOp::Mov, b, a3))) if d == a && a3 == a && s == b && w3 == w && self.dead_after(pc3, a) => {
+            Some((pc3, (w3, AluOp::Mov, b, a3)))
+                if d == a && a3 == a && s == b && w3 == w && self.dead_after(pc3, a) =>
+            {
                 (b, 3)
             }
             // a = *p; b op= a
@@ -368,15 +370,15 @@ fn frame_def(defs: &[(usize, Instruction)]) -> Option<i32> {
     };
     match defs {
         [(_, m)] if mov(m) => Some(0),
-        [(_, m), (_, a)] if mov(m) => match *a {
+        [(_, m), (
+            _,
             Instruction::Alu {
                 width: Width::W64,
                 op: AluOp::Add,
                 src: Operand::Imm(k),
                 ..
-            } => Some(k),
-            _ => None,
-        },
+            },
+        )] if mov(m) => Some(*k),
         _ => None,
     }
 }

@@ -97,7 +97,11 @@ fn range_after(ins: &Instruction, ranges: &[Range64; 11]) -> Range64 {
             op: AluOp::Mov,
             src: Operand::Reg(s),
             ..
-        } => Some(of(s).filter(|&(_, hi)| hi <= u32::MAX as u64).unwrap_or((0, u32::MAX as u64))),
+        } => Some(
+            of(s)
+                .filter(|&(_, hi)| hi <= u32::MAX as u64)
+                .unwrap_or((0, u32::MAX as u64)),
+        ),
         Instruction::Alu {
             width: Width::W32,
             op: AluOp::And,
@@ -264,7 +268,11 @@ impl Compiler {
     /// slot, atomics there, and calls forget them all.
     fn track_slots(&mut self, ins: &Instruction) -> Range64 {
         let fits = |r: Range64, bytes: usize| {
-            let max = if bytes == 8 { u64::MAX } else { (1u64 << (8 * bytes)) - 1 };
+            let max = if bytes == 8 {
+                u64::MAX
+            } else {
+                (1u64 << (8 * bytes)) - 1
+            };
             r.filter(|&(_, hi)| hi <= max)
         };
         let (base, off, size, value) = match *ins {
@@ -284,7 +292,11 @@ impl Compiler {
             }
             Instruction::StoreImm { size, dst, off, imm } => {
                 let v = imm as i64 as u64;
-                let v = if size == Size::DW { v } else { v & ((1u64 << (8 * size.bytes())) - 1) };
+                let v = if size == Size::DW {
+                    v
+                } else {
+                    v & ((1u64 << (8 * size.bytes())) - 1)
+                };
                 (dst, off, size, Some((v, v)))
             }
             Instruction::StoreReg { size, dst, src, off } => {

@@ -34,9 +34,7 @@ fn reg(o: Operand) -> Regs {
 fn uses_defs(ins: &Instruction, subprograms: bool) -> (Regs, Regs) {
     let defs = writes(ins).map_or(0, bit);
     let uses = match *ins {
-        Instruction::Alu { op, dst, src, .. } => {
-            reg(src) | if op == crate::isa::AluOp::Mov { 0 } else { bit(dst) }
-        }
+        Instruction::Alu { op, dst, src, .. } => reg(src) | if op == crate::isa::AluOp::Mov { 0 } else { bit(dst) },
         Instruction::MovSx { src, .. } => bit(src),
         Instruction::Neg { dst, .. } | Instruction::End { dst, .. } => bit(dst),
         Instruction::LdImm64 { .. } => 0,
@@ -82,12 +80,9 @@ pub fn named(program: &[(usize, Instruction)]) -> Regs {
 
 /// Registers live before and after each instruction.
 pub fn liveness(program: &[(usize, Instruction)], len: usize) -> Liveness {
-    let subprograms = program.iter().any(|(_, ins)| {
-        matches!(
-            ins,
-            Instruction::Call(CallKind::Local(_)) | Instruction::CallX { .. }
-        )
-    });
+    let subprograms = program
+        .iter()
+        .any(|(_, ins)| matches!(ins, Instruction::Call(CallKind::Local(_)) | Instruction::CallX { .. }));
     let succs: Vec<(usize, Option<usize>, Option<usize>)> = program
         .iter()
         .map(|&(pc, ins)| {

@@ -297,10 +297,7 @@ fn plan(
     // 32-bit `lea`s; a 64-bit one also as a term of a fused `lea`.
     let wide = width == Width::W64;
     let lazy = body.iter().enumerate().all(|(i, &(pc, ins))| {
-        pc == inc
-            || !reads(&ins, iv)
-            || index_copy(&ins, iv).is_some()
-            || (wide && folds(body, i, iv, landing))
+        pc == inc || !reads(&ins, iv) || index_copy(&ins, iv).is_some() || (wide && folds(body, i, iv, landing))
     });
     Some(CountedLoop {
         head,
@@ -472,7 +469,11 @@ impl Compiler {
                     }
                 } else {
                     // (Never fused across a folded increment.)
-                    let run = if lp.lazy && i < inc_idx { &body[i..inc_idx] } else { &body[i..] };
+                    let run = if lp.lazy && i < inc_idx {
+                        &body[i..inc_idx]
+                    } else {
+                        &body[i..]
+                    };
                     match self.fused(run, landing) {
                         0 => self.insn(pc, &ins),
                         n => fused_rest = n - 1,
@@ -542,13 +543,20 @@ impl Compiler {
                 Instruction::Jcond { off, .. } if self.decided(&ins) != Some(false) => {
                     reached.extend(usize::try_from(pc as i64 + 1 + off as i64).ok());
                 }
-                Instruction::Load { src: base, off, size, .. }
-                | Instruction::StoreImm { dst: base, off, size, .. }
-                | Instruction::StoreReg { dst: base, off, size, .. } => {
+                Instruction::Load {
+                    src: base, off, size, ..
+                }
+                | Instruction::StoreImm {
+                    dst: base, off, size, ..
+                }
+                | Instruction::StoreReg {
+                    dst: base, off, size, ..
+                } => {
                     let range = if base == 10 { None } else { self.ranges[base as usize] };
                     let at = |v: u64| v.checked_add_signed(off as i64);
                     if let Some((Some(first), Some(last))) = range.map(|(lo, hi)| (at(lo), at(hi))) {
-                        if last - first <= MAX_KNOWN_SPAN && self.frame_access(base, off as i32, size.bytes()).is_none() {
+                        if last - first <= MAX_KNOWN_SPAN && self.frame_access(base, off as i32, size.bytes()).is_none()
+                        {
                             found.push(KnownAddress {
                                 pc,
                                 first,
@@ -580,7 +588,9 @@ impl Compiler {
         };
         let to = pc as i64 + 1 + self.threaded(pc, rel);
         let end = body.iter().position(|&(p, _)| p as i64 == to).filter(|&e| e > i)?;
-        let unreached = body[i + 1..end].iter().all(|&(p, _)| !self.a.is_referenced(self.labels[p]));
+        let unreached = body[i + 1..end]
+            .iter()
+            .all(|&(p, _)| !self.a.is_referenced(self.labels[p]));
         unreached.then_some(to as usize)
     }
 }
@@ -749,31 +759,31 @@ mod tests {
     fn array_lookups() -> Vec<Insn> {
         const W: u8 = BPF_ALU;
         vec![
-            i(W | BPF_MOV | BPF_K, 7, 0, 0, 0),              // 0: w7 = 0
-            i(BPF_ALU64 | BPF_MOV | BPF_K, 6, 0, 0, 0),      // 1: r6 = 0
-            i(BPF_JMP | BPF_JA, 0, 0, 4, 0),                 // 2: goto 7
-            i(W | BPF_ADD | BPF_K, 7, 0, 0, 1),              // 3: w7 += 1
-            i(BPF_JMP32 | BPF_JNE | BPF_K, 7, 0, 2, 256),    // 4: if w7 != 256 goto 7
-            i(W | BPF_MOV | BPF_X, 0, 6, 0, 0),              // 5: w0 = w6
-            i(EXIT, 0, 0, 0, 0),                             // 6
-            i(W | BPF_MOV | BPF_X, 1, 7, 0, 0),              // 7: w1 = w7
-            i(W | BPF_AND | BPF_K, 1, 0, 0, 15),             // 8: w1 &= 15
-            i(BPF_STX | BPF_MEM | BPF_W, 10, 1, -4, 0),      // 9
-            i(MOV64_X, 2, 10, 0, 0),                         // 10: r2 = r10
-            i(ADD64_K, 2, 0, 0, -4),                         // 11: r2 += -4
-            i(BPF_LD | BPF_DW | BPF_IMM, 1, 0, 0, 312),      // 12-13: r1 = values
+            i(W | BPF_MOV | BPF_K, 7, 0, 0, 0),           // 0: w7 = 0
+            i(BPF_ALU64 | BPF_MOV | BPF_K, 6, 0, 0, 0),   // 1: r6 = 0
+            i(BPF_JMP | BPF_JA, 0, 0, 4, 0),              // 2: goto 7
+            i(W | BPF_ADD | BPF_K, 7, 0, 0, 1),           // 3: w7 += 1
+            i(BPF_JMP32 | BPF_JNE | BPF_K, 7, 0, 2, 256), // 4: if w7 != 256 goto 7
+            i(W | BPF_MOV | BPF_X, 0, 6, 0, 0),           // 5: w0 = w6
+            i(EXIT, 0, 0, 0, 0),                          // 6
+            i(W | BPF_MOV | BPF_X, 1, 7, 0, 0),           // 7: w1 = w7
+            i(W | BPF_AND | BPF_K, 1, 0, 0, 15),          // 8: w1 &= 15
+            i(BPF_STX | BPF_MEM | BPF_W, 10, 1, -4, 0),   // 9
+            i(MOV64_X, 2, 10, 0, 0),                      // 10: r2 = r10
+            i(ADD64_K, 2, 0, 0, -4),                      // 11: r2 += -4
+            i(BPF_LD | BPF_DW | BPF_IMM, 1, 0, 0, 312),   // 12-13: r1 = values
             i(0, 0, 0, 0, 1),
-            i(BPF_LDX | BPF_MEM | BPF_W, 0, 2, 0, 0),        // 14: r0 = *(u32 *)r2
-            i(BPF_JMP | BPF_JGE | BPF_K, 0, 0, 3, 16),       // 15: if r0 >= 16 goto 19
-            i(BPF_ALU64 | BPF_LSH | BPF_K, 0, 0, 0, 3),      // 16
-            i(ADD64_X, 0, 1, 0, 0),                          // 17: r0 += r1
-            i(BPF_JMP | BPF_JA, 0, 0, 1, 0),                 // 18: goto 20
-            i(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0),      // 19: r0 = 0
-            i(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, -18, 0),      // 20: if r0 == 0 goto 3
-            i(BPF_LDX | BPF_MEM | BPF_DW, 1, 0, 0, 0),       // 21
-            i(ADD64_X, 1, 6, 0, 0),                          // 22: r1 += r6
-            i(MOV64_X, 6, 1, 0, 0),                          // 23: r6 = r1
-            i(BPF_JMP | BPF_JA, 0, 0, -22, 0),               // 24: goto 3
+            i(BPF_LDX | BPF_MEM | BPF_W, 0, 2, 0, 0),   // 14: r0 = *(u32 *)r2
+            i(BPF_JMP | BPF_JGE | BPF_K, 0, 0, 3, 16),  // 15: if r0 >= 16 goto 19
+            i(BPF_ALU64 | BPF_LSH | BPF_K, 0, 0, 0, 3), // 16
+            i(ADD64_X, 0, 1, 0, 0),                     // 17: r0 += r1
+            i(BPF_JMP | BPF_JA, 0, 0, 1, 0),            // 18: goto 20
+            i(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0), // 19: r0 = 0
+            i(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, -18, 0), // 20: if r0 == 0 goto 3
+            i(BPF_LDX | BPF_MEM | BPF_DW, 1, 0, 0, 0),  // 21
+            i(ADD64_X, 1, 6, 0, 0),                     // 22: r1 += r6
+            i(MOV64_X, 6, 1, 0, 0),                     // 23: r6 = r1
+            i(BPF_JMP | BPF_JA, 0, 0, -22, 0),          // 24: goto 3
         ]
     }
 
@@ -783,7 +793,10 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         let lp = &found[0];
         assert_eq!((lp.head, lp.tail, lp.iv, lp.inc, lp.step), (7, 24, 7, 3, 1));
-        assert_eq!((lp.bound, lp.op, lp.width, lp.rotated), (256, JmpOp::Jne, Width::W32, Some(3)));
+        assert_eq!(
+            (lp.bound, lp.op, lp.width, lp.rotated),
+            (256, JmpOp::Jne, Width::W32, Some(3))
+        );
         assert_eq!(lp.factor, 4);
         assert!(lp.lazy, "the only read of w7 is a copy");
         assert_eq!(lp.exit(), 5);
