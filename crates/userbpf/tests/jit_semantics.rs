@@ -1138,6 +1138,38 @@ mod unrolled_loops {
         image.disassemble()
     }
 
+    /// `prog` on the interpreter, then `jit`, each with r1 the guest
+    /// address of a packet region holding `bytes` (read-only if asked):
+    /// their results and what the packet holds after.
+    fn on_packet(
+        prog: &Program,
+        jit: &JitProgram,
+        bytes: &[u8],
+        readonly: bool,
+    ) -> Vec<(Result<u64, ExecError>, Vec<u8>)> {
+        let helpers = HelperTable::conformance();
+        [false, true]
+            .into_iter()
+            .map(|use_jit| {
+                let mut data = AlignedBuf::from_bytes(bytes);
+                let mut mem = GuestMemory::new();
+                let p = if readonly {
+                    mem.add_readonly(data.as_bytes(), RegionKind::Packet)
+                } else {
+                    mem.add(data.as_mut_bytes(), RegionKind::Packet)
+                };
+                let (args, opts) = ([p, 0], RunOptions::default());
+                let r = if use_jit {
+                    Jit::new(jit, &helpers).run(&mut mem, &args, &opts)
+                } else {
+                    Interpreter::new(prog, &helpers).run(&mut mem, &args, &opts)
+                };
+                drop(mem);
+                (r, data.as_bytes().to_vec())
+            })
+            .collect()
+    }
+
     /// Bytes 1..=200 cycling (never 0xff), with 0xff at `stop`.
     fn buffer(len: usize, stop: Option<usize>) -> Vec<u8> {
         let mut b: Vec<u8> = (0..len).map(|k| (k * 7 % 200 + 1) as u8).collect();
@@ -1306,7 +1338,6 @@ mod unrolled_loops {
                     EXIT,
                 ]
             };
-            let helpers = HelperTable::conformance();
             let mut hints = vec![AccessProof::None; 9];
             hints[4] = AccessProof::Packet;
             let listing = JitProgram::compile_with_hints(
@@ -1327,25 +1358,8 @@ mod unrolled_loops {
                             let prog = Program::new(program(trips, off, store)).unwrap();
                             let jit = JitProgram::compile_with_hints(&prog, JitOptions::default(), &hints).unwrap();
                             for len in 0..(trips as usize * step as usize + 8) {
-                                let mut outcomes = Vec::new();
-                                for use_jit in [false, true] {
-                                    let mut data = AlignedBuf::from_bytes(&buffer(len.max(1), None)[..len]);
-                                    let mut mem = GuestMemory::new();
-                                    let p = if readonly {
-                                        mem.add_readonly(data.as_bytes(), RegionKind::Packet)
-                                    } else {
-                                        mem.add(data.as_mut_bytes(), RegionKind::Packet)
-                                    };
-                                    let args = [p, 0];
-                                    let opts = RunOptions::default();
-                                    let r = if use_jit {
-                                        Jit::new(&jit, &helpers).run(&mut mem, &args, &opts)
-                                    } else {
-                                        Interpreter::new(&prog, &helpers).run(&mut mem, &args, &opts)
-                                    };
-                                    drop(mem);
-                                    outcomes.push((r, data.as_bytes().to_vec()));
-                                }
+                                let bytes_in = &buffer(len.max(1), None)[..len];
+                                let outcomes = on_packet(&prog, &jit, bytes_in, readonly);
                                 let what = format!(
                                     "bytes {bytes} store {store} ro {readonly} trips {trips} off {off} len {len}"
                                 );
@@ -1564,28 +1578,16 @@ mod unrolled_loops {
         // scratch).
         let checks = |t: &str| t.matches("sub rcx,[r12+").count() + t.matches("sub rdx,[r12+").count();
         assert_eq!((checks(rounds), checks(as_written)), (1, 1), "{l}");
-        let helpers = HelperTable::conformance();
         let full = values_buffer();
         for (n, mask) in [(256, 15), (20, 15), (9, 7), (3, 15)] {
             let prog = Program::new(lookups(values, n, mask)).unwrap();
             let jit = compile(&lookups(values, n, mask));
             // Every length of the values' region, around the 136 bytes.
             for len in (0..=full.len()).step_by(4).chain([9, 15, 17, 127, 129, 135]) {
-                let mut outcomes = Vec::new();
-                for use_jit in [false, true] {
-                    let mut data = AlignedBuf::from_bytes(&full[..len]);
-                    let mut mem = GuestMemory::new();
-                    let p = mem.add(data.as_mut_bytes(), RegionKind::Packet);
-                    let args = [p, 0];
-                    let opts = RunOptions::default();
-                    let r = if use_jit {
-                        Jit::new(&jit, &helpers).run(&mut mem, &args, &opts)
-                    } else {
-                        Interpreter::new(&prog, &helpers).run(&mut mem, &args, &opts)
-                    };
-                    drop(mem);
-                    outcomes.push(r);
-                }
+                let outcomes: Vec<_> = on_packet(&prog, &jit, &full[..len], false)
+                    .into_iter()
+                    .map(|(r, _)| r)
+                    .collect();
                 let what = format!("n {n} mask {mask} len {len}");
                 assert_eq!(outcomes[0], outcomes[1], "{what}");
                 // By hand: the largest key read, k, needs 8 + 8k + 8 bytes.
