@@ -266,6 +266,13 @@ impl ProgramGen {
         let start = self.below(6) as i32;
         let trips = 1 + self.below(12) as i32;
         let n = start + step * trips + self.pick(&[0, 0, 0, 1]);
+        // The end the body's bound tests compare with: r3 = r1 + about
+        // the buffer's length.
+        if self.below(2) == 0 {
+            out.push(Insn::new(BPF_ALU64 | BPF_MOV | BPF_X, 3, 1, 0, 0));
+            let end = mem_len as i32 + self.below(5) as i32 - 2;
+            out.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_K, 3, 0, 0, end));
+        }
         out.push(Insn::new(BPF_ALU64 | BPF_MOV | BPF_K, iv, 0, 0, start));
         let head = out.len();
         let body_len = 3 + self.below(8) as usize;
@@ -299,6 +306,16 @@ impl ProgramGen {
                 3 if self.below(4) == 0 => {
                     // A read of the index that keeps the increments.
                     body.push(Insn::new(BPF_ALU64 | BPF_XOR | BPF_X, 0, iv, 0, 0));
+                }
+                3 => {
+                    // clang's bound test: r5 = r1; r5 += iv; r5 += k; if r5
+                    // > r3 (or >=) goto out (or on in the body).
+                    body.push(Insn::new(BPF_ALU64 | BPF_MOV | BPF_X, 5, 1, 0, 0));
+                    body.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_X, 5, iv, 0, 0));
+                    body.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_K, 5, 0, 0, self.below(4) as i32));
+                    let op = self.pick(&[BPF_JGT, BPF_JGT, BPF_JGE]);
+                    let off = self.below(body_len as u64 + 3) as i16;
+                    body.push(Insn::new(BPF_JMP | op | BPF_X, 5, 3, off, 0));
                 }
                 _ => {
                     let op = self.pick(&[BPF_ADD, BPF_XOR, BPF_MUL, BPF_RSH, BPF_OR]);

@@ -1621,4 +1621,71 @@ mod unrolled_loops {
         assert_eq!(both_mem(&p, &buf).0, Ok(lookups_sum(40, 15)));
         assert_eq!(both_mem(&lookups(values, 40, 15), &buf).0, Ok(lookups_sum(40, 15)));
     }
+
+    /// clang's packet loop with its bound test, `for (i = start; i < n;
+    /// i++) { if (data + i + w > end) break; s += data[i]; }`, end = data
+    /// + len: the test runs once a round (of the last copy's value) and in
+    /// no copy; a round that would leave runs the loop as written, which
+    /// leaves at the right byte. Every start, trip count, width w and
+    /// length against the interpreter and by hand; r0 = s, or 1000 + i
+    /// when the test left.
+    #[test]
+    fn bound_tests_are_decided_once_a_round() {
+        let program = |start: i32, n: i32, w: i32, op: u8| {
+            vec![
+                mov64(0, 0),
+                mov64(2, start),
+                i(MOV64R, 4, 1, 0, 0), // 2: r4 = r1
+                i(ADD64R, 4, 2, 0, 0), // r4 += r2
+                i(MOV64R, 5, 4, 0, 0), // r5 = r4
+                i(ADD64I, 5, 0, 0, w), // r5 += w
+                i(op, 5, 3, 6, 0),     // if r5 > r3 (>=) goto 13
+                i(0x71, 4, 4, 0, 0),   // r4 = *(u8 *)(r4 + 0)
+                i(ADD64R, 0, 4, 0, 0), // r0 += r4
+                i(ADD64I, 2, 0, 0, 1), // r2 += 1
+                i(JNEI, 2, 0, -9, n),  // if r2 != n goto 2
+                EXIT,
+                EXIT,
+                i(MOV64R, 0, 2, 0, 0), // 13: r0 = r2
+                i(ADD64I, 0, 0, 0, 1000),
+                EXIT,
+            ]
+        };
+        const JGTR: u8 = 0x2d;
+        const JGER: u8 = 0x3d;
+        let l = listing(&program(0, 64, 1, JGTR));
+        let (rounds, _) = l.split_once("; 2: (bf)").expect("the loop as written");
+        // r5 is r10 (host): neither computed nor compared in the copies.
+        assert!(
+            rounds.contains("unrolled 8x") && !rounds.contains("r10,r8") && !rounds.contains("lea r10"),
+            "{l}"
+        );
+        for op in [JGTR, JGER] {
+            for w in [1, 2] {
+                for start in 0..3 {
+                    for n in (start + 1)..=19 {
+                        for len in 0..=20usize {
+                            let buf = buffer(len.max(1), None);
+                            let mut p = program(start, n, w, op);
+                            // r3 = r1 + len (the end), before the loop.
+                            p.splice(1..1, [i(MOV64R, 3, 1, 0, 0), i(ADD64I, 3, 0, 0, len as i32)]);
+                            // By hand.
+                            let mut want = 0u64;
+                            for k in start..n {
+                                let v = k as i64 + w as i64;
+                                let leaves = if op == JGTR { v > len as i64 } else { v >= len as i64 };
+                                if leaves {
+                                    want = 1000 + k as u64;
+                                    break;
+                                }
+                                want += buf[k as usize] as u64;
+                            }
+                            let got = both_mem(&p, &buf[..len.max(1)]).0;
+                            assert_eq!(got, Ok(want), "op {op:#x} w {w} start {start} n {n} len {len}");
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

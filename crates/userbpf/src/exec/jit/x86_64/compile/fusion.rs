@@ -184,7 +184,9 @@ impl Compiler {
             return 0;
         };
         let next = |k: usize| run.get(k).filter(|(p, _)| !landing[*p]).copied();
-        if pure(&first) && writes(&first).is_some_and(|d| self.dead_after(pc, d)) {
+        if pure(&first)
+            && writes(&first).is_some_and(|d| self.dead_after(pc, d) || self.read_by_hoisted(run, 1, d, landing))
+        {
             return 1;
         }
         if let Some((pc2, second)) = next(1) {
@@ -198,7 +200,10 @@ impl Compiler {
                 return n;
             }
             let pair = pure(&first) && pure(&second) && writes(&first) == writes(&second);
-            if pair && writes(&second).is_some_and(|d| self.dead_after(pc2, d) || self.frame_only(run, 2, d, landing)) {
+            let unread = |c: &Self, d| {
+                c.dead_after(pc2, d) || c.frame_only(run, 2, d, landing) || c.read_by_hoisted(run, 2, d, landing)
+            };
+            if pair && writes(&second).is_some_and(|d| unread(self, d)) {
                 return 2;
             }
         }
@@ -347,6 +352,37 @@ impl Compiler {
             // A way off this straight line where `r` is still live.
             match self.jump_needs(pc, &ins, r) {
                 Some((true, _)) => return false,
+                Some((false, false)) => return true,
+                _ => {}
+            }
+        }
+        false
+    }
+}
+
+impl Compiler {
+    /// In an unrolled round: whether `r` (defined by `run[..from]`) is
+    /// read only by exit tests the round's start decided (exit_tests.rs),
+    /// which run no code, until it dies or is written on this straight
+    /// line (clang's `r5 = r4; r5 += 1` before `if r5 > r3`).
+    fn read_by_hoisted(&self, run: &[(usize, Instruction)], from: usize, r: u8, landing: &[bool]) -> bool {
+        if self.hoisted.is_empty() || r == 10 {
+            return false;
+        }
+        for &(pc, ins) in &run[from..] {
+            if landing[pc] {
+                return false;
+            }
+            let hoisted = self.hoisted.contains(&pc);
+            if !hoisted && super::liveness::reads(&ins, r) {
+                return false;
+            }
+            if writes(&ins) == Some(r) || self.dead_after(pc, r) {
+                return true;
+            }
+            // (A decided test never jumps.)
+            match self.jump_needs(pc, &ins, r) {
+                Some((true, _)) if !hoisted => return false,
                 Some((false, false)) => return true,
                 _ => {}
             }

@@ -41,6 +41,7 @@ mod access;
 mod alu;
 mod calls;
 mod constants;
+mod exit_tests;
 mod fusion;
 mod jumps;
 mod liveness;
@@ -203,6 +204,9 @@ struct Compiler {
     /// range before its rounds, (pc, first, last address); one whose
     /// address the ranges place inside it needs no check of its own.
     range_checked: Vec<(usize, u64, u64)>,
+    /// Inside an unrolled round: exit tests its start decided (not taken
+    /// in any copy), by pc (exit_tests.rs).
+    hoisted: Vec<usize>,
     notes: Vec<(u32, String)>,
 }
 
@@ -372,6 +376,7 @@ fn compile_pass(
         lag_exits: Vec::new(),
         round_checked: Vec::new(),
         range_checked: Vec::new(),
+        hoisted: Vec::new(),
         notes: Vec::new(),
     };
     // Instructions a jump or call lands on (they can't be fused into the

@@ -26,6 +26,7 @@
 //! with the next copy. The index may be 32-bit (`w7 += 1; if w7 != 256`);
 //! its copies' reads (`w1 = w7`) then take the lag as a 32-bit `lea`.
 
+use super::exit_tests::{exit_tests, ExitTest};
 use super::fusion::fused_lea;
 use super::{host, width, Compiler, Lag, Width};
 use crate::exec::jit::x86_64::emit::{mem, Alu, Cc, Label, R, W};
@@ -57,6 +58,9 @@ pub struct CountedLoop {
     pub strided: Vec<StridedAccess>,
     /// The index's width (the test's and the increment's).
     pub width: Width,
+    /// Exit tests whose value grows with the index (exit_tests.rs): one
+    /// check before a round decides them for every copy.
+    pub exit_tests: Vec<ExitTest>,
     /// A rotated loop: the pc of its test block (`iv += step; if iv <op>
     /// bound goto head`, before the head), which `tail` (a `goto`) and
     /// the body's `continue`s jump to. `inc` is that block's first pc.
@@ -310,6 +314,7 @@ fn plan(
         factor,
         lazy,
         strided: if wide { strided(body, iv, landing) } else { Vec::new() },
+        exit_tests: exit_tests(body, iv, width, landing),
         width,
         rotated,
     })
@@ -396,6 +401,13 @@ impl Compiler {
         a.test_imm(W::D32, R::Rcx, lp.factor as i32 * lp.step - 1);
         a.jcc(Cc::Ne, original);
         self.copy_body = Some((lp.head, lp.tail));
+        let tests: Vec<ExitTest> = lp
+            .exit_tests
+            .iter()
+            .filter(|t| t.first(lp).is_some())
+            .copied()
+            .collect();
+        self.hoisted = tests.iter().map(|t| t.pc).collect();
         if !self.opts.trust_proofs {
             // Accesses whose address range the copies know: checked once
             // before the rounds (neither the range nor the region table
@@ -409,6 +421,9 @@ impl Compiler {
         }
         let round = self.a.label();
         self.a.bind(round);
+        for t in &tests {
+            self.exit_test_check(lp, t, original);
+        }
         if !self.opts.trust_proofs {
             for sa in &lp.strided {
                 if self.round_check(lp, sa, original) {
@@ -458,6 +473,8 @@ impl Compiler {
                     continue;
                 } else if lp.lazy && pc == lp.inc {
                     // Folded.
+                } else if self.hoisted.contains(&pc) {
+                    // Decided before the round: never taken.
                 } else if let Some((dst, mw)) = index_copy(&ins, lp.iv).filter(|_| lp.lazy) {
                     let delta = lp.delta(copy, pc);
                     if delta == 0 {
@@ -507,6 +524,7 @@ impl Compiler {
         self.forget();
         self.round_checked.clear();
         self.range_checked.clear();
+        self.hoisted.clear();
     }
 
     /// The accesses of a copy whose address range the compiler's
@@ -540,7 +558,7 @@ impl Compiler {
                         _ => reached.extend(usize::try_from(to).ok()),
                     }
                 }
-                Instruction::Jcond { off, .. } if self.decided(&ins) != Some(false) => {
+                Instruction::Jcond { off, .. } if self.decided(&ins) != Some(false) && !self.hoisted.contains(&pc) => {
                     reached.extend(usize::try_from(pc as i64 + 1 + off as i64).ok());
                 }
                 Instruction::Load {
@@ -703,6 +721,14 @@ mod tests {
                     disp: 0,
                     bytes: 1,
                     write: false,
+                }],
+                exit_tests: vec![ExitTest {
+                    pc: 5,
+                    base: 1,
+                    read: 2,
+                    k: 1,
+                    limit: 3,
+                    op: JmpOp::Jgt,
                 }],
                 width: Width::W64,
                 rotated: None,
