@@ -1623,8 +1623,8 @@ mod unrolled_loops {
     }
 
     /// clang's packet loop with its bound test, `for (i = start; i < n;
-    /// i++) { if (data + i + w > end) break; s += data[i]; }`, end = data
-    /// + len: the test runs once a round (of the last copy's value) and in
+    /// i++) { if (data + i + w > end) break; s += data[i]; }` with `end =
+    /// data + len`: the test runs once a round (of the last copy's value) and in
     /// no copy; a round that would leave runs the loop as written, which
     /// leaves at the right byte. Every start, trip count, width w and
     /// length against the interpreter and by hand; r0 = s, or 1000 + i
