@@ -178,7 +178,9 @@ pub fn jit_vs_interp(data: &[u8]) {
     assert_agree(&prog, memory, data.len() % 2 == 1);
 }
 
-fn assert_agree(prog: &Program, memory: &[u8], blind: bool) -> Outcome {
+/// One program of a differential campaign: the engines' outcomes, metered
+/// and not (panics with both on a disagreement).
+pub fn assert_agree(prog: &Program, memory: &[u8], blind: bool) -> Outcome {
     let run = DiffRun {
         budget: Some(10_000),
         packet: true,
@@ -198,9 +200,26 @@ fn assert_agree(prog: &Program, memory: &[u8], blind: bool) -> Outcome {
     // the unmetered image (what programs normally run) must agree too.
     let exhausted = matches!(&outcome.result, Err(e) if matches!(e.fault, crate::exec::Fault::BudgetExhausted { .. }));
     if !exhausted {
-        let free = run_engine(Engine::Jit, prog, memory, DiffRun { budget: None, ..run });
-        if free != outcome {
-            disagree(&outcome, &free, "unmetered JIT");
+        // On a thread, watched: a wrong image may loop forever, and a
+        // campaign (CI's included) must report it rather than hang.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (p, m) = (prog.clone(), memory.to_vec());
+        std::thread::spawn(move || {
+            let _ = tx.send(run_engine(Engine::Jit, &p, &m, DiffRun { budget: None, ..run }));
+        });
+        match rx.recv_timeout(std::time::Duration::from_secs(20)) {
+            Ok(free) if free != outcome => disagree(&outcome, &free, "unmetered JIT"),
+            Ok(_) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                let text = crate::isa::disasm::disasm_program(prog.slots()).unwrap_or_default();
+                panic!(
+                    "the unmetered JIT ran 20 s where the metered run ended within its budget:\n{text}memory {memory:02x?}"
+                );
+            }
+            // The run panicked on its thread: run it here to report it.
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                run_engine(Engine::Jit, prog, memory, DiffRun { budget: None, ..run });
+            }
         }
     }
     outcome

@@ -944,6 +944,83 @@ fn a_goto_back_to_a_loop_test_runs_a_copy_of_it() {
     );
 }
 
+/// `if cond goto +1; goto X` compiles to one `if !cond goto X`, for every
+/// condition, both outcomes, 32- and 64-bit, against the interpreter and by
+/// hand; a test jumping out of the program keeps its own jump (its fault
+/// names its pc); and a copied loop test's fall-through (the compiler's own
+/// jump) lands on the `goto`, not past it (found by jit_diff: the loop ran
+/// forever).
+#[test]
+fn a_test_over_a_goto_is_one_inverted_jump() {
+    // r0 = 1; if r1 <op> k goto +1; goto out; r0 = 2; out: exit.
+    let ops: [(u8, fn(u64, u64) -> bool); 11] = [
+        (0x10, |a, b| a == b),
+        (0x50, |a, b| a != b),
+        (0x20, |a, b| a > b),
+        (0x30, |a, b| a >= b),
+        (0xa0, |a, b| a < b),
+        (0xb0, |a, b| a <= b),
+        (0x60, |a, b| (a as i64) > (b as i64)),
+        (0x70, |a, b| (a as i64) >= (b as i64)),
+        (0xc0, |a, b| (a as i64) < (b as i64)),
+        (0xd0, |a, b| (a as i64) <= (b as i64)),
+        (0x40, |a, b| a & b != 0),
+    ];
+    for (op, holds) in ops {
+        for v in [0u64, 4, 5, 6, u64::MAX, 1 << 63] {
+            let p = vec![
+                mov64(1, 0),
+                lddw(1, v)[0],
+                lddw(1, v)[1],
+                mov64(0, 1),
+                Insn::new(0x05 | op, 1, 0, 1, 5), // if r1 <op> 5 goto +1
+                Insn::new(0x05, 0, 0, 1, 0),      // goto out
+                mov64(0, 2),
+                EXIT,
+            ];
+            let want = if holds(v, 5) { 2 } else { 1 };
+            assert_eq!(both(&p), Ok(want), "op {op:#x} v {v:#x}");
+        }
+    }
+    let listing = JitProgram::compile(
+        &Program::new(vec![
+            mov64(0, 1),
+            Insn::new(0x15, 1, 0, 1, 5),
+            Insn::new(0x05, 0, 0, 1, 0),
+            mov64(0, 2),
+            EXIT,
+        ])
+        .unwrap(),
+        JitOptions::default(),
+    )
+    .unwrap()
+    .disassemble();
+    // One conditional jump (jne: the inverse of ==), no unconditional one.
+    let (_, body) = listing.split_once("; 1: (15)").expect("the test");
+    let (body, _) = body.split_once("; 4: (95)").expect("the exit");
+    assert!(
+        body.contains("jne") && !body.contains("jmp") && !body.contains(" je "),
+        "{listing}"
+    );
+    // The test's target out of the program: its own fault, at its pc.
+    let p = vec![mov64(0, 1), Insn::new(0x15, 0, 0, 1, 1), Insn::new(0x05, 0, 0, -3, 0)];
+    assert_eq!(both(&p).map_err(|e| e.pc), Err(1));
+    // A rotated loop whose test falls through to `goto out` (the copy of
+    // the test at the back edge goes on there): w7 counts by 3 to 30.
+    let p = vec![
+        mov64(0, 0),
+        Insn::new(0xb4, 7, 0, 0, 3),  // 1: w7 = 3
+        Insn::new(0x05, 0, 0, 3, 0),  // 2: goto 6
+        Insn::new(0x04, 7, 0, 0, 3),  // 3: w7 += 3
+        Insn::new(0x56, 7, 0, 1, 30), // 4: if w7 != 30 goto 6
+        Insn::new(0x05, 0, 0, 2, 0),  // 5: goto 8
+        Insn::new(0x07, 0, 0, 0, 1),  // 6: r0 += 1
+        Insn::new(0x05, 0, 0, -5, 0), // 7: goto 3
+        EXIT,                         // 8
+    ];
+    assert_eq!(both(&p), Ok(9));
+}
+
 /// A `goto` to a test against zero whose outcome the compiler's ranges
 /// decide goes where the test leads (and the block it then skips moves
 /// out of line); where the ranges can't tell (wrap-around, 32-bit

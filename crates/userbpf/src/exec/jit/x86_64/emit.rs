@@ -96,10 +96,31 @@ pub enum Cc {
     Be = 0x6,
     A = 0x7,
     S = 0x8,
+    Ns = 0x9,
     L = 0xc,
     Ge = 0xd,
     Le = 0xe,
     G = 0xf,
+}
+
+impl Cc {
+    /// The opposite condition (x86 pairs them in the low bit).
+    pub fn negate(self) -> Cc {
+        match self {
+            Cc::B => Cc::Ae,
+            Cc::Ae => Cc::B,
+            Cc::E => Cc::Ne,
+            Cc::Ne => Cc::E,
+            Cc::Be => Cc::A,
+            Cc::A => Cc::Be,
+            Cc::S => Cc::Ns,
+            Cc::Ns => Cc::S,
+            Cc::L => Cc::Ge,
+            Cc::Ge => Cc::L,
+            Cc::Le => Cc::G,
+            Cc::G => Cc::Le,
+        }
+    }
 }
 
 /// Two-operand integer ALU operations sharing the classic encoding pattern.

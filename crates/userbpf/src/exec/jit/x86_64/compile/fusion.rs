@@ -217,7 +217,7 @@ impl Compiler {
         if self.fuse_lea(&first, &second) || self.fuse_const(&first, &second) || self.fuse_scaled(&first, &second) {
             return 2;
         }
-        0
+        self.inverted_branch(run, landing)
     }
 
     /// `a = *(u64 *)p; a += b; b = a` (or `a = *p; b += a`, or `a op= b;

@@ -380,6 +380,40 @@ impl Compiler {
         }
     }
 
+    /// `if cond goto +1; goto X` (nothing landing on the `goto`) as one
+    /// `if !cond goto X`: one jump instead of two on the way to X (clang
+    /// puts a loop's `==` exit before its back edge). Returns how many
+    /// instructions it took (0: none).
+    pub(super) fn inverted_branch(&mut self, run: &[(usize, Instruction)], landing: &[bool]) -> usize {
+        let [(
+            pc,
+            cond @ Instruction::Jcond {
+                width: w,
+                op,
+                dst,
+                src,
+                off: 1,
+            },
+        ), (gpc, goto), ..] = run
+        else {
+            return 0;
+        };
+        let rel = match *goto {
+            Instruction::Ja { off } => off as i64,
+            Instruction::Ja32 { imm } => imm as i64,
+            _ => return 0,
+        };
+        // (Where the test jumps must be an instruction: leaving the
+        // program is the test's fault to report, at its pc.)
+        if landing[*gpc] || gpc + 1 >= self.len || self.decided(cond).is_some() || self.hoisted.contains(pc) {
+            return 0;
+        }
+        let l = self.branch_label(*gpc, self.threaded(*gpc, rel));
+        let cc = self.compare(super::width(*w), *op, super::host(*dst), *src);
+        self.a.jcc(cc.negate(), l);
+        2
+    }
+
     /// The short block a forward `goto` at index `i` of `program` now
     /// skips (its target threaded past a zero test: the array lookup's
     /// `r0 = 0; if r0 == 0`), as indices of `program`, to place out of line

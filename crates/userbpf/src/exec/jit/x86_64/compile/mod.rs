@@ -387,6 +387,14 @@ fn compile_pass(
             landing[t] = true;
         }
     }
+    // The compiler's own jumps land too: a copied block's copy (jumps.rs)
+    // goes on where the block's test falls through (also where a rotated
+    // loop's unrolled rounds end).
+    for i in 0..program.len() {
+        if let Some(block) = jumps::copied_block(&program, i, &[]) {
+            landing[program.get(block.end).map_or(len, |&(p, _)| p)] = true;
+        }
+    }
     c.landing = landing.clone();
     if !opts.meter && opts.blind.is_none() {
         c.constants = constants::cached_constants(&program, &landing);
@@ -839,6 +847,13 @@ impl Compiler {
 
     fn jcond(&mut self, pc: usize, w: W, op: JmpOp, d: R, src: Operand, off: i16) {
         let l = self.branch_label(pc, off as i64);
+        let cc = self.compare(w, op, d, src);
+        self.a.jcc(cc, l);
+    }
+
+    /// The compare (or test) of a conditional jump; returns the condition
+    /// under which it jumps.
+    fn compare(&mut self, w: W, op: JmpOp, d: R, src: Operand) -> Cc {
         if op == JmpOp::Jset {
             match self.operand(src) {
                 Ok(s) => self.a.test(w, d, s),
@@ -851,7 +866,7 @@ impl Compiler {
                 Err(i) => self.a.alu_imm(w, Alu::Cmp, d, i),
             }
         }
-        let cc = match op {
+        match op {
             JmpOp::Jeq => Cc::E,
             JmpOp::Jne | JmpOp::Jset => Cc::Ne,
             JmpOp::Jgt => Cc::A,
@@ -862,8 +877,7 @@ impl Compiler {
             JmpOp::Jsge => Cc::Ge,
             JmpOp::Jslt => Cc::L,
             JmpOp::Jsle => Cc::Le,
-        };
-        self.a.jcc(cc, l);
+        }
     }
 
     fn atomic(&mut self, pc: usize, size: Size, op: AtomicOp, dst: u8, src: u8, off: i16) {
