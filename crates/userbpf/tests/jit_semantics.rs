@@ -953,7 +953,8 @@ fn a_goto_back_to_a_loop_test_runs_a_copy_of_it() {
 #[test]
 fn a_test_over_a_goto_is_one_inverted_jump() {
     // r0 = 1; if r1 <op> k goto +1; goto out; r0 = 2; out: exit.
-    let ops: [(u8, fn(u64, u64) -> bool); 11] = [
+    type Holds = fn(u64, u64) -> bool;
+    let ops: [(u8, Holds); 11] = [
         (0x10, |a, b| a == b),
         (0x50, |a, b| a != b),
         (0x20, |a, b| a > b),
