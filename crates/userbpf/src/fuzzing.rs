@@ -204,10 +204,16 @@ pub fn assert_agree(prog: &Program, memory: &[u8], blind: bool) -> Outcome {
         // campaign (CI's included) must report it rather than hang.
         let (tx, rx) = std::sync::mpsc::channel();
         let (p, m) = (prog.clone(), memory.to_vec());
-        std::thread::spawn(move || {
+        let worker = std::thread::spawn(move || {
             let _ = tx.send(run_engine(Engine::Jit, &p, &m, DiffRun { budget: None, ..run }));
         });
-        match rx.recv_timeout(std::time::Duration::from_secs(20)) {
+        let got = rx.recv_timeout(std::time::Duration::from_secs(20));
+        if got.is_ok() {
+            // Gone, thread-locals freed, before the caller goes on (a
+            // fuzzer counts what the input left allocated).
+            let _ = worker.join();
+        }
+        match got {
             Ok(free) if free != outcome => disagree(&outcome, &free, "unmetered JIT"),
             Ok(_) => {}
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
