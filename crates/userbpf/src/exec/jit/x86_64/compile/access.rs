@@ -6,7 +6,7 @@
 //! loops use most stay in registers for the run.
 
 use super::unroll::{CountedLoop, KnownAddress, StridedAccess};
-use super::{branch_rel, host, target, writes, Access, Compiler, SiteKind, CTX};
+use super::{host, loop_weights, writes, Access, Compiler, SiteKind, CTX};
 use crate::exec::jit::ctx::{self, disp};
 use crate::exec::jit::x86_64::emit::{mem, mem_idx, Alu, Asm, Cc, Label, Mem, Shift, R, W};
 use crate::exec::AccessProof;
@@ -47,23 +47,12 @@ pub(super) fn pinned_bases(program: &[(usize, Instruction)], proven: &[AccessPro
     if all_named {
         regs.push(R::Rdx);
     }
-    // Accesses inside a loop (between a backward jump and its target)
-    // weigh more than the ones run once.
-    let back_edges: Vec<(usize, usize)> = program
-        .iter()
-        .filter_map(|(pc, ins)| {
-            let t = target(*pc, branch_rel(ins)?, i64::MAX as usize).ok()?;
-            (t <= *pc).then_some((t, *pc))
-        })
-        .collect();
+    // Accesses inside a loop weigh more than the ones run once.
+    let weights = loop_weights(program, program.last().map_or(0, |&(pc, ins)| pc + ins.slots()));
     let mut counts: Vec<(usize, usize)> = Vec::new();
     for (pc, ins) in program {
         let pc = *pc;
-        let weight = if back_edges.iter().any(|&(t, j)| t <= pc && pc <= j) {
-            100
-        } else {
-            1
-        };
+        let weight = weights[pc];
         // Accesses at r10 + a constant use the frame's delta (`access`'s
         // fast path), as do the ones the verifier places on the stack.
         let frame = matches!(

@@ -10,7 +10,7 @@
 //! r1`), which read the constant's register directly.
 
 use super::liveness::{named, touches_all};
-use super::{branch_rel, host, target, writes, Compiler};
+use super::{host, loop_weights, Compiler};
 use crate::exec::jit::x86_64::emit::R;
 use crate::isa::{AluOp, Instruction, Operand, Width};
 
@@ -64,13 +64,7 @@ pub(super) fn cached_constants(program: &[(usize, Instruction)], landing: &[bool
     if spare.is_empty() {
         return Vec::new();
     }
-    let back_edges: Vec<(usize, usize)> = program
-        .iter()
-        .filter_map(|(pc, ins)| {
-            let t = target(*pc, branch_rel(ins)?, usize::MAX).ok()?;
-            (t <= *pc).then_some((t, *pc))
-        })
-        .collect();
+    let weights = loop_weights(program, program.last().map_or(0, |&(pc, ins)| pc + ins.slots()));
     let mut counts: Vec<(u64, usize)> = Vec::new();
     for (i, &(pc, _)) in program.iter().enumerate() {
         let Some((_, v, _)) = constant_def(&program[i..], landing) else {
@@ -79,11 +73,7 @@ pub(super) fn cached_constants(program: &[(usize, Instruction)], landing: &[bool
         if v as i64 == v as i32 as i64 || v == v as u32 as u64 {
             continue;
         }
-        let weight = if back_edges.iter().any(|&(t, j)| t <= pc && pc <= j) {
-            100
-        } else {
-            1
-        };
+        let weight = weights[pc];
         match counts.iter_mut().find(|(c, _)| *c == v) {
             Some((_, n)) => *n += weight,
             None => counts.push((v, weight)),
@@ -129,56 +119,33 @@ impl Compiler {
     }
 
     /// Whether `d` (defined by `run[..from]`) is read only as the added
-    /// register of `x <<= k; x += d` pairs (k 1..=3, 64-bit, x not d,
-    /// nothing landing inside) until it dies or is written, on this
-    /// straight line.
+    /// register of `x <<= k; x += d` pairs (k 1..=3, 64-bit, x not d)
+    /// until it dies or is written, on this straight line.
     fn scaled_reads_only(&self, run: &[(usize, Instruction)], from: usize, d: u8, landing: &[bool]) -> bool {
-        let mut k = from;
-        while let Some(&(pc, ins)) = run.get(k) {
-            if landing[pc] {
-                return false;
+        let scaled_pair = |at: &[(usize, Instruction)]| match at {
+            [(
+                _,
+                Instruction::Alu {
+                    width: Width::W64,
+                    op: AluOp::Lsh,
+                    dst: x,
+                    src: Operand::Imm(1..=3),
+                },
+            ), (
+                _,
+                Instruction::Alu {
+                    width: Width::W64,
+                    op: AluOp::Add,
+                    dst: x2,
+                    src: Operand::Reg(s),
+                },
+            ), ..]
+                if x == x2 && *s == d && *x != d && *x != 10 =>
+            {
+                Some(2)
             }
-            let pair = match (ins, run.get(k + 1)) {
-                (
-                    Instruction::Alu {
-                        width: Width::W64,
-                        op: AluOp::Lsh,
-                        dst: x,
-                        src: Operand::Imm(1..=3),
-                    },
-                    Some(&(
-                        pc2,
-                        Instruction::Alu {
-                            width: Width::W64,
-                            op: AluOp::Add,
-                            dst: x2,
-                            src: Operand::Reg(s),
-                        },
-                    )),
-                ) => x == x2 && s == d && x != d && x != 10 && !landing[pc2],
-                _ => false,
-            };
-            if pair {
-                let pc2 = run[k + 1].0;
-                if self.dead_after(pc2, d) {
-                    return true;
-                }
-                k += 2;
-                continue;
-            }
-            if super::liveness::reads(&ins, d) {
-                return false;
-            }
-            if writes(&ins) == Some(d) || self.dead_after(pc, d) {
-                return true;
-            }
-            match self.jump_needs(pc, &ins, d) {
-                Some((true, _)) => return false,
-                Some((false, false)) => return true,
-                _ => {}
-            }
-            k += 1;
-        }
-        false
+            _ => None,
+        };
+        self.reads_only(run, from, d, landing, scaled_pair)
     }
 }

@@ -159,10 +159,57 @@ impl Compiler {
         r != 10 && self.live.after.get(pc).is_some_and(|l| l & bit(r) == 0)
     }
 
-    /// Scanning a straight line for the reads of `r` (`frame_only`,
-    /// `constant_only`): at a jump, whether the way it leaves may need
-    /// `r` (live where it lands), and whether the line goes on after it.
-    pub(super) fn jump_needs(&self, pc: usize, ins: &Instruction, r: u8) -> Option<(bool, bool)> {
+    /// Whether `r`, defined by `run[..from]`, is read on this straight
+    /// line only where `allowed` says it costs nothing (it returns how many
+    /// instructions such a read spans at the start of the slice it is
+    /// given), until it dies or is written: then `r` needs no register.
+    /// The scans of frame pointers, constants kept in registers and values
+    /// only decided tests read.
+    pub(super) fn reads_only(
+        &self,
+        run: &[(usize, Instruction)],
+        from: usize,
+        r: u8,
+        landing: &[bool],
+        allowed: impl Fn(&[(usize, Instruction)]) -> Option<usize>,
+    ) -> bool {
+        let mut k = from;
+        while let Some(&(pc, ins)) = run.get(k) {
+            if landing[pc] {
+                return false;
+            }
+            if let Some(n) = allowed(&run[k..]) {
+                let span = &run[k..k + n];
+                if span[1..].iter().any(|(p, _)| landing[*p]) {
+                    return false;
+                }
+                let (last, last_ins) = span[n - 1];
+                if writes(&last_ins) == Some(r) || self.dead_after(last, r) {
+                    return true;
+                }
+                k += n;
+                continue;
+            }
+            if super::liveness::reads(&ins, r) {
+                return false;
+            }
+            if writes(&ins) == Some(r) || self.dead_after(pc, r) {
+                return true;
+            }
+            match self.jump_needs(pc, &ins, r) {
+                // A way off this straight line where `r` is still live.
+                Some((true, _)) => return false,
+                Some((false, false)) => return true,
+                _ => {}
+            }
+            k += 1;
+        }
+        false
+    }
+
+    /// At a jump, whether the way it leaves may need `r` (live where it
+    /// lands), and whether the line goes on after it.
+    fn jump_needs(&self, pc: usize, ins: &Instruction, r: u8) -> Option<(bool, bool)> {
         let rel = super::branch_rel(ins)?;
         let needs = match super::target(pc, rel, self.len) {
             Ok(t) => self.live.before.get(t).is_some_and(|l| l & bit(r) != 0),
@@ -333,30 +380,16 @@ impl Compiler {
             let at = k as i64 + off as i64;
             at >= -(crate::isa::opcode::MAX_BPF_STACK as i64) && at + size.bytes() as i64 <= 0
         };
-        for &(pc, ins) in &run[from..] {
-            if landing[pc] {
-                return false;
-            }
-            let ok = match ins {
-                Instruction::Load { src, off, size, .. } if src == r => in_frame(off, size),
-                Instruction::StoreImm { dst, off, size, .. } if dst == r => in_frame(off, size),
-                Instruction::StoreReg { dst, src, off, size } if dst == r && src != r => in_frame(off, size),
-                _ => !super::liveness::reads(&ins, r),
+        let frame_access = |at: &[(usize, Instruction)]| {
+            let ok = match at[0].1 {
+                Instruction::Load { src, off, size, .. } => src == r && in_frame(off, size),
+                Instruction::StoreImm { dst, off, size, .. } => dst == r && in_frame(off, size),
+                Instruction::StoreReg { dst, src, off, size } => dst == r && src != r && in_frame(off, size),
+                _ => false,
             };
-            if !ok {
-                return false;
-            }
-            if writes(&ins) == Some(r) || self.dead_after(pc, r) {
-                return true;
-            }
-            // A way off this straight line where `r` is still live.
-            match self.jump_needs(pc, &ins, r) {
-                Some((true, _)) => return false,
-                Some((false, false)) => return true,
-                _ => {}
-            }
-        }
-        false
+            ok.then_some(1)
+        };
+        self.reads_only(run, from, r, landing, frame_access)
     }
 }
 
@@ -369,25 +402,9 @@ impl Compiler {
         if self.hoisted.is_empty() || r == 10 {
             return false;
         }
-        for &(pc, ins) in &run[from..] {
-            if landing[pc] {
-                return false;
-            }
-            let hoisted = self.hoisted.contains(&pc);
-            if !hoisted && super::liveness::reads(&ins, r) {
-                return false;
-            }
-            if writes(&ins) == Some(r) || self.dead_after(pc, r) {
-                return true;
-            }
-            // (A decided test never jumps.)
-            match self.jump_needs(pc, &ins, r) {
-                Some((true, _)) if !hoisted => return false,
-                Some((false, false)) => return true,
-                _ => {}
-            }
-        }
-        false
+        // (A decided test runs no code and never jumps.)
+        let hoisted = |at: &[(usize, Instruction)]| self.hoisted.contains(&at[0].0).then_some(1);
+        self.reads_only(run, from, r, landing, hoisted)
     }
 }
 

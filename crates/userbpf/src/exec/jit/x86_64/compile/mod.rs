@@ -280,6 +280,21 @@ fn target(pc: usize, rel: i64, len: usize) -> Result<usize, i64> {
     }
 }
 
+/// How much each pc weighs when the compiler picks what to keep in
+/// registers: 100 inside a loop (between a backward jump and its target),
+/// else 1.
+fn loop_weights(program: &[(usize, Instruction)], len: usize) -> Vec<usize> {
+    let mut weights = vec![1; len + 1];
+    for (pc, ins) in program {
+        if let Some(t) = branch_rel(ins).and_then(|rel| target(*pc, rel, len).ok()) {
+            if t <= *pc {
+                weights[t..=*pc].fill(100);
+            }
+        }
+    }
+    weights
+}
+
 fn branch_rel(ins: &Instruction) -> Option<i64> {
     match *ins {
         Instruction::Ja { off } | Instruction::Jcond { off, .. } | Instruction::MayGoto { off } => Some(off as i64),

@@ -468,7 +468,7 @@ impl Compiler {
                 });
                 if fused_rest > 0 {
                     fused_rest -= 1;
-                } else if let Some(t) = self.skipped_in_copy(body, i) {
+                } else if let Some(t) = self.skipped_in_copy(body, i, |p| self.a.is_referenced(self.labels[p])) {
                     skip_to = t;
                     continue;
                 } else if lp.lazy && pc == lp.inc {
@@ -547,16 +547,12 @@ impl Compiler {
             }
             match ins {
                 Instruction::Ja { .. } | Instruction::Ja32 { .. } => {
-                    let rel = super::branch_rel(&ins).expect("a jump");
-                    let to = pc as i64 + 1 + self.threaded(pc, rel);
-                    let end = body.iter().position(|&(p, _)| p as i64 == to).filter(|&e| e > i);
-                    match end {
-                        Some(e) if body[i + 1..e].iter().all(|(p, _)| !reached.contains(p)) => {
-                            skip_to = to as usize;
-                            continue;
-                        }
-                        _ => reached.extend(usize::try_from(to).ok()),
+                    if let Some(t) = self.skipped_in_copy(body, i, |p| reached.contains(&p)) {
+                        skip_to = t;
+                        continue;
                     }
+                    let rel = super::branch_rel(&ins).expect("a jump");
+                    reached.extend(usize::try_from(pc as i64 + 1 + self.threaded(pc, rel)).ok());
                 }
                 Instruction::Jcond { off, .. } if self.decided(&ins) != Some(false) && !self.hoisted.contains(&pc) => {
                     reached.extend(usize::try_from(pc as i64 + 1 + off as i64).ok());
@@ -594,10 +590,15 @@ impl Compiler {
     }
 
     /// In a copy: a `goto` at `body[i]` the ranges thread forward inside
-    /// the body, over instructions no jump of this copy has reached (the
-    /// inlined lookup's miss path once its bound test is decided). The
-    /// copy then runs on at the target: returns its pc.
-    fn skipped_in_copy(&self, body: &[(usize, Instruction)], i: usize) -> Option<usize> {
+    /// the body, over instructions no jump of this copy has reached
+    /// (`reached`; the inlined lookup's miss path once its bound test is
+    /// decided). The copy then runs on at the target: returns its pc.
+    fn skipped_in_copy(
+        &self,
+        body: &[(usize, Instruction)],
+        i: usize,
+        reached: impl Fn(usize) -> bool,
+    ) -> Option<usize> {
         let (pc, ins) = body[i];
         let rel = match ins {
             Instruction::Ja { off } => off as i64,
@@ -606,9 +607,7 @@ impl Compiler {
         };
         let to = pc as i64 + 1 + self.threaded(pc, rel);
         let end = body.iter().position(|&(p, _)| p as i64 == to).filter(|&e| e > i)?;
-        let unreached = body[i + 1..end]
-            .iter()
-            .all(|&(p, _)| !self.a.is_referenced(self.labels[p]));
+        let unreached = body[i + 1..end].iter().all(|&(p, _)| !reached(p));
         unreached.then_some(to as usize)
     }
 }
