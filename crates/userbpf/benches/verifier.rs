@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use userbpf::isa::{insns_to_bytes, Insn};
 use userbpf::uapi::types::prog_type;
 use userbpf::verifier::log::VerifierLog;
-use userbpf::verifier::{bpf_check, CheckInput, VerifierMode};
+use userbpf::verifier::{check_insns, CheckInput, VerifierMode};
 
 const EXIT: Insn = Insn::new(0x95, 0, 0, 0, 0);
 
@@ -74,7 +74,7 @@ fn userbpf_check(insns: &[Insn], budget: Duration) -> (u32, Duration) {
             func_info: None,
             map_rodata: &[],
         };
-        bpf_check(&input, &mut log).map(|v| v.verified_insns)
+        check_insns(&input, &mut log).map(|v| v.verified_insns)
     };
     let processed = check().expect("benchmark programs verify");
     (

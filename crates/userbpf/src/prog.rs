@@ -9,11 +9,11 @@ use sha2::{Digest, Sha256};
 use crate::exec;
 use crate::isa::opcode::{BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, LD_IMM64};
 use crate::isa::{insns_to_bytes, Insn};
-use crate::maps::ldimm64::MapLoad;
 use crate::maps::Map;
 use crate::memlock::MemlockCharge;
 use crate::syscall::idr::IdGuard;
 use crate::syscall::kallsyms::KsymGuard;
+use crate::verifier::fixups::MapLoad;
 
 /// How a loaded program runs (bpf_prog_select_runtime's choice).
 #[derive(Debug)]

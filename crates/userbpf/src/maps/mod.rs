@@ -25,7 +25,6 @@ pub mod fd_array;
 pub mod guest;
 pub mod hash;
 pub mod jhash;
-pub mod ldimm64;
 pub mod lpm_trie;
 pub mod lru;
 pub mod queue_stack;

@@ -5,11 +5,11 @@
 use super::fdtable::FdObject;
 use super::{AttrOut, Process};
 use crate::isa::insns_to_bytes;
-use crate::maps::ldimm64::prepare_dump;
 use crate::uapi::attr::{info_by_fd as A, Attr as AttrBuf};
 use crate::uapi::prog_info as I;
 use crate::uapi::Errno;
 use crate::user_mem::UserMemory;
+use crate::verifier::fixups::prepare_dump;
 
 pub(crate) fn get_info_by_fd(
     p: &Process,

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use super::{AttrOut, Process};
 use crate::exec;
 use crate::isa::{insns_from_bytes, INSN_SIZE};
-use crate::maps::ldimm64::{self, FixupInput, MapLoad, UsedMaps};
 use crate::memlock::PAGE_SIZE;
 use crate::prog::{calc_digest, license_is_gpl_compatible, Prog, Runtime};
 use crate::uapi::attr::prog_load as F;
@@ -16,7 +15,7 @@ use crate::uapi::types::{attach_type as at, prog_flags, prog_type as pt, BPF_COM
 use crate::uapi::{Attr, Errno};
 use crate::user_mem::UserMemory;
 use crate::verifier::log::VerifierLog;
-use crate::verifier::{bpf_check, CheckInput};
+use crate::verifier::{bpf_check, LoadFds, LoadInput};
 
 /// The steps of the load path, in order; fault injection names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -326,41 +325,24 @@ pub(crate) fn prog_load(
     k.inject(LoadStep::Verifier)?;
     let digest = calc_digest(&insns);
     let tag: [u8; 8] = digest[..8].try_into().expect("8 bytes");
-    let sleepable = flags & prog_flags::SLEEPABLE != 0;
     let mut log = VerifierLog::new(attr.u32(F::LOG_LEVEL), attr.u64(F::LOG_BUF), attr.u32(F::LOG_SIZE))?;
-    let mut used = UsedMaps::default();
-    let mut resolved = insns.clone();
-    let checked = {
-        let fixup = FixupInput {
-            fd_array: attr.u64(F::FD_ARRAY),
-            fd_array_cnt: attr.u32(F::FD_ARRAY_CNT),
-            sleepable,
+    let checked = bpf_check(
+        &LoadInput {
+            mode: k.config.verifier,
+            insns: &insns,
+            attr,
             prog_type,
+            expected_attach_type: eat,
+            sleepable: flags & prog_flags::SLEEPABLE != 0,
+            gpl_compatible,
+            privileged: bpf_cap,
             digest,
+            jit_requested,
             fds: p,
             mem: &*mem,
-        };
-        map_fixup(&fixup, p, attr, &mut resolved, &mut used, &mut log).and_then(|(loads, funcs)| {
-            let maps = crate::verifier::map_refs(&loads, &used.maps);
-            let rodata = crate::verifier::map_rodata(&used.maps);
-            bpf_check(
-                &CheckInput {
-                    mode: k.config.verifier,
-                    insns: &resolved,
-                    prog_type,
-                    expected_attach_type: eat,
-                    sleepable,
-                    gpl_compatible,
-                    privileged: bpf_cap,
-                    maps: &maps,
-                    func_info: funcs.as_deref(),
-                    map_rodata: &rodata,
-                },
-                &mut log,
-            )
-            .map(|v| (v, loads))
-        })
-    };
+        },
+        &mut log,
+    );
     // bpf_vlog_finalize(): the log reaches the caller whatever the verdict;
     // truncation turns the verdict into ENOSPC.
     let (log_bytes, log_fit) = log.finalize();
@@ -370,53 +352,21 @@ pub(crate) fn prog_load(
     out.put_u32(F::LOG_TRUE_SIZE, log.true_size());
     // ENOSPC wins over the verifier's own error.
     log_fit?;
-    let (mut verified, map_loads) = checked?;
-    // convert_pseudo_ld_imm64(): map loads become plain constants.
-    ldimm64::convert_pseudo_ld_imm64(&mut verified.xlated, &map_loads);
-    // do_misc_fixups(): inline array lookups for programs headed to the JIT.
-    if jit_requested {
-        let sites = crate::verifier::misc_fixups::inline_map_lookups(&mut verified.xlated, &used.maps);
-        // The inline forms' accesses: the key load (from r2) has the proof
-        // the verifier kept at the call for the key; the rest, none.
-        if let Some(proven) = verified.proven.as_mut() {
-            for &(pc, len) in &sites {
-                let key = proven.get(pc).copied().unwrap_or_default();
-                let proofs: Vec<exec::AccessProof> = verified.xlated[pc..pc + len]
-                    .iter()
-                    .map(|i| {
-                        if i.code & 0x07 == crate::isa::opcode::BPF_LDX && i.src == 2 {
-                            key
-                        } else {
-                            exec::AccessProof::None
-                        }
-                    })
-                    .collect();
-                proven.splice(pc..=pc, proofs);
-            }
-        }
-    }
-    // Callback subprograms' addresses become handles (see runtime::callback).
-    crate::runtime::callback::resolve_pseudo_func(&mut verified.xlated);
-    let max_ctx_offset = crate::verifier::convert_ctx::max_ctx_offset(&verified.xlated);
-    // convert_ctx_accesses(): packet pointers read from the context.
-    crate::verifier::convert_ctx::convert_ctx_accesses(&mut verified.xlated, prog_type);
+    let checked = checked?;
 
     k.inject(LoadStep::Runtime)?;
     // The verifier's proofs: trusted when the instance says so (Config),
     // else hints that shorten the checks.
-    let proofs = match &verified.proven {
-        Some(p) if p.len() == verified.xlated.len() => p.as_slice(),
-        _ => &[][..],
-    };
     let trust = k.config.jit_trust_verifier;
-    // Map helpers with a known map call the map's code directly.
-    let direct = if jit_requested {
-        crate::verifier::misc_fixups::direct_map_calls(&verified.xlated, &used.maps)
-    } else {
-        Vec::new()
-    };
-    let runtime = select_runtime(p, &verified.xlated, jit_requested, proofs, trust, &direct)?;
-    check_tail_call(&used.maps, prog_type, flags, &runtime)?;
+    let runtime = select_runtime(
+        p,
+        &checked.xlated,
+        jit_requested,
+        &checked.proofs,
+        trust,
+        &checked.direct_calls,
+    )?;
+    check_tail_call(&checked.used_maps, prog_type, flags, &runtime)?;
 
     k.inject(LoadStep::Id)?;
     let id = k.progs.alloc()?;
@@ -438,13 +388,13 @@ pub(crate) fn prog_load(
         gpl_compatible,
         load_time_ns,
         created_by_uid: creds.uid,
-        xlated: verified.xlated,
-        verified_insns: verified.verified_insns,
-        max_ctx_offset,
+        xlated: checked.xlated,
+        verified_insns: checked.verified_insns,
+        max_ctx_offset: checked.max_ctx_offset,
         runtime,
         jit_requested,
-        used_maps: used.maps,
-        map_loads,
+        used_maps: checked.used_maps,
+        map_loads: checked.map_loads,
         id,
         _memlock: Some(memlock),
         _ksym: ksym,
@@ -453,6 +403,17 @@ pub(crate) fn prog_load(
 
     k.inject(LoadStep::Fd)?;
     p.new_prog_fd(prog)
+}
+
+/// What bpf_check reaches through the caller's fds.
+impl LoadFds for Process {
+    fn map_fd(&self, fd: u32) -> Result<Arc<crate::maps::Map>, Errno> {
+        self.map_by_fd(fd).map(|(m, _)| m)
+    }
+
+    fn btf_fd(&self, fd: u32) -> Result<Arc<crate::obj::btf::Btf>, Errno> {
+        self.btf_by_fd(fd)
+    }
 }
 
 /// The loopback device's ifindex.
@@ -471,98 +432,6 @@ fn verify_signature(attr: &Attr, mem: &dyn UserMemory) -> Result<(), Errno> {
     let mut sig = vec![0u8; size as usize];
     mem.read(attr.u64(F::SIGNATURE), &mut sig).map_err(|_| Errno::ENOMEM)?;
     Err(Errno::EOPNOTSUPP)
-}
-
-/// MIN_BPF_FUNCINFO_SIZE and MAX_FUNCINFO_REC_SIZE.
-const MIN_FUNCINFO_SIZE: u32 = 8;
-const MAX_FUNCINFO_REC_SIZE: u32 = 252;
-
-/// check_btf_info_early() / check_btf_func_early(): func_info and
-/// line_info need the program's BTF (prog_btf_fd, EBADF if closed, EINVAL
-/// if not BTF); each func_info record names a FUNC, the first at
-/// instruction 0, offsets increasing. Returns the records, with each
-/// function's linkage, for the verifier.
-fn check_btf_info(
-    p: &Process,
-    attr: &Attr,
-    mem: &dyn UserMemory,
-    log: &mut VerifierLog,
-) -> Result<Option<Vec<crate::verifier::FuncRecord>>, Errno> {
-    use crate::obj::btf::BtfKind;
-    let (nfuncs, nlines) = (attr.u32(F::FUNC_INFO_CNT), attr.u32(F::LINE_INFO_CNT));
-    if nfuncs == 0 && nlines == 0 {
-        return Ok(None);
-    }
-    let btf = p.btf_by_fd(attr.u32(F::PROG_BTF_FD))?;
-    if nfuncs == 0 {
-        return Ok(None);
-    }
-    let rec_size = attr.u32(F::FUNC_INFO_REC_SIZE);
-    if !(MIN_FUNCINFO_SIZE..=MAX_FUNCINFO_REC_SIZE).contains(&rec_size) || !rec_size.is_multiple_of(4) {
-        log.write(&format!("invalid func info rec size {rec_size}\n"));
-        return Err(Errno::EINVAL);
-    }
-    let total = (nfuncs as usize)
-        .checked_mul(rec_size as usize)
-        .filter(|&n| n <= 1 << 24)
-        .ok_or(Errno::E2BIG)?;
-    let mut raw = vec![0u8; total];
-    mem.read(attr.u64(F::FUNC_INFO), &mut raw)?;
-    let mut out = Vec::with_capacity(nfuncs as usize);
-    for (i, rec) in raw.chunks(rec_size as usize).enumerate() {
-        // Bytes past the known record must be zero (bpf_check_uarg_tail_zero).
-        if rec[8..].iter().any(|&b| b != 0) {
-            return Err(Errno::E2BIG);
-        }
-        let insn_off = u32::from_le_bytes(rec[0..4].try_into().expect("4 bytes"));
-        let type_id = u32::from_le_bytes(rec[4..8].try_into().expect("4 bytes"));
-        if i == 0 && insn_off != 0 {
-            log.write(&format!("nonzero insn_off {insn_off} for the first func info record"));
-            return Err(Errno::EINVAL);
-        }
-        if let Some(prev) = out.last().map(|r: &crate::verifier::FuncRecord| r.insn_off) {
-            if insn_off <= prev {
-                log.write(&format!(
-                    "same or smaller insn offset ({insn_off}) than previous func info record ({prev})"
-                ));
-                return Err(Errno::EINVAL);
-            }
-        }
-        let linkage = match btf.get(type_id).map(|t| &t.kind) {
-            Ok(BtfKind::Func { linkage, .. }) => *linkage,
-            _ => {
-                log.write(&format!("invalid type id {type_id} in func info"));
-                return Err(Errno::EINVAL);
-            }
-        };
-        out.push(crate::verifier::FuncRecord {
-            insn_off,
-            is_static: linkage == crate::obj::btf::Linkage::Static,
-        });
-    }
-    Ok(Some(out))
-}
-
-/// The map half of bpf_check's early steps, in the kernel's order:
-/// process_fd_array() (fd_array_cnt: every fd a map, taken up front),
-/// check_btf_info_early(), then resolve_pseudo_ldimm64() (ld_imm64 map
-/// sources to used maps and constants). A refusal ends the log with the
-/// statistics line, as skip_full_check does.
-fn map_fixup(
-    fixup: &FixupInput<'_>,
-    p: &Process,
-    attr: &Attr,
-    insns: &mut [crate::isa::Insn],
-    used: &mut UsedMaps,
-    log: &mut VerifierLog,
-) -> Result<(Vec<MapLoad>, Option<Vec<crate::verifier::FuncRecord>>), Errno> {
-    let r = ldimm64::process_fd_array(fixup, used, log)
-        .and_then(|()| check_btf_info(p, attr, fixup.mem, log))
-        .and_then(|funcs| ldimm64::resolve_pseudo_ldimm64(insns, fixup, used, log).map(|l| (l, funcs)));
-    if r.is_err() {
-        log.write(ldimm64::STATS_LINE_ZERO);
-    }
-    r
 }
 
 /// bpf_check_tail_call(): every prog_array the program uses must accept

@@ -574,7 +574,7 @@ mod tests {
     use crate::uapi::types::prog_type as pt;
     use crate::uapi::Errno;
     use crate::verifier::log::VerifierLog;
-    use crate::verifier::{bpf_check, CheckInput, VerifierMode};
+    use crate::verifier::{check_insns, CheckInput, VerifierMode};
 
     /// Programs, verdicts and error lines recorded from Linux
     /// (tests/fixtures/verifier/corpus.jsonl, family `helpers`).
@@ -698,7 +698,7 @@ mod tests {
             func_info: None,
             map_rodata: &[],
         };
-        let r = bpf_check(&input, &mut log).map(|_| ());
+        let r = check_insns(&input, &mut log).map(|_| ());
         (r, String::from_utf8_lossy(log.text()).into_owned())
     }
 

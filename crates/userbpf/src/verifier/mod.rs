@@ -1,30 +1,45 @@
 //! The verifier (bpf_check), in the kernel's phases and with its messages:
+//! - before the checks, the program's references: fd_array and ld_imm64
+//!   map fds ([`fixups::ldimm64`]), BTF func_info ([`btf_info`]);
 //! - [`cfg`]: structure (call targets, jump ranges, ld_imm64, unknown
 //!   opcodes, reachability, reserved fields);
 //! - [`attach`]: what the program type demands (check_attach_btf_id);
 //! - [`do_check`]: path exploration over [`state`] ([`reg`] with [`tnum`]
-//!   bounds, [`alu`] arithmetic, [`ctx`] context fields);
+//!   bounds, [`alu`] arithmetic, [`ctx`] context fields, helper calls, maps,
+//!   bpf-to-bpf calls);
+//! - [`fixups`]: the rewrites after the checks, over instructions whose
+//!   per-instruction facts stay aligned;
 //! - [`log`]: the log buffer rules.
 //!
-//! `VerifierMode::Structural` (the default until the full mode agrees with
-//! the kernel on the differential corpus) stops after the structural phases
-//! and says so at log level 2.
+//! [`bpf_check`] runs all of it for a program load; [`check_insns`] runs
+//! the checks alone, over instructions whose references are resolved.
+//! `VerifierMode::Full` is the default; what it does not model yet ends
+//! in the structural verdict (said at log level 2), and
+//! `VerifierMode::Structural` stops after the structural phases.
 
 pub mod alu;
 pub mod attach;
+pub mod btf_info;
 pub mod cfg;
-pub mod convert_ctx;
 pub mod ctx;
 pub mod do_check;
+pub mod fixups;
 pub mod linked;
 pub mod log;
-pub mod misc_fixups;
 pub mod reg;
 pub mod state;
 pub mod tnum;
 
+use std::sync::Arc;
+
+use crate::exec::jit::direct::DirectCall;
+use crate::exec::AccessProof;
 use crate::isa::Insn;
-use crate::uapi::Errno;
+use crate::maps::Map;
+use crate::obj::btf::Btf;
+use crate::uapi::{Attr, Errno};
+use crate::user_mem::UserMemory;
+use fixups::{MapLoad, UsedMaps, Xlated};
 use log::VerifierLog;
 
 /// How much of the kernel's verifier runs.
@@ -32,15 +47,48 @@ use log::VerifierLog;
 pub enum VerifierMode {
     /// Structure only: decoding, jumps, reachability, attach rules.
     Structural,
-    /// Path exploration with register and stack state (the default: it
-    /// agrees with the kernel far more often, see DEVELOPERS.md); anything
-    /// not modelled yet (helper calls, maps, bpf-to-bpf calls, ...) falls
-    /// back to the structural verdict.
+    /// Path exploration with register and stack state, helper calls, maps
+    /// and bpf-to-bpf calls (the default: it agrees with the kernel far
+    /// more often, see DEVELOPERS.md); what it does not model yet (state
+    /// pruning beyond exact matches, may_goto, arena, some helper argument
+    /// types, ...) falls back to the structural verdict.
     #[default]
     Full,
 }
 
-/// What the caller of bpf_check provides.
+/// The caller's fds, as a program load reaches them.
+pub trait LoadFds {
+    /// bpf_map_get(): EBADF if not open, EINVAL if not a map.
+    fn map_fd(&self, fd: u32) -> Result<Arc<Map>, Errno>;
+    /// btf_get_by_fd(): EBADF if not open, EINVAL if not BTF.
+    fn btf_fd(&self, fd: u32) -> Result<Arc<Btf>, Errno>;
+}
+
+/// What a program load hands [`bpf_check`]: the instructions as the
+/// caller wrote them, the load's attributes (fd_array, func_info,
+/// prog_btf_fd) and the caller's fds and memory they point into.
+pub struct LoadInput<'a> {
+    pub mode: VerifierMode,
+    pub insns: &'a [Insn],
+    pub attr: &'a Attr,
+    pub prog_type: u32,
+    /// After bpf_prog_load_fixup_attach_type().
+    pub expected_attach_type: u32,
+    /// BPF_F_SLEEPABLE was asked for.
+    pub sleepable: bool,
+    pub gpl_compatible: bool,
+    /// bpf_capable(): bounded loops and the 1M limit are for the privileged.
+    pub privileged: bool,
+    /// prog->digest (exclusive maps name their program by it).
+    pub digest: [u8; 32],
+    /// bpf_jit_enable asked for the JIT (lookups are inlined and helpers
+    /// called directly for it).
+    pub jit_requested: bool,
+    pub fds: &'a dyn LoadFds,
+    pub mem: &'a dyn UserMemory,
+}
+
+/// What the checks of [`check_insns`] need.
 pub struct CheckInput<'a> {
     pub mode: VerifierMode,
     pub insns: &'a [Insn],
@@ -80,10 +128,8 @@ pub struct MapRef {
     pub value_off: Option<u32>,
 }
 
-/// A program that passed.
+/// A program that passed the checks (its instructions unchanged).
 pub struct Verified {
-    /// The program after fixups (xlated).
-    pub xlated: Vec<Insn>,
     /// Instructions processed (verified_insns).
     pub verified_insns: u32,
     /// When the full verifier explored the program (no structural
@@ -95,10 +141,102 @@ pub struct Verified {
 /// The note that tells a log reader what ran.
 pub const STRUCTURAL_ONLY_NOTE: &str = "userbpf: structural check only (the full verifier is not built yet)\n";
 
-/// Check a program, logging as the kernel would. The error is the errno.
-/// The structural-only note is written at log level 2 only, so that level-1
-/// logs keep the kernel's exact text (and size).
-pub fn bpf_check(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Verified, Errno> {
+/// A program bpf_check passed: the instructions after every rewrite, with
+/// what the runtime, the dump and the program object need of them.
+pub struct Checked {
+    /// The program after fixups (what "xlated" dumps, before
+    /// bpf_insn_prepare_dump).
+    pub xlated: Vec<Insn>,
+    /// Per instruction of `xlated`, what the verifier proved of its memory
+    /// access; empty when the full verifier did not explore the program.
+    pub proofs: Vec<AccessProof>,
+    /// env->used_maps, in first-use order.
+    pub used_maps: Vec<Arc<Map>>,
+    /// The ld_imm64 instructions of `xlated` that load a map or a value.
+    pub map_loads: Vec<MapLoad>,
+    /// aux->max_ctx_offset: bytes of context the program may touch.
+    pub max_ctx_offset: u32,
+    /// The helper calls of `xlated` the JIT compiles as direct calls.
+    pub direct_calls: Vec<DirectCall>,
+    /// Instructions processed (verified_insns).
+    pub verified_insns: u32,
+}
+
+/// bpf_check(): resolve the program's references, check it, then rewrite
+/// it ([`fixups`]), logging as the kernel would. The error is the errno.
+/// A refusal before the checks ends the log with the statistics line, as
+/// skip_full_check does.
+///
+/// The kernel checks subprograms (add_subprog_and_kfunc, check_subprogs)
+/// and the attach target (check_attach_btf_id) between
+/// check_btf_info_early and resolve_pseudo_ldimm64; here both come with
+/// the structure after the references, as the load path always ran them.
+/// Moving them would change which of several errors a program reports.
+pub fn bpf_check(load: &LoadInput<'_>, log: &mut VerifierLog) -> Result<Checked, Errno> {
+    let mut used = UsedMaps::default();
+    let mut insns = load.insns.to_vec();
+    let early = fixups::ldimm64::process_fd_array(load, &mut used, log)
+        .and_then(|()| btf_info::check_btf_info(load, log))
+        .and_then(|funcs| {
+            fixups::ldimm64::resolve_pseudo_ldimm64(&mut insns, load, &mut used, log).map(|l| (l, funcs))
+        });
+    let (loads, funcs) = match early {
+        Ok(r) => r,
+        Err(e) => {
+            log.write(&stats_line(0));
+            return Err(e);
+        }
+    };
+    let maps = map_refs(&loads, &used.maps);
+    let rodata = map_rodata(&used.maps);
+    let verified = check_insns(
+        &CheckInput {
+            mode: load.mode,
+            insns: &insns,
+            prog_type: load.prog_type,
+            expected_attach_type: load.expected_attach_type,
+            sleepable: load.sleepable,
+            gpl_compatible: load.gpl_compatible,
+            privileged: load.privileged,
+            maps: &maps,
+            func_info: funcs.as_deref(),
+            map_rodata: &rodata,
+        },
+        log,
+    )?;
+    let proofs = verified.proven.filter(|p| p.len() == insns.len());
+    let proven = proofs.is_some();
+    let mut prog = Xlated::new(insns);
+    for (aux, proof) in prog.aux.iter_mut().zip(proofs.unwrap_or_default()) {
+        aux.proof = proof;
+    }
+    for l in &loads {
+        prog.aux[l.pc].map = Some(l.map_use());
+    }
+    let after = fixups::after_check(&mut prog, &used.maps, load.prog_type, load.jit_requested);
+    Ok(Checked {
+        proofs: if proven { prog.proofs() } else { Vec::new() },
+        map_loads: fixups::ldimm64::map_loads(&prog),
+        xlated: prog.insns,
+        used_maps: used.maps,
+        max_ctx_offset: after.max_ctx_offset,
+        direct_calls: after.direct_calls,
+        verified_insns: verified.verified_insns,
+    })
+}
+
+/// The statistics line that ends every log (print_verification_stats).
+fn stats_line(processed: u64) -> String {
+    format!(
+        "processed {processed} insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n"
+    )
+}
+
+/// The checks of bpf_check, without its rewrites: structure, attach rules
+/// and (in full mode) path exploration, logging as the kernel would. The
+/// error is the errno. The structural-only note is written at log level 2
+/// only, so that level-1 logs keep the kernel's exact text (and size).
+pub fn check_insns(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Verified, Errno> {
     if log.level & 2 != 0 && input.mode == VerifierMode::Structural {
         log.write(STRUCTURAL_ONLY_NOTE);
     }
@@ -157,12 +295,9 @@ pub fn bpf_check(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Verifi
             }
         }
     }
-    log.write(&format!(
-        "processed {processed} insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n"
-    ));
+    log.write(&stats_line(processed));
     result?;
     Ok(Verified {
-        xlated: input.insns.to_vec(),
         verified_insns: processed as u32,
         proven,
     })
@@ -170,7 +305,7 @@ pub fn bpf_check(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Verifi
 
 /// The direct values (element 0) of the used maps that are read-only to
 /// programs and frozen, by index: what constant strings may point into.
-pub fn map_rodata(used: &[std::sync::Arc<crate::maps::Map>]) -> Vec<Option<Vec<u8>>> {
+pub fn map_rodata(used: &[Arc<Map>]) -> Vec<Option<Vec<u8>>> {
     used.iter()
         .map(|m| {
             if !m.is_rdonly() || m.ops.direct_value_addr(0).is_none_or(|r| r.is_err()) {
@@ -183,7 +318,7 @@ pub fn map_rodata(used: &[std::sync::Arc<crate::maps::Map>]) -> Vec<Option<Vec<u
 }
 
 /// The verifier's view of a load's resolved map references.
-pub fn map_refs(loads: &[crate::maps::ldimm64::MapLoad], used: &[std::sync::Arc<crate::maps::Map>]) -> Vec<MapRef> {
+pub fn map_refs(loads: &[MapLoad], used: &[Arc<Map>]) -> Vec<MapRef> {
     loads
         .iter()
         .filter_map(|l| {

@@ -1,26 +1,28 @@
 //! Map references in programs: the load-time half of
 //! kernel/bpf/verifier.c that turns ld_imm64 pseudo sources into map
 //! pointers (process_fd_array, resolve_pseudo_ldimm64,
-//! check_map_prog_compatibility, convert_pseudo_ld_imm64) and the dump-time
-//! half that turns them back into map IDs (bpf_insn_prepare_dump), with
-//! the kernel's errno and log text.
+//! check_map_prog_compatibility before the checks, convert_pseudo_ld_imm64
+//! after them) and the dump-time half that turns them back into map IDs
+//! (bpf_insn_prepare_dump), with the kernel's errno and log text.
 //!
-//! "Map pointers" here are guest addresses (see [`super::guest`]): used map
-//! `i` is `map_base(i)`, a direct value `map_base(i) + ARRAY_VALUE_OFF +
-//! off`.
+//! "Map pointers" here are guest addresses (see [`crate::maps::guest`]):
+//! used map `i` is `map_base(i)`, a direct value `map_base(i) +
+//! ARRAY_VALUE_OFF + off`.
 
 use std::sync::Arc;
 
-use super::guest::map_base;
-use super::{FdResolver, Map};
+use super::patch::{MapUse, Xlated};
 use crate::isa::opcode::{
     BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, LD_IMM64,
 };
 use crate::isa::Insn;
+use crate::maps::guest::map_base;
+use crate::maps::Map;
+use crate::uapi::attr::prog_load as F;
 use crate::uapi::types::{map_type as mt, prog_type as pt, MAX_USED_MAPS};
 use crate::uapi::Errno;
-use crate::user_mem::UserMemory;
 use crate::verifier::log::VerifierLog;
+use crate::verifier::LoadInput;
 
 /// BPF_MAX_VAR_OFF: direct value offsets must stay below it.
 const BPF_MAX_VAR_OFF: u32 = 1 << 29;
@@ -48,7 +50,7 @@ impl MapLoad {
                     .ops
                     .direct_value_addr(off)
                     .and_then(Result::ok)
-                    .unwrap_or(super::ARRAY_VALUE_OFF);
+                    .unwrap_or(crate::maps::ARRAY_VALUE_OFF);
                 base + area as u64 + off as u64
             }
         }
@@ -60,11 +62,6 @@ impl MapLoad {
 pub struct UsedMaps {
     pub maps: Vec<Arc<Map>>,
 }
-
-/// The verifier's statistics line, which ends every log of a load the
-/// fixup refused (print_verification_stats after skip_full_check).
-pub const STATS_LINE_ZERO: &str =
-    "processed 0 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n";
 
 impl UsedMaps {
     /// __add_used_map(): the map's index, adding it if new (E2BIG past
@@ -84,26 +81,11 @@ impl UsedMaps {
     }
 }
 
-/// What the fixup needs to know about the program being loaded.
-pub struct FixupInput<'a> {
-    /// attr->fd_array (0: NULL).
-    pub fd_array: u64,
-    /// attr->fd_array_cnt.
-    pub fd_array_cnt: u32,
-    /// BPF_F_SLEEPABLE.
-    pub sleepable: bool,
-    /// The program's type (resolve_prog_type).
-    pub prog_type: u32,
-    /// The program's SHA-256 digest (prog->digest), for exclusive maps.
-    pub digest: [u8; 32],
-    pub fds: &'a dyn FdResolver,
-    pub mem: &'a dyn UserMemory,
-}
-
 /// process_fd_array(): with fd_array_cnt, every fd of fd_array is taken
 /// up front (maps only: there are no BTF objects here).
-pub fn process_fd_array(input: &FixupInput<'_>, used: &mut UsedMaps, log: &mut VerifierLog) -> Result<(), Errno> {
-    let cnt = input.fd_array_cnt;
+pub fn process_fd_array(input: &LoadInput<'_>, used: &mut UsedMaps, log: &mut VerifierLog) -> Result<(), Errno> {
+    let cnt = input.attr.u32(F::FD_ARRAY_CNT);
+    let fd_array = input.attr.u64(F::FD_ARRAY);
     if cnt == 0 {
         return Ok(());
     }
@@ -113,7 +95,7 @@ pub fn process_fd_array(input: &FixupInput<'_>, used: &mut UsedMaps, log: &mut V
     }
     for i in 0..cnt {
         let mut b = [0u8; 4];
-        input.mem.read(input.fd_array.wrapping_add(i as u64 * 4), &mut b)?;
+        input.mem.read(fd_array.wrapping_add(i as u64 * 4), &mut b)?;
         let fd = i32::from_le_bytes(b);
         match input.fds.map_fd(fd as u32) {
             Ok(map) => {
@@ -129,7 +111,7 @@ pub fn process_fd_array(input: &FixupInput<'_>, used: &mut UsedMaps, log: &mut V
 }
 
 /// check_map_prog_compatibility() for what exists here.
-fn check_compat(map: &Map, input: &FixupInput<'_>, log: &mut VerifierLog) -> Result<(), Errno> {
+fn check_compat(map: &Map, input: &LoadInput<'_>, log: &mut VerifierLog) -> Result<(), Errno> {
     if let Some(h) = &map.excl_prog_hash {
         if *h != input.digest {
             log.write("program's hash doesn't match map's excl_prog_hash\n");
@@ -185,7 +167,7 @@ fn check_compat(map: &Map, input: &FixupInput<'_>, log: &mut VerifierLog) -> Res
 /// sources (BTF_ID, FUNC) are left to the verifier.
 pub fn resolve_pseudo_ldimm64(
     insns: &mut [Insn],
-    input: &FixupInput<'_>,
+    input: &LoadInput<'_>,
     used: &mut UsedMaps,
     log: &mut VerifierLog,
 ) -> Result<Vec<MapLoad>, Errno> {
@@ -219,12 +201,13 @@ pub fn resolve_pseudo_ldimm64(
         }
         let by_idx = matches!(src, BPF_PSEUDO_MAP_IDX | BPF_PSEUDO_MAP_IDX_VALUE);
         let fd = if by_idx {
-            if input.fd_array == 0 {
+            let fd_array = input.attr.u64(F::FD_ARRAY);
+            if fd_array == 0 {
                 log.write("fd_idx without fd_array is invalid\n");
                 return Err(Errno::EPROTO);
             }
             let mut b = [0u8; 4];
-            let at = input.fd_array.wrapping_add((insn.imm as i64 * 4) as u64);
+            let at = fd_array.wrapping_add((insn.imm as i64 * 4) as u64);
             input.mem.read(at, &mut b)?;
             i32::from_le_bytes(b)
         } else {
@@ -276,12 +259,40 @@ pub fn resolve_pseudo_ldimm64(
     Ok(loads)
 }
 
+impl MapLoad {
+    /// The map load at `pc` of `map`.
+    pub fn at(pc: usize, map: MapUse) -> MapLoad {
+        MapLoad {
+            pc,
+            map_index: map.map_index,
+            value_off: map.value_off,
+        }
+    }
+
+    /// What the instruction's aux record says of its map.
+    pub fn map_use(&self) -> MapUse {
+        MapUse {
+            map_index: self.map_index,
+            value_off: self.value_off,
+        }
+    }
+}
+
+/// The map loads of `prog`, as its aux records place them now.
+pub fn map_loads(prog: &Xlated) -> Vec<MapLoad> {
+    prog.aux
+        .iter()
+        .enumerate()
+        .filter_map(|(pc, a)| a.map.map(|m| MapLoad::at(pc, m)))
+        .collect()
+}
+
 /// convert_pseudo_ld_imm64(): after verification, map loads are plain
 /// 64-bit constants (BPF_PSEUDO_FUNC stays for the callback machinery).
-pub fn convert_pseudo_ld_imm64(insns: &mut [Insn], loads: &[MapLoad]) {
-    for l in loads {
-        if insns[l.pc].src != BPF_PSEUDO_FUNC {
-            insns[l.pc].src = 0;
+pub fn convert_pseudo_ld_imm64(prog: &mut Xlated) {
+    for (insn, aux) in prog.insns.iter_mut().zip(&prog.aux) {
+        if aux.map.is_some() && insn.src != BPF_PSEUDO_FUNC {
+            insn.src = 0;
         }
     }
 }

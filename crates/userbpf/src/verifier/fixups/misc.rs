@@ -1,7 +1,8 @@
 //! do_misc_fixups(): rewrites after verification that make the program
 //! faster without changing what it does. Here: a bpf_map_lookup_elem call
 //! on a map with an inline form (arrays: `map_gen_lookup`) becomes that
-//! form when the program will be JIT-compiled, as the kernel does.
+//! form when the program will be JIT-compiled, as the kernel does; and the
+//! helper calls the JIT may compile as direct calls are listed.
 //!
 //! The kernel knows the map at each call from the verifier's per-insn
 //! state; here a small constant propagation finds it (the map handle, a
@@ -11,7 +12,9 @@
 
 use std::sync::Arc;
 
+use super::patch::{InsnAux, Xlated};
 use crate::exec::jit::direct::DirectCall;
+use crate::exec::AccessProof;
 use crate::isa::opcode::*;
 use crate::isa::Insn;
 use crate::maps::guest::map_base;
@@ -133,38 +136,13 @@ fn constants(insns: &[Insn]) -> Vec<Option<[Val; 11]>> {
     at
 }
 
-/// Replace the instruction at `pc` with `with`, moving every jump, call
-/// and function reference across it (bpf_patch_insn_data()).
-pub fn patch(insns: &mut Vec<Insn>, pc: usize, with: &[Insn]) {
-    let delta = with.len() as i64 - 1;
-    let new_index = |old: i64| if old <= pc as i64 { old } else { old + delta };
-    for (i, insn) in insns.iter_mut().enumerate() {
-        if i == pc {
-            continue;
-        }
-        let i = i as i64;
-        let c = insn.code;
-        let is_jump = matches!(class(c), BPF_JMP | BPF_JMP32) && !matches!(op(c), BPF_CALL | BPF_EXIT);
-        let retarget = |off: i64| new_index(i + 1 + off) - new_index(i) - 1;
-        if is_jump {
-            if c == JA32 {
-                insn.imm = retarget(insn.imm as i64) as i32;
-            } else {
-                insn.off = retarget(insn.off as i64) as i16;
-            }
-        } else if (c == CALL && insn.src == BPF_PSEUDO_CALL) || (c == LD_IMM64 && insn.src == BPF_PSEUDO_FUNC) {
-            insn.imm = retarget(insn.imm as i64) as i32;
-        }
-    }
-    insns.splice(pc..=pc, with.iter().copied());
-}
-
-/// Inline the lookups whose map has an inline form. Returns the sites
-/// (first instruction, length of the inline form), last first.
-pub fn inline_map_lookups(insns: &mut Vec<Insn>, used_maps: &[Arc<Map>]) -> Vec<(usize, usize)> {
-    let consts = constants(insns);
+/// Inline the lookups whose map has an inline form, through the patch
+/// primitive. The inline form's accesses: its key load (from r2) takes the
+/// proof the verifier kept at the call for the key; the rest, none.
+pub fn inline_map_lookups(prog: &mut Xlated, used_maps: &[Arc<Map>]) {
+    let consts = constants(&prog.insns);
     let mut sites = Vec::new();
-    for (pc, i) in insns.iter().enumerate() {
+    for (pc, i) in prog.insns.iter().enumerate() {
         if i.code != CALL || i.src != 0 || i.imm != MAP_LOOKUP_ELEM {
             continue;
         }
@@ -178,12 +156,16 @@ pub fn inline_map_lookups(insns: &mut Vec<Insn>, used_maps: &[Arc<Map>]) -> Vec<
         }
     }
     // Back to front, so earlier sites keep their index.
-    let mut done = Vec::with_capacity(sites.len());
     for (pc, code) in sites.iter().rev() {
-        patch(insns, *pc, code);
-        done.push((*pc, code.len()));
+        prog.patch(*pc, code, |call, i| InsnAux {
+            proof: if class(i.code) == BPF_LDX && i.src == 2 {
+                call.proof
+            } else {
+                AccessProof::None
+            },
+            ..InsnAux::default()
+        });
     }
-    done
 }
 
 /// The helper calls to compile as direct calls: of the map's own functions
@@ -218,27 +200,6 @@ pub fn direct_map_calls(insns: &[Insn], used_maps: &[Arc<Map>]) -> Vec<DirectCal
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn patching_moves_jumps_calls_and_function_references_across_the_site() {
-        let mut p = vec![
-            Insn::new(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 2, 0), // 0: if r1 == 0 goto 3
-            Insn::new(CALL, 0, 0, 0, 1),                      // 1: patched (3 insns)
-            Insn::new(BPF_JMP | BPF_JA, 0, 0, -3, 0),         // 2: goto 0
-            Insn::new(CALL, 0, BPF_PSEUDO_CALL, 0, -3),       // 3: call 1
-            Insn::new(EXIT, 0, 0, 0, 0),                      // 4
-        ];
-        let with = [
-            Insn::new(0xb7, 0, 0, 0, 1),
-            Insn::new(0xb7, 0, 0, 0, 2),
-            Insn::new(0xb7, 0, 0, 0, 3),
-        ];
-        patch(&mut p, 1, &with);
-        assert_eq!(p.len(), 7);
-        assert_eq!(p[0].off, 4, "0 -> old 3, now 5");
-        assert_eq!(p[4].off, -5, "old 2 (now 4) -> 0");
-        assert_eq!(p[5].imm, -5, "old 3 (now 5) -> old 1, the start of the patch");
-    }
 
     #[test]
     fn constants_reach_calls_through_copies_but_not_merges() {
