@@ -317,3 +317,29 @@ pub fn prepare_dump(xlated: &[Insn], loads: &[MapLoad], used: &[Arc<Map>]) -> Ve
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::isa::opcode::{CALL, EXIT};
+
+    /// A map load after an inlined lookup is dumped where it now is.
+    #[test]
+    fn map_loads_follow_their_instructions_through_patches() {
+        let map = MapUse {
+            map_index: 0,
+            value_off: Some(4),
+        };
+        let mut prog = Xlated::new(vec![
+            Insn::new(CALL, 0, 0, 0, 1),
+            Insn::new(LD_IMM64, 1, BPF_PSEUDO_MAP_VALUE, 0, 0),
+            Insn::new(0, 0, 0, 0, 4),
+            Insn::new(EXIT, 0, 0, 0, 0),
+        ]);
+        prog.aux[1].map = Some(map);
+        prog.patch(0, &[Insn::new(0xb7, 0, 0, 0, 0); 3], |_, _| Default::default());
+        convert_pseudo_ld_imm64(&mut prog);
+        assert_eq!(map_loads(&prog), [MapLoad::at(3, map)]);
+        assert_eq!(prog.insns[3].src, 0, "a plain constant after the checks");
+    }
+}
