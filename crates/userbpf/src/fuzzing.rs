@@ -1437,8 +1437,8 @@ pub fn sound_verifier_message(p: &SoundProgram) -> String {
 /// [`ObjError`]: crate::obj::ObjError
 pub fn load_object(data: &[u8]) {
     use crate::obj::{LoadOptions, LoadedObject, Object};
-    if let Ok(btf) = crate::obj::btf::Btf::parse(data) {
-        let _ = crate::obj::btf::dump::dump_raw(&btf);
+    if let Ok(btf) = crate::btf::Btf::parse(data) {
+        let _ = crate::btf::dump::dump_raw(&btf);
     }
     let Ok(obj) = Object::parse("fuzz", data) else {
         return;

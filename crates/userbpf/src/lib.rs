@@ -10,10 +10,13 @@
 //! - [`maps`]: the map object, one ops table per map type, maps in guest
 //!   memory, the ld_imm64 map fixup
 //! - [`exec`]: execution: guest memory, helpers, the interpreter
+//! - [`btf`]: kernel-side BTF: parsing, validation, the raw dump
+//! - [`obj`]: the ELF loader, a client of [`Process`]
 //! - [`isa`]: the instruction set (decode, encode, disassemble, assemble)
 //! - [`conformance`] and [`plugin`]: the bpf_conformance format and protocol
 //! - [`fuzzing`]: entry points shared by fuzz targets and property tests
 
+pub mod btf;
 pub mod conformance;
 pub mod creds;
 pub mod exec;

@@ -3,7 +3,7 @@
 //! match a target BTF (the running kernel's, or another file), as
 //! libbpf's relo_core.c does.
 
-use super::btf::{kind, Btf, BtfKind, CoreRelo, Member};
+use crate::btf::{kind, Btf, BtfKind, CoreRelo, Member};
 use crate::isa::opcode::LD_IMM64;
 use crate::isa::Insn;
 
@@ -50,7 +50,7 @@ struct Field {
     bitfield: u32,
 }
 
-use super::btf::essential_name;
+use crate::btf::essential_name;
 
 fn is_enum(btf: &Btf, id: u32) -> bool {
     btf.get(id)
@@ -388,7 +388,7 @@ pub fn calc_relo(local: &Btf, target: &Btf, relo: &CoreRelo) -> Result<CoreResul
                 if let Ok(BtfKind::Enum { values, .. } | BtfKind::Enum64 { values, .. }) =
                     target.get(c).map(|t| &t.kind)
                 {
-                    let same = |v: &&super::btf::types::Enumerator| {
+                    let same = |v: &&crate::btf::types::Enumerator| {
                         target
                             .name(v.name_off)
                             .is_ok_and(|n| essential_name(n) == essential_name(ename))

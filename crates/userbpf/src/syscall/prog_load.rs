@@ -488,7 +488,7 @@ fn check_btf_info(
     mem: &dyn UserMemory,
     log: &mut VerifierLog,
 ) -> Result<Option<Vec<crate::verifier::FuncRecord>>, Errno> {
-    use crate::obj::btf::BtfKind;
+    use crate::btf::BtfKind;
     let (nfuncs, nlines) = (attr.u32(F::FUNC_INFO_CNT), attr.u32(F::LINE_INFO_CNT));
     if nfuncs == 0 && nlines == 0 {
         return Ok(None);
@@ -537,7 +537,7 @@ fn check_btf_info(
         };
         out.push(crate::verifier::FuncRecord {
             insn_off,
-            is_static: linkage == crate::obj::btf::Linkage::Static,
+            is_static: linkage == crate::btf::Linkage::Static,
         });
     }
     Ok(Some(out))
