@@ -8,8 +8,8 @@
 
 use super::const_str::BPF_FUNC_SNPRINTF;
 use super::{Env, Res, Stop};
-use crate::helpers::ids::{HELPER_COUNT, HELPER_NAMES};
 use crate::helpers::protos::{self, ArgType, RetType};
+use crate::uapi::helper_ids::{HELPER_COUNT, HELPER_NAMES};
 use crate::uapi::types::map_type as mt;
 use crate::uapi::Errno;
 use crate::verifier::reg::{MapShape, RegState, RegType};
