@@ -13,13 +13,17 @@
 //! - [`btf`]: kernel-side BTF: parsing, validation, the raw dump
 //! - [`obj`]: the ELF loader, a client of [`Process`]
 //! - [`isa`]: the instruction set (decode, encode, disassemble, assemble)
-//! - [`conformance`] and [`plugin`]: the bpf_conformance format and protocol
-//! - [`fuzzing`]: entry points shared by fuzz targets and property tests
+//! - `conformance` and `plugin` (cargo features of the same names): the
+//!   bpf_conformance format and protocol
+//! - `fuzzing` (cargo feature): entry points shared by fuzz targets and
+//!   property tests
 
 pub mod btf;
+#[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod creds;
 pub mod exec;
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod helpers;
 pub mod isa;
@@ -27,6 +31,7 @@ pub mod maps;
 pub mod memlock;
 pub mod netdev;
 pub mod obj;
+#[cfg(feature = "plugin")]
 pub mod plugin;
 pub mod prog;
 pub mod runtime;
