@@ -15,11 +15,11 @@ use crate::maps::hash::Htab;
 use crate::maps::{
     map_type_ops, round8, user_value_size, Caller, CreateCtx, FdResolver, FileMode, Map, MapAttr, MapParts, Privilege,
 };
-use crate::memlock::PAGE_SIZE;
 use crate::prog::Prog;
 use crate::uapi::attr::{batch as B, by_id, info_by_fd, map_by_id, map_create as C, map_elem as E};
 use crate::uapi::map_info as I;
 use crate::uapi::types::{cmd, elem_flags as ef, map_flags as mf, map_type as mt};
+use crate::uapi::PAGE_SIZE;
 use crate::uapi::{Attr, Errno};
 use crate::user_mem::{UserBuffers, UserMemory};
 
@@ -609,7 +609,7 @@ pub(crate) fn map_get_info(
 ) -> Result<u32, Errno> {
     let uinfo = attr.u64(info_by_fd::INFO);
     let ulen = attr.u32(info_by_fd::INFO_LEN) as usize;
-    if ulen > crate::uapi::attr::PAGE_SIZE {
+    if ulen > crate::uapi::PAGE_SIZE as usize {
         return Err(Errno::E2BIG);
     }
     // The tail past `hash_size` must be zero (6.18 checks from there, so

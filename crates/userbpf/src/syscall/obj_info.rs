@@ -30,7 +30,7 @@ pub(crate) fn get_info_by_fd(
     let ulen = attr.u32(A::INFO_LEN) as usize;
 
     // bpf_check_uarg_tail_zero() on the info struct.
-    if ulen > crate::uapi::attr::PAGE_SIZE {
+    if ulen > crate::uapi::PAGE_SIZE as usize {
         return Err(Errno::E2BIG);
     }
     if ulen > I::SIZE {
