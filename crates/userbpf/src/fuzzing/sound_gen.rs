@@ -125,13 +125,7 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
                 out.push(Insn::new(BPF_ST | BPF_MEM | BPF_W, 10, 0, key_off, key));
                 out.push(movr(2, 10));
                 out.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, key_off as i32));
-                maps.push(MapRef {
-                    pc: out.len(),
-                    map: sound_shape(m),
-                    value_off: None,
-                });
-                out.push(Insn::new(LD_IMM64, 1, BPF_PSEUDO_MAP_FD, 0, 0));
-                out.push(Insn::new(0, 0, 0, 0, 0));
+                load_map(&mut out, &mut maps, 1, m, None);
                 out.push(Insn::new(CALL, 0, 0, 0, 1));
                 if c.below(8) != 0 {
                     let off = 1 + c.below(4) as i16;
@@ -305,13 +299,7 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
             }
             12 => {
                 // A direct map value load (one-entry array).
-                maps.push(MapRef {
-                    pc: out.len(),
-                    map: sound_shape(2),
-                    value_off: Some(c.below(8)),
-                });
-                out.push(Insn::new(LD_IMM64, dst, BPF_PSEUDO_MAP_VALUE, 0, 0));
-                out.push(Insn::new(0, 0, 0, 0, 0));
+                load_map(&mut out, &mut maps, dst, 2, Some(c.below(8)));
                 let size = c.pick(&sizes);
                 out.push(Insn::new(
                     BPF_LDX | BPF_MEM | size,
@@ -346,26 +334,14 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
                     0,
                     -8 * (2 + c.below(4) as i32),
                 ));
-                maps.push(MapRef {
-                    pc: out.len(),
-                    map: sound_shape(m),
-                    value_off: None,
-                });
-                out.push(Insn::new(LD_IMM64, 1, BPF_PSEUDO_MAP_FD, 0, 0));
-                out.push(Insn::new(0, 0, 0, 0, 0));
+                load_map(&mut out, &mut maps, 1, m, None);
                 out.push(mov64(4, 0));
                 out.push(Insn::new(CALL, 0, 0, 0, c.pick(&[2, 3])));
             }
             15 => {
                 // A ring buffer record: reserve, null check, access,
                 // submit or discard (each step sometimes wrong).
-                maps.push(MapRef {
-                    pc: out.len(),
-                    map: sound_shape(3),
-                    value_off: None,
-                });
-                out.push(Insn::new(LD_IMM64, 1, BPF_PSEUDO_MAP_FD, 0, 0));
-                out.push(Insn::new(0, 0, 0, 0, 0));
+                load_map(&mut out, &mut maps, 1, 3, None);
                 out.push(mov64(2, c.pick(&[8, 16, 16, 3])));
                 out.push(mov64(3, 0));
                 out.push(Insn::new(CALL, 0, 0, 0, 131));
@@ -394,13 +370,7 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
                 let (base, off) = if c.below(2) == 0 {
                     (10u8, -8 * (1 + c.below(8) as i16))
                 } else {
-                    maps.push(MapRef {
-                        pc: out.len(),
-                        map: sound_shape(2),
-                        value_off: Some(0),
-                    });
-                    out.push(Insn::new(LD_IMM64, 4, BPF_PSEUDO_MAP_VALUE, 0, 0));
-                    out.push(Insn::new(0, 0, 0, 0, 0));
+                    load_map(&mut out, &mut maps, 4, 2, Some(0));
                     (4u8, c.pick(&[0, 4, 8, -4]))
                 };
                 out.push(mov64(3, c.below(5) as i32));
@@ -514,6 +484,24 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
         maps,
         ctx,
     }
+}
+
+/// `dst = map` (`value_off` None) or `dst = &map's value + value_off`: one
+/// ld_imm64, recorded as the verifier's map reference.
+fn load_map(out: &mut Vec<Insn>, maps: &mut Vec<MapRef>, dst: u8, map: usize, value_off: Option<u32>) {
+    use crate::isa::opcode::{BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, LD_IMM64};
+    maps.push(MapRef {
+        pc: out.len(),
+        map: sound_shape(map),
+        value_off,
+    });
+    let src = if value_off.is_some() {
+        BPF_PSEUDO_MAP_VALUE
+    } else {
+        BPF_PSEUDO_MAP_FD
+    };
+    out.push(Insn::new(LD_IMM64, dst, src, 0, 0));
+    out.push(Insn::new(0, 0, 0, 0, 0));
 }
 
 fn sound_shape(i: usize) -> MapShape {

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use super::shared::SharedMem;
-use super::{Caller, CreateCtx, GuestImage, MapAttr, MapOps, MetaEq};
+use super::{Caller, CreateCtx, GuestImage, MapAttr, MapOps};
 use crate::uapi::types::map_flags as mf;
 use crate::uapi::{Errno, PAGE_SIZE};
 
@@ -191,10 +191,6 @@ impl MapOps for RingBuf {
 
     fn get_next_key(&self, _key: Option<&[u8]>, _next: &mut [u8]) -> Result<(), Errno> {
         Err(Errno::ENOTSUPP)
-    }
-
-    fn meta_eq(&self) -> MetaEq {
-        MetaEq::Basic
     }
 
     fn image(&self) -> GuestImage {

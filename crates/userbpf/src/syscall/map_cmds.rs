@@ -389,11 +389,9 @@ fn generic_lookup_batch(m: &Map, attr: &Attr, out: &mut AttrOut<'_>, mem: &mut d
     let elem_flags = check_elem_flags(m, attr)?;
     let vsize = m.user_value_size();
     let ks = m.key_size as usize;
-    let max_count = attr.u32(B::COUNT);
-    if max_count == 0 {
+    let Some(max_count) = batch_count(attr, out) else {
         return Ok(());
-    }
-    put_count(out, 0);
+    };
     let ubatch = attr.u64(B::IN_BATCH);
     let mut prev: Option<Vec<u8>> = None;
     if ubatch != 0 {
@@ -442,55 +440,60 @@ fn generic_update_batch(
     mem: &mut dyn UserMemory,
 ) -> Result<(), Errno> {
     let flags = check_elem_flags(m, attr)?;
-    let vsize = m.user_value_size();
-    let ks = m.key_size as usize;
-    let max_count = attr.u32(B::COUNT);
-    if max_count == 0 {
-        return Ok(());
-    }
-    put_count(out, 0);
-    let (keys, values) = (attr.u64(B::KEYS), attr.u64(B::VALUES));
-    let mut key = vec![0u8; ks];
-    let mut value = vec![0u8; vsize];
-    let mut cp = 0;
-    let mut err = Ok(());
-    while cp < max_count {
-        if mem.read(keys.wrapping_add(cp as u64 * ks as u64), &mut key).is_err()
-            || mem
-                .read(values.wrapping_add(cp as u64 * vsize as u64), &mut value)
-                .is_err()
-        {
-            err = Err(Errno::EFAULT);
-            break;
-        }
-        err = m.ops.update(&key, &value, flags, Caller::Syscall(p));
-        if err.is_err() {
-            break;
-        }
-        cp += 1;
-    }
-    put_count(out, cp);
-    err
+    let (ks, vsize) = (m.key_size as usize, m.user_value_size());
+    batch_apply(attr, out, mem, ks, Some(vsize), |key, value| {
+        m.ops.update(key, value, flags, Caller::Syscall(p))
+    })
 }
 
 fn generic_delete_batch(m: &Map, attr: &Attr, out: &mut AttrOut<'_>, mem: &mut dyn UserMemory) -> Result<(), Errno> {
     check_elem_flags(m, attr)?;
-    let ks = m.key_size as usize;
+    batch_apply(attr, out, mem, m.key_size as usize, None, |key, _| m.ops.delete(key))
+}
+
+/// The caller's `count` (how many elements at most), its write-back
+/// zeroed first as the kernel does; None when it is 0: nothing to do.
+fn batch_count(attr: &Attr, out: &mut AttrOut<'_>) -> Option<u32> {
     let max_count = attr.u32(B::COUNT);
     if max_count == 0 {
-        return Ok(());
+        return None;
     }
     put_count(out, 0);
-    let keys = attr.u64(B::KEYS);
-    let mut key = vec![0u8; ks];
+    Some(max_count)
+}
+
+/// The loop of generic_map_{update,delete}_batch(): the `cp`th key (and
+/// value, given its size) read from the caller's arrays and handed to
+/// `op`, until `count` are done or one fails (EFAULT: a read failed);
+/// `count` is written back as the number done.
+fn batch_apply(
+    attr: &Attr,
+    out: &mut AttrOut<'_>,
+    mem: &mut dyn UserMemory,
+    key_size: usize,
+    value_size: Option<usize>,
+    mut op: impl FnMut(&[u8], &[u8]) -> Result<(), Errno>,
+) -> Result<(), Errno> {
+    let Some(max_count) = batch_count(attr, out) else {
+        return Ok(());
+    };
+    let (keys, values) = (attr.u64(B::KEYS), attr.u64(B::VALUES));
+    let mut key = vec![0u8; key_size];
+    let mut value = vec![0u8; value_size.unwrap_or(0)];
     let mut cp = 0;
     let mut err = Ok(());
     while cp < max_count {
-        if mem.read(keys.wrapping_add(cp as u64 * ks as u64), &mut key).is_err() {
+        let read = mem
+            .read(keys.wrapping_add(cp as u64 * key_size as u64), &mut key)
+            .is_ok()
+            && value_size.map_or(true, |vs| {
+                mem.read(values.wrapping_add(cp as u64 * vs as u64), &mut value).is_ok()
+            });
+        if !read {
             err = Err(Errno::EFAULT);
             break;
         }
-        err = m.ops.delete(&key);
+        err = op(&key, &value);
         if err.is_err() {
             break;
         }
@@ -515,11 +518,9 @@ fn htab_batch(
     if attr.u64(B::FLAGS) != 0 {
         return Err(Errno::EINVAL);
     }
-    let max_count = attr.u32(B::COUNT);
-    if max_count == 0 {
+    let Some(max_count) = batch_count(attr, out) else {
         return Ok(());
-    }
-    put_count(out, 0);
+    };
     let mut batch = 0u32;
     let ubatch = attr.u64(B::IN_BATCH);
     if ubatch != 0 {
