@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use super::fdtable::FdObject;
+use super::obj_info::UserInfo;
 use super::{AttrOut, Process};
 use crate::maps::btf_record::{map_check_btf, BtfRecord, MapBtf, MapBtfCheck};
 use crate::maps::hash::Htab;
@@ -228,12 +229,18 @@ fn elem_map(p: &Process, attr: &Attr) -> Result<(Arc<Map>, FileMode), Errno> {
     Ok((m, perms))
 }
 
-pub(crate) fn map_lookup_elem(p: &Process, attr: &Attr, mem: &mut dyn UserMemory) -> Result<u32, Errno> {
+/// A lookup's attr checked (CHECK_ATTR) and its flags: BPF_F_LOCK or none.
+fn lock_only_flags(attr: &Attr) -> Result<u64, Errno> {
     attr.check_unused_zero(E::FLAGS_LAST_FIELD_END)?;
     let flags = attr.u64(E::FLAGS);
     if flags & !ef::LOCK != 0 {
         return Err(Errno::EINVAL);
     }
+    Ok(flags)
+}
+
+pub(crate) fn map_lookup_elem(p: &Process, attr: &Attr, mem: &mut dyn UserMemory) -> Result<u32, Errno> {
+    let flags = lock_only_flags(attr)?;
     let (m, perms) = elem_map(p, attr)?;
     if !perms.read {
         return Err(Errno::EPERM);
@@ -301,11 +308,7 @@ pub(crate) fn map_get_next_key(p: &Process, attr: &Attr, mem: &mut dyn UserMemor
 }
 
 pub(crate) fn map_lookup_and_delete_elem(p: &Process, attr: &Attr, mem: &mut dyn UserMemory) -> Result<u32, Errno> {
-    attr.check_unused_zero(E::FLAGS_LAST_FIELD_END)?;
-    let flags = attr.u64(E::FLAGS);
-    if flags & !ef::LOCK != 0 {
-        return Err(Errno::EINVAL);
-    }
+    let flags = lock_only_flags(attr)?;
     let (m, perms) = elem_map(p, attr)?;
     let _active = m.write_active();
     if !perms.read || !perms.write {
@@ -608,41 +611,25 @@ pub(crate) fn map_get_info(
     out: &mut AttrOut<'_>,
     mem: &mut dyn UserMemory,
 ) -> Result<u32, Errno> {
-    let uinfo = attr.u64(info_by_fd::INFO);
-    let ulen = attr.u32(info_by_fd::INFO_LEN) as usize;
-    if ulen > crate::uapi::PAGE_SIZE as usize {
-        return Err(Errno::E2BIG);
-    }
     // The tail past `hash_size` must be zero (6.18 checks from there, so
     // the struct's own padding counts).
-    if ulen > I::CHECKED_SIZE {
-        let mut tail = vec![0u8; ulen - I::CHECKED_SIZE];
-        mem.read(uinfo + I::CHECKED_SIZE as u64, &mut tail)?;
-        if tail.iter().any(|&b| b != 0) {
-            return Err(Errno::E2BIG);
-        }
-    }
-    let len = ulen.min(I::SIZE);
-    let mut info = [0u8; I::SIZE];
-    mem.read(uinfo, &mut info[..len])?;
-    let set = |info: &mut [u8; I::SIZE], off: usize, v: &[u8]| info[off..off + v.len()].copy_from_slice(v);
-    set(&mut info, I::TYPE, &map.map_type.to_le_bytes());
-    set(&mut info, I::ID, &map.id().to_le_bytes());
-    set(&mut info, I::KEY_SIZE, &map.key_size.to_le_bytes());
-    set(&mut info, I::VALUE_SIZE, &map.value_size.to_le_bytes());
-    set(&mut info, I::MAX_ENTRIES, &map.max_entries.to_le_bytes());
-    set(&mut info, I::MAP_FLAGS, &map.map_flags.to_le_bytes());
-    set(&mut info, I::MAP_EXTRA, &map.map_extra.to_le_bytes());
+    let mut info = UserInfo::<{ I::SIZE }>::read(attr, mem, I::CHECKED_SIZE)?;
+    info.set(I::TYPE, &map.map_type.to_le_bytes());
+    info.set(I::ID, &map.id().to_le_bytes());
+    info.set(I::KEY_SIZE, &map.key_size.to_le_bytes());
+    info.set(I::VALUE_SIZE, &map.value_size.to_le_bytes());
+    info.set(I::MAX_ENTRIES, &map.max_entries.to_le_bytes());
+    info.set(I::MAP_FLAGS, &map.map_flags.to_le_bytes());
+    info.set(I::MAP_EXTRA, &map.map_extra.to_le_bytes());
     let mut name = [0u8; 16];
     name[..map.name.len()].copy_from_slice(&map.name);
-    set(&mut info, I::NAME, &name);
-    set(&mut info, I::BTF_VMLINUX_VALUE_TYPE_ID, &0u32.to_le_bytes());
+    info.set(I::NAME, &name);
+    info.set(I::BTF_VMLINUX_VALUE_TYPE_ID, &0u32.to_le_bytes());
     // BTF objects have no IDs here: btf_id stays 0.
     let (key_id, value_id) = map.btf.as_ref().map_or((0, 0), |b| (b.key_type_id, b.value_type_id));
-    set(&mut info, I::BTF_KEY_TYPE_ID, &key_id.to_le_bytes());
-    set(&mut info, I::BTF_VALUE_TYPE_ID, &value_id.to_le_bytes());
-    let uhash = u64::from_le_bytes(info[I::HASH..I::HASH + 8].try_into().expect("8"));
-    let hash_size = u32::from_le_bytes(info[I::HASH_SIZE..I::HASH_SIZE + 4].try_into().expect("4"));
+    info.set(I::BTF_KEY_TYPE_ID, &key_id.to_le_bytes());
+    info.set(I::BTF_VALUE_TYPE_ID, &value_id.to_le_bytes());
+    let (uhash, hash_size) = (info.u64(I::HASH), info.u32(I::HASH_SIZE));
     if uhash != 0 {
         let hash = map.ops.get_hash().ok_or(Errno::EINVAL)?;
         if hash_size != 32 {
@@ -655,9 +642,7 @@ pub(crate) fn map_get_info(
     } else if hash_size != 0 {
         return Err(Errno::EINVAL);
     }
-    mem.write(uinfo, &info[..len])?;
-    out.put_u32(info_by_fd::INFO_LEN, len as u32);
-    Ok(0)
+    info.write_back(out, mem)
 }
 
 // ---- the typed API ----
