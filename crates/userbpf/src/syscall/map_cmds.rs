@@ -229,6 +229,18 @@ fn elem_map(p: &Process, attr: &Attr) -> Result<(Arc<Map>, FileMode), Errno> {
     Ok((m, perms))
 }
 
+/// An element command that writes: `f` runs on the map with
+/// bpf_map_write_active_inc() held (taken before the permission check, as
+/// the kernel does); EPERM without write permission.
+fn with_writable_map(p: &Process, attr: &Attr, f: impl FnOnce(&Map) -> Result<u32, Errno>) -> Result<u32, Errno> {
+    let (m, perms) = elem_map(p, attr)?;
+    let _active = m.write_active();
+    if !perms.write {
+        return Err(Errno::EPERM);
+    }
+    f(&m)
+}
+
 /// A lookup's attr checked (CHECK_ATTR) and its flags: BPF_F_LOCK or none.
 fn lock_only_flags(attr: &Attr) -> Result<u64, Errno> {
     attr.check_unused_zero(E::FLAGS_LAST_FIELD_END)?;
@@ -265,28 +277,22 @@ pub(crate) fn map_lookup_elem(p: &Process, attr: &Attr, mem: &mut dyn UserMemory
 
 pub(crate) fn map_update_elem(p: &Process, attr: &Attr, mem: &mut dyn UserMemory) -> Result<u32, Errno> {
     attr.check_unused_zero(E::FLAGS_LAST_FIELD_END)?;
-    let (m, perms) = elem_map(p, attr)?;
-    let _active = m.write_active();
-    if !perms.write {
-        return Err(Errno::EPERM);
-    }
-    let flags = attr.u64(E::FLAGS);
-    check_lock(&m, flags)?;
-    let key = copy_key(mem, attr.u64(E::KEY), m.key_size)?;
-    let mut value = vec![0u8; m.user_value_size()];
-    mem.read(attr.u64(E::VALUE), &mut value)?;
-    m.ops.update(&key, &value, flags, Caller::Syscall(p)).map(|()| 0)
+    with_writable_map(p, attr, |m| {
+        let flags = attr.u64(E::FLAGS);
+        check_lock(m, flags)?;
+        let key = copy_key(mem, attr.u64(E::KEY), m.key_size)?;
+        let mut value = vec![0u8; m.user_value_size()];
+        mem.read(attr.u64(E::VALUE), &mut value)?;
+        m.ops.update(&key, &value, flags, Caller::Syscall(p)).map(|()| 0)
+    })
 }
 
 pub(crate) fn map_delete_elem(p: &Process, attr: &Attr, mem: &mut dyn UserMemory) -> Result<u32, Errno> {
     attr.check_unused_zero(E::DELETE_LAST_FIELD_END)?;
-    let (m, perms) = elem_map(p, attr)?;
-    let _active = m.write_active();
-    if !perms.write {
-        return Err(Errno::EPERM);
-    }
-    let key = copy_key(mem, attr.u64(E::KEY), m.key_size)?;
-    m.ops.delete(&key).map(|()| 0)
+    with_writable_map(p, attr, |m| {
+        let key = copy_key(mem, attr.u64(E::KEY), m.key_size)?;
+        m.ops.delete(&key).map(|()| 0)
+    })
 }
 
 pub(crate) fn map_get_next_key(p: &Process, attr: &Attr, mem: &mut dyn UserMemory) -> Result<u32, Errno> {
@@ -603,17 +609,13 @@ pub(crate) fn map_get_fd_by_id(p: &Process, attr: &Attr) -> Result<u32, Errno> {
     p.new_map_fd(map, mode)
 }
 
-/// bpf_map_get_info_by_fd(): the caller's info is read in (its `hash`
-/// pointer), filled, and written back up to the size both sides know.
-pub(crate) fn map_get_info(
+/// bpf_map_get_info_by_fd()'s fields, in the caller's info (read in by
+/// BPF_OBJ_GET_INFO_BY_FD); its `hash` pointer gets the map's hash.
+pub(crate) fn fill_map_info(
     map: &Map,
-    attr: &Attr,
-    out: &mut AttrOut<'_>,
+    info: &mut UserInfo<{ I::SIZE }>,
     mem: &mut dyn UserMemory,
-) -> Result<u32, Errno> {
-    // The tail past `hash_size` must be zero (6.18 checks from there, so
-    // the struct's own padding counts).
-    let mut info = UserInfo::<{ I::SIZE }>::read(attr, mem, I::CHECKED_SIZE)?;
+) -> Result<(), Errno> {
     info.set(I::TYPE, &map.map_type.to_le_bytes());
     info.set(I::ID, &map.id().to_le_bytes());
     info.set(I::KEY_SIZE, &map.key_size.to_le_bytes());
@@ -642,7 +644,7 @@ pub(crate) fn map_get_info(
     } else if hash_size != 0 {
         return Err(Errno::EINVAL);
     }
-    info.write_back(out, mem)
+    Ok(())
 }
 
 // ---- the typed API ----

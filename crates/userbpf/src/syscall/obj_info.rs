@@ -1,12 +1,14 @@
-//! BPF_OBJ_GET_INFO_BY_FD for programs (bpf_prog_get_info_by_fd): the
-//! caller's info struct is read in (its pointers and array sizes), filled,
-//! and written back up to the size both sides know.
+//! BPF_OBJ_GET_INFO_BY_FD (bpf_prog_get_info_by_fd, and maps'
+//! fields from map_cmds): the caller's info struct is read in (its pointers
+//! and array sizes), filled, and written back up to the size both sides
+//! know.
 
 use super::fdtable::FdObject;
 use super::{AttrOut, Process};
 use crate::isa::insns_to_bytes;
 use crate::maps::ldimm64::prepare_dump;
 use crate::uapi::attr::{info_by_fd as A, Attr as AttrBuf};
+use crate::uapi::map_info as MI;
 use crate::uapi::prog_info as I;
 use crate::uapi::Errno;
 use crate::user_mem::UserMemory;
@@ -23,7 +25,13 @@ pub(crate) fn get_info_by_fd(
     let prog = match obj {
         None => return Err(Errno::EBADFD),
         Some(FdObject::Prog(prog)) => prog,
-        Some(FdObject::Map(map, _)) => return super::map_cmds::map_get_info(&map, attr, out, mem),
+        Some(FdObject::Map(map, _)) => {
+            // The tail past `hash_size` must be zero (6.18 checks from
+            // there, so the struct's own padding counts).
+            let mut info = UserInfo::<{ MI::SIZE }>::read(attr, mem, MI::CHECKED_SIZE)?;
+            super::map_cmds::fill_map_info(&map, &mut info, mem)?;
+            return info.write_back(out, mem);
+        }
         Some(_) => return Err(Errno::EINVAL),
     };
     let mut info = UserInfo::<{ I::SIZE }>::read(attr, mem, I::SIZE)?;
