@@ -495,9 +495,7 @@ fn batch_apply(
         let read = mem
             .read(keys.wrapping_add(cp as u64 * key_size as u64), &mut key)
             .is_ok()
-            && value_size.map_or(true, |vs| {
-                mem.read(values.wrapping_add(cp as u64 * vs as u64), &mut value).is_ok()
-            });
+            && value_size.is_none_or(|vs| mem.read(values.wrapping_add(cp as u64 * vs as u64), &mut value).is_ok());
         if !read {
             err = Err(Errno::EFAULT);
             break;
