@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use userbpf::obj::btf::dump::dump_raw;
+use userbpf::btf::dump::dump_raw;
 use userbpf::obj::read_target_btf;
 
 use crate::failure::Failure;

@@ -19,12 +19,12 @@ mod session;
 use clap::{Parser, Subcommand, ValueEnum};
 use failure::Failure;
 use session::Session;
-use userbpf::conformance::parse_hex_bytes;
 use userbpf::exec::{
     AlignedBuf, ExecError, GuestMemory, HelperTable, Interpreter, Jit, JitOptions, JitProgram, Program, RegionKind,
     RunOptions,
 };
 use userbpf::isa::asm::Syntax;
+use userbpf::isa::hex::parse_hex_bytes;
 use userbpf::isa::source::{parse_program, read_program, SourceFormat};
 use userbpf::isa::{insns_to_bytes, Insn};
 

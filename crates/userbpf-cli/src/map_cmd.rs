@@ -5,7 +5,7 @@
 
 use clap::Subcommand;
 use serde_json::{json, Map as JsonMap, Value};
-use userbpf::conformance::parse_hex_bytes;
+use userbpf::isa::hex::parse_hex_bytes;
 use userbpf::isa::opcode::{BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, LD_IMM64};
 use userbpf::isa::Insn;
 use userbpf::maps::user_value_size;

@@ -7,7 +7,8 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use userbpf::conformance::{load_dir, to_hex};
+use userbpf::conformance::load_dir;
+use userbpf::isa::hex::to_hex;
 use userbpf::isa::insns_to_bytes;
 
 const ENGINES: [&str; 2] = ["interp", "jit"];

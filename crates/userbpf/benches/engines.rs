@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use userbpf::conformance::to_hex;
+use userbpf::isa::hex::to_hex;
 use userbpf::isa::{insns_to_bytes, Insn};
 use userbpf::obj::relocate::{apply_map_relocs, link_program};
 use userbpf::obj::Object;

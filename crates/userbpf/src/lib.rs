@@ -10,13 +10,20 @@
 //! - [`maps`]: the map object, one ops table per map type, maps in guest
 //!   memory, the ld_imm64 map fixup
 //! - [`exec`]: execution: guest memory, helpers, the interpreter
+//! - [`btf`]: kernel-side BTF: parsing, validation, the raw dump
+//! - [`obj`]: the ELF loader, a client of [`Process`]
 //! - [`isa`]: the instruction set (decode, encode, disassemble, assemble)
-//! - [`conformance`] and [`plugin`]: the bpf_conformance format and protocol
-//! - [`fuzzing`]: entry points shared by fuzz targets and property tests
+//! - `conformance` and `plugin` (cargo features of the same names): the
+//!   bpf_conformance format and protocol
+//! - `fuzzing` (cargo feature): entry points shared by fuzz targets and
+//!   property tests
 
+pub mod btf;
+#[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod creds;
 pub mod exec;
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod helpers;
 pub mod isa;
@@ -24,6 +31,7 @@ pub mod maps;
 pub mod memlock;
 pub mod netdev;
 pub mod obj;
+#[cfg(feature = "plugin")]
 pub mod plugin;
 pub mod prog;
 pub mod runtime;

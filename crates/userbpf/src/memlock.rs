@@ -8,9 +8,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::uapi::Errno;
-
-pub const PAGE_SIZE: u64 = 4096;
+use crate::uapi::{Errno, PAGE_SIZE};
 
 /// Pages locked per uid.
 #[derive(Default, Debug)]

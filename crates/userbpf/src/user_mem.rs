@@ -62,6 +62,17 @@ impl UserBuffers {
         let off = (addr & 0xffff_ffff) as usize;
         (i < self.bufs.len() && off <= self.bufs[i].len()).then_some((i, off))
     }
+
+    /// The buffer and the byte range a copy of `len` bytes at `addr`
+    /// covers; EFAULT where it leaves the buffer.
+    fn span(&self, addr: u64, len: usize) -> Result<(usize, std::ops::Range<usize>), Errno> {
+        let (i, off) = self.locate(addr).ok_or(Errno::EFAULT)?;
+        let end = off + len;
+        if end > self.bufs[i].len() {
+            return Err(Errno::EFAULT);
+        }
+        Ok((i, off..end))
+    }
 }
 
 impl UserMemory for UserBuffers {
@@ -70,9 +81,8 @@ impl UserMemory for UserBuffers {
         if out.is_empty() {
             return Ok(());
         }
-        let (i, off) = self.locate(addr).ok_or(Errno::EFAULT)?;
-        let src = self.bufs[i].get(off..off + out.len()).ok_or(Errno::EFAULT)?;
-        out.copy_from_slice(src);
+        let (i, range) = self.span(addr, out.len())?;
+        out.copy_from_slice(&self.bufs[i][range]);
         Ok(())
     }
 
@@ -80,9 +90,8 @@ impl UserMemory for UserBuffers {
         if data.is_empty() {
             return Ok(());
         }
-        let (i, off) = self.locate(addr).ok_or(Errno::EFAULT)?;
-        let dst = self.bufs[i].get_mut(off..off + data.len()).ok_or(Errno::EFAULT)?;
-        dst.copy_from_slice(data);
+        let (i, range) = self.span(addr, data.len())?;
+        self.bufs[i][range].copy_from_slice(data);
         Ok(())
     }
 }

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use userbpf::obj::btf::dump::dump_raw;
+use userbpf::btf::dump::dump_raw;
 use userbpf::obj::core::{calc_relo, relo_kind as rk, POISON_HELPER};
 use userbpf::obj::{read_target_btf, LoadOptions, LoadedObject, Object};
 use userbpf::{Bpf, Creds};
@@ -45,7 +45,7 @@ fn btf_dump_matches_bpftool_for_every_object() {
     assert!(n >= 30, "{n} dumps compared");
 }
 
-fn target() -> userbpf::obj::btf::Btf {
+fn target() -> userbpf::btf::Btf {
     read_target_btf(&std::fs::read(fixtures().join("target/core_target.o")).unwrap()).unwrap()
 }
 

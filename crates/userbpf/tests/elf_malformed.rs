@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
+use userbpf::btf::{Btf, BtfError};
 use userbpf::fuzzing::load_object;
-use userbpf::obj::btf::{Btf, BtfError};
 use userbpf::obj::{ObjError, Object};
 
 fn fixtures() -> PathBuf {

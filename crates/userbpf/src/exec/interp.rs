@@ -70,8 +70,8 @@ pub struct RunOptions {
     pub packet: Option<super::LdAbsPacket>,
 }
 
-/// The kernel's budget for `may_goto` loops (BPF_MAX_LOOPS).
-const MAY_GOTO_BUDGET: u64 = 8 * 1024 * 1024;
+// The kernel's budget for `may_goto` loops.
+use crate::uapi::BPF_MAX_LOOPS as MAY_GOTO_BUDGET;
 
 /// Saved caller state of a bpf-to-bpf call.
 #[derive(Clone, Copy, Default)]

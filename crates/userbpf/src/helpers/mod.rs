@@ -1,6 +1,5 @@
-//! Kernel helper functions: ids, names, prototypes, and
-//! implementations at run time (run/).
+//! Kernel helper functions: prototypes and implementations at run time
+//! (run/); their ids and names are uapi ([`crate::uapi::helper_ids`]).
 
-pub mod ids;
 pub mod protos;
 pub mod run;

@@ -325,7 +325,7 @@ mod tests {
     #[test]
     fn protos_are_unique_and_in_range() {
         for (i, a) in PROTOS.iter().enumerate() {
-            assert!((1..crate::helpers::ids::HELPER_COUNT as i32).contains(&a.id));
+            assert!((1..crate::uapi::helper_ids::HELPER_COUNT as i32).contains(&a.id));
             assert!(PROTOS[i + 1..].iter().all(|b| b.id != a.id), "duplicate {}", a.id);
         }
     }

@@ -33,7 +33,7 @@ use super::opcode::{
     BPF_PSEUDO_BTF_ID, BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE,
     BPF_PSEUDO_MAP_VALUE,
 };
-use crate::helpers::ids::helper_name;
+use crate::uapi::helper_ids::helper_name;
 
 /// Supplies the text the kernel gets from its disassembler callbacks.
 /// Returning `None` falls back to the kernel's own default text.

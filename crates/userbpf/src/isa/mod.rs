@@ -5,6 +5,7 @@ pub mod asm;
 pub mod cfg_dot;
 pub mod decode;
 pub mod disasm;
+pub mod hex;
 pub mod insn;
 pub mod opcode;
 pub mod source;

@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use super::asm::{self, AsmError, Syntax};
+use super::hex::{parse_hex_bytes, HexError};
 use super::insn::{insns_from_bytes, Insn, TrailingBytes};
-use crate::conformance::{parse_hex_bytes, HexError};
 
 /// How program text is encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

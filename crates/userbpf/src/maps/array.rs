@@ -16,7 +16,7 @@ use super::{
     round8, BatchOps, Caller, CreateCtx, GuestImage, MapAttr, MapOps, MetaEq, ARRAY_VALUE_OFF, PCPU_MIN_UNIT_SIZE,
 };
 use crate::uapi::types::{elem_flags as ef, map_flags as mf, map_type as mt};
-use crate::uapi::Errno;
+use crate::uapi::{Errno, PAGE_SIZE};
 
 const CREATE_FLAG_MASK: u32 = mf::NUMA_NODE | mf::MMAPABLE | mf::ACCESS_MASK | mf::PRESERVE_ELEMS | mf::INNER_MAP;
 
@@ -136,7 +136,7 @@ impl MapOps for Array {
         if self.percpu {
             header + entries * 8 + entries * e * self.ncpus as u64
         } else if self.mmapable {
-            let page = |x: u64| x.div_ceil(4096) * 4096;
+            let page = |x: u64| x.div_ceil(PAGE_SIZE) * PAGE_SIZE;
             page(header) + page(entries * e)
         } else {
             header + entries * e

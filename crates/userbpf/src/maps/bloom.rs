@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::jhash::{jhash, jhash2};
 use super::shared::SharedMem;
-use super::{Caller, CreateCtx, MapAttr, MapOps, MetaEq, KMALLOC_MAX_SIZE};
+use super::{Caller, CreateCtx, MapAttr, MapOps, KMALLOC_MAX_SIZE};
 use crate::uapi::types::{elem_flags as ef, map_flags as mf};
 use crate::uapi::Errno;
 
@@ -114,10 +114,6 @@ impl MapOps for Bloom {
 
     fn get_next_key(&self, _key: Option<&[u8]>, _next: &mut [u8]) -> Result<(), Errno> {
         Err(Errno::EOPNOTSUPP)
-    }
-
-    fn meta_eq(&self) -> MetaEq {
-        MetaEq::Basic
     }
 
     fn push(&self, value: &[u8], flags: u64) -> Result<(), Errno> {

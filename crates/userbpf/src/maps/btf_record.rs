@@ -10,7 +10,7 @@
 use std::sync::atomic::AtomicU32;
 
 use super::shared::{SharedMem, SpinLock};
-use crate::obj::btf::{Btf, BtfKind};
+use crate::btf::{Btf, BtfKind};
 use crate::uapi::types::{map_flags as mf, map_type as mt};
 use crate::uapi::Errno;
 

@@ -26,7 +26,7 @@ use super::lru::Lru;
 use super::shared::{SeqLock, SharedMem};
 use super::{
     current_cpu, effective_max_entries, round8, BatchOps, Caller, CreateCtx, GuestImage, Map, MapAttr, MapMeta, MapOps,
-    MetaEq, KMALLOC_MAX_SIZE, PCPU_MIN_UNIT_SIZE,
+    KMALLOC_MAX_SIZE, PCPU_MIN_UNIT_SIZE,
 };
 use crate::uapi::types::{elem_flags as ef, map_flags as mf, map_type as mt};
 use crate::uapi::Errno;
@@ -884,10 +884,6 @@ impl MapOps for Htab {
             htab: true,
             ..BatchOps::default()
         }
-    }
-
-    fn meta_eq(&self) -> MetaEq {
-        MetaEq::Basic
     }
 
     fn inner_meta(&self) -> Option<&MapMeta> {

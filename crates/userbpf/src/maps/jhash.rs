@@ -49,21 +49,26 @@ fn le32(k: &[u8]) -> u32 {
     u32::from_le_bytes(k[..4].try_into().expect("4 bytes"))
 }
 
-/// jhash(key, length, initval).
-pub fn jhash(key: &[u8], initval: u32) -> u32 {
-    let mut len = key.len() as u32;
-    let mut a = JHASH_INITVAL.wrapping_add(len).wrapping_add(initval);
-    let (mut b, mut c) = (a, a);
-    let mut k = key;
-    while len > 12 {
-        a = a.wrapping_add(le32(k));
-        b = b.wrapping_add(le32(&k[4..]));
-        c = c.wrapping_add(le32(&k[8..]));
-        mix(&mut a, &mut b, &mut c);
-        len -= 12;
+/// The rounds jhash and jhash2 share: while more than 12 bytes are left,
+/// three little-endian words go into a, b and c, then a mix. Returns the
+/// last 0 to 12 bytes.
+fn mix_blocks<'k>(mut k: &'k [u8], a: &mut u32, b: &mut u32, c: &mut u32) -> &'k [u8] {
+    while k.len() > 12 {
+        *a = a.wrapping_add(le32(k));
+        *b = b.wrapping_add(le32(&k[4..]));
+        *c = c.wrapping_add(le32(&k[8..]));
+        mix(a, b, c);
         k = &k[12..];
     }
-    if len == 0 {
+    k
+}
+
+/// jhash(key, length, initval).
+pub fn jhash(key: &[u8], initval: u32) -> u32 {
+    let mut a = JHASH_INITVAL.wrapping_add(key.len() as u32).wrapping_add(initval);
+    let (mut b, mut c) = (a, a);
+    let k = mix_blocks(key, &mut a, &mut b, &mut c);
+    if k.is_empty() {
         return c;
     }
     // The tail: byte i of the last block goes to a, b or c by position.
@@ -83,19 +88,12 @@ pub fn jhash(key: &[u8], initval: u32) -> u32 {
 /// little-endian as the CPU reads them.
 pub fn jhash2(key: &[u8], initval: u32) -> u32 {
     debug_assert!(key.len().is_multiple_of(4));
-    let mut len = (key.len() / 4) as u32;
-    let mut a = JHASH_INITVAL.wrapping_add(len << 2).wrapping_add(initval);
+    let mut a = JHASH_INITVAL
+        .wrapping_add((key.len() / 4 * 4) as u32)
+        .wrapping_add(initval);
     let (mut b, mut c) = (a, a);
-    let mut k = key;
-    while len > 3 {
-        a = a.wrapping_add(le32(k));
-        b = b.wrapping_add(le32(&k[4..]));
-        c = c.wrapping_add(le32(&k[8..]));
-        mix(&mut a, &mut b, &mut c);
-        len -= 3;
-        k = &k[12..];
-    }
-    match len {
+    let k = mix_blocks(key, &mut a, &mut b, &mut c);
+    match k.len() / 4 {
         3 => {
             c = c.wrapping_add(le32(&k[8..]));
             b = b.wrapping_add(le32(&k[4..]));

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 
 use super::shared::SharedMem;
-use super::{round8, BatchOps, Caller, CreateCtx, GuestImage, MapAttr, MapOps, MetaEq, KMALLOC_MAX_SIZE};
+use super::{round8, BatchOps, Caller, CreateCtx, GuestImage, MapAttr, MapOps, KMALLOC_MAX_SIZE};
 use crate::uapi::types::{elem_flags as ef, map_flags as mf};
 use crate::uapi::Errno;
 
@@ -424,10 +424,6 @@ impl MapOps for LpmTrie {
             generic_delete: true,
             ..BatchOps::default()
         }
-    }
-
-    fn meta_eq(&self) -> MetaEq {
-        MetaEq::Basic
     }
 
     fn image(&self) -> GuestImage {

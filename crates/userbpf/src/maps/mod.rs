@@ -217,6 +217,8 @@ pub trait MapOps: Send + Sync + 'static {
         BatchOps::default()
     }
 
+    /// bpf_map_meta_equal() or the type's own: how an inner map template
+    /// is compared (most types: the basic fields).
     fn meta_eq(&self) -> MetaEq {
         MetaEq::Basic
     }

@@ -6,7 +6,7 @@ use std::any::Any;
 use std::sync::Mutex;
 
 use super::shared::SharedMem;
-use super::{Caller, CreateCtx, MapAttr, MapOps, MetaEq, KMALLOC_MAX_SIZE};
+use super::{Caller, CreateCtx, MapAttr, MapOps, KMALLOC_MAX_SIZE};
 use crate::uapi::types::{elem_flags as ef, map_flags as mf, map_type as mt};
 use crate::uapi::Errno;
 
@@ -112,10 +112,6 @@ impl MapOps for QueueStack {
 
     fn lookup_and_delete(&self, _key: &[u8], value: &mut [u8], _flags: u64) -> Result<(), Errno> {
         self.pop(value)
-    }
-
-    fn meta_eq(&self) -> MetaEq {
-        MetaEq::Basic
     }
 
     fn push(&self, value: &[u8], flags: u64) -> Result<(), Errno> {

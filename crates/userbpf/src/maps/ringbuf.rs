@@ -15,23 +15,26 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use super::shared::SharedMem;
-use super::{Caller, CreateCtx, GuestImage, MapAttr, MapOps, MetaEq};
+use super::{Caller, CreateCtx, GuestImage, MapAttr, MapOps};
 use crate::uapi::types::map_flags as mf;
-use crate::uapi::Errno;
+use crate::uapi::{Errno, PAGE_SIZE};
 
 pub const BUSY_BIT: u32 = 1 << 31;
 pub const DISCARD_BIT: u32 = 1 << 30;
 pub const HDR_SZ: usize = 8;
 /// RINGBUF_MAX_RECORD_SZ.
 pub const MAX_RECORD_SZ: u64 = (u32::MAX / 4) as u64;
-const PAGE: u32 = 4096;
 
 /// ringbuf_map_alloc().
 pub fn alloc(a: &MapAttr, _: &CreateCtx<'_>) -> Result<Box<dyn MapOps>, Errno> {
     if a.map_flags & !mf::NUMA_NODE != 0 {
         return Err(Errno::EINVAL);
     }
-    if a.key_size != 0 || a.value_size != 0 || !a.max_entries.is_power_of_two() || !a.max_entries.is_multiple_of(PAGE) {
+    if a.key_size != 0
+        || a.value_size != 0
+        || !a.max_entries.is_power_of_two()
+        || !a.max_entries.is_multiple_of(PAGE_SIZE as u32)
+    {
         return Err(Errno::EINVAL);
     }
     let size = a.max_entries as usize;
@@ -88,7 +91,7 @@ impl RingBuf {
             return None;
         }
         let off = (prod & self.mask) as usize;
-        let pg_off = (off / PAGE as usize) as u32;
+        let pg_off = (off / PAGE_SIZE as usize) as u32;
         self.data.word32(off + 4).store(pg_off, Ordering::Relaxed);
         self.hdr_len(off).store(size as u32 | BUSY_BIT, Ordering::Release);
         self.producer_pos.store(new_prod, Ordering::Release);
@@ -171,7 +174,7 @@ impl RingBuf {
 
 impl MapOps for RingBuf {
     fn mem_usage(&self) -> u64 {
-        3 * PAGE as u64 + self.size()
+        3 * PAGE_SIZE + self.size()
     }
 
     fn lookup(&self, _key: &[u8], _value: &mut [u8]) -> Result<(), Errno> {
@@ -188,10 +191,6 @@ impl MapOps for RingBuf {
 
     fn get_next_key(&self, _key: Option<&[u8]>, _next: &mut [u8]) -> Result<(), Errno> {
         Err(Errno::ENOTSUPP)
-    }
-
-    fn meta_eq(&self) -> MetaEq {
-        MetaEq::Basic
     }
 
     fn image(&self) -> GuestImage {

@@ -3,7 +3,7 @@
 //! match a target BTF (the running kernel's, or another file), as
 //! libbpf's relo_core.c does.
 
-use super::btf::{kind, Btf, BtfKind, CoreRelo, Member};
+use crate::btf::{kind, Btf, BtfKind, CoreRelo, Member};
 use crate::isa::opcode::LD_IMM64;
 use crate::isa::Insn;
 
@@ -50,7 +50,7 @@ struct Field {
     bitfield: u32,
 }
 
-use super::btf::essential_name;
+use crate::btf::essential_name;
 
 fn is_enum(btf: &Btf, id: u32) -> bool {
     btf.get(id)
@@ -269,6 +269,25 @@ pub struct CoreResult {
     pub new_sz: u32,
 }
 
+impl CoreResult {
+    /// A type or enumerator relocation's result: the value the candidates
+    /// agree on; without one, 0 for the kinds that ask whether it exists
+    /// (`absent_is_zero`), else none (the instruction is poisoned).
+    fn of_value(orig: u64, found: Option<(u64, u32)>, absent_is_zero: bool) -> CoreResult {
+        let new = match found {
+            Some((v, _)) => Some(v),
+            None if absent_is_zero => Some(0),
+            None => None,
+        };
+        CoreResult {
+            orig,
+            new,
+            orig_sz: 0,
+            new_sz: 0,
+        }
+    }
+}
+
 /// Agreeing results over all candidates, or an error when they differ.
 fn agree(results: Vec<(u64, u32)>) -> Result<Option<(u64, u32)>, String> {
     let mut it = results.into_iter();
@@ -354,17 +373,8 @@ pub fn calc_relo(local: &Btf, target: &Btf, relo: &CoreRelo) -> Result<CoreResul
             } else {
                 agree(results)?
             };
-            let new = match (found, relo.kind) {
-                (Some((v, _)), _) => Some(v),
-                (None, rk::TYPE_EXISTS | rk::TYPE_MATCHES) => Some(0),
-                (None, _) => None,
-            };
-            Ok(CoreResult {
-                orig,
-                new,
-                orig_sz: 0,
-                new_sz: 0,
-            })
+            let absent_is_zero = matches!(relo.kind, rk::TYPE_EXISTS | rk::TYPE_MATCHES);
+            Ok(CoreResult::of_value(orig, found, absent_is_zero))
         }
         rk::ENUMVAL_EXISTS | rk::ENUMVAL_VALUE => {
             let idx = *access.first().ok_or("empty access string")? as usize;
@@ -388,7 +398,7 @@ pub fn calc_relo(local: &Btf, target: &Btf, relo: &CoreRelo) -> Result<CoreResul
                 if let Ok(BtfKind::Enum { values, .. } | BtfKind::Enum64 { values, .. }) =
                     target.get(c).map(|t| &t.kind)
                 {
-                    let same = |v: &&super::btf::types::Enumerator| {
+                    let same = |v: &&crate::btf::types::Enumerator| {
                         target
                             .name(v.name_off)
                             .is_ok_and(|n| essential_name(n) == essential_name(ename))
@@ -405,17 +415,8 @@ pub fn calc_relo(local: &Btf, target: &Btf, relo: &CoreRelo) -> Result<CoreResul
                     }
                 }
             }
-            let new = match (agree(results)?, relo.kind) {
-                (Some((v, _)), _) => Some(v),
-                (None, rk::ENUMVAL_EXISTS) => Some(0),
-                (None, _) => None,
-            };
-            Ok(CoreResult {
-                orig,
-                new,
-                orig_sz: 0,
-                new_sz: 0,
-            })
+            let absent_is_zero = relo.kind == rk::ENUMVAL_EXISTS;
+            Ok(CoreResult::of_value(orig, agree(results)?, absent_is_zero))
         }
         other => Err(format!("unknown relocation kind {other}")),
     }

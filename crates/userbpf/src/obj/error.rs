@@ -4,7 +4,7 @@
 
 use thiserror::Error;
 
-use super::btf::BtfError;
+use crate::btf::BtfError;
 use crate::uapi::Errno;
 
 #[derive(Debug, Error)]

@@ -5,10 +5,10 @@
 
 use std::collections::HashMap;
 
-use super::btf::{types::int_encoding, Btf, BtfKind, Linkage};
 use super::error::ObjError;
 use super::maps::{kconfig_map_def, MapDef};
 use super::parse::Sym;
+use crate::btf::{types::int_encoding, Btf, BtfKind, Linkage};
 
 /// Largest `.kconfig` area accepted (config strings are short).
 const MAX_KCONFIG_SIZE: u32 = 1 << 16;

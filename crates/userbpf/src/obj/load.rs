@@ -4,17 +4,15 @@
 //! then one BPF_PROG_LOAD per program. Every fd taken is owned by the
 //! [`LoadedObject`], so a failure part way closes everything already made.
 
-use super::btf::Btf;
 use super::error::ObjError;
 use super::externs::{kconfig_value, Kconfig};
 use super::maps::{DataKind, MapDef, MapOrigin};
 use super::parse::Object;
 use super::relocate::{apply_core, apply_map_relocs, has_core_relos, link_program, LinkedProgram};
+use crate::btf::Btf;
 use crate::isa::Insn;
-use crate::syscall::map_cmds::MapCreateRequest;
-use crate::syscall::request::{ProgLoadOutcome, ProgLoadRequest};
-use crate::syscall::Process;
 use crate::uapi::types::{elem_flags, BPF_OBJ_NAME_LEN};
+use crate::{MapCreateRequest, Process, ProgLoadOutcome, ProgLoadRequest};
 
 /// What the load needs besides the object.
 #[derive(Clone, Debug, Default)]

@@ -3,9 +3,9 @@
 //! libbpf makes of global data sections (`.data`, `.rodata*`, `.bss`) and
 //! of `.kconfig` externs.
 
-use super::btf::{Btf, BtfKind};
 use super::error::ObjError;
 use super::parse::{Sec, Sym};
+use crate::btf::{Btf, BtfKind};
 use crate::uapi::types::{map_flags as mf, map_type as mt, BPF_OBJ_NAME_LEN};
 
 /// Which global data section a map holds.

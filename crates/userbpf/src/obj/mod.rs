@@ -6,12 +6,10 @@
 //! - [`section_name`]: program types by section name
 //! - [`maps`]: BTF-defined, legacy and global data map definitions
 //! - [`externs`]: `.kconfig` externs and their values
-//! - [`btf`]: BTF and BTF.ext, the raw dump
 //! - [`core`]: CO-RE relocations against a target BTF
 //! - [`relocate`]: the relocation passes and subprogram linking
 //! - [`load`]: creating maps and loading programs into a process
 
-pub mod btf;
 pub mod core;
 pub mod error;
 pub mod externs;
@@ -28,15 +26,15 @@ pub use parse::{Object, Program};
 
 /// Reads a target BTF: raw BTF (as /sys/kernel/btf/vmlinux), or an ELF
 /// object's `.BTF` section.
-pub fn read_target_btf(data: &[u8]) -> Result<btf::Btf, ObjError> {
+pub fn read_target_btf(data: &[u8]) -> Result<crate::btf::Btf, ObjError> {
     if data.starts_with(b"\x7fELF") {
         use object::{Object as _, ObjectSection};
         let file = object::read::elf::ElfFile64::<object::LittleEndian>::parse(data)?;
         let sec = file
             .section_by_name(".BTF")
             .ok_or_else(|| ObjError::section(".BTF", "the ELF file has no .BTF section"))?;
-        Ok(btf::Btf::parse(sec.data()?)?)
+        Ok(crate::btf::Btf::parse(sec.data()?)?)
     } else {
-        Ok(btf::Btf::parse(data)?)
+        Ok(crate::btf::Btf::parse(data)?)
     }
 }

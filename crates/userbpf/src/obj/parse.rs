@@ -7,11 +7,11 @@
 use object::read::elf::ElfFile64;
 use object::{LittleEndian, Object as _, ObjectSection, ObjectSymbol, RelocationFlags, SectionKind, SymbolKind};
 
-use super::btf::{Btf, BtfExt};
 use super::error::ObjError;
 use super::externs::{self, Extern};
 use super::maps::{self, MapDef};
 use super::section_name::{section_def, SectionDef};
+use crate::btf::{Btf, BtfExt};
 use crate::isa::opcode::{BPF_PSEUDO_CALL, LD_IMM64};
 use crate::isa::{Insn, INSN_SIZE};
 

@@ -10,11 +10,11 @@
 //!    calls and function pointers (BPF_PSEUDO_FUNC) pointed at them; its
 //!    func_info and line_info follow the code.
 
-use super::btf::{Btf, FuncInfo, LineInfo};
 use super::core::{calc_relo, patch_insn};
 use super::error::ObjError;
 use super::externs::ExternKind;
 use super::parse::{Object, Program, RelocTarget, CALL};
+use crate::btf::{Btf, FuncInfo, LineInfo};
 use crate::isa::opcode::{BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, LD_IMM64};
 use crate::isa::Insn;
 

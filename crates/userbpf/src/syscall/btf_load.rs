@@ -1,12 +1,12 @@
 //! BPF_BTF_LOAD (kernel/bpf/btf.c's btf_new_fd): type information handed
 //! to the kernel, which programs (func_info, line_info) and maps refer to
-//! by fd. The blob is parsed and validated by [`crate::obj::btf`].
+//! by fd. The blob is parsed and validated by [`crate::btf`].
 
 use std::sync::Arc;
 
 use super::fdtable::FdObject;
 use super::Process;
-use crate::obj::btf::Btf;
+use crate::btf::Btf;
 use crate::uapi::attr::{btf_load as F, Attr};
 use crate::uapi::Errno;
 use crate::user_mem::UserMemory;

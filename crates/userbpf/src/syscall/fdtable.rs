@@ -16,7 +16,7 @@ pub enum FdObject {
     /// A map, with the access the fd grants (O_RDONLY / O_WRONLY / O_RDWR).
     Map(Arc<Map>, FileMode),
     /// A BTF object (BPF_BTF_LOAD).
-    Btf(Arc<crate::obj::btf::Btf>),
+    Btf(Arc<crate::btf::Btf>),
 }
 
 pub struct FdTable {

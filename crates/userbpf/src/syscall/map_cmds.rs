@@ -9,17 +9,18 @@
 use std::sync::Arc;
 
 use super::fdtable::FdObject;
+use super::obj_info::UserInfo;
 use super::{AttrOut, Process};
 use crate::maps::btf_record::{map_check_btf, BtfRecord, MapBtf, MapBtfCheck};
 use crate::maps::hash::Htab;
 use crate::maps::{
     map_type_ops, round8, user_value_size, Caller, CreateCtx, FdResolver, FileMode, Map, MapAttr, MapParts, Privilege,
 };
-use crate::memlock::PAGE_SIZE;
 use crate::prog::Prog;
 use crate::uapi::attr::{batch as B, by_id, info_by_fd, map_by_id, map_create as C, map_elem as E};
 use crate::uapi::map_info as I;
 use crate::uapi::types::{cmd, elem_flags as ef, map_flags as mf, map_type as mt};
+use crate::uapi::PAGE_SIZE;
 use crate::uapi::{Attr, Errno};
 use crate::user_mem::{UserBuffers, UserMemory};
 
@@ -228,12 +229,30 @@ fn elem_map(p: &Process, attr: &Attr) -> Result<(Arc<Map>, FileMode), Errno> {
     Ok((m, perms))
 }
 
-pub(crate) fn map_lookup_elem(p: &Process, attr: &Attr, mem: &mut dyn UserMemory) -> Result<u32, Errno> {
+/// An element command that writes: `f` runs on the map with
+/// bpf_map_write_active_inc() held (taken before the permission check, as
+/// the kernel does); EPERM without write permission.
+fn with_writable_map(p: &Process, attr: &Attr, f: impl FnOnce(&Map) -> Result<u32, Errno>) -> Result<u32, Errno> {
+    let (m, perms) = elem_map(p, attr)?;
+    let _active = m.write_active();
+    if !perms.write {
+        return Err(Errno::EPERM);
+    }
+    f(&m)
+}
+
+/// A lookup's attr checked (CHECK_ATTR) and its flags: BPF_F_LOCK or none.
+fn lock_only_flags(attr: &Attr) -> Result<u64, Errno> {
     attr.check_unused_zero(E::FLAGS_LAST_FIELD_END)?;
     let flags = attr.u64(E::FLAGS);
     if flags & !ef::LOCK != 0 {
         return Err(Errno::EINVAL);
     }
+    Ok(flags)
+}
+
+pub(crate) fn map_lookup_elem(p: &Process, attr: &Attr, mem: &mut dyn UserMemory) -> Result<u32, Errno> {
+    let flags = lock_only_flags(attr)?;
     let (m, perms) = elem_map(p, attr)?;
     if !perms.read {
         return Err(Errno::EPERM);
@@ -258,28 +277,22 @@ pub(crate) fn map_lookup_elem(p: &Process, attr: &Attr, mem: &mut dyn UserMemory
 
 pub(crate) fn map_update_elem(p: &Process, attr: &Attr, mem: &mut dyn UserMemory) -> Result<u32, Errno> {
     attr.check_unused_zero(E::FLAGS_LAST_FIELD_END)?;
-    let (m, perms) = elem_map(p, attr)?;
-    let _active = m.write_active();
-    if !perms.write {
-        return Err(Errno::EPERM);
-    }
-    let flags = attr.u64(E::FLAGS);
-    check_lock(&m, flags)?;
-    let key = copy_key(mem, attr.u64(E::KEY), m.key_size)?;
-    let mut value = vec![0u8; m.user_value_size()];
-    mem.read(attr.u64(E::VALUE), &mut value)?;
-    m.ops.update(&key, &value, flags, Caller::Syscall(p)).map(|()| 0)
+    with_writable_map(p, attr, |m| {
+        let flags = attr.u64(E::FLAGS);
+        check_lock(m, flags)?;
+        let key = copy_key(mem, attr.u64(E::KEY), m.key_size)?;
+        let mut value = vec![0u8; m.user_value_size()];
+        mem.read(attr.u64(E::VALUE), &mut value)?;
+        m.ops.update(&key, &value, flags, Caller::Syscall(p)).map(|()| 0)
+    })
 }
 
 pub(crate) fn map_delete_elem(p: &Process, attr: &Attr, mem: &mut dyn UserMemory) -> Result<u32, Errno> {
     attr.check_unused_zero(E::DELETE_LAST_FIELD_END)?;
-    let (m, perms) = elem_map(p, attr)?;
-    let _active = m.write_active();
-    if !perms.write {
-        return Err(Errno::EPERM);
-    }
-    let key = copy_key(mem, attr.u64(E::KEY), m.key_size)?;
-    m.ops.delete(&key).map(|()| 0)
+    with_writable_map(p, attr, |m| {
+        let key = copy_key(mem, attr.u64(E::KEY), m.key_size)?;
+        m.ops.delete(&key).map(|()| 0)
+    })
 }
 
 pub(crate) fn map_get_next_key(p: &Process, attr: &Attr, mem: &mut dyn UserMemory) -> Result<u32, Errno> {
@@ -301,11 +314,7 @@ pub(crate) fn map_get_next_key(p: &Process, attr: &Attr, mem: &mut dyn UserMemor
 }
 
 pub(crate) fn map_lookup_and_delete_elem(p: &Process, attr: &Attr, mem: &mut dyn UserMemory) -> Result<u32, Errno> {
-    attr.check_unused_zero(E::FLAGS_LAST_FIELD_END)?;
-    let flags = attr.u64(E::FLAGS);
-    if flags & !ef::LOCK != 0 {
-        return Err(Errno::EINVAL);
-    }
+    let flags = lock_only_flags(attr)?;
     let (m, perms) = elem_map(p, attr)?;
     let _active = m.write_active();
     if !perms.read || !perms.write {
@@ -389,11 +398,9 @@ fn generic_lookup_batch(m: &Map, attr: &Attr, out: &mut AttrOut<'_>, mem: &mut d
     let elem_flags = check_elem_flags(m, attr)?;
     let vsize = m.user_value_size();
     let ks = m.key_size as usize;
-    let max_count = attr.u32(B::COUNT);
-    if max_count == 0 {
+    let Some(max_count) = batch_count(attr, out) else {
         return Ok(());
-    }
-    put_count(out, 0);
+    };
     let ubatch = attr.u64(B::IN_BATCH);
     let mut prev: Option<Vec<u8>> = None;
     if ubatch != 0 {
@@ -442,55 +449,58 @@ fn generic_update_batch(
     mem: &mut dyn UserMemory,
 ) -> Result<(), Errno> {
     let flags = check_elem_flags(m, attr)?;
-    let vsize = m.user_value_size();
-    let ks = m.key_size as usize;
-    let max_count = attr.u32(B::COUNT);
-    if max_count == 0 {
-        return Ok(());
-    }
-    put_count(out, 0);
-    let (keys, values) = (attr.u64(B::KEYS), attr.u64(B::VALUES));
-    let mut key = vec![0u8; ks];
-    let mut value = vec![0u8; vsize];
-    let mut cp = 0;
-    let mut err = Ok(());
-    while cp < max_count {
-        if mem.read(keys.wrapping_add(cp as u64 * ks as u64), &mut key).is_err()
-            || mem
-                .read(values.wrapping_add(cp as u64 * vsize as u64), &mut value)
-                .is_err()
-        {
-            err = Err(Errno::EFAULT);
-            break;
-        }
-        err = m.ops.update(&key, &value, flags, Caller::Syscall(p));
-        if err.is_err() {
-            break;
-        }
-        cp += 1;
-    }
-    put_count(out, cp);
-    err
+    let (ks, vsize) = (m.key_size as usize, m.user_value_size());
+    batch_apply(attr, out, mem, ks, Some(vsize), |key, value| {
+        m.ops.update(key, value, flags, Caller::Syscall(p))
+    })
 }
 
 fn generic_delete_batch(m: &Map, attr: &Attr, out: &mut AttrOut<'_>, mem: &mut dyn UserMemory) -> Result<(), Errno> {
     check_elem_flags(m, attr)?;
-    let ks = m.key_size as usize;
+    batch_apply(attr, out, mem, m.key_size as usize, None, |key, _| m.ops.delete(key))
+}
+
+/// The caller's `count` (how many elements at most), its write-back
+/// zeroed first as the kernel does; None when it is 0: nothing to do.
+fn batch_count(attr: &Attr, out: &mut AttrOut<'_>) -> Option<u32> {
     let max_count = attr.u32(B::COUNT);
     if max_count == 0 {
-        return Ok(());
+        return None;
     }
     put_count(out, 0);
-    let keys = attr.u64(B::KEYS);
-    let mut key = vec![0u8; ks];
+    Some(max_count)
+}
+
+/// The loop of generic_map_{update,delete}_batch(): the `cp`th key (and
+/// value, given its size) read from the caller's arrays and handed to
+/// `op`, until `count` are done or one fails (EFAULT: a read failed);
+/// `count` is written back as the number done.
+fn batch_apply(
+    attr: &Attr,
+    out: &mut AttrOut<'_>,
+    mem: &mut dyn UserMemory,
+    key_size: usize,
+    value_size: Option<usize>,
+    mut op: impl FnMut(&[u8], &[u8]) -> Result<(), Errno>,
+) -> Result<(), Errno> {
+    let Some(max_count) = batch_count(attr, out) else {
+        return Ok(());
+    };
+    let (keys, values) = (attr.u64(B::KEYS), attr.u64(B::VALUES));
+    let mut key = vec![0u8; key_size];
+    let mut value = vec![0u8; value_size.unwrap_or(0)];
     let mut cp = 0;
     let mut err = Ok(());
     while cp < max_count {
-        if mem.read(keys.wrapping_add(cp as u64 * ks as u64), &mut key).is_err() {
+        let read = mem
+            .read(keys.wrapping_add(cp as u64 * key_size as u64), &mut key)
+            .is_ok()
+            && value_size.is_none_or(|vs| mem.read(values.wrapping_add(cp as u64 * vs as u64), &mut value).is_ok());
+        if !read {
             err = Err(Errno::EFAULT);
             break;
         }
-        err = m.ops.delete(&key);
+        err = op(&key, &value);
         if err.is_err() {
             break;
         }
@@ -515,11 +525,9 @@ fn htab_batch(
     if attr.u64(B::FLAGS) != 0 {
         return Err(Errno::EINVAL);
     }
-    let max_count = attr.u32(B::COUNT);
-    if max_count == 0 {
+    let Some(max_count) = batch_count(attr, out) else {
         return Ok(());
-    }
-    put_count(out, 0);
+    };
     let mut batch = 0u32;
     let ubatch = attr.u64(B::IN_BATCH);
     if ubatch != 0 {
@@ -599,49 +607,29 @@ pub(crate) fn map_get_fd_by_id(p: &Process, attr: &Attr) -> Result<u32, Errno> {
     p.new_map_fd(map, mode)
 }
 
-/// bpf_map_get_info_by_fd(): the caller's info is read in (its `hash`
-/// pointer), filled, and written back up to the size both sides know.
-pub(crate) fn map_get_info(
+/// bpf_map_get_info_by_fd()'s fields, in the caller's info (read in by
+/// BPF_OBJ_GET_INFO_BY_FD); its `hash` pointer gets the map's hash.
+pub(crate) fn fill_map_info(
     map: &Map,
-    attr: &Attr,
-    out: &mut AttrOut<'_>,
+    info: &mut UserInfo<{ I::SIZE }>,
     mem: &mut dyn UserMemory,
-) -> Result<u32, Errno> {
-    let uinfo = attr.u64(info_by_fd::INFO);
-    let ulen = attr.u32(info_by_fd::INFO_LEN) as usize;
-    if ulen > crate::uapi::attr::PAGE_SIZE {
-        return Err(Errno::E2BIG);
-    }
-    // The tail past `hash_size` must be zero (6.18 checks from there, so
-    // the struct's own padding counts).
-    if ulen > I::CHECKED_SIZE {
-        let mut tail = vec![0u8; ulen - I::CHECKED_SIZE];
-        mem.read(uinfo + I::CHECKED_SIZE as u64, &mut tail)?;
-        if tail.iter().any(|&b| b != 0) {
-            return Err(Errno::E2BIG);
-        }
-    }
-    let len = ulen.min(I::SIZE);
-    let mut info = [0u8; I::SIZE];
-    mem.read(uinfo, &mut info[..len])?;
-    let set = |info: &mut [u8; I::SIZE], off: usize, v: &[u8]| info[off..off + v.len()].copy_from_slice(v);
-    set(&mut info, I::TYPE, &map.map_type.to_le_bytes());
-    set(&mut info, I::ID, &map.id().to_le_bytes());
-    set(&mut info, I::KEY_SIZE, &map.key_size.to_le_bytes());
-    set(&mut info, I::VALUE_SIZE, &map.value_size.to_le_bytes());
-    set(&mut info, I::MAX_ENTRIES, &map.max_entries.to_le_bytes());
-    set(&mut info, I::MAP_FLAGS, &map.map_flags.to_le_bytes());
-    set(&mut info, I::MAP_EXTRA, &map.map_extra.to_le_bytes());
+) -> Result<(), Errno> {
+    info.set(I::TYPE, &map.map_type.to_le_bytes());
+    info.set(I::ID, &map.id().to_le_bytes());
+    info.set(I::KEY_SIZE, &map.key_size.to_le_bytes());
+    info.set(I::VALUE_SIZE, &map.value_size.to_le_bytes());
+    info.set(I::MAX_ENTRIES, &map.max_entries.to_le_bytes());
+    info.set(I::MAP_FLAGS, &map.map_flags.to_le_bytes());
+    info.set(I::MAP_EXTRA, &map.map_extra.to_le_bytes());
     let mut name = [0u8; 16];
     name[..map.name.len()].copy_from_slice(&map.name);
-    set(&mut info, I::NAME, &name);
-    set(&mut info, I::BTF_VMLINUX_VALUE_TYPE_ID, &0u32.to_le_bytes());
+    info.set(I::NAME, &name);
+    info.set(I::BTF_VMLINUX_VALUE_TYPE_ID, &0u32.to_le_bytes());
     // BTF objects have no IDs here: btf_id stays 0.
     let (key_id, value_id) = map.btf.as_ref().map_or((0, 0), |b| (b.key_type_id, b.value_type_id));
-    set(&mut info, I::BTF_KEY_TYPE_ID, &key_id.to_le_bytes());
-    set(&mut info, I::BTF_VALUE_TYPE_ID, &value_id.to_le_bytes());
-    let uhash = u64::from_le_bytes(info[I::HASH..I::HASH + 8].try_into().expect("8"));
-    let hash_size = u32::from_le_bytes(info[I::HASH_SIZE..I::HASH_SIZE + 4].try_into().expect("4"));
+    info.set(I::BTF_KEY_TYPE_ID, &key_id.to_le_bytes());
+    info.set(I::BTF_VALUE_TYPE_ID, &value_id.to_le_bytes());
+    let (uhash, hash_size) = (info.u64(I::HASH), info.u32(I::HASH_SIZE));
     if uhash != 0 {
         let hash = map.ops.get_hash().ok_or(Errno::EINVAL)?;
         if hash_size != 32 {
@@ -654,9 +642,7 @@ pub(crate) fn map_get_info(
     } else if hash_size != 0 {
         return Err(Errno::EINVAL);
     }
-    mem.write(uinfo, &info[..len])?;
-    out.put_u32(info_by_fd::INFO_LEN, len as u32);
-    Ok(0)
+    Ok(())
 }
 
 // ---- the typed API ----

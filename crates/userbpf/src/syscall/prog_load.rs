@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::{AttrOut, Process};
 use crate::exec;
 use crate::isa::{insns_from_bytes, INSN_SIZE};
-use crate::memlock::PAGE_SIZE;
+use crate::uapi::PAGE_SIZE;
 use crate::prog::{calc_digest, license_is_gpl_compatible, Prog, Runtime};
 use crate::uapi::attr::prog_load as F;
 use crate::uapi::types::{attach_type as at, prog_flags, prog_type as pt, BPF_COMPLEXITY_LIMIT_INSNS, BPF_MAXINSNS};
@@ -411,7 +411,7 @@ impl LoadFds for Process {
         self.map_by_fd(fd).map(|(m, _)| m)
     }
 
-    fn btf_fd(&self, fd: u32) -> Result<Arc<crate::obj::btf::Btf>, Errno> {
+    fn btf_fd(&self, fd: u32) -> Result<Arc<crate::btf::Btf>, Errno> {
         self.btf_by_fd(fd)
     }
 }

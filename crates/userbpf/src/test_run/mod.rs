@@ -22,11 +22,9 @@ use crate::runtime::{run_prog_repeat, Engine, RunSetup};
 use crate::syscall::{AttrOut, Process};
 use crate::uapi::attr::{test_run as F, Attr};
 use crate::uapi::types::prog_type as pt;
-use crate::uapi::Errno;
+use crate::uapi::{Errno, PAGE_SIZE};
 use crate::user_mem::UserMemory;
 
-/// The kernel's PAGE_SIZE, which bounds test packets.
-const PAGE_SIZE: u64 = 4096;
 const ETH_HLEN: usize = 14;
 
 /// The test attr, as read from the union.

@@ -3,12 +3,11 @@
 //! (kernel 6.18), checked by the layout test below.
 
 use super::errno::Errno;
+use super::PAGE_SIZE;
 
 /// `sizeof(union bpf_attr)` on the reference kernel (6.18): BPF_PROG_LOAD's
 /// struct, ending with `keyring_id`, is the largest member.
 pub const ATTR_SIZE: usize = 168;
-/// The kernel refuses attrs larger than a page outright.
-pub const PAGE_SIZE: usize = 4096;
 
 /// An attr as the kernel holds it after copy-in: exactly `ATTR_SIZE` bytes,
 /// zero-extended from what the caller passed.
@@ -32,7 +31,8 @@ impl Attr {
     /// (E2BIG); a shorter attr is zero-extended. `user` holds at least
     /// `size` bytes (a shorter buffer is EFAULT, as a bad pointer would be).
     pub fn copy_in(user: &[u8], size: usize) -> Result<Attr, Errno> {
-        if size > PAGE_SIZE {
+        // The kernel refuses attrs larger than a page outright.
+        if size > PAGE_SIZE as usize {
             return Err(Errno::E2BIG);
         }
         let Some(given) = user.get(..size) else {
@@ -75,20 +75,8 @@ impl Attr {
         u64::from_le_bytes(self.bytes[off..off + 8].try_into().expect("8 bytes"))
     }
 
-    pub fn set_u32(&mut self, off: usize, v: u32) {
-        self.bytes[off..off + 4].copy_from_slice(&v.to_le_bytes());
-    }
-
-    pub fn set_u64(&mut self, off: usize, v: u64) {
-        self.bytes[off..off + 8].copy_from_slice(&v.to_le_bytes());
-    }
-
     pub fn slice(&self, off: usize, len: usize) -> &[u8] {
         &self.bytes[off..off + len]
-    }
-
-    pub fn set_slice(&mut self, off: usize, data: &[u8]) {
-        self.bytes[off..off + data.len()].copy_from_slice(data);
     }
 
     /// Whether the caller's attr reached past `field_end` (so an output

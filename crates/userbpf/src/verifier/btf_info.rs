@@ -2,7 +2,7 @@
 //! func_info, read before the checks as the kernel reads it.
 
 use super::{FuncRecord, LoadInput};
-use crate::obj::btf::{BtfKind, Linkage};
+use crate::btf::{BtfKind, Linkage};
 use crate::uapi::attr::prog_load as F;
 use crate::uapi::Errno;
 use crate::verifier::log::VerifierLog;

@@ -7,13 +7,10 @@
 //! Declared inside do_check (it extends `Env`).
 
 use super::{Env, Res};
-use crate::isa::opcode::{BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, CALL, LD_IMM64, MAX_BPF_STACK};
+use crate::isa::opcode::{BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, CALL, LD_IMM64, MAX_BPF_STACK, MAX_CALL_FRAMES};
 use crate::uapi::Errno;
 use crate::verifier::reg::{RegState, RegType};
 use crate::verifier::state::{FuncState, VerifierState};
-
-/// MAX_CALL_FRAMES.
-const MAX_CALL_FRAMES: usize = 8;
 
 impl Env<'_> {
     /// __check_func_call() for the call at `pc` to `target`.

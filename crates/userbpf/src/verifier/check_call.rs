@@ -8,8 +8,8 @@
 
 use super::const_str::BPF_FUNC_SNPRINTF;
 use super::{Env, Res, Stop};
-use crate::helpers::ids::{HELPER_COUNT, HELPER_NAMES};
 use crate::helpers::protos::{self, ArgType, RetType};
+use crate::uapi::helper_ids::{HELPER_COUNT, HELPER_NAMES};
 use crate::uapi::types::map_type as mt;
 use crate::uapi::Errno;
 use crate::verifier::reg::{MapShape, RegState, RegType};
@@ -190,7 +190,7 @@ impl Env<'_> {
                     };
                     self.helper_mem_access(st, m, size as u64, false, false)?;
                     // Where the key lies, kept at the call: an inlined
-                    // lookup's key load (misc_fixups) takes it as its proof.
+                    // lookup's key load (fixups::misc) takes it as its proof.
                     if arg == ArgType::MapKey && id == 1 {
                         self.note_access(&reg);
                     }

@@ -36,7 +36,7 @@ use crate::exec::jit::direct::DirectCall;
 use crate::exec::AccessProof;
 use crate::isa::Insn;
 use crate::maps::Map;
-use crate::obj::btf::Btf;
+use crate::btf::Btf;
 use crate::uapi::{Attr, Errno};
 use crate::user_mem::UserMemory;
 use fixups::{MapLoad, UsedMaps, Xlated};

@@ -46,7 +46,7 @@ pub fn listing(prog: &JitProgram) -> String {
         .direct
         .iter()
         .map(|d| {
-            let name = crate::helpers::ids::helper_name(d.helper_id()).unwrap_or("a helper");
+            let name = crate::uapi::helper_ids::helper_name(d.helper_id()).unwrap_or("a helper");
             (d.func.addr(), name)
         })
         .collect();

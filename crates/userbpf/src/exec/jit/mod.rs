@@ -32,9 +32,8 @@ use crate::exec::AccessProof;
 use crate::isa::DecodeError;
 use crate::runtime::RunEnv;
 
-/// The kernel's budget for `may_goto` loops (BPF_MAX_LOOPS), as the
-/// interpreter counts it.
-const MAY_GOTO_BUDGET: u64 = 8 * 1024 * 1024;
+// The kernel's budget for `may_goto` loops, as the interpreter counts it.
+use crate::uapi::BPF_MAX_LOOPS as MAY_GOTO_BUDGET;
 
 /// How to compile.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -3,14 +3,11 @@
 
 use crate::exec::helper_table::{HelperCall, HelperExit};
 use crate::runtime::callback;
-use crate::uapi::Errno;
+use crate::uapi::{Errno, BPF_MAX_LOOPS};
 
 use super::neg;
 
 type R = Result<u64, HelperExit>;
-
-/// BPF_MAX_LOOPS.
-const BPF_MAX_LOOPS: u64 = 8 * 1024 * 1024;
 
 /// bpf_loop(nr_loops, callback, ctx, flags): callback(i, ctx) until it
 /// returns non-zero; the number of calls made.

@@ -109,14 +109,14 @@ fn build() -> HelperTable {
     for &(id, body) in ENV_HELPERS {
         t.register_call(
             id,
-            crate::helpers::ids::helper_name(id as i32).unwrap_or("bpf_unknown"),
+            crate::uapi::helper_ids::helper_name(id as i32).unwrap_or("bpf_unknown"),
             move |c, _| Ok(body(c.env)),
         );
     }
     for &(id, body) in HELPERS {
         t.register_call(
             id,
-            crate::helpers::ids::helper_name(id as i32).unwrap_or("bpf_unknown"),
+            crate::uapi::helper_ids::helper_name(id as i32).unwrap_or("bpf_unknown"),
             body,
         );
     }
@@ -129,7 +129,7 @@ mod tests {
     #[test]
     fn every_helper_has_its_kernel_name() {
         for &(id, _) in super::HELPERS {
-            assert!(crate::helpers::ids::helper_name(id as i32).is_some(), "helper {id}");
+            assert!(crate::uapi::helper_ids::helper_name(id as i32).is_some(), "helper {id}");
         }
     }
 }

@@ -18,12 +18,12 @@
 //!
 //! [`Lossless`]: crate::isa::disasm::Lossless
 
-use crate::helpers::ids::helper_id;
 use crate::isa::decode::{decode_at, AluOp, AtomicOp, CallKind, Endian, Instruction, JmpOp, Operand, Reg, Size, Width};
 use crate::isa::opcode::{
     BPF_PSEUDO_BTF_ID, BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE,
     BPF_PSEUDO_MAP_VALUE, LD_IMM64, MAX_BPF_REG,
 };
+use crate::uapi::helper_ids::helper_id;
 
 /// A line that doesn't assemble: its 1-based number and what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

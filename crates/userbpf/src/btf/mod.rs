@@ -1,6 +1,8 @@
-//! BTF: the type information of an object (`.BTF`), its extension
-//! (`.BTF.ext`: func_info, line_info, CO-RE relocations), and the raw text
-//! dump `bpftool btf dump file X` prints.
+//! BTF, kernel-side and in objects: the type information (`.BTF`, or a
+//! blob given to BPF_BTF_LOAD), its extension (`.BTF.ext`: func_info,
+//! line_info, CO-RE relocations), and the raw text dump `bpftool btf dump
+//! file X` prints. Used by the bpf(2) commands (BTF_LOAD, the load path's
+//! func_info checks), the maps (btf_record) and the ELF loader.
 
 pub mod dump;
 pub mod ext;

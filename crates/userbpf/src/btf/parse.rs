@@ -128,6 +128,32 @@ fn header(data: &[u8]) -> Result<Header, BtfError> {
     Ok(h)
 }
 
+/// A type's `vlen` records of `per` bytes each, read by `read`, for the
+/// type at offset `at`. Each record is at least 4 bytes, so vlen can't
+/// exceed what is left: checked before anything is read or allocated.
+fn records<T>(
+    r: &mut Reader<'_>,
+    vlen: usize,
+    per: usize,
+    at: usize,
+    mut read: impl FnMut(&mut Reader<'_>) -> Option<T>,
+) -> Result<Vec<T>, BtfError> {
+    if vlen.saturating_mul(per) > r.remaining() {
+        return Err(BtfError::Truncated {
+            what: "type members",
+            offset: at,
+        });
+    }
+    (0..vlen)
+        .map(|_| {
+            read(r).ok_or(BtfError::Truncated {
+                what: "type",
+                offset: at,
+            })
+        })
+        .collect()
+}
+
 /// Parses one type at the reader's position.
 fn parse_type(r: &mut Reader<'_>, id: u32) -> Result<BtfType, BtfError> {
     let at = r.pos();
@@ -145,17 +171,6 @@ fn parse_type(r: &mut Reader<'_>, id: u32) -> Result<BtfType, BtfError> {
     if info & 0x60ff_0000 != 0 {
         return Err(bad(format!("unused info bits set ({info:#x})")));
     }
-    // Each record is at least 4 bytes, so vlen can't exceed what is left.
-    let need_vlen = |per: usize, r: &Reader<'_>| {
-        if vlen.saturating_mul(per) > r.remaining() {
-            Err(BtfError::Truncated {
-                what: "type members",
-                offset: at,
-            })
-        } else {
-            Ok(())
-        }
-    };
     let no_vlen = |name: &str| {
         if vlen != 0 {
             Err(bad(format!("{name} with vlen {vlen}")))
@@ -200,24 +215,20 @@ fn parse_type(r: &mut Reader<'_>, id: u32) -> Result<BtfType, BtfError> {
             }
         }
         kind::STRUCT | kind::UNION => {
-            need_vlen(12, r)?;
-            let mut members = Vec::with_capacity(vlen);
-            for _ in 0..vlen {
-                let name_off = r.u32().ok_or_else(trunc)?;
-                let type_id = r.u32().ok_or_else(trunc)?;
-                let offset = r.u32().ok_or_else(trunc)?;
+            let members = records(r, vlen, 12, at, |r| {
+                let (name_off, type_id, offset) = (r.u32()?, r.u32()?, r.u32()?);
                 let (bit_offset, bitfield_size) = if kind_flag {
                     (offset & 0xff_ffff, offset >> 24)
                 } else {
                     (offset, 0)
                 };
-                members.push(Member {
+                Some(Member {
                     name_off,
                     type_id,
                     bit_offset,
                     bitfield_size,
-                });
-            }
+                })
+            })?;
             if kind_num == kind::STRUCT {
                 BtfKind::Struct {
                     size: size_or_type,
@@ -232,23 +243,22 @@ fn parse_type(r: &mut Reader<'_>, id: u32) -> Result<BtfType, BtfError> {
         }
         kind::ENUM | kind::ENUM64 => {
             let wide = kind_num == kind::ENUM64;
-            need_vlen(if wide { 12 } else { 8 }, r)?;
-            if !matches!(size_or_type, 1 | 2 | 4 | 8) {
-                return Err(bad(format!("enum of size {size_or_type}")));
-            }
-            let mut values = Vec::with_capacity(vlen);
-            for _ in 0..vlen {
-                let name_off = r.u32().ok_or_else(trunc)?;
-                let lo = r.u32().ok_or_else(trunc)?;
+            // Read before the size is judged: a vlen past the data is
+            // refused first, and reads within it cannot fail.
+            let values = records(r, vlen, if wide { 12 } else { 8 }, at, |r| {
+                let (name_off, lo) = (r.u32()?, r.u32()?);
                 let value = if wide {
-                    let hi = r.u32().ok_or_else(trunc)?;
+                    let hi = r.u32()?;
                     ((hi as u64) << 32 | lo as u64) as i64
                 } else if kind_flag {
                     lo as i32 as i64
                 } else {
                     lo as i64
                 };
-                values.push(Enumerator { name_off, value });
+                Some(Enumerator { name_off, value })
+            })?;
+            if !matches!(size_or_type, 1 | 2 | 4 | 8) {
+                return Err(bad(format!("enum of size {size_or_type}")));
             }
             if wide {
                 BtfKind::Enum64 {
@@ -281,13 +291,10 @@ fn parse_type(r: &mut Reader<'_>, id: u32) -> Result<BtfType, BtfError> {
             }
         }
         kind::FUNC_PROTO => {
-            need_vlen(8, r)?;
-            let mut params = Vec::with_capacity(vlen);
-            for _ in 0..vlen {
-                let name_off = r.u32().ok_or_else(trunc)?;
-                let type_id = r.u32().ok_or_else(trunc)?;
-                params.push(Param { name_off, type_id });
-            }
+            let params = records(r, vlen, 8, at, |r| {
+                let (name_off, type_id) = (r.u32()?, r.u32()?);
+                Some(Param { name_off, type_id })
+            })?;
             BtfKind::FuncProto {
                 ret_type: size_or_type,
                 params,
@@ -303,14 +310,10 @@ fn parse_type(r: &mut Reader<'_>, id: u32) -> Result<BtfType, BtfError> {
             }
         }
         kind::DATASEC => {
-            need_vlen(12, r)?;
-            let mut vars = Vec::with_capacity(vlen);
-            for _ in 0..vlen {
-                let type_id = r.u32().ok_or_else(trunc)?;
-                let offset = r.u32().ok_or_else(trunc)?;
-                let size = r.u32().ok_or_else(trunc)?;
-                vars.push(VarSecInfo { type_id, offset, size });
-            }
+            let vars = records(r, vlen, 12, at, |r| {
+                let (type_id, offset, size) = (r.u32()?, r.u32()?, r.u32()?);
+                Some(VarSecInfo { type_id, offset, size })
+            })?;
             BtfKind::Datasec {
                 size: size_or_type,
                 vars,
