@@ -21,8 +21,8 @@ use failure::Failure;
 use session::Session;
 use userbpf::conformance::parse_hex_bytes;
 use userbpf::exec::{
-    AlignedBuf, ExecError, GuestMemory, HelperTable, Interpreter, Jit, JitOptions, JitProgram, Program, RegionKind,
-    RunOptions,
+    AlignedBuf, ExecError, Executor, GuestMemory, HelperTable, Interpreter, Jit, JitOptions, JitProgram, Program,
+    RegionKind, RunOptions,
 };
 use userbpf::isa::asm::Syntax;
 use userbpf::isa::source::{parse_program, read_program, SourceFormat};

@@ -4,7 +4,9 @@
 
 pub mod engines;
 
-use crate::exec::{AlignedBuf, GuestMemory, HelperTable, Interpreter, LdAbsPacket, Program, RegionKind, RunOptions};
+use crate::exec::{
+    AlignedBuf, Executor, GuestMemory, HelperTable, Interpreter, LdAbsPacket, Program, RegionKind, RunOptions,
+};
 use crate::isa::{decode, encode, insns_from_bytes, Insn, INSN_SIZE};
 
 /// Instructions from arbitrary bytes (a trailing partial slot is dropped).

@@ -6,11 +6,12 @@
 //! Anything the decoder can't rule out (a jump into the middle of an
 //! ld_imm64, out of the program, a bad address) is a clean [`ExecError`].
 
+use super::env::{ExecEnv, NoEnv};
+use super::executor::Executor;
 use super::helper_table::{HelperCall, HelperExit, HelperTable};
 use super::memory::{AccessFault, GuestMemory};
 use crate::isa::opcode::*;
 use crate::isa::{decode, DecodeError, Insn};
-use crate::runtime::RunEnv;
 
 /// A decoded, well-formed program ready to run.
 #[derive(Clone, Debug)]
@@ -82,57 +83,46 @@ struct Frame {
 }
 
 /// The interpreter bound to a program and a helper table.
-pub struct Interpreter<'p> {
+pub struct Interpreter<'p, E: ExecEnv = NoEnv> {
     prog: &'p Program,
-    helpers: &'p HelperTable,
+    helpers: &'p HelperTable<E>,
 }
 
 /// Stack bytes for all frames.
 pub const STACK_SIZE: usize = MAX_BPF_STACK * MAX_CALL_FRAMES;
 
-impl<'p> Interpreter<'p> {
-    pub fn new(prog: &'p Program, helpers: &'p HelperTable) -> Self {
+impl<E: ExecEnv> Executor for Interpreter<'_, E> {
+    type Env = E;
+    /// The frame pointer: the interpreter needs nothing else set up.
+    type Prepared = u64;
+
+    fn prepare(&self, _: &GuestMemory<'_>, fp: u64, _: &RunOptions) -> Result<u64, ExecError> {
+        Ok(fp)
+    }
+
+    fn execute_prepared<'m>(
+        &self,
+        fp: &mut u64,
+        mem: &mut GuestMemory<'m>,
+        env: &E::Run<'m>,
+        args: &[u64],
+        opts: &RunOptions,
+    ) -> Result<u64, ExecError> {
+        self.execute_from(mem, env, *fp, args, opts, 0)
+    }
+}
+
+impl<'p, E: ExecEnv> Interpreter<'p, E> {
+    pub fn new(prog: &'p Program, helpers: &'p HelperTable<E>) -> Self {
         Interpreter { prog, helpers }
     }
 
-    /// Run with the stack of `mem` (mapped on first use); `args` become
-    /// r1..r5.
-    pub fn run(&self, mem: &mut GuestMemory<'_>, args: &[u64], opts: &RunOptions) -> Result<u64, ExecError> {
-        let fp = mem.stack_top(STACK_SIZE);
-        self.execute(mem, fp, args, opts)
-    }
-
-    /// Run with the caller's memory; `fp` is the guest address just past the
-    /// top of a stack region of at least `STACK_SIZE` bytes.
-    pub fn execute(
-        &self,
-        mem: &mut GuestMemory<'_>,
-        fp: u64,
-        args: &[u64],
-        opts: &RunOptions,
-    ) -> Result<u64, ExecError> {
-        self.execute_in(mem, &RunEnv::default(), fp, args, opts)
-    }
-
-    /// [`execute`](Self::execute) with an environment for the helpers
-    /// (maps, CPU, packet, trace pipe, tail calls).
-    pub fn execute_in<'m>(
-        &self,
-        mem: &mut GuestMemory<'m>,
-        env: &RunEnv<'m>,
-        fp: u64,
-        args: &[u64],
-        opts: &RunOptions,
-    ) -> Result<u64, ExecError> {
-        self.execute_from(mem, env, fp, args, opts, 0)
-    }
-
-    /// [`execute_in`](Self::execute_in) starting at instruction `entry`
+    /// [`Executor::execute_in`] starting at instruction `entry`
     /// (a callback subprogram), whose `exit` ends the run.
     pub fn execute_from<'m>(
         &self,
         mem: &mut GuestMemory<'m>,
-        env: &RunEnv<'m>,
+        env: &E::Run<'m>,
         fp: u64,
         args: &[u64],
         opts: &RunOptions,
@@ -481,7 +471,7 @@ impl<'p> Interpreter<'p> {
     fn call_helper<'m>(
         &self,
         mem: &mut GuestMemory<'m>,
-        env: &RunEnv<'m>,
+        env: &E::Run<'m>,
         id: u64,
         reg: &mut [u64; 11],
     ) -> Result<(), CallOutcome> {
@@ -489,7 +479,7 @@ impl<'p> Interpreter<'p> {
             return Err(CallOutcome::Fault(Fault::UnknownHelper { id }));
         };
         let args = [reg[1], reg[2], reg[3], reg[4], reg[5]];
-        match (h.func)(&mut HelperCall { mem, env }, &args) {
+        match (h.func)(&mut HelperCall::<E> { mem, env }, &args) {
             Ok(r0) => {
                 reg[0] = r0;
                 Ok(())

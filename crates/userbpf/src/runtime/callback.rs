@@ -8,10 +8,13 @@
 //! subprogram in the interpreter (over the same guest memory, whatever
 //! engine runs the program) on a stack of its own per nesting level.
 
-use crate::exec::helper_table::{HelperCall, HelperExit};
+use super::KernelEnv;
+use crate::exec::helper_table::HelperExit;
 use crate::exec::interp::STACK_SIZE;
 use crate::exec::{Fault, Interpreter, RunOptions};
 use crate::helpers::run::kernel_helpers;
+
+type HelperCall<'c, 'm> = crate::exec::HelperCall<'c, 'm, KernelEnv>;
 use crate::isa::opcode::{BPF_PSEUDO_FUNC, LD_IMM64};
 use crate::isa::Insn;
 

@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use crate::exec::helper_table::{HelperCall, HelperExit};
+use super::HelperCall;
+use crate::exec::helper_table::HelperExit;
 use crate::maps::fd_array::FdArray;
 use crate::maps::guest::MapTable;
 use crate::maps::ringbuf::RingBuf;
