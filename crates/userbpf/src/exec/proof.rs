@@ -25,10 +25,6 @@ pub enum AccessProof {
 }
 
 impl AccessProof {
-    pub fn is_proven(self) -> bool {
-        self != AccessProof::None
-    }
-
     /// The proof after another verified visit proved `other`: the same
     /// region stays, different regions weaken to [`AccessProof::InRegion`],
     /// anything unproven makes it unproven.
