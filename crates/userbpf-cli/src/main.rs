@@ -20,8 +20,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use failure::Failure;
 use session::Session;
 use userbpf::exec::{
-    AlignedBuf, ExecError, GuestMemory, HelperTable, Interpreter, Jit, JitOptions, JitProgram, Program, RegionKind,
-    RunOptions,
+    AlignedBuf, ExecError, Executor, GuestMemory, HelperTable, Interpreter, Jit, JitOptions, JitProgram, Program,
+    RegionKind, RunOptions,
 };
 use userbpf::isa::asm::Syntax;
 use userbpf::isa::hex::parse_hex_bytes;

@@ -5,7 +5,7 @@
 //! `cargo bench -p userbpf --bench interp`
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use userbpf::exec::{AlignedBuf, GuestMemory, HelperTable, Interpreter, Program, RegionKind, RunOptions};
+use userbpf::exec::{AlignedBuf, Executor, GuestMemory, HelperTable, Interpreter, Program, RegionKind, RunOptions};
 use userbpf::isa::asm::{assemble, Syntax};
 
 const PROGRAMS: &[(&str, &str)] = &[

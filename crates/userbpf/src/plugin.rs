@@ -7,8 +7,8 @@
 //! (see [`HelperTable::conformance`]). Either engine can run it.
 
 use crate::exec::{
-    AlignedBuf, ExecError, GuestMemory, HelperTable, Interpreter, Jit, JitError, JitOptions, JitProgram, Program,
-    RegionKind, RunOptions,
+    AlignedBuf, ExecError, Executor, GuestMemory, HelperTable, Interpreter, Jit, JitError, JitOptions, JitProgram,
+    Program, RegionKind, RunOptions,
 };
 use crate::isa::{insns_from_bytes, DecodeError};
 

@@ -3,8 +3,8 @@
 //! values are hand-derived from RFC 9669 and the kernel's semantics.
 
 use userbpf::exec::{
-    AccessFault, AlignedBuf, ExecError, Fault, GuestMemory, HelperExit, HelperTable, Interpreter, LdAbsPacket, Program,
-    RegionKind, RunOptions,
+    AccessFault, AlignedBuf, ExecError, Executor, Fault, GuestMemory, HelperExit, HelperTable, Interpreter,
+    LdAbsPacket, Program, RegionKind, RunOptions,
 };
 use userbpf::isa::Insn;
 

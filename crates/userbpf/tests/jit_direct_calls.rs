@@ -6,6 +6,7 @@
 //! getgid), as bpf_get_current_pid_tgid / uid_gid return them for the task
 //! that runs BPF_PROG_TEST_RUN.
 
+use userbpf::exec::Executor;
 use userbpf::isa::Insn;
 use userbpf::prog::Runtime;
 use userbpf::runtime::Engine;

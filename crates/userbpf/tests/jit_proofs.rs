@@ -3,6 +3,7 @@
 //! (the kernel's answers for examples/tc_port_filter and the C examples),
 //! and the images must shrink.
 
+use userbpf::exec::Executor;
 use userbpf::isa::source::read_program;
 use userbpf::obj::{LoadOptions, LoadedObject, Object};
 use userbpf::prog::Runtime;

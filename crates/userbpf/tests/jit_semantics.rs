@@ -6,10 +6,12 @@
 //! blinding, runtime selection.
 
 use userbpf::exec::{
-    select_runtime, AccessFault, AlignedBuf, ExecError, Fault, GuestMemory, HelperExit, HelperTable, Interpreter, Jit,
-    JitOptions, JitProgram, LdAbsPacket, Program, RegionKind, RunOptions, RuntimePolicy, SelectedRuntime,
+    AccessFault, AlignedBuf, ExecError, Executor, Fault, GuestMemory, HelperExit, HelperTable, Interpreter, Jit,
+    JitOptions, JitProgram, LdAbsPacket, Program, RegionKind, RunOptions,
 };
 use userbpf::isa::{decode, Insn};
+use userbpf::prog::Runtime;
+use userbpf::runtime::select::{select_runtime, RuntimePolicy};
 
 const EXIT: Insn = Insn::new(0x95, 0, 0, 0, 0);
 
@@ -713,40 +715,37 @@ fn runtime_selection_follows_the_kernel() {
         privileged: true,
         meter: false,
     };
-    assert!(matches!(select_runtime(prog.clone(), &policy), Ok(SelectedRuntime::Jit(j)) if !j.options().blind));
+    assert!(matches!(select_runtime(prog.clone(), &policy), Ok(Runtime::Jit(j)) if !j.options().blind));
     let off = RuntimePolicy {
         jit_enable: 0,
         ..policy
     };
     assert!(matches!(
         select_runtime(prog.clone(), &off),
-        Ok(SelectedRuntime::Interpreter(_))
+        Ok(Runtime::Interpreter(_))
     ));
     // Always-on ignores bpf_jit_enable = 0.
     let always = RuntimePolicy {
         jit_always_on: true,
         ..off
     };
-    assert!(matches!(
-        select_runtime(prog.clone(), &always),
-        Ok(SelectedRuntime::Jit(_))
-    ));
+    assert!(matches!(select_runtime(prog.clone(), &always), Ok(Runtime::Jit(_))));
     // Hardening: level 1 blinds unprivileged loaders only, level 2 everyone.
     let h1 = RuntimePolicy {
         jit_harden: 1,
         ..policy
     };
-    assert!(matches!(select_runtime(prog.clone(), &h1), Ok(SelectedRuntime::Jit(j)) if !j.options().blind));
+    assert!(matches!(select_runtime(prog.clone(), &h1), Ok(Runtime::Jit(j)) if !j.options().blind));
     let h1u = RuntimePolicy {
         privileged: false,
         ..h1
     };
-    assert!(matches!(select_runtime(prog.clone(), &h1u), Ok(SelectedRuntime::Jit(j)) if j.options().blind));
+    assert!(matches!(select_runtime(prog.clone(), &h1u), Ok(Runtime::Jit(j)) if j.options().blind));
     let h2 = RuntimePolicy {
         jit_harden: 2,
         ..policy
     };
-    assert!(matches!(select_runtime(prog, &h2), Ok(SelectedRuntime::Jit(j)) if j.options().blind));
+    assert!(matches!(select_runtime(prog, &h2), Ok(Runtime::Jit(j)) if j.options().blind));
 }
 
 #[test]

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use userbpf::exec::{GuestMemory, HelperTable, Interpreter, Program, RegionKind, RunOptions};
+use userbpf::exec::{Executor, GuestMemory, HelperTable, Interpreter, Program, RegionKind, RunOptions};
 use userbpf::isa::Insn;
 use userbpf::maps::guest::{map_base, MapTable};
 use userbpf::maps::ARRAY_VALUE_OFF;

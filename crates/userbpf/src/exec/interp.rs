@@ -6,11 +6,12 @@
 //! Anything the decoder can't rule out (a jump into the middle of an
 //! ld_imm64, out of the program, a bad address) is a clean [`ExecError`].
 
+use super::env::{ExecEnv, NoEnv};
+use super::executor::Executor;
 use super::helper_table::{HelperCall, HelperExit, HelperTable};
 use super::memory::{AccessFault, GuestMemory};
 use crate::isa::opcode::*;
 use crate::isa::{decode, DecodeError, Insn};
-use crate::runtime::RunEnv;
 
 /// A decoded, well-formed program ready to run.
 #[derive(Clone, Debug)]
@@ -82,57 +83,46 @@ struct Frame {
 }
 
 /// The interpreter bound to a program and a helper table.
-pub struct Interpreter<'p> {
+pub struct Interpreter<'p, E: ExecEnv = NoEnv> {
     prog: &'p Program,
-    helpers: &'p HelperTable,
+    helpers: &'p HelperTable<E>,
 }
 
 /// Stack bytes for all frames.
 pub const STACK_SIZE: usize = MAX_BPF_STACK * MAX_CALL_FRAMES;
 
-impl<'p> Interpreter<'p> {
-    pub fn new(prog: &'p Program, helpers: &'p HelperTable) -> Self {
+impl<E: ExecEnv> Executor for Interpreter<'_, E> {
+    type Env = E;
+    /// The frame pointer: the interpreter needs nothing else set up.
+    type Prepared = u64;
+
+    fn prepare(&self, _: &GuestMemory<'_>, fp: u64, _: &RunOptions) -> Result<u64, ExecError> {
+        Ok(fp)
+    }
+
+    fn execute_prepared<'m>(
+        &self,
+        fp: &mut u64,
+        mem: &mut GuestMemory<'m>,
+        env: &E::Run<'m>,
+        args: &[u64],
+        opts: &RunOptions,
+    ) -> Result<u64, ExecError> {
+        self.execute_from(mem, env, *fp, args, opts, 0)
+    }
+}
+
+impl<'p, E: ExecEnv> Interpreter<'p, E> {
+    pub fn new(prog: &'p Program, helpers: &'p HelperTable<E>) -> Self {
         Interpreter { prog, helpers }
     }
 
-    /// Run with the stack of `mem` (mapped on first use); `args` become
-    /// r1..r5.
-    pub fn run(&self, mem: &mut GuestMemory<'_>, args: &[u64], opts: &RunOptions) -> Result<u64, ExecError> {
-        let fp = mem.stack_top(STACK_SIZE);
-        self.execute(mem, fp, args, opts)
-    }
-
-    /// Run with the caller's memory; `fp` is the guest address just past the
-    /// top of a stack region of at least `STACK_SIZE` bytes.
-    pub fn execute(
-        &self,
-        mem: &mut GuestMemory<'_>,
-        fp: u64,
-        args: &[u64],
-        opts: &RunOptions,
-    ) -> Result<u64, ExecError> {
-        self.execute_in(mem, &RunEnv::default(), fp, args, opts)
-    }
-
-    /// [`execute`](Self::execute) with an environment for the helpers
-    /// (maps, CPU, packet, trace pipe, tail calls).
-    pub fn execute_in<'m>(
-        &self,
-        mem: &mut GuestMemory<'m>,
-        env: &RunEnv<'m>,
-        fp: u64,
-        args: &[u64],
-        opts: &RunOptions,
-    ) -> Result<u64, ExecError> {
-        self.execute_from(mem, env, fp, args, opts, 0)
-    }
-
-    /// [`execute_in`](Self::execute_in) starting at instruction `entry`
+    /// [`Executor::execute_in`] starting at instruction `entry`
     /// (a callback subprogram), whose `exit` ends the run.
     pub fn execute_from<'m>(
         &self,
         mem: &mut GuestMemory<'m>,
-        env: &RunEnv<'m>,
+        env: &E::Run<'m>,
         fp: u64,
         args: &[u64],
         opts: &RunOptions,
@@ -216,8 +206,8 @@ impl<'p> Interpreter<'p> {
                 0x1f => reg[dst] = reg[dst].wrapping_sub(reg[src]),
                 0x27 => reg[dst] = reg[dst].wrapping_mul(imm64),
                 0x2f => reg[dst] = reg[dst].wrapping_mul(reg[src]),
-                0x37 => reg[dst] = div64(reg[dst], imm64, off),
-                0x3f => reg[dst] = div64(reg[dst], reg[src], off),
+                0x37 => reg[dst] = reg[dst].bpf_div(imm64, off),
+                0x3f => reg[dst] = reg[dst].bpf_div(reg[src], off),
                 0x47 => reg[dst] |= imm64,
                 0x4f => reg[dst] |= reg[src],
                 0x57 => reg[dst] &= imm64,
@@ -227,8 +217,8 @@ impl<'p> Interpreter<'p> {
                 0x77 => reg[dst] >>= imm64 & 63,
                 0x7f => reg[dst] >>= reg[src] & 63,
                 0x87 => reg[dst] = (reg[dst] as i64).wrapping_neg() as u64,
-                0x97 => reg[dst] = mod64(reg[dst], imm64, off),
-                0x9f => reg[dst] = mod64(reg[dst], reg[src], off),
+                0x97 => reg[dst] = reg[dst].bpf_rem(imm64, off),
+                0x9f => reg[dst] = reg[dst].bpf_rem(reg[src], off),
                 0xa7 => reg[dst] ^= imm64,
                 0xaf => reg[dst] ^= reg[src],
                 0xb7 => reg[dst] = imm64,
@@ -260,8 +250,8 @@ impl<'p> Interpreter<'p> {
                 0x1c => reg[dst] = (reg[dst] as u32).wrapping_sub(reg[src] as u32) as u64,
                 0x24 => reg[dst] = (reg[dst] as u32).wrapping_mul(imm32) as u64,
                 0x2c => reg[dst] = (reg[dst] as u32).wrapping_mul(reg[src] as u32) as u64,
-                0x34 => reg[dst] = div32(reg[dst] as u32, imm32, off) as u64,
-                0x3c => reg[dst] = div32(reg[dst] as u32, reg[src] as u32, off) as u64,
+                0x34 => reg[dst] = (reg[dst] as u32).bpf_div(imm32, off) as u64,
+                0x3c => reg[dst] = (reg[dst] as u32).bpf_div(reg[src] as u32, off) as u64,
                 0x44 => reg[dst] = (reg[dst] as u32 | imm32) as u64,
                 0x4c => reg[dst] = (reg[dst] as u32 | reg[src] as u32) as u64,
                 0x54 => reg[dst] = (reg[dst] as u32 & imm32) as u64,
@@ -271,8 +261,8 @@ impl<'p> Interpreter<'p> {
                 0x74 => reg[dst] = ((reg[dst] as u32) >> (imm32 & 31)) as u64,
                 0x7c => reg[dst] = ((reg[dst] as u32) >> (reg[src] as u32 & 31)) as u64,
                 0x84 => reg[dst] = (reg[dst] as i32).wrapping_neg() as u32 as u64,
-                0x94 => reg[dst] = mod32(reg[dst] as u32, imm32, off) as u64,
-                0x9c => reg[dst] = mod32(reg[dst] as u32, reg[src] as u32, off) as u64,
+                0x94 => reg[dst] = (reg[dst] as u32).bpf_rem(imm32, off) as u64,
+                0x9c => reg[dst] = (reg[dst] as u32).bpf_rem(reg[src] as u32, off) as u64,
                 0xa4 => reg[dst] = (reg[dst] as u32 ^ imm32) as u64,
                 0xac => reg[dst] = (reg[dst] as u32 ^ reg[src] as u32) as u64,
                 0xb4 => reg[dst] = imm32 as u64,
@@ -481,7 +471,7 @@ impl<'p> Interpreter<'p> {
     fn call_helper<'m>(
         &self,
         mem: &mut GuestMemory<'m>,
-        env: &RunEnv<'m>,
+        env: &E::Run<'m>,
         id: u64,
         reg: &mut [u64; 11],
     ) -> Result<(), CallOutcome> {
@@ -489,7 +479,7 @@ impl<'p> Interpreter<'p> {
             return Err(CallOutcome::Fault(Fault::UnknownHelper { id }));
         };
         let args = [reg[1], reg[2], reg[3], reg[4], reg[5]];
-        match (h.func)(&mut HelperCall { mem, env }, &args) {
+        match (h.func)(&mut HelperCall::<E> { mem, env }, &args) {
             Ok(r0) => {
                 reg[0] = r0;
                 Ok(())
@@ -506,49 +496,38 @@ enum CallOutcome {
     Fault(Fault),
 }
 
-/// Unsigned (`off == 0`) or signed (`off == 1`) 64-bit division; by zero
-/// gives 0, and INT_MIN / -1 wraps.
-#[inline]
-fn div64(a: u64, b: u64, off: i16) -> u64 {
-    if b == 0 {
-        0
-    } else if off == BPF_OFF_SIGNED {
-        (a as i64).wrapping_div(b as i64) as u64
-    } else {
-        a / b
-    }
+/// Division and modulo as BPF defines them, unsigned (`off == 0`) or
+/// signed (`off == 1`): by zero the quotient is 0 and the remainder the
+/// dividend; INT_MIN / -1 wraps and INT_MIN % -1 is 0.
+trait BpfDiv: Sized {
+    fn bpf_div(self, b: Self, off: i16) -> Self;
+    fn bpf_rem(self, b: Self, off: i16) -> Self;
 }
 
-/// Modulo by zero leaves the dividend unchanged; INT_MIN % -1 is 0.
-#[inline]
-fn mod64(a: u64, b: u64, off: i16) -> u64 {
-    if b == 0 {
-        a
-    } else if off == BPF_OFF_SIGNED {
-        (a as i64).wrapping_rem(b as i64) as u64
-    } else {
-        a % b
-    }
+/// [`BpfDiv`] for an unsigned width and its signed twin.
+macro_rules! bpf_div {
+    ($u:ty, $s:ty) => {
+        impl BpfDiv for $u {
+            #[inline]
+            fn bpf_div(self, b: $u, off: i16) -> $u {
+                match b {
+                    0 => 0,
+                    _ if off == BPF_OFF_SIGNED => (self as $s).wrapping_div(b as $s) as $u,
+                    _ => self / b,
+                }
+            }
+
+            #[inline]
+            fn bpf_rem(self, b: $u, off: i16) -> $u {
+                match b {
+                    0 => self,
+                    _ if off == BPF_OFF_SIGNED => (self as $s).wrapping_rem(b as $s) as $u,
+                    _ => self % b,
+                }
+            }
+        }
+    };
 }
 
-#[inline]
-fn div32(a: u32, b: u32, off: i16) -> u32 {
-    if b == 0 {
-        0
-    } else if off == BPF_OFF_SIGNED {
-        (a as i32).wrapping_div(b as i32) as u32
-    } else {
-        a / b
-    }
-}
-
-#[inline]
-fn mod32(a: u32, b: u32, off: i16) -> u32 {
-    if b == 0 {
-        a
-    } else if off == BPF_OFF_SIGNED {
-        (a as i32).wrapping_rem(b as i32) as u32
-    } else {
-        a % b
-    }
-}
+bpf_div!(u64, i64);
+bpf_div!(u32, i32);

@@ -4,8 +4,8 @@
 
 use crate::exec::interp::STACK_SIZE;
 use crate::exec::{
-    AlignedBuf, ExecError, GuestMemory, HelperExit, HelperTable, Interpreter, Jit, JitOptions, JitProgram, LdAbsPacket,
-    Program, RegionKind, RunOptions,
+    AlignedBuf, ExecError, Executor, GuestMemory, HelperExit, HelperTable, Interpreter, Jit, JitOptions, JitProgram,
+    LdAbsPacket, Program, RegionKind, RunOptions,
 };
 pub use crate::plugin::Engine;
 

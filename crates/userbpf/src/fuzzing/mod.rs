@@ -24,7 +24,9 @@ pub(crate) use sound_gen::SOUND_MAPS;
 pub use sound_gen::{sound_program, sound_seed_bytes, SoundProgram};
 pub use soundness::{check_soundness, sound_verifier_message, verifier_soundness, SoundVerdict};
 
-use crate::exec::{AlignedBuf, GuestMemory, HelperTable, Interpreter, LdAbsPacket, Program, RegionKind, RunOptions};
+use crate::exec::{
+    AlignedBuf, Executor, GuestMemory, HelperTable, Interpreter, LdAbsPacket, Program, RegionKind, RunOptions,
+};
 use crate::isa::{decode, encode, insns_from_bytes, Insn, INSN_SIZE};
 
 /// Instructions from arbitrary bytes (a trailing partial slot is dropped).

@@ -2,7 +2,9 @@
 //! program is verified (as root, the full verifier) and, if accepted, run
 //! in the interpreter over checked guest memory.
 
-use crate::exec::{AlignedBuf, GuestMemory, HelperExit, HelperTable, Interpreter, Program, RegionKind, RunOptions};
+use crate::exec::{
+    AlignedBuf, Executor, GuestMemory, HelperExit, HelperTable, Interpreter, Program, RegionKind, RunOptions,
+};
 
 use super::sound_gen::{sound_program, SoundMap, SoundProgram, MAP_HANDLE, SOUND_MAPS, SOUND_RECORDS};
 

@@ -9,10 +9,13 @@
 //! same guest memory, whatever engine runs the program) on a stack of its
 //! own per nesting level.
 
-use crate::exec::helper_table::{HelperCall, HelperExit};
+use super::KernelEnv;
+use crate::exec::helper_table::HelperExit;
 use crate::exec::interp::STACK_SIZE;
 use crate::exec::{Fault, Interpreter, RunOptions};
 use crate::helpers::run::kernel_helpers;
+
+type HelperCall<'c, 'm> = crate::exec::HelperCall<'c, 'm, KernelEnv>;
 
 /// High bits of a callback handle.
 pub const FUNC_HANDLE_BASE: u64 = 0xffff_ff00_0000_0000;

@@ -24,13 +24,35 @@ pub struct CtxLayout {
     /// Offset of the 64-bit `data_meta` shadow slot.
     pub data_meta: usize,
     /// (uapi offset, shadow offset) of each pointer field.
-    pub pointer_fields: &'static [(i16, i16)],
+    pub pointer_fields: [(i16, i16); 3],
     /// Size of the whole context region.
     pub region_size: usize,
     /// A pointer field (8 bytes) the driver points at a part of the
     /// context region itself: (field offset, target offset). The flow
     /// dissector's `flow_keys` points at its `struct bpf_flow_keys`.
     pub self_pointer: Option<(usize, usize)>,
+}
+
+impl CtxLayout {
+    /// A uapi struct of `uapi_size` bytes whose `data`, `data_end` and
+    /// `data_meta` fields (at these offsets) are shadowed, in that order,
+    /// by the three 64-bit slots right after it.
+    const fn shadowed(uapi_size: usize, data: usize, data_end: usize, data_meta: usize) -> CtxLayout {
+        let shadow = uapi_size as i16;
+        CtxLayout {
+            uapi_size,
+            data: uapi_size,
+            data_end: uapi_size + 8,
+            data_meta: uapi_size + 16,
+            pointer_fields: [
+                (data as i16, shadow),
+                (data_end as i16, shadow + 8),
+                (data_meta as i16, shadow + 16),
+            ],
+            region_size: uapi_size + 24,
+            self_pointer: None,
+        }
+    }
 }
 
 /// `struct __sk_buff` offsets the runtime uses.
@@ -80,19 +102,7 @@ pub mod xdp {
     pub const SIZE: usize = 24;
 }
 
-pub const SKB: CtxLayout = CtxLayout {
-    uapi_size: skb::SIZE,
-    data: skb::SIZE,
-    data_end: skb::SIZE + 8,
-    data_meta: skb::SIZE + 16,
-    pointer_fields: &[
-        (skb::DATA as i16, skb::SIZE as i16),
-        (skb::DATA_END as i16, skb::SIZE as i16 + 8),
-        (skb::DATA_META as i16, skb::SIZE as i16 + 16),
-    ],
-    region_size: skb::SIZE + 24,
-    self_pointer: None,
-};
+pub const SKB: CtxLayout = CtxLayout::shadowed(skb::SIZE, skb::DATA, skb::DATA_END, skb::DATA_META);
 
 /// sizeof(struct bpf_flow_keys).
 pub const FLOW_KEYS_SIZE: usize = 56;
@@ -105,19 +115,7 @@ pub const FLOW_DISSECTOR: CtxLayout = CtxLayout {
     ..SKB
 };
 
-pub const XDP: CtxLayout = CtxLayout {
-    uapi_size: xdp::SIZE,
-    data: xdp::SIZE,
-    data_end: xdp::SIZE + 8,
-    data_meta: xdp::SIZE + 16,
-    pointer_fields: &[
-        (xdp::DATA as i16, xdp::SIZE as i16),
-        (xdp::DATA_END as i16, xdp::SIZE as i16 + 8),
-        (xdp::DATA_META as i16, xdp::SIZE as i16 + 16),
-    ],
-    region_size: xdp::SIZE + 24,
-    self_pointer: None,
-};
+pub const XDP: CtxLayout = CtxLayout::shadowed(xdp::SIZE, xdp::DATA, xdp::DATA_END, xdp::DATA_META);
 
 /// Program types whose context is a `struct __sk_buff` over an skb.
 pub fn is_skb_type(prog_type: u32) -> bool {

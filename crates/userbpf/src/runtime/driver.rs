@@ -6,10 +6,10 @@
 use std::sync::Arc;
 
 use super::ctx_layout::CtxLayout;
-use super::env::{PacketView, RunEnv, Task};
+use super::env::{KernelEnv, PacketView, RunEnv, Task};
 use super::trace::TracePipe;
 use crate::exec::interp::STACK_SIZE;
-use crate::exec::{ExecError, GuestMemory, Interpreter, Jit, LdAbsPacket, RegionKind, RunOptions};
+use crate::exec::{ExecError, Executor, GuestMemory, Interpreter, Jit, LdAbsPacket, RegionKind, RunOptions};
 use crate::helpers::run::kernel_helpers;
 use crate::maps::guest::MapTable;
 use crate::prog::{Prog, Runtime};
@@ -182,6 +182,12 @@ fn run_one(
             frags_len: setup.frags_len,
         });
     }
+    // The instructions either engine runs (the JIT image's own, when one
+    // was chosen at load).
+    let program = match &prog.runtime {
+        Runtime::Jit(j) => j.program(),
+        Runtime::Interpreter(p) => p,
+    };
     let env = RunEnv {
         maps: Some(maps),
         cpu: setup.cpu,
@@ -192,67 +198,26 @@ fn run_one(
         tail_call: Default::default(),
         tail_calls: std::cell::Cell::new(tail_calls),
         prandom: std::cell::Cell::new(prandom),
-        program: Some(match &prog.runtime {
-            Runtime::Jit(j) => j.program(),
-            Runtime::Interpreter(p) => p,
-        }),
+        program: Some(program),
         callback_depth: Default::default(),
         spin_lock: Default::default(),
     };
     let helpers = kernel_helpers();
-    let mut r0 = 0;
-    let mut runs = 0;
-    // The JIT's run context is built once for the series (as the kernel
-    // sets its test run up once and loops over the program).
-    let mut prepared = match (&prog.runtime, setup.engine) {
-        (Runtime::Jit(j), Engine::Loaded | Engine::Jit) => Some(Jit::new(j, helpers).prepare(&gm, fp, &opts)?),
-        _ => None,
+    let mut series = Series {
+        gm: &mut gm,
+        env: &env,
+        fp,
+        ctx_addr,
+        opts,
+        ld_abs: setup.ld_abs,
+        repeat,
+        tail_calls,
     };
-    while runs < repeat {
-        env.tail_calls.set(tail_calls);
-        let ran = match (&prog.runtime, setup.engine, prepared.as_mut()) {
-            (Runtime::Jit(j), Engine::Loaded | Engine::Jit, Some(prep)) => {
-                Jit::new(j, helpers).execute_prepared(prep, &mut gm, &env, &[ctx_addr], &opts)
-            }
-            (Runtime::Jit(j), Engine::Loaded | Engine::Jit, None) => {
-                Jit::new(j, helpers).execute_in(&mut gm, &env, fp, &[ctx_addr], &opts)
-            }
-            (Runtime::Jit(j), Engine::Interpreter, _) => {
-                Interpreter::new(j.program(), helpers).execute_in(&mut gm, &env, fp, &[ctx_addr], &opts)
-            }
-            (Runtime::Interpreter(p), Engine::Loaded | Engine::Interpreter, _) => {
-                Interpreter::new(p, helpers).execute_in(&mut gm, &env, fp, &[ctx_addr], &opts)
-            }
-            (Runtime::Interpreter(_), Engine::Jit, _) => Err(setup_fault("the JIT for a program loaded without one")),
-        };
-        // A lock still held at exit (only a structurally checked program
-        // can get here) is released, and the run fails.
-        if let Some(lock) = env.spin_lock.take() {
-            let _ = gm.atomic_update(lock, 4, |_| 0);
-            ran?;
-            return Err(ExecError {
-                pc: 0,
-                fault: crate::exec::Fault::HelperFailed {
-                    name: "bpf_spin_lock",
-                    reason: "the program ended holding the lock".into(),
-                },
-            });
-        }
-        r0 = ran?;
-        runs += 1;
-        if env.tail_call.borrow().is_some() {
-            break;
-        }
-        // LD_ABS sees the packet as the last run left it.
-        if let (Some(h), Some(view)) = (setup.ld_abs, env.packet) {
-            let data = gm.load(ctx_addr + view.layout.data as u64, 8).unwrap_or(0);
-            let end = gm.load(ctx_addr + view.layout.data_end as u64, 8).unwrap_or(0);
-            opts.packet = Some(h.view(view.buf, data, end));
-        }
-    }
-    if let Some(p) = prepared {
-        p.finish();
-    }
+    let (r0, runs) = match (&prog.runtime, setup.engine) {
+        (Runtime::Jit(j), Engine::Loaded | Engine::Jit) => series.run(&Jit::new(j, helpers))?,
+        (Runtime::Interpreter(_), Engine::Jit) => return Err(setup_fault("the JIT for a program loaded without one")),
+        _ => series.run(&Interpreter::new(program, helpers))?,
+    };
     // Where the packet pointers ended up, relative to the buffer.
     if let Some(view) = env.packet {
         let get = |off: usize| gm.load(ctx_addr + off as u64, 8).unwrap_or(0).wrapping_sub(view.buf);
@@ -269,4 +234,57 @@ fn run_one(
         prandom: env.prandom.get(),
         runs,
     })
+}
+
+/// Runs of one program over one layout of guest memory.
+struct Series<'s, 'm> {
+    gm: &'s mut GuestMemory<'m>,
+    env: &'s RunEnv<'m>,
+    fp: u64,
+    ctx_addr: u64,
+    opts: RunOptions,
+    ld_abs: Option<SkbHeaders>,
+    repeat: u32,
+    tail_calls: u32,
+}
+
+impl Series<'_, '_> {
+    /// Up to `repeat` runs on `engine`, set up once (as the kernel sets
+    /// its test run up once and loops over the program); stops early after
+    /// a run that takes a tail call. r0 of the last run, and the runs made.
+    fn run<X: Executor<Env = KernelEnv>>(&mut self, engine: &X) -> Result<(u64, u32), ExecError> {
+        let (env, ctx_addr) = (self.env, self.ctx_addr);
+        let mut prepared = engine.prepare(self.gm, self.fp, &self.opts)?;
+        let mut r0 = 0;
+        let mut runs = 0;
+        while runs < self.repeat {
+            env.tail_calls.set(self.tail_calls);
+            let ran = engine.execute_prepared(&mut prepared, self.gm, env, &[ctx_addr], &self.opts);
+            // A lock still held at exit (only a structurally checked program
+            // can get here) is released, and the run fails.
+            if let Some(lock) = env.spin_lock.take() {
+                let _ = self.gm.atomic_update(lock, 4, |_| 0);
+                ran?;
+                return Err(ExecError {
+                    pc: 0,
+                    fault: crate::exec::Fault::HelperFailed {
+                        name: "bpf_spin_lock",
+                        reason: "the program ended holding the lock".into(),
+                    },
+                });
+            }
+            r0 = ran?;
+            runs += 1;
+            if env.tail_call.borrow().is_some() {
+                break;
+            }
+            // LD_ABS sees the packet as the last run left it.
+            if let (Some(h), Some(view)) = (self.ld_abs, env.packet) {
+                let data = self.gm.load(ctx_addr + view.layout.data as u64, 8).unwrap_or(0);
+                let end = self.gm.load(ctx_addr + view.layout.data_end as u64, 8).unwrap_or(0);
+                self.opts.packet = Some(h.view(view.buf, data, end));
+            }
+        }
+        Ok((r0, runs))
+    }
 }

@@ -1,13 +1,16 @@
 //! The environment of one run, which helpers reach through
 //! [`HelperCall::env`](crate::exec::helper_table::HelperCall): the
 //! program's maps, the CPU it runs on, its packet, the trace pipe, the
-//! calling task, and the tail call it asked for.
+//! calling task, and the tail call it asked for. [`KernelEnv`] is what the
+//! engines know of it (exec::ExecEnv), the JIT's field offsets included.
 
 use std::cell::{Cell, RefCell};
+use std::mem::offset_of;
 use std::sync::Arc;
 
 use super::ctx_layout::CtxLayout;
 use super::trace::TracePipe;
+use crate::exec::{EnvOffsets, ExecEnv, GuestMemory, HelperExit, JitEnv};
 use crate::maps::guest::MapTable;
 use crate::prog::Prog;
 
@@ -92,19 +95,47 @@ pub struct RunEnv<'m> {
     pub spin_lock: Cell<Option<u64>>,
 }
 
-/// Byte offsets of the fields JIT code reads and writes itself when it
-/// inlines environment helpers (exec/jit/x86_64/compile/calls.rs).
-pub(crate) mod jit_offsets {
-    use super::{RunEnv, Task};
-    use std::mem::offset_of;
+/// The environment kind of loaded programs' runs: [`RunEnv`], as the
+/// engines and the JIT's inlined environment helpers see it.
+pub enum KernelEnv {}
 
-    /// bpf_get_prandom_u32's state (a `Cell<u64>`: a plain u64 in place).
-    pub const PRANDOM: usize = offset_of!(RunEnv<'static>, prandom);
-    const TASK: usize = offset_of!(RunEnv<'static>, task);
-    pub const PID: usize = TASK + offset_of!(Task, pid);
-    pub const TGID: usize = TASK + offset_of!(Task, tgid);
-    pub const UID: usize = TASK + offset_of!(Task, uid);
-    pub const GID: usize = TASK + offset_of!(Task, gid);
+impl ExecEnv for KernelEnv {
+    type Run<'m> = RunEnv<'m>;
+
+    #[inline]
+    fn cpu(env: &RunEnv<'_>) -> u32 {
+        env.cpu
+    }
+
+    #[inline]
+    fn map_lookup_elem<'m>(
+        env: &RunEnv<'m>,
+        mem: &mut GuestMemory<'m>,
+        map: u64,
+        key: u64,
+    ) -> Option<Result<u64, HelperExit>> {
+        let maps = env.maps.as_ref()?;
+        Some(maps.map_lookup_elem(mem, map, key, env.cpu))
+    }
+
+    fn map_object(env: &RunEnv<'_>, handle: u64) -> Option<*const ()> {
+        let map = env.maps.as_ref()?.used_at(handle)?;
+        Some(Arc::as_ptr(map).cast())
+    }
+}
+
+impl JitEnv for KernelEnv {
+    const OFFSETS: EnvOffsets = {
+        const TASK: usize = offset_of!(RunEnv<'static>, task);
+        EnvOffsets {
+            // A `Cell<u64>`: a plain u64 in place.
+            prandom: offset_of!(RunEnv<'static>, prandom),
+            pid: TASK + offset_of!(Task, pid),
+            tgid: TASK + offset_of!(Task, tgid),
+            uid: TASK + offset_of!(Task, uid),
+            gid: TASK + offset_of!(Task, gid),
+        }
+    };
 }
 
 #[cfg(test)]
@@ -121,5 +152,18 @@ mod tests {
         let mut named = [0u8; 16];
         named[..7].copy_from_slice(b"python3");
         assert_eq!(Task::host(Some(named)).comm, named);
+    }
+
+    #[test]
+    fn the_jit_reads_the_fields_where_they_are() {
+        let env = RunEnv { ..Default::default() };
+        let base = &env as *const RunEnv<'_> as usize;
+        let at = |field: *const u8| field as usize - base;
+        let off = KernelEnv::OFFSETS;
+        assert_eq!(off.prandom, at(env.prandom.as_ptr().cast()));
+        assert_eq!(off.pid, at((&env.task.pid as *const u32).cast()));
+        assert_eq!(off.tgid, at((&env.task.tgid as *const u32).cast()));
+        assert_eq!(off.uid, at((&env.task.uid as *const u32).cast()));
+        assert_eq!(off.gid, at((&env.task.gid as *const u32).cast()));
     }
 }

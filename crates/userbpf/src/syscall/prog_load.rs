@@ -6,12 +6,12 @@
 use std::sync::Arc;
 
 use super::{AttrOut, Process};
-use crate::exec;
 use crate::isa::{insns_from_bytes, INSN_SIZE};
-use crate::uapi::PAGE_SIZE;
 use crate::prog::{calc_digest, license_is_gpl_compatible, Prog, Runtime};
+use crate::runtime::select::load_runtime;
 use crate::uapi::attr::prog_load as F;
 use crate::uapi::types::{attach_type as at, prog_flags, prog_type as pt, BPF_COMPLEXITY_LIMIT_INSNS, BPF_MAXINSNS};
+use crate::uapi::PAGE_SIZE;
 use crate::uapi::{Attr, Errno};
 use crate::user_mem::UserMemory;
 use crate::verifier::log::VerifierLog;
@@ -358,8 +358,9 @@ pub(crate) fn prog_load(
     // The verifier's proofs: trusted when the instance says so (Config),
     // else hints that shorten the checks.
     let trust = k.config.jit_trust_verifier;
-    let runtime = select_runtime(
-        p,
+    let runtime = load_runtime(
+        &k.config.sysctls,
+        &p.creds,
         &checked.xlated,
         jit_requested,
         &checked.proofs,
@@ -455,45 +456,6 @@ fn check_tail_call(
         }
     }
     Ok(())
-}
-
-/// bpf_prog_select_runtime(): the JIT when bpf_jit_enable asks for it and
-/// it compiles; otherwise the interpreter, unless the interpreter is
-/// compiled out (jit_always_on: ENOTSUPP). bpf_jit_harden blinds constants.
-fn select_runtime(
-    p: &Process,
-    xlated: &[crate::isa::Insn],
-    jit_requested: bool,
-    proven: &[exec::AccessProof],
-    trust: bool,
-    direct: &[exec::jit::direct::DirectCall],
-) -> Result<Runtime, Errno> {
-    let sysctls = &p.kernel.config.sysctls;
-    let prog = exec::Program::new(xlated.to_vec()).map_err(|_| Errno::EINVAL)?;
-    let policy = exec::RuntimePolicy {
-        jit_enable: if jit_requested {
-            sysctls.bpf_jit_enable.max(1)
-        } else {
-            0
-        },
-        jit_harden: sysctls.bpf_jit_harden,
-        jit_always_on: sysctls.jit_always_on,
-        privileged: p.creds.caps.sys_admin,
-        meter: false,
-    };
-    let selected = if trust {
-        // SAFETY: `proven` comes from a full verification of exactly these
-        // instructions (aligned through the fixups above), and the instance
-        // opted into trusting it (Config::jit_trust_verifier).
-        unsafe { exec::jit::select_runtime_with_proofs(prog, &policy, proven, direct) }
-    } else {
-        exec::jit::select_runtime_with_hints(prog, &policy, proven, direct)
-    };
-    match selected {
-        Ok(exec::SelectedRuntime::Jit(j)) => Ok(Runtime::Jit(j)),
-        Ok(exec::SelectedRuntime::Interpreter(i)) => Ok(Runtime::Interpreter(i)),
-        Err(_) => Err(Errno::ENOTSUPP),
-    }
 }
 
 #[cfg(test)]

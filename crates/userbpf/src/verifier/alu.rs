@@ -213,6 +213,7 @@ mod tests {
     }
 
     fn concrete(op: AluOp, w: Width, a: u64, b: u64) -> u64 {
+        use crate::exec::Executor as _;
         use crate::isa::Operand;
         use crate::isa::{Insn, Instruction};
         // The interpreter is the reference for concrete semantics.

@@ -32,11 +32,11 @@ pub mod tnum;
 
 use std::sync::Arc;
 
+use crate::btf::Btf;
 use crate::exec::jit::direct::DirectCall;
 use crate::exec::AccessProof;
 use crate::isa::Insn;
 use crate::maps::Map;
-use crate::btf::Btf;
 use crate::uapi::{Attr, Errno};
 use crate::user_mem::UserMemory;
 use fixups::{MapLoad, UsedMaps, Xlated};

@@ -8,7 +8,7 @@
 //! slot 23..25   LD_ABS/LD_IND: what SKF_NET_OFF and SKF_LL_OFF offsets add
 //! slot 25       whether direct map calls (jit/direct.rs) may be taken
 //! slot 26       the run's CPU (what direct map updates pass on)
-//! slot 27       the run's `&RunEnv` (what direct environment helpers take)
+//! slot 27       the run's environment (what direct environment helpers take)
 //! slot 28..44   the context region's entry, copied (accesses the verifier
 //!               places in it use fixed displacements)
 //! slot 44..60   the packet region's entry, copied
@@ -60,9 +60,9 @@ pub const PKT_MAC_DELTA: usize = 24;
 /// Non-zero when this run's maps are the ones the image's direct map
 /// calls were compiled for (else every call takes the trampoline).
 pub const DIRECT_OK: usize = 25;
-/// The CPU the run is on (RunEnv::cpu).
+/// The CPU the run is on (ExecEnv::cpu).
 pub const CPU: usize = 26;
-/// The run's environment (`*const RunEnv`).
+/// The run's environment (`*const E::Run`, see exec/env.rs).
 pub const RUN_ENV: usize = 27;
 /// A copy of the context region's table entry (RegionKind::Context).
 pub const CTX_REGION: usize = 28;

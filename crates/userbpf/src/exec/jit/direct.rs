@@ -9,11 +9,11 @@
 //! the frame by its own bookkeeping), calls it, and falls back to the
 //! ordinary helper path whenever it can't take the short one.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::ffi::c_void;
 use std::sync::Arc;
 
-use crate::runtime::RunEnv;
+use crate::exec::env::{EnvFn, EnvOffsets, ExecEnv, JitEnv};
 
 /// bpf_map_lookup_elem: `(object, host address of key_size key bytes, the
 /// map's guest handle)` to r0 (0, or the handle plus the value's offset in
@@ -28,10 +28,6 @@ pub type UpdateFn =
 /// bpf_map_delete_elem: `(object, key)` to r0, or [`FALLBACK`].
 pub type DeleteFn = unsafe extern "C" fn(obj: *const c_void, key: *const u8) -> u64;
 
-/// A helper whose answer depends on the run's environment alone (clocks,
-/// prandom, CPU, task ids: helpers::run's ENV_HELPERS): r0, never failing.
-pub type EnvFn = for<'a, 'm> extern "C" fn(env: &'a RunEnv<'m>) -> u64;
-
 /// What a direct function returns when the image must take the ordinary
 /// helper path instead (which then reports whatever went wrong, as the
 /// interpreter would). Neither a pointer (no region sits at its high half)
@@ -45,7 +41,18 @@ pub enum DirectFn {
     Update(UpdateFn),
     Delete(DeleteFn),
     /// Helper `id`, an environment helper.
-    Env(i32, EnvFn),
+    Env(i32, EnvCall),
+}
+
+/// An environment helper's function ([`EnvFn`]) with what the image needs
+/// to know of the environment it takes.
+#[derive(Clone, Copy, Debug)]
+pub struct EnvCall {
+    addr: u64,
+    /// Where inlined forms of the helper find the environment's fields.
+    pub(crate) offsets: EnvOffsets,
+    /// The environment kind: runs in any other never take the call.
+    env: TypeId,
 }
 
 impl DirectFn {
@@ -64,7 +71,7 @@ impl DirectFn {
             DirectFn::Lookup(f) => f as usize as u64,
             DirectFn::Update(f) => f as usize as u64,
             DirectFn::Delete(f) => f as usize as u64,
-            DirectFn::Env(_, f) => f as usize as u64,
+            DirectFn::Env(_, f) => f.addr,
         }
     }
 }
@@ -122,14 +129,20 @@ impl DirectCall {
     }
 
     /// A call of environment helper `id` at `pc` (safe: the function only
-    /// reads the run's environment, which the image passes).
-    pub fn env(pc: usize, id: i32, func: EnvFn) -> Self {
+    /// reads the run's environment, which the image passes, and only in
+    /// runs whose environment is an `E`).
+    pub fn env<E: JitEnv>(pc: usize, id: i32, func: EnvFn<E>) -> Self {
+        let call = EnvCall {
+            addr: func.0 as usize as u64,
+            offsets: E::OFFSETS,
+            env: TypeId::of::<E>(),
+        };
         DirectCall {
             pc,
             handle: 0,
             key_size: 0,
             value_size: 0,
-            func: DirectFn::Env(id, func),
+            func: DirectFn::Env(id, call),
             obj: 0,
             owner: None,
         }
@@ -152,5 +165,27 @@ impl DirectCall {
 
     pub fn handle(&self) -> u64 {
         self.handle
+    }
+
+    /// Whether a run in environment `E` may take the call: a map call
+    /// when the run has the map compiled for at its handle, an
+    /// environment helper when `E` is the environment it takes.
+    pub(crate) fn allowed_in<E: ExecEnv>(&self, env: &E::Run<'_>) -> bool {
+        match (&self.func, &self.owner) {
+            (DirectFn::Env(_, call), _) => call.env == TypeId::of::<E>(),
+            (_, Some(owner)) => {
+                E::map_object(env, self.handle).is_some_and(|m| std::ptr::addr_eq(m, Arc::as_ptr(owner)))
+            }
+            (_, None) => false,
+        }
+    }
+
+    /// Where an environment helper's inlined form finds the fields it
+    /// reads (None for map calls).
+    pub(crate) fn env_offsets(&self) -> Option<EnvOffsets> {
+        match self.func {
+            DirectFn::Env(_, call) => Some(call.offsets),
+            _ => None,
+        }
     }
 }

@@ -7,11 +7,10 @@
 //! - [`Jit`] runs an image over [`GuestMemory`] like [`Interpreter`] does:
 //!   same arguments, same result, same [`ExecError`] (pc and fault) on the
 //!   same programs; helpers are called through a Rust trampoline.
-//! - [`select_runtime`] is the kernel's bpf_prog_select_runtime: JIT when
-//!   enabled, the interpreter when the JIT fails, and the jit-always-on and
-//!   hardening (constant blinding) rules.
+//!   Both implement [`Executor`], generic over the run's environment.
 //!
 //! [`Interpreter`]: crate::exec::Interpreter
+//! [`Executor`]: crate::exec::Executor
 
 pub mod ctx;
 pub mod direct;
@@ -20,17 +19,17 @@ pub mod x86_64;
 
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
 
 use self::direct::DirectCall;
 use self::x86_64::compile::{compile, Access, CompileOptions, Site, SiteKind};
 use self::x86_64::mem::ExecMemory;
+use crate::exec::env::{ExecEnv, NoEnv};
+use crate::exec::executor::Executor;
 use crate::exec::helper_table::{HelperCall, HelperExit, HelperTable};
 use crate::exec::interp::{ExecError, Fault, Program, RunOptions, STACK_SIZE};
 use crate::exec::memory::{AccessFault, AccessKind, GuestMemory};
 use crate::exec::AccessProof;
 use crate::isa::DecodeError;
-use crate::runtime::RunEnv;
 
 // The kernel's budget for `may_goto` loops, as the interpreter counts it.
 use crate::uapi::BPF_MAX_LOOPS as MAY_GOTO_BUDGET;
@@ -56,7 +55,7 @@ pub enum JitError {
     Map(#[from] std::io::Error),
 }
 
-/// A compiled program: the sealed image and what the runtime needs to
+/// A compiled program: the sealed image and what a run needs to
 /// explain a fault.
 #[derive(Debug)]
 pub struct JitProgram {
@@ -121,10 +120,42 @@ impl ProofNeeds {
     }
 }
 
+/// The verifier's proofs as the compiler takes them: hints, which keep
+/// every access checked (against the named region alone), or trusted
+/// promises, which drop the checks.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Proofs<'a> {
+    proofs: &'a [AccessProof],
+    trusted: bool,
+}
+
+impl<'a> Proofs<'a> {
+    /// Hints: a wrong one costs a fault, never a wild access.
+    pub fn hints(proofs: &'a [AccessProof]) -> Self {
+        Proofs { proofs, trusted: false }
+    }
+
+    /// Promises: `proven[pc]` set promises that the memory access of
+    /// instruction `pc` always lies inside one mapped region (the one
+    /// named, if any), with write permission if it writes and natural
+    /// alignment if it is atomic.
+    ///
+    /// # Safety
+    /// Every promise must hold for every run of an image compiled with
+    /// them, with any guest memory it is run on: a wrong one is a wild
+    /// host access.
+    pub unsafe fn trusted(proven: &'a [AccessProof]) -> Self {
+        Proofs {
+            proofs: proven,
+            trusted: true,
+        }
+    }
+}
+
 impl JitProgram {
     /// Compile `prog` to a sealed, executable image.
     pub fn compile(prog: &Program, options: JitOptions) -> Result<Self, JitError> {
-        Self::compile_with_hints(prog, options, &[])
+        Self::compile_with(prog, options, Proofs::default(), &[])
     }
 
     /// Compile with the verifier's proofs as hints: every access stays
@@ -132,36 +163,36 @@ impl JitProgram {
     /// a map is checked against that region alone (a shorter sequence).
     /// A wrong hint costs a fault, never a wild access.
     pub fn compile_with_hints(prog: &Program, options: JitOptions, hints: &[AccessProof]) -> Result<Self, JitError> {
-        Self::build(prog, options, hints, false, &[])
+        Self::compile_with(prog, options, Proofs::hints(hints), &[])
     }
 
-    /// Compile with the verifier's proofs: `proven[pc]` set promises that
-    /// the memory access of instruction `pc` always lies inside one mapped
-    /// region (the one named, if any), with write permission if it writes
-    /// and natural alignment if it is atomic. Such accesses are translated
-    /// with no checks at all (as the kernel's JIT trusts its verifier).
+    /// Compile with the verifier's proofs trusted (see [`Proofs::trusted`]):
+    /// such accesses are translated with no checks at all (as the kernel's
+    /// JIT trusts its verifier).
     ///
     /// # Safety
-    /// Every promise must hold for every run of the image, with any guest
-    /// memory it is run on: a wrong one is a wild host access.
+    /// As [`Proofs::trusted`].
     pub unsafe fn compile_with_proofs(
         prog: &Program,
         options: JitOptions,
         proven: &[AccessProof],
     ) -> Result<Self, JitError> {
-        Self::build(prog, options, proven, true, &[])
+        // SAFETY: the caller's promise.
+        Self::compile_with(prog, options, unsafe { Proofs::trusted(proven) }, &[])
     }
 
-    fn build(
+    /// Compile with the verifier's proofs (blinded images ignore them) and
+    /// `direct` naming the helper calls to compile as direct calls.
+    pub fn compile_with(
         prog: &Program,
         options: JitOptions,
-        proofs: &[AccessProof],
-        trust: bool,
+        proofs: Proofs<'_>,
         direct: &[DirectCall],
     ) -> Result<Self, JitError> {
         let blind = options.blind.then(blinding_seed);
+        let trust = proofs.trusted;
         // Blinded images take no proofs (as before any of this existed).
-        let proofs = if blind.is_some() { &[][..] } else { proofs };
+        let proofs = if blind.is_some() { &[][..] } else { proofs.proofs };
         let compiled = compile(
             prog.slots(),
             CompileOptions {
@@ -303,9 +334,9 @@ fn blinding_seed() -> u64 {
 
 /// A compiled program bound to a helper table: the JIT's counterpart of
 /// [`Interpreter`](crate::exec::Interpreter).
-pub struct Jit<'p> {
+pub struct Jit<'p, E: ExecEnv = NoEnv> {
     prog: &'p JitProgram,
-    helpers: &'p HelperTable,
+    helpers: &'p HelperTable<E>,
 }
 
 /// What the trampoline hands back to the image: status in rax, the (maybe
@@ -317,10 +348,10 @@ struct TrampolineRet {
 }
 
 /// The Rust side of a run, reachable from the image through ctx[ENV].
-struct CallEnv<'e, 'm> {
+struct CallEnv<'e, 'm, E: ExecEnv> {
     mem: &'e mut GuestMemory<'m>,
-    env: &'e RunEnv<'m>,
-    helpers: &'e HelperTable,
+    env: &'e E::Run<'m>,
+    helpers: &'e HelperTable<E>,
     ctx: Vec<u64>,
     outcome: Option<Result<u64, ExecError>>,
     panic: Option<Box<dyn Any + Send>>,
@@ -328,7 +359,7 @@ struct CallEnv<'e, 'm> {
 
 /// Called by the image for `call helper` and `callx`: registers are in
 /// ctx[REGS..]; r0 is written back there.
-extern "C" fn helper_trampoline(env: &mut CallEnv<'_, '_>, id: u64, pc: u64) -> TrampolineRet {
+extern "C" fn helper_trampoline<E: ExecEnv>(env: &mut CallEnv<'_, '_, E>, id: u64, pc: u64) -> TrampolineRet {
     let status = env.call_helper(id, pc as usize);
     TrampolineRet {
         status,
@@ -336,17 +367,18 @@ extern "C" fn helper_trampoline(env: &mut CallEnv<'_, '_>, id: u64, pc: u64) -> 
     }
 }
 
-impl CallEnv<'_, '_> {
+impl<E: ExecEnv> CallEnv<'_, '_, E> {
     fn call_helper(&mut self, id: u64, pc: usize) -> u64 {
         let helpers = self.helpers;
         // bpf_map_lookup_elem straight into the map code: no table, no
-        // boxed call.
+        // boxed call (unless the run has no maps).
         if id == 1 && helpers.direct_map_lookup() {
-            if let Some(maps) = self.env.maps.as_ref() {
-                let (map, key) = (self.ctx[ctx::REGS + 1], self.ctx[ctx::REGS + 2]);
-                let (mem, cpu) = (&mut *self.mem, self.env.cpu);
-                let r = catch_unwind(AssertUnwindSafe(|| maps.map_lookup_elem(mem, map, key, cpu)));
-                return self.finish_call(r, "bpf_map_lookup_elem", pc);
+            let (map, key) = (self.ctx[ctx::REGS + 1], self.ctx[ctx::REGS + 2]);
+            let (mem, env) = (&mut *self.mem, self.env);
+            match catch_unwind(AssertUnwindSafe(|| E::map_lookup_elem(env, mem, map, key))) {
+                Ok(None) => {}
+                Ok(Some(r)) => return self.finish_call(Ok(r), "bpf_map_lookup_elem", pc),
+                Err(payload) => return self.finish_call(Err(payload), "bpf_map_lookup_elem", pc),
             }
         }
         let Some(h) = helpers.get(id) else {
@@ -362,7 +394,7 @@ impl CallEnv<'_, '_> {
         let args: &[u64; 5] = self.ctx[ctx::REGS + 1..ctx::REGS + 6]
             .try_into()
             .expect("five registers");
-        let mut call = HelperCall {
+        let mut call = HelperCall::<E> {
             mem: &mut *self.mem,
             env: self.env,
         };
@@ -404,53 +436,21 @@ impl CallEnv<'_, '_> {
     }
 }
 
-impl<'p> Jit<'p> {
-    pub fn new(prog: &'p JitProgram, helpers: &'p HelperTable) -> Self {
+impl<'p, E: ExecEnv> Jit<'p, E> {
+    pub fn new(prog: &'p JitProgram, helpers: &'p HelperTable<E>) -> Self {
         Jit { prog, helpers }
     }
+}
 
-    /// Run with the stack of `mem` (mapped on first use); `args` become
-    /// r1..r5.
-    pub fn run(&self, mem: &mut GuestMemory<'_>, args: &[u64], opts: &RunOptions) -> Result<u64, ExecError> {
-        let fp = mem.stack_top(STACK_SIZE);
-        self.execute(mem, fp, args, opts)
-    }
-
-    /// Run with the caller's memory; `fp` must be the guest address just past
-    /// the top of a writable stack region of at least `STACK_SIZE` bytes
-    /// (8-byte aligned), as [`Interpreter::execute`] documents.
-    ///
-    /// [`Interpreter::execute`]: crate::exec::Interpreter::execute
-    pub fn execute(
-        &self,
-        mem: &mut GuestMemory<'_>,
-        fp: u64,
-        args: &[u64],
-        opts: &RunOptions,
-    ) -> Result<u64, ExecError> {
-        self.execute_in(mem, &RunEnv::default(), fp, args, opts)
-    }
-
-    /// [`execute`](Self::execute) with an environment for the helpers.
-    pub fn execute_in<'m>(
-        &self,
-        mem: &mut GuestMemory<'m>,
-        env: &RunEnv<'m>,
-        fp: u64,
-        args: &[u64],
-        opts: &RunOptions,
-    ) -> Result<u64, ExecError> {
-        let mut prepared = self.prepare(mem, fp, opts)?;
-        let r = self.execute_prepared(&mut prepared, mem, env, args, opts);
-        prepared.finish();
-        r
-    }
+impl<E: ExecEnv> Executor for Jit<'_, E> {
+    type Env = E;
+    type Prepared = PreparedRun;
 
     /// Check `mem` and build the run context once, for a series of runs
     /// over the same guest memory and stack (BPF_PROG_TEST_RUN's repeat):
     /// [`execute_prepared`](Self::execute_prepared) then only resets the
-    /// inputs. Regions mapped later (by helpers) are picked up at each run.
-    pub fn prepare(&self, mem: &GuestMemory<'_>, fp: u64, opts: &RunOptions) -> Result<PreparedRun, ExecError> {
+    /// inputs.
+    fn prepare(&self, mem: &GuestMemory<'_>, fp: u64, opts: &RunOptions) -> Result<PreparedRun, ExecError> {
         let unsupported = |what| {
             Err(ExecError {
                 pc: 0,
@@ -474,17 +474,17 @@ impl<'p> Jit<'p> {
             return unsupported("guest memory without the regions the verifier's proofs name");
         }
         ctx[ctx::REGS + 10] = fp;
-        type Trampoline = extern "C" fn(&mut CallEnv<'_, '_>, u64, u64) -> TrampolineRet;
-        ctx[ctx::TRAMPOLINE] = helper_trampoline as Trampoline as usize as u64;
+        type Trampoline<E> = extern "C" fn(&mut CallEnv<'_, '_, E>, u64, u64) -> TrampolineRet;
+        ctx[ctx::TRAMPOLINE] = helper_trampoline::<E> as Trampoline<E> as usize as u64;
         Ok(PreparedRun { ctx, fp })
     }
 
     /// One run over a [`prepare`](Self::prepare)d context.
-    pub fn execute_prepared<'m>(
+    fn execute_prepared<'m>(
         &self,
         prepared: &mut PreparedRun,
         mem: &mut GuestMemory<'m>,
-        env: &RunEnv<'m>,
+        env: &E::Run<'m>,
         args: &[u64],
         opts: &RunOptions,
     ) -> Result<u64, ExecError> {
@@ -500,8 +500,8 @@ impl<'p> Jit<'p> {
         ctx[ctx::BUDGET] = budget;
         ctx[ctx::MAY_GOTO] = MAY_GOTO_BUDGET;
         ctx[ctx::DIRECT_OK] = self.direct_calls_allowed(env) as u64;
-        ctx[ctx::CPU] = env.cpu as u64;
-        ctx[ctx::RUN_ENV] = env as *const RunEnv<'_> as u64;
+        ctx[ctx::CPU] = E::cpu(env) as u64;
+        ctx[ctx::RUN_ENV] = env as *const E::Run<'_> as u64;
         // No packet: length 0 and both headers at 0 make every load fail.
         let pkt = opts.packet.unwrap_or_default();
         ctx[ctx::PKT_BASE] = pkt.data;
@@ -517,7 +517,7 @@ impl<'p> Jit<'p> {
             panic: None,
         };
         let ctx_ptr = env.ctx.as_mut_ptr();
-        let env_ptr: *mut CallEnv<'_, '_> = &mut env;
+        let env_ptr: *mut CallEnv<'_, '_, E> = &mut env;
         // SAFETY: the image was produced by our compiler for this context
         // layout. It reads and writes only the context (through ctx_ptr, or
         // the pointer the trampoline returns), guest memory through the
@@ -547,128 +547,29 @@ impl<'p> Jit<'p> {
     }
 }
 
-impl Jit<'_> {
+impl<E: ExecEnv> Jit<'_, E> {
     /// Direct calls run the maps' code in place of the helper table's map
     /// helpers: only when the table is the kernel's and the run's maps
-    /// hold, at each call's handle, the map compiled for.
-    fn direct_calls_allowed(&self, env: &RunEnv<'_>) -> bool {
+    /// hold, at each call's handle, the map compiled for (and environment
+    /// helpers only in the environment they were compiled for).
+    fn direct_calls_allowed(&self, env: &E::Run<'_>) -> bool {
         let direct = &self.prog.direct;
         if direct.is_empty() || !self.helpers.direct_map_lookup() {
             return false;
         }
-        direct.iter().all(|d| match d.owner() {
-            // Environment helpers: the kernel's table is all they need.
-            None => true,
-            Some(owner) => env
-                .maps
-                .as_ref()
-                .and_then(|maps| maps.used_at(d.handle()))
-                .is_some_and(|m| std::ptr::addr_eq(Arc::as_ptr(m), Arc::as_ptr(owner))),
-        })
+        direct.iter().all(|d| d.allowed_in::<E>(env))
     }
 }
 
-/// A run context built by [`Jit::prepare`], reused across runs.
+/// A run context built by [`Executor::prepare`], reused across runs; given
+/// back for later runs on this thread when dropped.
 pub struct PreparedRun {
     ctx: Vec<u64>,
     fp: u64,
 }
 
-impl PreparedRun {
-    /// Give the context back for later runs on this thread.
-    pub fn finish(self) {
-        ctx::recycle(self.ctx);
-    }
-}
-
-/// The sysctls and build options bpf_prog_select_runtime consults.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RuntimePolicy {
-    /// net.core.bpf_jit_enable (0: interpreter; 1, 2: JIT).
-    pub jit_enable: u32,
-    /// net.core.bpf_jit_harden (0: off; 1: blind for unprivileged loaders;
-    /// 2: blind for everyone).
-    pub jit_harden: u32,
-    /// CONFIG_BPF_JIT_ALWAYS_ON: no interpreter; a program the JIT can't
-    /// compile fails to load.
-    pub jit_always_on: bool,
-    /// The loader has CAP_SYS_ADMIN (bpf_jit_blinding_enabled exempts it at
-    /// harden level 1).
-    pub privileged: bool,
-    /// Compile metered images (for runs with an instruction budget).
-    pub meter: bool,
-}
-
-/// What bpf_prog_select_runtime chose.
-#[derive(Debug)]
-pub enum SelectedRuntime {
-    Jit(JitProgram),
-    Interpreter(Program),
-}
-
-/// The JIT failed and the interpreter is not available (jit_always_on):
-/// the load fails with ENOTSUPP.
-#[derive(Debug, thiserror::Error)]
-#[error("the JIT is required (jit_always_on) but failed: {0}")]
-pub struct JitRequired(#[from] pub JitError);
-
-/// bpf_prog_select_runtime(): the JIT when bpf_jit_enable (or always-on)
-/// asks for it; the interpreter when it is off or the JIT fails, unless the
-/// interpreter is compiled out.
-pub fn select_runtime(prog: Program, policy: &RuntimePolicy) -> Result<SelectedRuntime, JitRequired> {
-    select(prog, policy, &[], false, &[])
-}
-
-/// [`select_runtime`] compiling with the verifier's proofs as hints (see
-/// [`JitProgram::compile_with_hints`]): every access stays checked.
-///
-/// `direct` names the map-helper calls to compile as direct calls.
-pub fn select_runtime_with_hints(
-    prog: Program,
-    policy: &RuntimePolicy,
-    hints: &[AccessProof],
-    direct: &[DirectCall],
-) -> Result<SelectedRuntime, JitRequired> {
-    select(prog, policy, hints, false, direct)
-}
-
-/// [`select_runtime`] compiling with the verifier's proofs trusted (see
-/// [`JitProgram::compile_with_proofs`]); blinded images ignore them.
-///
-/// # Safety
-/// As [`JitProgram::compile_with_proofs`]: every `proven[pc]` must hold for
-/// every run of the image.
-pub unsafe fn select_runtime_with_proofs(
-    prog: Program,
-    policy: &RuntimePolicy,
-    proven: &[AccessProof],
-    direct: &[DirectCall],
-) -> Result<SelectedRuntime, JitRequired> {
-    select(prog, policy, proven, true, direct)
-}
-
-fn select(
-    prog: Program,
-    policy: &RuntimePolicy,
-    proofs: &[AccessProof],
-    trust: bool,
-    direct: &[DirectCall],
-) -> Result<SelectedRuntime, JitRequired> {
-    if policy.jit_enable == 0 && !policy.jit_always_on {
-        return Ok(SelectedRuntime::Interpreter(prog));
-    }
-    let blind = match policy.jit_harden {
-        0 => false,
-        1 => !policy.privileged,
-        _ => true,
-    };
-    let options = JitOptions {
-        meter: policy.meter,
-        blind,
-    };
-    match JitProgram::build(&prog, options, proofs, trust, direct) {
-        Ok(jit) => Ok(SelectedRuntime::Jit(jit)),
-        Err(e) if policy.jit_always_on => Err(JitRequired(e)),
-        Err(_) => Ok(SelectedRuntime::Interpreter(prog)),
+impl Drop for PreparedRun {
+    fn drop(&mut self) {
+        ctx::recycle(std::mem::take(&mut self.ctx));
     }
 }

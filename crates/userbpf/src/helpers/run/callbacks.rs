@@ -1,7 +1,8 @@
 //! Helpers that call back into the program (kernel/bpf/bpf_iter.c's
 //! bpf_loop, the maps' map_for_each_callback).
 
-use crate::exec::helper_table::{HelperCall, HelperExit};
+use super::HelperCall;
+use crate::exec::helper_table::HelperExit;
 use crate::runtime::callback;
 use crate::uapi::{Errno, BPF_MAX_LOOPS};
 

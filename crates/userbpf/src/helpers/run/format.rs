@@ -6,7 +6,8 @@
 //! %pI6 %pi6 %pks %pus`. Anything else, more conversions than arguments, or
 //! a non-printable byte in the format is -EINVAL, as in the kernel.
 
-use crate::exec::helper_table::{HelperCall, HelperExit};
+use super::HelperCall;
+use crate::exec::helper_table::HelperExit;
 use crate::exec::memory::GuestMemory;
 use crate::uapi::Errno;
 

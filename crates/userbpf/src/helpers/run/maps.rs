@@ -4,10 +4,12 @@
 
 use std::sync::Arc;
 
-use crate::exec::helper_table::{HelperCall, HelperExit};
+use super::HelperCall;
+use crate::exec::helper_table::HelperExit;
 use crate::maps::fd_array::FdArray;
 use crate::maps::guest::MapTable;
 use crate::maps::ringbuf::RingBuf;
+use crate::maps::Map;
 use crate::runtime::env::MAX_TAIL_CALL_CNT;
 
 type R = Result<u64, HelperExit>;
@@ -17,6 +19,18 @@ fn table<'c, 'm>(c: &HelperCall<'c, 'm>) -> Result<&'c MapTable<'m>, HelperExit>
         .maps
         .as_ref()
         .ok_or_else(|| HelperExit::Failed("the run has no maps".into()))
+}
+
+/// `f` of the map at guest `handle`, which must be a `T` (`kind` names
+/// one).
+fn with_map<T: 'static>(c: &HelperCall<'_, '_>, handle: u64, kind: &str, f: impl FnOnce(&Map, &T) -> R) -> R {
+    let m = table(c)?
+        .resolve(handle)
+        .ok_or_else(|| HelperExit::Failed(format!("{handle:#x} is not a map")))?;
+    let t = m
+        .downcast::<T>()
+        .ok_or_else(|| HelperExit::Failed(format!("not a {kind}")))?;
+    f(&m, t)
 }
 
 pub fn lookup(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
@@ -78,13 +92,7 @@ pub fn ringbuf_discard(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
 }
 
 pub fn ringbuf_query(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
-    let m = table(c)?
-        .resolve(a[0])
-        .ok_or_else(|| HelperExit::Failed(format!("{:#x} is not a map", a[0])))?;
-    let rb = m
-        .downcast::<RingBuf>()
-        .ok_or_else(|| HelperExit::Failed("not a ring buffer".into()))?;
-    Ok(rb.query(a[1]))
+    with_map(c, a[0], "ring buffer", |_, rb: &RingBuf| Ok(rb.query(a[1])))
 }
 
 pub fn perf_event_output(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
@@ -96,25 +104,22 @@ pub fn perf_event_output(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
 /// failure (index out of range, empty slot, MAX_TAIL_CALL_CNT reached) the
 /// program goes on.
 pub fn tail_call(c: &mut HelperCall<'_, '_>, a: &[u64; 5]) -> R {
-    let m = table(c)?
-        .resolve(a[1])
-        .ok_or_else(|| HelperExit::Failed(format!("{:#x} is not a map", a[1])))?;
-    let arr = m
-        .downcast::<FdArray>()
-        .ok_or_else(|| HelperExit::Failed("not a prog array".into()))?;
-    let index = a[2] as u32;
-    if index >= m.max_entries {
-        return Ok(0);
-    }
-    if c.env.tail_calls.get() >= MAX_TAIL_CALL_CNT {
-        return Ok(0);
-    }
-    let Some(target) = arr.prog_at(index) else {
-        return Ok(0);
-    };
-    c.env.tail_calls.set(c.env.tail_calls.get() + 1);
-    *c.env.tail_call.borrow_mut() = Some(Arc::clone(&target));
-    Err(HelperExit::Exit(0))
+    let env = c.env;
+    with_map(c, a[1], "prog array", |m, arr: &FdArray| {
+        let index = a[2] as u32;
+        if index >= m.max_entries {
+            return Ok(0);
+        }
+        if env.tail_calls.get() >= MAX_TAIL_CALL_CNT {
+            return Ok(0);
+        }
+        let Some(target) = arr.prog_at(index) else {
+            return Ok(0);
+        };
+        env.tail_calls.set(env.tail_calls.get() + 1);
+        *env.tail_call.borrow_mut() = Some(Arc::clone(&target));
+        Err(HelperExit::Exit(0))
+    })
 }
 
 /// bpf_spin_lock(lock): the verifier proved `lock` is the bpf_spin_lock

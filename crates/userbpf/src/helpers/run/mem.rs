@@ -6,7 +6,8 @@
 //! mapping and fails with -EFAULT, as a kernel address passed to
 //! copy_from_user_nofault() does.
 
-use crate::exec::helper_table::{HelperCall, HelperExit};
+use super::HelperCall;
+use crate::exec::helper_table::HelperExit;
 use crate::exec::memory::AccessKind;
 use crate::uapi::Errno;
 

@@ -2,7 +2,8 @@
 //! run's [`PacketView`]: its pointers live in the context's shadow slots
 //! (see [`crate::runtime::ctx_layout`]), which these helpers move.
 
-use crate::exec::helper_table::{HelperCall, HelperExit};
+use super::HelperCall;
+use crate::exec::helper_table::HelperExit;
 use crate::runtime::env::PacketView;
 use crate::uapi::Errno;
 

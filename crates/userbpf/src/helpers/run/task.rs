@@ -1,6 +1,7 @@
 //! The current task and CPU (kernel/bpf/helpers.c).
 
-use crate::exec::helper_table::{HelperCall, HelperExit};
+use super::HelperCall;
+use crate::exec::helper_table::HelperExit;
 use crate::runtime::RunEnv;
 use crate::uapi::Errno;
 

@@ -118,12 +118,12 @@ impl Compiler {
 
     /// An environment helper (clocks, prandom, CPU, task ids): inline when
     /// it is a few loads (and for prandom the generator's arithmetic, on
-    /// the same state), else a direct call taking the run's `&RunEnv`
+    /// the same state), else a direct call taking the run's environment
     /// (ctx::RUN_ENV); the trampoline when the run's helper table is not
     /// the kernel's (ctx::DIRECT_OK). Inline forms touch rax, rcx and rdx
     /// only, which nothing is pinned to in a program with calls.
     fn direct_env_call(&mut self, pc: usize, d: &DirectCall) {
-        use crate::runtime::env::jit_offsets as off;
+        let off = d.env_offsets().expect("an environment helper's call");
         let (slow, done) = (self.a.label(), self.a.label());
         let a = &mut self.a;
         a.alu_mem_imm(Alu::Cmp, mem(CTX, disp(ctx::DIRECT_OK)), 0);
@@ -147,9 +147,9 @@ impl Compiler {
             // bpf_get_current_pid_tgid / uid_gid: high << 32 | low.
             id @ (14 | 15) => {
                 let (high, low) = if id == 14 {
-                    (off::TGID, off::PID)
+                    (off.tgid, off.pid)
                 } else {
-                    (off::GID, off::UID)
+                    (off.gid, off.uid)
                 };
                 env_field(a, r0, high);
                 a.shift_imm(W::Q64, Shift::Shl, r0, 32);
@@ -157,11 +157,11 @@ impl Compiler {
                 a.alu(W::Q64, Alu::Or, r0, R::Rax);
                 true
             }
-            // bpf_get_prandom_u32: helpers::run::time's xorshift64* on
-            // RunEnv::prandom.
+            // bpf_get_prandom_u32: the helper's xorshift64* on the
+            // environment's prandom state.
             7 => {
                 a.load(8, R::Rcx, mem(CTX, disp(ctx::RUN_ENV)));
-                let state = mem(R::Rcx, off::PRANDOM as i32);
+                let state = mem(R::Rcx, off.prandom as i32);
                 a.load(8, R::Rax, state);
                 // x.max(1)
                 let nonzero = a.label();
