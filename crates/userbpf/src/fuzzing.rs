@@ -1187,7 +1187,7 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
     // tail.
     let len = main_len;
     for pc in pending_jumps {
-        let t = pc as i64 + 1 + out[pc].off as i64;
+        let t = crate::isa::cfg::target(pc, out[pc].off as i64);
         if t >= len as i64 || maps.iter().any(|m| m.pc + 1 == t as usize) {
             out[pc].off = 0;
         }

@@ -7,7 +7,7 @@
 //! Declared inside do_check (it extends `Env`).
 
 use super::{Env, Res};
-use crate::isa::opcode::{BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, CALL, LD_IMM64, MAX_BPF_STACK};
+use crate::isa::opcode::MAX_BPF_STACK;
 use crate::uapi::Errno;
 use crate::verifier::reg::{RegState, RegType};
 use crate::verifier::state::{FuncState, VerifierState};
@@ -77,8 +77,7 @@ impl Env<'_> {
         let insns = self.insns;
         let mut starts: Vec<usize> = vec![0];
         for (pc, i) in insns.iter().enumerate() {
-            if (i.code == CALL && i.src == BPF_PSEUDO_CALL) || (i.code == LD_IMM64 && i.src == BPF_PSEUDO_FUNC) {
-                let t = pc as i64 + 1 + i.imm as i64;
+            if let Some(t) = i.subprog_target(pc) {
                 if let Ok(t) = usize::try_from(t) {
                     starts.push(t);
                 }
@@ -105,10 +104,10 @@ impl Env<'_> {
             let end = end_of(sub);
             let mut callee = None;
             while *i < end {
-                let ins = &insns[*i];
+                let at = *i;
                 *i += 1;
-                if ins.code == CALL && ins.src == BPF_PSEUDO_CALL {
-                    callee = Some((*i as i64 + ins.imm as i64) as usize);
+                if let Some(t) = insns[at].callee_target(at) {
+                    callee = Some(t as usize);
                     break;
                 }
             }

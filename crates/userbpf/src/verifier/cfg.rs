@@ -7,6 +7,7 @@
 
 use std::sync::OnceLock;
 
+use crate::isa::cfg::{self, SubprogError};
 use crate::isa::opcode::*;
 use crate::isa::{decode_at, DecodeError, Insn};
 
@@ -39,60 +40,32 @@ fn opcode_known(code: u8) -> bool {
     })[code as usize]
 }
 
-fn is_jump(code: u8) -> bool {
-    matches!(class(code), BPF_JMP | BPF_JMP32) && !matches!(op(code), BPF_CALL | BPF_EXIT)
-}
-
-/// The target of a jump slot.
-fn jump_target(pc: usize, i: &Insn) -> i64 {
-    let rel = if i.code == JA32 { i.imm as i64 } else { i.off as i64 };
-    pc as i64 + 1 + rel
-}
-
 /// add_subprog()'s refusal past BPF_MAX_SUBPROGS (E2BIG).
 pub const TOO_MANY_SUBPROGS: &str = "too many subprograms\n";
 
 /// Start of every subprogram: 0 and each bpf-to-bpf call or function
 /// pointer target.
 fn subprog_starts(insns: &[Insn]) -> Result<Vec<usize>, String> {
-    let len = insns.len() as i64;
-    let mut starts = vec![0usize];
     // BPF_MAX_SUBPROGS, the main program included.
     const MAX_SUBPROGS: usize = 256;
-    for (pc, i) in insns.iter().enumerate() {
-        let local_call = i.code == CALL && i.src == BPF_PSEUDO_CALL;
-        let func_ptr = i.code == LD_IMM64 && i.src == BPF_PSEUDO_FUNC;
-        if local_call || func_ptr {
-            let t = pc as i64 + 1 + i.imm as i64;
-            if t < 0 || t >= len {
-                return Err("call to invalid destination\n".into());
-            }
-            if !starts.contains(&(t as usize)) {
-                if starts.len() >= MAX_SUBPROGS {
-                    return Err(TOO_MANY_SUBPROGS.into());
-                }
-                starts.push(t as usize);
-            }
-        }
-    }
-    starts.sort_unstable();
-    starts.dedup();
-    Ok(starts)
+    cfg::subprog_starts(insns, MAX_SUBPROGS).map_err(|e| match e {
+        SubprogError::InvalidDestination { .. } => "call to invalid destination\n".into(),
+        SubprogError::TooMany => TOO_MANY_SUBPROGS.into(),
+    })
 }
 
 fn check_subprogs(insns: &[Insn], starts: &[usize]) -> Result<(), String> {
     for (n, &start) in starts.iter().enumerate() {
         let end = starts.get(n + 1).copied().unwrap_or(insns.len());
         for (pc, i) in insns.iter().enumerate().take(end).skip(start) {
-            if is_jump(i.code) {
-                let t = jump_target(pc, i);
+            if let Some(t) = i.jump_target(pc) {
                 if t < start as i64 || t >= end as i64 {
                     return Err(format!("jump out of range from insn {pc} to {t}\n"));
                 }
             }
         }
-        let last = insns[end - 1].code;
-        if last != EXIT && last != JA && last != JA32 {
+        let last = insns[end - 1];
+        if !last.is_exit() && !last.is_goto() {
             return Err("last insn is not an exit or jmp\n".into());
         }
     }
@@ -106,7 +79,7 @@ fn resolve_pseudo_ldimm64(insns: &[Insn]) -> Result<(), String> {
         if class(i.code) == BPF_LDX && (!matches!(mode(i.code), BPF_MEM | BPF_MEMSX) || i.imm != 0) {
             return Err("BPF_LDX uses reserved fields\n".into());
         }
-        if i.code == LD_IMM64 {
+        if i.is_ld_imm64() {
             let tail_ok = insns
                 .get(pc + 1)
                 .is_some_and(|t| t.code == 0 && t.dst == 0 && t.src == 0 && t.off == 0);
@@ -129,53 +102,17 @@ fn resolve_pseudo_ldimm64(insns: &[Insn]) -> Result<(), String> {
 
 /// check_cfg(): depth-first over the slot graph from every subprogram.
 fn check_cfg(insns: &[Insn], starts: &[usize], privileged: bool) -> Result<(), String> {
-    let len = insns.len();
-    let succs = |pc: usize| -> [Option<usize>; 2] {
-        let i = &insns[pc];
-        let next = if i.code == LD_IMM64 { pc + 2 } else { pc + 1 };
-        let next = (next < len).then_some(next);
-        if i.code == EXIT {
-            [None, None]
-        } else if i.code == JA || i.code == JA32 {
-            [Some(jump_target(pc, i) as usize), None]
-        } else if is_jump(i.code) {
-            [next, Some(jump_target(pc, i) as usize)]
-        } else {
-            [next, None]
-        }
-    };
-    // 0: unseen, 1: on the DFS stack, 2: explored.
-    let mut state = vec![0u8; len];
-    for &entry in starts {
-        if state[entry] != 0 {
-            continue;
-        }
-        let mut stack = vec![(entry, 0usize)];
-        state[entry] = 1;
-        while let Some((node, k)) = stack.pop() {
-            if k < 2 {
-                stack.push((node, k + 1));
-                let Some(s) = succs(node)[k] else { continue };
-                match state[s] {
-                    0 => {
-                        state[s] = 1;
-                        stack.push((s, 0));
-                    }
-                    1 if !privileged => return Err(format!("back-edge from insn {node} to {s}\n")),
-                    _ => {}
-                }
-            } else {
-                state[node] = 2;
-            }
-        }
+    let walk = cfg::walk(insns, starts);
+    if let Some(&(from, to)) = walk.back_edges.first().filter(|_| !privileged) {
+        return Err(format!("back-edge from insn {from} to {to}\n"));
     }
     let mut pc = 0;
-    while pc < len {
-        if state[pc] != 2 {
+    while pc < insns.len() {
+        if !walk.reached[pc] {
             return Err(format!("unreachable insn {pc}\n"));
         }
-        if insns[pc].code == LD_IMM64 {
-            if state.get(pc + 1).is_some_and(|&s| s != 0) {
+        if insns[pc].is_ld_imm64() {
+            if walk.reached.get(pc + 1).is_some_and(|&r| r) {
                 return Err(format!("jump into the middle of ldimm64 insn {pc}\n"));
             }
             pc += 1;
@@ -193,7 +130,7 @@ fn field_message(e: &DecodeError, insns: &[Insn]) -> String {
     }
     let insn = &insns[e.pc()];
     // may_goto with any other field set.
-    if code == BPF_JMP | 0xe0 {
+    if code == MAY_GOTO {
         return format!("invalid may_goto imm {}\n", insn.imm);
     }
     // mov64 with off 1 is addr_space_cast, which takes address spaces 0/1.
@@ -213,7 +150,7 @@ fn field_message(e: &DecodeError, insns: &[Insn]) -> String {
             let imm = insns[e.pc()].imm;
             // check_atomic_rmw(): a known operation on bytes or halfwords.
             let rmw = matches!(imm, 0x00 | 0x01 | 0x40 | 0x41 | 0x50 | 0x51 | 0xa0 | 0xa1 | 0xe1 | 0xf1);
-            if rmw && matches!(code & 0x18, BPF_B | BPF_H) {
+            if rmw && matches!(size(code), BPF_B | BPF_H) {
                 return "invalid atomic operand size\n".into();
             }
             return format!("BPF_ATOMIC uses invalid atomic opcode {imm:02x}\n");
