@@ -1159,7 +1159,7 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
                 let mut w = [0u8; 8];
                 w.copy_from_slice(&b);
                 let insn = Insn::from_bytes(w);
-                if insn.code != LD_IMM64 {
+                if !insn.is_ld_imm64() {
                     out.push(insn);
                 }
             }

@@ -241,22 +241,15 @@ pub fn walk(insns: &[Insn], entries: &[usize]) -> Walk {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::isa::asm::{assemble, Syntax};
 
-    const fn i(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
-        Insn::new(code, dst, src, off, imm)
+    fn program(text: &str) -> Vec<Insn> {
+        assemble(text, Some(Syntax::Ubpf)).unwrap()
     }
-    const MOV: u8 = BPF_ALU64 | BPF_MOV | BPF_K;
-    const JNE: u8 = BPF_JMP | BPF_JNE | BPF_K;
 
     #[test]
     fn a_loop_has_one_back_edge() {
-        // 0: r1 = 0; 1: r1 += 1; 2: if r1 != 9 goto 1; 3: exit.
-        let p = [
-            i(MOV, 1, 0, 0, 0),
-            i(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, 1),
-            i(JNE, 1, 0, -2, 9),
-            i(EXIT, 0, 0, 0, 0),
-        ];
+        let p = program("mov %r1, 0\n add %r1, 1\n jne %r1, 9, -2\n exit");
         assert_eq!(successors(&p, 0), [Some(1), None]);
         assert_eq!(successors(&p, 2), [Some(3), Some(1)]);
         assert_eq!(successors(&p, 3), [None, None]);
@@ -270,15 +263,8 @@ mod tests {
 
     #[test]
     fn a_call_starts_a_subprogram_and_falls_through() {
-        // 0: call pc+2 (3); 1: exit; 2: (unreachable) exit; 3: r0 = 1;
-        // 4: exit.
-        let p = [
-            i(CALL, 0, BPF_PSEUDO_CALL, 0, 2),
-            i(EXIT, 0, 0, 0, 0),
-            i(EXIT, 0, 0, 0, 0),
-            i(MOV, 0, 0, 0, 1),
-            i(EXIT, 0, 0, 0, 0),
-        ];
+        // 0 calls 3; 2 is reached by nothing.
+        let p = program("call local sub\n exit\n exit\n sub:\n mov %r0, 1\n exit");
         assert_eq!(p[0].callee_target(0), Some(3));
         assert_eq!(p[0].jump_target(0), None);
         assert_eq!(successors(&p, 0), [Some(1), None]);
@@ -288,22 +274,18 @@ mod tests {
         assert_eq!(w.reached, [true, true, false, true, true]);
         assert!(w.back_edges.is_empty());
         // A helper call names no subprogram.
-        assert_eq!(i(CALL, 0, 0, 0, 2).subprog_target(0), None);
+        assert_eq!(program("call 2")[0].subprog_target(0), None);
         assert_eq!(subprog_starts(&p, 1), Err(SubprogError::TooMany));
     }
 
     #[test]
     fn gotol_takes_its_offset_from_imm() {
-        // 0: gotol +2 (off is ignored); 1: exit; 2: r0 = 0; 3: exit.
-        let p = [
-            i(JA32, 0, 0, 7, 1),
-            i(EXIT, 0, 0, 0, 0),
-            i(MOV, 0, 0, 0, 0),
-            i(EXIT, 0, 0, 0, 0),
-        ];
+        let mut p = program("ja32 +1\n exit\n mov %r0, 0\n exit");
+        // gotol ignores off.
+        p[0].off = 7;
         assert_eq!(p[0].jump_target(0), Some(2));
         assert_eq!(successors(&p, 0), [None, Some(2)]);
-        assert_eq!(i(JA, 0, 0, 1, 7).jump_target(0), Some(2));
+        assert_eq!(Insn::new(JA, 0, 0, 1, 7).jump_target(0), Some(2));
         assert_eq!(Instruction::Ja32 { imm: 1 }.jump_rel(), Some(1));
         let w = walk(&p, &[0]);
         assert_eq!(w.reached, [true, false, true, true]);
@@ -311,14 +293,8 @@ mod tests {
 
     #[test]
     fn ld_imm64_falls_through_past_its_second_slot() {
-        // 0-1: r1 = fn at pc+3 (4); 2: r0 = 0; 3: exit; 4: exit.
-        let p = [
-            i(LD_IMM64, 1, BPF_PSEUDO_FUNC, 0, 3),
-            i(0, 0, 0, 0, 0),
-            i(MOV, 0, 0, 0, 0),
-            i(EXIT, 0, 0, 0, 0),
-            i(EXIT, 0, 0, 0, 0),
-        ];
+        // 0-1: r1 = the function at 4.
+        let p = program("lddw %r1, func f\n mov %r0, 0\n exit\n f:\n exit");
         assert_eq!(successors(&p, 0), [Some(2), None]);
         assert_eq!(p[0].subprog_target(0), Some(4));
         assert_eq!(p[0].callee_target(0), None);
@@ -329,8 +305,8 @@ mod tests {
 
     #[test]
     fn a_jump_out_of_range_is_reported_not_followed() {
-        // 0: if r1 != 0 goto +5 (6, past the end); 1: goto -3 (-1); 2: exit.
-        let p = [i(JNE, 1, 0, 5, 0), i(JA, 0, 0, -3, 0), i(EXIT, 0, 0, 0, 0)];
+        // 0 jumps to 6 (past the end), 1 to -1.
+        let p = program("jne %r1, 0, +5\n ja -3\n exit");
         assert_eq!(successors(&p, 0), [Some(1), Some(6)]);
         assert_eq!(successors(&p, 1), [None, Some(-1)]);
         assert_eq!(target_in(0, 5, p.len()), Err(6));
@@ -339,7 +315,7 @@ mod tests {
         let w = walk(&p, &[0]);
         assert_eq!(w.reached, [true, true, false]);
         // A call out of the program is refused by name.
-        let call = [i(CALL, 0, BPF_PSEUDO_CALL, 0, -5), i(EXIT, 0, 0, 0, 0)];
+        let call = program("call local -5\n exit");
         assert_eq!(
             subprog_starts(&call, 256),
             Err(SubprogError::InvalidDestination { pc: 0, target: -4 })

@@ -12,7 +12,7 @@ use crate::exec::helper_table::{HelperCall, HelperExit};
 use crate::exec::interp::STACK_SIZE;
 use crate::exec::{Fault, Interpreter, RunOptions};
 use crate::helpers::run::kernel_helpers;
-use crate::isa::opcode::{BPF_PSEUDO_FUNC, LD_IMM64};
+use crate::isa::opcode::BPF_PSEUDO_FUNC;
 use crate::isa::Insn;
 
 /// High bits of a callback handle.
@@ -25,7 +25,7 @@ const MAX_CALLBACK_DEPTH: usize = 8;
 pub fn resolve_pseudo_func(insns: &mut [Insn]) {
     let mut pc = 0;
     while pc + 1 < insns.len() {
-        if insns[pc].code == LD_IMM64 {
+        if insns[pc].is_ld_imm64() {
             if insns[pc].src == BPF_PSEUDO_FUNC {
                 let target = crate::isa::cfg::target(pc, insns[pc].imm as i64) as u64 & 0xffff_ffff;
                 let handle = FUNC_HANDLE_BASE | target;
@@ -81,6 +81,7 @@ pub fn key_scratch(c: &mut HelperCall<'_, '_>) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::isa::opcode::LD_IMM64;
 
     #[test]
     fn pseudo_func_becomes_a_handle_to_its_target() {

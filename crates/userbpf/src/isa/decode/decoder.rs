@@ -86,6 +86,11 @@ impl Checker {
         Ok(())
     }
 
+    /// [`zero`](Self::zero) for each field, in order.
+    fn zeros(&self, fields: &[Field]) -> Result<(), DecodeError> {
+        fields.iter().try_for_each(|&f| self.zero(f))
+    }
+
     fn value(&self, field: Field) -> i64 {
         match field {
             Field::Dst => self.insn.dst as i64,
@@ -192,9 +197,7 @@ pub fn decode_at(slots: &[Insn], pc: usize) -> Result<(Instruction, usize), Deco
                     if source(code) == BPF_X {
                         return Err(c.unknown());
                     }
-                    c.zero(Field::Src)?;
-                    c.zero(Field::Off)?;
-                    c.zero(Field::Imm)?;
+                    c.zeros(&[Field::Src, Field::Off, Field::Imm])?;
                     Instruction::Neg { width: w, dst }
                 }
                 BPF_MOV => {
@@ -238,8 +241,7 @@ pub fn decode_at(slots: &[Insn], pc: usize) -> Result<(Instruction, usize), Deco
                         (_, BPF_K) => Endian::Swap,
                         _ => return Err(c.unknown()),
                     };
-                    c.zero(Field::Src)?;
-                    c.zero(Field::Off)?;
+                    c.zeros(&[Field::Src, Field::Off])?;
                     if !matches!(insn.imm, 16 | 32 | 64) {
                         return Err(c.invalid(Field::Imm));
                     }
@@ -259,26 +261,20 @@ pub fn decode_at(slots: &[Insn], pc: usize) -> Result<(Instruction, usize), Deco
                     if source(code) != BPF_K {
                         return Err(c.unknown());
                     }
-                    c.zero(Field::Dst)?;
-                    c.zero(Field::Src)?;
-                    c.zero(Field::Imm)?;
+                    c.zeros(&[Field::Dst, Field::Src, Field::Imm])?;
                     Instruction::Ja { off: insn.off }
                 }
                 (BPF_JA, _) => {
                     if source(code) != BPF_K {
                         return Err(c.unknown());
                     }
-                    c.zero(Field::Dst)?;
-                    c.zero(Field::Src)?;
-                    c.zero(Field::Off)?;
+                    c.zeros(&[Field::Dst, Field::Src, Field::Off])?;
                     Instruction::Ja32 { imm: insn.imm }
                 }
                 (BPF_CALL, BPF_JMP) => {
                     if source(code) == BPF_X {
                         let reg = c.reg(Field::Dst)?;
-                        c.zero(Field::Src)?;
-                        c.zero(Field::Off)?;
-                        c.zero(Field::Imm)?;
+                        c.zeros(&[Field::Src, Field::Off, Field::Imm])?;
                         Instruction::CallX { reg }
                     } else {
                         c.zero(Field::Dst)?;
@@ -304,19 +300,14 @@ pub fn decode_at(slots: &[Insn], pc: usize) -> Result<(Instruction, usize), Deco
                     if source(code) != BPF_K {
                         return Err(c.unknown());
                     }
-                    c.zero(Field::Dst)?;
-                    c.zero(Field::Src)?;
-                    c.zero(Field::Off)?;
-                    c.zero(Field::Imm)?;
+                    c.zeros(&[Field::Dst, Field::Src, Field::Off, Field::Imm])?;
                     Instruction::Exit
                 }
                 (BPF_JCOND, BPF_JMP) => {
                     if source(code) != BPF_K {
                         return Err(c.unknown());
                     }
-                    c.zero(Field::Dst)?;
-                    c.zero(Field::Src)?;
-                    c.zero(Field::Imm)?;
+                    c.zeros(&[Field::Dst, Field::Src, Field::Imm])?;
                     Instruction::MayGoto { off: insn.off }
                 }
                 (o, _) => {
@@ -363,8 +354,7 @@ pub fn decode_at(slots: &[Insn], pc: usize) -> Result<(Instruction, usize), Deco
                 ));
             }
             m @ (BPF_ABS | BPF_IND) if size(code) != BPF_DW => {
-                c.zero(Field::Dst)?;
-                c.zero(Field::Off)?;
+                c.zeros(&[Field::Dst, Field::Off])?;
                 let size = Size::from_field(size(code));
                 if m == BPF_ABS {
                     c.zero(Field::Src)?;
@@ -437,6 +427,58 @@ pub fn decode_at(slots: &[Insn], pc: usize) -> Result<(Instruction, usize), Deco
         }
     };
     Ok((ins, 1))
+}
+
+/// Field values `(dst, src, off, imm)` that between them reach every
+/// variant of every opcode: what tells a known opcode from an unknown one
+/// by decoding, and what the round-trip tests try on each opcode.
+pub const SAMPLE_FIELDS: &[(u8, u8, i16, i32)] = &[
+    (0, 0, 0, 0),
+    (1, 2, 0, 0),
+    (1, 0, 0, 16),
+    (1, 0, 0, 32),
+    (1, 0, 0, 64),
+    (1, 2, 1, 0),
+    (1, 2, 8, 0),
+    (1, 2, 16, 0),
+    (1, 2, 32, 0),
+    (10, 0, -8, -1),
+    (1, 0, 0, i32::MIN),
+    (1, 0, 0, i32::MAX),
+    (1, 0, 0, 0x7fff_ff80),
+    (9, 3, i16::MIN, 11),
+    (1, 0, i16::MAX, -11),
+    (1, 0, -3, 7),
+    (0, 0, 5, 0),
+    (0, 1, 0, 0),
+    (0, 2, 0, 0),
+    (0, 1, 0, 3),
+    (0, 2, 1, 9),
+    (0, 4, 0, -3),
+    (1, 2, 0, BPF_FETCH),
+    (1, 2, 0, BPF_XCHG),
+    (1, 2, 0, BPF_CMPXCHG),
+    (1, 2, 0, 0x41),
+    (1, 2, 0, 0xa1),
+    (1, 2, 0, BPF_LOAD_ACQ),
+    (1, 2, 0, BPF_STORE_REL),
+    (1, 2, 7, BPF_LOAD_ACQ),
+    (1, 2, -7, BPF_STORE_REL),
+    (1, 2, 1, 0x10000),
+    (1, 2, 1, 1),
+];
+
+/// Whether some choice of the other fields makes `code` decode: the
+/// opcode is one the ISA defines.
+pub fn opcode_decodes(code: u8) -> bool {
+    static TABLE: std::sync::OnceLock<[bool; 256]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        std::array::from_fn(|c| {
+            SAMPLE_FIELDS
+                .iter()
+                .any(|&(d, s, o, i)| decode_at(&[Insn::new(c as u8, d, s, o, i), Insn::default()], 0).is_ok())
+        })
+    })[code as usize]
 }
 
 /// Decode a whole program: each instruction with the slot index it starts at.

@@ -10,7 +10,7 @@ use super::opcode::*;
 mod decoder;
 mod encoder;
 
-pub use decoder::{decode, decode_at, DecodeError, Field};
+pub use decoder::{decode, decode_at, opcode_decodes, DecodeError, Field, SAMPLE_FIELDS};
 pub use encoder::encode;
 
 /// A register number, r0..r10.

@@ -83,21 +83,7 @@ fn v4_encodings() {
 #[test]
 fn encode_inverts_decode_for_every_valid_single_slot() {
     // Exhaustive over opcodes with representative fields.
-    let fields: &[(u8, u8, i16, i32)] = &[
-        (0, 0, 0, 0),
-        (1, 2, 0, 0),
-        (1, 0, 0, 16),
-        (1, 2, 1, 0),
-        (1, 2, 8, 0),
-        (1, 2, 32, 0),
-        (1, 0, -3, 7),
-        (0, 0, 5, 0),
-        (0, 1, 0, 3),
-        (0, 2, 1, 9),
-        (1, 2, 0, BPF_CMPXCHG),
-        (1, 2, 0, BPF_STORE_REL),
-        (1, 2, 1, 0x10000),
-    ];
+    let fields = SAMPLE_FIELDS;
     let mut seen = 0;
     for code in 0..=255u8 {
         for &(dst, src, off, imm) in fields {

@@ -376,25 +376,22 @@ fn parse_instruction<'a>(line: usize, mnemonic: &str, ops: &[&'a str]) -> Result
             });
         }
     }
-    if let Some(size) = mnemonic.strip_prefix("stx").and_then(size_suffix) {
+    // `stx<size>` stores a register, `st<size>` an immediate.
+    let store = match mnemonic.strip_prefix("stx") {
+        Some(rest) => Some((rest, true)),
+        None => mnemonic.strip_prefix("st").map(|rest| (rest, false)),
+    };
+    if let Some((size, from_reg)) = store.and_then(|(rest, r)| Some((size_suffix(rest)?, r))) {
         n(&[2], "2")?;
         let (dst, off) = memory(line, ops[0])?;
-        return plain(Instruction::StoreReg {
-            size,
-            dst,
-            src: register(line, ops[1])?,
-            off,
-        });
-    }
-    if let Some(size) = mnemonic.strip_prefix("st").and_then(size_suffix) {
-        n(&[2], "2")?;
-        let (dst, off) = memory(line, ops[0])?;
-        return plain(Instruction::StoreImm {
-            size,
-            dst,
-            off,
-            imm: imm32(line, ops[1])?,
-        });
+        let ins = if from_reg {
+            let src = register(line, ops[1])?;
+            Instruction::StoreReg { size, dst, src, off }
+        } else {
+            let imm = imm32(line, ops[1])?;
+            Instruction::StoreImm { size, dst, off, imm }
+        };
+        return plain(ins);
     }
     let legacy_size = |prefix| {
         mnemonic
@@ -574,6 +571,17 @@ fn parse_lock(line: usize, mnemonic: &str, ops: &[&str]) -> Result<Instruction, 
             found: rest.len(),
         });
     }
+    // `OP [%rD+off], %rS`: every form but load-acquire.
+    let to_memory = |size, op| -> Result<Instruction, AsmError> {
+        let (dst, off) = memory(line, rest[0])?;
+        Ok(Instruction::Atomic {
+            size,
+            op,
+            dst,
+            src: register(line, rest[1])?,
+            off,
+        })
+    };
     // Load-acquire and store-release exist in every size.
     for (prefix, op) in [
         ("load_acquire", AtomicOp::LoadAcquire),
@@ -599,14 +607,7 @@ fn parse_lock(line: usize, mnemonic: &str, ops: &[&str]) -> Result<Instruction, 
                 off,
             })
         } else {
-            let (dst, off) = memory(line, rest[0])?;
-            Ok(Instruction::Atomic {
-                size,
-                op,
-                dst,
-                src: register(line, rest[1])?,
-                off,
-            })
+            to_memory(size, op)
         };
     }
     let (base, width) = split_width(op_name);
@@ -624,14 +625,7 @@ fn parse_lock(line: usize, mnemonic: &str, ops: &[&str]) -> Result<Instruction, 
         Width::W32 => Size::W,
         Width::W64 => Size::DW,
     };
-    let (dst, off) = memory(line, rest[0])?;
-    Ok(Instruction::Atomic {
-        size,
-        op,
-        dst,
-        src: register(line, rest[1])?,
-        off,
-    })
+    to_memory(size, op)
 }
 
 #[cfg(test)]

@@ -1,6 +1,5 @@
 use super::*;
-use crate::isa::decode::{decode_at, AluOp, Operand};
-use crate::isa::opcode::{BPF_CMPXCHG, BPF_LOAD_ACQ, BPF_STORE_REL, BPF_XCHG};
+use crate::isa::decode::{decode_at, AluOp, Operand, SAMPLE_FIELDS};
 use proptest::prelude::*;
 
 fn one(text: &str) -> Instruction {
@@ -13,35 +12,7 @@ fn one(text: &str) -> Instruction {
 fn disassembly_round_trips_every_decodable_slot() {
     // Every opcode with field values that exercise each variant; only
     // those the decoder accepts are checked.
-    let fields: &[(u8, u8, i16, i32)] = &[
-        (0, 0, 0, 0),
-        (1, 2, 0, 0),
-        (1, 0, 0, 16),
-        (1, 0, 0, 32),
-        (1, 0, 0, 64),
-        (1, 2, 1, 0),
-        (1, 2, 8, 0),
-        (1, 2, 16, 0),
-        (1, 2, 32, 0),
-        (10, 0, -8, -1),
-        (1, 0, 0, i32::MIN),
-        (1, 0, 0, i32::MAX),
-        (1, 0, 0, 0x7fff_ff80),
-        (9, 3, i16::MIN, 11),
-        (1, 0, i16::MAX, -11),
-        (0, 0, 5, 0),
-        (0, 1, 0, 3),
-        (0, 2, 1, 9),
-        (0, 4, 0, -3),
-        (1, 2, 0, BPF_XCHG),
-        (1, 2, 0, BPF_CMPXCHG),
-        (1, 2, 0, 0x41),
-        (1, 2, 0, 0xa1),
-        (1, 2, 7, BPF_LOAD_ACQ),
-        (1, 2, -7, BPF_STORE_REL),
-        (1, 2, 1, 0x10000),
-        (1, 2, 1, 1),
-    ];
+    let fields = SAMPLE_FIELDS;
     let tails = [Insn::default(), Insn::new(0, 0, 0, 0, -2)];
     let mut checked = 0;
     for code in 0..=255u8 {
