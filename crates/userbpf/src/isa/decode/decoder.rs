@@ -86,6 +86,15 @@ impl Checker {
         Ok(())
     }
 
+    /// Only the immediate (BPF_K) form exists: with BPF_X the opcode is
+    /// unknown.
+    fn k_only(&self) -> Result<(), DecodeError> {
+        if source(self.insn.code) != BPF_K {
+            return Err(self.unknown());
+        }
+        Ok(())
+    }
+
     /// [`zero`](Self::zero) for each field, in order.
     fn zeros(&self, fields: &[Field]) -> Result<(), DecodeError> {
         fields.iter().try_for_each(|&f| self.zero(f))
@@ -258,16 +267,12 @@ pub fn decode_at(slots: &[Insn], pc: usize) -> Result<(Instruction, usize), Deco
             let w = width(cls);
             match (op(code), cls) {
                 (BPF_JA, BPF_JMP) => {
-                    if source(code) != BPF_K {
-                        return Err(c.unknown());
-                    }
+                    c.k_only()?;
                     c.zeros(&[Field::Dst, Field::Src, Field::Imm])?;
                     Instruction::Ja { off: insn.off }
                 }
                 (BPF_JA, _) => {
-                    if source(code) != BPF_K {
-                        return Err(c.unknown());
-                    }
+                    c.k_only()?;
                     c.zeros(&[Field::Dst, Field::Src, Field::Off])?;
                     Instruction::Ja32 { imm: insn.imm }
                 }
@@ -297,16 +302,12 @@ pub fn decode_at(slots: &[Insn], pc: usize) -> Result<(Instruction, usize), Deco
                     }
                 }
                 (BPF_EXIT, BPF_JMP) => {
-                    if source(code) != BPF_K {
-                        return Err(c.unknown());
-                    }
+                    c.k_only()?;
                     c.zeros(&[Field::Dst, Field::Src, Field::Off, Field::Imm])?;
                     Instruction::Exit
                 }
                 (BPF_JCOND, BPF_JMP) => {
-                    if source(code) != BPF_K {
-                        return Err(c.unknown());
-                    }
+                    c.k_only()?;
                     c.zeros(&[Field::Dst, Field::Src, Field::Imm])?;
                     Instruction::MayGoto { off: insn.off }
                 }

@@ -397,5 +397,16 @@ pub enum Instruction {
     Exit,
 }
 
+impl Instruction {
+    /// The 64-bit value of an ld_imm64: `imm` the low half, `next_imm` the
+    /// high one.
+    pub const fn imm64(&self) -> Option<u64> {
+        match *self {
+            Instruction::LdImm64 { imm, next_imm, .. } => Some((next_imm as u32 as u64) << 32 | imm as u32 as u64),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

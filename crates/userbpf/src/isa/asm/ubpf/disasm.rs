@@ -1,7 +1,7 @@
 //! Printing typed instructions in the uBPF syntax.
 
-use super::mnemonics::{alu_name, jmp_name, size_name, LDDW_PSEUDO};
-use crate::isa::decode::{decode, AtomicOp, CallKind, DecodeError, Endian, Instruction, Operand, Reg, Size, Width};
+use super::mnemonics::{alu_name, jmp_name, size_name, ENDIAN, LDDW_PSEUDO};
+use crate::isa::decode::{decode, AtomicOp, CallKind, DecodeError, Instruction, Operand, Reg, Size, Width};
 use crate::isa::insn::Insn;
 
 /// Small and negative values read best in decimal, the rest as the 32-bit
@@ -76,20 +76,12 @@ pub fn disassemble(ins: &Instruction) -> String {
         } => format!("addr_space_cast %r{dst}, %r{src}, {dst_as}, {src_as}"),
         Instruction::Neg { width, dst } => format!("neg{} %r{dst}", width_suffix(width)),
         Instruction::End { kind, bits, dst } => {
-            let prefix = match kind {
-                Endian::ToBe => "be",
-                Endian::ToLe => "le",
-                Endian::Swap => "swap",
-            };
+            // The first spelling of each kind (`swap`, not `bswap`).
+            let prefix = ENDIAN.iter().find(|&&(_, k)| k == kind).map_or("", |&(p, _)| p);
             format!("{prefix}{bits} %r{dst}")
         }
-        Instruction::LdImm64 {
-            dst,
-            src,
-            imm,
-            next_imm,
-        } => {
-            let value = (next_imm as u32 as u64) << 32 | imm as u32 as u64;
+        Instruction::LdImm64 { dst, src, .. } => {
+            let value = ins.imm64().unwrap_or_default();
             match LDDW_PSEUDO.iter().find(|&&(_, s)| s == src) {
                 Some((name, _)) => format!("lddw %r{dst}, {name} {}", format_imm64(value)),
                 None => format!("lddw %r{dst}, {}", format_imm64(value)),

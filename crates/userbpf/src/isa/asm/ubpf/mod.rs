@@ -328,8 +328,8 @@ fn parse_instruction<'a>(line: usize, mnemonic: &str, ops: &[&'a str]) -> Result
             return plain(Instruction::AddrSpaceCast {
                 dst: register(line, ops[0])?,
                 src: register(line, ops[1])?,
-                dst_as: imm16_unsigned(line, ops[2])?,
-                src_as: imm16_unsigned(line, ops[3])?,
+                dst_as: imm16(line, ops[2])?,
+                src_as: imm16(line, ops[3])?,
             });
         }
         _ => {}
@@ -337,12 +337,9 @@ fn parse_instruction<'a>(line: usize, mnemonic: &str, ops: &[&'a str]) -> Result
 
     if let Some(&(_, width, bits)) = MOVSX.iter().find(|(m, ..)| *m == mnemonic) {
         n(&[2], "2")?;
-        return plain(Instruction::MovSx {
-            width,
-            bits,
-            dst: register(line, ops[0])?,
-            src: register(line, ops[1])?,
-        });
+        let dst = register(line, ops[0])?;
+        let src = register(line, ops[1])?;
+        return plain(Instruction::MovSx { width, bits, dst, src });
     }
     for (prefix, kind) in ENDIAN {
         let bits = match mnemonic.strip_prefix(prefix) {
@@ -472,15 +469,7 @@ fn parse_call<'a>(line: usize, mnemonic: &str, ops: &[&'a str]) -> Result<Parsed
         ("local", [to]) => Ok((Instruction::Call(CallKind::Local(0)), Some(target(line, to)?))),
         ("runtime" | "kfunc", [id]) | ("runtime" | "kfunc", [id, _]) => {
             let off = match args.get(1) {
-                Some(off) => {
-                    parse_int(off)
-                        .and_then(|v| i16::try_from(v).ok())
-                        .ok_or_else(|| AsmError::BadImmediate {
-                            line,
-                            text: off.to_string(),
-                            bits: 16,
-                        })?
-                }
+                Some(off) => imm16(line, off)?,
                 None => 0,
             };
             let btf_id = imm32(line, id)?;

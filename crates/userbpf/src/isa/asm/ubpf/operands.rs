@@ -54,9 +54,10 @@ pub(super) fn imm64(line: usize, text: &str) -> Result<u64, AsmError> {
         })
 }
 
-pub(super) fn imm16_unsigned(line: usize, text: &str) -> Result<u16, AsmError> {
+/// A 16-bit field, signed (`i16`) or unsigned (`u16`).
+pub(super) fn imm16<T: TryFrom<i128>>(line: usize, text: &str) -> Result<T, AsmError> {
     parse_int(text)
-        .and_then(|v| u16::try_from(v).ok())
+        .and_then(|v| T::try_from(v).ok())
         .ok_or_else(|| AsmError::BadImmediate {
             line,
             text: text.to_string(),
