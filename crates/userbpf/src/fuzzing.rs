@@ -1147,7 +1147,7 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
                 if !inc_first {
                     out.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_K, iv, 0, 0, step));
                 }
-                let back = head as i64 - out.len() as i64 - 1;
+                let back = crate::isa::cfg::rel(out.len(), head as i64);
                 out.push(Insn::new(BPF_JMP | BPF_JNE | BPF_K, iv, 0, back as i16, n));
                 if let Some(at) = exit_at {
                     out[at].off = (out.len() - at - 1) as i16;

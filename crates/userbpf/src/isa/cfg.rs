@@ -30,6 +30,13 @@ pub const fn target(pc: usize, rel: i64) -> i64 {
     pc as i64 + 1 + rel
 }
 
+/// The relative offset that takes a jump or call at slot `pc` to slot
+/// `to`: the inverse of [`target`].
+#[inline]
+pub const fn rel(pc: usize, to: i64) -> i64 {
+    to - pc as i64 - 1
+}
+
 /// [`target`] as a slot index of a program of `len` slots, or the
 /// out-of-range target.
 #[inline]
@@ -312,6 +319,7 @@ mod tests {
         assert_eq!(target_in(0, 5, p.len()), Err(6));
         assert_eq!(target_in(1, -3, p.len()), Err(-1));
         assert_eq!(target_in(1, 0, p.len()), Ok(2));
+        assert_eq!(rel(1, -1), -3);
         let w = walk(&p, &[0]);
         assert_eq!(w.reached, [true, true, false]);
         // A call out of the program is refused by name.

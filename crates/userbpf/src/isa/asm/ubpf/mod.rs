@@ -208,7 +208,7 @@ impl Assembler {
                 line: fixup.line,
                 label: fixup.label.clone(),
             })?;
-            let distance = target as i64 - (self.slot_of[fixup.index] as i64 + 1);
+            let distance = crate::isa::cfg::rel(self.slot_of[fixup.index], target as i64);
             if !set_target(&mut self.program[fixup.index], distance) {
                 return Err(AsmError::OffsetOutOfRange {
                     line: fixup.line,

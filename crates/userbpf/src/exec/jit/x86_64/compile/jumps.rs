@@ -497,6 +497,6 @@ impl Compiler {
                 return rel;
             }
         }
-        to - pc as i64 - 1
+        crate::isa::cfg::rel(pc, to)
     }
 }
