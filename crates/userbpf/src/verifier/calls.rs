@@ -75,16 +75,8 @@ impl Env<'_> {
     /// to at most MAX_BPF_STACK, in at most MAX_CALL_FRAMES frames.
     pub(super) fn check_max_stack_depth(&mut self) -> Res<()> {
         let insns = self.insns;
-        let mut starts: Vec<usize> = vec![0];
-        for (pc, i) in insns.iter().enumerate() {
-            if let Some(t) = i.subprog_target(pc) {
-                if let Ok(t) = usize::try_from(t) {
-                    starts.push(t);
-                }
-            }
-        }
-        starts.sort_unstable();
-        starts.dedup();
+        // cfg::check accepted the program: every subprogram reference lands in it.
+        let starts = crate::isa::cfg::subprog_starts(insns, usize::MAX).unwrap_or_else(|_| vec![0]);
         let end_of = |s: usize| starts.iter().find(|&&x| x > s).copied().unwrap_or(insns.len());
         let depth_of = |s: usize| self.stack_depth.get(&s).copied().unwrap_or(0).div_ceil(16) * 16;
         // Explicit DFS: (subprog, next insn to scan).
