@@ -7,7 +7,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::exec;
-use crate::isa::opcode::{BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, LD_IMM64};
+use crate::isa::opcode::{BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE};
 use crate::isa::{insns_to_bytes, Insn};
 use crate::maps::Map;
 use crate::memlock::MemlockCharge;
@@ -84,7 +84,7 @@ pub fn calc_digest(insns: &[Insn]) -> [u8; 32] {
     let mut copy = insns.to_vec();
     let mut was_ld_map = false;
     for i in copy.iter_mut() {
-        if !was_ld_map && i.code == LD_IMM64 && matches!(i.src, BPF_PSEUDO_MAP_FD | BPF_PSEUDO_MAP_VALUE) {
+        if !was_ld_map && i.is_ld_imm64() && matches!(i.src, BPF_PSEUDO_MAP_FD | BPF_PSEUDO_MAP_VALUE) {
             was_ld_map = true;
             i.imm = 0;
         } else if was_ld_map && i.code == 0 && i.dst == 0 && i.src == 0 && i.off == 0 {
@@ -114,6 +114,7 @@ pub fn license_is_gpl_compatible(license: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::isa::opcode::LD_IMM64;
 
     #[test]
     fn tag_of_r0_7_exit_matches_the_kernel() {

@@ -178,7 +178,7 @@ impl<'p, E: ExecEnv> Interpreter<'p, E> {
 
             macro_rules! jump {
                 ($rel:expr) => {{
-                    let target = next as i64 + $rel as i64;
+                    let target = crate::isa::cfg::target(pc, $rel as i64);
                     if target < 0 || target >= len as i64 {
                         fault!(Fault::JumpOutOfRange { target, len });
                     }

@@ -6,7 +6,7 @@
 //! instance runs it with BPF_PROG_TEST_RUN on the same packet; retval,
 //! data_out and the array and hash contents must be equal.
 
-use crate::isa::opcode::{BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, LD_IMM64};
+use crate::isa::opcode::{BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE};
 use crate::runtime::Engine;
 use crate::uapi::types::{map_flags, prog_type};
 use crate::{Bpf, Config, Creds, MapCreateRequest, ProgLoadRequest, TestRunRequest};
@@ -71,7 +71,7 @@ fn observe(
     let mut insns = insns.to_vec();
     for m in maps {
         let ld = &mut insns[m.pc];
-        if ld.code == LD_IMM64 && matches!(ld.src, BPF_PSEUDO_MAP_FD | BPF_PSEUDO_MAP_VALUE) {
+        if ld.is_ld_imm64() && matches!(ld.src, BPF_PSEUDO_MAP_FD | BPF_PSEUDO_MAP_VALUE) {
             ld.imm = fds[m.map.index as usize] as i32;
             if let Some(off) = m.value_off {
                 insns[m.pc + 1].imm = off as i32;

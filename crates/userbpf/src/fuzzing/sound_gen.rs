@@ -433,7 +433,7 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
                 if !inc_first {
                     out.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_K, iv, 0, 0, step));
                 }
-                let back = head as i64 - out.len() as i64 - 1;
+                let back = crate::isa::cfg::rel(out.len(), head as i64);
                 out.push(Insn::new(BPF_JMP | BPF_JNE | BPF_K, iv, 0, back as i16, n));
                 if let Some(at) = exit_at {
                     out[at].off = (out.len() - at - 1) as i16;
@@ -445,7 +445,7 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
                 let mut w = [0u8; 8];
                 w.copy_from_slice(&b);
                 let insn = Insn::from_bytes(w);
-                if insn.code != LD_IMM64 {
+                if !insn.is_ld_imm64() {
                     out.push(insn);
                 }
             }
@@ -473,7 +473,7 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
     // tail.
     let len = main_len;
     for pc in pending_jumps {
-        let t = pc as i64 + 1 + out[pc].off as i64;
+        let t = crate::isa::cfg::target(pc, out[pc].off as i64);
         if t >= len as i64 || maps.iter().any(|m| m.pc + 1 == t as usize) {
             out[pc].off = 0;
         }

@@ -10,34 +10,18 @@ use std::fmt::Write;
 
 use super::decode::{decode, DecodeError};
 use super::disasm::disasm;
-use super::opcode::*;
-use super::Insn;
+use super::{cfg, Insn};
 
-/// Where control goes after the instruction at `pc` (of `len` slots).
-fn successors(i: &Insn, pc: usize, len: usize) -> (Vec<usize>, Option<usize>) {
-    let next = pc + if i.code == LD_IMM64 { 2 } else { 1 };
-    let target = |off: i64| usize::try_from(pc as i64 + 1 + off).ok();
-    let mut succ = Vec::new();
-    let mut call = None;
-    match class(i.code) {
-        BPF_JMP | BPF_JMP32 => match op(i.code) {
-            BPF_EXIT => {}
-            BPF_CALL => {
-                if i.src == BPF_PSEUDO_CALL {
-                    call = target(i.imm as i64);
-                }
-                succ.push(next);
-            }
-            BPF_JA => succ.extend(target(if i.code == JA32 { i.imm as i64 } else { i.off as i64 })),
-            _ => {
-                succ.push(next);
-                succ.extend(target(i.off as i64));
-            }
-        },
-        _ => succ.push(next),
-    }
-    succ.retain(|&s| s < len);
-    (succ, call.filter(|&c| c < len))
+/// Where control goes after the instruction at `pc`, in the program, and
+/// the subprogram it calls.
+fn successors(slots: &[Insn], pc: usize) -> (Vec<usize>, Option<usize>) {
+    let inside = |t: i64| usize::try_from(t).ok().filter(|&t| t < slots.len());
+    let succ = cfg::successors(slots, pc)
+        .into_iter()
+        .flatten()
+        .filter_map(inside)
+        .collect();
+    (succ, slots[pc].callee_target(pc).and_then(inside))
 }
 
 fn escape(s: &str) -> String {
@@ -56,9 +40,9 @@ pub fn cfg_dot(slots: &[Insn], highlight: &BTreeSet<usize>) -> Result<String, De
     let len = slots.len();
     let mut leaders = BTreeSet::from([0usize]);
     for &(pc, _) in &insns {
-        let (succ, call) = successors(&slots[pc], pc, len);
-        let falls = pc + if slots[pc].code == LD_IMM64 { 2 } else { 1 };
-        if succ.len() != 1 || succ[0] != falls || class(slots[pc].code) == BPF_JMP && op(slots[pc].code) == BPF_EXIT {
+        let (succ, call) = successors(slots, pc);
+        let falls = pc + slots[pc].slots();
+        if succ.len() != 1 || succ[0] != falls {
             leaders.extend(succ.iter().copied());
             leaders.insert(falls);
         }
@@ -84,14 +68,14 @@ pub fn cfg_dot(slots: &[Insn], highlight: &BTreeSet<usize>) -> Result<String, De
     }
     for (start, lines) in &blocks {
         let &(last, _) = lines.last().expect("a block has an instruction");
-        let (succ, call) = successors(&slots[last], last, len);
+        let (succ, call) = successors(slots, last);
         for s in succ {
             let hot = highlight.contains(&last) && highlight.contains(&s);
             let style = if hot { " [color=red penwidth=2]" } else { "" };
             let _ = writeln!(out, "\tb{start} -> b{}{style};", block_of(s));
         }
         for (pc, _) in lines {
-            if let (_, Some(callee)) = successors(&slots[*pc], *pc, len) {
+            if let (_, Some(callee)) = successors(slots, *pc) {
                 let _ = writeln!(out, "\tb{start} -> b{callee} [style=dashed];");
             }
         }
@@ -115,6 +99,7 @@ pub fn path_from_log(log: &str) -> BTreeSet<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::isa::opcode::EXIT;
 
     #[test]
     fn a_branch_makes_three_blocks_and_the_path_is_red() {

@@ -4,7 +4,7 @@
 //! code:8 | dst_reg:4 src_reg:4 | off:16 | imm:32
 //! ```
 
-use super::opcode::{class, BPF_ALU, BPF_ALU64, BPF_JMP, BPF_JMP32, LD_IMM64};
+use super::opcode::{class, BPF_JMP, BPF_JMP32, LD_IMM64};
 
 /// One 8-byte instruction slot. An ld_imm64 takes two slots; the second has
 /// code 0 and carries the upper 32 bits of the immediate in `imm`.
@@ -63,14 +63,12 @@ impl Insn {
         class(self.code)
     }
 
+    /// The first slot of an ld_imm64 (`BPF_LD | BPF_IMM | BPF_DW`).
     pub const fn is_ld_imm64(self) -> bool {
         self.code == LD_IMM64
     }
 
-    pub const fn is_alu(self) -> bool {
-        matches!(self.class(), BPF_ALU | BPF_ALU64)
-    }
-
+    /// Class JMP or JMP32: jumps, calls and exits.
     pub const fn is_jmp(self) -> bool {
         matches!(self.class(), BPF_JMP | BPF_JMP32)
     }

@@ -2,6 +2,7 @@
 //! encoding, the kernel-format disassembler and the two assemblers.
 
 pub mod asm;
+pub mod cfg;
 pub mod cfg_dot;
 pub mod decode;
 pub mod disasm;

@@ -7,7 +7,7 @@
 //! Declared inside do_check (it extends `Env`).
 
 use super::{Env, Res};
-use crate::isa::opcode::{BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, CALL, LD_IMM64, MAX_BPF_STACK, MAX_CALL_FRAMES};
+use crate::isa::opcode::{MAX_BPF_STACK, MAX_CALL_FRAMES};
 use crate::uapi::Errno;
 use crate::verifier::reg::{RegState, RegType};
 use crate::verifier::state::{FuncState, VerifierState};
@@ -72,17 +72,8 @@ impl Env<'_> {
     /// to at most MAX_BPF_STACK, in at most MAX_CALL_FRAMES frames.
     pub(super) fn check_max_stack_depth(&mut self) -> Res<()> {
         let insns = self.insns;
-        let mut starts: Vec<usize> = vec![0];
-        for (pc, i) in insns.iter().enumerate() {
-            if (i.code == CALL && i.src == BPF_PSEUDO_CALL) || (i.code == LD_IMM64 && i.src == BPF_PSEUDO_FUNC) {
-                let t = pc as i64 + 1 + i.imm as i64;
-                if let Ok(t) = usize::try_from(t) {
-                    starts.push(t);
-                }
-            }
-        }
-        starts.sort_unstable();
-        starts.dedup();
+        // cfg::check accepted the program: every subprogram reference lands in it.
+        let starts = crate::isa::cfg::subprog_starts(insns, usize::MAX).unwrap_or_else(|_| vec![0]);
         let end_of = |s: usize| starts.iter().find(|&&x| x > s).copied().unwrap_or(insns.len());
         let depth_of = |s: usize| self.stack_depth.get(&s).copied().unwrap_or(0).div_ceil(16) * 16;
         // Explicit DFS: (subprog, next insn to scan).
@@ -102,10 +93,10 @@ impl Env<'_> {
             let end = end_of(sub);
             let mut callee = None;
             while *i < end {
-                let ins = &insns[*i];
+                let at = *i;
                 *i += 1;
-                if ins.code == CALL && ins.src == BPF_PSEUDO_CALL {
-                    callee = Some((*i as i64 + ins.imm as i64) as usize);
+                if let Some(t) = insns[at].callee_target(at) {
+                    callee = Some(t as usize);
                     break;
                 }
             }

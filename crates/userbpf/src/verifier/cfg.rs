@@ -5,48 +5,16 @@
 //! unprivileged, jumps into ld_imm64), then the per-instruction field checks
 //! do_check() makes, each with the kernel's message.
 
-use std::sync::OnceLock;
-
+use crate::isa::cfg::{self, SubprogError};
+use crate::isa::decode::opcode_decodes;
 use crate::isa::opcode::*;
-use crate::isa::{decode_at, DecodeError, Insn};
+use crate::isa::{DecodeError, Insn};
 
 /// Whether an opcode byte is one the kernel knows (bpf_opcode_in_insntable),
-/// whatever its other fields: some field choice decodes.
+/// whatever its other fields: some field choice decodes (callx is LLVM's,
+/// not the kernel's).
 fn opcode_known(code: u8) -> bool {
-    static TABLE: OnceLock<[bool; 256]> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let fields: &[(u8, u8, i16, i32)] = &[
-            (1, 2, 0, 0),
-            (1, 0, 0, 16),
-            (1, 2, 1, 0),
-            (1, 2, 8, 0),
-            (0, 0, 0, 0),
-            (0, 1, 0, 0),
-            (0, 2, 0, 0),
-            (1, 2, 0, BPF_FETCH),
-            (1, 2, 0, BPF_LOAD_ACQ),
-            (1, 2, 1, 0x10000),
-        ];
-        let mut t = [false; 256];
-        for (c, known) in t.iter_mut().enumerate() {
-            *known = fields
-                .iter()
-                .any(|&(d, s, o, i)| decode_at(&[Insn::new(c as u8, d, s, o, i), Insn::default()], 0).is_ok());
-        }
-        // callx is LLVM's, not the kernel's.
-        t[CALLX as usize] = false;
-        t
-    })[code as usize]
-}
-
-fn is_jump(code: u8) -> bool {
-    matches!(class(code), BPF_JMP | BPF_JMP32) && !matches!(op(code), BPF_CALL | BPF_EXIT)
-}
-
-/// The target of a jump slot.
-fn jump_target(pc: usize, i: &Insn) -> i64 {
-    let rel = if i.code == JA32 { i.imm as i64 } else { i.off as i64 };
-    pc as i64 + 1 + rel
+    code != CALLX && opcode_decodes(code)
 }
 
 /// add_subprog()'s refusal past BPF_MAX_SUBPROGS (E2BIG).
@@ -55,44 +23,26 @@ pub const TOO_MANY_SUBPROGS: &str = "too many subprograms\n";
 /// Start of every subprogram: 0 and each bpf-to-bpf call or function
 /// pointer target.
 fn subprog_starts(insns: &[Insn]) -> Result<Vec<usize>, String> {
-    let len = insns.len() as i64;
-    let mut starts = vec![0usize];
     // BPF_MAX_SUBPROGS, the main program included.
     const MAX_SUBPROGS: usize = 256;
-    for (pc, i) in insns.iter().enumerate() {
-        let local_call = i.code == CALL && i.src == BPF_PSEUDO_CALL;
-        let func_ptr = i.code == LD_IMM64 && i.src == BPF_PSEUDO_FUNC;
-        if local_call || func_ptr {
-            let t = pc as i64 + 1 + i.imm as i64;
-            if t < 0 || t >= len {
-                return Err("call to invalid destination\n".into());
-            }
-            if !starts.contains(&(t as usize)) {
-                if starts.len() >= MAX_SUBPROGS {
-                    return Err(TOO_MANY_SUBPROGS.into());
-                }
-                starts.push(t as usize);
-            }
-        }
-    }
-    starts.sort_unstable();
-    starts.dedup();
-    Ok(starts)
+    cfg::subprog_starts(insns, MAX_SUBPROGS).map_err(|e| match e {
+        SubprogError::InvalidDestination { .. } => "call to invalid destination\n".into(),
+        SubprogError::TooMany => TOO_MANY_SUBPROGS.into(),
+    })
 }
 
 fn check_subprogs(insns: &[Insn], starts: &[usize]) -> Result<(), String> {
     for (n, &start) in starts.iter().enumerate() {
         let end = starts.get(n + 1).copied().unwrap_or(insns.len());
         for (pc, i) in insns.iter().enumerate().take(end).skip(start) {
-            if is_jump(i.code) {
-                let t = jump_target(pc, i);
+            if let Some(t) = i.jump_target(pc) {
                 if t < start as i64 || t >= end as i64 {
                     return Err(format!("jump out of range from insn {pc} to {t}\n"));
                 }
             }
         }
-        let last = insns[end - 1].code;
-        if last != EXIT && last != JA && last != JA32 {
+        let last = insns[end - 1];
+        if !last.is_exit() && !last.is_goto() {
             return Err("last insn is not an exit or jmp\n".into());
         }
     }
@@ -106,7 +56,7 @@ fn resolve_pseudo_ldimm64(insns: &[Insn]) -> Result<(), String> {
         if class(i.code) == BPF_LDX && (!matches!(mode(i.code), BPF_MEM | BPF_MEMSX) || i.imm != 0) {
             return Err("BPF_LDX uses reserved fields\n".into());
         }
-        if i.code == LD_IMM64 {
+        if i.is_ld_imm64() {
             let tail_ok = insns
                 .get(pc + 1)
                 .is_some_and(|t| t.code == 0 && t.dst == 0 && t.src == 0 && t.off == 0);
@@ -129,53 +79,17 @@ fn resolve_pseudo_ldimm64(insns: &[Insn]) -> Result<(), String> {
 
 /// check_cfg(): depth-first over the slot graph from every subprogram.
 fn check_cfg(insns: &[Insn], starts: &[usize], privileged: bool) -> Result<(), String> {
-    let len = insns.len();
-    let succs = |pc: usize| -> [Option<usize>; 2] {
-        let i = &insns[pc];
-        let next = if i.code == LD_IMM64 { pc + 2 } else { pc + 1 };
-        let next = (next < len).then_some(next);
-        if i.code == EXIT {
-            [None, None]
-        } else if i.code == JA || i.code == JA32 {
-            [Some(jump_target(pc, i) as usize), None]
-        } else if is_jump(i.code) {
-            [next, Some(jump_target(pc, i) as usize)]
-        } else {
-            [next, None]
-        }
-    };
-    // 0: unseen, 1: on the DFS stack, 2: explored.
-    let mut state = vec![0u8; len];
-    for &entry in starts {
-        if state[entry] != 0 {
-            continue;
-        }
-        let mut stack = vec![(entry, 0usize)];
-        state[entry] = 1;
-        while let Some((node, k)) = stack.pop() {
-            if k < 2 {
-                stack.push((node, k + 1));
-                let Some(s) = succs(node)[k] else { continue };
-                match state[s] {
-                    0 => {
-                        state[s] = 1;
-                        stack.push((s, 0));
-                    }
-                    1 if !privileged => return Err(format!("back-edge from insn {node} to {s}\n")),
-                    _ => {}
-                }
-            } else {
-                state[node] = 2;
-            }
-        }
+    let walk = cfg::walk(insns, starts);
+    if let Some(&(from, to)) = walk.back_edges.first().filter(|_| !privileged) {
+        return Err(format!("back-edge from insn {from} to {to}\n"));
     }
     let mut pc = 0;
-    while pc < len {
-        if state[pc] != 2 {
+    while pc < insns.len() {
+        if !walk.reached[pc] {
             return Err(format!("unreachable insn {pc}\n"));
         }
-        if insns[pc].code == LD_IMM64 {
-            if state.get(pc + 1).is_some_and(|&s| s != 0) {
+        if insns[pc].is_ld_imm64() {
+            if walk.reached.get(pc + 1).is_some_and(|&r| r) {
                 return Err(format!("jump into the middle of ldimm64 insn {pc}\n"));
             }
             pc += 1;
@@ -193,7 +107,7 @@ fn field_message(e: &DecodeError, insns: &[Insn]) -> String {
     }
     let insn = &insns[e.pc()];
     // may_goto with any other field set.
-    if code == BPF_JMP | 0xe0 {
+    if code == MAY_GOTO {
         return format!("invalid may_goto imm {}\n", insn.imm);
     }
     // mov64 with off 1 is addr_space_cast, which takes address spaces 0/1.
@@ -213,7 +127,7 @@ fn field_message(e: &DecodeError, insns: &[Insn]) -> String {
             let imm = insns[e.pc()].imm;
             // check_atomic_rmw(): a known operation on bytes or halfwords.
             let rmw = matches!(imm, 0x00 | 0x01 | 0x40 | 0x41 | 0x50 | 0x51 | 0xa0 | 0xa1 | 0xe1 | 0xf1);
-            if rmw && matches!(code & 0x18, BPF_B | BPF_H) {
+            if rmw && matches!(size(code), BPF_B | BPF_H) {
                 return "invalid atomic operand size\n".into();
             }
             return format!("BPF_ATOMIC uses invalid atomic opcode {imm:02x}\n");
@@ -265,56 +179,41 @@ pub fn check(insns: &[Insn], privileged: bool) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    fn p(hex: &[&str]) -> Vec<Insn> {
-        hex.iter()
-            .map(|h| {
-                let b: Vec<u8> = (0..8)
-                    .map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap())
-                    .collect();
-                Insn::from_bytes(b.try_into().unwrap())
-            })
+    /// Slots from their hex bytes, one word a slot.
+    fn p(hex: &str) -> Vec<Insn> {
+        let byte = |h: &str, i: usize| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap();
+        hex.split_whitespace()
+            .map(|h| Insn::from_bytes(std::array::from_fn(|i| byte(h, i))))
             .collect()
     }
 
     #[test]
     fn kernel_messages_for_recorded_cases() {
         // Programs and messages from tests/fixtures/prog_load (kernel 6.18).
-        let jump_into_ldimm = p(&[
-            "0500010000000000",
-            "1800000001000000",
-            "0000000000000000",
-            "9500000000000000",
-        ]);
-        assert_eq!(check(&jump_into_ldimm, true).unwrap_err(), "unreachable insn 1\n");
-        let self_loop = p(&["0500ffff00000000", "9500000000000000"]);
-        assert_eq!(check(&self_loop, true).unwrap_err(), "unreachable insn 1\n");
-        let unreachable = p(&[
-            "b700000000000000",
-            "9500000000000000",
-            "b700000000000000",
-            "9500000000000000",
-        ]);
-        assert_eq!(check(&unreachable, true).unwrap_err(), "unreachable insn 2\n");
-        assert_eq!(
-            check(&p(&["ff00000000000000", "9500000000000000"]), true).unwrap_err(),
-            "unknown opcode ff\n"
-        );
-        assert_eq!(
-            check(&p(&["b700000000000000"]), true).unwrap_err(),
-            "last insn is not an exit or jmp\n"
-        );
-        assert_eq!(
-            check(&p(&["1800000001000000"]), true).unwrap_err(),
-            "last insn is not an exit or jmp\n"
-        );
-        assert_eq!(
-            check(&p(&["1870000001000000", "0000000000000000", "9500000000000000"]), true).unwrap_err(),
-            "unrecognized bpf_ld_imm64 insn\n"
-        );
-        // mov r0, 7 with src_reg 1.
-        assert_eq!(
-            check(&p(&["b710000007000000", "9500000000000000"]), true).unwrap_err(),
-            "BPF_MOV uses reserved fields\n"
-        );
+        let cases = [
+            // A jump into an ld_imm64.
+            (
+                "0500010000000000 1800000001000000 0000000000000000 9500000000000000",
+                "unreachable insn 1\n",
+            ),
+            // A self loop.
+            ("0500ffff00000000 9500000000000000", "unreachable insn 1\n"),
+            (
+                "b700000000000000 9500000000000000 b700000000000000 9500000000000000",
+                "unreachable insn 2\n",
+            ),
+            ("ff00000000000000 9500000000000000", "unknown opcode ff\n"),
+            ("b700000000000000", "last insn is not an exit or jmp\n"),
+            ("1800000001000000", "last insn is not an exit or jmp\n"),
+            (
+                "1870000001000000 0000000000000000 9500000000000000",
+                "unrecognized bpf_ld_imm64 insn\n",
+            ),
+            // mov r0, 7 with src_reg 1.
+            ("b710000007000000 9500000000000000", "BPF_MOV uses reserved fields\n"),
+        ];
+        for (hex, message) in cases {
+            assert_eq!(check(&p(hex), true).unwrap_err(), message, "{hex}");
+        }
     }
 }

@@ -27,7 +27,7 @@ impl Env<'_> {
                 return Err(self.reject(Errno::EINVAL, "missing btf func_info\n".into()));
             };
             let imm = self.insns[pc].imm;
-            let target = (pc as i64 + 1 + imm as i64) as u32;
+            let target = crate::isa::cfg::target(pc, imm as i64) as u32;
             if funcs.iter().any(|f| f.insn_off == target && !f.is_static) {
                 return Err(self.reject(Errno::EINVAL, "callback function not static\n".into()));
             }

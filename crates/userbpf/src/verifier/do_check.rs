@@ -151,15 +151,10 @@ impl<'a> Env<'a> {
         let mut jump_targets = vec![false; insns.len()];
         for (pc, ins) in crate::isa::decode(insns).ok()? {
             decoded[pc] = Some(ins);
-            let rel = match ins {
-                Instruction::Ja { off } | Instruction::Jcond { off, .. } => Some(off as i64),
-                Instruction::Ja32 { imm } => Some(imm as i64),
-                _ => None,
-            };
-            if let Some(t) = rel.map(|r| pc as i64 + 1 + r).and_then(|t| usize::try_from(t).ok()) {
-                if t < insns.len() {
-                    jump_targets[t] = true;
-                }
+            // may_goto stops the walk (unsupported): its target is no prune point.
+            let rel = ins.jump_rel().filter(|_| !matches!(ins, Instruction::MayGoto { .. }));
+            if let Some(t) = rel.and_then(|r| crate::isa::cfg::target_in(pc, r, insns.len()).ok()) {
+                jump_targets[t] = true;
             }
         }
         Some(Env {
@@ -644,7 +639,7 @@ impl<'a> Env<'a> {
                 self.check_helper_call(st, id)?
             }
             Instruction::Call(CallKind::Local(imm)) => {
-                let target = (pc as i64 + 1 + imm as i64) as usize;
+                let target = crate::isa::cfg::target(pc, imm as i64) as usize;
                 self.check_func_call(st, pc, target)?;
                 return Ok(Next::Goto(target));
             }

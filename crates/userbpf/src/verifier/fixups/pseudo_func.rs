@@ -13,7 +13,7 @@ pub fn resolve_pseudo_func(insns: &mut [Insn]) {
     while pc + 1 < insns.len() {
         if insns[pc].code == LD_IMM64 {
             if insns[pc].src == BPF_PSEUDO_FUNC {
-                let target = (pc as i64 + 1 + insns[pc].imm as i64) as u64 & 0xffff_ffff;
+                let target = crate::isa::cfg::target(pc, insns[pc].imm as i64) as u64 & 0xffff_ffff;
                 let handle = FUNC_HANDLE_BASE | target;
                 insns[pc].src = 0;
                 insns[pc].imm = handle as u32 as i32;

@@ -18,6 +18,7 @@
 use std::ops::Range;
 
 use super::{writes, Compiler, Instruction};
+use crate::isa::cfg::target;
 use crate::isa::{AluOp, JmpOp, Operand, Size, Width};
 
 /// An unsigned range of a register's values (inclusive).
@@ -32,12 +33,8 @@ const MAX_COPIED: usize = 3;
 /// `keep` (unrolled loops' heads, whose guard the `goto` must pass).
 pub(super) fn copied_block(program: &[(usize, Instruction)], i: usize, keep: &[usize]) -> Option<Range<usize>> {
     let (pc, ins) = program[i];
-    let rel = match ins {
-        Instruction::Ja { off } => off as i64,
-        Instruction::Ja32 { imm } => imm as i64,
-        _ => return None,
-    };
-    let t = pc as i64 + 1 + rel;
+    let rel = ins.goto_rel()?;
+    let t = target(pc, rel);
     if t < 0 || t > pc as i64 || keep.contains(&(t as usize)) {
         return None;
     }
@@ -426,16 +423,12 @@ impl Compiler {
         keep: &[usize],
     ) -> Option<Range<usize>> {
         let (pc, ins) = program[i];
-        let rel = match ins {
-            Instruction::Ja { off } => off as i64,
-            Instruction::Ja32 { imm } => imm as i64,
-            _ => return None,
-        };
+        let rel = ins.goto_rel()?;
         let threaded = self.threaded(pc, rel);
         if threaded == rel || threaded <= 0 {
             return None;
         }
-        let t = pc + 1 + threaded as usize;
+        let t = target(pc, threaded) as usize;
         let end = program.binary_search_by_key(&t, |&(p, _)| p).ok()?;
         let block = i + 1..end;
         let fits = !block.is_empty()
@@ -476,7 +469,7 @@ impl Compiler {
         if self.opts.meter || self.opts.blind.is_some() {
             return rel;
         }
-        let t = pc as i64 + 1 + rel;
+        let t = target(pc, rel);
         let Some(&Some((r, eq, off))) = usize::try_from(t).ok().and_then(|t| self.zero_tests.get(t)) else {
             return rel;
         };
@@ -486,7 +479,11 @@ impl Compiler {
             _ => return rel,
         };
         // Taken when `==` meets zero or `!=` meets non-zero.
-        let to = if zero == eq { t + 1 + off as i64 } else { t + 1 };
+        let to = if zero == eq {
+            target(t as usize, off as i64)
+        } else {
+            t + 1
+        };
         // Only to an instruction: leaving the program is the test's fault
         // to report, at its pc.
         if to < 0 || to >= self.len as i64 {
@@ -500,6 +497,6 @@ impl Compiler {
                 return rel;
             }
         }
-        to - pc as i64 - 1
+        crate::isa::cfg::rel(pc, to)
     }
 }

@@ -10,7 +10,7 @@
 //! exits return r0-r5 to the caller). Faults read none: a run that stops
 //! reports only its error.
 
-use super::{branch_rel, target, writes};
+use super::{target, writes};
 use crate::isa::{CallKind, Instruction, Operand};
 
 /// A set of BPF registers, bit r for register r.
@@ -86,15 +86,8 @@ pub fn liveness(program: &[(usize, Instruction)], len: usize) -> Liveness {
     let succs: Vec<(usize, Option<usize>, Option<usize>)> = program
         .iter()
         .map(|&(pc, ins)| {
-            let next = pc + ins.slots();
-            let fall = match ins {
-                Instruction::Exit | Instruction::Ja { .. } | Instruction::Ja32 { .. } => None,
-                _ => Some(next).filter(|&n| n < len),
-            };
-            let jump = match ins {
-                Instruction::Call(_) => None,
-                _ => branch_rel(&ins).and_then(|rel| target(pc, rel, len).ok()),
-            };
+            let fall = Some(pc + ins.slots()).filter(|&n| ins.falls_through() && n < len);
+            let jump = ins.jump_rel().and_then(|rel| target(pc, rel, len).ok());
             (pc, fall, jump)
         })
         .collect();

@@ -55,6 +55,7 @@ use crate::exec::jit::ctx::{self, disp};
 use crate::exec::jit::direct::DirectCall;
 use crate::exec::ld_abs::{SKF_LL_OFF, SKF_NET_OFF};
 use crate::exec::AccessProof;
+use crate::isa::cfg::target_in as target;
 use crate::isa::opcode::{MAX_BPF_STACK, MAX_CALL_FRAMES};
 use crate::isa::{decode, AtomicOp, CallKind, DecodeError, Endian, Insn, Instruction, JmpOp, Operand, Size, Width};
 
@@ -270,16 +271,6 @@ fn ends_segment(ins: &Instruction) -> bool {
     }
 }
 
-/// The jump target `pc + 1 + rel`, if inside the program.
-fn target(pc: usize, rel: i64, len: usize) -> Result<usize, i64> {
-    let t = pc as i64 + 1 + rel;
-    if t >= 0 && t < len as i64 {
-        Ok(t as usize)
-    } else {
-        Err(t)
-    }
-}
-
 /// How much each pc weighs when the compiler picks what to keep in
 /// registers: 100 inside a loop (between a backward jump and its target),
 /// else 1.
@@ -296,11 +287,7 @@ fn loop_weights(program: &[(usize, Instruction)], len: usize) -> Vec<usize> {
 }
 
 fn branch_rel(ins: &Instruction) -> Option<i64> {
-    match *ins {
-        Instruction::Ja { off } | Instruction::Jcond { off, .. } | Instruction::MayGoto { off } => Some(off as i64),
-        Instruction::Ja32 { imm } | Instruction::Call(CallKind::Local(imm)) => Some(imm as i64),
-        _ => None,
-    }
+    ins.jump_rel().or(ins.callee_rel())
 }
 
 /// Compile a whole program. `proven[pc]` set means the verifier proved the

@@ -30,6 +30,7 @@ use super::exit_tests::{exit_tests, ExitTest};
 use super::fusion::fused_lea;
 use super::{host, width, Compiler, Lag, Width};
 use crate::exec::jit::x86_64::emit::{mem, Alu, Cc, Label, R, W};
+use crate::isa::cfg::target;
 use crate::isa::{AluOp, Instruction, JmpOp, Operand};
 
 /// A loop the compiler unrolls, by pc.
@@ -179,7 +180,7 @@ pub fn counted_loops(program: &[(usize, Instruction)], landing: &[bool]) -> Vec<
         else {
             continue;
         };
-        let head = test_pc as i64 + 1 + off as i64;
+        let head = target(test_pc, off as i64);
         if off >= 0 && rotated.is_none() || head < 0 || head as usize > tail || iv == 10 {
             continue;
         }
@@ -552,10 +553,10 @@ impl Compiler {
                         continue;
                     }
                     let rel = super::branch_rel(&ins).expect("a jump");
-                    reached.extend(usize::try_from(pc as i64 + 1 + self.threaded(pc, rel)).ok());
+                    reached.extend(usize::try_from(target(pc, self.threaded(pc, rel))).ok());
                 }
                 Instruction::Jcond { off, .. } if self.decided(&ins) != Some(false) && !self.hoisted.contains(&pc) => {
-                    reached.extend(usize::try_from(pc as i64 + 1 + off as i64).ok());
+                    reached.extend(usize::try_from(target(pc, off as i64)).ok());
                 }
                 Instruction::Load {
                     src: base, off, size, ..
@@ -600,12 +601,8 @@ impl Compiler {
         reached: impl Fn(usize) -> bool,
     ) -> Option<usize> {
         let (pc, ins) = body[i];
-        let rel = match ins {
-            Instruction::Ja { off } => off as i64,
-            Instruction::Ja32 { imm } => imm as i64,
-            _ => return None,
-        };
-        let to = pc as i64 + 1 + self.threaded(pc, rel);
+        let rel = ins.goto_rel()?;
+        let to = target(pc, self.threaded(pc, rel));
         let end = body.iter().position(|&(p, _)| p as i64 == to).filter(|&e| e > i)?;
         let unreached = body[i + 1..end].iter().all(|&(p, _)| !reached(p));
         unreached.then_some(to as usize)
@@ -614,7 +611,7 @@ impl Compiler {
 
 /// Where a jump (or a bpf-to-bpf call) at `pc` goes, if it does.
 fn jump_target(pc: usize, ins: &Instruction) -> Option<usize> {
-    let t = pc as i64 + 1 + super::branch_rel(ins)?;
+    let t = target(pc, super::branch_rel(ins)?);
     (t >= 0).then_some(t as usize)
 }
 
