@@ -190,8 +190,7 @@ fn analyse(insns: &[Insn]) -> Vec<Option<Facts>> {
                     continue;
                 }
                 if o == BPF_CALL {
-                    if i.code == CALL && i.src == BPF_PSEUDO_CALL {
-                        let target = pc as i64 + 1 + i.imm as i64;
+                    if let Some(target) = i.callee_target(pc) {
                         if (0..n as i64).contains(&target) {
                             let entry = Facts {
                                 regs: f.regs & 0b11_1110,
@@ -203,17 +202,14 @@ fn analyse(insns: &[Insn]) -> Vec<Option<Facts>> {
                     for r in 0..=5 {
                         f.set(r, false);
                     }
-                } else if o == BPF_JA {
-                    let off = if i.code == JA32 { i.imm as i64 } else { i.off as i64 };
-                    let target = pc as i64 + 1 + off;
+                } else {
+                    // JMP32 | EXIT (refused before any fixup) reads as a jump by `off`.
+                    let target = i.jump_target(pc).unwrap_or(crate::isa::cfg::target(pc, i.off as i64));
                     if (0..n as i64).contains(&target) {
                         flow(&mut at, &mut work, target as usize, &f);
                     }
-                    continue;
-                } else {
-                    let target = pc as i64 + 1 + i.off as i64;
-                    if (0..n as i64).contains(&target) {
-                        flow(&mut at, &mut work, target as usize, &f);
+                    if i.is_goto() {
+                        continue;
                     }
                 }
             }

@@ -69,11 +69,8 @@ fn constants(insns: &[Insn]) -> Vec<Option<[Val; 11]>> {
     flow(&mut at, &mut work, 0, &[Val::Unknown; 11]);
     // Subprograms start unknown too.
     for (pc, i) in insns.iter().enumerate() {
-        if i.code == CALL && i.src == BPF_PSEUDO_CALL {
-            flow(&mut at, &mut work, pc as i64 + 1 + i.imm as i64, &[Val::Unknown; 11]);
-        }
-        if i.code == LD_IMM64 && i.src == BPF_PSEUDO_FUNC {
-            flow(&mut at, &mut work, pc as i64 + 1 + i.imm as i64, &[Val::Unknown; 11]);
+        if let Some(t) = i.subprog_target(pc) {
+            flow(&mut at, &mut work, t, &[Val::Unknown; 11]);
         }
     }
     while let Some(pc) = work.pop() {
@@ -122,12 +119,13 @@ fn constants(insns: &[Insn]) -> Vec<Option<[Val; 11]>> {
                         *r = Val::Unknown;
                     }
                 }
-                BPF_JA => {
-                    let off = if i.code == JA32 { i.imm as i64 } else { i.off as i64 };
-                    flow(&mut at, &mut work, pc as i64 + 1 + off, &s);
-                    continue;
+                _ => {
+                    let target = i.jump_target(pc).expect("a jump");
+                    flow(&mut at, &mut work, target, &s);
+                    if i.is_goto() {
+                        continue;
+                    }
                 }
-                _ => flow(&mut at, &mut work, pc as i64 + 1 + i.off as i64, &s),
             },
             _ => {}
         }
