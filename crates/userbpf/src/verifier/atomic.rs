@@ -2,10 +2,9 @@
 //! load-acquire / store-release (check_atomic_load / check_atomic_store),
 //! in the kernel's order, on any memory the verifier models except the
 //! context and packets (atomic_ptr_type_ok).
-//!
-//! Declared inside do_check (it extends `Env`).
 
-use super::{coerce_to_size, Env, Res, Stop};
+use super::check_mem::coerce_to_size;
+use super::do_check::{Env, Res, Stop};
 use crate::isa::{AtomicOp, Size};
 use crate::uapi::Errno;
 use crate::verifier::ctx::Access;
@@ -14,7 +13,7 @@ use crate::verifier::state::VerifierState;
 
 impl Env<'_> {
     /// atomic_ptr_type_ok(): None when fine, else the refusal.
-    fn atomic_ptr_type_ok(&mut self, st: &VerifierState, regno: u8, what: &str) -> Res<()> {
+    pub(super) fn atomic_ptr_type_ok(&mut self, st: &VerifierState, regno: u8, what: &str) -> Res<()> {
         let t = st.cur().regs[regno as usize].ty;
         if matches!(
             t,
@@ -61,7 +60,7 @@ impl Env<'_> {
         }
     }
 
-    fn check_atomic_rmw(
+    pub(super) fn check_atomic_rmw(
         &mut self,
         st: &mut VerifierState,
         size: Size,
@@ -77,11 +76,11 @@ impl Env<'_> {
         let base = self.read_reg(st, dst)?;
         if op == AtomicOp::CmpXchg {
             let r0 = self.read_reg(st, 0)?;
-            if r0.ty.is_pointer() && !self.privileged {
+            if r0.ty.is_pointer() && !self.prog.privileged {
                 return Err(self.reject(Errno::EACCES, "R0 leaks addr into mem\n".into()));
             }
         }
-        if v.ty.is_pointer() && !self.privileged {
+        if v.ty.is_pointer() && !self.prog.privileged {
             return Err(self.reject(Errno::EACCES, format!("R{src} leaks addr into mem\n")));
         }
         self.atomic_ptr_type_ok(st, dst, "stores into")?;

@@ -3,11 +3,9 @@
 //! helper, the GPL rule, each argument (check_func_arg: readability, type,
 //! offset, memory and size pairs), the raw-mode stack writes, then the
 //! caller-saved registers and R0 by the return type.
-//!
-//! Declared inside do_check (it extends `Env`).
 
 use super::const_str::BPF_FUNC_SNPRINTF;
-use super::{Env, Res, Stop};
+use super::do_check::{Env, Res, Stop};
 use crate::helpers::ids::{HELPER_COUNT, HELPER_NAMES};
 use crate::helpers::protos::{self, ArgType, RetType};
 use crate::uapi::types::map_type as mt;
@@ -62,7 +60,7 @@ impl Env<'_> {
             return Err(self.reject(Errno::EINVAL, format!("invalid func unknown#{id}\n")));
         }
         let name = HELPER_NAMES[id as usize];
-        match protos::available(self.prog_type, id, self.privileged) {
+        match protos::available(self.prog.prog_type, id, self.prog.privileged) {
             None => return Err(Stop::Unsupported("this helper for this program type")),
             Some(false) => {
                 return Err(self.reject(
@@ -75,7 +73,7 @@ impl Env<'_> {
         let Some(proto) = protos::proto(id) else {
             return Err(Stop::Unsupported("this helper's prototype"));
         };
-        if proto.gpl_only && !self.gpl_compatible {
+        if proto.gpl_only && !self.prog.gpl_compatible {
             return Err(self.reject(
                 Errno::EINVAL,
                 "cannot call GPL-restricted function from non-GPL compatible program\n".into(),
@@ -103,7 +101,7 @@ impl Env<'_> {
                 ArgType::DontCare => unreachable!(),
                 ArgType::Other => return Err(Stop::Unsupported("this helper argument type")),
                 ArgType::Anything => {
-                    if reg.ty.is_pointer() && !self.privileged {
+                    if reg.ty.is_pointer() && !self.prog.privileged {
                         return Err(self.reject(Errno::EACCES, format!("R{regno} leaks addr into helper function\n")));
                     }
                     continue;
@@ -263,12 +261,12 @@ impl Env<'_> {
                 let off = start + i;
                 let slot = (-off - 1) as usize;
                 let spi = slot / 8;
-                self.scratch_slot(spi);
+                self.vlog.scratch_slot(spi);
                 let f = st.cur_mut();
                 f.grow_stack((-off) as usize);
                 let ss = &mut f.stack[spi];
                 if ss.types[7] == SlotType::Spill {
-                    if ss.spilled.ty != RegType::Scalar && !self.privileged {
+                    if ss.spilled.ty != RegType::Scalar && !self.prog.privileged {
                         return Err(Stop::Unsupported("helper writes over a spilled pointer"));
                     }
                     for t in ss.types.iter_mut() {
@@ -291,7 +289,7 @@ impl Env<'_> {
                 ));
             }
             st.refs.retain(|&(r, _)| r != ref_id);
-            let privileged = self.privileged;
+            let privileged = self.prog.privileged;
             let inval = |r: &mut RegState| {
                 if r.ref_obj_id == ref_id {
                     *r = if privileged {
@@ -319,17 +317,17 @@ impl Env<'_> {
         for r in 1..=5 {
             f.regs[r] = RegState::not_init();
         }
-        self.scratched_regs |= 0b11_1111;
+        self.vlog.scratched_regs |= 0b11_1111;
         let r0 = match proto.ret {
             RetType::Void => RegState::not_init(),
             RetType::RingbufMemOrNull => {
                 let mut r = RegState::pointer(RegType::RingbufMemOrNull);
                 r.mem_size = alloc_size;
                 // The maybe-null id, then acquire_reference()'s id.
-                self.next_id += 2;
-                r.id = self.next_id;
-                r.ref_obj_id = self.next_id;
-                st.refs.push((self.next_id, self.cur_pc));
+                self.walk.next_id += 2;
+                r.id = self.walk.next_id;
+                r.ref_obj_id = self.walk.next_id;
+                st.refs.push((self.walk.next_id, self.walk.cur_pc));
                 r
             }
             RetType::MapValueOrNull => {
@@ -349,12 +347,12 @@ impl Env<'_> {
                     // A value with a lock gets an id all the same: the
                     // lock is named by it.
                     if map.record.spin_lock_off().is_some() {
-                        self.next_id += 1;
-                        r.id = self.next_id;
+                        self.walk.next_id += 1;
+                        r.id = self.walk.next_id;
                     }
                 } else {
-                    self.next_id += 1;
-                    r.id = self.next_id;
+                    self.walk.next_id += 1;
+                    r.id = self.walk.next_id;
                 }
                 r
             }
@@ -405,8 +403,8 @@ impl Env<'_> {
     /// get_constant_map_key(): the key's value when the stack holds a
     /// known constant of exactly the key's size (zeros, or a spilled
     /// constant scalar).
-    fn constant_map_key(&mut self, st: &VerifierState, key: &RegState, key_size: u32) -> Option<u64> {
-        if !self.privileged || key.ty != RegType::Stack || !key.var_off.is_const() {
+    pub(super) fn constant_map_key(&mut self, st: &VerifierState, key: &RegState, key_size: u32) -> Option<u64> {
+        if !self.prog.privileged || key.ty != RegType::Stack || !key.var_off.is_const() {
             return None;
         }
         if key.frameno as usize != st.frames.len() - 1 {
@@ -478,7 +476,7 @@ impl Env<'_> {
         if raw_mode {
             return Ok(Some((regno, min_off, size)));
         }
-        let privileged = self.privileged;
+        let privileged = self.prog.privileged;
         for i in min_off..max_off {
             let slot = (-i - 1) as usize;
             let spi = slot / 8;
