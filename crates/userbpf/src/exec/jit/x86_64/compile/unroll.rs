@@ -28,7 +28,8 @@
 
 use super::exit_tests::{exit_tests, ExitTest};
 use super::fusion::fused_lea;
-use super::{host, width, Compiler, Lag, Width};
+use super::state::Lag;
+use super::{host, width, Compiler, Width};
 use crate::exec::jit::x86_64::emit::{mem, Alu, Cc, Label, R, W};
 use crate::isa::{AluOp, Instruction, JmpOp, Operand};
 
@@ -379,7 +380,7 @@ impl Compiler {
         let w = width(lp.width);
         let a = &mut self.a;
         a.bind(self.labels[lp.head]);
-        self.notes.push((
+        self.out.notes.push((
             a.pos() as u32,
             format!(
                 "{}-{}: unrolled {}x when ({} - {}{}) is a multiple of {}{}",
@@ -400,14 +401,14 @@ impl Compiler {
         a.jcc(if lp.op == JmpOp::Jne { Cc::E } else { Cc::Be }, original);
         a.test_imm(W::D32, R::Rcx, lp.factor as i32 * lp.step - 1);
         a.jcc(Cc::Ne, original);
-        self.copy_body = Some((lp.head, lp.tail));
+        self.copy.copy_body = Some((lp.head, lp.tail));
         let tests: Vec<ExitTest> = lp
             .exit_tests
             .iter()
             .filter(|t| t.first(lp).is_some())
             .copied()
             .collect();
-        self.hoisted = tests.iter().map(|t| t.pc).collect();
+        self.copy.hoisted = tests.iter().map(|t| t.pc).collect();
         if !self.opts.trust_proofs {
             // Accesses whose address range the copies know: checked once
             // before the rounds (neither the range nor the region table
@@ -415,7 +416,7 @@ impl Compiler {
             for known in self.known_addresses(body, landing) {
                 let strided = lp.strided.iter().any(|sa| sa.pc == known.pc);
                 if !strided && self.range_round_check(&known, original) {
-                    self.range_checked.push((known.pc, known.first, known.last));
+                    self.copy.range_checked.push((known.pc, known.first, known.last));
                 }
             }
         }
@@ -427,7 +428,7 @@ impl Compiler {
         if !self.opts.trust_proofs {
             for sa in &lp.strided {
                 if self.round_check(lp, sa, original) {
-                    self.round_checked.push(sa.pc);
+                    self.copy.round_checked.push(sa.pc);
                 }
             }
         }
@@ -458,7 +459,7 @@ impl Compiler {
                 if landing[pc] {
                     self.forget();
                 }
-                self.lag = lp.lazy.then_some(Lag {
+                self.copy.lag = lp.lazy.then_some(Lag {
                     reg: lp.iv,
                     delta: lp.delta(copy, pc),
                     width: w,
@@ -473,7 +474,7 @@ impl Compiler {
                     continue;
                 } else if lp.lazy && pc == lp.inc {
                     // Folded.
-                } else if self.hoisted.contains(&pc) {
+                } else if self.copy.hoisted.contains(&pc) {
                     // Decided before the round: never taken.
                 } else if let Some((dst, mw)) = index_copy(&ins, lp.iv).filter(|_| lp.lazy) {
                     let delta = lp.delta(copy, pc);
@@ -498,7 +499,7 @@ impl Compiler {
                 }
                 self.track(&ins);
             }
-            self.lag = None;
+            self.copy.lag = None;
             // Jumps to the back edge (and a rotated loop's `continue`s) go
             // on with the next copy (or the round's end), through the
             // increment unless it is folded.
@@ -520,11 +521,11 @@ impl Compiler {
         for (&pc, &l) in rebound.iter().zip(&saved) {
             self.labels[pc] = l;
         }
-        self.copy_body = None;
+        self.copy.copy_body = None;
         self.forget();
-        self.round_checked.clear();
-        self.range_checked.clear();
-        self.hoisted.clear();
+        self.copy.round_checked.clear();
+        self.copy.range_checked.clear();
+        self.copy.hoisted.clear();
     }
 
     /// The accesses of a copy whose address range the compiler's
@@ -532,7 +533,11 @@ impl Compiler {
     /// compiled (from nothing known, skipping what it skips) without
     /// emitting: every copy knows at least that much there.
     fn known_addresses(&mut self, body: &[(usize, Instruction)], landing: &[bool]) -> Vec<KnownAddress> {
-        let saved = (self.frame_offset, self.ranges, std::mem::take(&mut self.slots));
+        let saved = (
+            self.line.frame_offset,
+            self.line.ranges,
+            std::mem::take(&mut self.line.slots),
+        );
         self.forget();
         // Where the jumps a copy emits so far land.
         let mut reached: Vec<usize> = Vec::new();
@@ -554,7 +559,9 @@ impl Compiler {
                     let rel = super::branch_rel(&ins).expect("a jump");
                     reached.extend(usize::try_from(pc as i64 + 1 + self.threaded(pc, rel)).ok());
                 }
-                Instruction::Jcond { off, .. } if self.decided(&ins) != Some(false) && !self.hoisted.contains(&pc) => {
+                Instruction::Jcond { off, .. }
+                    if self.decided(&ins) != Some(false) && !self.copy.hoisted.contains(&pc) =>
+                {
                     reached.extend(usize::try_from(pc as i64 + 1 + off as i64).ok());
                 }
                 Instruction::Load {
@@ -566,7 +573,11 @@ impl Compiler {
                 | Instruction::StoreReg {
                     dst: base, off, size, ..
                 } => {
-                    let range = if base == 10 { None } else { self.ranges[base as usize] };
+                    let range = if base == 10 {
+                        None
+                    } else {
+                        self.line.ranges[base as usize]
+                    };
                     let at = |v: u64| v.checked_add_signed(off as i64);
                     if let Some((Some(first), Some(last))) = range.map(|(lo, hi)| (at(lo), at(hi))) {
                         if last - first <= MAX_KNOWN_SPAN && self.frame_access(base, off as i32, size.bytes()).is_none()
@@ -585,7 +596,7 @@ impl Compiler {
             }
             self.track(&ins);
         }
-        (self.frame_offset, self.ranges, self.slots) = saved;
+        (self.line.frame_offset, self.line.ranges, self.line.slots) = saved;
         found
     }
 
