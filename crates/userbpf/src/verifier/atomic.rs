@@ -47,28 +47,18 @@ impl Env<'_> {
                     coerce_to_size(&mut v, size, false);
                 }
                 st.cur_mut().regs[dst as usize] = v;
-                self.atomic_ptr_type_ok(st, src, "loads from")
+                return self.atomic_ptr_type_ok(st, src, "loads from");
             }
             AtomicOp::StoreRelease => {
                 // check_store_reg(): `*(dst + off) = src`.
                 let v = self.read_reg(st, src)?;
                 let base = self.read_reg(st, dst)?;
                 self.check_mem(st, dst, base, off as i64, size, Access::Write, Some(v))?;
-                self.atomic_ptr_type_ok(st, dst, "stores into")
+                return self.atomic_ptr_type_ok(st, dst, "stores into");
             }
-            _ => self.check_atomic_rmw(st, size, op, dst, src, off),
+            _ => {}
         }
-    }
-
-    pub(super) fn check_atomic_rmw(
-        &mut self,
-        st: &mut VerifierState,
-        size: Size,
-        op: AtomicOp,
-        dst: u8,
-        src: u8,
-        off: i16,
-    ) -> Res<()> {
+        // check_atomic_rmw().
         if !matches!(size, Size::W | Size::DW) {
             return Err(self.reject(Errno::EINVAL, "invalid atomic operand size\n".into()));
         }
@@ -84,15 +74,7 @@ impl Env<'_> {
             return Err(self.reject(Errno::EACCES, format!("R{src} leaks addr into mem\n")));
         }
         self.atomic_ptr_type_ok(st, dst, "stores into")?;
-        let load_reg = match op {
-            AtomicOp::CmpXchg => Some(0),
-            AtomicOp::Xchg
-            | AtomicOp::Add { fetch: true }
-            | AtomicOp::Or { fetch: true }
-            | AtomicOp::And { fetch: true }
-            | AtomicOp::Xor { fetch: true } => Some(src),
-            _ => None,
-        };
+        let load_reg = op.fetch_reg(src);
         if let Some(r) = load_reg {
             self.check_write(r)?;
         }

@@ -156,19 +156,27 @@ impl Env<'_> {
         Ok(())
     }
 
-    /// BPF_NEG.
-    pub(super) fn check_neg(&mut self, st: &mut VerifierState, width: Width, dst: u8) -> Res<()> {
+    /// The operand of NEG or END, `dst` itself: None when it holds a
+    /// pointer (the privileged get an unknown scalar in it, see
+    /// is_pointer_value(); pointer leaks are allowed to them).
+    fn read_unary_operand(&mut self, st: &mut VerifierState, dst: u8) -> Res<Option<RegState>> {
         let d = self.read_reg(st, dst)?;
         self.check_write(dst)?;
         if d.ty != RegType::Scalar {
-            // is_pointer_value(): with pointer leaks allowed (the
-            // privileged), the result is just an unknown scalar.
             if !self.prog.privileged {
                 return Err(self.reject(Errno::EACCES, format!("R{dst} pointer arithmetic prohibited\n")));
             }
             st.cur_mut().regs[dst as usize] = RegState::unknown();
-            return Ok(());
+            return Ok(None);
         }
+        Ok(Some(d))
+    }
+
+    /// BPF_NEG.
+    pub(super) fn check_neg(&mut self, st: &mut VerifierState, width: Width, dst: u8) -> Res<()> {
+        let Some(d) = self.read_unary_operand(st, dst)? else {
+            return Ok(());
+        };
         let mut r = RegState::known(0);
         scalar_op(AluOp::Sub, width, &mut r, &d);
         st.cur_mut().regs[dst as usize] = r;
@@ -177,15 +185,9 @@ impl Env<'_> {
 
     /// BPF_END: byte swaps and truncations.
     pub(super) fn check_end(&mut self, st: &mut VerifierState, kind: Endian, bits: u8, dst: u8) -> Res<()> {
-        let d = self.read_reg(st, dst)?;
-        self.check_write(dst)?;
-        if d.ty != RegType::Scalar {
-            if !self.prog.privileged {
-                return Err(self.reject(Errno::EACCES, format!("R{dst} pointer arithmetic prohibited\n")));
-            }
-            st.cur_mut().regs[dst as usize] = RegState::unknown();
+        let Some(d) = self.read_unary_operand(st, dst)? else {
             return Ok(());
-        }
+        };
         let r = if d.is_const() {
             let v = d.var_off.value;
             let swap = |v: u64| match bits {

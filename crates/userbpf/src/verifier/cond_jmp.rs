@@ -9,19 +9,30 @@ use super::reg::{RegState, RegType};
 use super::state::VerifierState;
 use crate::isa::{JmpOp, Operand, Width};
 
+/// A conditional jump being checked: `if dst op src goto target` at `pc`,
+/// falling through to `next`.
+#[derive(Clone, Copy)]
+pub(super) struct CondJmp {
+    pub(super) pc: usize,
+    pub(super) width: Width,
+    pub(super) op: JmpOp,
+    pub(super) dst: u8,
+    pub(super) src: Operand,
+    pub(super) target: usize,
+    pub(super) next: usize,
+}
+
 impl Env<'_> {
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn check_cond_jmp(
-        &mut self,
-        st: &mut VerifierState,
-        pc: usize,
-        width: Width,
-        op: JmpOp,
-        dst: u8,
-        src: Operand,
-        target: usize,
-        next: usize,
-    ) -> Res<Next> {
+    pub(super) fn check_cond_jmp(&mut self, st: &mut VerifierState, j: CondJmp) -> Res<Next> {
+        let CondJmp {
+            pc,
+            width,
+            op,
+            dst,
+            src,
+            target,
+            next,
+        } = j;
         let d = self.read_reg(st, dst)?;
         let s = match src {
             Operand::Reg(r) => self.read_reg(st, r)?,
@@ -32,7 +43,7 @@ impl Env<'_> {
             }),
         };
         if d.ty != RegType::Scalar || s.ty != RegType::Scalar {
-            return self.ptr_cond_jmp(st, pc, width, op, dst, src, d, s, target, next);
+            return self.ptr_cond_jmp(st, j, d, s);
         }
         let decided = branch_taken(op, width, &d, &s);
         if decided.is_some() {

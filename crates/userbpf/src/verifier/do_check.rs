@@ -9,6 +9,7 @@
 //! (conditional jumps), [`super::check_call`] (helpers), [`super::calls`]
 //! (bpf-to-bpf calls), [`super::exit`].
 
+use super::cond_jmp::CondJmp;
 use super::facts::Facts;
 use super::log::VerifierLog;
 use super::reg::{RegState, RegType};
@@ -311,7 +312,18 @@ impl<'a> Env<'a> {
                 off,
             } => {
                 let target = (next as i64 + off as i64) as usize;
-                return self.check_cond_jmp(st, pc, width, op, dst, src, target, next);
+                return self.check_cond_jmp(
+                    st,
+                    CondJmp {
+                        pc,
+                        width,
+                        op,
+                        dst,
+                        src,
+                        target,
+                        next,
+                    },
+                );
             }
             Instruction::Exit => return self.check_exit(st),
             Instruction::Call(CallKind::Helper(id)) => {

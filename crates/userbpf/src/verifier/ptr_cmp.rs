@@ -5,6 +5,7 @@
 //! (reg_set_min_max learns nothing from pointers).
 
 use super::check_map::mark_ptr_or_null_regs;
+use super::cond_jmp::CondJmp;
 use super::do_check::{Env, Next, Res};
 use crate::isa::{JmpOp, Operand, Width};
 use crate::uapi::Errno;
@@ -46,20 +47,16 @@ fn const_value(r: &RegState, width: Width) -> Option<u64> {
 
 impl Env<'_> {
     /// A conditional jump where `d` or `s` is a pointer.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn ptr_cond_jmp(
-        &mut self,
-        st: &mut VerifierState,
-        pc: usize,
-        width: Width,
-        op: JmpOp,
-        dst: u8,
-        src: Operand,
-        d: RegState,
-        s: RegState,
-        target: usize,
-        next: usize,
-    ) -> Res<Next> {
+    pub(super) fn ptr_cond_jmp(&mut self, st: &mut VerifierState, j: CondJmp, d: RegState, s: RegState) -> Res<Next> {
+        let CondJmp {
+            pc,
+            width,
+            op,
+            dst,
+            src,
+            target,
+            next,
+        } = j;
         // is_branch_taken(): pointer against a constant.
         let (p, c, pop) = if const_value(&s, width).is_some() {
             (d, s, op)
@@ -76,7 +73,7 @@ impl Env<'_> {
             }
         }
         if width == Width::W64 && (d.ty.is_pkt_pointer() || s.ty.is_pkt_pointer()) {
-            if let Some(n) = self.pkt_compare(st, pc, op, dst, d, s, target, next)? {
+            if let Some(n) = self.pkt_compare(st, j, d, s)? {
                 return Ok(n);
             }
         }
@@ -95,18 +92,16 @@ impl Env<'_> {
         Ok(Next::Goto(next))
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn pkt_compare(
         &mut self,
         st: &mut VerifierState,
-        pc: usize,
-        op: JmpOp,
-        _dst: u8,
+        j: CondJmp,
         d: RegState,
         s: RegState,
-        target: usize,
-        next: usize,
     ) -> Res<Option<Next>> {
+        let CondJmp {
+            pc, op, target, next, ..
+        } = j;
         // `pkt > pkt_end` style checks: on the branch where the access
         // stays inside, every pointer with the same id gets range = off.
         let (pkt, end_on_right) = match (d.ty, s.ty) {

@@ -177,13 +177,7 @@ pub fn writes(ins: &Instruction) -> Option<u8> {
         | Instruction::Load { dst, .. } => Some(dst),
         Instruction::Atomic { op, dst, src, .. } => match op {
             AtomicOp::LoadAcquire => Some(dst),
-            AtomicOp::CmpXchg => Some(0),
-            AtomicOp::Xchg
-            | AtomicOp::Add { fetch: true }
-            | AtomicOp::Or { fetch: true }
-            | AtomicOp::And { fetch: true }
-            | AtomicOp::Xor { fetch: true } => Some(src),
-            _ => None,
+            _ => op.fetch_reg(src),
         },
         _ => None,
     }
