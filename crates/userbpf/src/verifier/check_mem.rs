@@ -12,75 +12,59 @@ use crate::isa::{Instruction, Size};
 use crate::uapi::Errno;
 
 impl Env<'_> {
-    /// BPF_LDX: a load into `dst`.
-    pub(super) fn check_load(
-        &mut self,
-        st: &mut VerifierState,
-        size: Size,
-        signed: bool,
-        dst: u8,
-        src: u8,
-        off: i16,
-    ) -> Res<()> {
-        let base = self.read_reg(st, src)?;
-        self.check_write(dst)?;
-        let val = self.check_mem(st, src, base, off as i64, size, Access::Read, None)?;
-        self.note_access(&base);
-        let mut val = val.unwrap_or_else(RegState::unknown);
-        if val.ty == RegType::Scalar && size != Size::DW {
-            coerce_to_size(&mut val, size, signed);
+    /// BPF_LDX (a load into `dst`), BPF_ST (a store of an immediate) and
+    /// BPF_STX (a store of a register: a spill when `dst` is the stack).
+    pub(super) fn check_load_store(&mut self, st: &mut VerifierState, ins: Instruction) -> Res<()> {
+        match ins {
+            Instruction::Load {
+                size,
+                signed,
+                dst,
+                src,
+                off,
+            } => {
+                let base = self.read_reg(st, src)?;
+                self.check_write(dst)?;
+                let val = self.check_mem(st, src, base, off as i64, size, Access::Read, None)?;
+                self.note_access(&base);
+                let mut val = val.unwrap_or_else(RegState::unknown);
+                if val.ty == RegType::Scalar && size != Size::DW {
+                    coerce_to_size(&mut val, size, signed);
+                }
+                st.cur_mut().regs[dst as usize] = val;
+            }
+            Instruction::StoreImm { size, dst, off, imm } => {
+                let base = self.read_reg(st, dst)?;
+                let v = RegState::known(imm as i64 as u64);
+                self.check_mem(st, dst, base, off as i64, size, Access::Write, Some(v))?;
+                self.note_access(&base);
+            }
+            Instruction::StoreReg { size, dst, src, off } => {
+                let mut v = self.read_reg(st, src)?;
+                let base = self.read_reg(st, dst)?;
+                // A scalar spill links the slot and the register when the
+                // value fits the store.
+                let total = base.off as i64 + base.var_off.value as i64 + off as i64;
+                let width = 64 - v.umax.leading_zeros();
+                if base.ty == RegType::Stack
+                    && base.var_off.is_const()
+                    && total % 8 == 0
+                    && self.prog.privileged
+                    && v.ty == RegType::Scalar
+                    && width <= size.bits()
+                {
+                    super::linked::assign_id_before_mov(&mut v, &mut self.walk.next_id);
+                    st.cur_mut().regs[src as usize] = v;
+                } else if base.ty == RegType::Stack && v.ty == RegType::Scalar && width > size.bits() {
+                    // A narrowing spill breaks the link.
+                    v.id = 0;
+                    v.off = 0;
+                }
+                self.check_mem(st, dst, base, off as i64, size, Access::Write, Some(v))?;
+                self.note_access(&base);
+            }
+            _ => unreachable!("not a load or store: {ins:?}"),
         }
-        st.cur_mut().regs[dst as usize] = val;
-        Ok(())
-    }
-
-    /// BPF_ST: a store of an immediate.
-    pub(super) fn check_store_imm(
-        &mut self,
-        st: &mut VerifierState,
-        size: Size,
-        dst: u8,
-        off: i16,
-        imm: i32,
-    ) -> Res<()> {
-        let base = self.read_reg(st, dst)?;
-        let v = RegState::known(imm as i64 as u64);
-        self.check_mem(st, dst, base, off as i64, size, Access::Write, Some(v))?;
-        self.note_access(&base);
-        Ok(())
-    }
-
-    /// BPF_STX: a store of a register (a spill when `dst` is the stack).
-    pub(super) fn check_store_reg(
-        &mut self,
-        st: &mut VerifierState,
-        size: Size,
-        dst: u8,
-        src: u8,
-        off: i16,
-    ) -> Res<()> {
-        let mut v = self.read_reg(st, src)?;
-        let base = self.read_reg(st, dst)?;
-        // A scalar spill links the slot and the register when the
-        // value fits the store.
-        let total = base.off as i64 + base.var_off.value as i64 + off as i64;
-        let width = 64 - v.umax.leading_zeros();
-        if base.ty == RegType::Stack
-            && base.var_off.is_const()
-            && total % 8 == 0
-            && self.prog.privileged
-            && v.ty == RegType::Scalar
-            && width <= size.bits()
-        {
-            super::linked::assign_id_before_mov(&mut v, &mut self.walk.next_id);
-            st.cur_mut().regs[src as usize] = v;
-        } else if base.ty == RegType::Stack && v.ty == RegType::Scalar && width > size.bits() {
-            // A narrowing spill breaks the link.
-            v.id = 0;
-            v.off = 0;
-        }
-        self.check_mem(st, dst, base, off as i64, size, Access::Write, Some(v))?;
-        self.note_access(&base);
         Ok(())
     }
 

@@ -14,25 +14,16 @@ use crate::isa::{JmpOp, Operand, Width};
 #[derive(Clone, Copy)]
 pub(super) struct CondJmp {
     pub(super) pc: usize,
-    pub(super) width: Width,
-    pub(super) op: JmpOp,
-    pub(super) dst: u8,
-    pub(super) src: Operand,
     pub(super) target: usize,
     pub(super) next: usize,
+    /// The comparison: width, operator, dst and src.
+    pub(super) cmp: (Width, JmpOp, u8, Operand),
 }
 
 impl Env<'_> {
     pub(super) fn check_cond_jmp(&mut self, st: &mut VerifierState, j: CondJmp) -> Res<Next> {
-        let CondJmp {
-            pc,
-            width,
-            op,
-            dst,
-            src,
-            target,
-            next,
-        } = j;
+        let (pc, target, next) = (j.pc, j.target, j.next);
+        let (width, op, dst, src) = j.cmp;
         let d = self.read_reg(st, dst)?;
         let s = match src {
             Operand::Reg(r) => self.read_reg(st, r)?,

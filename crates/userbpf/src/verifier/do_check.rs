@@ -284,15 +284,9 @@ impl<'a> Env<'a> {
                 }
                 st.cur_mut().regs[dst as usize] = RegState::known(imm as u32 as u64 | (next_imm as u32 as u64) << 32);
             }
-            Instruction::Load {
-                size,
-                signed,
-                dst,
-                src,
-                off,
-            } => self.check_load(st, size, signed, dst, src, off)?,
-            Instruction::StoreImm { size, dst, off, imm } => self.check_store_imm(st, size, dst, off, imm)?,
-            Instruction::StoreReg { size, dst, src, off } => self.check_store_reg(st, size, dst, src, off)?,
+            Instruction::Load { .. } | Instruction::StoreImm { .. } | Instruction::StoreReg { .. } => {
+                self.check_load_store(st, ins)?
+            }
             Instruction::Atomic {
                 size,
                 op,
@@ -316,12 +310,9 @@ impl<'a> Env<'a> {
                     st,
                     CondJmp {
                         pc,
-                        width,
-                        op,
-                        dst,
-                        src,
                         target,
                         next,
+                        cmp: (width, op, dst, src),
                     },
                 );
             }

@@ -48,15 +48,8 @@ fn const_value(r: &RegState, width: Width) -> Option<u64> {
 impl Env<'_> {
     /// A conditional jump where `d` or `s` is a pointer.
     pub(super) fn ptr_cond_jmp(&mut self, st: &mut VerifierState, j: CondJmp, d: RegState, s: RegState) -> Res<Next> {
-        let CondJmp {
-            pc,
-            width,
-            op,
-            dst,
-            src,
-            target,
-            next,
-        } = j;
+        let (pc, target, next) = (j.pc, j.target, j.next);
+        let (width, op, dst, src) = j.cmp;
         // is_branch_taken(): pointer against a constant.
         let (p, c, pop) = if const_value(&s, width).is_some() {
             (d, s, op)
@@ -99,9 +92,8 @@ impl Env<'_> {
         d: RegState,
         s: RegState,
     ) -> Res<Option<Next>> {
-        let CondJmp {
-            pc, op, target, next, ..
-        } = j;
+        let (pc, target, next) = (j.pc, j.target, j.next);
+        let op = j.cmp.1;
         // `pkt > pkt_end` style checks: on the branch where the access
         // stays inside, every pointer with the same id gets range = off.
         let (pkt, end_on_right) = match (d.ty, s.ty) {

@@ -154,6 +154,19 @@ struct Compiler {
     out: OutOfLine,
 }
 
+/// The index register of an unrolled loop holds the index minus `delta`
+/// (an index of width `width`), in the body `head..=tail` and at a rotated
+/// loop's test block `cont` (the next copy).
+#[derive(Clone, Copy, Debug)]
+struct Lag {
+    reg: u8,
+    delta: i32,
+    width: W,
+    head: usize,
+    tail: usize,
+    cont: Option<usize>,
+}
+
 fn host(r: u8) -> R {
     REG_MAP[r as usize]
 }

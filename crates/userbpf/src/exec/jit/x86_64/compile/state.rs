@@ -7,7 +7,7 @@
 
 use super::jumps::Range64;
 use super::liveness::Liveness;
-use super::Site;
+use super::{Lag, Site};
 use crate::exec::jit::direct::DirectCall;
 use crate::exec::jit::x86_64::emit::{Label, Mem, R, W};
 use crate::exec::AccessProof;
@@ -72,19 +72,6 @@ pub(super) struct Unrolling {
     /// Inside an unrolled round: exit tests its start decided (not taken
     /// in any copy), by pc (exit_tests.rs).
     pub(super) hoisted: Vec<usize>,
-}
-
-/// The index register of an unrolled loop holds the index minus `delta`
-/// (an index of width `width`), in the body `head..=tail` and at a rotated
-/// loop's test block `cont` (the next copy).
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Lag {
-    pub(super) reg: u8,
-    pub(super) delta: i32,
-    pub(super) width: W,
-    pub(super) head: usize,
-    pub(super) tail: usize,
-    pub(super) cont: Option<usize>,
 }
 
 /// Code emitted after the program (stubs.rs), and what the listing needs.

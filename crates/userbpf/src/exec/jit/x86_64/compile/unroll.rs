@@ -28,8 +28,7 @@
 
 use super::exit_tests::{exit_tests, ExitTest};
 use super::fusion::fused_lea;
-use super::state::Lag;
-use super::{host, width, Compiler, Width};
+use super::{host, width, Compiler, Lag, Width};
 use crate::exec::jit::x86_64::emit::{mem, Alu, Cc, Label, R, W};
 use crate::isa::{AluOp, Instruction, JmpOp, Operand};
 
@@ -663,7 +662,7 @@ fn folds(body: &[(usize, Instruction)], i: usize, iv: u8, landing: &[bool]) -> b
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::isa::{decode, Insn};
 
@@ -682,15 +681,17 @@ mod tests {
     }
 
     use crate::isa::opcode::*;
-    const fn i(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
+    /// An instruction from its fields (the loop tests here and in
+    /// exit_tests.rs).
+    pub(crate) const fn i(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
         Insn::new(code, dst, src, off, imm)
     }
-    const MOV64_X: u8 = BPF_ALU64 | BPF_MOV | BPF_X;
-    const ADD64_X: u8 = BPF_ALU64 | BPF_ADD | BPF_X;
-    const ADD64_K: u8 = BPF_ALU64 | BPF_ADD | BPF_K;
+    pub(crate) const MOV64_X: u8 = BPF_ALU64 | BPF_MOV | BPF_X;
+    pub(crate) const ADD64_X: u8 = BPF_ALU64 | BPF_ADD | BPF_X;
+    pub(crate) const ADD64_K: u8 = BPF_ALU64 | BPF_ADD | BPF_K;
     const LDXB: u8 = BPF_LDX | BPF_MEM | BPF_B;
     const JNE_K: u8 = BPF_JMP | BPF_JNE | BPF_K;
-    const JGT_X: u8 = BPF_JMP | BPF_JGT | BPF_X;
+    pub(crate) const JGT_X: u8 = BPF_JMP | BPF_JGT | BPF_X;
 
     /// clang's sum of the bytes (benches/programs/bench.h): r2 the index.
     fn sum_bytes() -> Vec<Insn> {
@@ -756,30 +757,30 @@ mod tests {
         assert!(!loops(&p)[0].lazy);
     }
 
+    /// Whether no loop is found once `edits` are made to `program`.
+    fn refused(mut program: Vec<Insn>, edits: &[(usize, Insn)]) -> bool {
+        for &(at, ins) in edits {
+            program[at] = ins;
+        }
+        loops(&program).is_empty()
+    }
+
     #[test]
     fn refuses_loops_it_cannot_copy() {
         // A second write of the index.
-        let mut p = sum_bytes();
-        p[7] = i(ADD64_K, 2, 0, 0, 1);
-        assert!(loops(&p).is_empty());
+        assert!(refused(sum_bytes(), &[(7, i(ADD64_K, 2, 0, 0, 1))]));
         // A step that is no power of two up to 8.
-        let mut p = sum_bytes();
-        p[8] = i(ADD64_K, 2, 0, 0, 3);
-        assert!(loops(&p).is_empty());
+        assert!(refused(sum_bytes(), &[(8, i(ADD64_K, 2, 0, 0, 3))]));
         // A jump over the increment.
         let mut p = sum_bytes();
         p[5] = i(JGT_X, 5, 3, 2, 0); // to the increment: crosses nothing
         assert_eq!(loops(&p).len(), 1);
         p[5] = i(JGT_X, 5, 3, 3, 0); // to 9, over the increment at 8
         assert!(loops(&p).is_empty());
-        // A jump from outside into the body.
-        let mut p = sum_bytes();
-        p[0] = i(BPF_JMP | BPF_JA, 0, 0, 2, 0); // to 3
-        assert!(loops(&p).is_empty());
+        // A jump from outside into the body (to 3).
+        assert!(refused(sum_bytes(), &[(0, i(BPF_JMP | BPF_JA, 0, 0, 2, 0))]));
         // A call in the body.
-        let mut p = sum_bytes();
-        p[7] = i(CALL, 0, 0, 0, 7);
-        assert!(loops(&p).is_empty());
+        assert!(refused(sum_bytes(), &[(7, i(CALL, 0, 0, 0, 7))]));
         // A 32-bit back edge over a 64-bit increment.
         let mut p = sum_bytes();
         p[9] = i(BPF_JMP32 | BPF_JNE | BPF_K, 2, 0, -9, 1500);
@@ -844,17 +845,14 @@ mod tests {
     #[test]
     fn refuses_rotated_loops_it_cannot_copy() {
         // The body writes the index.
-        let mut p = array_lookups();
-        p[22] = i(ADD64_K, 7, 0, 0, 1);
-        assert!(loops(&p).is_empty());
-        // A `continue` past the increment, to the test itself.
-        let mut p = array_lookups();
-        p[20] = i(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, -17, 0); // to 4
-        assert!(loops(&p).is_empty());
+        assert!(refused(array_lookups(), &[(22, i(ADD64_K, 7, 0, 0, 1))]));
+        // A `continue` past the increment, to the test itself (to 4).
+        assert!(refused(
+            array_lookups(),
+            &[(20, i(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, -17, 0))]
+        ));
         // The test block's increment of another width.
-        let mut p = array_lookups();
-        p[3] = i(ADD64_K, 7, 0, 0, 1);
-        assert!(loops(&p).is_empty());
+        assert!(refused(array_lookups(), &[(3, i(ADD64_K, 7, 0, 0, 1))]));
         // Another read of the index keeps the increments.
         let mut p = array_lookups();
         p[22] = i(ADD64_X, 1, 7, 0, 0);
