@@ -2,10 +2,9 @@
 //! load-acquire / store-release (check_atomic_load / check_atomic_store),
 //! in the kernel's order, on any memory the verifier models except the
 //! context and packets (atomic_ptr_type_ok).
-//!
-//! Declared inside do_check (it extends `Env`).
 
-use super::{coerce_to_size, Env, Res, Stop};
+use super::check_mem::coerce_to_size;
+use super::do_check::{Env, Res, Stop};
 use crate::isa::{AtomicOp, Size};
 use crate::uapi::Errno;
 use crate::verifier::ctx::Access;
@@ -14,7 +13,7 @@ use crate::verifier::state::VerifierState;
 
 impl Env<'_> {
     /// atomic_ptr_type_ok(): None when fine, else the refusal.
-    fn atomic_ptr_type_ok(&mut self, st: &VerifierState, regno: u8, what: &str) -> Res<()> {
+    pub(super) fn atomic_ptr_type_ok(&mut self, st: &VerifierState, regno: u8, what: &str) -> Res<()> {
         let t = st.cur().regs[regno as usize].ty;
         if matches!(
             t,
@@ -48,28 +47,18 @@ impl Env<'_> {
                     coerce_to_size(&mut v, size, false);
                 }
                 st.cur_mut().regs[dst as usize] = v;
-                self.atomic_ptr_type_ok(st, src, "loads from")
+                return self.atomic_ptr_type_ok(st, src, "loads from");
             }
             AtomicOp::StoreRelease => {
                 // check_store_reg(): `*(dst + off) = src`.
                 let v = self.read_reg(st, src)?;
                 let base = self.read_reg(st, dst)?;
                 self.check_mem(st, dst, base, off as i64, size, Access::Write, Some(v))?;
-                self.atomic_ptr_type_ok(st, dst, "stores into")
+                return self.atomic_ptr_type_ok(st, dst, "stores into");
             }
-            _ => self.check_atomic_rmw(st, size, op, dst, src, off),
+            _ => {}
         }
-    }
-
-    fn check_atomic_rmw(
-        &mut self,
-        st: &mut VerifierState,
-        size: Size,
-        op: AtomicOp,
-        dst: u8,
-        src: u8,
-        off: i16,
-    ) -> Res<()> {
+        // check_atomic_rmw().
         if !matches!(size, Size::W | Size::DW) {
             return Err(self.reject(Errno::EINVAL, "invalid atomic operand size\n".into()));
         }
@@ -77,23 +66,15 @@ impl Env<'_> {
         let base = self.read_reg(st, dst)?;
         if op == AtomicOp::CmpXchg {
             let r0 = self.read_reg(st, 0)?;
-            if r0.ty.is_pointer() && !self.privileged {
+            if r0.ty.is_pointer() && !self.prog.privileged {
                 return Err(self.reject(Errno::EACCES, "R0 leaks addr into mem\n".into()));
             }
         }
-        if v.ty.is_pointer() && !self.privileged {
+        if v.ty.is_pointer() && !self.prog.privileged {
             return Err(self.reject(Errno::EACCES, format!("R{src} leaks addr into mem\n")));
         }
         self.atomic_ptr_type_ok(st, dst, "stores into")?;
-        let load_reg = match op {
-            AtomicOp::CmpXchg => Some(0),
-            AtomicOp::Xchg
-            | AtomicOp::Add { fetch: true }
-            | AtomicOp::Or { fetch: true }
-            | AtomicOp::And { fetch: true }
-            | AtomicOp::Xor { fetch: true } => Some(src),
-            _ => None,
-        };
+        let load_reg = op.fetch_reg(src);
         if let Some(r) = load_reg {
             self.check_write(r)?;
         }

@@ -3,10 +3,8 @@
 //! R1-R5 cleared), the return (prepare_func_exit: R0 back to the caller,
 //! no stack pointers), and after exploration the static call graph's
 //! combined stack size (check_max_stack_depth).
-//!
-//! Declared inside do_check (it extends `Env`).
 
-use super::{Env, Res};
+use super::do_check::{Env, Res};
 use crate::isa::opcode::{MAX_BPF_STACK, MAX_CALL_FRAMES};
 use crate::uapi::Errno;
 use crate::verifier::reg::{RegState, RegType};
@@ -31,16 +29,16 @@ impl Env<'_> {
             caller.regs[r] = RegState::not_init();
         }
         st.frames.push(callee);
-        if self.log.level & 1 != 0 {
+        if self.vlog.log.level & 1 != 0 {
             let refs = st.printed_refs();
             let caller = st.frames[curframe].clone();
             let callee = st.cur().clone();
-            let a = self.state_text(&caller, &refs, true);
-            let b = self.state_text(&callee, &refs, true);
+            let a = self.vlog.state_text(&caller, &refs, true);
+            let b = self.vlog.state_text(&callee, &refs, true);
             self.verbose(&format!("caller:\n{a}callee:\n{b}"));
         }
-        self.scratched_regs = u16::MAX;
-        self.scratched_stack = u64::MAX;
+        self.vlog.scratched_regs = u16::MAX;
+        self.vlog.scratched_stack = u64::MAX;
         Ok(())
     }
 
@@ -52,18 +50,18 @@ impl Env<'_> {
         }
         let callee = st.frames.pop().expect("a callee frame");
         st.cur_mut().regs[0] = r0;
-        if self.log.level & 1 != 0 {
+        if self.vlog.log.level & 1 != 0 {
             let refs = st.printed_refs();
             let caller = st.cur().clone();
-            let a = self.state_text(&callee, &refs, true);
-            let b = self.state_text(&caller, &refs, true);
+            let a = self.vlog.state_text(&callee, &refs, true);
+            let b = self.vlog.state_text(&caller, &refs, true);
             self.verbose(&format!(
                 "returning from callee:\n{a}to caller at {}:\n{b}",
                 callee.callsite + 1
             ));
         }
-        self.scratched_regs = u16::MAX;
-        self.scratched_stack = u64::MAX;
+        self.vlog.scratched_regs = u16::MAX;
+        self.vlog.scratched_stack = u64::MAX;
         Ok(callee.callsite + 1)
     }
 
@@ -71,11 +69,11 @@ impl Env<'_> {
     /// subprograms' stack sizes (rounded up to 16, as for the JIT) add up
     /// to at most MAX_BPF_STACK, in at most MAX_CALL_FRAMES frames.
     pub(super) fn check_max_stack_depth(&mut self) -> Res<()> {
-        let insns = self.insns;
+        let insns = self.prog.insns;
         // cfg::check accepted the program: every subprogram reference lands in it.
         let starts = crate::isa::cfg::subprog_starts(insns, usize::MAX).unwrap_or_else(|_| vec![0]);
         let end_of = |s: usize| starts.iter().find(|&&x| x > s).copied().unwrap_or(insns.len());
-        let depth_of = |s: usize| self.stack_depth.get(&s).copied().unwrap_or(0).div_ceil(16) * 16;
+        let depth_of = |s: usize| self.facts.stack_depth.get(&s).copied().unwrap_or(0).div_ceil(16) * 16;
         // Explicit DFS: (subprog, next insn to scan).
         let mut stack: Vec<(usize, usize)> = vec![(0, 0)];
         let mut depth = depth_of(0);

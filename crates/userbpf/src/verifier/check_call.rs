@@ -3,11 +3,9 @@
 //! helper, the GPL rule, each argument (check_func_arg: readability, type,
 //! offset, memory and size pairs), the raw-mode stack writes, then the
 //! caller-saved registers and R0 by the return type.
-//!
-//! Declared inside do_check (it extends `Env`).
 
 use super::const_str::BPF_FUNC_SNPRINTF;
-use super::{Env, Res, Stop};
+use super::do_check::{Env, Res, Stop};
 use crate::helpers::protos::{self, ArgType, RetType};
 use crate::uapi::helper_ids::{HELPER_COUNT, HELPER_NAMES};
 use crate::uapi::types::map_type as mt;
@@ -62,7 +60,7 @@ impl Env<'_> {
             return Err(self.reject(Errno::EINVAL, format!("invalid func unknown#{id}\n")));
         }
         let name = HELPER_NAMES[id as usize];
-        match protos::available(self.prog_type, id, self.privileged) {
+        match protos::available(self.prog.prog_type, id, self.prog.privileged) {
             None => return Err(Stop::Unsupported("this helper for this program type")),
             Some(false) => {
                 return Err(self.reject(
@@ -75,7 +73,7 @@ impl Env<'_> {
         let Some(proto) = protos::proto(id) else {
             return Err(Stop::Unsupported("this helper's prototype"));
         };
-        if proto.gpl_only && !self.gpl_compatible {
+        if proto.gpl_only && !self.prog.gpl_compatible {
             return Err(self.reject(
                 Errno::EINVAL,
                 "cannot call GPL-restricted function from non-GPL compatible program\n".into(),
@@ -103,7 +101,7 @@ impl Env<'_> {
                 ArgType::DontCare => unreachable!(),
                 ArgType::Other => return Err(Stop::Unsupported("this helper argument type")),
                 ArgType::Anything => {
-                    if reg.ty.is_pointer() && !self.privileged {
+                    if reg.ty.is_pointer() && !self.prog.privileged {
                         return Err(self.reject(Errno::EACCES, format!("R{regno} leaks addr into helper function\n")));
                     }
                     continue;
@@ -263,12 +261,12 @@ impl Env<'_> {
                 let off = start + i;
                 let slot = (-off - 1) as usize;
                 let spi = slot / 8;
-                self.scratch_slot(spi);
+                self.vlog.scratch_slot(spi);
                 let f = st.cur_mut();
                 f.grow_stack((-off) as usize);
                 let ss = &mut f.stack[spi];
                 if ss.types[7] == SlotType::Spill {
-                    if ss.spilled.ty != RegType::Scalar && !self.privileged {
+                    if ss.spilled.ty != RegType::Scalar && !self.prog.privileged {
                         return Err(Stop::Unsupported("helper writes over a spilled pointer"));
                     }
                     for t in ss.types.iter_mut() {
@@ -291,7 +289,7 @@ impl Env<'_> {
                 ));
             }
             st.refs.retain(|&(r, _)| r != ref_id);
-            let privileged = self.privileged;
+            let privileged = self.prog.privileged;
             let inval = |r: &mut RegState| {
                 if r.ref_obj_id == ref_id {
                     *r = if privileged {
@@ -319,17 +317,17 @@ impl Env<'_> {
         for r in 1..=5 {
             f.regs[r] = RegState::not_init();
         }
-        self.scratched_regs |= 0b11_1111;
+        self.vlog.scratched_regs |= 0b11_1111;
         let r0 = match proto.ret {
             RetType::Void => RegState::not_init(),
             RetType::RingbufMemOrNull => {
                 let mut r = RegState::pointer(RegType::RingbufMemOrNull);
                 r.mem_size = alloc_size;
                 // The maybe-null id, then acquire_reference()'s id.
-                self.next_id += 2;
-                r.id = self.next_id;
-                r.ref_obj_id = self.next_id;
-                st.refs.push((self.next_id, self.cur_pc));
+                self.walk.next_id += 2;
+                r.id = self.walk.next_id;
+                r.ref_obj_id = self.walk.next_id;
+                st.refs.push((self.walk.next_id, self.walk.cur_pc));
                 r
             }
             RetType::MapValueOrNull => {
@@ -349,12 +347,12 @@ impl Env<'_> {
                     // A value with a lock gets an id all the same: the
                     // lock is named by it.
                     if map.record.spin_lock_off().is_some() {
-                        self.next_id += 1;
-                        r.id = self.next_id;
+                        self.walk.next_id += 1;
+                        r.id = self.walk.next_id;
                     }
                 } else {
-                    self.next_id += 1;
-                    r.id = self.next_id;
+                    self.walk.next_id += 1;
+                    r.id = self.walk.next_id;
                 }
                 r
             }
@@ -405,8 +403,8 @@ impl Env<'_> {
     /// get_constant_map_key(): the key's value when the stack holds a
     /// known constant of exactly the key's size (zeros, or a spilled
     /// constant scalar).
-    fn constant_map_key(&mut self, st: &VerifierState, key: &RegState, key_size: u32) -> Option<u64> {
-        if !self.privileged || key.ty != RegType::Stack || !key.var_off.is_const() {
+    pub(super) fn constant_map_key(&mut self, st: &VerifierState, key: &RegState, key_size: u32) -> Option<u64> {
+        if !self.prog.privileged || key.ty != RegType::Stack || !key.var_off.is_const() {
             return None;
         }
         if key.frameno as usize != st.frames.len() - 1 {
@@ -478,7 +476,7 @@ impl Env<'_> {
         if raw_mode {
             return Ok(Some((regno, min_off, size)));
         }
-        let privileged = self.privileged;
+        let privileged = self.prog.privileged;
         for i in min_off..max_off {
             let slot = (-i - 1) as usize;
             let spi = slot / 8;
@@ -577,100 +575,42 @@ mod tests {
     use crate::verifier::{check_insns, CheckInput, VerifierMode};
 
     /// Programs, verdicts and error lines recorded from Linux
-    /// (tests/fixtures/verifier/corpus.jsonl, family `helpers`).
-    const CORPUS: &[(&str, u32, &str, Option<Errno>, &str)] = &[
-        (
-            "socket_filter_call_redirect",
-            pt::SOCKET_FILTER,
-            "b701000000000000b7020000000000008500000017000000b7000000000000009500000000000000",
-            Some(Errno::EINVAL),
-            "program of this type cannot use helper bpf_redirect#23",
-        ),
-        (
-            "socket_filter_call_get_socket_cookie",
-            pt::SOCKET_FILTER,
-            "b701000000000000b702000000000000850000002e000000b7000000000000009500000000000000",
-            Some(Errno::EACCES),
-            "R1 type=scalar expected=ctx",
-        ),
-        (
-            "socket_filter_call_unspec",
-            pt::SOCKET_FILTER,
-            "b701000000000000b7020000000000008500000000000000b7000000000000009500000000000000",
-            Some(Errno::EINVAL),
-            "program of this type cannot use helper bpf_unspec#0",
-        ),
-        (
-            "socket_filter_call_get_socket_uid",
-            pt::SOCKET_FILTER,
-            "b701000000000000b702000000000000850000005e000000b7000000000000009500000000000000",
-            Some(Errno::EACCES),
-            "R1 type=scalar expected=map_value, ptr_",
-        ),
-        (
-            "xdp_call_redirect",
-            pt::XDP,
-            "b701000000000000b7020000000000008500000017000000b7000000020000009500000000000000",
-            None,
-            "",
-        ),
-        (
-            "printk_fmt_on_stack",
-            pt::SOCKET_FILTER,
-            "620afcff68690000bfa100000000000007010000fcffffffb7020000040000008500000006000000b7000000000000009500000000000000",
-            None,
-            "",
-        ),
-        (
-            "printk_size_zero",
-            pt::SOCKET_FILTER,
-            "620afcff68690000bfa100000000000007010000fcffffffb7020000000000008500000006000000b7000000000000009500000000000000",
-            Some(Errno::EACCES),
-            "R2 invalid zero-sized read: u64=[0,0]",
-        ),
-        (
-            "printk_fmt_ctx",
-            pt::SOCKET_FILTER,
-            "b7020000040000008500000006000000b7000000000000009500000000000000",
-            Some(Errno::EACCES),
-            "R1 type=ctx expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_",
-        ),
-        (
-            "probe_read_kernel_size513_dst-512",
-            pt::KPROBE,
-            "bfa10000000000000701000000feffffb702000001020000b703000000000000850000007100000079a0f8ff000000009500000000000000",
-            Some(Errno::EINVAL),
-            "invalid write to stack R1 off=-512 size=513",
-        ),
-        (
-            "socket_filter_skb_load_bytes_len16",
-            pt::SOCKET_FILTER,
-            "b702000000000000bfa300000000000007030000f8ffffffb704000010000000850000001a000000b7000000000000009500000000000000",
-            Some(Errno::EINVAL),
-            "invalid write to stack R3 off=-8 size=16",
-        ),
-        (
-            "socket_filter_skb_load_bytes_lenm1",
-            pt::SOCKET_FILTER,
-            "b702000000000000bfa300000000000007030000f8ffffffb7040000ffffffff850000001a000000b7000000000000009500000000000000",
-            Some(Errno::EACCES),
-            "R4 min value is negative, either use unsigned or 'var &= const'",
-        ),
-        (
-            "csum_diff_0_4",
-            pt::SCHED_CLS,
-            "7a0af8ff00000000bfa100000000000007010000f8ffffffb702000000000000bfa300000000000007030000f8ffffffb704000004000000b705000000000000850000001c000000b7000000000000009500000000000000",
-            None,
-            "",
-        ),
-        (
-            "bpf_loop_cb_scalar",
-            pt::SOCKET_FILTER,
-            "b70100000a000000b702000000000000b703000000000000b70400000000000085000000b5000000b7000000000000009500000000000000",
-            Some(Errno::EACCES),
-            "R2 type=scalar expected=func",
-        ),
-    ];
+    /// (tests/fixtures/verifier/corpus.jsonl, family `helpers`), one a line:
+    /// name | program type | program (hex) | errno (- : accepted) | the
+    /// kernel's error line.
+    const CORPUS: &str = "\
+socket_filter_call_redirect | SOCKET_FILTER | b701000000000000b7020000000000008500000017000000b7000000000000009500000000000000 | EINVAL | program of this type cannot use helper bpf_redirect#23\n\
+socket_filter_call_get_socket_cookie | SOCKET_FILTER | b701000000000000b702000000000000850000002e000000b7000000000000009500000000000000 | EACCES | R1 type=scalar expected=ctx\n\
+socket_filter_call_unspec | SOCKET_FILTER | b701000000000000b7020000000000008500000000000000b7000000000000009500000000000000 | EINVAL | program of this type cannot use helper bpf_unspec#0\n\
+socket_filter_call_get_socket_uid | SOCKET_FILTER | b701000000000000b702000000000000850000005e000000b7000000000000009500000000000000 | EACCES | R1 type=scalar expected=map_value, ptr_\n\
+xdp_call_redirect | XDP | b701000000000000b7020000000000008500000017000000b7000000020000009500000000000000 | -\n\
+printk_fmt_on_stack | SOCKET_FILTER | 620afcff68690000bfa100000000000007010000fcffffffb7020000040000008500000006000000b7000000000000009500000000000000 | -\n\
+printk_size_zero | SOCKET_FILTER | 620afcff68690000bfa100000000000007010000fcffffffb7020000000000008500000006000000b7000000000000009500000000000000 | EACCES | R2 invalid zero-sized read: u64=[0,0]\n\
+printk_fmt_ctx | SOCKET_FILTER | b7020000040000008500000006000000b7000000000000009500000000000000 | EACCES | R1 type=ctx expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_\n\
+probe_read_kernel_size513_dst-512 | KPROBE | bfa10000000000000701000000feffffb702000001020000b703000000000000850000007100000079a0f8ff000000009500000000000000 | EINVAL | invalid write to stack R1 off=-512 size=513\n\
+socket_filter_skb_load_bytes_len16 | SOCKET_FILTER | b702000000000000bfa300000000000007030000f8ffffffb704000010000000850000001a000000b7000000000000009500000000000000 | EINVAL | invalid write to stack R3 off=-8 size=16\n\
+socket_filter_skb_load_bytes_lenm1 | SOCKET_FILTER | b702000000000000bfa300000000000007030000f8ffffffb7040000ffffffff850000001a000000b7000000000000009500000000000000 | EACCES | R4 min value is negative, either use unsigned or 'var &= const'\n\
+csum_diff_0_4 | SCHED_CLS | 7a0af8ff00000000bfa100000000000007010000f8ffffffb702000000000000bfa300000000000007030000f8ffffffb704000004000000b705000000000000850000001c000000b7000000000000009500000000000000 | -\n\
+bpf_loop_cb_scalar | SOCKET_FILTER | b70100000a000000b702000000000000b703000000000000b70400000000000085000000b5000000b7000000000000009500000000000000 | EACCES | R2 type=scalar expected=func";
+
+    /// One CORPUS line: (name, program type, program, errno, error line).
+    fn entry(line: &str) -> (&str, u32, Vec<Insn>, Option<Errno>, &str) {
+        let f: Vec<&str> = line.split(" | ").collect();
+        let ty = match f[1] {
+            "SOCKET_FILTER" => pt::SOCKET_FILTER,
+            "XDP" => pt::XDP,
+            "KPROBE" => pt::KPROBE,
+            "SCHED_CLS" => pt::SCHED_CLS,
+            other => panic!("program type {other}"),
+        };
+        let errno = match f[3] {
+            "-" => None,
+            "EINVAL" => Some(Errno::EINVAL),
+            "EACCES" => Some(Errno::EACCES),
+            other => panic!("errno {other}"),
+        };
+        (f[0], ty, decode(f[2]), errno, f.get(4).copied().unwrap_or(""))
+    }
 
     fn decode(hex: &str) -> Vec<Insn> {
         (0..hex.len() / 16)
@@ -704,8 +644,8 @@ mod tests {
 
     #[test]
     fn helper_calls_agree_with_the_kernel() {
-        for &(name, ty, hex, errno, line) in CORPUS {
-            let (r, log) = check(&decode(hex), ty, true);
+        for (name, ty, insns, errno, line) in CORPUS.lines().map(entry) {
+            let (r, log) = check(&insns, ty, true);
             match errno {
                 None => assert_eq!(r, Ok(()), "{name}: {log}"),
                 Some(e) => {
@@ -719,8 +659,8 @@ mod tests {
     #[test]
     fn gpl_only_helpers_need_a_gpl_license() {
         // printk_fmt_on_stack, loaded without a GPL-compatible license.
-        let (_, _, hex, _, _) = CORPUS[5];
-        let (r, log) = check(&decode(hex), pt::SOCKET_FILTER, false);
+        let (_, _, insns, _, _) = CORPUS.lines().map(entry).nth(5).unwrap();
+        let (r, log) = check(&insns, pt::SOCKET_FILTER, false);
         assert_eq!(r, Err(Errno::EINVAL));
         assert!(log.contains("cannot call GPL-restricted function from non-GPL compatible program\n"));
     }

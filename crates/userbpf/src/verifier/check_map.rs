@@ -2,11 +2,9 @@
 //! value (PTR_TO_MAP_VALUE), accesses to map values with fixed and
 //! variable offsets (check_map_access / check_mem_region_access), and the
 //! null-check refinement of lookup results (mark_ptr_or_null_regs).
-//!
-//! Declared inside do_check (it extends `Env`).
 
+use super::do_check::{Env, Res, Stop};
 use super::ptr_alu::MAX_VAR_OFF;
-use super::{Env, Res, Stop};
 use crate::isa::opcode::{BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE};
 use crate::uapi::Errno;
 use crate::verifier::reg::{RegState, RegType};
@@ -26,14 +24,14 @@ impl Env<'_> {
             let Some(funcs) = self.func_info else {
                 return Err(self.reject(Errno::EINVAL, "missing btf func_info\n".into()));
             };
-            let imm = self.insns[pc].imm;
+            let imm = self.prog.insns[pc].imm;
             let target = crate::isa::cfg::target(pc, imm as i64) as u32;
             if funcs.iter().any(|f| f.insn_off == target && !f.is_static) {
                 return Err(self.reject(Errno::EINVAL, "callback function not static\n".into()));
             }
             return Err(Stop::Unsupported("callbacks"));
         }
-        let Some(m) = self.maps.iter().find(|m| m.pc == pc).copied() else {
+        let Some(m) = self.prog.maps.iter().find(|m| m.pc == pc).copied() else {
             return Err(Stop::Unsupported("ld_imm64 pseudo sources"));
         };
         match src {
@@ -53,7 +51,15 @@ impl Env<'_> {
     }
 
     /// __check_mem_access(): `off` and `size` within `mem_size` bytes.
-    fn mem_access_ok(&mut self, regno: u8, reg: &RegState, off: i32, size: i64, mem_size: u32, zero_ok: bool) -> bool {
+    pub(super) fn mem_access_ok(
+        &mut self,
+        regno: u8,
+        reg: &RegState,
+        off: i32,
+        size: i64,
+        mem_size: u32,
+        zero_ok: bool,
+    ) -> bool {
         let size_ok = size > 0 || (size == 0 && zero_ok);
         if off >= 0 && size_ok && off as i64 + size <= mem_size as i64 {
             return true;

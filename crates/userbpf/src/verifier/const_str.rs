@@ -9,7 +9,7 @@ use crate::uapi::Errno;
 use crate::verifier::reg::RegState;
 use crate::verifier::state::VerifierState;
 
-use super::{Env, Res};
+use super::do_check::{Env, Res};
 
 pub(super) const BPF_FUNC_SNPRINTF: i32 = 165;
 

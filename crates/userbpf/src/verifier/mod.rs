@@ -30,6 +30,25 @@ pub mod reg;
 pub mod state;
 pub mod tnum;
 
+// Env's parts and the instruction classes of do_check (crate-internal).
+mod atomic;
+mod calls;
+mod check_alu;
+mod check_call;
+mod check_map;
+mod check_mem;
+mod cond_jmp;
+mod const_str;
+mod exit;
+mod facts;
+mod ptr_alu;
+mod ptr_cmp;
+mod refine;
+mod spin_lock;
+mod stack;
+mod state_log;
+mod walk;
+
 use std::sync::Arc;
 
 use crate::btf::Btf;

@@ -3,10 +3,9 @@
 //! allow arithmetic, check_reg_sane_offset on the operands, the operator,
 //! the new fixed or variable offset, and check_reg_sane_offset on the
 //! result.
-//!
-//! Declared inside do_check (it extends `Env`).
 
-use super::{alu_str, Env, Res};
+use super::check_alu::alu_str;
+use super::do_check::{Env, Res};
 use crate::isa::{AluOp, Width};
 use crate::uapi::Errno;
 use crate::verifier::reg::{RegState, RegType};
@@ -16,7 +15,7 @@ pub(super) const MAX_VAR_OFF: i64 = 1 << 29;
 
 impl Env<'_> {
     /// check_reg_sane_offset(): None when sane, else the message.
-    fn reg_sane_offset(reg: &RegState, t: &str) -> Option<String> {
+    pub(super) fn reg_sane_offset(reg: &RegState, t: &str) -> Option<String> {
         let known = reg.var_off.is_const();
         let val = reg.var_off.value as i64;
         if known && (val >= MAX_VAR_OFF || val <= -MAX_VAR_OFF) {
@@ -54,7 +53,7 @@ impl Env<'_> {
             return Ok(RegState::unknown());
         }
         if width == Width::W32 {
-            if op == AluOp::Sub && self.privileged {
+            if op == AluOp::Sub && self.prog.privileged {
                 return Ok(RegState::unknown());
             }
             return Err(self.reject(Errno::EACCES, format!("R{dst} 32-bit pointer arithmetic prohibited\n")));
@@ -102,8 +101,8 @@ impl Env<'_> {
                     }
                     r.var_off = ptr.var_off.add(off.var_off);
                     if ptr.ty.is_pkt_pointer() {
-                        self.next_id += 1;
-                        r.id = self.next_id;
+                        self.walk.next_id += 1;
+                        r.id = self.walk.next_id;
                         r.range = 0;
                     }
                 }
@@ -133,8 +132,8 @@ impl Env<'_> {
                     }
                     r.var_off = ptr.var_off.sub(off.var_off);
                     if ptr.ty.is_pkt_pointer() {
-                        self.next_id += 1;
-                        r.id = self.next_id;
+                        self.walk.next_id += 1;
+                        r.id = self.walk.next_id;
                         if smin_val < 0 {
                             r.range = 0;
                         }

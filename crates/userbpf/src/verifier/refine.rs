@@ -161,5 +161,5 @@ pub(super) fn refine(
     }
     st.cur_mut().regs[regno as usize] = r;
     let frame = st.frames.len() - 1;
-    super::super::linked::sync_linked_regs(st, &r, (frame, regno));
+    super::linked::sync_linked_regs(st, &r, (frame, regno));
 }

@@ -4,7 +4,7 @@
 //! no helper but the unlock may be called (do_check) and neither exit from
 //! the main program nor LD_ABS may happen (check_resource_leak).
 
-use super::{Env, Res};
+use super::do_check::{Env, Res};
 use crate::uapi::Errno;
 use crate::verifier::reg::RegState;
 use crate::verifier::state::{ActiveLock, VerifierState};

@@ -3,11 +3,9 @@
 //! and variable offsets (check_stack_access_within_bounds), and reads and
 //! writes through a variable-offset stack pointer
 //! (check_stack_read_var_off / check_stack_write_var_off).
-//!
-//! Declared inside do_check (it extends `Env`).
 
+use super::do_check::{Env, Res};
 use super::ptr_alu::MAX_VAR_OFF;
-use super::{Env, Res};
 use crate::isa::opcode::MAX_BPF_STACK;
 use crate::uapi::Errno;
 use crate::verifier::ctx::Access;
@@ -27,7 +25,7 @@ impl Env<'_> {
         write: bool,
     ) -> Option<Errno> {
         let allocated = (st.cur().stack.len() * 8) as i64;
-        let min_valid = if write || self.privileged {
+        let min_valid = if write || self.prog.privileged {
             -(MAX_BPF_STACK as i64)
         } else {
             -allocated
@@ -117,8 +115,10 @@ impl Env<'_> {
     ) -> Res<Option<RegState>> {
         let min_off = reg.smin + off;
         let max_off = reg.smax + off + size;
-        if !self.privileged {
-            return Err(super::Stop::Unsupported("variable stack offsets for the unprivileged"));
+        if !self.prog.privileged {
+            return Err(super::do_check::Stop::Unsupported(
+                "variable stack offsets for the unprivileged",
+            ));
         }
         if access == Access::Read {
             // check_stack_range_initialized() passes for the privileged
@@ -134,7 +134,7 @@ impl Env<'_> {
                 }
             }
             for i in min_off..max_off {
-                self.scratch_slot(((-i - 1) as usize) / 8);
+                self.vlog.scratch_slot(((-i - 1) as usize) / 8);
             }
             return Ok(Some(if zeros { RegState::known(0) } else { RegState::unknown() }));
         }
@@ -143,7 +143,7 @@ impl Env<'_> {
         for i in min_off..max_off {
             let slot = (-i - 1) as usize;
             let spi = slot / 8;
-            self.scratch_slot(spi);
+            self.vlog.scratch_slot(spi);
             let ss = &mut st.cur_mut().stack[spi];
             let t = ss.types[slot % 8];
             if writing_zero

@@ -46,10 +46,6 @@ impl Tnum {
         self.mask == 0
     }
 
-    pub fn equals_const(self, v: u64) -> bool {
-        self.is_const() && self.value == v
-    }
-
     pub fn is_unknown(self) -> bool {
         self.mask == u64::MAX
     }

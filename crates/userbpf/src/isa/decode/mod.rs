@@ -217,6 +217,20 @@ pub enum AtomicOp {
 }
 
 impl AtomicOp {
+    /// The register a read-modify-write loads the old value into (r0 for
+    /// cmpxchg, `src` for xchg and the fetching forms), if any.
+    pub const fn fetch_reg(self, src: u8) -> Option<u8> {
+        match self {
+            AtomicOp::CmpXchg => Some(0),
+            AtomicOp::Xchg
+            | AtomicOp::Add { fetch: true }
+            | AtomicOp::Or { fetch: true }
+            | AtomicOp::And { fetch: true }
+            | AtomicOp::Xor { fetch: true } => Some(src),
+            _ => None,
+        }
+    }
+
     pub const fn imm(self) -> i32 {
         const fn f(fetch: bool) -> i32 {
             if fetch {

@@ -60,12 +60,7 @@ pub const fn mem(base: R, disp: i32) -> Mem {
 
 /// `[base + index + disp]`.
 pub const fn mem_idx(base: R, index: R, disp: i32) -> Mem {
-    Mem {
-        base,
-        index: Some(index),
-        scale: 0,
-        disp,
-    }
+    mem_scaled(base, index, 0, disp)
 }
 
 /// `[base + index * 2^scale + disp]` (scale 0..=3).

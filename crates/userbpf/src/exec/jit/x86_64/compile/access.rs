@@ -11,7 +11,7 @@ use crate::exec::jit::ctx::{self, disp};
 use crate::exec::jit::x86_64::emit::{mem, mem_idx, Alu, Asm, Cc, Label, Mem, Shift, R, W};
 use crate::exec::AccessProof;
 use crate::isa::opcode::MAX_BPF_STACK;
-use crate::isa::{AluOp, Instruction, Operand, Width};
+use crate::isa::{AluOp, Instruction, Operand, Size, Width};
 
 /// The region deltas to keep in registers for the whole run, as the
 /// kernel's JIT keeps pointers in registers: the context slots the most
@@ -132,7 +132,7 @@ pub(super) fn translate_checked(a: &mut Asm, fault: Label, bytes: usize, access:
 impl Compiler {
     /// What `ins` leaves in `frame_offset`.
     pub(super) fn track_frame_offset(&mut self, ins: &Instruction) {
-        let f = &mut self.frame_offset;
+        let f = &mut self.line.frame_offset;
         match *ins {
             Instruction::Alu {
                 width: Width::W64,
@@ -166,13 +166,13 @@ impl Compiler {
     /// lies in the current frame by the compiler's own bookkeeping (r10
     /// itself, or a register holding r10 + a constant).
     pub(super) fn frame_access(&self, base: u8, off32: i32, bytes: usize) -> Option<i32> {
-        if !self.stack_fast {
+        if !self.facts.stack_fast {
             return None;
         }
         let at = if base == 10 {
             off32
         } else {
-            self.frame_offset[base as usize]?.checked_add(off32)?
+            self.line.frame_offset[base as usize]?.checked_add(off32)?
         };
         (at >= -(MAX_BPF_STACK as i32) && at + bytes as i32 <= 0).then_some(at)
     }
@@ -194,8 +194,8 @@ impl Compiler {
             self.a.load(8, R::Rcx, mem(CTX, disp(ctx::STACK_DELTA)));
             return mem_idx(host(10), R::Rcx, at);
         }
-        let proof = self.proven.get(pc).copied().unwrap_or_default();
-        if !self.opts.trust_proofs && !self.round_checked.contains(&pc) && !self.range_checked(pc, base, off32) {
+        let proof = self.facts.proven.get(pc).copied().unwrap_or_default();
+        if !self.opts.trust_proofs && !self.copy.round_checked.contains(&pc) && !self.range_checked(pc, base, off32) {
             return self.access_hinted(pc, base, off32, bytes, access, proof);
         }
         // Proven in bounds: host = guest + the delta of the region, with
@@ -274,7 +274,7 @@ impl Compiler {
     /// check (and fault) one by one. The copies then translate it with the
     /// region's delta. False, emitting nothing, when it names no region.
     pub(super) fn round_check(&mut self, lp: &CountedLoop, sa: &StridedAccess, fail: Label) -> bool {
-        let proof = self.proven.get(sa.pc).copied().unwrap_or_default();
+        let proof = self.facts.proven.get(sa.pc).copied().unwrap_or_default();
         let Some(entry) = region_entry(proof) else {
             return false;
         };
@@ -320,7 +320,7 @@ impl Compiler {
             bytes,
             write,
         } = known;
-        let proof = self.proven.get(pc).copied().unwrap_or_default();
+        let proof = self.facts.proven.get(pc).copied().unwrap_or_default();
         let Some(entry) = region_entry(proof) else {
             return false;
         };
@@ -343,10 +343,10 @@ impl Compiler {
     /// Whether the round's start checked the access at `pc` (`base +
     /// off`) over a range its address lies in.
     fn range_checked(&self, pc: usize, base: u8, off: i32) -> bool {
-        let Some(&(_, first, last)) = self.range_checked.iter().find(|r| r.0 == pc) else {
+        let Some(&(_, first, last)) = self.copy.range_checked.iter().find(|r| r.0 == pc) else {
             return false;
         };
-        let Some((lo, hi)) = self.ranges.get(base as usize).copied().flatten() else {
+        let Some((lo, hi)) = self.line.ranges.get(base as usize).copied().flatten() else {
             return false;
         };
         let at = |v: u64| v.checked_add_signed(off as i64);
@@ -355,7 +355,7 @@ impl Compiler {
 
     /// The hinted check's scratch: rdx, or rcx when rdx holds a base.
     fn check_scratch(&self) -> R {
-        if self.pinned.iter().any(|&(_, r)| r == R::Rdx) {
+        if self.facts.pinned.iter().any(|&(_, r)| r == R::Rdx) {
             R::Rcx
         } else {
             R::Rdx
@@ -364,7 +364,7 @@ impl Compiler {
 
     /// The register holding the delta in context slot `slot`, if pinned.
     fn pinned_reg(&self, slot: usize) -> Option<R> {
-        self.pinned.iter().find(|(s, _)| *s == slot).map(|&(_, r)| r)
+        self.facts.pinned.iter().find(|(s, _)| *s == slot).map(|&(_, r)| r)
     }
 
     /// A memory fault site whose stub recomputes the guest address from
@@ -378,7 +378,7 @@ impl Compiler {
             },
         );
         let addr = mem(host(base), off32);
-        self.sites.last_mut().expect("just pushed").2 = Some(addr);
+        self.out.sites.last_mut().expect("just pushed").2 = Some(addr);
         (fault, addr)
     }
 
@@ -399,5 +399,58 @@ impl Compiler {
             a.jcc(Cc::Ne, fault);
         }
         m
+    }
+}
+
+impl Compiler {
+    /// LD_ABS / LD_IND: r0 = ntoh(packet[at]) with the 32-bit k = imm (+
+    /// src) converted as exec/ld_abs.rs says; a failed load ends the
+    /// program with r0 = 0.
+    pub(super) fn ld_packet(&mut self, pc: usize, size: Size, src: Option<u8>, imm: i32) {
+        let bytes = size.bytes();
+        let fault = self.site(
+            pc,
+            SiteKind::Memory {
+                size: bytes as u8,
+                access: Access::Read,
+            },
+        );
+        let exit_zero = self.out.exit_zero;
+        match self.blinded(imm) {
+            Some(r) => self.a.mov(W::D32, R::Rax, r),
+            None => self.a.mov_imm32(R::Rax, imm as u32),
+        }
+        let a = &mut self.a;
+        if let Some(s) = src {
+            a.alu(W::D32, Alu::Add, R::Rax, host(s));
+        }
+        a.movsx(W::Q64, 32, R::Rax, R::Rax);
+        // rax = the offset from skb->data (negative k: out of line).
+        let neg = *self.out.ld_abs_neg.get_or_insert_with(|| a.label());
+        let offset = a.label();
+        a.test(W::Q64, R::Rax, R::Rax);
+        a.jcc(Cc::Ge, offset);
+        a.call(neg);
+        a.bind(offset);
+        // headlen - offset >= size, signed (the offset may be negative).
+        a.lea(R::Rcx, mem(R::Rax, bytes as i32));
+        a.alu_reg_mem(Alu::Cmp, R::Rcx, mem(CTX, disp(ctx::PKT_LEN)));
+        a.jcc(Cc::G, exit_zero);
+        a.alu_reg_mem(Alu::Add, R::Rax, mem(CTX, disp(ctx::PKT_BASE)));
+        // The guest address is in rax: translate it like any read.
+        let m = translate_checked(a, fault, bytes, Access::Read, mem(R::Rax, 0));
+        let r0 = host(0);
+        match bytes {
+            1 => a.load(1, r0, m),
+            2 => {
+                a.load(2, r0, m);
+                a.ror16_8(r0);
+                a.movzx16(r0, r0);
+            }
+            _ => {
+                a.load(4, r0, m);
+                a.bswap(W::D32, r0);
+            }
+        }
     }
 }

@@ -51,14 +51,14 @@ impl Compiler {
         // The trampoline returns (status, ctx): the context may have moved.
         a.mov(W::Q64, CTX, R::Rdx);
         a.test(W::D32, R::Rax, R::Rax);
-        a.jcc(Cc::Ne, self.epilogue);
+        a.jcc(Cc::Ne, self.out.epilogue);
         for (i, r) in REG_MAP.iter().enumerate().take(7) {
             a.load(8, *r, mem(CTX, disp(ctx::REGS + i)));
         }
     }
 
     /// A map helper as a direct call of the map's native function
-    /// (`self.direct[i]`): when the run allows it (ctx::DIRECT_OK) and r1 is
+    /// (`self.facts.direct[i]`): when the run allows it (ctx::DIRECT_OK) and r1 is
     /// the map compiled for, the key r2 (and for an update the value r3)
     /// points at is translated (in the frame by the compiler's own
     /// bookkeeping, else checked like any read) and its host address handed
@@ -66,7 +66,7 @@ impl Compiler {
     /// guest memory, another map, FALLBACK) takes the ordinary helper
     /// call, which behaves as the interpreter does.
     pub(super) fn direct_call(&mut self, pc: usize, i: usize) {
-        let d = self.direct[i].clone();
+        let d = self.facts.direct[i].clone();
         if let DirectFn::Env(..) = d.func {
             return self.direct_env_call(pc, &d);
         }
@@ -113,7 +113,7 @@ impl Compiler {
         a.jcc(Cc::E, slow);
         a.mov(W::Q64, REG_MAP[0], R::Rax);
         a.bind(done);
-        self.slow_calls.push((slow, pc, d.helper_id() as u32, done));
+        self.out.slow_calls.push((slow, pc, d.helper_id() as u32, done));
     }
 
     /// An environment helper (clocks, prandom, CPU, task ids): inline when
@@ -185,7 +185,7 @@ impl Compiler {
         };
         if inline {
             a.bind(done);
-            self.slow_calls.push((slow, pc, d.helper_id() as u32, done));
+            self.out.slow_calls.push((slow, pc, d.helper_id() as u32, done));
             return;
         }
         spill_caller_saved(a);
@@ -195,6 +195,6 @@ impl Compiler {
         reload_caller_saved(a);
         a.mov(W::Q64, REG_MAP[0], R::Rax);
         a.bind(done);
-        self.slow_calls.push((slow, pc, d.helper_id() as u32, done));
+        self.out.slow_calls.push((slow, pc, d.helper_id() as u32, done));
     }
 }

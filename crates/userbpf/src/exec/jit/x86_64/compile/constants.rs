@@ -89,13 +89,13 @@ impl Compiler {
         if self.opts.blind.is_some() {
             return None;
         }
-        self.constants.iter().find(|(c, _)| *c == v).map(|&(_, r)| r)
+        self.facts.constants.iter().find(|(c, _)| *c == v).map(|&(_, r)| r)
     }
 
     /// The host register holding BPF register `r`'s value here: its own,
     /// or a constant's (`alias`).
     pub(super) fn reg_of(&self, r: u8) -> R {
-        self.alias[r as usize].unwrap_or(host(r))
+        self.line.alias[r as usize].unwrap_or(host(r))
     }
 
     /// A constant definition at the start of `run` (whose value a register
@@ -111,7 +111,7 @@ impl Compiler {
             return 0;
         };
         if self.scaled_reads_only(run, n, d, landing) {
-            self.alias_pending = Some((d, c, n));
+            self.line.alias_pending = Some((d, c, n));
         } else {
             self.a.mov(crate::exec::jit::x86_64::emit::W::Q64, host(d), c);
         }

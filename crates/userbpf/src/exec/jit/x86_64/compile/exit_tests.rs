@@ -162,13 +162,7 @@ mod tests {
         exit_tests(&program, iv, Width::W64, &landing)
     }
 
-    const fn i(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
-        Insn::new(code, dst, src, off, imm)
-    }
-    const MOV64_X: u8 = BPF_ALU64 | BPF_MOV | BPF_X;
-    const ADD64_X: u8 = BPF_ALU64 | BPF_ADD | BPF_X;
-    const ADD64_K: u8 = BPF_ALU64 | BPF_ADD | BPF_K;
-    const JGT_X: u8 = BPF_JMP | BPF_JGT | BPF_X;
+    use super::super::unroll::tests::{i, ADD64_K, ADD64_X, JGT_X, MOV64_X};
 
     #[test]
     fn finds_clangs_packet_bound_test() {
@@ -193,19 +187,16 @@ mod tests {
         assert_eq!(tests_of(&body, 2), vec![want]);
         // The limit written in the body, the base written, or a value not
         // of the form base + index + k: no test.
-        let mut b = body;
-        b[5] = i(ADD64_K, 3, 0, 0, 1);
-        assert!(tests_of(&b, 2).is_empty());
-        let mut b = body;
-        b[5] = i(ADD64_K, 1, 0, 0, 1);
-        assert!(tests_of(&b, 2).is_empty());
-        let mut b = body;
-        b[3] = i(BPF_ALU64 | BPF_MUL | BPF_K, 5, 0, 0, 2);
-        assert!(tests_of(&b, 2).is_empty());
+        let edited = |at: usize, ins: Insn| {
+            let mut b = body;
+            b[at] = ins;
+            b
+        };
+        assert!(tests_of(&edited(5, i(ADD64_K, 3, 0, 0, 1)), 2).is_empty());
+        assert!(tests_of(&edited(5, i(ADD64_K, 1, 0, 0, 1)), 2).is_empty());
+        assert!(tests_of(&edited(3, i(BPF_ALU64 | BPF_MUL | BPF_K, 5, 0, 0, 2)), 2).is_empty());
         // A 32-bit test: no.
-        let mut b = body;
-        b[4] = i(BPF_JMP32 | BPF_JGT | BPF_X, 5, 3, 9, 0);
-        assert!(tests_of(&b, 2).is_empty());
+        assert!(tests_of(&edited(4, i(BPF_JMP32 | BPF_JGT | BPF_X, 5, 3, 9, 0)), 2).is_empty());
     }
 
     #[test]

@@ -75,7 +75,7 @@ impl Compiler {
             return false;
         };
         let mut disp = f.disp as i64;
-        if let Some(lag) = self.lag {
+        if let Some(lag) = self.copy.lag {
             disp += lag.delta as i64 * ((f.base == lag.reg) as i64 + (f.index == Some(lag.reg)) as i64);
         }
         let Ok(disp) = i32::try_from(disp) else {
@@ -156,7 +156,7 @@ fn commutative(op: AluOp) -> Option<Alu> {
 impl Compiler {
     /// Whether register `r` is dead after `pc`.
     pub(super) fn dead_after(&self, pc: usize, r: u8) -> bool {
-        r != 10 && self.live.after.get(pc).is_some_and(|l| l & bit(r) == 0)
+        r != 10 && self.facts.live.after.get(pc).is_some_and(|l| l & bit(r) == 0)
     }
 
     /// Whether `r`, defined by `run[..from]`, is read on this straight
@@ -211,8 +211,8 @@ impl Compiler {
     /// lands), and whether the line goes on after it.
     fn jump_needs(&self, pc: usize, ins: &Instruction, r: u8) -> Option<(bool, bool)> {
         let rel = super::branch_rel(ins)?;
-        let needs = match super::target(pc, rel, self.len) {
-            Ok(t) => self.live.before.get(t).is_some_and(|l| l & bit(r) != 0),
+        let needs = match super::target(pc, rel, self.facts.len) {
+            Ok(t) => self.facts.live.before.get(t).is_some_and(|l| l & bit(r) != 0),
             // Out of the program: a fault, which reads nothing.
             Err(_) => false,
         };
@@ -239,9 +239,9 @@ impl Compiler {
         if let Some((pc2, second)) = next(1) {
             debug_assert!(
                 matches!(first, Instruction::Alu { op: AluOp::Lsh, .. })
-                    || (0..11).all(|r| self.alias[r as usize].is_none() || !super::liveness::reads(&first, r)),
+                    || (0..11).all(|r| self.line.alias[r as usize].is_none() || !super::liveness::reads(&first, r)),
                 "a constant kept in a register is read at {pc}: {:?} {run:?}",
-                self.alias
+                self.line.alias
             );
             if let Some(n) = self.accumulate(pc, &first, (pc2, &second), next(2)) {
                 return n;
@@ -352,7 +352,7 @@ impl Compiler {
             return false;
         }
         let mut disp = 0;
-        if let Some(lag) = self.lag {
+        if let Some(lag) = self.copy.lag {
             if lag.reg == s {
                 disp = lag.delta;
             }
@@ -373,7 +373,7 @@ impl Compiler {
         let Some(k) = frame_def(&run[..from]) else {
             return false;
         };
-        if !self.stack_fast || r == 10 {
+        if !self.facts.stack_fast || r == 10 {
             return false;
         }
         let in_frame = |off: i16, size: Size| {
@@ -399,11 +399,11 @@ impl Compiler {
     /// which run no code, until it dies or is written on this straight
     /// line (clang's `r5 = r4; r5 += 1` before `if r5 > r3`).
     fn read_by_hoisted(&self, run: &[(usize, Instruction)], from: usize, r: u8, landing: &[bool]) -> bool {
-        if self.hoisted.is_empty() || r == 10 {
+        if self.copy.hoisted.is_empty() || r == 10 {
             return false;
         }
         // (A decided test runs no code and never jumps.)
-        let hoisted = |at: &[(usize, Instruction)]| self.hoisted.contains(&at[0].0).then_some(1);
+        let hoisted = |at: &[(usize, Instruction)]| self.copy.hoisted.contains(&at[0].0).then_some(1);
         self.reads_only(run, from, r, landing, hoisted)
     }
 }

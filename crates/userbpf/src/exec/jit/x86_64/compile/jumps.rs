@@ -18,6 +18,7 @@
 use std::ops::Range;
 
 use super::{writes, Compiler, Instruction};
+use crate::exec::jit::x86_64::emit::{Alu, Cc, R, W};
 use crate::isa::cfg::target;
 use crate::isa::{AluOp, JmpOp, Operand, Size, Width};
 
@@ -186,11 +187,11 @@ impl Compiler {
 
     /// Where jumps land: nothing is known of the registers.
     pub(super) fn forget(&mut self) {
-        self.frame_offset = [None; 11];
-        self.ranges = [None; 11];
-        self.slots.clear();
-        self.alias = [None; 11];
-        self.alias_pending = None;
+        self.line.frame_offset = [None; 11];
+        self.line.ranges = [None; 11];
+        self.line.slots.clear();
+        self.line.alias = [None; 11];
+        self.line.alias_pending = None;
     }
 
     /// What the straight line knows after `ins`: frame pointers
@@ -204,7 +205,7 @@ impl Compiler {
             | Instruction::CallX { .. }
             | Instruction::LdAbs { .. }
             | Instruction::LdInd { .. } => {
-                self.ranges = [None; 11];
+                self.line.ranges = [None; 11];
             }
             Instruction::Jcond {
                 width: Width::W64,
@@ -213,7 +214,7 @@ impl Compiler {
                 src: Operand::Imm(k),
                 ..
             } if dst != 10 => {
-                self.ranges[dst as usize] = range_if_not(op, k as i64 as u64, self.ranges[dst as usize]);
+                self.line.ranges[dst as usize] = range_if_not(op, k as i64 as u64, self.line.ranges[dst as usize]);
             }
             // A 32-bit test of a register known to fit in 32 bits.
             Instruction::Jcond {
@@ -223,15 +224,15 @@ impl Compiler {
                 src: Operand::Imm(k),
                 ..
             } if dst != 10 => {
-                let r = self.ranges[dst as usize];
+                let r = self.line.ranges[dst as usize];
                 if r.is_some_and(|(_, hi)| hi <= u32::MAX as u64) {
-                    self.ranges[dst as usize] = range_if_not(op, k as u32 as u64, r);
+                    self.line.ranges[dst as usize] = range_if_not(op, k as u32 as u64, r);
                 }
             }
             _ => {
                 if let Some(d) = writes(ins) {
                     if d != 10 {
-                        self.ranges[d as usize] = loaded.or_else(|| range_after(ins, &self.ranges));
+                        self.line.ranges[d as usize] = loaded.or_else(|| range_after(ins, &self.line.ranges));
                     }
                 }
             }
@@ -242,19 +243,19 @@ impl Compiler {
     /// alias; a pending one starts once its definition is tracked.
     fn track_alias(&mut self, ins: &Instruction) {
         if let Some(d) = writes(ins) {
-            self.alias[d as usize] = None;
+            self.line.alias[d as usize] = None;
         }
         if matches!(
             ins,
             Instruction::Call(_) | Instruction::CallX { .. } | Instruction::LdAbs { .. } | Instruction::LdInd { .. }
         ) {
-            self.alias = [None; 11];
+            self.line.alias = [None; 11];
         }
-        if let Some((d, c, left)) = self.alias_pending.take() {
+        if let Some((d, c, left)) = self.line.alias_pending.take() {
             if left <= 1 {
-                self.alias[d as usize] = Some(c);
+                self.line.alias[d as usize] = Some(c);
             } else {
-                self.alias_pending = Some((d, c, left - 1));
+                self.line.alias_pending = Some((d, c, left - 1));
             }
         }
     }
@@ -282,6 +283,7 @@ impl Compiler {
             } => {
                 let at = self.frame_access(src, off as i32, size.bytes())?;
                 return self
+                    .line
                     .slots
                     .iter()
                     .find(|s| s.0 == at && s.1 == size.bytes())
@@ -297,7 +299,11 @@ impl Compiler {
                 (dst, off, size, Some((v, v)))
             }
             Instruction::StoreReg { size, dst, src, off } => {
-                let r = if src == 10 { None } else { self.ranges[src as usize] };
+                let r = if src == 10 {
+                    None
+                } else {
+                    self.line.ranges[src as usize]
+                };
                 (dst, off, size, fits(r, size.bytes()))
             }
             Instruction::Atomic { size, dst, off, .. } => (dst, off, size, None),
@@ -305,7 +311,7 @@ impl Compiler {
             | Instruction::CallX { .. }
             | Instruction::LdAbs { .. }
             | Instruction::LdInd { .. } => {
-                self.slots.clear();
+                self.line.slots.clear();
                 return None;
             }
             _ => return None,
@@ -313,13 +319,14 @@ impl Compiler {
         let bytes = size.bytes();
         let Some(at) = self.frame_access(base, off as i32, bytes) else {
             // Anywhere, the frame included.
-            self.slots.clear();
+            self.line.slots.clear();
             return None;
         };
-        self.slots
+        self.line
+            .slots
             .retain(|&(o, n, _)| o + n as i32 <= at || at + bytes as i32 <= o);
         if let Some(r) = value {
-            self.slots.push((at, bytes, r));
+            self.line.slots.push((at, bytes, r));
         }
         None
     }
@@ -343,7 +350,7 @@ impl Compiler {
         if dst == 10 {
             return None;
         }
-        let (lo, hi) = self.ranges[dst as usize]?;
+        let (lo, hi) = self.line.ranges[dst as usize]?;
         let (k, smax) = match width {
             Width::W64 => (k as i64 as u64, i64::MAX as u64),
             Width::W32 if hi <= u32::MAX as u64 => (k as u32 as u64, i32::MAX as u64),
@@ -402,7 +409,8 @@ impl Compiler {
         };
         // (Where the test jumps must be an instruction: leaving the
         // program is the test's fault to report, at its pc.)
-        if landing[*gpc] || gpc + 1 >= self.len || self.decided(cond).is_some() || self.hoisted.contains(pc) {
+        if landing[*gpc] || gpc + 1 >= self.facts.len || self.decided(cond).is_some() || self.copy.hoisted.contains(pc)
+        {
             return 0;
         }
         let l = self.branch_label(*gpc, self.threaded(*gpc, rel));
@@ -446,10 +454,10 @@ impl Compiler {
         for (pc, ins) in block {
             self.a.bind(self.labels[*pc]);
             // Jumps land here too: what the line before knew may not hold.
-            if self.landing[*pc] {
+            if self.facts.landing[*pc] {
                 self.forget();
             }
-            self.placed.push((*pc, self.a.pos() as u32));
+            self.out.placed.push((*pc, self.a.pos() as u32));
             self.insn(*pc, ins);
             self.track(ins);
         }
@@ -470,10 +478,10 @@ impl Compiler {
             return rel;
         }
         let t = target(pc, rel);
-        let Some(&Some((r, eq, off))) = usize::try_from(t).ok().and_then(|t| self.zero_tests.get(t)) else {
+        let Some(&Some((r, eq, off))) = usize::try_from(t).ok().and_then(|t| self.facts.zero_tests.get(t)) else {
             return rel;
         };
-        let zero = match self.ranges[r as usize] {
+        let zero = match self.line.ranges[r as usize] {
             Some((lo, _)) if lo > 0 => false,
             Some((_, 0)) => true,
             _ => return rel,
@@ -486,17 +494,54 @@ impl Compiler {
         };
         // Only to an instruction: leaving the program is the test's fault
         // to report, at its pc.
-        if to < 0 || to >= self.len as i64 {
+        if to < 0 || to >= self.facts.len as i64 {
             return rel;
         }
         // In an unrolled loop's copies, only forward inside the body: a
         // jump there to the loop's back edge goes on with the next copy,
         // not where the edge leads.
-        if let Some((head, tail)) = self.copy_body {
+        if let Some((head, tail)) = self.copy.copy_body {
             if to <= pc as i64 || to <= head as i64 || to >= tail as i64 {
                 return rel;
             }
         }
         crate::isa::cfg::rel(pc, to)
+    }
+}
+
+impl Compiler {
+    pub(super) fn jcond(&mut self, pc: usize, w: W, op: JmpOp, d: R, src: Operand, off: i16) {
+        let l = self.branch_label(pc, off as i64);
+        let cc = self.compare(w, op, d, src);
+        self.a.jcc(cc, l);
+    }
+
+    /// The compare (or test) of a conditional jump; returns the condition
+    /// under which it jumps.
+    pub(super) fn compare(&mut self, w: W, op: JmpOp, d: R, src: Operand) -> Cc {
+        if op == JmpOp::Jset {
+            match self.operand(src) {
+                Ok(s) => self.a.test(w, d, s),
+                Err(i) => self.a.test_imm(w, d, i),
+            }
+        } else {
+            match self.operand(src) {
+                Ok(s) => self.a.alu(w, Alu::Cmp, d, s),
+                Err(0) if matches!(op, JmpOp::Jeq | JmpOp::Jne) => self.a.test(w, d, d),
+                Err(i) => self.a.alu_imm(w, Alu::Cmp, d, i),
+            }
+        }
+        match op {
+            JmpOp::Jeq => Cc::E,
+            JmpOp::Jne | JmpOp::Jset => Cc::Ne,
+            JmpOp::Jgt => Cc::A,
+            JmpOp::Jge => Cc::Ae,
+            JmpOp::Jlt => Cc::B,
+            JmpOp::Jle => Cc::Be,
+            JmpOp::Jsgt => Cc::G,
+            JmpOp::Jsge => Cc::Ge,
+            JmpOp::Jslt => Cc::L,
+            JmpOp::Jsle => Cc::Le,
+        }
     }
 }

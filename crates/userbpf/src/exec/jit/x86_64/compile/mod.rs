@@ -1,7 +1,11 @@
 //! BPF to x86-64: one pass over the decoded program, then out-of-line stubs.
-//! By job: memory accesses in access.rs, ALU instructions in alu.rs, helper
-//! and direct calls in calls.rs, fused instruction pairs in fusion.rs,
-//! copied loop tests in jumps.rs, unrolled counted loops in unroll.rs.
+//! By job: memory accesses (and LD_ABS/LD_IND) in access.rs, ALU
+//! instructions in alu.rs, atomics in atomic.rs, helper and direct calls in
+//! calls.rs, fused instruction pairs in fusion.rs, conditional jumps and
+//! copied loop tests in jumps.rs, unrolled counted loops in unroll.rs, the
+//! prologue and out-of-line stubs in stubs.rs; the compiler's state, split
+//! by job (analysis facts, straight-line trackers, unrolling, out-of-line
+//! code), in state.rs.
 //!
 //! Register map (BPF -> host), chosen so that rax, rcx and rdx stay free for
 //! division, shifts and address translation, and r12 holds the run context:
@@ -39,25 +43,28 @@
 
 mod access;
 mod alu;
+mod atomic;
 mod calls;
 mod constants;
 mod exit_tests;
 mod fusion;
 mod jumps;
 mod liveness;
+mod state;
+mod stubs;
 mod unroll;
 
 use self::access::{pinned_bases, translate_checked};
 use self::calls::HelperId;
-use super::emit::{mem, Alu, Asm, Cc, Label, Layout, Mem, R, W};
+use self::state::{Facts, OutOfLine, Straight, Unrolling};
+use super::emit::{mem, Alu, Asm, Cc, Label, Layout, R, W};
 use crate::exec::interp::Fault;
 use crate::exec::jit::ctx::{self, disp};
 use crate::exec::jit::direct::DirectCall;
-use crate::exec::ld_abs::{SKF_LL_OFF, SKF_NET_OFF};
 use crate::exec::AccessProof;
 use crate::isa::cfg::target_in as target;
-use crate::isa::opcode::{MAX_BPF_STACK, MAX_CALL_FRAMES};
-use crate::isa::{decode, AtomicOp, CallKind, DecodeError, Endian, Insn, Instruction, JmpOp, Operand, Size, Width};
+use crate::isa::opcode::MAX_BPF_STACK;
+use crate::isa::{decode, AtomicOp, CallKind, DecodeError, Endian, Insn, Instruction, Operand, Width};
 
 /// Host register of each BPF register.
 pub const REG_MAP: [R; 11] = [
@@ -136,79 +143,16 @@ pub struct Compiled {
 }
 
 struct Compiler {
+    /// The code buffer.
     a: Asm,
-    len: usize,
     /// One label per slot, plus one for "past the end".
     labels: Vec<Label>,
-    /// Fault sites, each with the label of its stub and, for memory
-    /// faults, the address operand the stub recomputes the guest address
-    /// from (the fast path never materialises it).
-    sites: Vec<(Label, Site, Option<Mem>)>,
-    stack_fast: bool,
-    /// Registers known to hold r10 + a constant here (within the current
-    /// straight line: reset where jumps land and after calls). The
-    /// compiler's own bookkeeping, no proof needed: accesses through them
-    /// inside the frame take r10's unchecked path.
-    frame_offset: [Option<i32>; 11],
-    /// Unsigned ranges of the registers, along straight lines likewise
-    /// (jumps.rs).
-    ranges: [jumps::Range64; 11],
-    /// Instructions a jump or call lands on (where straight lines begin).
-    landing: Vec<bool>,
-    /// 64-bit constants held in registers the program leaves free
-    /// (constants.rs), loaded by the prologue.
-    constants: Vec<(u64, R)>,
-    /// BPF registers whose value is such a constant's register, not their
-    /// own (along straight lines), and one about to be after the next
-    /// `left` instructions are tracked: (register, host register, left).
-    alias: [Option<R>; 11],
-    alias_pending: Option<(u8, R, usize)>,
-    /// Registers live after each pc (liveness.rs).
-    live: liveness::Liveness,
-    /// Ranges of frame slots: (offset from r10, bytes, range), likewise.
-    slots: Vec<(i32, usize, (u64, u64))>,
-    /// Tests against zero by pc, for the ranges to decide (jumps.rs).
-    zero_tests: Vec<Option<(u8, bool, i16)>>,
-    /// Compiling an unrolled loop's copies: its head and tail.
-    copy_body: Option<(usize, usize)>,
-    /// Blocks moved out of line (jumps.rs), and where their instructions
-    /// went (pc, offset).
-    deferred: Vec<Vec<(usize, Instruction)>>,
-    placed: Vec<(usize, u32)>,
-    /// Accesses the verifier proved safe, by pc.
-    proven: Vec<AccessProof>,
-    /// Context slots of region deltas held in registers for the whole run
-    /// (see [`pinned_bases`]).
-    pinned: Vec<(usize, R)>,
     opts: CompileOptions,
     key_state: u64,
-    epilogue: Label,
-    fault_exit: Label,
-    exit_zero: Label,
-    /// The shared routine converting a negative LD_ABS/LD_IND offset (None
-    /// until an LD_ABS/LD_IND needs it).
-    ld_abs_neg: Option<Label>,
-    /// Map-helper calls compiled as direct calls, by pc.
-    direct: Vec<DirectCall>,
-    /// Their helper paths, emitted out of line with the stubs: (entry,
-    /// pc, helper id, where to go on).
-    slow_calls: Vec<(Label, usize, u32, Label)>,
-    /// Inside a copy of an unrolled loop whose increments are folded: the
-    /// index register lags behind the index (see [`unroll`]).
-    lag: Option<Lag>,
-    /// Ways out of such copies: (entry, register, lag, width, target),
-    /// emitted out of line (`add register, lag; jmp target`).
-    lag_exits: Vec<(Label, u8, i32, W, Label)>,
-    /// Inside an unrolled round: accesses its start checked for every copy.
-    round_checked: Vec<usize>,
-    /// Inside an unrolled loop: accesses whose address was checked over a
-    /// range before its rounds, (pc, first, last address); one whose
-    /// address the ranges place inside it needs no check of its own.
-    range_checked: Vec<(usize, u64, u64)>,
-    /// Inside an unrolled round: exit tests its start decided (not taken
-    /// in any copy), by pc (exit_tests.rs).
-    hoisted: Vec<usize>,
-    notes: Vec<(u32, String)>,
+    facts: Facts,
+    line: Straight,
+    copy: Unrolling,
+    out: OutOfLine,
 }
 
 /// The index register of an unrolled loop holds the index minus `delta`
@@ -247,13 +191,7 @@ pub fn writes(ins: &Instruction) -> Option<u8> {
         | Instruction::Load { dst, .. } => Some(dst),
         Instruction::Atomic { op, dst, src, .. } => match op {
             AtomicOp::LoadAcquire => Some(dst),
-            AtomicOp::CmpXchg => Some(0),
-            AtomicOp::Xchg
-            | AtomicOp::Add { fetch: true }
-            | AtomicOp::Or { fetch: true }
-            | AtomicOp::And { fetch: true }
-            | AtomicOp::Xor { fetch: true } => Some(src),
-            _ => None,
+            _ => op.fetch_reg(src),
         },
         _ => None,
     }
@@ -344,42 +282,38 @@ fn compile_pass(
     let exit_zero = a.label();
     let mut c = Compiler {
         a,
-        len,
         labels,
-        sites: Vec::new(),
-        stack_fast,
-        frame_offset: [None; 11],
-        ranges: [None; 11],
-        slots: Vec::new(),
-        landing: Vec::new(),
-        constants: Vec::new(),
-        alias: [None; 11],
-        alias_pending: None,
-        zero_tests: jumps::zero_tests(&program, len),
-        live: liveness::liveness(&program, len),
-        copy_body: None,
-        deferred: Vec::new(),
-        placed: Vec::new(),
-        proven: proven.to_vec(),
-        pinned: if opts.blind.is_some() {
-            Vec::new()
-        } else {
-            pinned_bases(&program, proven)
-        },
         opts,
         key_state: opts.blind.unwrap_or(0) | 1,
-        epilogue,
-        fault_exit,
-        exit_zero,
-        ld_abs_neg: None,
-        direct: direct.to_vec(),
-        slow_calls: Vec::new(),
-        lag: None,
-        lag_exits: Vec::new(),
-        round_checked: Vec::new(),
-        range_checked: Vec::new(),
-        hoisted: Vec::new(),
-        notes: Vec::new(),
+        facts: Facts {
+            len,
+            stack_fast,
+            landing: Vec::new(),
+            constants: Vec::new(),
+            live: liveness::liveness(&program, len),
+            zero_tests: jumps::zero_tests(&program, len),
+            proven: proven.to_vec(),
+            pinned: if opts.blind.is_some() {
+                Vec::new()
+            } else {
+                pinned_bases(&program, proven)
+            },
+            direct: direct.to_vec(),
+        },
+        line: Straight::default(),
+        copy: Unrolling::default(),
+        out: OutOfLine {
+            sites: Vec::new(),
+            epilogue,
+            fault_exit,
+            exit_zero,
+            ld_abs_neg: None,
+            slow_calls: Vec::new(),
+            lag_exits: Vec::new(),
+            deferred: Vec::new(),
+            placed: Vec::new(),
+            notes: Vec::new(),
+        },
     };
     // Instructions a jump or call lands on (they can't be fused into the
     // one before).
@@ -397,9 +331,9 @@ fn compile_pass(
             landing[program.get(block.end).map_or(len, |&(p, _)| p)] = true;
         }
     }
-    c.landing = landing.clone();
+    c.facts.landing = landing.clone();
     if !opts.meter && opts.blind.is_none() {
-        c.constants = constants::cached_constants(&program, &landing);
+        c.facts.constants = constants::cached_constants(&program, &landing);
     }
     c.prologue();
     let loops = if opts.meter || opts.blind.is_some() {
@@ -453,7 +387,7 @@ fn compile_pass(
             if let Some(block) = c.skipped_block(&program, i, &heads) {
                 // No code: the goto falls through to its target.
                 skip_to = program.get(block.end).map_or(len, |(p, _)| *p);
-                c.deferred.push(program[block].to_vec());
+                c.out.deferred.push(program[block].to_vec());
                 c.forget();
                 continue;
             }
@@ -498,17 +432,17 @@ fn compile_pass(
         }
     }
     c.stubs();
-    for &(pc, at) in &c.placed {
+    for &(pc, at) in &c.out.placed {
         offsets[pc] = at;
     }
-    let sites = c.sites.into_iter().map(|(_, s, _)| s).collect();
+    let sites = c.out.sites.into_iter().map(|(_, s, _)| s).collect();
     let layout = c.a.layout();
     Ok((
         Compiled {
             code: c.a.finish(),
             offsets,
             sites,
-            notes: c.notes,
+            notes: c.out.notes,
         },
         layout,
     ))
@@ -518,105 +452,12 @@ impl Compiler {
     /// A fault site; returns the label of its stub.
     fn site(&mut self, pc: usize, kind: SiteKind) -> Label {
         let l = self.a.label();
-        self.sites.push((l, Site { pc, kind }, None));
+        self.out.sites.push((l, Site { pc, kind }, None));
         l
     }
 
     /// Entry: save callee-saved registers, keep the context in r12, load the
     /// BPF registers, enter the program as a call, store r0.
-    fn prologue(&mut self) {
-        let a = &mut self.a;
-        for r in SAVED {
-            a.push(r);
-        }
-        // Six pushes after the return address: rsp is 8 mod 16 here, so the
-        // program, entered by a call, runs at a 16-byte aligned S = rsp - 8.
-        a.mov(W::Q64, CTX, R::Rdi);
-        a.store(8, mem(CTX, disp(ctx::ENV)), R::Rsi);
-        a.store(8, mem(CTX, disp(ctx::SAVED_RSP)), R::Rsp);
-        // Frame d (0 = main) runs at rsp = S - 48 d; a call from frame d is
-        // allowed while d + 1 < MAX_CALL_FRAMES.
-        let limit = 8 + FRAME_BYTES * (MAX_CALL_FRAMES as i32 - 2);
-        a.lea(R::Rax, mem(R::Rsp, -limit));
-        a.store(8, mem(CTX, disp(ctx::CALL_LIMIT)), R::Rax);
-        for (i, r) in REG_MAP.iter().enumerate() {
-            a.load(8, *r, mem(CTX, disp(ctx::REGS + i)));
-        }
-        for &(slot, r) in &self.pinned {
-            a.load(8, r, mem(CTX, disp(slot)));
-        }
-        for &(v, r) in &self.constants {
-            a.mov_imm(r, v);
-        }
-        a.call(self.labels[0]);
-        a.store(8, mem(CTX, disp(ctx::REGS)), REG_MAP[0]);
-        a.mov_imm32(R::Rax, ctx::STATUS_OK as u32);
-        a.bind(self.epilogue);
-        a.load(8, R::Rsp, mem(CTX, disp(ctx::SAVED_RSP)));
-        for r in SAVED.iter().rev() {
-            a.pop(*r);
-        }
-        a.ret();
-    }
-
-    /// Out-of-line code: direct calls' helper paths, fault stubs and the
-    /// shared exits.
-    fn stubs(&mut self) {
-        for block in std::mem::take(&mut self.deferred) {
-            self.place_block(&block);
-        }
-        for (l, reg, delta, w, target) in std::mem::take(&mut self.lag_exits) {
-            self.a.bind(l);
-            self.a.alu_imm(w, Alu::Add, host(reg), delta);
-            self.a.jmp(target);
-        }
-        for (slow, pc, id, done) in std::mem::take(&mut self.slow_calls) {
-            self.a.bind(slow);
-            self.helper_call(pc, HelperId::Imm(id));
-            self.a.jmp(done);
-        }
-        for i in 0..self.sites.len() {
-            let (l, _, addr) = self.sites[i];
-            self.a.bind(l);
-            if let Some(m) = addr {
-                self.a.lea(R::Rax, m);
-            }
-            self.a.mov_imm32(R::Rcx, i as u32);
-            self.a.jmp(self.fault_exit);
-        }
-        let a = &mut self.a;
-        a.bind(self.fault_exit);
-        a.store(8, mem(CTX, disp(ctx::FAULT_ADDR)), R::Rax);
-        a.store(8, mem(CTX, disp(ctx::FAULT_SITE)), R::Rcx);
-        a.mov_imm32(R::Rax, ctx::STATUS_FAULT as u32);
-        a.jmp(self.epilogue);
-        // LD_ABS/LD_IND outside the packet: the program ends with r0 = 0.
-        a.bind(self.exit_zero);
-        a.mov_imm32(REG_MAP[0], 0);
-        a.store(8, mem(CTX, disp(ctx::REGS)), REG_MAP[0]);
-        a.mov_imm32(R::Rax, ctx::STATUS_OK as u32);
-        a.jmp(self.epilogue);
-        // Called with a negative LD_ABS/LD_IND k in rax: returns the offset
-        // from skb->data (exec/ld_abs.rs), or one far past any packet when
-        // k is below SKF_LL_OFF.
-        if let Some(neg) = self.ld_abs_neg {
-            let (link_layer, fail) = (a.label(), a.label());
-            a.bind(neg);
-            a.alu_imm(W::Q64, Alu::Cmp, R::Rax, SKF_NET_OFF);
-            a.jcc(Cc::L, link_layer);
-            a.alu_reg_mem(Alu::Add, R::Rax, mem(CTX, disp(ctx::PKT_NET_DELTA)));
-            a.ret();
-            a.bind(link_layer);
-            a.alu_imm(W::Q64, Alu::Cmp, R::Rax, SKF_LL_OFF);
-            a.jcc(Cc::L, fail);
-            a.alu_reg_mem(Alu::Add, R::Rax, mem(CTX, disp(ctx::PKT_MAC_DELTA)));
-            a.ret();
-            a.bind(fail);
-            a.mov_imm(R::Rax, 1 << 40);
-            a.ret();
-        }
-    }
-
     fn meter(&mut self, pcs: Vec<usize>) {
         let n = pcs.len() as i32;
         let pc = pcs[0];
@@ -628,12 +469,14 @@ impl Compiler {
     /// The label a branch to `pc + 1 + rel` goes to: the instruction, or a
     /// stub reporting the jump out of range.
     fn branch_label(&mut self, pc: usize, rel: i64) -> Label {
-        match target(pc, rel, self.len) {
-            Ok(t) => match self.lag {
+        match target(pc, rel, self.facts.len) {
+            Ok(t) => match self.copy.lag {
                 // Out of an unrolled copy: bring the index up to date first.
                 Some(lag) if lag.delta != 0 && !(lag.head..=lag.tail).contains(&t) && lag.cont != Some(t) => {
                     let l = self.a.label();
-                    self.lag_exits.push((l, lag.reg, lag.delta, lag.width, self.labels[t]));
+                    self.out
+                        .lag_exits
+                        .push((l, lag.reg, lag.delta, lag.width, self.labels[t]));
                     l
                 }
                 _ => self.labels[t],
@@ -642,7 +485,7 @@ impl Compiler {
                 pc,
                 SiteKind::Static(Fault::JumpOutOfRange {
                     target: t,
-                    len: self.len,
+                    len: self.facts.len,
                 }),
             ),
         }
@@ -686,11 +529,11 @@ impl Compiler {
         // (Never expected: a constant kept in a register is read only by
         // the scaled leas constants.rs saw. Safe anyway: copy it back.)
         for r in 0..11u8 {
-            if let Some(c) = self.alias[r as usize] {
+            if let Some(c) = self.line.alias[r as usize] {
                 if liveness::reads(ins, r) {
                     debug_assert!(false, "a constant kept in a register is read at {pc}");
                     self.a.mov(W::Q64, host(r), c);
-                    self.alias[r as usize] = None;
+                    self.line.alias[r as usize] = None;
                 }
             }
         }
@@ -811,7 +654,7 @@ impl Compiler {
                 self.a.dec_mem(m);
             }
             Instruction::Call(CallKind::Helper(id)) => {
-                match self.direct.iter().position(|d| d.pc == pc && d.helper_id() == id) {
+                match self.facts.direct.iter().position(|d| d.pc == pc && d.helper_id() == id) {
                     Some(i) => self.direct_call(pc, i),
                     None => self.helper_call(pc, HelperId::Imm(id as u32)),
                 }
@@ -825,14 +668,14 @@ impl Compiler {
                     self.a.push(host(r));
                 }
                 self.a.alu_imm(W::Q64, Alu::Sub, host(10), MAX_BPF_STACK as i32);
-                match target(pc, rel as i64, self.len) {
+                match target(pc, rel as i64, self.facts.len) {
                     Ok(t) => self.a.call(self.labels[t]),
                     Err(t) => {
                         return self.fault(
                             pc,
                             Fault::JumpOutOfRange {
                                 target: t,
-                                len: self.len,
+                                len: self.facts.len,
                             },
                         )
                     }
@@ -844,152 +687,6 @@ impl Compiler {
             }
             Instruction::Call(CallKind::Kfunc { .. }) => self.fault(pc, Fault::Unsupported { what: "kfunc calls" }),
             Instruction::Exit => self.a.ret(),
-        }
-    }
-
-    fn jcond(&mut self, pc: usize, w: W, op: JmpOp, d: R, src: Operand, off: i16) {
-        let l = self.branch_label(pc, off as i64);
-        let cc = self.compare(w, op, d, src);
-        self.a.jcc(cc, l);
-    }
-
-    /// The compare (or test) of a conditional jump; returns the condition
-    /// under which it jumps.
-    fn compare(&mut self, w: W, op: JmpOp, d: R, src: Operand) -> Cc {
-        if op == JmpOp::Jset {
-            match self.operand(src) {
-                Ok(s) => self.a.test(w, d, s),
-                Err(i) => self.a.test_imm(w, d, i),
-            }
-        } else {
-            match self.operand(src) {
-                Ok(s) => self.a.alu(w, Alu::Cmp, d, s),
-                Err(0) if matches!(op, JmpOp::Jeq | JmpOp::Jne) => self.a.test(w, d, d),
-                Err(i) => self.a.alu_imm(w, Alu::Cmp, d, i),
-            }
-        }
-        match op {
-            JmpOp::Jeq => Cc::E,
-            JmpOp::Jne | JmpOp::Jset => Cc::Ne,
-            JmpOp::Jgt => Cc::A,
-            JmpOp::Jge => Cc::Ae,
-            JmpOp::Jlt => Cc::B,
-            JmpOp::Jle => Cc::Be,
-            JmpOp::Jsgt => Cc::G,
-            JmpOp::Jsge => Cc::Ge,
-            JmpOp::Jslt => Cc::L,
-            JmpOp::Jsle => Cc::Le,
-        }
-    }
-
-    fn atomic(&mut self, pc: usize, size: Size, op: AtomicOp, dst: u8, src: u8, off: i16) {
-        let bytes = size.bytes();
-        let w = if bytes == 8 { W::Q64 } else { W::D32 };
-        let s = host(src);
-        match op {
-            AtomicOp::LoadAcquire => {
-                let m = self.access(pc, src, off, bytes, Access::Read);
-                self.a.load(bytes, host(dst), m);
-                return;
-            }
-            AtomicOp::StoreRelease => {
-                let m = self.access(pc, dst, off, bytes, Access::Write);
-                self.a.store(bytes, m, s);
-                return;
-            }
-            _ => {}
-        }
-        let m = self.access(pc, dst, off, bytes, Access::Atomic);
-        let a = &mut self.a;
-        match op {
-            AtomicOp::Add { fetch: false } => a.lock_alu(w, Alu::Add, m, s),
-            AtomicOp::Or { fetch: false } => a.lock_alu(w, Alu::Or, m, s),
-            AtomicOp::And { fetch: false } => a.lock_alu(w, Alu::And, m, s),
-            AtomicOp::Xor { fetch: false } => a.lock_alu(w, Alu::Xor, m, s),
-            AtomicOp::Add { fetch: true } => {
-                a.mov(w, R::Rax, s);
-                a.lock_xadd(w, m, R::Rax);
-                a.mov(W::Q64, s, R::Rax);
-            }
-            AtomicOp::Or { fetch: true } | AtomicOp::And { fetch: true } | AtomicOp::Xor { fetch: true } => {
-                let x = match op {
-                    AtomicOp::Or { .. } => Alu::Or,
-                    AtomicOp::And { .. } => Alu::And,
-                    _ => Alu::Xor,
-                };
-                // A cmpxchg loop: rax = old, rdx = old op src.
-                let retry = a.label();
-                a.load(bytes, R::Rax, m);
-                a.bind(retry);
-                a.mov(w, R::Rdx, R::Rax);
-                a.alu(w, x, R::Rdx, s);
-                a.lock_cmpxchg(w, m, R::Rdx);
-                a.jcc(Cc::Ne, retry);
-                a.mov(W::Q64, s, R::Rax);
-            }
-            AtomicOp::Xchg => {
-                a.mov(w, R::Rax, s);
-                a.xchg(w, m, R::Rax);
-                a.mov(W::Q64, s, R::Rax);
-            }
-            AtomicOp::CmpXchg => {
-                let r0 = host(0);
-                a.mov(w, R::Rax, r0);
-                a.lock_cmpxchg(w, m, s);
-                a.mov(W::Q64, r0, R::Rax);
-            }
-            AtomicOp::LoadAcquire | AtomicOp::StoreRelease => unreachable!(),
-        }
-    }
-
-    /// LD_ABS / LD_IND: r0 = ntoh(packet[at]) with the 32-bit k = imm (+
-    /// src) converted as exec/ld_abs.rs says; a failed load ends the
-    /// program with r0 = 0.
-    fn ld_packet(&mut self, pc: usize, size: Size, src: Option<u8>, imm: i32) {
-        let bytes = size.bytes();
-        let fault = self.site(
-            pc,
-            SiteKind::Memory {
-                size: bytes as u8,
-                access: Access::Read,
-            },
-        );
-        let exit_zero = self.exit_zero;
-        match self.blinded(imm) {
-            Some(r) => self.a.mov(W::D32, R::Rax, r),
-            None => self.a.mov_imm32(R::Rax, imm as u32),
-        }
-        let a = &mut self.a;
-        if let Some(s) = src {
-            a.alu(W::D32, Alu::Add, R::Rax, host(s));
-        }
-        a.movsx(W::Q64, 32, R::Rax, R::Rax);
-        // rax = the offset from skb->data (negative k: out of line).
-        let neg = *self.ld_abs_neg.get_or_insert_with(|| a.label());
-        let offset = a.label();
-        a.test(W::Q64, R::Rax, R::Rax);
-        a.jcc(Cc::Ge, offset);
-        a.call(neg);
-        a.bind(offset);
-        // headlen - offset >= size, signed (the offset may be negative).
-        a.lea(R::Rcx, mem(R::Rax, bytes as i32));
-        a.alu_reg_mem(Alu::Cmp, R::Rcx, mem(CTX, disp(ctx::PKT_LEN)));
-        a.jcc(Cc::G, exit_zero);
-        a.alu_reg_mem(Alu::Add, R::Rax, mem(CTX, disp(ctx::PKT_BASE)));
-        // The guest address is in rax: translate it like any read.
-        let m = translate_checked(a, fault, bytes, Access::Read, mem(R::Rax, 0));
-        let r0 = host(0);
-        match bytes {
-            1 => a.load(1, r0, m),
-            2 => {
-                a.load(2, r0, m);
-                a.ror16_8(r0);
-                a.movzx16(r0, r0);
-            }
-            _ => {
-                a.load(4, r0, m);
-                a.bswap(W::D32, r0);
-            }
         }
     }
 }

@@ -380,7 +380,7 @@ impl Compiler {
         let w = width(lp.width);
         let a = &mut self.a;
         a.bind(self.labels[lp.head]);
-        self.notes.push((
+        self.out.notes.push((
             a.pos() as u32,
             format!(
                 "{}-{}: unrolled {}x when ({} - {}{}) is a multiple of {}{}",
@@ -401,14 +401,14 @@ impl Compiler {
         a.jcc(if lp.op == JmpOp::Jne { Cc::E } else { Cc::Be }, original);
         a.test_imm(W::D32, R::Rcx, lp.factor as i32 * lp.step - 1);
         a.jcc(Cc::Ne, original);
-        self.copy_body = Some((lp.head, lp.tail));
+        self.copy.copy_body = Some((lp.head, lp.tail));
         let tests: Vec<ExitTest> = lp
             .exit_tests
             .iter()
             .filter(|t| t.first(lp).is_some())
             .copied()
             .collect();
-        self.hoisted = tests.iter().map(|t| t.pc).collect();
+        self.copy.hoisted = tests.iter().map(|t| t.pc).collect();
         if !self.opts.trust_proofs {
             // Accesses whose address range the copies know: checked once
             // before the rounds (neither the range nor the region table
@@ -416,7 +416,7 @@ impl Compiler {
             for known in self.known_addresses(body, landing) {
                 let strided = lp.strided.iter().any(|sa| sa.pc == known.pc);
                 if !strided && self.range_round_check(&known, original) {
-                    self.range_checked.push((known.pc, known.first, known.last));
+                    self.copy.range_checked.push((known.pc, known.first, known.last));
                 }
             }
         }
@@ -428,7 +428,7 @@ impl Compiler {
         if !self.opts.trust_proofs {
             for sa in &lp.strided {
                 if self.round_check(lp, sa, original) {
-                    self.round_checked.push(sa.pc);
+                    self.copy.round_checked.push(sa.pc);
                 }
             }
         }
@@ -459,7 +459,7 @@ impl Compiler {
                 if landing[pc] {
                     self.forget();
                 }
-                self.lag = lp.lazy.then_some(Lag {
+                self.copy.lag = lp.lazy.then_some(Lag {
                     reg: lp.iv,
                     delta: lp.delta(copy, pc),
                     width: w,
@@ -474,7 +474,7 @@ impl Compiler {
                     continue;
                 } else if lp.lazy && pc == lp.inc {
                     // Folded.
-                } else if self.hoisted.contains(&pc) {
+                } else if self.copy.hoisted.contains(&pc) {
                     // Decided before the round: never taken.
                 } else if let Some((dst, mw)) = index_copy(&ins, lp.iv).filter(|_| lp.lazy) {
                     let delta = lp.delta(copy, pc);
@@ -499,7 +499,7 @@ impl Compiler {
                 }
                 self.track(&ins);
             }
-            self.lag = None;
+            self.copy.lag = None;
             // Jumps to the back edge (and a rotated loop's `continue`s) go
             // on with the next copy (or the round's end), through the
             // increment unless it is folded.
@@ -521,11 +521,11 @@ impl Compiler {
         for (&pc, &l) in rebound.iter().zip(&saved) {
             self.labels[pc] = l;
         }
-        self.copy_body = None;
+        self.copy.copy_body = None;
         self.forget();
-        self.round_checked.clear();
-        self.range_checked.clear();
-        self.hoisted.clear();
+        self.copy.round_checked.clear();
+        self.copy.range_checked.clear();
+        self.copy.hoisted.clear();
     }
 
     /// The accesses of a copy whose address range the compiler's
@@ -533,7 +533,11 @@ impl Compiler {
     /// compiled (from nothing known, skipping what it skips) without
     /// emitting: every copy knows at least that much there.
     fn known_addresses(&mut self, body: &[(usize, Instruction)], landing: &[bool]) -> Vec<KnownAddress> {
-        let saved = (self.frame_offset, self.ranges, std::mem::take(&mut self.slots));
+        let saved = (
+            self.line.frame_offset,
+            self.line.ranges,
+            std::mem::take(&mut self.line.slots),
+        );
         self.forget();
         // Where the jumps a copy emits so far land.
         let mut reached: Vec<usize> = Vec::new();
@@ -555,7 +559,9 @@ impl Compiler {
                     let rel = super::branch_rel(&ins).expect("a jump");
                     reached.extend(usize::try_from(target(pc, self.threaded(pc, rel))).ok());
                 }
-                Instruction::Jcond { off, .. } if self.decided(&ins) != Some(false) && !self.hoisted.contains(&pc) => {
+                Instruction::Jcond { off, .. }
+                    if self.decided(&ins) != Some(false) && !self.copy.hoisted.contains(&pc) =>
+                {
                     reached.extend(usize::try_from(target(pc, off as i64)).ok());
                 }
                 Instruction::Load {
@@ -567,7 +573,11 @@ impl Compiler {
                 | Instruction::StoreReg {
                     dst: base, off, size, ..
                 } => {
-                    let range = if base == 10 { None } else { self.ranges[base as usize] };
+                    let range = if base == 10 {
+                        None
+                    } else {
+                        self.line.ranges[base as usize]
+                    };
                     let at = |v: u64| v.checked_add_signed(off as i64);
                     if let Some((Some(first), Some(last))) = range.map(|(lo, hi)| (at(lo), at(hi))) {
                         if last - first <= MAX_KNOWN_SPAN && self.frame_access(base, off as i32, size.bytes()).is_none()
@@ -586,7 +596,7 @@ impl Compiler {
             }
             self.track(&ins);
         }
-        (self.frame_offset, self.ranges, self.slots) = saved;
+        (self.line.frame_offset, self.line.ranges, self.line.slots) = saved;
         found
     }
 
@@ -649,7 +659,7 @@ fn folds(body: &[(usize, Instruction)], i: usize, iv: u8, landing: &[bool]) -> b
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::isa::{decode, Insn};
 
@@ -668,15 +678,17 @@ mod tests {
     }
 
     use crate::isa::opcode::*;
-    const fn i(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
+    /// An instruction from its fields (the loop tests here and in
+    /// exit_tests.rs).
+    pub(crate) const fn i(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
         Insn::new(code, dst, src, off, imm)
     }
-    const MOV64_X: u8 = BPF_ALU64 | BPF_MOV | BPF_X;
-    const ADD64_X: u8 = BPF_ALU64 | BPF_ADD | BPF_X;
-    const ADD64_K: u8 = BPF_ALU64 | BPF_ADD | BPF_K;
+    pub(crate) const MOV64_X: u8 = BPF_ALU64 | BPF_MOV | BPF_X;
+    pub(crate) const ADD64_X: u8 = BPF_ALU64 | BPF_ADD | BPF_X;
+    pub(crate) const ADD64_K: u8 = BPF_ALU64 | BPF_ADD | BPF_K;
     const LDXB: u8 = BPF_LDX | BPF_MEM | BPF_B;
     const JNE_K: u8 = BPF_JMP | BPF_JNE | BPF_K;
-    const JGT_X: u8 = BPF_JMP | BPF_JGT | BPF_X;
+    pub(crate) const JGT_X: u8 = BPF_JMP | BPF_JGT | BPF_X;
 
     /// clang's sum of the bytes (benches/programs/bench.h): r2 the index.
     fn sum_bytes() -> Vec<Insn> {
@@ -742,30 +754,30 @@ mod tests {
         assert!(!loops(&p)[0].lazy);
     }
 
+    /// Whether no loop is found once `edits` are made to `program`.
+    fn refused(mut program: Vec<Insn>, edits: &[(usize, Insn)]) -> bool {
+        for &(at, ins) in edits {
+            program[at] = ins;
+        }
+        loops(&program).is_empty()
+    }
+
     #[test]
     fn refuses_loops_it_cannot_copy() {
         // A second write of the index.
-        let mut p = sum_bytes();
-        p[7] = i(ADD64_K, 2, 0, 0, 1);
-        assert!(loops(&p).is_empty());
+        assert!(refused(sum_bytes(), &[(7, i(ADD64_K, 2, 0, 0, 1))]));
         // A step that is no power of two up to 8.
-        let mut p = sum_bytes();
-        p[8] = i(ADD64_K, 2, 0, 0, 3);
-        assert!(loops(&p).is_empty());
+        assert!(refused(sum_bytes(), &[(8, i(ADD64_K, 2, 0, 0, 3))]));
         // A jump over the increment.
         let mut p = sum_bytes();
         p[5] = i(JGT_X, 5, 3, 2, 0); // to the increment: crosses nothing
         assert_eq!(loops(&p).len(), 1);
         p[5] = i(JGT_X, 5, 3, 3, 0); // to 9, over the increment at 8
         assert!(loops(&p).is_empty());
-        // A jump from outside into the body.
-        let mut p = sum_bytes();
-        p[0] = i(BPF_JMP | BPF_JA, 0, 0, 2, 0); // to 3
-        assert!(loops(&p).is_empty());
+        // A jump from outside into the body (to 3).
+        assert!(refused(sum_bytes(), &[(0, i(BPF_JMP | BPF_JA, 0, 0, 2, 0))]));
         // A call in the body.
-        let mut p = sum_bytes();
-        p[7] = i(CALL, 0, 0, 0, 7);
-        assert!(loops(&p).is_empty());
+        assert!(refused(sum_bytes(), &[(7, i(CALL, 0, 0, 0, 7))]));
         // A 32-bit back edge over a 64-bit increment.
         let mut p = sum_bytes();
         p[9] = i(BPF_JMP32 | BPF_JNE | BPF_K, 2, 0, -9, 1500);
@@ -830,17 +842,14 @@ mod tests {
     #[test]
     fn refuses_rotated_loops_it_cannot_copy() {
         // The body writes the index.
-        let mut p = array_lookups();
-        p[22] = i(ADD64_K, 7, 0, 0, 1);
-        assert!(loops(&p).is_empty());
-        // A `continue` past the increment, to the test itself.
-        let mut p = array_lookups();
-        p[20] = i(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, -17, 0); // to 4
-        assert!(loops(&p).is_empty());
+        assert!(refused(array_lookups(), &[(22, i(ADD64_K, 7, 0, 0, 1))]));
+        // A `continue` past the increment, to the test itself (to 4).
+        assert!(refused(
+            array_lookups(),
+            &[(20, i(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, -17, 0))]
+        ));
         // The test block's increment of another width.
-        let mut p = array_lookups();
-        p[3] = i(ADD64_K, 7, 0, 0, 1);
-        assert!(loops(&p).is_empty());
+        assert!(refused(array_lookups(), &[(3, i(ADD64_K, 7, 0, 0, 1))]));
         // Another read of the index keeps the increments.
         let mut p = array_lookups();
         p[22] = i(ADD64_X, 1, 7, 0, 0);
