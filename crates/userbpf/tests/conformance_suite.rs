@@ -3,6 +3,10 @@
 //! produce its `-- result` r0 (or fail when it expects `-- error`). The
 //! plugin protocol is tested in the CLI crate.
 
+mod common;
+
+use common::fixtures::conformance_dir;
+
 use std::path::PathBuf;
 
 use userbpf::conformance::{load_dir, TestCase};
@@ -10,11 +14,11 @@ use userbpf::isa::insns_to_bytes;
 use userbpf::plugin::{run_interp, run_jit};
 
 fn suite() -> Option<Vec<(PathBuf, TestCase)>> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/conformance/tests");
-    match load_dir(dir) {
+    let dir = conformance_dir();
+    match load_dir(&dir) {
         Ok(cases) => Some(cases),
         Err(e) => {
-            eprintln!("note: conformance suite not found at {dir} ({e}); skipping");
+            eprintln!("note: conformance suite not found at {} ({e}); skipping", dir.display());
             None
         }
     }

@@ -6,6 +6,10 @@
 //! - func_info and line_info follow the code when subprograms are
 //!   appended.
 
+mod common;
+
+use common::fixtures::elf_dir;
+
 use std::path::{Path, PathBuf};
 
 use userbpf::obj::btf::dump::dump_raw;
@@ -13,25 +17,21 @@ use userbpf::obj::core::{calc_relo, relo_kind as rk, POISON_HELPER};
 use userbpf::obj::{read_target_btf, LoadOptions, LoadedObject, Object};
 use userbpf::{Bpf, Creds};
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/elf")
-}
-
 fn object(name: &str) -> Object {
-    let data = std::fs::read(fixtures().join(format!("{name}.o"))).unwrap();
+    let data = std::fs::read(elf_dir().join(format!("{name}.o"))).unwrap();
     Object::parse(name, &data).unwrap()
 }
 
 #[test]
 fn btf_dump_matches_bpftool_for_every_object() {
     let mut n = 0;
-    for entry in std::fs::read_dir(fixtures().join("btf")).unwrap() {
+    for entry in std::fs::read_dir(elf_dir().join("btf")).unwrap() {
         let path = entry.unwrap().path();
         let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
         let obj_path = if stem == "core_target" {
-            fixtures().join("target/core_target.o")
+            elf_dir().join("target/core_target.o")
         } else {
-            fixtures().join(format!("{stem}.o"))
+            elf_dir().join(format!("{stem}.o"))
         };
         let btf = read_target_btf(&std::fs::read(&obj_path).unwrap()).unwrap();
         let want = std::fs::read_to_string(&path).unwrap();
@@ -46,7 +46,7 @@ fn btf_dump_matches_bpftool_for_every_object() {
 }
 
 fn target() -> userbpf::obj::btf::Btf {
-    read_target_btf(&std::fs::read(fixtures().join("target/core_target.o")).unwrap()).unwrap()
+    read_target_btf(&std::fs::read(elf_dir().join("target/core_target.o")).unwrap()).unwrap()
 }
 
 /// (kind, local value, target value) of every CO-RE record of an object.
@@ -108,7 +108,7 @@ fn core_without_a_candidate_poisons_the_instruction() {
     // call to helper 0xbad2310, which the verifier refuses if reached.
     let obj = object("core_task");
     let opts = LoadOptions {
-        target_btf: Some(read_target_btf(&std::fs::read(fixtures().join("btf_kinds.o")).unwrap()).unwrap()),
+        target_btf: Some(read_target_btf(&std::fs::read(elf_dir().join("btf_kinds.o")).unwrap()).unwrap()),
         ..Default::default()
     };
     let bpf = Bpf::default();
@@ -178,7 +178,7 @@ fn func_and_line_info_follow_appended_subprograms() {
 fn core_against_the_recording_kernel_gives_its_tags() {
     let vmlinux = Path::new("/sys/kernel/btf/vmlinux");
     let kernel: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixtures().join("kernel.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(elf_dir().join("kernel.json")).unwrap()).unwrap();
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     if !vmlinux.exists() || release.trim() != kernel["kernel"].as_str().unwrap() {
         eprintln!("skipped: not on the recording kernel ({})", kernel["kernel"]);

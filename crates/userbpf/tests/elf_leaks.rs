@@ -4,17 +4,17 @@
 //! injected fault at every load step; and a successful load leaves nothing
 //! once dropped.
 
+mod common;
+
+use common::fixtures::elf_dir;
+
 use std::path::{Path, PathBuf};
 
 use userbpf::obj::{LoadOptions, LoadedObject, ObjError, Object};
 use userbpf::{Bpf, Config, Creds, Errno, LoadStep};
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/elf")
-}
-
 fn object(name: &str) -> Object {
-    Object::parse(name, &std::fs::read(fixtures().join(format!("{name}.o"))).unwrap()).unwrap()
+    Object::parse(name, &std::fs::read(elf_dir().join(format!("{name}.o"))).unwrap()).unwrap()
 }
 
 fn assert_nothing_left(bpf: &Bpf, p: &userbpf::Process, what: &str) {

@@ -5,6 +5,10 @@
 //! panic. The proptest runs `userbpf::fuzzing::load_object`, the entry
 //! point of the `elf_load` fuzz target.
 
+mod common;
+
+use common::fixtures::elf_dir;
+
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
@@ -12,12 +16,8 @@ use userbpf::fuzzing::load_object;
 use userbpf::obj::btf::{Btf, BtfError};
 use userbpf::obj::{ObjError, Object};
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/elf")
-}
-
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(fixtures().join(format!("{name}.o"))).unwrap()
+    std::fs::read(elf_dir().join(format!("{name}.o"))).unwrap()
 }
 
 fn parse(data: &[u8]) -> Result<Object, ObjError> {
@@ -263,7 +263,7 @@ fn maps_over_the_memlock_limit_fail_before_allocating() {
 
 #[test]
 fn every_fixture_survives_the_fuzz_entry_point() {
-    for entry in std::fs::read_dir(fixtures()).unwrap() {
+    for entry in std::fs::read_dir(elf_dir()).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "o") {
             load_object(&std::fs::read(&path).unwrap());
@@ -272,7 +272,7 @@ fn every_fixture_survives_the_fuzz_entry_point() {
 }
 
 fn all_fixtures() -> Vec<Vec<u8>> {
-    let mut v: Vec<_> = std::fs::read_dir(fixtures())
+    let mut v: Vec<_> = std::fs::read_dir(elf_dir())
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "o"))

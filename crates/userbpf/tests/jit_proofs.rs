@@ -3,16 +3,16 @@
 //! (the kernel's answers for examples/tc_port_filter and the C examples),
 //! and the images must shrink.
 
+mod common;
+
+use common::fixtures::examples;
+
 use userbpf::isa::source::read_program;
 use userbpf::obj::{LoadOptions, LoadedObject, Object};
 use userbpf::prog::Runtime;
 use userbpf::runtime::Engine;
 use userbpf::uapi::types::prog_type;
 use userbpf::{Bpf, Config, Creds, ProgLoadRequest, TestRunRequest};
-
-fn examples(path: &str) -> std::path::PathBuf {
-    std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples")).join(path)
-}
 
 fn bpf(trust: bool) -> Bpf {
     Bpf::new(Config {

@@ -10,15 +10,13 @@
 mod common;
 
 use serde_json::{json, Map, Value};
-use userbpf::isa::opcode::{BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, LD_IMM64};
 use userbpf::isa::{insns_from_bytes, Insn};
 use userbpf::netdev::parse_mac;
 use userbpf::uapi::types::{cmd, map_type_from_str, map_type_name, parse_u32, prog_type_from_str};
 use userbpf::user_mem::UserBuffers;
-use userbpf::{Bpf, Config, Creds, MapCreateRequest, NetDevice, Process, ProgLoadRequest};
+use userbpf::{Config, MapCreateRequest, NetDevice, Process, ProgLoadRequest};
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/test_run/cases.json");
-
+use common::map_refs::MAPS_KEEP_MISSING;
 use common::{hex, unhex};
 
 fn num(s: &str) -> u32 {
@@ -105,20 +103,10 @@ fn make_maps(p: &Process, a: &Map<String, Value>) -> Result<Vec<MapMade>, String
     Ok(maps)
 }
 
+/// The recorder's map references: indices into the case's maps.
 fn patch_map_refs(insns: &mut [Insn], maps: &[MapMade]) {
-    let mut i = 0;
-    while i < insns.len() {
-        if insns[i].code == LD_IMM64 {
-            if matches!(insns[i].src, BPF_PSEUDO_MAP_FD | BPF_PSEUDO_MAP_VALUE) {
-                if let Some(m) = maps.get(insns[i].imm as usize) {
-                    insns[i].imm = m.fd as i32;
-                }
-            }
-            i += 2;
-        } else {
-            i += 1;
-        }
-    }
+    let fds: Vec<u32> = maps.iter().map(|m| m.fd).collect();
+    common::map_refs::patch(insns, &fds, MAPS_KEEP_MISSING);
 }
 
 fn u32_at(a: &[u8], off: usize) -> u32 {
@@ -307,13 +295,12 @@ impl Host {
 }
 
 fn replay(case: &Value, host: &Host, trust_verifier: bool) -> Map<String, Value> {
-    let bpf = Bpf::new(Config {
+    let (_bpf, p) = common::process::root_with(Config {
         possible_cpus: host.ncpu,
         net_devices: host.devices.clone(),
         jit_trust_verifier: trust_verifier,
         ..Config::default()
     });
-    let p = bpf.process(Creds::ROOT);
     if let Some(comm) = &host.comm {
         p.set_comm(comm.as_bytes());
     }
@@ -460,8 +447,7 @@ fn test_runs_agree_with_the_kernel_trusting_the_verifier() {
 }
 
 fn agreement(trust_verifier: bool) {
-    let text = std::fs::read_to_string(FIXTURE).expect("fixture");
-    let fixture: Value = serde_json::from_str(&text).expect("json");
+    let fixture = common::fixtures::json(&common::fixtures::fixtures("test_run/cases.json"));
     let host = Host::from_fixture(&fixture);
     let cases = fixture["cases"].as_array().expect("cases");
     let show = std::env::var_os("USERBPF_TEST_RUN_SHOW").is_some();

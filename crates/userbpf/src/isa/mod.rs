@@ -6,6 +6,7 @@ pub mod cfg_dot;
 pub mod decode;
 pub mod disasm;
 pub mod insn;
+pub mod map_refs;
 pub mod opcode;
 pub mod source;
 
