@@ -10,12 +10,11 @@ mod common;
 
 use common::fixtures::elf_dir;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use userbpf::obj::btf::dump::dump_raw;
 use userbpf::obj::core::{calc_relo, relo_kind as rk, POISON_HELPER};
 use userbpf::obj::{read_target_btf, LoadOptions, LoadedObject, Object};
-use userbpf::{Bpf, Creds};
 
 fn object(name: &str) -> Object {
     let data = std::fs::read(elf_dir().join(format!("{name}.o"))).unwrap();
@@ -111,8 +110,7 @@ fn core_without_a_candidate_poisons_the_instruction() {
         target_btf: Some(read_target_btf(&std::fs::read(elf_dir().join("btf_kinds.o")).unwrap()).unwrap()),
         ..Default::default()
     };
-    let bpf = Bpf::default();
-    let p = bpf.process(Creds::ROOT);
+    let (_bpf, p) = common::process::root();
     let loaded = LoadedObject::prepare(&p, &obj, &opts).unwrap();
     let linked = loaded.link("core_task_parent").unwrap();
     let poisoned = linked
@@ -126,8 +124,7 @@ fn core_without_a_candidate_poisons_the_instruction() {
 #[test]
 fn core_needs_a_target() {
     let obj = object("core_task");
-    let bpf = Bpf::default();
-    let p = bpf.process(Creds::ROOT);
+    let (bpf, p) = common::process::root();
     let err = LoadedObject::prepare(&p, &obj, &LoadOptions::default()).err().unwrap();
     assert!(err.to_string().contains("target BTF"), "{err}");
     assert_eq!(bpf.map_count(), 0, "the map made before the error is closed");
@@ -138,8 +135,7 @@ fn func_and_line_info_follow_appended_subprograms() {
     // subprog_shared.c: socket_hash calls hash3, which calls mix: three
     // functions, so three func_info records, each at a function start.
     let obj = object("subprog_shared");
-    let bpf = Bpf::default();
-    let p = bpf.process(Creds::ROOT);
+    let (_bpf, p) = common::process::root();
     let loaded = LoadedObject::prepare(&p, &obj, &LoadOptions::default()).unwrap();
     let linked = loaded.link("socket_hash").unwrap();
     assert_eq!(linked.func_info.len(), 3);
@@ -198,8 +194,7 @@ fn core_against_the_recording_kernel_gives_its_tags() {
             .as_str()
             .unwrap()
             .to_string();
-        let bpf = Bpf::default();
-        let p = bpf.process(Creds::ROOT);
+        let (_bpf, p) = common::process::root();
         let mut loaded = LoadedObject::prepare(&p, &object(file), &opts).unwrap();
         let fd = loaded.load_program(prog, 0).unwrap().outcome.result.unwrap();
         assert_eq!(p.prog_info(fd).unwrap().tag_hex(), want, "{prog}");

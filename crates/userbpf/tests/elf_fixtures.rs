@@ -11,7 +11,6 @@ mod common;
 use common::fixtures::elf_dir;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use userbpf::obj::{Kconfig, LoadOptions, LoadedObject, Object};

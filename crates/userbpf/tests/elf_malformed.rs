@@ -9,8 +9,6 @@ mod common;
 
 use common::fixtures::elf_dir;
 
-use std::path::{Path, PathBuf};
-
 use proptest::prelude::*;
 use userbpf::fuzzing::load_object;
 use userbpf::obj::btf::{Btf, BtfError};
@@ -225,7 +223,7 @@ fn corrupt_btf_in_an_object_is_an_error() {
 /// Inputs the fuzz target once crashed on (fuzz/regressions/).
 #[test]
 fn fuzz_regressions_stay_fixed() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions");
+    let dir = common::fixtures::repo().join("fuzz/regressions");
     let mut n = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -243,11 +241,10 @@ fn fuzz_regressions_stay_fixed() {
 #[test]
 fn maps_over_the_memlock_limit_fail_before_allocating() {
     use userbpf::uapi::types::map_type;
-    let bpf = userbpf::Bpf::new(userbpf::Config {
+    let (_bpf, p) = common::process::root_with(userbpf::Config {
         memlock_limit: Some(4 << 20),
         ..userbpf::Config::default()
     });
-    let p = bpf.process(userbpf::Creds::ROOT);
     for map_type in [map_type::ARRAY, map_type::HASH, map_type::LPM_TRIE] {
         let req = userbpf::MapCreateRequest {
             map_type,

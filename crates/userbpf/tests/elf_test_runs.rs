@@ -10,11 +10,10 @@ use common::fixtures::elf_dir;
 use common::hex;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use userbpf::obj::{Kconfig, LoadOptions, LoadedObject, Object};
-use userbpf::{Bpf, Creds, TestRunRequest};
+use userbpf::TestRunRequest;
 
 /// Runs whose userbpf result differs from the kernel's, and why. The test
 /// fails if this list is wrong in either direction.
@@ -41,8 +40,7 @@ fn test_runs_match_the_kernel() {
         }
         let data = std::fs::read(elf_dir().join(file)).unwrap();
         let obj = Object::parse(file.trim_end_matches(".o"), &data).unwrap();
-        let bpf = Bpf::default();
-        let p = bpf.process(Creds::ROOT);
+        let (_bpf, p) = common::process::root();
         let loaded = match LoadedObject::load_all(&p, &obj, &opts) {
             Ok(l) => l,
             Err(e) => {

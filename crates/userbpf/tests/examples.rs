@@ -8,13 +8,11 @@ mod common;
 use common::fixtures::examples;
 use common::{hex, unhex};
 
-use std::path::PathBuf;
-
 use serde_json::Value;
 use userbpf::maps::ringbuf::RingBuf;
 use userbpf::obj::{LoadOptions, LoadedObject, Object};
 use userbpf::runtime::Engine;
-use userbpf::{Bpf, Creds, Process, TestRunRequest};
+use userbpf::{Process, TestRunRequest};
 
 fn json(path: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(examples(path)).unwrap()).unwrap()
@@ -56,8 +54,7 @@ fn every_example_does_what_the_kernel_did() {
         for ex in manifest["examples"].as_array().unwrap() {
             let name = ex["name"].as_str().unwrap();
             let want = &kernel["examples"][name];
-            let bpf = Bpf::default();
-            let p = bpf.process(Creds::ROOT);
+            let (_bpf, p) = common::process::root();
             let data = std::fs::read(examples(ex["object"].as_str().unwrap())).unwrap();
             let obj = Object::parse(name, &data).unwrap();
             let loaded = LoadedObject::load_all(&p, &obj, &LoadOptions::default()).unwrap();

@@ -9,10 +9,10 @@ mod common;
 
 use serde_json::Value;
 use userbpf::isa::insns_from_bytes;
-use userbpf::uapi::types::{cmd, map_type_from_str, parse_u32, prog_type_from_str};
+use userbpf::uapi::types::{cmd, prog_type_from_str};
 use userbpf::uapi::Errno;
 use userbpf::user_mem::UserBuffers;
-use userbpf::{MapCreateRequest, Process, ProgLoadRequest};
+use userbpf::{Process, ProgLoadRequest};
 
 use common::map_refs::{self, MAP_FDS_KEEP_MISSING};
 use common::process::root as process;
@@ -40,16 +40,7 @@ fn create_map(
     key_id: u32,
     value_id: u32,
 ) -> Result<u32, Errno> {
-    let f: Vec<&str> = spec.split(':').collect();
-    let num = |s: &str| parse_u32(s).expect("number");
-    let mut req = MapCreateRequest {
-        map_type: map_type_from_str(f[0]).expect("map type"),
-        key_size: num(f[1]),
-        value_size: num(f[2]),
-        max_entries: num(f[3]),
-        map_flags: f.get(4).map_or(0, |x| num(x)),
-        ..Default::default()
-    };
+    let mut req = common::maps::map_spec(spec);
     let Some(layout) = layout else {
         return p.map_create(&req);
     };

@@ -12,9 +12,9 @@ mod common;
 use serde_json::{json, Map, Value};
 use userbpf::isa::{insns_from_bytes, Insn};
 use userbpf::netdev::parse_mac;
-use userbpf::uapi::types::{cmd, map_type_from_str, map_type_name, parse_u32, prog_type_from_str};
+use userbpf::uapi::types::{cmd, map_type_name, parse_u32, prog_type_from_str};
 use userbpf::user_mem::UserBuffers;
-use userbpf::{Config, MapCreateRequest, NetDevice, Process, ProgLoadRequest};
+use userbpf::{Config, NetDevice, Process, ProgLoadRequest};
 
 use common::map_refs::MAPS_KEEP_MISSING;
 use common::{hex, unhex};
@@ -28,20 +28,6 @@ struct MapMade {
     map_type: u32,
     key_size: u32,
     value_size: u32,
-}
-
-/// record.py's spin_lock_btf(): [1] int, [2] struct bpf_spin_lock { int
-/// val; }, [3] struct v { struct bpf_spin_lock l; int x; }.
-fn spin_lock_btf() -> Vec<u8> {
-    let strs = b"\0int\0bpf_spin_lock\0val\0v\0l\0x\0";
-    let off = |n: &str| common::btf_str(strs, n);
-    #[rustfmt::skip]
-    let words = [
-        off("int"), 1 << 24, 4, 32,
-        off("bpf_spin_lock"), (4 << 24) | 1, 4, off("val"), 1, 0,
-        off("v"), (4 << 24) | 2, 8, off("l"), 2, 0, off("x"), 1, 32,
-    ];
-    common::btf_blob(&words, strs)
 }
 
 /// kbpf.py's --map, --map-init and the recorder's map_freeze and
@@ -62,17 +48,11 @@ fn make_maps(p: &Process, a: &Map<String, Value>) -> Result<Vec<MapMade>, String
         .flatten()
         .enumerate()
     {
-        let f: Vec<&str> = spec.as_str().expect("map spec").split(':').collect();
-        let mut req = MapCreateRequest {
-            map_type: map_type_from_str(f[0]).expect("map type"),
-            key_size: num(f[1]),
-            value_size: num(f[2]),
-            max_entries: num(f[3]),
-            map_flags: f.get(4).map_or(0, |x| num(x)),
-            ..Default::default()
-        };
+        let mut req = common::maps::map_spec(spec.as_str().expect("map spec"));
         let btf = if with_btf.contains(&(i as u64)) {
-            let fd = p.btf_load(&spin_lock_btf()).map_err(|e| e.name().to_string())?;
+            let fd = p
+                .btf_load(&common::btf::spin_lock_value(&["x"]))
+                .map_err(|e| e.name().to_string())?;
             (req.btf_fd, req.btf_key_type_id, req.btf_value_type_id) = (fd, 1, 3);
             Some(fd)
         } else {

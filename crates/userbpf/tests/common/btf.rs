@@ -21,3 +21,26 @@ pub fn btf_blob(type_words: &[u32], strs: &[u8]) -> Vec<u8> {
     blob.extend(strs);
     blob
 }
+
+/// The BTF of a map value with a lock: [1] int, [2] struct bpf_spin_lock
+/// { int val; }, [3] struct v { struct bpf_spin_lock l; int <ints>...; }
+/// (record.py's spin_lock_btf() with `ints` = ["x"]).
+pub fn spin_lock_value(ints: &[&str]) -> Vec<u8> {
+    let mut strs = b"\0int\0bpf_spin_lock\0val\0v\0l\0".to_vec();
+    for name in ints {
+        strs.extend(name.as_bytes());
+        strs.push(0);
+    }
+    let off = |n: &str| btf_str(&strs, n);
+    let n = ints.len() as u32;
+    #[rustfmt::skip]
+    let mut words = vec![
+        off("int"), 1 << 24, 4, 32,
+        off("bpf_spin_lock"), (4 << 24) | 1, 4, off("val"), 1, 0,
+        off("v"), (4 << 24) | (1 + n), 4 + 4 * n, off("l"), 2, 0,
+    ];
+    for (k, name) in ints.iter().enumerate() {
+        words.extend([off(name), 1, 32 * (k as u32 + 1)]);
+    }
+    btf_blob(&words, &strs)
+}

@@ -192,3 +192,16 @@ pub fn both_mem(slots: &[Insn], buf: &[u8]) -> (Result<u64, ExecError>, Vec<u8>)
         &HelperTable::conformance(),
     )
 }
+
+/// `slots` on the interpreter with `maps` installed in a fresh memory (as
+/// the load path placed them), no arguments, no budget.
+pub fn interpret_with_maps(
+    slots: &[Insn],
+    maps: &[std::sync::Arc<userbpf::maps::Map>],
+    helpers: &HelperTable,
+) -> Result<u64, ExecError> {
+    let prog = program(slots);
+    let mut gm = GuestMemory::new();
+    let _table = userbpf::maps::guest::MapTable::install(maps, &mut gm).expect("maps install");
+    run(On::Interpreter(&prog), helpers, &mut gm, &[], &RunOptions::default())
+}
