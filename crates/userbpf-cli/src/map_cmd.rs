@@ -6,7 +6,7 @@
 use clap::Subcommand;
 use serde_json::{json, Map as JsonMap, Value};
 use userbpf::isa::hex::parse_hex_bytes;
-use userbpf::isa::opcode::{BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, LD_IMM64};
+use userbpf::isa::map_refs::{patch_map_refs, MapRefPatch};
 use userbpf::isa::Insn;
 use userbpf::maps::user_value_size;
 use userbpf::uapi::types::{map_flags, map_type, map_type_from_str, map_type_name, parse_u32};
@@ -424,22 +424,12 @@ impl<'p> ProgMaps<'p> {
     /// kbpf.py's patch_map_refs(): in ld_imm64 with src_reg 1 or 2, imm is
     /// an index into the --map list; it becomes that map's fd.
     pub fn patch(&self, insns: &mut [Insn]) -> Result<(), Failure> {
-        let mut i = 0;
-        while i < insns.len() {
-            if insns[i].code == LD_IMM64 {
-                if matches!(insns[i].src, BPF_PSEUDO_MAP_FD | BPF_PSEUDO_MAP_VALUE) {
-                    let idx = insns[i].imm;
-                    let fd = usize::try_from(idx).ok().and_then(|x| self.fds.get(x)).ok_or_else(|| {
-                        Failure::usage(format!("insn {i}: map index {idx} but {} --map given", self.fds.len()))
-                    })?;
-                    insns[i].imm = *fd as i32;
-                }
-                i += 2;
-            } else {
-                i += 1;
-            }
-        }
-        Ok(())
+        patch_map_refs(insns, &self.fds, MapRefPatch::KBPF).map_err(|e| {
+            Failure::usage(format!(
+                "insn {}: map index {} but {} --map given",
+                e.insn, e.index, e.maps
+            ))
+        })
     }
 
     /// `--dump-maps`: every map's entries.

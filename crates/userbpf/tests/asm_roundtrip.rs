@@ -6,41 +6,15 @@
 //! pseudo source and a kfunc's module `off`. Those come back as the plain
 //! form, and the `Lossless` names round-trip them exactly.
 
-use std::sync::OnceLock;
+mod common;
+
+use common::isa::{valid_opcodes, DISASM_GOLDEN};
 
 use proptest::prelude::*;
 use userbpf::isa::asm::kernel::{assemble, assemble_insn};
 use userbpf::isa::decode::Field;
 use userbpf::isa::disasm::{disasm, disasm_program, disasm_with, Lossless};
 use userbpf::isa::{decode, decode_at, encode, CallKind, DecodeError, Insn, Instruction};
-
-const GOLDEN: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../tests/fixtures/disasm/golden.txt"
-));
-
-/// Every opcode byte the decoder accepts with some choice of fields.
-fn valid_opcodes() -> &'static [u8] {
-    static CODES: OnceLock<Vec<u8>> = OnceLock::new();
-    CODES.get_or_init(|| {
-        let fields: &[(u8, u8, i16, i32)] = &[
-            (1, 2, 0, 0),
-            (1, 0, 0, 16),
-            (0, 0, 0, 0),
-            (0, 1, 0, 0),
-            (1, 2, 0, 0xf1),
-            (1, 2, 0, 0x100),
-        ];
-        (0..=255u8)
-            .filter(|&code| {
-                fields.iter().any(|&(dst, src, off, imm)| {
-                    let slots = [Insn::new(code, dst, src, off, imm), Insn::default()];
-                    decode_at(&slots, 0).is_ok()
-                })
-            })
-            .collect()
-    })
-}
 
 /// Special values of `off` and `imm` (sdiv/smod, movsx, byte swap widths,
 /// atomic operations, address space casts).
@@ -188,7 +162,7 @@ proptest! {
 #[test]
 fn kernel_recorded_texts_assemble() {
     let mut count = 0;
-    for line in GOLDEN.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+    for line in DISASM_GOLDEN.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
         let (hex, text) = line.split_once('\t').expect("hex<TAB>text");
         let slots: Vec<Insn> = hex
             .split(' ')

@@ -6,13 +6,15 @@
 //! tests, key-range checks, constants in free registers) runs on real
 //! clang output and real maps here.
 
+mod common;
+
 use userbpf::isa::Insn;
 use userbpf::obj::relocate::{apply_map_relocs, link_program};
 use userbpf::obj::Object;
 use userbpf::prog::Runtime;
 use userbpf::runtime::Engine;
 use userbpf::uapi::types::prog_type;
-use userbpf::{Bpf, Config, Creds, MapCreateRequest, ProgLoadRequest, TestRunRequest};
+use userbpf::{Config, MapCreateRequest, TestRunRequest};
 
 const OBJECT: &[u8] = include_bytes!("../benches/programs/bench.bpf.o");
 
@@ -62,11 +64,10 @@ fn every_engine_returns_what_the_c_computes() {
         (Engine::Loaded, false),
         (Engine::Loaded, true),
     ] {
-        let bpf = Bpf::new(Config {
+        let (_bpf, p) = common::process::root_with(Config {
             jit_trust_verifier: trust,
             ..Config::default()
         });
-        let p = bpf.process(Creds::ROOT);
         let fds: Vec<u32> = obj
             .maps
             .iter()
@@ -92,12 +93,7 @@ fn every_engine_returns_what_the_c_computes() {
         for prog in &obj.programs {
             let name = prog.name();
             let insns = link_program(&obj, &code, prog).expect("links").insns;
-            let out = p.prog_load(&ProgLoadRequest {
-                prog_type: prog_type::XDP,
-                insns,
-                license: b"GPL".to_vec(),
-                ..Default::default()
-            });
+            let out = p.prog_load(&common::process::gpl_request(prog_type::XDP, insns));
             let fd = out.result.unwrap_or_else(|e| panic!("{name}: {e:?}\n{}", out.log));
             if engine == Engine::Loaded {
                 let loaded = p.prog_by_fd(fd).expect("the program's fd");

@@ -7,22 +7,19 @@
 //! B 0x10, DW 0x18 and mode IMM 0x00, ABS 0x20, IND 0x40, MEM 0x60,
 //! MEMSX 0x80, ATOMIC 0xc0), worked out by hand, never from the code.
 
+mod common;
+
+use common::fixtures::conformance_dir;
+
 use std::path::PathBuf;
 
 use userbpf::conformance::{self, TestCase};
 use userbpf::isa::asm::ubpf::{assemble, assemble_slots, disassemble_program, AsmError};
 use userbpf::isa::{decode, insns_to_bytes};
 
-fn suite_dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/conformance/tests"
-    ))
-}
-
 /// The suite, or None (with a note) where it is not checked out.
 fn suite() -> Option<Vec<(PathBuf, TestCase)>> {
-    let dir = suite_dir();
+    let dir = conformance_dir();
     if !dir.is_dir() {
         eprintln!("note: {} is absent; skipping", dir.display());
         return None;
@@ -125,7 +122,7 @@ fn suite_label_programs_resolve_as_counted_by_hand() {
         return;
     }
     let read = |name: &str| {
-        let text = std::fs::read_to_string(suite_dir().join(format!("{name}.data"))).unwrap();
+        let text = std::fs::read_to_string(conformance_dir().join(format!("{name}.data"))).unwrap();
         let case = conformance::parse(&text).unwrap();
         insns_to_bytes(&case.program().unwrap())
     };

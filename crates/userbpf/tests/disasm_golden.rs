@@ -2,15 +2,14 @@
 //! tests/fixtures/disasm/record.py from a Linux verifier log must come out
 //! of `disasm` byte for byte.
 
+mod common;
+
+use common::isa::{valid_opcodes, DISASM_GOLDEN};
+
 use std::collections::{BTreeSet, HashMap};
 
 use userbpf::isa::disasm::{disasm_with, Symbolizer};
 use userbpf::isa::{decode_at, CallKind, Insn, Instruction};
-
-const GOLDEN: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../tests/fixtures/disasm/golden.txt"
-));
 
 /// The kfunc names the kernel took from its BTF (`# kfunc ID NAME`).
 struct KfuncNames(HashMap<i32, String>);
@@ -33,7 +32,7 @@ struct Pair {
 fn parse_golden() -> (Vec<Pair>, KfuncNames) {
     let mut pairs = Vec::new();
     let mut kfuncs = HashMap::new();
-    for (i, line) in GOLDEN.lines().enumerate() {
+    for (i, line) in DISASM_GOLDEN.lines().enumerate() {
         if let Some(rest) = line.strip_prefix("# kfunc ") {
             let (id, name) = rest.split_once(' ').expect("# kfunc ID NAME");
             kfuncs.insert(id.parse().expect("kfunc id"), name.to_string());
@@ -146,7 +145,7 @@ fn disasm_matches_the_kernel() {
     .collect();
     assert!(missing.is_empty(), "fixture lacks {missing:?}");
     assert!(pairs.len() > 1000, "only {} pairs", pairs.len());
-    let valid = valid_opcodes();
+    let valid = valid_opcodes().to_vec();
     // 53 ALU/ALU64 + 50 JMP/JMP32 + 26 load/store opcodes, counted by hand.
     assert!(valid.len() >= 129, "decoder accepts only {} opcodes", valid.len());
     let absent: Vec<String> = valid
@@ -155,24 +154,4 @@ fn disasm_matches_the_kernel() {
         .map(|c| format!("{c:#04x}"))
         .collect();
     assert!(absent.is_empty(), "fixture lacks opcodes {absent:?}");
-}
-
-/// Every opcode byte the decoder accepts with some choice of fields.
-fn valid_opcodes() -> BTreeSet<u8> {
-    let fields: &[(u8, u8, i16, i32)] = &[
-        (1, 2, 0, 0),
-        (1, 0, 0, 16),
-        (0, 0, 0, 0),
-        (0, 1, 0, 0),
-        (1, 2, 0, 0xf1),
-        (1, 2, 0, 0x100),
-    ];
-    (0..=255u8)
-        .filter(|&code| {
-            fields.iter().any(|&(dst, src, off, imm)| {
-                let slots = [Insn::new(code, dst, src, off, imm), Insn::default()];
-                decode_at(&slots, 0).is_ok()
-            })
-        })
-        .collect()
 }

@@ -6,32 +6,31 @@
 //! - func_info and line_info follow the code when subprograms are
 //!   appended.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::fixtures::elf_dir;
+
+use std::path::Path;
 
 use userbpf::btf::dump::dump_raw;
 use userbpf::obj::core::{calc_relo, relo_kind as rk, POISON_HELPER};
 use userbpf::obj::{read_target_btf, LoadOptions, LoadedObject, Object};
-use userbpf::{Bpf, Creds};
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/elf")
-}
 
 fn object(name: &str) -> Object {
-    let data = std::fs::read(fixtures().join(format!("{name}.o"))).unwrap();
+    let data = std::fs::read(elf_dir().join(format!("{name}.o"))).unwrap();
     Object::parse(name, &data).unwrap()
 }
 
 #[test]
 fn btf_dump_matches_bpftool_for_every_object() {
     let mut n = 0;
-    for entry in std::fs::read_dir(fixtures().join("btf")).unwrap() {
+    for entry in std::fs::read_dir(elf_dir().join("btf")).unwrap() {
         let path = entry.unwrap().path();
         let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
         let obj_path = if stem == "core_target" {
-            fixtures().join("target/core_target.o")
+            elf_dir().join("target/core_target.o")
         } else {
-            fixtures().join(format!("{stem}.o"))
+            elf_dir().join(format!("{stem}.o"))
         };
         let btf = read_target_btf(&std::fs::read(&obj_path).unwrap()).unwrap();
         let want = std::fs::read_to_string(&path).unwrap();
@@ -46,7 +45,7 @@ fn btf_dump_matches_bpftool_for_every_object() {
 }
 
 fn target() -> userbpf::btf::Btf {
-    read_target_btf(&std::fs::read(fixtures().join("target/core_target.o")).unwrap()).unwrap()
+    read_target_btf(&std::fs::read(elf_dir().join("target/core_target.o")).unwrap()).unwrap()
 }
 
 /// (kind, local value, target value) of every CO-RE record of an object.
@@ -108,11 +107,10 @@ fn core_without_a_candidate_poisons_the_instruction() {
     // call to helper 0xbad2310, which the verifier refuses if reached.
     let obj = object("core_task");
     let opts = LoadOptions {
-        target_btf: Some(read_target_btf(&std::fs::read(fixtures().join("btf_kinds.o")).unwrap()).unwrap()),
+        target_btf: Some(read_target_btf(&std::fs::read(elf_dir().join("btf_kinds.o")).unwrap()).unwrap()),
         ..Default::default()
     };
-    let bpf = Bpf::default();
-    let p = bpf.process(Creds::ROOT);
+    let (_bpf, p) = common::process::root();
     let loaded = LoadedObject::prepare(&p, &obj, &opts).unwrap();
     let linked = loaded.link("core_task_parent").unwrap();
     let poisoned = linked
@@ -126,8 +124,7 @@ fn core_without_a_candidate_poisons_the_instruction() {
 #[test]
 fn core_needs_a_target() {
     let obj = object("core_task");
-    let bpf = Bpf::default();
-    let p = bpf.process(Creds::ROOT);
+    let (bpf, p) = common::process::root();
     let err = LoadedObject::prepare(&p, &obj, &LoadOptions::default()).err().unwrap();
     assert!(err.to_string().contains("target BTF"), "{err}");
     assert_eq!(bpf.map_count(), 0, "the map made before the error is closed");
@@ -138,8 +135,7 @@ fn func_and_line_info_follow_appended_subprograms() {
     // subprog_shared.c: socket_hash calls hash3, which calls mix: three
     // functions, so three func_info records, each at a function start.
     let obj = object("subprog_shared");
-    let bpf = Bpf::default();
-    let p = bpf.process(Creds::ROOT);
+    let (_bpf, p) = common::process::root();
     let loaded = LoadedObject::prepare(&p, &obj, &LoadOptions::default()).unwrap();
     let linked = loaded.link("socket_hash").unwrap();
     assert_eq!(linked.func_info.len(), 3);
@@ -178,7 +174,7 @@ fn func_and_line_info_follow_appended_subprograms() {
 fn core_against_the_recording_kernel_gives_its_tags() {
     let vmlinux = Path::new("/sys/kernel/btf/vmlinux");
     let kernel: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixtures().join("kernel.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(elf_dir().join("kernel.json")).unwrap()).unwrap();
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     if !vmlinux.exists() || release.trim() != kernel["kernel"].as_str().unwrap() {
         eprintln!("skipped: not on the recording kernel ({})", kernel["kernel"]);
@@ -198,8 +194,7 @@ fn core_against_the_recording_kernel_gives_its_tags() {
             .as_str()
             .unwrap()
             .to_string();
-        let bpf = Bpf::default();
-        let p = bpf.process(Creds::ROOT);
+        let (_bpf, p) = common::process::root();
         let mut loaded = LoadedObject::prepare(&p, &object(file), &opts).unwrap();
         let fd = loaded.load_program(prog, 0).unwrap().outcome.result.unwrap();
         assert_eq!(p.prog_info(fd).unwrap().tag_hex(), want, "{prog}");

@@ -6,20 +6,19 @@
 //! and subprogram linking); per map the type, key and value sizes,
 //! max_entries and flags bpftool showed.
 
+mod common;
+
+use common::fixtures::elf_dir;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use userbpf::obj::{Kconfig, LoadOptions, LoadedObject, Object};
 use userbpf::uapi::types::{map_type_from_str, prog_type_from_str};
 use userbpf::{Bpf, Creds};
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/elf")
-}
-
 fn kernel_json() -> Value {
-    let text = std::fs::read_to_string(fixtures().join("kernel.json")).expect("kernel.json");
+    let text = std::fs::read_to_string(elf_dir().join("kernel.json")).expect("kernel.json");
     serde_json::from_str(&text).expect("kernel.json parses")
 }
 
@@ -31,7 +30,7 @@ fn options(kernel: &Value) -> LoadOptions {
     let release = kernel["kernel"].as_str().expect("kernel release");
     let mut kconfig = Kconfig::parse("CONFIG_BPF_SYSCALL=y\n");
     kconfig.linux_kernel_version = Kconfig::version_code(release);
-    let target = std::fs::read(fixtures().join("target/core_target.o")).expect("core target");
+    let target = std::fs::read(elf_dir().join("target/core_target.o")).expect("core target");
     LoadOptions {
         target_btf: Some(userbpf::obj::read_target_btf(&target).expect("target BTF")),
         kconfig,
@@ -40,7 +39,7 @@ fn options(kernel: &Value) -> LoadOptions {
 }
 
 fn object(file: &str) -> Object {
-    let data = std::fs::read(fixtures().join(file)).expect("fixture");
+    let data = std::fs::read(elf_dir().join(file)).expect("fixture");
     Object::parse(file.trim_end_matches(".o"), &data).unwrap_or_else(|e| panic!("{file}: {e}"))
 }
 

@@ -4,17 +4,15 @@
 //! injected fault at every load step; and a successful load leaves nothing
 //! once dropped.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::fixtures::elf_dir;
 
 use userbpf::obj::{LoadOptions, LoadedObject, ObjError, Object};
-use userbpf::{Bpf, Config, Creds, Errno, LoadStep};
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/elf")
-}
+use userbpf::{Bpf, Config, Errno, LoadStep};
 
 fn object(name: &str) -> Object {
-    Object::parse(name, &std::fs::read(fixtures().join(format!("{name}.o"))).unwrap()).unwrap()
+    Object::parse(name, &std::fs::read(elf_dir().join(format!("{name}.o"))).unwrap()).unwrap()
 }
 
 fn assert_nothing_left(bpf: &Bpf, p: &userbpf::Process, what: &str) {
@@ -28,8 +26,7 @@ fn a_refused_program_in_the_middle_unloads_everything() {
     // partial_failure.c: xdp_good_first loads, xdp_bad_second is refused
     // (EACCES, as the kernel refused it: kernel.json), xdp_good_third is
     // never tried.
-    let bpf = Bpf::default();
-    let p = bpf.process(Creds::ROOT);
+    let (bpf, p) = common::process::root();
     let obj = object("partial_failure");
     let err = LoadedObject::load_all(&p, &obj, &LoadOptions::default())
         .err()
@@ -48,11 +45,10 @@ fn a_refused_program_in_the_middle_unloads_everything() {
 fn a_map_creation_failing_part_way_closes_the_maps_made() {
     // btf_maps.o makes five maps (four in .maps, then .rodata.cst16); with
     // room for three fds (RLIMIT_NOFILE 6 minus stdio), the fourth fails.
-    let bpf = Bpf::new(Config {
+    let (bpf, p) = common::process::root_with(Config {
         max_fds: 6,
         ..Config::default()
     });
-    let p = bpf.process(Creds::ROOT);
     let err = LoadedObject::load_all(&p, &object("btf_maps"), &LoadOptions::default())
         .err()
         .expect("EMFILE");
@@ -72,8 +68,7 @@ fn a_map_creation_failing_part_way_closes_the_maps_made() {
 #[test]
 fn a_fault_at_any_load_step_leaves_nothing() {
     for step in LoadStep::ALL {
-        let bpf = Bpf::default();
-        let p = bpf.process(Creds::ROOT);
+        let (bpf, p) = common::process::root();
         bpf.inject_load_fault(Some((step, Errno::ENOMEM)));
         let r = LoadedObject::load_all(&p, &object("hash_of_maps"), &LoadOptions::default());
         assert!(r.is_err(), "{step:?}");
@@ -84,8 +79,7 @@ fn a_fault_at_any_load_step_leaves_nothing() {
 
 #[test]
 fn a_loaded_object_leaves_nothing_once_dropped() {
-    let bpf = Bpf::default();
-    let p = bpf.process(Creds::ROOT);
+    let (bpf, p) = common::process::root();
     for name in ["btf_maps", "global_data", "subprog_shared", "xdp_two_progs", "ringbuf"] {
         let loaded = LoadedObject::load_all(&p, &object(name), &LoadOptions::default()).unwrap();
         assert!(bpf.prog_count() > 0 && loaded.loads.iter().all(|l| l.outcome.result.is_ok()));
@@ -96,8 +90,7 @@ fn a_loaded_object_leaves_nothing_once_dropped() {
 
 #[test]
 fn map_in_map_slots_and_global_data_are_set_up_as_libbpf_does() {
-    let bpf = Bpf::default();
-    let p = bpf.process(Creds::ROOT);
+    let (_bpf, p) = common::process::root();
     // Maps only: the verifier refuses this program (elf_fixtures.rs).
     let loaded = LoadedObject::prepare(&p, &object("hash_of_maps"), &LoadOptions::default()).unwrap();
     // hash_of_maps.c: outer_hash = { [3] = &inner_a }, outer_array = { &inner_a, &inner_b }.
@@ -153,8 +146,7 @@ fn legacy_maps_and_kconfig_as_their_sources_say() {
         defs,
         [("legacy_counts", 2, 4, 8, 16, 0), ("legacy_hash", 1, 8, 4, 64, 1)]
     );
-    let bpf = Bpf::default();
-    let p = bpf.process(Creds::ROOT);
+    let (bpf, p) = common::process::root();
     assert!(LoadedObject::load_all(&p, &obj, &LoadOptions::default()).is_ok());
 
     // kconfig.c: libbpf orders externs by alignment (down), size (up),

@@ -5,19 +5,17 @@
 //! panic. The proptest runs `userbpf::fuzzing::load_object`, the entry
 //! point of the `elf_load` fuzz target.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::fixtures::elf_dir;
 
 use proptest::prelude::*;
 use userbpf::btf::{Btf, BtfError};
 use userbpf::fuzzing::load_object;
 use userbpf::obj::{ObjError, Object};
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/elf")
-}
-
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(fixtures().join(format!("{name}.o"))).unwrap()
+    std::fs::read(elf_dir().join(format!("{name}.o"))).unwrap()
 }
 
 fn parse(data: &[u8]) -> Result<Object, ObjError> {
@@ -225,7 +223,7 @@ fn corrupt_btf_in_an_object_is_an_error() {
 /// Inputs the fuzz target once crashed on (fuzz/regressions/).
 #[test]
 fn fuzz_regressions_stay_fixed() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions");
+    let dir = common::fixtures::repo().join("fuzz/regressions");
     let mut n = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -243,11 +241,10 @@ fn fuzz_regressions_stay_fixed() {
 #[test]
 fn maps_over_the_memlock_limit_fail_before_allocating() {
     use userbpf::uapi::types::map_type;
-    let bpf = userbpf::Bpf::new(userbpf::Config {
+    let (_bpf, p) = common::process::root_with(userbpf::Config {
         memlock_limit: Some(4 << 20),
         ..userbpf::Config::default()
     });
-    let p = bpf.process(userbpf::Creds::ROOT);
     for map_type in [map_type::ARRAY, map_type::HASH, map_type::LPM_TRIE] {
         let req = userbpf::MapCreateRequest {
             map_type,
@@ -263,7 +260,7 @@ fn maps_over_the_memlock_limit_fail_before_allocating() {
 
 #[test]
 fn every_fixture_survives_the_fuzz_entry_point() {
-    for entry in std::fs::read_dir(fixtures()).unwrap() {
+    for entry in std::fs::read_dir(elf_dir()).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "o") {
             load_object(&std::fs::read(&path).unwrap());
@@ -272,7 +269,7 @@ fn every_fixture_survives_the_fuzz_entry_point() {
 }
 
 fn all_fixtures() -> Vec<Vec<u8>> {
-    let mut v: Vec<_> = std::fs::read_dir(fixtures())
+    let mut v: Vec<_> = std::fs::read_dir(elf_dir())
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "o"))

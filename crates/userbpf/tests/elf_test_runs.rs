@@ -4,20 +4,16 @@
 //! of one object in name order, each on every packet in order, on one
 //! loaded object (global data carries over); so does this test.
 
+mod common;
+
+use common::fixtures::elf_dir;
+use common::hex;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use userbpf::obj::{Kconfig, LoadOptions, LoadedObject, Object};
-use userbpf::{Bpf, Creds, TestRunRequest};
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/elf")
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+use userbpf::TestRunRequest;
 
 /// Runs whose userbpf result differs from the kernel's, and why. The test
 /// fails if this list is wrong in either direction.
@@ -26,8 +22,7 @@ const KNOWN_RUN_DIFFERENCES: &[(&str, &str)] = &[];
 
 #[test]
 fn test_runs_match_the_kernel() {
-    let kernel: Value =
-        serde_json::from_str(&std::fs::read_to_string(fixtures().join("kernel.json")).unwrap()).unwrap();
+    let kernel: Value = serde_json::from_str(&std::fs::read_to_string(elf_dir().join("kernel.json")).unwrap()).unwrap();
     let release = kernel["kernel"].as_str().unwrap();
     let mut kconfig = Kconfig::parse("CONFIG_BPF_SYSCALL=y\n");
     kconfig.linux_kernel_version = Kconfig::version_code(release);
@@ -43,10 +38,9 @@ fn test_runs_match_the_kernel() {
         if !programs.values().any(|p| p.get("runs").is_some()) || !rec["loaded"].as_bool().unwrap() {
             continue;
         }
-        let data = std::fs::read(fixtures().join(file)).unwrap();
+        let data = std::fs::read(elf_dir().join(file)).unwrap();
         let obj = Object::parse(file.trim_end_matches(".o"), &data).unwrap();
-        let bpf = Bpf::default();
-        let p = bpf.process(Creds::ROOT);
+        let (_bpf, p) = common::process::root();
         let loaded = match LoadedObject::load_all(&p, &obj, &opts) {
             Ok(l) => l,
             Err(e) => {
@@ -71,7 +65,7 @@ fn test_runs_match_the_kernel() {
                 .unwrap_or_else(|| panic!("{file}: {name} not loaded"));
             for run in prog_runs {
                 let packet = run["packet"].as_str().unwrap();
-                let data_in = std::fs::read(fixtures().join("packets").join(format!("{packet}.bin"))).unwrap();
+                let data_in = std::fs::read(elf_dir().join("packets").join(format!("{packet}.bin"))).unwrap();
                 runs += 1;
                 let key = format!("{file}:{name}:{packet}");
                 let ours = p.prog_test_run(&TestRunRequest {

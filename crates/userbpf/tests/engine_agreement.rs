@@ -7,14 +7,14 @@
 //! A short campaign runs in CI; `USERBPF_ENGINE_PROGRAMS=100000 cargo test
 //! --release -p userbpf --test engine_agreement -- --nocapture` a long one.
 
+mod common;
+
 use std::time::Instant;
+
+use common::env_u64;
 
 use userbpf::fuzzing::engines::{engines_agree, EnginesVerdict};
 use userbpf::fuzzing::sound_seed_bytes;
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 #[test]
 fn engines_agree_on_verified_programs() {

@@ -3,35 +3,24 @@
 //! then the maps and ring buffer records (examples/kernel.json, recorded by
 //! examples/record.py through bpftool on Linux 6.18).
 
-use std::path::PathBuf;
+mod common;
+
+use common::fixtures::examples;
+use common::{hex, unhex};
 
 use serde_json::Value;
 use userbpf::maps::ringbuf::RingBuf;
 use userbpf::obj::{LoadOptions, LoadedObject, Object};
 use userbpf::runtime::Engine;
-use userbpf::{Bpf, Creds, Process, TestRunRequest};
-
-fn examples() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples"))
-}
+use userbpf::{Process, TestRunRequest};
 
 fn json(path: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(examples().join(path)).unwrap()).unwrap()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
-        .collect()
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    serde_json::from_str(&std::fs::read_to_string(examples(path)).unwrap()).unwrap()
 }
 
 /// The packets of a classic pcap file.
 fn packets(path: &str) -> Vec<Vec<u8>> {
-    let d = std::fs::read(examples().join(path)).unwrap();
+    let d = std::fs::read(examples(path)).unwrap();
     let mut out = Vec::new();
     let mut off = 24;
     while off < d.len() {
@@ -65,9 +54,8 @@ fn every_example_does_what_the_kernel_did() {
         for ex in manifest["examples"].as_array().unwrap() {
             let name = ex["name"].as_str().unwrap();
             let want = &kernel["examples"][name];
-            let bpf = Bpf::default();
-            let p = bpf.process(Creds::ROOT);
-            let data = std::fs::read(examples().join(ex["object"].as_str().unwrap())).unwrap();
+            let (_bpf, p) = common::process::root();
+            let data = std::fs::read(examples(ex["object"].as_str().unwrap())).unwrap();
             let obj = Object::parse(name, &data).unwrap();
             let loaded = LoadedObject::load_all(&p, &obj, &LoadOptions::default()).unwrap();
             for u in ex["map_updates"].as_array().into_iter().flatten() {

@@ -6,22 +6,20 @@
 //! getgid), as bpf_get_current_pid_tgid / uid_gid return them for the task
 //! that runs BPF_PROG_TEST_RUN.
 
-use userbpf::exec::Executor;
+mod common;
+
+use common::engines::{run_bare, run_in, On};
+
 use userbpf::isa::Insn;
 use userbpf::prog::Runtime;
 use userbpf::runtime::Engine;
 use userbpf::uapi::types::{map_type, prog_type};
-use userbpf::{Bpf, Creds, MapCreateRequest, ProgLoadRequest, TestRunRequest};
+use userbpf::{MapCreateRequest, TestRunRequest};
 
 /// Load a GPL socket filter; its fd and program.
 fn load_socket_filter(p: &userbpf::Process, insns: Vec<Insn>) -> (u32, std::sync::Arc<userbpf::prog::Prog>) {
     let fd = p
-        .prog_load(&ProgLoadRequest {
-            prog_type: prog_type::SOCKET_FILTER,
-            insns,
-            license: b"GPL".to_vec(),
-            ..Default::default()
-        })
+        .prog_load(&common::process::gpl_request(prog_type::SOCKET_FILTER, insns))
         .result
         .unwrap();
     (fd, p.prog_by_fd(fd).unwrap())
@@ -29,8 +27,7 @@ fn load_socket_filter(p: &userbpf::Process, insns: Vec<Insn>) -> (u32, std::sync
 
 #[test]
 fn environment_helpers_are_called_directly_and_answer_as_the_table() {
-    let bpf = Bpf::new(userbpf::Config::default());
-    let p = bpf.process(Creds::ROOT);
+    let (_bpf, p) = common::process::root();
     // Results go to a one-element array's 48-byte value.
     let out = p
         .map_create(&MapCreateRequest {
@@ -110,10 +107,8 @@ fn environment_helpers_are_called_directly_and_answer_as_the_table() {
     let helpers = userbpf::exec::HelperTable::new();
     let program = userbpf::exec::Program::new(prog.xlated.clone()).unwrap();
     let opts = userbpf::exec::RunOptions::default();
-    let mut gm = userbpf::exec::GuestMemory::new();
-    let want = userbpf::exec::Interpreter::new(&program, &helpers).run(&mut gm, &[], &opts);
-    let mut gm = userbpf::exec::GuestMemory::new();
-    let got = userbpf::exec::Jit::new(jit, &helpers).run(&mut gm, &[], &opts);
+    let want = run_bare(On::Interpreter(&program), &helpers, &opts);
+    let got = run_bare(On::Jit(jit), &helpers, &opts);
     assert!(want.is_err(), "{want:?}");
     assert_eq!(got, want);
 }
@@ -127,10 +122,9 @@ fn environment_helpers_are_called_directly_and_answer_as_the_table() {
 fn inlined_environment_helpers_match_the_table() {
     use std::cell::Cell;
     use userbpf::exec::interp::STACK_SIZE;
-    use userbpf::exec::{GuestMemory, Interpreter, Jit, Program, RunOptions};
+    use userbpf::exec::{GuestMemory, Program, RunOptions};
     use userbpf::runtime::{RunEnv, Task};
-    let bpf = Bpf::new(userbpf::Config::default());
-    let p = bpf.process(Creds::ROOT);
+    let (_bpf, p) = common::process::root();
     let call = |id| Insn::new(0x85, 0, 0, 0, id);
     // r0 = f(prandom, prandom, cpu, pid_tgid, uid_gid, numa): each answer
     // shifted in, so any difference shows.
@@ -165,13 +159,11 @@ fn inlined_environment_helpers_match_the_table() {
     for seed in [0, 1, 12345, u64::MAX] {
         let (mut gm, e) = (GuestMemory::new(), env(seed));
         let fp = gm.stack_top(STACK_SIZE);
-        let want = Interpreter::new(&program, helpers)
-            .execute_in(&mut gm, &e, fp, &[], &opts)
-            .unwrap();
+        let want = run_in(On::Interpreter(&program), helpers, &mut gm, &e, fp, &[], &opts).unwrap();
         let want_state = e.prandom.get();
         let (mut gm, e) = (GuestMemory::new(), env(seed));
         let fp = gm.stack_top(STACK_SIZE);
-        let got = Jit::new(jit, helpers).execute_in(&mut gm, &e, fp, &[], &opts).unwrap();
+        let got = run_in(On::Jit(jit), helpers, &mut gm, &e, fp, &[], &opts).unwrap();
         assert_eq!(got, want, "seed {seed}");
         assert_eq!(e.prandom.get(), want_state, "seed {seed}: the generator's state");
     }
@@ -189,7 +181,7 @@ fn inlined_environment_helpers_match_the_table() {
     let (mut gm, e) = (GuestMemory::new(), env(12345));
     let fp = gm.stack_top(STACK_SIZE);
     assert_eq!(
-        Jit::new(jit, helpers).execute_in(&mut gm, &e, fp, &[], &opts).unwrap(),
+        run_in(On::Jit(jit), helpers, &mut gm, &e, fp, &[], &opts).unwrap(),
         first
     );
 }

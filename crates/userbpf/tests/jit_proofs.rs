@@ -3,17 +3,17 @@
 //! (the kernel's answers for examples/tc_port_filter and the C examples),
 //! and the images must shrink.
 
-use userbpf::exec::Executor;
+mod common;
+
+use common::engines::{run, On};
+use common::fixtures::examples;
+
 use userbpf::isa::source::read_program;
 use userbpf::obj::{LoadOptions, LoadedObject, Object};
 use userbpf::prog::Runtime;
 use userbpf::runtime::Engine;
 use userbpf::uapi::types::prog_type;
 use userbpf::{Bpf, Config, Creds, ProgLoadRequest, TestRunRequest};
-
-fn examples(path: &str) -> std::path::PathBuf {
-    std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples")).join(path)
-}
 
 fn bpf(trust: bool) -> Bpf {
     Bpf::new(Config {
@@ -108,7 +108,7 @@ fn the_c_examples_run_the_same_with_proofs() {
 #[test]
 fn proofs_naming_missing_regions_fault_cleanly() {
     use userbpf::exec::{
-        AccessProof, AlignedBuf, Fault, GuestMemory, HelperTable, Jit, JitOptions, JitProgram, Program, RegionKind,
+        AccessProof, AlignedBuf, Fault, GuestMemory, HelperTable, JitOptions, JitProgram, Program, RegionKind,
         RunOptions,
     };
     use userbpf::isa::Insn;
@@ -124,9 +124,7 @@ fn proofs_naming_missing_regions_fault_cleanly() {
         let mut mem = GuestMemory::new();
         let addr = mem.add(buf.as_mut_bytes(), RegionKind::Memory);
         let helpers = HelperTable::new();
-        let err = Jit::new(&image, &helpers)
-            .run(&mut mem, &[addr, 16], &RunOptions::default())
-            .unwrap_err();
+        let err = run(On::Jit(&image), &helpers, &mut mem, &[addr, 16], &RunOptions::default()).unwrap_err();
         assert!(matches!(err.fault, Fault::Unsupported { .. }), "{proof:?}: {err:?}");
     }
     // With the region there, the fixed base reads the right byte.
@@ -140,9 +138,14 @@ fn proofs_naming_missing_regions_fault_cleanly() {
     let addr = mem.add(buf.as_mut_bytes(), RegionKind::Packet);
     let helpers = HelperTable::new();
     assert_eq!(
-        Jit::new(&image, &helpers)
-            .run(&mut mem, &[addr + 3, 13], &RunOptions::default())
-            .unwrap(),
+        run(
+            On::Jit(&image),
+            &helpers,
+            &mut mem,
+            &[addr + 3, 13],
+            &RunOptions::default()
+        )
+        .unwrap(),
         7
     );
 }
@@ -161,12 +164,7 @@ fn packet_loops_keep_the_packet_base_in_a_register() {
     let bpf = bpf(true);
     let p = bpf.process(Creds::ROOT);
     let fd = p
-        .prog_load(&ProgLoadRequest {
-            prog_type: prog_type::XDP,
-            insns,
-            license: b"GPL".to_vec(),
-            ..Default::default()
-        })
+        .prog_load(&common::process::gpl_request(prog_type::XDP, insns))
         .result
         .unwrap();
     let prog = p.prog_by_fd(fd).unwrap();
@@ -196,7 +194,7 @@ fn packet_loops_keep_the_packet_base_in_a_register() {
 #[test]
 fn hints_keep_every_check() {
     use userbpf::exec::{
-        AccessProof, AlignedBuf, Fault, GuestMemory, HelperTable, Jit, JitOptions, JitProgram, Program, RegionKind,
+        AccessProof, AlignedBuf, Fault, GuestMemory, HelperTable, JitOptions, JitProgram, Program, RegionKind,
         RunOptions,
     };
     use userbpf::isa::Insn;
@@ -204,20 +202,26 @@ fn hints_keep_every_check() {
     // r0 = *(u32 *)(r1 + 0); exit, hinted: the packet.
     let prog = Program::new(vec![Insn::new(0x61, 0, 1, 0, 0), Insn::new(0x95, 0, 0, 0, 0)]).unwrap();
     let image = JitProgram::compile_with_hints(&prog, JitOptions::default(), &[AccessProof::Packet]).unwrap();
-    let run = |kind: RegionKind, at: u64| {
+    let load_at = |kind: RegionKind, at: u64| {
         let mut buf = AlignedBuf::from_bytes(&[1, 2, 3, 4, 5, 6, 7, 8]);
         let mut mem = GuestMemory::new();
         let addr = mem.add(buf.as_mut_bytes(), kind);
-        Jit::new(&image, &helpers).run(&mut mem, &[addr + at], &RunOptions::default())
+        run(
+            On::Jit(&image),
+            &helpers,
+            &mut mem,
+            &[addr + at],
+            &RunOptions::default(),
+        )
     };
-    assert_eq!(run(RegionKind::Packet, 0).unwrap(), 0x0403_0201);
-    assert_eq!(run(RegionKind::Packet, 4).unwrap(), 0x0807_0605);
+    assert_eq!(load_at(RegionKind::Packet, 0).unwrap(), 0x0403_0201);
+    assert_eq!(load_at(RegionKind::Packet, 4).unwrap(), 0x0807_0605);
     for at in [5, 8, u32::MAX as u64] {
-        let e = run(RegionKind::Packet, at).unwrap_err();
+        let e = load_at(RegionKind::Packet, at).unwrap_err();
         assert!(matches!(e.fault, Fault::Memory(_)), "{at}: {e:?}");
     }
     // The hint is wrong: the buffer is not the packet. Still a fault.
-    let e = run(RegionKind::Memory, 0).unwrap_err();
+    let e = load_at(RegionKind::Memory, 0).unwrap_err();
     assert!(matches!(e.fault, Fault::Memory(_)), "{e:?}");
     // A store hinted to a read-only region faults.
     let store = Program::new(vec![
@@ -230,8 +234,6 @@ fn hints_keep_every_check() {
     let data = [0u8; 8];
     let mut mem = GuestMemory::new();
     let addr = mem.add_readonly(&data, RegionKind::Context);
-    let e = Jit::new(&image, &helpers)
-        .run(&mut mem, &[addr], &RunOptions::default())
-        .unwrap_err();
+    let e = run(On::Jit(&image), &helpers, &mut mem, &[addr], &RunOptions::default()).unwrap_err();
     assert!(matches!(e.fault, Fault::Memory(_)), "{e:?}");
 }

@@ -4,16 +4,20 @@
 //! regions of guest memory and the helper bodies over them. Expected values
 //! are derived from kernel/bpf/verifier.c and syscall.c by hand.
 
+mod common;
+
+use common::engines::{interpret_with_maps, run_bare, On};
+
 use std::sync::Arc;
 
-use userbpf::exec::{Executor, GuestMemory, HelperTable, Interpreter, Program, RegionKind, RunOptions};
+use userbpf::exec::{GuestMemory, HelperTable, Program, RegionKind, RunOptions};
 use userbpf::isa::Insn;
 use userbpf::maps::guest::{map_base, MapTable};
 use userbpf::maps::ARRAY_VALUE_OFF;
 use userbpf::uapi::attr::prog_load as F;
 use userbpf::uapi::types::{cmd, map_type, prog_type};
 use userbpf::user_mem::UserBuffers;
-use userbpf::{Bpf, Creds, Errno, MapCreateRequest, Process, ProgLoadRequest};
+use userbpf::{Errno, MapCreateRequest, Process, ProgLoadRequest};
 
 fn ld_imm64(dst: u8, src: u8, imm: i32, next: i32) -> [Insn; 2] {
     [Insn::new(0x18, dst, src, 0, imm), Insn::new(0, 0, 0, 0, next)]
@@ -81,8 +85,7 @@ fn load_fd_array(p: &Process, insns: &[Insn], fds: Option<&[u32]>, cnt: u32) -> 
 
 #[test]
 fn a_direct_value_program_counts_in_the_map() {
-    let bpf = Bpf::default();
-    let p = bpf.process(Creds::ROOT);
+    let (_bpf, p) = common::process::root();
     let fd = map(&p, map_type::ARRAY, 4, 8, 1);
     // r1 = &value[0] + 0; lock *(u64 *)(r1 + 0) += 5; r0 = *(u64 *)(r1 + 0)
     let mut insns = ld_imm64(1, 2, fd as i32, 0).to_vec();
@@ -100,15 +103,10 @@ fn a_direct_value_program_counts_in_the_map() {
     assert_eq!(imm, map_base(0) + ARRAY_VALUE_OFF as u64);
     assert_eq!(prog.xlated[0].src, 0, "converted to a plain constant");
 
-    let program = Program::new(prog.xlated.clone()).unwrap();
     let helpers = HelperTable::new();
     let mut last = 0;
     for _ in 0..3 {
-        let mut gm = GuestMemory::new();
-        let _maps = MapTable::install(&prog.used_maps, &mut gm).unwrap();
-        last = Interpreter::new(&program, &helpers)
-            .run(&mut gm, &[], &RunOptions::default())
-            .unwrap();
+        last = interpret_with_maps(&prog.xlated, &prog.used_maps, &helpers).unwrap();
     }
     assert_eq!(last, 15);
     assert_eq!(
@@ -119,8 +117,7 @@ fn a_direct_value_program_counts_in_the_map() {
 
 #[test]
 fn prog_info_names_the_maps_and_dumps_their_ids() {
-    let bpf = Bpf::default();
-    let p = bpf.process(Creds::ROOT);
+    let (_bpf, p) = common::process::root();
     let h = map(&p, map_type::HASH, 4, 8, 4);
     let a = map(&p, map_type::ARRAY, 4, 8, 1);
     let mut insns = ld_imm64(1, 1, h as i32, 0).to_vec();
@@ -144,8 +141,7 @@ fn prog_info_names_the_maps_and_dumps_their_ids() {
 
 #[test]
 fn a_program_holds_its_maps() {
-    let bpf = Bpf::default();
-    let p = bpf.process(Creds::ROOT);
+    let (bpf, p) = common::process::root();
     let fd = map(&p, map_type::HASH, 4, 8, 4);
     p.map_update(fd, &1u32.to_le_bytes(), &7u64.to_le_bytes(), 0).unwrap();
     let id = p.map_info(fd).unwrap().id;
@@ -167,8 +163,7 @@ fn a_program_holds_its_maps() {
 
 #[test]
 fn fd_array_names_maps_by_index() {
-    let bpf = Bpf::default();
-    let p = bpf.process(Creds::ROOT);
+    let (_bpf, p) = common::process::root();
     let a = map(&p, map_type::ARRAY, 4, 8, 1);
     let b = map(&p, map_type::HASH, 4, 8, 1);
     // MAP_IDX 1 and MAP_IDX_VALUE 0 (+4) through fd_array [a, b].
@@ -229,8 +224,7 @@ fn fd_array_names_maps_by_index() {
 
 #[test]
 fn at_most_64_maps_per_program() {
-    let bpf = Bpf::default();
-    let p = bpf.process(Creds::ROOT);
+    let (bpf, p) = common::process::root();
     let fds: Vec<u32> = (0..65).map(|_| map(&p, map_type::ARRAY, 4, 4, 1)).collect();
     let mut insns = Vec::new();
     for &fd in &fds {
@@ -253,8 +247,7 @@ fn at_most_64_maps_per_program() {
 
 #[test]
 fn prog_arrays_keep_the_first_program_type() {
-    let bpf = Bpf::default();
-    let p = bpf.process(Creds::ROOT);
+    let (_bpf, p) = common::process::root();
     let pa = map(&p, map_type::PROG_ARRAY, 4, 4, 2);
     let user = |t| {
         let mut insns = ld_imm64(1, 1, pa as i32, 0).to_vec();
@@ -287,8 +280,7 @@ fn prog_arrays_keep_the_first_program_type() {
 
 #[test]
 fn exclusive_maps_admit_only_their_program() {
-    let bpf = Bpf::default();
-    let p = bpf.process(Creds::ROOT);
+    let (_bpf, p) = common::process::root();
     let body = |fd: i32| {
         let mut i = ld_imm64(1, 1, fd, 0).to_vec();
         i.extend([mov(0, 0), EXIT]);
@@ -323,11 +315,10 @@ fn exclusive_maps_admit_only_their_program() {
 
 #[test]
 fn helper_bodies_work_on_guest_memory() {
-    let bpf = Bpf::new(userbpf::Config {
+    let (_bpf, p) = common::process::root_with(userbpf::Config {
         possible_cpus: 2,
         ..Default::default()
     });
-    let p = bpf.process(Creds::ROOT);
     let h = map(&p, map_type::HASH, 4, 8, 4);
     let pc = map(&p, map_type::PERCPU_ARRAY, 4, 4, 1);
     let tmpl = map(&p, map_type::ARRAY, 4, 8, 1);
@@ -401,11 +392,10 @@ fn helper_bodies_work_on_guest_memory() {
 fn inlined_array_lookups_are_the_kernels_and_run_on_map_regions() {
     // The inlined lookup is post-verifier code (map pointer arithmetic the
     // full verifier refuses, as the kernel's would): load it structurally.
-    let bpf = Bpf::new(userbpf::Config {
+    let (_bpf, p) = common::process::root_with(userbpf::Config {
         verifier: userbpf::verifier::VerifierMode::Structural,
         ..Default::default()
     });
-    let p = bpf.process(Creds::ROOT);
     let fd = map(&p, map_type::ARRAY, 4, 8, 4);
     let (m, _) = p.map_by_fd(fd).unwrap();
     let inline = m.ops().gen_lookup().unwrap();
@@ -437,13 +427,7 @@ fn inlined_array_lookups_are_the_kernels_and_run_on_map_regions() {
     // on by default), and the jump over it still lands after it.
     assert_eq!(&prog.xlated[5..5 + inline.len()], &inline[..]);
     assert_eq!(prog.xlated[5 + inline.len()].off, 1);
-    let program = Program::new(prog.xlated.clone()).unwrap();
-    let helpers = HelperTable::new();
-    let mut gm = GuestMemory::new();
-    let _maps = MapTable::install(&prog.used_maps, &mut gm).unwrap();
-    let r0 = Interpreter::new(&program, &helpers)
-        .run(&mut gm, &[], &RunOptions::default())
-        .unwrap();
+    let r0 = interpret_with_maps(&prog.xlated, &prog.used_maps, &HelperTable::new()).unwrap();
     assert_eq!(r0, 0x55);
 }
 
@@ -459,11 +443,10 @@ fn jit_hash_lookups_call_the_map_directly() {
     use userbpf::runtime::Engine;
     use userbpf::TestRunRequest;
     for trust in [false, true] {
-        let bpf = Bpf::new(userbpf::Config {
+        let (_bpf, p) = common::process::root_with(userbpf::Config {
             jit_trust_verifier: trust,
             ..Default::default()
         });
-        let p = bpf.process(Creds::ROOT);
         let hash = map(&p, map_type::HASH, 4, 8, 8);
         let arr = map(&p, map_type::ARRAY, 4, 4, 1);
         p.map_update(hash, &7u32.to_le_bytes(), &100u64.to_le_bytes(), 0)
@@ -536,11 +519,9 @@ fn jit_hash_lookups_call_the_map_directly() {
         // what the interpreter does. A trusting image refuses such memory.
         if !trust {
             let helpers = userbpf::helpers::run::kernel_helpers();
-            let mut gm = GuestMemory::new();
             let program = Program::new(prog.xlated.clone()).unwrap();
-            let want = Interpreter::new(&program, helpers).run(&mut gm, &[], &RunOptions::default());
-            let mut gm = GuestMemory::new();
-            let got = userbpf::exec::Jit::new(jit, helpers).run(&mut gm, &[], &RunOptions::default());
+            let want = run_bare(On::Interpreter(&program), helpers, &RunOptions::default());
+            let got = run_bare(On::Jit(jit), helpers, &RunOptions::default());
             assert!(want.is_err(), "no maps installed: {want:?}");
             assert_eq!(got, want);
         }
@@ -590,8 +571,7 @@ fn jit_map_updates_and_deletes_call_the_map_directly() {
         Insn::new(0x0f, 6, 0, 0, 0),
     ];
     for engine in [Engine::Loaded, Engine::Interpreter] {
-        let bpf = Bpf::new(userbpf::Config::default());
-        let p = bpf.process(Creds::ROOT);
+        let (_bpf, p) = common::process::root();
         let arr = map(&p, map_type::ARRAY, 4, 8, 4);
         let hash = map(&p, map_type::HASH, 4, 8, 4);
         let mut insns = vec![mov(6, 0)];

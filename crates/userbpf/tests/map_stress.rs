@@ -6,6 +6,8 @@
 //! versions (no lost update), every value read must be self-consistent (no
 //! torn update), and the shared counters must hold every increment.
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,7 +17,7 @@ use userbpf::exec::RegionKind;
 use userbpf::maps::guest::MapTable;
 use userbpf::maps::{set_current_cpu, Map};
 use userbpf::uapi::types::{elem_flags, map_type};
-use userbpf::{Bpf, Config, Creds, Errno, MapCreateRequest, Process};
+use userbpf::{Bpf, Config, Errno, MapCreateRequest, Process};
 
 const THREADS: u64 = 8;
 const OPS_PER_THREAD: u64 = 125_000;
@@ -52,11 +54,10 @@ impl Rng {
 }
 
 fn setup(map_type: u32, max_entries: u32) -> (Bpf, Process, u32, Arc<Map>) {
-    let bpf = Bpf::new(Config {
+    let (bpf, p) = common::process::root_with(Config {
         possible_cpus: 4,
         ..Config::default()
     });
-    let p = bpf.process(Creds::ROOT);
     let fd = p
         .map_create(&MapCreateRequest {
             map_type,

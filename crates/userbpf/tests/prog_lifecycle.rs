@@ -3,6 +3,8 @@
 //! Expected values come from the kernel's rules (kernel/bpf/syscall.c) and
 //! kbpf.py recordings noted inline.
 
+mod common;
+
 use std::sync::Arc;
 
 use userbpf::isa::Insn;
@@ -30,8 +32,7 @@ fn assert_empty(bpf: &Bpf, p: &userbpf::Process) {
 
 #[test]
 fn load_info_close() {
-    let bpf = Bpf::default();
-    let p = bpf.process(Creds::ROOT);
+    let (bpf, p) = common::process::root();
     let mut r = req(r0_exit(7));
     r.name = b"seven".to_vec();
     let fd = p.prog_load(&r).result.unwrap();
@@ -53,8 +54,7 @@ fn load_info_close() {
 
 #[test]
 fn ids_are_cyclic_fds_lowest_free() {
-    let bpf = Bpf::default();
-    let p = bpf.process(Creds::ROOT);
+    let (bpf, p) = common::process::root();
     let a = p.prog_load(&req(r0_exit(1))).result.unwrap();
     let b = p.prog_load(&req(r0_exit(2))).result.unwrap();
     assert_eq!((a, b), (3, 4));
@@ -90,8 +90,7 @@ fn id_commands_need_cap_sys_admin() {
 
 #[test]
 fn pins_hold_a_reference() {
-    let bpf = Bpf::default();
-    let p = bpf.process(Creds::ROOT);
+    let (bpf, p) = common::process::root();
     let fd = p.prog_load(&req(r0_exit(5))).result.unwrap();
     p.obj_pin(fd, "/sys/fs/bpf/five").unwrap();
     assert_eq!(p.obj_pin(fd, "/sys/fs/bpf/five"), Err(Errno::EEXIST));
@@ -115,11 +114,10 @@ fn pins_hold_a_reference() {
 
 #[test]
 fn every_step_fails_cleanly() {
-    let bpf = Bpf::new(Config {
+    let (bpf, p) = common::process::root_with(Config {
         memlock_limit: Some(1 << 20),
         ..Config::default()
     });
-    let p = bpf.process(Creds::ROOT);
     for step in LoadStep::ALL {
         // A distinctive errno proves the failure came from the injection.
         bpf.inject_load_fault(Some((step, Errno::ENOMEM)));
@@ -139,11 +137,10 @@ fn every_step_fails_cleanly() {
 #[test]
 fn memlock_limit_refuses_with_eperm_and_uncharges() {
     // One page of RLIMIT_MEMLOCK: a 1-page program fits, a second does not.
-    let bpf = Bpf::new(Config {
+    let (bpf, p) = common::process::root_with(Config {
         memlock_limit: Some(4096),
         ..Config::default()
     });
-    let p = bpf.process(Creds::ROOT);
     let fd = p.prog_load(&req(r0_exit(1))).result.unwrap();
     assert_eq!(p.prog_load(&req(r0_exit(2))).result, Err(Errno::EPERM));
     p.close(fd).unwrap();
@@ -175,8 +172,7 @@ impl SecurityPolicy for Refuse {
 
 #[test]
 fn security_policy_refuses_with_its_own_errno() {
-    let bpf = Bpf::default();
-    let p = bpf.process(Creds::ROOT);
+    let (bpf, p) = common::process::root();
     bpf.set_policy(Arc::new(Refuse { at_load: true }));
     let mut xdp = req(r0_exit(2));
     xdp.prog_type = prog_type::XDP;
@@ -225,11 +221,10 @@ fn eight_threads_load_and_close_ten_thousand_programs() {
 
 #[test]
 fn structural_check_is_reported_in_the_log() {
-    let bpf = Bpf::new(Config {
+    let (bpf, p) = common::process::root_with(Config {
         verifier: userbpf::verifier::VerifierMode::Structural,
         ..Config::default()
     });
-    let p = bpf.process(Creds::ROOT);
     let mut r = req(vec![Insn::new(0xb7, 0, 0, 0, 0)]);
     r.log_level = 2;
     let out = p.prog_load(&r);
@@ -248,8 +243,7 @@ fn structural_check_is_reported_in_the_log() {
 #[test]
 fn full_verifier_logs_the_failing_path_as_the_kernel() {
     // kbpf.py, insn_r10_write on Linux 6.18: the log of `r10 = 0; exit`.
-    let bpf = Bpf::default();
-    let p = bpf.process(Creds::ROOT);
+    let (_bpf, p) = common::process::root();
     let mut r = req(vec![Insn::new(0xb7, 10, 0, 0, 0), Insn::new(0x95, 0, 0, 0, 0)]);
     r.log_level = 1;
     let out = p.prog_load(&r);
@@ -264,8 +258,7 @@ fn full_verifier_logs_the_failing_path_as_the_kernel() {
 fn jit_images_get_kallsyms_entries_for_their_lifetime() {
     // bpf_jit_enable=1 (the default): the program is JIT-compiled and
     // /proc/kallsyms shows bpf_prog_<tag>_<name> over its image.
-    let bpf = Bpf::default();
-    let p = bpf.process(Creds::ROOT);
+    let (bpf, p) = common::process::root();
     let mut r = req(r0_exit(7));
     r.name = b"seven".to_vec();
     let fd = p.prog_load(&r).result.unwrap();
@@ -282,14 +275,13 @@ fn jit_images_get_kallsyms_entries_for_their_lifetime() {
     assert_empty(&bpf, &p);
 
     // bpf_jit_enable=0: the interpreter, no image, no symbol.
-    let bpf = Bpf::new(Config {
+    let (bpf, p) = common::process::root_with(Config {
         sysctls: userbpf::Sysctls {
             bpf_jit_enable: 0,
             ..Default::default()
         },
         ..Config::default()
     });
-    let p = bpf.process(Creds::ROOT);
     let fd = p.prog_load(&req(r0_exit(7))).result.unwrap();
     assert_eq!(p.prog_info(fd).unwrap().jited_len, 0);
     assert!(bpf.kallsyms().is_empty());

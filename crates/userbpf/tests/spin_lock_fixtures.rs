@@ -8,25 +8,18 @@
 mod common;
 
 use serde_json::Value;
-use userbpf::isa::opcode::{BPF_PSEUDO_MAP_FD, LD_IMM64};
-use userbpf::isa::{insns_from_bytes, Insn};
-use userbpf::uapi::types::{cmd, map_type_from_str, parse_u32, prog_type_from_str};
+use userbpf::isa::insns_from_bytes;
+use userbpf::uapi::types::{cmd, prog_type_from_str};
 use userbpf::uapi::Errno;
 use userbpf::user_mem::UserBuffers;
-use userbpf::{Bpf, Config, Creds, MapCreateRequest, Process, ProgLoadRequest};
+use userbpf::{Process, ProgLoadRequest};
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/spin_lock/cases.json");
-
+use common::map_refs::{self, MAP_FDS_KEEP_MISSING};
+use common::process::root as process;
 use common::{hex, unhex};
 
 fn fixture() -> Value {
-    serde_json::from_str(&std::fs::read_to_string(FIXTURE).expect("fixture")).expect("json")
-}
-
-fn process() -> (Bpf, Process) {
-    let bpf = Bpf::new(Config::default());
-    let p = bpf.process(Creds::ROOT);
-    (bpf, p)
+    common::fixtures::json(&common::fixtures::fixtures("spin_lock/cases.json"))
 }
 
 /// python's errno.errorcode names (EOPNOTSUPP prints as ENOTSUP).
@@ -47,16 +40,7 @@ fn create_map(
     key_id: u32,
     value_id: u32,
 ) -> Result<u32, Errno> {
-    let f: Vec<&str> = spec.split(':').collect();
-    let num = |s: &str| parse_u32(s).expect("number");
-    let mut req = MapCreateRequest {
-        map_type: map_type_from_str(f[0]).expect("map type"),
-        key_size: num(f[1]),
-        value_size: num(f[2]),
-        max_entries: num(f[3]),
-        map_flags: f.get(4).map_or(0, |x| num(x)),
-        ..Default::default()
-    };
+    let mut req = common::maps::map_spec(spec);
     let Some(layout) = layout else {
         return p.map_create(&req);
     };
@@ -168,18 +152,6 @@ fn element_commands_agree() {
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
 
-fn patch_map_refs(insns: &mut [Insn], fds: &[u32]) {
-    let mut i = 0;
-    while i < insns.len() {
-        if insns[i].code == LD_IMM64 && insns[i].src == BPF_PSEUDO_MAP_FD {
-            if let Some(fd) = fds.get(insns[i].imm as usize) {
-                insns[i].imm = *fd as i32;
-            }
-        }
-        i += if insns[i].code == LD_IMM64 { 2 } else { 1 };
-    }
-}
-
 /// The log's last line before the `processed ...` statistics line.
 fn error_line(log: &str) -> Value {
     let lines: Vec<&str> = log.lines().filter(|l| !l.is_empty()).collect();
@@ -200,7 +172,7 @@ fn verifier_agrees() {
             fds.push(create_map(&p, &fx, m[0].as_str().unwrap(), m[1].as_str(), 1, 3).expect("map"));
         }
         let mut insns = insns_from_bytes(&unhex(c["prog"].as_str().unwrap())).expect("whole instructions");
-        patch_map_refs(&mut insns, &fds);
+        map_refs::patch(&mut insns, &fds, MAP_FDS_KEEP_MISSING);
         let out = p.prog_load(&ProgLoadRequest {
             prog_type: prog_type_from_str(c["type"].as_str().unwrap()).expect("type"),
             insns,

@@ -13,7 +13,7 @@ use userbpf::isa::opcode::{BPF_PSEUDO_MAP_FD, LD_IMM64};
 use userbpf::isa::Insn;
 use userbpf::runtime::Engine;
 use userbpf::uapi::types::{elem_flags, map_type, prog_type};
-use userbpf::{Bpf, Config, Creds, MapCreateRequest, ProgLoadRequest, TestRunRequest};
+use userbpf::{Bpf, Config, Creds, MapCreateRequest, TestRunRequest};
 
 const THREADS: u32 = 4;
 const RUNS: u32 = 20_000;
@@ -21,15 +21,7 @@ const RUNS: u32 = 20_000;
 /// BTF: [1] int, [2] struct bpf_spin_lock { int val; },
 /// [3] struct v { struct bpf_spin_lock l; int x; int y; } (12 bytes).
 fn btf() -> Vec<u8> {
-    let strs = b"\0int\0bpf_spin_lock\0val\0v\0l\0x\0y\0";
-    let off = |n: &str| common::btf_str(strs, n);
-    #[rustfmt::skip]
-    let words = [
-        off("int"), 1 << 24, 4, 32,
-        off("bpf_spin_lock"), (4 << 24) | 1, 4, off("val"), 1, 0,
-        off("v"), (4 << 24) | 3, 12, off("l"), 2, 0, off("x"), 1, 32, off("y"), 1, 64,
-    ];
-    common::btf_blob(&words, strs)
+    common::btf::spin_lock_value(&["x", "y"])
 }
 
 /// key 0; v = lookup; if !v return 0; lock(&v->l); v->x++; v->y++;
@@ -87,12 +79,7 @@ fn contended_increments(engine: Engine, map_type: u32) {
     let map = lock_map(&p, map_type);
     p.map_update(map, &0u32.to_le_bytes(), &[0; 12], elem_flags::ANY)
         .expect("element 0");
-    let out = p.prog_load(&ProgLoadRequest {
-        prog_type: prog_type::SCHED_CLS,
-        insns: program(map),
-        license: b"GPL".to_vec(),
-        ..Default::default()
-    });
+    let out = p.prog_load(&common::process::gpl_request(prog_type::SCHED_CLS, program(map)));
     let prog = out.result.unwrap_or_else(|e| panic!("load: {e:?}\n{}", out.log));
     let done = Arc::new(AtomicBool::new(false));
     let reader = {
@@ -179,11 +166,10 @@ fn hash_value_lock_on_the_jit() {
 /// afterwards.
 #[test]
 fn unverified_lock_misuse_stops_the_run() {
-    let bpf = Bpf::new(Config {
+    let (_bpf, p) = common::process::root_with(Config {
         verifier: userbpf::verifier::VerifierMode::Structural,
         ..Config::default()
     });
-    let p = bpf.process(Creds::ROOT);
     let map = lock_map(&p, map_type::ARRAY);
     let full = program(map);
     // Lock twice: the unlock (insn 18..19) becomes a second lock.
@@ -194,12 +180,7 @@ fn unverified_lock_misuse_stops_the_run() {
     held[19] = Insn::new(0xb7, 1, 0, 0, 0);
     for insns in [twice, held] {
         let fd = p
-            .prog_load(&ProgLoadRequest {
-                prog_type: prog_type::SCHED_CLS,
-                insns,
-                license: b"GPL".to_vec(),
-                ..Default::default()
-            })
+            .prog_load(&common::process::gpl_request(prog_type::SCHED_CLS, insns))
             .result
             .expect("the structural check lets it through");
         let mut pkt = vec![0u8; 54];

@@ -10,15 +10,13 @@
 mod common;
 
 use serde_json::{json, Map, Value};
-use userbpf::isa::opcode::{BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, LD_IMM64};
 use userbpf::isa::{insns_from_bytes, Insn};
 use userbpf::netdev::parse_mac;
-use userbpf::uapi::types::{cmd, map_type_from_str, map_type_name, parse_u32, prog_type_from_str};
+use userbpf::uapi::types::{cmd, map_type_name, parse_u32, prog_type_from_str};
 use userbpf::user_mem::UserBuffers;
-use userbpf::{Bpf, Config, Creds, MapCreateRequest, NetDevice, Process, ProgLoadRequest};
+use userbpf::{Config, NetDevice, Process, ProgLoadRequest};
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/test_run/cases.json");
-
+use common::map_refs::MAPS_KEEP_MISSING;
 use common::{hex, unhex};
 
 fn num(s: &str) -> u32 {
@@ -30,20 +28,6 @@ struct MapMade {
     map_type: u32,
     key_size: u32,
     value_size: u32,
-}
-
-/// record.py's spin_lock_btf(): [1] int, [2] struct bpf_spin_lock { int
-/// val; }, [3] struct v { struct bpf_spin_lock l; int x; }.
-fn spin_lock_btf() -> Vec<u8> {
-    let strs = b"\0int\0bpf_spin_lock\0val\0v\0l\0x\0";
-    let off = |n: &str| common::btf_str(strs, n);
-    #[rustfmt::skip]
-    let words = [
-        off("int"), 1 << 24, 4, 32,
-        off("bpf_spin_lock"), (4 << 24) | 1, 4, off("val"), 1, 0,
-        off("v"), (4 << 24) | 2, 8, off("l"), 2, 0, off("x"), 1, 32,
-    ];
-    common::btf_blob(&words, strs)
 }
 
 /// kbpf.py's --map, --map-init and the recorder's map_freeze and
@@ -64,17 +48,11 @@ fn make_maps(p: &Process, a: &Map<String, Value>) -> Result<Vec<MapMade>, String
         .flatten()
         .enumerate()
     {
-        let f: Vec<&str> = spec.as_str().expect("map spec").split(':').collect();
-        let mut req = MapCreateRequest {
-            map_type: map_type_from_str(f[0]).expect("map type"),
-            key_size: num(f[1]),
-            value_size: num(f[2]),
-            max_entries: num(f[3]),
-            map_flags: f.get(4).map_or(0, |x| num(x)),
-            ..Default::default()
-        };
+        let mut req = common::maps::map_spec(spec.as_str().expect("map spec"));
         let btf = if with_btf.contains(&(i as u64)) {
-            let fd = p.btf_load(&spin_lock_btf()).map_err(|e| e.name().to_string())?;
+            let fd = p
+                .btf_load(&common::btf::spin_lock_value(&["x"]))
+                .map_err(|e| e.name().to_string())?;
             (req.btf_fd, req.btf_key_type_id, req.btf_value_type_id) = (fd, 1, 3);
             Some(fd)
         } else {
@@ -105,20 +83,10 @@ fn make_maps(p: &Process, a: &Map<String, Value>) -> Result<Vec<MapMade>, String
     Ok(maps)
 }
 
+/// The recorder's map references: indices into the case's maps.
 fn patch_map_refs(insns: &mut [Insn], maps: &[MapMade]) {
-    let mut i = 0;
-    while i < insns.len() {
-        if insns[i].code == LD_IMM64 {
-            if matches!(insns[i].src, BPF_PSEUDO_MAP_FD | BPF_PSEUDO_MAP_VALUE) {
-                if let Some(m) = maps.get(insns[i].imm as usize) {
-                    insns[i].imm = m.fd as i32;
-                }
-            }
-            i += 2;
-        } else {
-            i += 1;
-        }
-    }
+    let fds: Vec<u32> = maps.iter().map(|m| m.fd).collect();
+    common::map_refs::patch(insns, &fds, MAPS_KEEP_MISSING);
 }
 
 fn u32_at(a: &[u8], off: usize) -> u32 {
@@ -307,13 +275,12 @@ impl Host {
 }
 
 fn replay(case: &Value, host: &Host, trust_verifier: bool) -> Map<String, Value> {
-    let bpf = Bpf::new(Config {
+    let (_bpf, p) = common::process::root_with(Config {
         possible_cpus: host.ncpu,
         net_devices: host.devices.clone(),
         jit_trust_verifier: trust_verifier,
         ..Config::default()
     });
-    let p = bpf.process(Creds::ROOT);
     if let Some(comm) = &host.comm {
         p.set_comm(comm.as_bytes());
     }
@@ -460,8 +427,7 @@ fn test_runs_agree_with_the_kernel_trusting_the_verifier() {
 }
 
 fn agreement(trust_verifier: bool) {
-    let text = std::fs::read_to_string(FIXTURE).expect("fixture");
-    let fixture: Value = serde_json::from_str(&text).expect("json");
+    let fixture = common::fixtures::json(&common::fixtures::fixtures("test_run/cases.json"));
     let host = Host::from_fixture(&fixture);
     let cases = fixture["cases"].as_array().expect("cases");
     let show = std::env::var_os("USERBPF_TEST_RUN_SHOW").is_some();

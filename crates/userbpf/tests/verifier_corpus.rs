@@ -45,12 +45,16 @@ use userbpf::isa::Insn;
 use userbpf::uapi::types::{cmd, prog_type_from_str};
 use userbpf::user_mem::UserBuffers;
 use userbpf::verifier::VerifierMode;
-use userbpf::{Bpf, Config, Creds, Errno, Process, ProgLoadRequest};
+use userbpf::{Config, Errno, Process, ProgLoadRequest};
 
-const CORPUS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../tests/fixtures/verifier/corpus.jsonl"
-);
+mod common;
+
+use common::map_refs::KBPF;
+
+/// The recorded programs and verdicts.
+fn corpus() -> PathBuf {
+    common::fixtures::fixtures("verifier/corpus.jsonl")
+}
 /// kbpf.py's default --log-size.
 const KBPF_LOG_SIZE: u32 = 16 << 20;
 
@@ -501,25 +505,6 @@ impl Maps {
     }
 }
 
-/// kbpf.py's patch_map_refs: an ld_imm64 with src_reg 1 (BPF_PSEUDO_MAP_FD)
-/// or 2 (BPF_PSEUDO_MAP_VALUE) has a map index in imm; it becomes the fd.
-fn patch_map_refs(insns: &mut [Insn], fds: &[u32]) {
-    let mut i = 0;
-    while i < insns.len() {
-        if insns[i].code == 0x18 {
-            if matches!(insns[i].src, 1 | 2) {
-                let idx = insns[i].imm as usize;
-                insns[i].imm =
-                    *fds.get(idx)
-                        .unwrap_or_else(|| panic!("map index {idx} of {} maps", fds.len())) as i32;
-            }
-            i += 2;
-        } else {
-            i += 1;
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------
 // The comparison
 
@@ -606,8 +591,13 @@ fn env_pct(name: &str) -> Option<f64> {
 
 #[test]
 fn verifier_agreement_with_linux() {
-    let text = std::fs::read_to_string(CORPUS)
-        .unwrap_or_else(|e| panic!("{CORPUS}: {e} (regenerate with tests/fixtures/verifier/record.py)"));
+    let path = corpus();
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (regenerate with tests/fixtures/verifier/record.py)",
+            path.display()
+        )
+    });
     let mut entries = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -737,11 +727,10 @@ struct Run {
 
 fn compare(entries: &[Entry], whole: usize, filters: &[String], mode: VerifierMode, show: bool) -> Run {
     let max_processed = max_processed();
-    let bpf = Bpf::new(Config {
+    let (_bpf, process) = common::process::root_with(Config {
         verifier: mode,
         ..Config::default()
     });
-    let process = bpf.process(Creds::ROOT);
     let mut fams: BTreeMap<String, Tally> = BTreeMap::new();
     let mut all = Tally::default();
     // kind -> (count, first example)
@@ -773,7 +762,7 @@ fn compare(entries: &[Entry], whole: usize, filters: &[String], mode: VerifierMo
         if !e.maps.is_empty() {
             match maps.fds(&process, &e.maps) {
                 Ok((fds, f)) => {
-                    patch_map_refs(&mut insns, &fds);
+                    common::map_refs::patch(&mut insns, &fds, KBPF);
                     fresh = f;
                 }
                 Err((spec, errno)) => {

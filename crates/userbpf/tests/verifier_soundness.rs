@@ -9,13 +9,13 @@
 //! test --release -p userbpf --test verifier_soundness -- --nocapture` runs
 //! a long one (`USERBPF_SOUNDNESS_SEED` picks another campaign).
 
+mod common;
+
 use std::time::Instant;
 
-use userbpf::fuzzing::{check_soundness, sound_program, sound_seed_bytes, SoundVerdict};
+use common::env_u64;
 
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
+use userbpf::fuzzing::{check_soundness, sound_program, sound_seed_bytes, SoundVerdict};
 
 #[test]
 fn accepted_programs_run_without_memory_faults() {
@@ -69,7 +69,7 @@ fn fuzz_entry_never_panics_on_odd_inputs() {
 #[test]
 fn narrow_fill_inside_a_spilled_constant_is_unknown() {
     use userbpf::isa::Insn;
-    use userbpf::{Bpf, Creds, Errno, ProgLoadRequest};
+    use userbpf::{Errno, ProgLoadRequest};
     let hex = "7a0ae8ff0700000071a8eaff000000005508020007000000b7000000000000009500000000000000bf500000000000009500000000000000";
     let insns: Vec<Insn> = (0..hex.len() / 16)
         .map(|i| {
@@ -79,8 +79,7 @@ fn narrow_fill_inside_a_spilled_constant_is_unknown() {
             Insn::from_bytes(b.try_into().unwrap())
         })
         .collect();
-    let bpf = Bpf::default();
-    let p = bpf.process(Creds::ROOT);
+    let (_bpf, p) = common::process::root();
     let out = p.prog_load(&ProgLoadRequest {
         insns,
         log_level: 1,

@@ -8,6 +8,7 @@ pub mod decode;
 pub mod disasm;
 pub mod hex;
 pub mod insn;
+pub mod map_refs;
 pub mod opcode;
 pub mod source;
 

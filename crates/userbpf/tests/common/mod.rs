@@ -1,35 +1,34 @@
-//! Helpers shared by the integration tests (each test file includes this
-//! module with `mod common;` and uses what it needs).
-#![allow(dead_code)]
+//! Helpers shared by the integration tests: each test file includes this
+//! module with `mod common;` and uses what it needs.
+//!
+//! - [`fixtures`]: where the fixture files, examples and the conformance
+//!   suite live;
+//! - [`hex`]: hex text to bytes and back;
+//! - [`btf`]: hand-built BTF blobs;
+//! - [`isa`]: the recorded disassembly and the valid opcodes;
+//! - [`map_refs`]: the library's map-reference patcher with the rules the
+//!   recorded fixtures were made with;
+//! - [`engines`]: every run of a program on the interpreter or the JIT (the
+//!   one place the engines' entry points are called), and the both-engines
+//!   runner the semantic tests use;
+//! - [`maps`]: the fixtures' map specs;
+//! - [`process`]: a `Bpf` instance and its root process.
+#![allow(dead_code, unused_imports)]
 
-pub fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex"))
-        .collect()
-}
+pub mod btf;
+pub mod engines;
+pub mod fixtures;
+pub mod hex;
+pub mod isa;
+pub mod map_refs;
+pub mod maps;
+pub mod process;
 
-pub fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+pub use btf::{btf_blob, btf_str};
+pub use hex::{hex, unhex};
 
-/// The offset of `name` in a BTF string section (`\0name\0...`).
-pub fn btf_str(strs: &[u8], name: &str) -> u32 {
-    let needle = format!("\0{name}\0");
-    (strs
-        .windows(needle.len())
-        .position(|w| w == needle.as_bytes())
-        .expect("string in the section")
-        + 1) as u32
-}
-
-/// A BTF blob (version 1, no flags) of the given type words and strings.
-pub fn btf_blob(type_words: &[u32], strs: &[u8]) -> Vec<u8> {
-    let types: Vec<u8> = type_words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    let mut blob = vec![0x9f, 0xeb, 1, 0];
-    for w in [24u32, 0, types.len() as u32, types.len() as u32, strs.len() as u32] {
-        blob.extend(w.to_le_bytes());
-    }
-    blob.extend(types);
-    blob.extend(strs);
-    blob
+/// The number in the environment variable `name`, or `default` when it is
+/// unset or not a number (the campaigns' sizes and seeds).
+pub fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
