@@ -25,9 +25,7 @@
 
 use std::fmt::Write;
 
-use super::decode::{
-    decode, AluOp, AtomicOp, CallKind, DecodeError, Endian, Instruction, JmpOp, Operand, Reg, Size, Width,
-};
+use super::decode::{decode, AluOp, AtomicOp, CallKind, DecodeError, Endian, Instruction, JmpOp, Operand, Size, Width};
 use super::insn::Insn;
 use super::opcode::{
     BPF_PSEUDO_BTF_ID, BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE,
@@ -198,8 +196,10 @@ pub(crate) fn jmp_op_text(op: JmpOp) -> &'static str {
     }
 }
 
-/// `(u64 *)(r1 -8)`: the kernel prints the offset with `%+d`.
-fn mem(size_text: &str, base: Reg, off: i16) -> String {
+/// `(u64 *)(r1 -8)`, the memory a load, store or atomic accesses: the
+/// kernel prints the offset with `%+d`.
+fn mem(size_text: &str, ins: &Instruction) -> String {
+    let (base, off) = ins.mem_operand().unwrap_or_default();
     format!("({size_text} *)(r{base} {off:+})")
 }
 
@@ -237,56 +237,34 @@ fn body(ins: &Instruction, pc: usize, sym: &dyn Symbolizer) -> String {
             };
             format!("r{dst} = {name}{bits} r{dst}")
         }
-        Instruction::LdImm64 {
-            dst,
-            src,
-            imm,
-            next_imm,
-        } => {
-            let value = sym.ld_imm64(pc, src, imm, next_imm).unwrap_or_else(|| {
-                let full = (next_imm as u32 as u64) << 32 | imm as u32 as u64;
-                format!("{full:#x}")
-            });
-            format!("r{dst} = {value}")
+        Instruction::LdImm64 { dst, src, imm, .. } => {
+            let full = ins.imm64().unwrap_or_default();
+            let value = sym.ld_imm64(pc, src, imm, (full >> 32) as i32);
+            format!("r{dst} = {}", value.unwrap_or_else(|| format!("{full:#x}")))
         }
         Instruction::LdAbs { size, imm } => format!("r0 = *({} *)skb[{imm}]", size_name(size)),
         Instruction::LdInd { size, src, imm } => {
             format!("r0 = *({} *)skb[r{src} + {imm}]", size_name(size))
         }
-        Instruction::Load {
-            size,
-            signed,
-            dst,
-            src,
-            off,
-        } => {
+        Instruction::Load { size, signed, dst, .. } => {
             let name = if signed {
                 signed_size_name(size)
             } else {
                 size_name(size)
             };
-            format!("r{dst} = *{}", mem(name, src, off))
+            format!("r{dst} = *{}", mem(name, ins))
         }
-        Instruction::StoreImm { size, dst, off, imm } => format!("*{} = {imm}", mem(size_name(size), dst, off)),
-        Instruction::StoreReg { size, dst, src, off } => format!("*{} = r{src}", mem(size_name(size), dst, off)),
-        Instruction::Atomic {
-            size,
-            op,
-            dst,
-            src,
-            off,
-        } => atomic(size, op, dst, src, off),
+        Instruction::StoreImm { size, imm, .. } => format!("*{} = {imm}", mem(size_name(size), ins)),
+        Instruction::StoreReg { size, src, .. } => format!("*{} = r{src}", mem(size_name(size), ins)),
+        Instruction::Atomic { .. } => atomic(ins),
         Instruction::Ja { off } => format!("goto pc{off:+}"),
         Instruction::Ja32 { imm } => format!("gotol pc{imm:+}"),
         Instruction::Jcond {
-            width,
-            op,
-            dst,
-            src,
-            off,
+            width, op, dst, src, ..
         } => {
             let r = reg_prefix(width);
             let op = jmp_op_text(op);
+            let off = ins.jump_rel().unwrap_or_default();
             match src {
                 Operand::Reg(s) => format!("if {r}{dst} {op} {r}{s} goto pc{off:+}"),
                 // `0x%x` of an int: negative immediates show as u32.
@@ -300,8 +278,11 @@ fn body(ins: &Instruction, pc: usize, sym: &dyn Symbolizer) -> String {
     }
 }
 
-fn atomic(size: Size, op: AtomicOp, dst: Reg, src: Reg, off: i16) -> String {
-    let addr = mem(size_name(size), dst, off);
+fn atomic(ins: &Instruction) -> String {
+    let Instruction::Atomic { size, op, dst, src, .. } = *ins else {
+        unreachable!("not an atomic: {ins:?}")
+    };
+    let addr = mem(size_name(size), ins);
     // `atomic64_...` for double words, `atomic_...` otherwise.
     let bits = if size == Size::DW { "64" } else { "" };
     let (name, fetch) = match op {
@@ -311,7 +292,7 @@ fn atomic(size: Size, op: AtomicOp, dst: Reg, src: Reg, off: i16) -> String {
         AtomicOp::Xor { fetch } => ("xor", fetch),
         AtomicOp::Xchg => return format!("r{src} = atomic{bits}_xchg({addr}, r{src})"),
         AtomicOp::CmpXchg => return format!("r0 = atomic{bits}_cmpxchg({addr}, r0, r{src})"),
-        AtomicOp::LoadAcquire => return format!("r{dst} = load_acquire({})", mem(size_name(size), src, off)),
+        AtomicOp::LoadAcquire => return format!("r{dst} = load_acquire({addr})"),
         AtomicOp::StoreRelease => return format!("store_release({addr}, r{src})"),
     };
     if fetch {

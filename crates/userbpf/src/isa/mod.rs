@@ -13,7 +13,7 @@ pub mod opcode;
 pub mod source;
 
 pub use decode::{
-    decode, decode_at, encode, AluOp, AtomicOp, CallKind, DecodeError, Endian, Instruction, JmpOp, Operand, Reg, Size,
-    Width,
+    decode, decode_at, encode, AluOp, AtomicOp, CallKind, DecodeError, Endian, Instruction, JmpOp, MemFields, Operand,
+    Reg, Size, Width,
 };
 pub use insn::{insns_from_bytes, insns_to_bytes, Insn, INSN_SIZE};

@@ -5,7 +5,7 @@
 
 use super::check_mem::coerce_to_size;
 use super::do_check::{Env, Res, Stop};
-use crate::isa::{AtomicOp, Size};
+use crate::isa::{AtomicOp, Instruction, MemFields, Size};
 use crate::uapi::Errno;
 use crate::verifier::ctx::Access;
 use crate::verifier::reg::{RegState, RegType};
@@ -27,15 +27,10 @@ impl Env<'_> {
         Ok(())
     }
 
-    pub(super) fn check_atomic(
-        &mut self,
-        st: &mut VerifierState,
-        size: Size,
-        op: AtomicOp,
-        dst: u8,
-        src: u8,
-        off: i16,
-    ) -> Res<()> {
+    pub(super) fn check_atomic(&mut self, st: &mut VerifierState, ins: Instruction) -> Res<()> {
+        let (Instruction::Atomic { op, .. }, Some(MemFields { size, dst, src, off })) = (ins, ins.mem_fields()) else {
+            unreachable!("not an atomic: {ins:?}")
+        };
         match op {
             AtomicOp::LoadAcquire => {
                 // check_load_mem(): `dst = *(src + off)`.

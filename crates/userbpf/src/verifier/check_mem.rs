@@ -8,21 +8,18 @@ use super::ctx::{self, Access, CtxField};
 use super::do_check::{Env, Res, Stop};
 use super::reg::{RegState, RegType};
 use super::state::{SlotType, StackSlot, VerifierState};
-use crate::isa::{Instruction, Size};
+use crate::isa::{Instruction, MemFields, Size};
 use crate::uapi::Errno;
 
 impl Env<'_> {
     /// BPF_LDX (a load into `dst`), BPF_ST (a store of an immediate) and
     /// BPF_STX (a store of a register: a spill when `dst` is the stack).
     pub(super) fn check_load_store(&mut self, st: &mut VerifierState, ins: Instruction) -> Res<()> {
+        let Some(MemFields { size, dst, src, off }) = ins.mem_fields() else {
+            unreachable!("not a load or store: {ins:?}")
+        };
         match ins {
-            Instruction::Load {
-                size,
-                signed,
-                dst,
-                src,
-                off,
-            } => {
+            Instruction::Load { signed, .. } => {
                 let base = self.read_reg(st, src)?;
                 self.check_write(dst)?;
                 let val = self.check_mem(st, src, base, off as i64, size, Access::Read, None)?;
@@ -33,13 +30,13 @@ impl Env<'_> {
                 }
                 st.cur_mut().regs[dst as usize] = val;
             }
-            Instruction::StoreImm { size, dst, off, imm } => {
+            Instruction::StoreImm { imm, .. } => {
                 let base = self.read_reg(st, dst)?;
                 let v = RegState::known(imm as i64 as u64);
                 self.check_mem(st, dst, base, off as i64, size, Access::Write, Some(v))?;
                 self.note_access(&base);
             }
-            Instruction::StoreReg { size, dst, src, off } => {
+            Instruction::StoreReg { .. } => {
                 let mut v = self.read_reg(st, src)?;
                 let base = self.read_reg(st, dst)?;
                 // A scalar spill links the slot and the register when the

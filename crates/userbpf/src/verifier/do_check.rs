@@ -265,51 +265,24 @@ impl<'a> Env<'a> {
             Instruction::MovSx { width, bits, dst, src } => self.check_movsx(st, width, bits, dst, src)?,
             Instruction::Neg { width, dst } => self.check_neg(st, width, dst)?,
             Instruction::End { kind, bits, dst } => self.check_end(st, kind, bits, dst)?,
-            Instruction::LdImm64 {
-                dst,
-                src,
-                imm,
-                next_imm,
-            } => {
+            Instruction::LdImm64 { dst, src, .. } => {
                 self.check_write(dst)?;
-                if src != 0 {
-                    let r = self.ld_imm64_pseudo(pc, src)?;
-                    st.cur_mut().regs[dst as usize] = r;
-                    return Ok(Next::Goto(next));
-                }
-                st.cur_mut().regs[dst as usize] = RegState::known(imm as u32 as u64 | (next_imm as u32 as u64) << 32);
+                let r = match ins.imm64() {
+                    Some(value) if src == 0 => RegState::known(value),
+                    _ => self.ld_imm64_pseudo(pc, src)?,
+                };
+                st.cur_mut().regs[dst as usize] = r;
             }
             Instruction::Load { .. } | Instruction::StoreImm { .. } | Instruction::StoreReg { .. } => {
                 self.check_load_store(st, ins)?
             }
-            Instruction::Atomic {
-                size,
-                op,
-                dst,
-                src,
-                off,
-            } => {
-                self.check_atomic(st, size, op, dst, src, off)?;
-            }
-            Instruction::Ja { off } => return Ok(Next::Goto((next as i64 + off as i64) as usize)),
-            Instruction::Ja32 { imm } => return Ok(Next::Goto((next as i64 + imm as i64) as usize)),
-            Instruction::Jcond {
-                width,
-                op,
-                dst,
-                src,
-                off,
-            } => {
-                let target = (next as i64 + off as i64) as usize;
-                return self.check_cond_jmp(
-                    st,
-                    CondJmp {
-                        pc,
-                        target,
-                        next,
-                        cmp: (width, op, dst, src),
-                    },
-                );
+            Instruction::Atomic { .. } => self.check_atomic(st, ins)?,
+            Instruction::Ja { .. } | Instruction::Ja32 { .. } | Instruction::Jcond { .. } => {
+                let target = crate::isa::cfg::target(pc, ins.jump_rel().unwrap_or_default()) as usize;
+                return match ins.comparison() {
+                    Some(cmp) => self.check_cond_jmp(st, CondJmp { pc, target, next, cmp }),
+                    None => Ok(Next::Goto(target)),
+                };
             }
             Instruction::Exit => return self.check_exit(st),
             Instruction::Call(CallKind::Helper(id)) => {

@@ -1,6 +1,6 @@
 //! Typed instructions back to raw slots: the inverse of decoding.
 
-use super::{CallKind, Endian, Instruction, Operand, Width};
+use super::{CallKind, Endian, Instruction, MemFields, Operand, Width};
 use crate::isa::insn::Insn;
 use crate::isa::opcode::*;
 
@@ -53,50 +53,24 @@ impl Instruction {
                 };
                 Insn::new(code, dst, 0, 0, bits as i32)
             }
-            Instruction::LdImm64 {
-                dst,
-                src,
-                imm,
-                next_imm,
-            } => {
+            Instruction::LdImm64 { dst, src, imm, .. } => {
                 out.push(Insn::new(LD_IMM64, dst, src, 0, imm));
-                Insn::new(0, 0, 0, 0, next_imm)
+                Insn::new(0, 0, 0, 0, (self.imm64().unwrap_or_default() >> 32) as i32)
             }
             Instruction::LdAbs { size, imm } => Insn::new(BPF_LD | BPF_ABS | size.field(), 0, 0, 0, imm),
             Instruction::LdInd { size, src, imm } => Insn::new(BPF_LD | BPF_IND | size.field(), 0, src, 0, imm),
-            Instruction::Load {
-                size,
-                signed,
-                dst,
-                src,
-                off,
-            } => {
-                let m = if signed { BPF_MEMSX } else { BPF_MEM };
-                Insn::new(BPF_LDX | m | size.field(), dst, src, off, 0)
-            }
-            Instruction::StoreImm { size, dst, off, imm } => {
-                Insn::new(BPF_ST | BPF_MEM | size.field(), dst, 0, off, imm)
-            }
-            Instruction::StoreReg { size, dst, src, off } => {
-                Insn::new(BPF_STX | BPF_MEM | size.field(), dst, src, off, 0)
-            }
-            Instruction::Atomic {
-                size,
-                op,
-                dst,
-                src,
-                off,
-            } => Insn::new(BPF_STX | BPF_ATOMIC | size.field(), dst, src, off, op.imm()),
+            Instruction::Load { signed: false, .. } => self.mem_slot(BPF_LDX | BPF_MEM, 0),
+            Instruction::Load { signed: true, .. } => self.mem_slot(BPF_LDX | BPF_MEMSX, 0),
+            Instruction::StoreImm { imm, .. } => self.mem_slot(BPF_ST | BPF_MEM, imm),
+            Instruction::StoreReg { .. } => self.mem_slot(BPF_STX | BPF_MEM, 0),
+            Instruction::Atomic { op, .. } => self.mem_slot(BPF_STX | BPF_ATOMIC, op.imm()),
             Instruction::Ja { off } => Insn::new(JA, 0, 0, off, 0),
             Instruction::Ja32 { imm } => Insn::new(JA32, 0, 0, 0, imm),
             Instruction::Jcond {
-                width,
-                op,
-                dst,
-                src,
-                off,
+                width, op, dst, src, ..
             } => {
                 let (s, sreg, imm) = operand(src);
+                let off = self.jump_rel().unwrap_or_default() as i16;
                 Insn::new(w(width, BPF_JMP32, BPF_JMP) | op.field() | s, dst, sreg, off, imm)
             }
             Instruction::MayGoto { off } => Insn::new(MAY_GOTO, 0, 0, off, 0),
@@ -109,6 +83,15 @@ impl Instruction {
             Instruction::Exit => Insn::new(EXIT, 0, 0, 0, 0),
         };
         out.push(insn);
+    }
+
+    /// The slot of a load, store or atomic: `code` with the size field,
+    /// its [`MemFields`] and `imm`.
+    fn mem_slot(&self, code: u8, imm: i32) -> Insn {
+        let Some(MemFields { size, dst, src, off }) = self.mem_fields() else {
+            unreachable!("not a load, store or atomic: {self:?}")
+        };
+        Insn::new(code | size.field(), dst, src, off, imm)
     }
 
     /// Encode into raw slots.

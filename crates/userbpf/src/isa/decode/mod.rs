@@ -411,7 +411,63 @@ pub enum Instruction {
     Exit,
 }
 
+/// The encoding fields a load, store or atomic carries besides its kind:
+/// the access `size`, the registers `dst` and `src` (0 for a store of an
+/// immediate) and the offset `off`, which applies to `src` for loads and
+/// load-acquire and to `dst` otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MemFields {
+    pub size: Size,
+    pub dst: Reg,
+    pub src: Reg,
+    pub off: i16,
+}
+
 impl Instruction {
+    /// The [`MemFields`] of a load, store or atomic.
+    pub const fn mem_fields(&self) -> Option<MemFields> {
+        match *self {
+            Instruction::Load {
+                size, dst, src, off, ..
+            }
+            | Instruction::StoreReg { size, dst, src, off }
+            | Instruction::Atomic {
+                size, dst, src, off, ..
+            } => Some(MemFields { size, dst, src, off }),
+            Instruction::StoreImm { size, dst, off, .. } => Some(MemFields { size, dst, src: 0, off }),
+            _ => None,
+        }
+    }
+
+    /// The address a load, store or atomic accesses, as base register and
+    /// offset: `src + off` for loads and load-acquire, `dst + off` otherwise.
+    pub const fn mem_operand(&self) -> Option<(Reg, i16)> {
+        match *self {
+            Instruction::Load { src, off, .. }
+            | Instruction::Atomic {
+                op: AtomicOp::LoadAcquire,
+                src,
+                off,
+                ..
+            } => Some((src, off)),
+            Instruction::StoreImm { dst, off, .. }
+            | Instruction::StoreReg { dst, off, .. }
+            | Instruction::Atomic { dst, off, .. } => Some((dst, off)),
+            _ => None,
+        }
+    }
+
+    /// A conditional jump's comparison `dst op src` at `width`, as
+    /// `(width, op, dst, src)`.
+    pub const fn comparison(&self) -> Option<(Width, JmpOp, Reg, Operand)> {
+        match *self {
+            Instruction::Jcond {
+                width, op, dst, src, ..
+            } => Some((width, op, dst, src)),
+            _ => None,
+        }
+    }
+
     /// The 64-bit value of an ld_imm64: `imm` the low half, `next_imm` the
     /// high one.
     pub const fn imm64(&self) -> Option<u64> {

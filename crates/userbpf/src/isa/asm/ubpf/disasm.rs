@@ -1,7 +1,7 @@
 //! Printing typed instructions in the uBPF syntax.
 
 use super::mnemonics::{alu_name, jmp_name, size_name, ENDIAN, LDDW_PSEUDO};
-use crate::isa::decode::{decode, AtomicOp, CallKind, DecodeError, Instruction, Operand, Reg, Size, Width};
+use crate::isa::decode::{decode, AtomicOp, CallKind, DecodeError, Instruction, Operand, Size, Width};
 use crate::isa::insn::Insn;
 
 /// Small and negative values read best in decimal, the rest as the 32-bit
@@ -22,7 +22,9 @@ fn format_imm64(value: u64) -> String {
     }
 }
 
-fn format_memory(reg: Reg, off: i16) -> String {
+/// `[%r1+8]`: the memory a load, store or atomic accesses.
+fn format_memory(ins: &Instruction) -> String {
+    let (reg, off) = ins.mem_operand().unwrap_or_default();
     match off {
         0 => format!("[%r{reg}]"),
         o if o > 0 => format!("[%r{reg}+{o}]"),
@@ -93,45 +95,27 @@ pub fn disassemble(ins: &Instruction) -> String {
         Instruction::LdInd { size, src, imm } => {
             format!("ldind{} %r{src}, {}", size_name(size), format_imm(imm))
         }
-        Instruction::Load {
-            size,
-            signed,
-            dst,
-            src,
-            off,
-        } => format!(
+        Instruction::Load { size, signed, dst, .. } => format!(
             "ldx{}{} %r{dst}, {}",
             if signed { "s" } else { "" },
             size_name(size),
-            format_memory(src, off)
+            format_memory(ins)
         ),
-        Instruction::StoreImm { size, dst, off, imm } => {
-            format!("st{} {}, {}", size_name(size), format_memory(dst, off), format_imm(imm))
+        Instruction::StoreImm { size, imm, .. } => {
+            format!("st{} {}, {}", size_name(size), format_memory(ins), format_imm(imm))
         }
-        Instruction::StoreReg { size, dst, src, off } => {
-            format!("stx{} {}, %r{src}", size_name(size), format_memory(dst, off))
-        }
-        Instruction::Atomic {
-            size,
-            op,
-            dst,
-            src,
-            off,
-        } => disassemble_atomic(size, op, dst, src, off),
+        Instruction::StoreReg { size, src, .. } => format!("stx{} {}, %r{src}", size_name(size), format_memory(ins)),
+        Instruction::Atomic { .. } => disassemble_atomic(ins),
         Instruction::Ja { off } => format!("ja {}", format_target(off.into())),
         Instruction::Ja32 { imm } => format!("ja32 {}", format_target(imm.into())),
         Instruction::Jcond {
-            width,
-            op,
-            dst,
-            src,
-            off,
+            width, op, dst, src, ..
         } => format!(
             "{}{} %r{dst}, {}, {}",
             jmp_name(op),
             width_suffix(width),
             format_operand(src),
-            format_target(off.into())
+            format_target(ins.jump_rel().unwrap_or_default())
         ),
         Instruction::MayGoto { off } => format!("may_goto {}", format_target(off.into())),
         Instruction::Call(CallKind::Helper(id)) => format!("call {}", format_imm(id)),
@@ -149,8 +133,11 @@ pub fn disassemble(ins: &Instruction) -> String {
     }
 }
 
-fn disassemble_atomic(size: Size, op: AtomicOp, dst: Reg, src: Reg, off: i16) -> String {
-    let mem = format_memory(dst, off);
+fn disassemble_atomic(ins: &Instruction) -> String {
+    let Instruction::Atomic { size, op, dst, src, .. } = *ins else {
+        unreachable!("not an atomic: {ins:?}")
+    };
+    let mem = format_memory(ins);
     let bits = match size {
         Size::B => "8",
         Size::H => "16",
@@ -165,7 +152,7 @@ fn disassemble_atomic(size: Size, op: AtomicOp, dst: Reg, src: Reg, off: i16) ->
         AtomicOp::Xchg => ("xchg", false),
         AtomicOp::CmpXchg => ("cmpxchg", false),
         // For load-acquire `dst` is the loaded register, `src` the base.
-        AtomicOp::LoadAcquire => return format!("lock load_acquire{bits} %r{dst}, {}", format_memory(src, off)),
+        AtomicOp::LoadAcquire => return format!("lock load_acquire{bits} %r{dst}, {mem}"),
         AtomicOp::StoreRelease => return format!("lock store_release{bits} {mem}, %r{src}"),
     };
     let fetch = if fetch { "fetch " } else { "" };

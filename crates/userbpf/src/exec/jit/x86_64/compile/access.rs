@@ -177,6 +177,15 @@ impl Compiler {
         (at >= -(MAX_BPF_STACK as i32) && at + bytes as i32 <= 0).then_some(at)
     }
 
+    /// [`Self::access`] for the load, store or atomic `ins` at `pc`: its
+    /// memory operand and size.
+    pub(super) fn insn_access(&mut self, pc: usize, ins: &Instruction, access: Access) -> Mem {
+        let (Some((base, off)), Some(fields)) = (ins.mem_operand(), ins.mem_fields()) else {
+            unreachable!("not a load, store or atomic: {ins:?}")
+        };
+        self.access(pc, base, off, fields.size.bytes(), access)
+    }
+
     /// Translate `base + off` for an access of `bytes`; returns the host
     /// operand. Clobbers rax (atomics), rcx and rdx.
     pub(super) fn access(&mut self, pc: usize, base: u8, off: i16, bytes: usize, access: Access) -> Mem {

@@ -4,27 +4,30 @@
 
 use super::{host, Access, Compiler};
 use crate::exec::jit::x86_64::emit::{Alu, Cc, R, W};
-use crate::isa::{AtomicOp, Size};
+use crate::isa::{AtomicOp, Instruction};
 
 impl Compiler {
-    pub(super) fn atomic(&mut self, pc: usize, size: Size, op: AtomicOp, dst: u8, src: u8, off: i16) {
+    pub(super) fn atomic(&mut self, pc: usize, ins: &Instruction) {
+        let Instruction::Atomic { size, op, dst, src, .. } = *ins else {
+            unreachable!("not an atomic: {ins:?}")
+        };
         let bytes = size.bytes();
         let w = if bytes == 8 { W::Q64 } else { W::D32 };
         let s = host(src);
         match op {
             AtomicOp::LoadAcquire => {
-                let m = self.access(pc, src, off, bytes, Access::Read);
+                let m = self.insn_access(pc, ins, Access::Read);
                 self.a.load(bytes, host(dst), m);
                 return;
             }
             AtomicOp::StoreRelease => {
-                let m = self.access(pc, dst, off, bytes, Access::Write);
+                let m = self.insn_access(pc, ins, Access::Write);
                 self.a.store(bytes, m, s);
                 return;
             }
             _ => {}
         }
-        let m = self.access(pc, dst, off, bytes, Access::Atomic);
+        let m = self.insn_access(pc, ins, Access::Atomic);
         let a = &mut self.a;
         match op {
             AtomicOp::Add { fetch: false } => a.lock_alu(w, Alu::Add, m, s),

@@ -17,7 +17,7 @@
 
 use std::ops::Range;
 
-use super::{writes, Compiler, Instruction};
+use super::{host, width, writes, Compiler, Instruction};
 use crate::exec::jit::x86_64::emit::{Alu, Cc, R, W};
 use crate::isa::cfg::target;
 use crate::isa::{AluOp, JmpOp, Operand, Size, Width};
@@ -510,10 +510,24 @@ impl Compiler {
 }
 
 impl Compiler {
-    pub(super) fn jcond(&mut self, pc: usize, w: W, op: JmpOp, d: R, src: Operand, off: i16) {
-        let l = self.branch_label(pc, off as i64);
-        let cc = self.compare(w, op, d, src);
-        self.a.jcc(cc, l);
+    /// A conditional jump: nothing, or a `jmp`, where the ranges decide
+    /// it; otherwise the compare and a `jcc`.
+    pub(super) fn jcond(&mut self, pc: usize, ins: &Instruction) {
+        let (Some((w, op, dst, src)), Some(off)) = (ins.comparison(), ins.jump_rel()) else {
+            unreachable!("not a conditional jump: {ins:?}")
+        };
+        match self.decided(ins) {
+            Some(false) => {}
+            Some(true) => {
+                let l = self.branch_label(pc, off);
+                self.a.jmp(l);
+            }
+            None => {
+                let l = self.branch_label(pc, off);
+                let cc = self.compare(width(w), op, host(dst), src);
+                self.a.jcc(cc, l);
+            }
+        }
     }
 
     /// The compare (or test) of a conditional jump; returns the condition

@@ -566,16 +566,10 @@ impl Compiler {
                     (_, _) => self.a.bswap(W::Q64, d),
                 }
             }
-            Instruction::LdImm64 {
-                dst,
-                src,
-                imm,
-                next_imm,
-            } => {
-                if src != 0 {
+            Instruction::LdImm64 { dst, src, .. } => {
+                let Some(v) = ins.imm64().filter(|_| src == 0) else {
                     return self.fault(pc, Fault::UnresolvedLdImm64 { src });
-                }
-                let v = imm as u32 as u64 | (next_imm as u32 as u64) << 32;
+                };
                 if self.opts.blind.is_some() {
                     let k = (self.key() as u32 as u64) << 32 | self.key() as u32 as u64;
                     self.a.mov_imm(host(dst), v ^ k);
@@ -587,22 +581,16 @@ impl Compiler {
             }
             Instruction::LdAbs { size, imm } => self.ld_packet(pc, size, None, imm),
             Instruction::LdInd { size, src, imm } => self.ld_packet(pc, size, Some(src), imm),
-            Instruction::Load {
-                size,
-                signed,
-                dst,
-                src,
-                off,
-            } => {
-                let m = self.access(pc, src, off, size.bytes(), Access::Read);
+            Instruction::Load { size, signed, dst, .. } => {
+                let m = self.insn_access(pc, ins, Access::Read);
                 if signed {
                     self.a.load_sx(size.bytes(), host(dst), m);
                 } else {
                     self.a.load(size.bytes(), host(dst), m);
                 }
             }
-            Instruction::StoreImm { size, dst, off, imm } => {
-                let m = self.access(pc, dst, off, size.bytes(), Access::Write);
+            Instruction::StoreImm { size, imm, .. } => {
+                let m = self.insn_access(pc, ins, Access::Write);
                 if self.opts.blind.is_some() {
                     // The translation used rcx; blind through rax.
                     let k = self.key();
@@ -613,17 +601,11 @@ impl Compiler {
                     self.a.store_imm(size.bytes(), m, imm);
                 }
             }
-            Instruction::StoreReg { size, dst, src, off } => {
-                let m = self.access(pc, dst, off, size.bytes(), Access::Write);
+            Instruction::StoreReg { size, src, .. } => {
+                let m = self.insn_access(pc, ins, Access::Write);
                 self.a.store(size.bytes(), m, host(src));
             }
-            Instruction::Atomic {
-                size,
-                op,
-                dst,
-                src,
-                off,
-            } => self.atomic(pc, size, op, dst, src, off),
+            Instruction::Atomic { .. } => self.atomic(pc, ins),
             Instruction::Ja { off } => {
                 let l = self.branch_label(pc, self.threaded(pc, off as i64));
                 self.a.jmp(l);
@@ -632,20 +614,7 @@ impl Compiler {
                 let l = self.branch_label(pc, self.threaded(pc, imm as i64));
                 self.a.jmp(l);
             }
-            Instruction::Jcond {
-                width: w,
-                op,
-                dst,
-                src,
-                off,
-            } => match self.decided(ins) {
-                Some(false) => {}
-                Some(true) => {
-                    let l = self.branch_label(pc, off as i64);
-                    self.a.jmp(l);
-                }
-                None => self.jcond(pc, width(w), op, host(dst), src, off),
-            },
+            Instruction::Jcond { .. } => self.jcond(pc, ins),
             Instruction::MayGoto { off } => {
                 let l = self.branch_label(pc, off as i64);
                 let m = mem(CTX, disp(ctx::MAY_GOTO));
