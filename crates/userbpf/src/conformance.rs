@@ -70,24 +70,7 @@ impl TestCase {
         let Some(first) = self.section("asm").map(|s| s.first_line) else {
             return error;
         };
-        let shift = |line: usize| line + first - 1;
-        let mut error = error;
-        match &mut error {
-            AsmError::UnknownMnemonic { line, .. }
-            | AsmError::OperandCount { line, .. }
-            | AsmError::BadRegister { line, .. }
-            | AsmError::BadImmediate { line, .. }
-            | AsmError::BadMemory { line, .. }
-            | AsmError::BadOperand { line, .. }
-            | AsmError::BadLabel { line, .. }
-            | AsmError::UnknownLabel { line, .. }
-            | AsmError::OffsetOutOfRange { line, .. } => *line = shift(*line),
-            AsmError::DuplicateLabel { line, first, .. } => {
-                *line = shift(*line);
-                *first = shift(*first);
-            }
-        }
-        error
+        error.shifted(first - 1)
     }
 }
 

@@ -21,6 +21,16 @@ const LOCAL_NR_SCANS: u32 = LOCAL_FREE_TARGET;
 const PERCPU_FREE_TARGET: u32 = 4;
 const PERCPU_NR_SCANS: u32 = PERCPU_FREE_TARGET;
 
+/// A shrink's source and destination: the list set it frees nodes of, the
+/// free list they go to and the type they have there (the common LRU's
+/// per-CPU local free list, or a per-CPU set's free list).
+#[derive(Clone, Copy, Debug)]
+struct Reclaim {
+    set: usize,
+    list: u32,
+    ty: T,
+}
+
 /// enum bpf_lru_list_type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -259,13 +269,14 @@ impl Lru {
     }
 
     /// __bpf_lru_node_move_to_free().
-    fn move_to_free(&self, s: &mut State, set: usize, n: u32, free_list: u32, tgt: T) {
+    fn move_to_free(&self, s: &mut State, n: u32, to: Reclaim) {
+        let set = to.set;
         if s.sets[set].next_inactive_rotation == n {
             s.sets[set].next_inactive_rotation = s.prev[n as usize];
         }
         Self::count_dec(s, set, s.ty[n as usize]);
-        s.ty[n as usize] = tgt;
-        s.move_to(n, free_list);
+        s.ty[n as usize] = to.ty;
+        s.move_to(n, to.list);
     }
 
     /// __bpf_lru_node_move_in(): from a local list into the set.
@@ -346,15 +357,8 @@ impl Lru {
         self.rotate_inactive(s, set);
     }
 
-    fn shrink_inactive(
-        &self,
-        s: &mut State,
-        set: usize,
-        tgt_nshrink: u32,
-        free_list: u32,
-        tgt: T,
-        del: &mut dyn FnMut(u32) -> bool,
-    ) -> u32 {
+    fn shrink_inactive(&self, s: &mut State, tgt_nshrink: u32, to: Reclaim, del: &mut dyn FnMut(u32) -> bool) -> u32 {
+        let set = to.set;
         let inactive = s.sets[set].heads[T::Inactive as usize];
         let mut nshrinked = 0;
         let mut i = 0;
@@ -362,7 +366,7 @@ impl Lru {
             if self.is_ref(n) {
                 self.node_move(s, set, n, T::Active);
             } else if del(n) {
-                self.move_to_free(s, set, n, free_list, tgt);
+                self.move_to_free(s, n, to);
                 nshrinked += 1;
                 if nshrinked == tgt_nshrink {
                     break;
@@ -376,16 +380,9 @@ impl Lru {
         nshrinked
     }
 
-    fn shrink(
-        &self,
-        s: &mut State,
-        set: usize,
-        tgt_nshrink: u32,
-        free_list: u32,
-        tgt: T,
-        del: &mut dyn FnMut(u32) -> bool,
-    ) -> u32 {
-        let n = self.shrink_inactive(s, set, tgt_nshrink, free_list, tgt, del);
+    fn shrink(&self, s: &mut State, tgt_nshrink: u32, to: Reclaim, del: &mut dyn FnMut(u32) -> bool) -> u32 {
+        let set = to.set;
+        let n = self.shrink_inactive(s, tgt_nshrink, to, del);
         if n != 0 {
             return n;
         }
@@ -398,7 +395,7 @@ impl Lru {
         };
         for n in s.reverse(list) {
             if del(n) {
-                self.move_to_free(s, set, n, free_list, tgt);
+                self.move_to_free(s, n, to);
                 return 1;
             }
         }
@@ -420,11 +417,16 @@ impl Lru {
         self.rotate(s, 0);
         let local_free = s.locals[cpu as usize].free;
         let free = s.sets[0].heads[T::Free as usize];
+        let to = Reclaim {
+            set: 0,
+            list: local_free,
+            ty: T::LocalFree,
+        };
         let mut nfree = 0;
         let mut c = s.next[free as usize];
         while c != free {
             let nx = s.next[c as usize];
-            self.move_to_free(s, 0, c, local_free, T::LocalFree);
+            self.move_to_free(s, c, to);
             nfree += 1;
             if nfree == self.target_free {
                 break;
@@ -432,7 +434,7 @@ impl Lru {
             c = nx;
         }
         if nfree < self.target_free {
-            self.shrink(s, 0, self.target_free - nfree, local_free, T::LocalFree, del);
+            self.shrink(s, self.target_free - nfree, to, del);
         }
     }
 
@@ -503,7 +505,12 @@ impl Lru {
         self.rotate(s, set);
         let free = s.sets[set].heads[T::Free as usize];
         if s.is_empty(free) {
-            self.shrink(s, set, PERCPU_FREE_TARGET, free, T::Free, del);
+            let to = Reclaim {
+                set,
+                list: free,
+                ty: T::Free,
+            };
+            self.shrink(s, PERCPU_FREE_TARGET, to, del);
         }
         if s.is_empty(free) {
             return None;

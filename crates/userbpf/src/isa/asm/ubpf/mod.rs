@@ -80,10 +80,11 @@ pub enum AsmError {
     OffsetOutOfRange { line: usize, target: String, distance: i64 },
 }
 
-impl AsmError {
-    /// The 1-based source line the error refers to.
-    pub fn line(&self) -> usize {
-        match *self {
+/// An [`AsmError`]'s `line` field, by value or (matching on a reference)
+/// by reference: the one list of the variants for reading and shifting it.
+macro_rules! asm_error_line {
+    ($error:expr) => {
+        match $error {
             AsmError::UnknownMnemonic { line, .. }
             | AsmError::OperandCount { line, .. }
             | AsmError::BadRegister { line, .. }
@@ -95,6 +96,23 @@ impl AsmError {
             | AsmError::DuplicateLabel { line, .. }
             | AsmError::OffsetOutOfRange { line, .. } => line,
         }
+    };
+}
+
+impl AsmError {
+    /// The 1-based source line the error refers to.
+    pub fn line(&self) -> usize {
+        *asm_error_line!(self)
+    }
+
+    /// The same error `by` lines further down (a duplicate label's first
+    /// definition too): for source assembled from within a larger file.
+    pub fn shifted(mut self, by: usize) -> AsmError {
+        *asm_error_line!(&mut self) += by;
+        if let AsmError::DuplicateLabel { first, .. } = &mut self {
+            *first += by;
+        }
+        self
     }
 }
 
