@@ -93,6 +93,23 @@ pub enum AluOp {
 }
 
 impl AluOp {
+    pub const ALL: [AluOp; 14] = [
+        AluOp::Add,
+        AluOp::Sub,
+        AluOp::Mul,
+        AluOp::Div,
+        AluOp::SDiv,
+        AluOp::Or,
+        AluOp::And,
+        AluOp::Lsh,
+        AluOp::Rsh,
+        AluOp::Mod,
+        AluOp::SMod,
+        AluOp::Xor,
+        AluOp::Mov,
+        AluOp::Arsh,
+    ];
+
     /// The (op field, off field) of the encoding.
     pub const fn encoding(self) -> (u8, i16) {
         match self {

@@ -19,6 +19,7 @@
 //! [`Lossless`]: crate::isa::disasm::Lossless
 
 use crate::isa::decode::{decode_at, AluOp, AtomicOp, CallKind, Endian, Instruction, JmpOp, Operand, Reg, Size, Width};
+use crate::isa::disasm::{alu_op_text, jmp_op_text};
 use crate::isa::opcode::{
     BPF_PSEUDO_BTF_ID, BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE,
     BPF_PSEUDO_MAP_VALUE, LD_IMM64,
@@ -228,25 +229,19 @@ fn unsigned(signed: bool) -> Result<(), AsmErrorKind> {
     }
 }
 
+/// The operator among `ops` that comes next, read as the disassembler
+/// writes it (`text`), longest first: `s>>=` isn't read as something
+/// shorter, nor `s>=` as `s>`.
+fn operator<T: Copy>(c: &mut Cursor, ops: impl IntoIterator<Item = T>, text: fn(T) -> &'static str) -> Option<T> {
+    let mut ops: Vec<T> = ops.into_iter().collect();
+    ops.sort_by_key(|&op| std::cmp::Reverse(text(op).len()));
+    ops.into_iter().find(|&op| c.eat(text(op)))
+}
+
 /// `rD op= rS` / `rD op= IMM` for every operator but `=`.
 fn alu(c: &mut Cursor, dst: RegText) -> Result<Instruction, AsmErrorKind> {
-    // Longest first, so that `s>>=` isn't read as something shorter.
-    const OPS: [(&str, AluOp); 13] = [
-        ("s>>=", AluOp::Arsh),
-        ("s/=", AluOp::SDiv),
-        ("s%=", AluOp::SMod),
-        ("<<=", AluOp::Lsh),
-        (">>=", AluOp::Rsh),
-        ("+=", AluOp::Add),
-        ("-=", AluOp::Sub),
-        ("*=", AluOp::Mul),
-        ("/=", AluOp::Div),
-        ("|=", AluOp::Or),
-        ("&=", AluOp::And),
-        ("%=", AluOp::Mod),
-        ("^=", AluOp::Xor),
-    ];
-    let Some(&(_, op)) = OPS.iter().find(|(text, _)| c.eat(text)) else {
+    let alu_ops = AluOp::ALL.iter().copied().filter(|&op| op != AluOp::Mov);
+    let Some(op) = operator(c, alu_ops, alu_op_text) else {
         return Err(c.expected("an ALU operator (+=, -=, =, ...)"));
     };
     let src = operand(c, dst, "immediate")?;
@@ -615,22 +610,8 @@ fn lock(c: &mut Cursor) -> Result<Instruction, AsmErrorKind> {
 
 /// After `if`: `r1 == 0x0 goto pc+1` or `w1 s< w2 goto pc-3`.
 fn jcond(c: &mut Cursor) -> Result<Instruction, AsmErrorKind> {
-    // Longest first: `s>=` before `s>`, `>=` before `>`.
-    const OPS: [(&str, JmpOp); 11] = [
-        ("s>=", JmpOp::Jsge),
-        ("s<=", JmpOp::Jsle),
-        ("s>", JmpOp::Jsgt),
-        ("s<", JmpOp::Jslt),
-        ("==", JmpOp::Jeq),
-        ("!=", JmpOp::Jne),
-        (">=", JmpOp::Jge),
-        ("<=", JmpOp::Jle),
-        (">", JmpOp::Jgt),
-        ("<", JmpOp::Jlt),
-        ("&", JmpOp::Jset),
-    ];
     let dst = c.reg()?;
-    let Some(&(_, op)) = OPS.iter().find(|(text, _)| c.eat(text)) else {
+    let Some(op) = operator(c, JmpOp::ALL, jmp_op_text) else {
         return Err(c.expected("a comparison (==, !=, >, s<, &, ...)"));
     };
     let src = operand(c, dst, "comparand")?;

@@ -156,26 +156,24 @@ mod tests {
     use crate::isa::opcode::*;
     use crate::isa::{decode, Insn};
 
+    /// A body in the kernel's assembly.
+    fn asm(text: &str) -> Vec<Insn> {
+        crate::isa::asm::assemble(text, Some(crate::isa::asm::Syntax::Kernel)).unwrap()
+    }
+
     fn tests_of(text: &[Insn], iv: u8) -> Vec<ExitTest> {
         let program = decode(text).unwrap();
         let landing = vec![false; text.len() + 1];
         exit_tests(&program, iv, Width::W64, &landing)
     }
 
-    use super::super::unroll::tests::{i, ADD64_K, ADD64_X, JGT_X, MOV64_X};
+    use super::super::unroll::tests::{i, ADD64_K};
 
     #[test]
     fn finds_clangs_packet_bound_test() {
         // r4 = r1; r4 += r2; r5 = r4; r5 += 1; if r5 > r3 goto out; ...;
         // r2 += 1 (the index is r2).
-        let body = [
-            i(MOV64_X, 4, 1, 0, 0),
-            i(ADD64_X, 4, 2, 0, 0),
-            i(MOV64_X, 5, 4, 0, 0),
-            i(ADD64_K, 5, 0, 0, 1),
-            i(JGT_X, 5, 3, 9, 0),
-            i(ADD64_K, 2, 0, 0, 1),
-        ];
+        let body = asm("r4 = r1\nr4 += r2\nr5 = r4\nr5 += 1\nif r5 > r3 goto pc+9\nr2 += 1");
         let want = ExitTest {
             pc: 4,
             base: 1,
@@ -188,7 +186,7 @@ mod tests {
         // The limit written in the body, the base written, or a value not
         // of the form base + index + k: no test.
         let edited = |at: usize, ins: Insn| {
-            let mut b = body;
+            let mut b = body.clone();
             b[at] = ins;
             b
         };
@@ -201,12 +199,7 @@ mod tests {
 
     #[test]
     fn a_landing_forgets_what_the_line_knew() {
-        let body = [
-            i(MOV64_X, 4, 1, 0, 0),
-            i(ADD64_X, 4, 2, 0, 0),
-            i(JGT_X, 4, 3, 9, 0),
-            i(ADD64_K, 2, 0, 0, 1),
-        ];
+        let body = asm("r4 = r1\nr4 += r2\nif r4 > r3 goto pc+9\nr2 += 1");
         let program = decode(&body).unwrap();
         let mut landing = vec![false; 5];
         assert_eq!(exit_tests(&program, 2, Width::W64, &landing).len(), 1);
