@@ -277,23 +277,11 @@ impl MapOps for Htab {
     }
 
     fn lookup(&self, key: &[u8], value: &mut [u8]) -> Result<(), Errno> {
-        let hash = htab_hash(key, self.seed);
-        let b = self.bucket_of(hash);
-        let _g = self.lock(b);
-        let e = self.find(b, hash, key).ok_or(Errno::ENOENT)?;
-        self.copy_out(e, value);
-        Ok(())
+        self.lookup_copy(key, value, Htab::copy_out)
     }
 
     fn lookup_locked(&self, key: &[u8], value: &mut [u8]) -> Result<(), Errno> {
-        let hash = htab_hash(key, self.seed);
-        let b = self.bucket_of(hash);
-        // Bucket lock, then the value's: a program holding a value's lock
-        // calls no helper, so it never waits for a bucket.
-        let _g = self.lock(b);
-        let e = self.find(b, hash, key).ok_or(Errno::ENOENT)?;
-        self.copy_out_locked(e, value);
-        Ok(())
+        self.lookup_copy(key, value, Htab::copy_out_locked)
     }
 
     fn set_record(&mut self, record: BtfRecord) {

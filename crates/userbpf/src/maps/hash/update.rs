@@ -185,6 +185,24 @@ impl Htab {
         Ok(())
     }
 
+    /// The syscall's lookup of `key`, under its bucket's lock, copied out
+    /// by `copy`. With [`Self::copy_out_locked`]: the bucket lock, then
+    /// the value's; a program holding a value's lock calls no helper, so it
+    /// never waits for a bucket.
+    pub(super) fn lookup_copy(
+        &self,
+        key: &[u8],
+        value: &mut [u8],
+        copy: fn(&Htab, u32, &mut [u8]),
+    ) -> Result<(), Errno> {
+        let hash = htab_hash(key, self.seed);
+        let b = self.bucket_of(hash);
+        let _g = self.lock(b);
+        let e = self.find(b, hash, key).ok_or(Errno::ENOENT)?;
+        copy(self, e, value);
+        Ok(())
+    }
+
     /// The value user space sees for element `e` (the bucket is locked).
     pub(super) fn copy_out(&self, e: u32, out: &mut [u8]) {
         if self.kind == Kind::OfMaps {
