@@ -21,14 +21,14 @@
 pub mod btf;
 #[cfg(feature = "conformance")]
 pub mod conformance;
-pub mod creds;
+pub(crate) mod creds;
 pub mod exec;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
-pub mod helpers;
+pub(crate) mod helpers;
 pub mod isa;
 pub mod maps;
-pub mod memlock;
+pub(crate) mod memlock;
 pub mod netdev;
 pub mod obj;
 #[cfg(feature = "plugin")]
@@ -37,7 +37,7 @@ pub mod prog;
 pub mod runtime;
 pub mod security;
 pub mod syscall;
-pub mod test_run;
+pub(crate) mod test_run;
 pub mod uapi;
 pub mod user_mem;
 pub mod verifier;

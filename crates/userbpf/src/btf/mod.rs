@@ -5,9 +5,9 @@
 //! func_info checks), the maps (btf_record) and the ELF loader.
 
 pub mod dump;
-pub mod ext;
-pub mod parse;
-pub mod types;
+pub(crate) mod ext;
+pub(crate) mod parse;
+pub(crate) mod types;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;

@@ -9,11 +9,11 @@
 //!   check that what it accepts runs without a fault
 //! - [`engines`]: the engines agree through the whole load path
 
-pub mod differential;
+pub(crate) mod differential;
 pub mod engines;
-pub mod program_gen;
-pub mod sound_gen;
-pub mod soundness;
+pub(crate) mod program_gen;
+pub(crate) mod sound_gen;
+pub(crate) mod soundness;
 
 pub use differential::{
     assert_agree, compare_engines, diff_campaign, diff_helpers, jit_vs_interp, run_engine, DiffRun, DiffStats, Engine,

@@ -17,19 +17,23 @@
 //! a preallocated pool), so a pointer a program got stays valid while the
 //! program holds the map, as RCU guarantees in the kernel.
 
-pub mod array;
-pub mod bloom;
-pub mod btf_record;
-pub mod direct;
-pub mod fd_array;
-pub mod guest;
-pub mod hash;
-pub mod jhash;
-pub mod lpm_trie;
-pub mod lru;
-pub mod queue_stack;
-pub mod ringbuf;
-pub mod shared;
+pub(crate) mod array;
+pub(crate) mod bloom;
+pub(crate) mod btf_record;
+pub(crate) mod direct;
+pub(crate) mod fd_array;
+pub(crate) mod guest;
+pub(crate) mod hash;
+pub(crate) mod jhash;
+pub(crate) mod lpm_trie;
+pub(crate) mod lru;
+pub(crate) mod queue_stack;
+pub(crate) mod ringbuf;
+pub(crate) mod shared;
+
+pub use fd_array::FdArray;
+pub use guest::{map_base, MapTable};
+pub use ringbuf::RingBuf;
 
 use std::any::Any;
 use std::cell::Cell;

@@ -11,13 +11,13 @@
 //! - [`load`]: creating maps and loading programs into a process
 
 pub mod core;
-pub mod error;
-pub mod externs;
-pub mod load;
-pub mod maps;
-pub mod parse;
+pub(crate) mod error;
+pub(crate) mod externs;
+pub(crate) mod load;
+pub(crate) mod maps;
+pub(crate) mod parse;
 pub mod relocate;
-pub mod section_name;
+pub(crate) mod section_name;
 
 pub use error::ObjError;
 pub use externs::Kconfig;

@@ -4,13 +4,18 @@
 //! ([`ctx_layout`]), the kernel's trace pipe ([`TracePipe`]) and the run
 //! driver that follows tail calls ([`run_prog`]).
 
-pub mod callback;
-pub mod ctx_layout;
-pub mod driver;
-pub mod env;
-pub mod select;
-pub mod trace;
+pub(crate) mod callback;
+pub(crate) mod ctx_layout;
+pub(crate) mod driver;
+pub(crate) mod env;
+pub(crate) mod select;
+pub(crate) mod trace;
 
 pub use driver::{run_prog, run_prog_repeat, Engine, PacketOffsets, ProgRun, RunSetup, SkbHeaders};
 pub use env::{KernelEnv, PacketView, RunEnv, Task};
+pub use select::{select_runtime, RuntimePolicy};
 pub use trace::TracePipe;
+
+/// The kernel helpers' table, for bare runs that want the same helpers a
+/// loaded program gets.
+pub use crate::helpers::run::kernel_helpers;

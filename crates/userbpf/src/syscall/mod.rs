@@ -3,15 +3,15 @@
 //! [`Process`] with its credentials and fd table. `Process::sys_bpf` takes
 //! a command, the attr bytes and their size exactly as the syscall does.
 
-pub mod btf_load;
-pub mod fdtable;
-pub mod idr;
-pub mod ids;
-pub mod kallsyms;
+pub(crate) mod btf_load;
+pub(crate) mod fdtable;
+pub(crate) mod idr;
+pub(crate) mod ids;
+pub(crate) mod kallsyms;
 pub mod map_cmds;
-pub mod obj_info;
-pub mod pin;
-pub mod prog_load;
+pub(crate) mod obj_info;
+pub(crate) mod pin;
+pub(crate) mod prog_load;
 pub mod request;
 
 use std::sync::atomic::{AtomicBool, Ordering};

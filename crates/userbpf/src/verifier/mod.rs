@@ -17,18 +17,18 @@
 //! in the structural verdict (said at log level 2), and
 //! `VerifierMode::Structural` stops after the structural phases.
 
-pub mod alu;
-pub mod attach;
-pub mod btf_info;
-pub mod cfg;
-pub mod ctx;
-pub mod do_check;
-pub mod fixups;
-pub mod linked;
+pub(crate) mod alu;
+pub(crate) mod attach;
+pub(crate) mod btf_info;
+pub(crate) mod cfg;
+pub(crate) mod ctx;
+pub(crate) mod do_check;
+pub(crate) mod fixups;
+pub(crate) mod linked;
 pub mod log;
-pub mod reg;
-pub mod state;
-pub mod tnum;
+pub(crate) mod reg;
+pub(crate) mod state;
+pub(crate) mod tnum;
 
 // Env's parts and the instruction classes of do_check (crate-internal).
 mod atomic;

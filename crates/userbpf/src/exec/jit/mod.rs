@@ -12,10 +12,10 @@
 //! [`Interpreter`]: crate::exec::Interpreter
 //! [`Executor`]: crate::exec::Executor
 
-pub mod ctx;
-pub mod direct;
+pub(crate) mod ctx;
+pub(crate) mod direct;
 mod disasm;
-pub mod x86_64;
+pub(crate) mod x86_64;
 
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
