@@ -60,7 +60,7 @@ pub struct Btf {
 
 /// A name without its CO-RE flavor suffix (`task_struct___old` is a
 /// flavor of `task_struct`).
-pub fn essential_name(name: &str) -> &str {
+pub(crate) fn essential_name(name: &str) -> &str {
     match name.rfind("___") {
         Some(i) if i > 0 => &name[..i],
         _ => name,

@@ -19,7 +19,7 @@ pub use differential::{
     assert_agree, compare_engines, diff_campaign, diff_helpers, jit_vs_interp, run_engine, DiffRun, DiffStats, Engine,
     Outcome,
 };
-pub use program_gen::ProgramGen;
+pub(crate) use program_gen::ProgramGen;
 pub(crate) use sound_gen::SOUND_MAPS;
 pub use sound_gen::{sound_program, sound_seed_bytes, SoundProgram};
 pub use soundness::{check_soundness, sound_verifier_message, verifier_soundness, SoundVerdict};

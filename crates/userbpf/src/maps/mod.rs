@@ -54,13 +54,13 @@ use crate::uapi::Errno;
 pub const ARRAY_VALUE_OFF: usize = 0x138;
 
 /// Percpu values are capped at PCPU_MIN_UNIT_SIZE.
-pub const PCPU_MIN_UNIT_SIZE: u32 = 32 << 10;
+pub(crate) const PCPU_MIN_UNIT_SIZE: u32 = 32 << 10;
 /// KMALLOC_MAX_SIZE on x86-64 (order-10 pages).
-pub const KMALLOC_MAX_SIZE: u64 = 1 << 22;
+pub(crate) const KMALLOC_MAX_SIZE: u64 = 1 << 22;
 
 /// round_up(x, 8).
 #[inline]
-pub fn round8(x: u32) -> usize {
+pub(crate) fn round8(x: u32) -> usize {
     (x as usize).div_ceil(8) * 8
 }
 
@@ -71,7 +71,7 @@ thread_local! {
 /// The "CPU" this thread runs on (raw_smp_processor_id): the per-CPU slot
 /// programs see and the local LRU lists syscalls use. 0 unless set.
 #[inline]
-pub fn current_cpu() -> u32 {
+pub(crate) fn current_cpu() -> u32 {
     CPU.with(Cell::get)
 }
 
@@ -83,7 +83,7 @@ pub fn set_current_cpu(cpu: u32) -> u32 {
 
 /// BPF_MAP_CREATE's attributes as the map types check them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct MapAttr {
+pub(crate) struct MapAttr {
     pub map_type: u32,
     pub key_size: u32,
     pub value_size: u32,
@@ -107,7 +107,7 @@ impl MapAttr {
 }
 
 /// What a map type's checks and allocation may consult.
-pub struct CreateCtx<'a> {
+pub(crate) struct CreateCtx<'a> {
     /// num_possible_cpus().
     pub ncpus: u32,
     pub creds: &'a Creds,
@@ -122,18 +122,6 @@ pub trait FdResolver {
     fn prog_fd(&self, fd: u32) -> Result<Arc<Prog>, Errno>;
     /// bpf_map_get(): EBADF if not open, EINVAL if not a map.
     fn map_fd(&self, fd: u32) -> Result<Arc<Map>, Errno>;
-}
-
-/// Resolves nothing: for program-side calls, which never pass fds.
-pub struct NoFds;
-
-impl FdResolver for NoFds {
-    fn prog_fd(&self, _: u32) -> Result<Arc<Prog>, Errno> {
-        Err(Errno::EBADF)
-    }
-    fn map_fd(&self, _: u32) -> Result<Arc<Map>, Errno> {
-        Err(Errno::EBADF)
-    }
 }
 
 /// Who is updating: user space copies every CPU's value of a per-CPU map;
@@ -320,18 +308,16 @@ impl MapMeta {
 
 /// Which privilege creating a map type needs (map_create's switch).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Privilege {
+pub(crate) enum Privilege {
     Unprivileged,
     Bpf,
-    NetAdmin,
 }
 
 /// A map type's constructor (map_alloc).
-pub type AllocFn = fn(&MapAttr, &CreateCtx<'_>) -> Result<Box<dyn MapOps>, Errno>;
+pub(crate) type AllocFn = fn(&MapAttr, &CreateCtx<'_>) -> Result<Box<dyn MapOps>, Errno>;
 
 /// One row of the registry: a map type's checks and constructor.
-pub struct MapTypeOps {
-    pub name: &'static str,
+pub(crate) struct MapTypeOps {
     /// map_alloc_check(), before privileges are checked.
     pub alloc_check: fn(&MapAttr, &CreateCtx<'_>) -> Result<(), Errno>,
     /// map_alloc().
@@ -346,13 +332,12 @@ fn no_check(_: &MapAttr, _: &CreateCtx<'_>) -> Result<(), Errno> {
 /// The registry: the map types this build has ops for. Others (sockmap,
 /// devmap, storage maps, struct_ops, arena, ...) are EINVAL, as in a kernel
 /// built without them.
-pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
+pub(crate) fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
     use Privilege::*;
     static TABLE: &[(u32, MapTypeOps)] = &[
         (
             mt::HASH,
             MapTypeOps {
-                name: "hash",
                 alloc_check: hash::alloc_check,
                 alloc: hash::alloc,
                 privilege: Unprivileged,
@@ -361,7 +346,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::ARRAY,
             MapTypeOps {
-                name: "array",
                 alloc_check: array::alloc_check,
                 alloc: array::alloc,
                 privilege: Unprivileged,
@@ -370,7 +354,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::PROG_ARRAY,
             MapTypeOps {
-                name: "prog_array",
                 alloc_check: fd_array::alloc_check,
                 alloc: fd_array::alloc,
                 privilege: Unprivileged,
@@ -379,7 +362,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::PERF_EVENT_ARRAY,
             MapTypeOps {
-                name: "perf_event_array",
                 alloc_check: fd_array::alloc_check,
                 alloc: fd_array::alloc,
                 privilege: Unprivileged,
@@ -388,7 +370,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::PERCPU_HASH,
             MapTypeOps {
-                name: "percpu_hash",
                 alloc_check: hash::alloc_check,
                 alloc: hash::alloc,
                 privilege: Unprivileged,
@@ -397,7 +378,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::PERCPU_ARRAY,
             MapTypeOps {
-                name: "percpu_array",
                 alloc_check: array::alloc_check,
                 alloc: array::alloc,
                 privilege: Unprivileged,
@@ -406,7 +386,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::LRU_HASH,
             MapTypeOps {
-                name: "lru_hash",
                 alloc_check: hash::alloc_check,
                 alloc: hash::alloc,
                 privilege: Bpf,
@@ -415,7 +394,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::LRU_PERCPU_HASH,
             MapTypeOps {
-                name: "lru_percpu_hash",
                 alloc_check: hash::alloc_check,
                 alloc: hash::alloc,
                 privilege: Bpf,
@@ -424,7 +402,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::LPM_TRIE,
             MapTypeOps {
-                name: "lpm_trie",
                 alloc_check: no_check,
                 alloc: lpm_trie::alloc,
                 privilege: Bpf,
@@ -433,7 +410,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::ARRAY_OF_MAPS,
             MapTypeOps {
-                name: "array_of_maps",
                 alloc_check: fd_array::alloc_check,
                 alloc: fd_array::alloc,
                 privilege: Unprivileged,
@@ -442,7 +418,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::HASH_OF_MAPS,
             MapTypeOps {
-                name: "hash_of_maps",
                 alloc_check: hash::alloc_check,
                 alloc: hash::alloc,
                 privilege: Unprivileged,
@@ -451,7 +426,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::QUEUE,
             MapTypeOps {
-                name: "queue",
                 alloc_check: queue_stack::alloc_check,
                 alloc: queue_stack::alloc,
                 privilege: Bpf,
@@ -460,7 +434,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::STACK,
             MapTypeOps {
-                name: "stack",
                 alloc_check: queue_stack::alloc_check,
                 alloc: queue_stack::alloc,
                 privilege: Bpf,
@@ -469,7 +442,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::RINGBUF,
             MapTypeOps {
-                name: "ringbuf",
                 alloc_check: no_check,
                 alloc: ringbuf::alloc,
                 privilege: Unprivileged,
@@ -478,7 +450,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::BLOOM_FILTER,
             MapTypeOps {
-                name: "bloom_filter",
                 alloc_check: bloom::alloc_check,
                 alloc: bloom::alloc,
                 privilege: Bpf,
@@ -500,7 +471,7 @@ pub fn user_value_size(map_type: u32, value_size: u32, ncpus: u32) -> usize {
 }
 
 /// IS_FD_MAP(): maps whose values are fds in and ids out.
-pub fn is_fd_map(t: u32) -> bool {
+pub(crate) fn is_fd_map(t: u32) -> bool {
     matches!(
         t,
         mt::PROG_ARRAY | mt::PERF_EVENT_ARRAY | mt::CGROUP_ARRAY | mt::ARRAY_OF_MAPS | mt::HASH_OF_MAPS
@@ -754,7 +725,7 @@ impl Drop for WriteActive<'_> {
 
 /// max_entries as the map reports it: per-CPU LRU lists round it to a
 /// multiple of the CPU count (down if rounding up would overflow).
-pub fn effective_max_entries(a: &MapAttr, ncpus: u32) -> u32 {
+pub(crate) fn effective_max_entries(a: &MapAttr, ncpus: u32) -> u32 {
     let lru = matches!(a.map_type, mt::LRU_HASH | mt::LRU_PERCPU_HASH);
     if lru && a.map_flags & mf::NO_COMMON_LRU != 0 && ncpus > 0 {
         let up = (a.max_entries as u64).div_ceil(ncpus as u64) * ncpus as u64;

@@ -37,7 +37,7 @@ pub fn has_core_relos(obj: &Object) -> bool {
 }
 
 /// Pass 1: CO-RE relocations against `target`.
-pub fn apply_core(obj: &Object, code: &mut [Vec<Insn>], target: &Btf) -> Result<(), ObjError> {
+pub(crate) fn apply_core(obj: &Object, code: &mut [Vec<Insn>], target: &Btf) -> Result<(), ObjError> {
     let (Some(local), Some(ext)) = (&obj.btf, &obj.btf_ext) else {
         return Ok(());
     };

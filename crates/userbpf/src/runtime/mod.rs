@@ -2,7 +2,7 @@
 //! ([`select`]), the environment its helpers see ([`RunEnv`], the engines'
 //! [`KernelEnv`]), the layout of its context in guest memory
 //! ([`ctx_layout`]), the kernel's trace pipe ([`TracePipe`]) and the run
-//! driver that follows tail calls ([`run_prog`]).
+//! driver that follows tail calls (`run_prog_repeat`).
 
 pub(crate) mod callback;
 pub(crate) mod ctx_layout;
@@ -11,7 +11,8 @@ pub(crate) mod env;
 pub(crate) mod select;
 pub(crate) mod trace;
 
-pub use driver::{run_prog, run_prog_repeat, Engine, PacketOffsets, ProgRun, RunSetup, SkbHeaders};
+pub use driver::Engine;
+pub(crate) use driver::{run_prog_repeat, PacketOffsets, RunSetup, SkbHeaders};
 pub use env::{KernelEnv, PacketView, RunEnv, Task};
 pub use select::{select_runtime, RuntimePolicy};
 pub use trace::TracePipe;

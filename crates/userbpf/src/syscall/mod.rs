@@ -372,7 +372,7 @@ impl Process {
 
 /// The caller's attr, for output fields written back (copy_to_user into
 /// uattr). Writes beyond the size the caller passed are not made.
-pub struct AttrOut<'a> {
+pub(crate) struct AttrOut<'a> {
     user: &'a mut [u8],
     size: usize,
 }

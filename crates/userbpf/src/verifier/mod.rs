@@ -76,7 +76,7 @@ pub enum VerifierMode {
 }
 
 /// The caller's fds, as a program load reaches them.
-pub trait LoadFds {
+pub(crate) trait LoadFds {
     /// bpf_map_get(): EBADF if not open, EINVAL if not a map.
     fn map_fd(&self, fd: u32) -> Result<Arc<Map>, Errno>;
     /// btf_get_by_fd(): EBADF if not open, EINVAL if not BTF.
@@ -86,7 +86,7 @@ pub trait LoadFds {
 /// What a program load hands [`bpf_check`]: the instructions as the
 /// caller wrote them, the load's attributes (fd_array, func_info,
 /// prog_btf_fd) and the caller's fds and memory they point into.
-pub struct LoadInput<'a> {
+pub(crate) struct LoadInput<'a> {
     pub mode: VerifierMode,
     pub insns: &'a [Insn],
     pub attr: &'a Attr,
@@ -158,11 +158,11 @@ pub struct Verified {
 }
 
 /// The note that tells a log reader what ran.
-pub const STRUCTURAL_ONLY_NOTE: &str = "userbpf: structural check only (the full verifier is not built yet)\n";
+pub(crate) const STRUCTURAL_ONLY_NOTE: &str = "userbpf: structural check only (the full verifier is not built yet)\n";
 
 /// A program bpf_check passed: the instructions after every rewrite, with
 /// what the runtime, the dump and the program object need of them.
-pub struct Checked {
+pub(crate) struct Checked {
     /// The program after fixups (what "xlated" dumps, before
     /// bpf_insn_prepare_dump).
     pub xlated: Vec<Insn>,
@@ -191,7 +191,7 @@ pub struct Checked {
 /// check_btf_info_early and resolve_pseudo_ldimm64; here both come with
 /// the structure after the references, as the load path always ran them.
 /// Moving them would change which of several errors a program reports.
-pub fn bpf_check(load: &LoadInput<'_>, log: &mut VerifierLog) -> Result<Checked, Errno> {
+pub(crate) fn bpf_check(load: &LoadInput<'_>, log: &mut VerifierLog) -> Result<Checked, Errno> {
     let mut used = UsedMaps::default();
     let mut insns = load.insns.to_vec();
     let early = fixups::ldimm64::process_fd_array(load, &mut used, log)
@@ -337,7 +337,7 @@ pub fn map_rodata(used: &[Arc<Map>]) -> Vec<Option<Vec<u8>>> {
 }
 
 /// The verifier's view of a load's resolved map references.
-pub fn map_refs(loads: &[MapLoad], used: &[Arc<Map>]) -> Vec<MapRef> {
+pub(crate) fn map_refs(loads: &[MapLoad], used: &[Arc<Map>]) -> Vec<MapRef> {
     loads
         .iter()
         .filter_map(|l| {
