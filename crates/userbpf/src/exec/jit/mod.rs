@@ -183,7 +183,7 @@ impl JitProgram {
 
     /// Compile with the verifier's proofs (blinded images ignore them) and
     /// `direct` naming the helper calls to compile as direct calls.
-    pub fn compile_with(
+    pub(crate) fn compile_with(
         prog: &Program,
         options: JitOptions,
         proofs: Proofs<'_>,
