@@ -117,7 +117,7 @@ impl<'a> MapTable<'a> {
 
     /// The used map whose handle is `handle` (not inner maps).
     #[inline]
-    pub fn used_at(&self, handle: u64) -> Option<&Arc<Map>> {
+    pub(crate) fn used_at(&self, handle: u64) -> Option<&Arc<Map>> {
         if handle as u32 != 0 {
             return None;
         }
@@ -126,7 +126,7 @@ impl<'a> MapTable<'a> {
 
     /// The handle of a map reached at run time (an inner map), mapping it
     /// on first use.
-    pub fn handle_of(&self, map: &Arc<Map>, gm: &mut GuestMemory<'a>) -> Result<u64, InstallError> {
+    pub(crate) fn handle_of(&self, map: &Arc<Map>, gm: &mut GuestMemory<'a>) -> Result<u64, InstallError> {
         if let Some(i) = self.used.iter().position(|m| Arc::ptr_eq(m, map)) {
             return Ok(map_base(i));
         }
@@ -198,7 +198,13 @@ impl<'a> MapTable<'a> {
     }
 
     /// bpf_map_push_elem(map, value, flags).
-    pub fn map_push_elem(&self, gm: &mut GuestMemory<'a>, map: u64, value: u64, flags: u64) -> Result<u64, HelperExit> {
+    pub(crate) fn map_push_elem(
+        &self,
+        gm: &mut GuestMemory<'a>,
+        map: u64,
+        value: u64,
+        flags: u64,
+    ) -> Result<u64, HelperExit> {
         let m = self.map(map)?;
         with_guest_bytes(gm, value, m.value_size as usize, |v| {
             Ok(errno_ret(m.prog_push(v, flags)))
@@ -206,7 +212,13 @@ impl<'a> MapTable<'a> {
     }
 
     /// bpf_map_pop_elem(map, value) and bpf_map_peek_elem(map, value).
-    pub fn map_pop_elem(&self, gm: &mut GuestMemory<'a>, map: u64, value: u64, peek: bool) -> Result<u64, HelperExit> {
+    pub(crate) fn map_pop_elem(
+        &self,
+        gm: &mut GuestMemory<'a>,
+        map: u64,
+        value: u64,
+        peek: bool,
+    ) -> Result<u64, HelperExit> {
         let m = self.map(map)?;
         let mut buf = vec![0u8; m.value_size as usize];
         let r = if peek {
@@ -220,7 +232,7 @@ impl<'a> MapTable<'a> {
 
     /// bpf_ringbuf_reserve(ringbuf, size, flags): the record's guest
     /// address, or 0.
-    pub fn ringbuf_reserve(&self, map: u64, size: u64, flags: u64) -> Result<u64, HelperExit> {
+    pub(crate) fn ringbuf_reserve(&self, map: u64, size: u64, flags: u64) -> Result<u64, HelperExit> {
         let m = self.map(map)?;
         let rb = m
             .downcast::<RingBuf>()
@@ -234,7 +246,7 @@ impl<'a> MapTable<'a> {
     /// bpf_ringbuf_submit / bpf_ringbuf_discard(data, flags) of a record of
     /// ring buffer `map` (the helper finds the map from the pointer: the
     /// record's region).
-    pub fn ringbuf_commit(&self, data: u64, discard: bool) -> Result<u64, HelperExit> {
+    pub(crate) fn ringbuf_commit(&self, data: u64, discard: bool) -> Result<u64, HelperExit> {
         let m = self.map(data & !0xffff_ffff)?;
         let rb = m
             .downcast::<RingBuf>()
@@ -244,7 +256,13 @@ impl<'a> MapTable<'a> {
     }
 
     /// bpf_ringbuf_output(ringbuf, data, size, flags).
-    pub fn ringbuf_output(&self, gm: &mut GuestMemory<'a>, map: u64, data: u64, size: u64) -> Result<u64, HelperExit> {
+    pub(crate) fn ringbuf_output(
+        &self,
+        gm: &mut GuestMemory<'a>,
+        map: u64,
+        data: u64,
+        size: u64,
+    ) -> Result<u64, HelperExit> {
         let m = self.map(map)?;
         let rb = m
             .downcast::<RingBuf>()
@@ -253,7 +271,7 @@ impl<'a> MapTable<'a> {
     }
 
     /// bpf_perf_event_output(ctx, map, flags, data, size).
-    pub fn perf_event_output(
+    pub(crate) fn perf_event_output(
         &self,
         gm: &mut GuestMemory<'a>,
         map: u64,

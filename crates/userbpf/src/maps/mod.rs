@@ -31,7 +31,7 @@ pub(crate) mod queue_stack;
 pub(crate) mod ringbuf;
 pub(crate) mod shared;
 
-pub use fd_array::FdArray;
+pub use fd_array::{FdArray, PerfEventBuf};
 pub use guest::{map_base, MapTable};
 pub use ringbuf::RingBuf;
 
@@ -96,12 +96,12 @@ pub(crate) struct MapAttr {
 
 impl MapAttr {
     /// bpf_map_attr_numa_node(): the node if BPF_F_NUMA_NODE, else none.
-    pub fn numa_node(&self) -> Option<u32> {
+    pub(crate) fn numa_node(&self) -> Option<u32> {
         (self.map_flags & mf::NUMA_NODE != 0).then_some(self.numa_node)
     }
 
     /// bpf_map_flags_access_ok(): not both RDONLY_PROG and WRONLY_PROG.
-    pub fn access_ok(&self) -> bool {
+    pub(crate) fn access_ok(&self) -> bool {
         self.map_flags & (mf::RDONLY_PROG | mf::WRONLY_PROG) != (mf::RDONLY_PROG | mf::WRONLY_PROG)
     }
 }
@@ -611,7 +611,7 @@ impl Map {
     }
 
     /// bpf_map_is_rdonly(): read-only to programs and frozen.
-    pub fn is_rdonly(&self) -> bool {
+    pub(crate) fn is_rdonly(&self) -> bool {
         self.map_flags & mf::RDONLY_PROG != 0 && self.frozen()
     }
 
@@ -642,7 +642,7 @@ impl Map {
     }
 
     /// The inner-map template of a map-in-map.
-    pub fn inner_meta(&self) -> Option<&MapMeta> {
+    pub(crate) fn inner_meta(&self) -> Option<&MapMeta> {
         self.ops.inner_meta()
     }
 
@@ -672,33 +672,33 @@ impl Map {
     /// value in [`Map::image`], or None (the helper returns NULL). `key`
     /// must be `key_size` bytes.
     #[inline]
-    pub fn prog_lookup(&self, key: &[u8], cpu: u32) -> Option<usize> {
+    pub(crate) fn prog_lookup(&self, key: &[u8], cpu: u32) -> Option<usize> {
         self.ops.prog_lookup(key, cpu)
     }
 
     /// bpf_map_update_elem() from a program running on `cpu`.
-    pub fn prog_update(&self, key: &[u8], value: &[u8], flags: u64, cpu: u32) -> Result<(), Errno> {
+    pub(crate) fn prog_update(&self, key: &[u8], value: &[u8], flags: u64, cpu: u32) -> Result<(), Errno> {
         self.ops.update(key, value, flags, Caller::Prog { cpu })
     }
 
     /// bpf_map_delete_elem() from a program.
-    pub fn prog_delete(&self, key: &[u8]) -> Result<(), Errno> {
+    pub(crate) fn prog_delete(&self, key: &[u8]) -> Result<(), Errno> {
         self.ops.delete(key)
     }
 
     /// bpf_map_push_elem / pop / peek from a program.
-    pub fn prog_push(&self, value: &[u8], flags: u64) -> Result<(), Errno> {
+    pub(crate) fn prog_push(&self, value: &[u8], flags: u64) -> Result<(), Errno> {
         self.ops.push(value, flags)
     }
-    pub fn prog_pop(&self, value: &mut [u8]) -> Result<(), Errno> {
+    pub(crate) fn prog_pop(&self, value: &mut [u8]) -> Result<(), Errno> {
         self.ops.pop(value)
     }
-    pub fn prog_peek(&self, value: &mut [u8]) -> Result<(), Errno> {
+    pub(crate) fn prog_peek(&self, value: &mut [u8]) -> Result<(), Errno> {
         self.ops.peek(value)
     }
 
     /// The inner map at `key` of a map-in-map (program-side lookup).
-    pub fn prog_lookup_map(&self, key: &[u8]) -> Option<Arc<Map>> {
+    pub(crate) fn prog_lookup_map(&self, key: &[u8]) -> Option<Arc<Map>> {
         self.ops.prog_lookup_map(key)
     }
 
@@ -709,7 +709,7 @@ impl Map {
     }
 
     /// Programs may not write values of BPF_F_RDONLY_PROG maps.
-    pub fn prog_writable(&self) -> bool {
+    pub(crate) fn prog_writable(&self) -> bool {
         self.map_flags & mf::RDONLY_PROG == 0
     }
 }

@@ -293,7 +293,7 @@ impl Process {
 
     /// [`sys_bpf`](Self::sys_bpf) with BPF_PROG_TEST_RUN on a chosen
     /// engine (the kernel always runs the runtime chosen at load).
-    pub fn sys_bpf_on(
+    pub(crate) fn sys_bpf_on(
         &self,
         cmd: u32,
         attr: &mut [u8],
