@@ -1,6 +1,6 @@
 //! BPF maps: the [`Map`] object that BPF_MAP_CREATE makes and fds, IDs,
 //! pins and programs hold, and one [`MapOps`] implementation per map type
-//! behind a registry ([`map_type_ops`]), as the kernel's `bpf_map_ops`
+//! behind a registry (`map_type_ops`), as the kernel's `bpf_map_ops`
 //! table.
 //!
 //! Two sides reach a map:
@@ -9,8 +9,8 @@
 //!   [`MapOps::get_next_key`], batches;
 //! - the program side (helpers, the interpreter) works on the map's *guest
 //!   image*, one block of memory per map that becomes a guest region, and
-//!   gets value pointers as offsets into it: [`Map::prog_lookup`] and
-//!   friends; [`guest`] maps a program's maps into its guest memory and
+//!   gets value pointers as offsets into it: `Map::prog_lookup` and
+//!   friends; `guest` maps a program's maps into its guest memory and
 //!   turns map handles (what ld_imm64 loads) back into maps.
 //!
 //! Values live at fixed places for the map's lifetime (elements come from
@@ -511,7 +511,7 @@ impl FileMode {
 
 /// The owner of a prog_array: the first program stored or loaded with it
 /// fixes the program type (bpf_prog_map_compatible); see
-/// [`fd_array::FdArray::prog_compatible`].
+/// `fd_array::FdArray::prog_compatible`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProgOwner {
     pub prog_type: u32,

@@ -1,6 +1,6 @@
 //! Relocation, as explicit passes over the object's code sections:
 //!
-//! 1. [`apply_core`]: CO-RE records rewrite offsets and constants for the
+//! 1. `apply_core`: CO-RE records rewrite offsets and constants for the
 //!    target BTF;
 //! 2. [`apply_map_relocs`]: ld_imm64 of maps become BPF_PSEUDO_MAP_FD,
 //!    global data and `.kconfig` externs BPF_PSEUDO_MAP_VALUE (map fd,

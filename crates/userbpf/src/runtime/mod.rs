@@ -1,7 +1,7 @@
 //! What a loaded program runs with: the engine chosen at load
-//! ([`select`]), the environment its helpers see ([`RunEnv`], the engines'
+//! (`select`), the environment its helpers see ([`RunEnv`], the engines'
 //! [`KernelEnv`]), the layout of its context in guest memory
-//! ([`ctx_layout`]), the kernel's trace pipe ([`TracePipe`]) and the run
+//! (`ctx_layout`), the kernel's trace pipe ([`TracePipe`]) and the run
 //! driver that follows tail calls (`run_prog_repeat`).
 
 pub(crate) mod callback;

@@ -1,17 +1,17 @@
 //! The verifier (bpf_check), in the kernel's phases and with its messages:
 //! - before the checks, the program's references: fd_array and ld_imm64
-//!   map fds ([`fixups::ldimm64`]), BTF func_info ([`btf_info`]);
+//!   map fds (`fixups::ldimm64`), BTF func_info (`btf_info`);
 //! - [`cfg`]: structure (call targets, jump ranges, ld_imm64, unknown
 //!   opcodes, reachability, reserved fields);
-//! - [`attach`]: what the program type demands (check_attach_btf_id);
-//! - [`do_check`]: path exploration over [`state`] ([`reg`] with [`tnum`]
-//!   bounds, [`alu`] arithmetic, [`ctx`] context fields, helper calls, maps,
+//! - `attach`: what the program type demands (check_attach_btf_id);
+//! - `do_check`: path exploration over `state` (`reg` with `tnum`
+//!   bounds, `alu` arithmetic, `ctx` context fields, helper calls, maps,
 //!   bpf-to-bpf calls);
-//! - [`fixups`]: the rewrites after the checks, over instructions whose
+//! - `fixups`: the rewrites after the checks, over instructions whose
 //!   per-instruction facts stay aligned;
 //! - [`log`]: the log buffer rules.
 //!
-//! [`bpf_check`] runs all of it for a program load; [`check_insns`] runs
+//! `bpf_check` runs all of it for a program load; [`check_insns`] runs
 //! the checks alone, over instructions whose references are resolved.
 //! `VerifierMode::Full` is the default; what it does not model yet ends
 //! in the structural verdict (said at log level 2), and

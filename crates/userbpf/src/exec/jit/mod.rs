@@ -166,12 +166,12 @@ impl JitProgram {
         Self::compile_with(prog, options, Proofs::hints(hints), &[])
     }
 
-    /// Compile with the verifier's proofs trusted (see [`Proofs::trusted`]):
+    /// Compile with the verifier's proofs trusted (see `Proofs::trusted`):
     /// such accesses are translated with no checks at all (as the kernel's
     /// JIT trusts its verifier).
     ///
     /// # Safety
-    /// As [`Proofs::trusted`].
+    /// As `Proofs::trusted`.
     pub unsafe fn compile_with_proofs(
         prog: &Program,
         options: JitOptions,
