@@ -198,13 +198,7 @@ impl<'a> MapTable<'a> {
     }
 
     /// bpf_map_push_elem(map, value, flags).
-    pub(crate) fn map_push_elem(
-        &self,
-        gm: &mut GuestMemory<'a>,
-        map: u64,
-        value: u64,
-        flags: u64,
-    ) -> Result<u64, HelperExit> {
+    pub fn map_push_elem(&self, gm: &mut GuestMemory<'a>, map: u64, value: u64, flags: u64) -> Result<u64, HelperExit> {
         let m = self.map(map)?;
         with_guest_bytes(gm, value, m.value_size as usize, |v| {
             Ok(errno_ret(m.prog_push(v, flags)))
@@ -212,13 +206,7 @@ impl<'a> MapTable<'a> {
     }
 
     /// bpf_map_pop_elem(map, value) and bpf_map_peek_elem(map, value).
-    pub(crate) fn map_pop_elem(
-        &self,
-        gm: &mut GuestMemory<'a>,
-        map: u64,
-        value: u64,
-        peek: bool,
-    ) -> Result<u64, HelperExit> {
+    pub fn map_pop_elem(&self, gm: &mut GuestMemory<'a>, map: u64, value: u64, peek: bool) -> Result<u64, HelperExit> {
         let m = self.map(map)?;
         let mut buf = vec![0u8; m.value_size as usize];
         let r = if peek {
@@ -232,7 +220,7 @@ impl<'a> MapTable<'a> {
 
     /// bpf_ringbuf_reserve(ringbuf, size, flags): the record's guest
     /// address, or 0.
-    pub(crate) fn ringbuf_reserve(&self, map: u64, size: u64, flags: u64) -> Result<u64, HelperExit> {
+    pub fn ringbuf_reserve(&self, map: u64, size: u64, flags: u64) -> Result<u64, HelperExit> {
         let m = self.map(map)?;
         let rb = m
             .downcast::<RingBuf>()
@@ -246,7 +234,7 @@ impl<'a> MapTable<'a> {
     /// bpf_ringbuf_submit / bpf_ringbuf_discard(data, flags) of a record of
     /// ring buffer `map` (the helper finds the map from the pointer: the
     /// record's region).
-    pub(crate) fn ringbuf_commit(&self, data: u64, discard: bool) -> Result<u64, HelperExit> {
+    pub fn ringbuf_commit(&self, data: u64, discard: bool) -> Result<u64, HelperExit> {
         let m = self.map(data & !0xffff_ffff)?;
         let rb = m
             .downcast::<RingBuf>()
@@ -256,13 +244,7 @@ impl<'a> MapTable<'a> {
     }
 
     /// bpf_ringbuf_output(ringbuf, data, size, flags).
-    pub(crate) fn ringbuf_output(
-        &self,
-        gm: &mut GuestMemory<'a>,
-        map: u64,
-        data: u64,
-        size: u64,
-    ) -> Result<u64, HelperExit> {
+    pub fn ringbuf_output(&self, gm: &mut GuestMemory<'a>, map: u64, data: u64, size: u64) -> Result<u64, HelperExit> {
         let m = self.map(map)?;
         let rb = m
             .downcast::<RingBuf>()
@@ -271,7 +253,7 @@ impl<'a> MapTable<'a> {
     }
 
     /// bpf_perf_event_output(ctx, map, flags, data, size).
-    pub(crate) fn perf_event_output(
+    pub fn perf_event_output(
         &self,
         gm: &mut GuestMemory<'a>,
         map: u64,
