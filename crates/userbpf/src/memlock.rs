@@ -57,6 +57,7 @@ impl MemlockAccounts {
     }
 
     /// Pages currently charged to `uid`.
+    #[cfg(test)]
     pub fn used_pages(&self, uid: u32) -> u64 {
         self.used.lock().expect("memlock lock").get(&uid).copied().unwrap_or(0)
     }
@@ -73,12 +74,6 @@ pub struct MemlockCharge {
     accounts: Arc<MemlockAccounts>,
     uid: u32,
     pages: u64,
-}
-
-impl MemlockCharge {
-    pub fn pages(&self) -> u64 {
-        self.pages
-    }
 }
 
 impl Drop for MemlockCharge {

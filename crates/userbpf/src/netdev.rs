@@ -19,7 +19,7 @@ pub struct NetDevice {
 }
 
 /// The loopback device's ifindex in every network namespace.
-pub const LOOPBACK_IFINDEX: u32 = 1;
+pub(crate) const LOOPBACK_IFINDEX: u32 = 1;
 
 impl NetDevice {
     /// `lo`: ifindex 1, all-zero address and broadcast, MTU 65536, one rx
@@ -49,7 +49,7 @@ impl NetDevice {
 }
 
 /// dev_get_by_index(): the device with this ifindex.
-pub fn by_index(devices: &[NetDevice], ifindex: u32) -> Option<&NetDevice> {
+pub(crate) fn by_index(devices: &[NetDevice], ifindex: u32) -> Option<&NetDevice> {
     devices.iter().find(|d| d.ifindex == ifindex)
 }
 

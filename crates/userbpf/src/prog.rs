@@ -99,12 +99,13 @@ pub fn calc_digest(insns: &[Insn]) -> [u8; 32] {
 
 /// The program tag: the first 8 bytes of [`calc_digest`]. Kernel 6.18
 /// hashes with SHA-256 (earlier kernels used SHA-1).
-pub fn calc_tag(insns: &[Insn]) -> [u8; 8] {
+#[cfg(test)]
+pub(crate) fn calc_tag(insns: &[Insn]) -> [u8; 8] {
     calc_digest(insns)[..8].try_into().expect("8 bytes")
 }
 
 /// license_is_gpl_compatible() of include/linux/license.h.
-pub fn license_is_gpl_compatible(license: &[u8]) -> bool {
+pub(crate) fn license_is_gpl_compatible(license: &[u8]) -> bool {
     matches!(
         license,
         b"GPL" | b"GPL v2" | b"GPL and additional rights" | b"Dual BSD/GPL" | b"Dual MIT/GPL" | b"Dual MPL/GPL"

@@ -9,7 +9,7 @@ use common::fixtures::examples;
 use common::{hex, unhex};
 
 use serde_json::Value;
-use userbpf::maps::ringbuf::RingBuf;
+use userbpf::maps::RingBuf;
 use userbpf::obj::{LoadOptions, LoadedObject, Object};
 use userbpf::runtime::Engine;
 use userbpf::{Process, TestRunRequest};

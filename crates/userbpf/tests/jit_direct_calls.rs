@@ -121,7 +121,7 @@ fn environment_helpers_are_called_directly_and_answer_as_the_table() {
 #[test]
 fn inlined_environment_helpers_match_the_table() {
     use std::cell::Cell;
-    use userbpf::exec::interp::STACK_SIZE;
+    use userbpf::exec::STACK_SIZE;
     use userbpf::exec::{GuestMemory, Program, RunOptions};
     use userbpf::runtime::{RunEnv, Task};
     let (_bpf, p) = common::process::root();
@@ -141,7 +141,7 @@ fn inlined_environment_helpers_match_the_table() {
         panic!("the JIT is on by default")
     };
     assert_eq!(jit.direct_call_sites().len(), 6);
-    let helpers = userbpf::helpers::run::kernel_helpers();
+    let helpers = userbpf::runtime::kernel_helpers();
     let env = |seed| RunEnv {
         cpu: 3,
         prandom: Cell::new(seed),

@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use userbpf::exec::{GuestMemory, HelperTable, Program, RegionKind, RunOptions};
 use userbpf::isa::Insn;
-use userbpf::maps::guest::{map_base, MapTable};
 use userbpf::maps::ARRAY_VALUE_OFF;
+use userbpf::maps::{map_base, MapTable};
 use userbpf::uapi::attr::prog_load as F;
 use userbpf::uapi::types::{cmd, map_type, prog_type};
 use userbpf::user_mem::UserBuffers;
@@ -270,7 +270,7 @@ fn prog_arrays_keep_the_first_program_type() {
     let sf_id = p.prog_info(sf).unwrap().id;
     p.close(sf).unwrap();
     let (m, _) = p.map_by_fd(pa).unwrap();
-    let arr = m.downcast::<userbpf::maps::fd_array::FdArray>().unwrap();
+    let arr = m.downcast::<userbpf::maps::FdArray>().unwrap();
     assert_eq!(arr.prog_at(0).map(|p| p.id()), Some(sf_id));
     assert_eq!(
         p.map_lookup(pa, &0u32.to_le_bytes(), 4, 0).unwrap(),
@@ -518,7 +518,7 @@ fn jit_hash_lookups_call_the_map_directly() {
         // table): the direct calls are off, and the helper path reports
         // what the interpreter does. A trusting image refuses such memory.
         if !trust {
-            let helpers = userbpf::helpers::run::kernel_helpers();
+            let helpers = userbpf::runtime::kernel_helpers();
             let program = Program::new(prog.xlated.clone()).unwrap();
             let want = run_bare(On::Interpreter(&program), helpers, &RunOptions::default());
             let got = run_bare(On::Jit(jit), helpers, &RunOptions::default());

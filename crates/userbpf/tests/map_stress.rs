@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use userbpf::exec::GuestMemory;
 use userbpf::exec::RegionKind;
-use userbpf::maps::guest::MapTable;
+use userbpf::maps::MapTable;
 use userbpf::maps::{set_current_cpu, Map};
 use userbpf::uapi::types::{elem_flags, map_type};
 use userbpf::{Bpf, Config, Errno, MapCreateRequest, Process};
@@ -86,7 +86,7 @@ fn worker(t: u64, p: &Process, fd: u32, map: &Arc<Map>) -> Tally {
     let mut gm = GuestMemory::new();
     let table = MapTable::install(&used, &mut gm).unwrap();
     let key_addr = gm.add(&mut scratch, RegionKind::Stack);
-    let handle = userbpf::maps::guest::map_base(0);
+    let handle = userbpf::maps::map_base(0);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ ((t + 1) * 0x1234_5678));
     let mut tally = Tally::default();
     let own = |r: u64| t * KEYS_PER_THREAD + r % KEYS_PER_THREAD;

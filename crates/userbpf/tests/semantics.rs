@@ -20,7 +20,7 @@ use userbpf::exec::{
 };
 use userbpf::isa::{decode, Insn};
 use userbpf::prog::Runtime;
-use userbpf::runtime::select::{select_runtime, RuntimePolicy};
+use userbpf::runtime::{select_runtime, RuntimePolicy};
 
 /// What both engines must give.
 enum Want {

@@ -25,7 +25,7 @@ fn int_encoding_name(e: u8) -> &'static str {
 }
 
 /// The text of one type, without the trailing newline.
-pub fn dump_type(btf: &Btf, id: u32) -> String {
+pub(crate) fn dump_type(btf: &Btf, id: u32) -> String {
     let Some(t) = btf.types.get(id as usize) else {
         return format!("[{id}] UNKNOWN");
     };

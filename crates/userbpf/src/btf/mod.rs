@@ -5,9 +5,9 @@
 //! func_info checks), the maps (btf_record) and the ELF loader.
 
 pub mod dump;
-pub mod ext;
-pub mod parse;
-pub mod types;
+pub(crate) mod ext;
+pub(crate) mod parse;
+pub(crate) mod types;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -60,7 +60,7 @@ pub struct Btf {
 
 /// A name without its CO-RE flavor suffix (`task_struct___old` is a
 /// flavor of `task_struct`).
-pub fn essential_name(name: &str) -> &str {
+pub(crate) fn essential_name(name: &str) -> &str {
     match name.rfind("___") {
         Some(i) if i > 0 => &name[..i],
         _ => name,

@@ -9,17 +9,17 @@
 //!   check that what it accepts runs without a fault
 //! - [`engines`]: the engines agree through the whole load path
 
-pub mod differential;
+pub(crate) mod differential;
 pub mod engines;
-pub mod program_gen;
-pub mod sound_gen;
-pub mod soundness;
+pub(crate) mod program_gen;
+pub(crate) mod sound_gen;
+pub(crate) mod soundness;
 
 pub use differential::{
     assert_agree, compare_engines, diff_campaign, diff_helpers, jit_vs_interp, run_engine, DiffRun, DiffStats, Engine,
     Outcome,
 };
-pub use program_gen::ProgramGen;
+pub(crate) use program_gen::ProgramGen;
 pub(crate) use sound_gen::SOUND_MAPS;
 pub use sound_gen::{sound_program, sound_seed_bytes, SoundProgram};
 pub use soundness::{check_soundness, sound_verifier_message, verifier_soundness, SoundVerdict};

@@ -1,5 +1,5 @@
 //! Kernel helper functions: prototypes and implementations at run time
 //! (run/); their ids and names are uapi ([`crate::uapi::helper_ids`]).
 
-pub mod protos;
-pub mod run;
+pub(crate) mod protos;
+pub(crate) mod run;

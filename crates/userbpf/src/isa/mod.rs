@@ -2,12 +2,12 @@
 //! encoding, the kernel-format disassembler and the two assemblers.
 
 pub mod asm;
-pub mod cfg;
+pub(crate) mod cfg;
 pub mod cfg_dot;
 pub mod decode;
 pub mod disasm;
 pub mod hex;
-pub mod insn;
+pub(crate) mod insn;
 pub mod map_refs;
 pub mod opcode;
 pub mod source;

@@ -121,11 +121,6 @@ impl Array {
             ARRAY_VALUE_OFF + i * self.elem_size
         }
     }
-
-    /// Read element `index` as user space sees it (tests, dumps).
-    pub fn read(&self, index: u32, out: &mut [u8]) {
-        self.mem.read(self.off(index as usize, 0), out);
-    }
 }
 
 impl MapOps for Array {

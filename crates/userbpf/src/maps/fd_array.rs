@@ -74,7 +74,7 @@ fn index(key: &[u8]) -> u32 {
 impl FdArray {
     /// bpf_prog_map_compatible(): the first program fixes the owner (type,
     /// JIT, XDP frags); later ones must match it.
-    pub fn prog_compatible(&self, prog: &Prog) -> bool {
+    pub(crate) fn prog_compatible(&self, prog: &Prog) -> bool {
         self.owner_compatible(ProgOwner {
             prog_type: prog.prog_type,
             jited: prog.jited_len() != 0,
@@ -84,7 +84,7 @@ impl FdArray {
 
     /// [`FdArray::prog_compatible`] for a program described by its owner
     /// fields (at load, before the program object exists).
-    pub fn owner_compatible(&self, want: ProgOwner) -> bool {
+    pub(crate) fn owner_compatible(&self, want: ProgOwner) -> bool {
         let mut owner = self.owner.lock().expect("owner lock");
         match *owner {
             None => {
@@ -120,7 +120,7 @@ impl FdArray {
     }
 
     /// The perf buffer at `index` of a perf_event_array.
-    pub fn perf_at(&self, index: u32) -> Option<Arc<PerfEventBuf>> {
+    pub(crate) fn perf_at(&self, index: u32) -> Option<Arc<PerfEventBuf>> {
         match self.get(index) {
             Some(Slot::Perf(p)) => Some(p),
             _ => None,
@@ -144,7 +144,7 @@ impl FdArray {
 
     /// bpf_perf_event_output() into this map: `flags` carries the index
     /// (BPF_F_INDEX_MASK) or BPF_F_CURRENT_CPU. Errors as the helper's.
-    pub fn perf_output(&self, flags: u64, cpu: u32, data: &[u8]) -> Result<(), Errno> {
+    pub(crate) fn perf_output(&self, flags: u64, cpu: u32, data: &[u8]) -> Result<(), Errno> {
         const INDEX_MASK: u64 = 0xffff_ffff;
         const CURRENT_CPU: u64 = INDEX_MASK;
         if flags & !INDEX_MASK != 0 {

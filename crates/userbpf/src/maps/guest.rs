@@ -117,7 +117,7 @@ impl<'a> MapTable<'a> {
 
     /// The used map whose handle is `handle` (not inner maps).
     #[inline]
-    pub fn used_at(&self, handle: u64) -> Option<&Arc<Map>> {
+    pub(crate) fn used_at(&self, handle: u64) -> Option<&Arc<Map>> {
         if handle as u32 != 0 {
             return None;
         }
@@ -126,7 +126,7 @@ impl<'a> MapTable<'a> {
 
     /// The handle of a map reached at run time (an inner map), mapping it
     /// on first use.
-    pub fn handle_of(&self, map: &Arc<Map>, gm: &mut GuestMemory<'a>) -> Result<u64, InstallError> {
+    pub(crate) fn handle_of(&self, map: &Arc<Map>, gm: &mut GuestMemory<'a>) -> Result<u64, InstallError> {
         if let Some(i) = self.used.iter().position(|m| Arc::ptr_eq(m, map)) {
             return Ok(map_base(i));
         }

@@ -1,6 +1,6 @@
 //! BPF maps: the [`Map`] object that BPF_MAP_CREATE makes and fds, IDs,
 //! pins and programs hold, and one [`MapOps`] implementation per map type
-//! behind a registry ([`map_type_ops`]), as the kernel's `bpf_map_ops`
+//! behind a registry (`map_type_ops`), as the kernel's `bpf_map_ops`
 //! table.
 //!
 //! Two sides reach a map:
@@ -9,27 +9,31 @@
 //!   [`MapOps::get_next_key`], batches;
 //! - the program side (helpers, the interpreter) works on the map's *guest
 //!   image*, one block of memory per map that becomes a guest region, and
-//!   gets value pointers as offsets into it: [`Map::prog_lookup`] and
-//!   friends; [`guest`] maps a program's maps into its guest memory and
+//!   gets value pointers as offsets into it: `Map::prog_lookup` and
+//!   friends; `guest` maps a program's maps into its guest memory and
 //!   turns map handles (what ld_imm64 loads) back into maps.
 //!
 //! Values live at fixed places for the map's lifetime (elements come from
 //! a preallocated pool), so a pointer a program got stays valid while the
 //! program holds the map, as RCU guarantees in the kernel.
 
-pub mod array;
-pub mod bloom;
-pub mod btf_record;
-pub mod direct;
-pub mod fd_array;
-pub mod guest;
-pub mod hash;
-pub mod jhash;
-pub mod lpm_trie;
-pub mod lru;
-pub mod queue_stack;
-pub mod ringbuf;
-pub mod shared;
+pub(crate) mod array;
+pub(crate) mod bloom;
+pub(crate) mod btf_record;
+pub(crate) mod direct;
+pub(crate) mod fd_array;
+pub(crate) mod guest;
+pub(crate) mod hash;
+pub(crate) mod jhash;
+pub(crate) mod lpm_trie;
+pub(crate) mod lru;
+pub(crate) mod queue_stack;
+pub(crate) mod ringbuf;
+pub(crate) mod shared;
+
+pub use fd_array::{FdArray, PerfEventBuf};
+pub use guest::{map_base, MapTable};
+pub use ringbuf::RingBuf;
 
 use std::any::Any;
 use std::cell::Cell;
@@ -50,13 +54,13 @@ use crate::uapi::Errno;
 pub const ARRAY_VALUE_OFF: usize = 0x138;
 
 /// Percpu values are capped at PCPU_MIN_UNIT_SIZE.
-pub const PCPU_MIN_UNIT_SIZE: u32 = 32 << 10;
+pub(crate) const PCPU_MIN_UNIT_SIZE: u32 = 32 << 10;
 /// KMALLOC_MAX_SIZE on x86-64 (order-10 pages).
-pub const KMALLOC_MAX_SIZE: u64 = 1 << 22;
+pub(crate) const KMALLOC_MAX_SIZE: u64 = 1 << 22;
 
 /// round_up(x, 8).
 #[inline]
-pub fn round8(x: u32) -> usize {
+pub(crate) fn round8(x: u32) -> usize {
     (x as usize).div_ceil(8) * 8
 }
 
@@ -67,7 +71,7 @@ thread_local! {
 /// The "CPU" this thread runs on (raw_smp_processor_id): the per-CPU slot
 /// programs see and the local LRU lists syscalls use. 0 unless set.
 #[inline]
-pub fn current_cpu() -> u32 {
+pub(crate) fn current_cpu() -> u32 {
     CPU.with(Cell::get)
 }
 
@@ -79,7 +83,7 @@ pub fn set_current_cpu(cpu: u32) -> u32 {
 
 /// BPF_MAP_CREATE's attributes as the map types check them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct MapAttr {
+pub(crate) struct MapAttr {
     pub map_type: u32,
     pub key_size: u32,
     pub value_size: u32,
@@ -92,18 +96,18 @@ pub struct MapAttr {
 
 impl MapAttr {
     /// bpf_map_attr_numa_node(): the node if BPF_F_NUMA_NODE, else none.
-    pub fn numa_node(&self) -> Option<u32> {
+    pub(crate) fn numa_node(&self) -> Option<u32> {
         (self.map_flags & mf::NUMA_NODE != 0).then_some(self.numa_node)
     }
 
     /// bpf_map_flags_access_ok(): not both RDONLY_PROG and WRONLY_PROG.
-    pub fn access_ok(&self) -> bool {
+    pub(crate) fn access_ok(&self) -> bool {
         self.map_flags & (mf::RDONLY_PROG | mf::WRONLY_PROG) != (mf::RDONLY_PROG | mf::WRONLY_PROG)
     }
 }
 
 /// What a map type's checks and allocation may consult.
-pub struct CreateCtx<'a> {
+pub(crate) struct CreateCtx<'a> {
     /// num_possible_cpus().
     pub ncpus: u32,
     pub creds: &'a Creds,
@@ -118,18 +122,6 @@ pub trait FdResolver {
     fn prog_fd(&self, fd: u32) -> Result<Arc<Prog>, Errno>;
     /// bpf_map_get(): EBADF if not open, EINVAL if not a map.
     fn map_fd(&self, fd: u32) -> Result<Arc<Map>, Errno>;
-}
-
-/// Resolves nothing: for program-side calls, which never pass fds.
-pub struct NoFds;
-
-impl FdResolver for NoFds {
-    fn prog_fd(&self, _: u32) -> Result<Arc<Prog>, Errno> {
-        Err(Errno::EBADF)
-    }
-    fn map_fd(&self, _: u32) -> Result<Arc<Map>, Errno> {
-        Err(Errno::EBADF)
-    }
 }
 
 /// Who is updating: user space copies every CPU's value of a per-CPU map;
@@ -316,18 +308,16 @@ impl MapMeta {
 
 /// Which privilege creating a map type needs (map_create's switch).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Privilege {
+pub(crate) enum Privilege {
     Unprivileged,
     Bpf,
-    NetAdmin,
 }
 
 /// A map type's constructor (map_alloc).
-pub type AllocFn = fn(&MapAttr, &CreateCtx<'_>) -> Result<Box<dyn MapOps>, Errno>;
+pub(crate) type AllocFn = fn(&MapAttr, &CreateCtx<'_>) -> Result<Box<dyn MapOps>, Errno>;
 
 /// One row of the registry: a map type's checks and constructor.
-pub struct MapTypeOps {
-    pub name: &'static str,
+pub(crate) struct MapTypeOps {
     /// map_alloc_check(), before privileges are checked.
     pub alloc_check: fn(&MapAttr, &CreateCtx<'_>) -> Result<(), Errno>,
     /// map_alloc().
@@ -342,13 +332,12 @@ fn no_check(_: &MapAttr, _: &CreateCtx<'_>) -> Result<(), Errno> {
 /// The registry: the map types this build has ops for. Others (sockmap,
 /// devmap, storage maps, struct_ops, arena, ...) are EINVAL, as in a kernel
 /// built without them.
-pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
+pub(crate) fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
     use Privilege::*;
     static TABLE: &[(u32, MapTypeOps)] = &[
         (
             mt::HASH,
             MapTypeOps {
-                name: "hash",
                 alloc_check: hash::alloc_check,
                 alloc: hash::alloc,
                 privilege: Unprivileged,
@@ -357,7 +346,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::ARRAY,
             MapTypeOps {
-                name: "array",
                 alloc_check: array::alloc_check,
                 alloc: array::alloc,
                 privilege: Unprivileged,
@@ -366,7 +354,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::PROG_ARRAY,
             MapTypeOps {
-                name: "prog_array",
                 alloc_check: fd_array::alloc_check,
                 alloc: fd_array::alloc,
                 privilege: Unprivileged,
@@ -375,7 +362,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::PERF_EVENT_ARRAY,
             MapTypeOps {
-                name: "perf_event_array",
                 alloc_check: fd_array::alloc_check,
                 alloc: fd_array::alloc,
                 privilege: Unprivileged,
@@ -384,7 +370,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::PERCPU_HASH,
             MapTypeOps {
-                name: "percpu_hash",
                 alloc_check: hash::alloc_check,
                 alloc: hash::alloc,
                 privilege: Unprivileged,
@@ -393,7 +378,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::PERCPU_ARRAY,
             MapTypeOps {
-                name: "percpu_array",
                 alloc_check: array::alloc_check,
                 alloc: array::alloc,
                 privilege: Unprivileged,
@@ -402,7 +386,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::LRU_HASH,
             MapTypeOps {
-                name: "lru_hash",
                 alloc_check: hash::alloc_check,
                 alloc: hash::alloc,
                 privilege: Bpf,
@@ -411,7 +394,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::LRU_PERCPU_HASH,
             MapTypeOps {
-                name: "lru_percpu_hash",
                 alloc_check: hash::alloc_check,
                 alloc: hash::alloc,
                 privilege: Bpf,
@@ -420,7 +402,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::LPM_TRIE,
             MapTypeOps {
-                name: "lpm_trie",
                 alloc_check: no_check,
                 alloc: lpm_trie::alloc,
                 privilege: Bpf,
@@ -429,7 +410,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::ARRAY_OF_MAPS,
             MapTypeOps {
-                name: "array_of_maps",
                 alloc_check: fd_array::alloc_check,
                 alloc: fd_array::alloc,
                 privilege: Unprivileged,
@@ -438,7 +418,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::HASH_OF_MAPS,
             MapTypeOps {
-                name: "hash_of_maps",
                 alloc_check: hash::alloc_check,
                 alloc: hash::alloc,
                 privilege: Unprivileged,
@@ -447,7 +426,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::QUEUE,
             MapTypeOps {
-                name: "queue",
                 alloc_check: queue_stack::alloc_check,
                 alloc: queue_stack::alloc,
                 privilege: Bpf,
@@ -456,7 +434,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::STACK,
             MapTypeOps {
-                name: "stack",
                 alloc_check: queue_stack::alloc_check,
                 alloc: queue_stack::alloc,
                 privilege: Bpf,
@@ -465,7 +442,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::RINGBUF,
             MapTypeOps {
-                name: "ringbuf",
                 alloc_check: no_check,
                 alloc: ringbuf::alloc,
                 privilege: Unprivileged,
@@ -474,7 +450,6 @@ pub fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
         (
             mt::BLOOM_FILTER,
             MapTypeOps {
-                name: "bloom_filter",
                 alloc_check: bloom::alloc_check,
                 alloc: bloom::alloc,
                 privilege: Bpf,
@@ -496,7 +471,7 @@ pub fn user_value_size(map_type: u32, value_size: u32, ncpus: u32) -> usize {
 }
 
 /// IS_FD_MAP(): maps whose values are fds in and ids out.
-pub fn is_fd_map(t: u32) -> bool {
+pub(crate) fn is_fd_map(t: u32) -> bool {
     matches!(
         t,
         mt::PROG_ARRAY | mt::PERF_EVENT_ARRAY | mt::CGROUP_ARRAY | mt::ARRAY_OF_MAPS | mt::HASH_OF_MAPS
@@ -536,7 +511,7 @@ impl FileMode {
 
 /// The owner of a prog_array: the first program stored or loaded with it
 /// fixes the program type (bpf_prog_map_compatible); see
-/// [`fd_array::FdArray::prog_compatible`].
+/// `fd_array::FdArray::prog_compatible`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProgOwner {
     pub prog_type: u32,
@@ -636,7 +611,7 @@ impl Map {
     }
 
     /// bpf_map_is_rdonly(): read-only to programs and frozen.
-    pub fn is_rdonly(&self) -> bool {
+    pub(crate) fn is_rdonly(&self) -> bool {
         self.map_flags & mf::RDONLY_PROG != 0 && self.frozen()
     }
 
@@ -667,7 +642,7 @@ impl Map {
     }
 
     /// The inner-map template of a map-in-map.
-    pub fn inner_meta(&self) -> Option<&MapMeta> {
+    pub(crate) fn inner_meta(&self) -> Option<&MapMeta> {
         self.ops.inner_meta()
     }
 
@@ -697,33 +672,33 @@ impl Map {
     /// value in [`Map::image`], or None (the helper returns NULL). `key`
     /// must be `key_size` bytes.
     #[inline]
-    pub fn prog_lookup(&self, key: &[u8], cpu: u32) -> Option<usize> {
+    pub(crate) fn prog_lookup(&self, key: &[u8], cpu: u32) -> Option<usize> {
         self.ops.prog_lookup(key, cpu)
     }
 
     /// bpf_map_update_elem() from a program running on `cpu`.
-    pub fn prog_update(&self, key: &[u8], value: &[u8], flags: u64, cpu: u32) -> Result<(), Errno> {
+    pub(crate) fn prog_update(&self, key: &[u8], value: &[u8], flags: u64, cpu: u32) -> Result<(), Errno> {
         self.ops.update(key, value, flags, Caller::Prog { cpu })
     }
 
     /// bpf_map_delete_elem() from a program.
-    pub fn prog_delete(&self, key: &[u8]) -> Result<(), Errno> {
+    pub(crate) fn prog_delete(&self, key: &[u8]) -> Result<(), Errno> {
         self.ops.delete(key)
     }
 
     /// bpf_map_push_elem / pop / peek from a program.
-    pub fn prog_push(&self, value: &[u8], flags: u64) -> Result<(), Errno> {
+    pub(crate) fn prog_push(&self, value: &[u8], flags: u64) -> Result<(), Errno> {
         self.ops.push(value, flags)
     }
-    pub fn prog_pop(&self, value: &mut [u8]) -> Result<(), Errno> {
+    pub(crate) fn prog_pop(&self, value: &mut [u8]) -> Result<(), Errno> {
         self.ops.pop(value)
     }
-    pub fn prog_peek(&self, value: &mut [u8]) -> Result<(), Errno> {
+    pub(crate) fn prog_peek(&self, value: &mut [u8]) -> Result<(), Errno> {
         self.ops.peek(value)
     }
 
     /// The inner map at `key` of a map-in-map (program-side lookup).
-    pub fn prog_lookup_map(&self, key: &[u8]) -> Option<Arc<Map>> {
+    pub(crate) fn prog_lookup_map(&self, key: &[u8]) -> Option<Arc<Map>> {
         self.ops.prog_lookup_map(key)
     }
 
@@ -734,7 +709,7 @@ impl Map {
     }
 
     /// Programs may not write values of BPF_F_RDONLY_PROG maps.
-    pub fn prog_writable(&self) -> bool {
+    pub(crate) fn prog_writable(&self) -> bool {
         self.map_flags & mf::RDONLY_PROG == 0
     }
 }
@@ -750,7 +725,7 @@ impl Drop for WriteActive<'_> {
 
 /// max_entries as the map reports it: per-CPU LRU lists round it to a
 /// multiple of the CPU count (down if rounding up would overflow).
-pub fn effective_max_entries(a: &MapAttr, ncpus: u32) -> u32 {
+pub(crate) fn effective_max_entries(a: &MapAttr, ncpus: u32) -> u32 {
     let lru = matches!(a.map_type, mt::LRU_HASH | mt::LRU_PERCPU_HASH);
     if lru && a.map_flags & mf::NO_COMMON_LRU != 0 && ncpus > 0 {
         let up = (a.max_entries as u64).div_ceil(ncpus as u64) * ncpus as u64;

@@ -77,16 +77,6 @@ impl QueueStack {
         }
         Ok(())
     }
-
-    /// Values held.
-    pub fn len(&self) -> u32 {
-        let (head, tail) = *self.pos.lock().expect("queue lock");
-        (head + self.size - tail) % self.size
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 impl MapOps for QueueStack {

@@ -75,7 +75,7 @@ impl RingBuf {
 
     /// bpf_ringbuf_reserve(): room for `size` bytes; returns the data's
     /// offset in the image, or None when it doesn't fit.
-    pub fn reserve(&self, size: u64) -> Option<usize> {
+    pub(crate) fn reserve(&self, size: u64) -> Option<usize> {
         if size > MAX_RECORD_SZ {
             return None;
         }
@@ -100,7 +100,7 @@ impl RingBuf {
 
     /// bpf_ringbuf_submit() / bpf_ringbuf_discard() of the record whose
     /// data is at `data_off`.
-    pub fn commit(&self, data_off: usize, discard: bool) {
+    pub(crate) fn commit(&self, data_off: usize, discard: bool) {
         let off = data_off - HDR_SZ;
         let len = self.hdr_len(off).load(Ordering::Relaxed) & !(BUSY_BIT | DISCARD_BIT);
         let end = data_off + len as usize;
@@ -124,7 +124,7 @@ impl RingBuf {
     }
 
     /// bpf_ringbuf_query().
-    pub fn query(&self, flag: u64) -> u64 {
+    pub(crate) fn query(&self, flag: u64) -> u64 {
         let cons = self.consumer_pos.load(Ordering::Acquire);
         let prod = self.producer_pos.load(Ordering::Acquire);
         match flag {

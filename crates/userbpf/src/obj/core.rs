@@ -446,7 +446,7 @@ fn poison(insn: &mut Insn) {
 }
 
 /// bpf_core_patch_insn(): writes the result into the instruction at `idx`.
-pub fn patch_insn(insns: &mut [Insn], idx: usize, res: &CoreResult, kind_num: u32) -> Result<(), String> {
+pub(crate) fn patch_insn(insns: &mut [Insn], idx: usize, res: &CoreResult, kind_num: u32) -> Result<(), String> {
     let insn = *insns
         .get(idx)
         .ok_or_else(|| format!("instruction {idx} out of range"))?;

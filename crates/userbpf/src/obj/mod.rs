@@ -1,23 +1,23 @@
 //! The ELF loader: `.o` files as clang builds them for the kernel, loaded
 //! as libbpf loads them.
 //!
-//! - [`parse`]: the ELF (programs by section and symbol, license, version,
+//! - `parse`: the ELF (programs by section and symbol, license, version,
 //!   relocations classified) with the `object` crate
-//! - [`section_name`]: program types by section name
-//! - [`maps`]: BTF-defined, legacy and global data map definitions
-//! - [`externs`]: `.kconfig` externs and their values
+//! - `section_name`: program types by section name
+//! - `maps`: BTF-defined, legacy and global data map definitions
+//! - `externs`: `.kconfig` externs and their values
 //! - [`core`]: CO-RE relocations against a target BTF
 //! - [`relocate`]: the relocation passes and subprogram linking
-//! - [`load`]: creating maps and loading programs into a process
+//! - `load`: creating maps and loading programs into a process
 
 pub mod core;
-pub mod error;
-pub mod externs;
-pub mod load;
-pub mod maps;
-pub mod parse;
+pub(crate) mod error;
+pub(crate) mod externs;
+pub(crate) mod load;
+pub(crate) mod maps;
+pub(crate) mod parse;
 pub mod relocate;
-pub mod section_name;
+pub(crate) mod section_name;
 
 pub use error::ObjError;
 pub use externs::Kconfig;

@@ -435,7 +435,7 @@ impl Object {
     }
 
     /// The `.text` section's index into [`Object::code`], if any.
-    pub fn text_code(&self) -> Option<usize> {
+    pub(crate) fn text_code(&self) -> Option<usize> {
         self.code.iter().position(|c| c.name == ".text")
     }
 }

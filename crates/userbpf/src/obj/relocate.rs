@@ -1,6 +1,6 @@
 //! Relocation, as explicit passes over the object's code sections:
 //!
-//! 1. [`apply_core`]: CO-RE records rewrite offsets and constants for the
+//! 1. `apply_core`: CO-RE records rewrite offsets and constants for the
 //!    target BTF;
 //! 2. [`apply_map_relocs`]: ld_imm64 of maps become BPF_PSEUDO_MAP_FD,
 //!    global data and `.kconfig` externs BPF_PSEUDO_MAP_VALUE (map fd,
@@ -37,7 +37,7 @@ pub fn has_core_relos(obj: &Object) -> bool {
 }
 
 /// Pass 1: CO-RE relocations against `target`.
-pub fn apply_core(obj: &Object, code: &mut [Vec<Insn>], target: &Btf) -> Result<(), ObjError> {
+pub(crate) fn apply_core(obj: &Object, code: &mut [Vec<Insn>], target: &Btf) -> Result<(), ObjError> {
     let (Some(local), Some(ext)) = (&obj.btf, &obj.btf_ext) else {
         return Ok(());
     };

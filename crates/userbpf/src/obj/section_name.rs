@@ -266,6 +266,7 @@ pub fn section_def(section: &str) -> Option<SectionDef> {
 
 /// The attach target after the first '/' ("do_sys_open" of
 /// "kprobe/do_sys_open"), if any.
+#[cfg(test)]
 pub fn attach_target(section: &str) -> Option<&str> {
     section.split_once('/').map(|(_, t)| t).filter(|t| !t.is_empty())
 }

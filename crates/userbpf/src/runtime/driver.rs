@@ -88,11 +88,6 @@ pub struct ProgRun {
     pub tail_calls: u32,
 }
 
-/// Run `prog` (and the programs it tail-calls) once.
-pub fn run_prog(prog: &Arc<Prog>, setup: &mut RunSetup<'_>) -> Result<ProgRun, ExecError> {
-    run_prog_repeat(prog, setup, 1)
-}
-
 /// Run `prog` `repeat` times (at least once) on the same context and
 /// packet, as bpf_test_run() does; the last run's result. Guest memory is
 /// laid out once for all the runs that take no tail call.

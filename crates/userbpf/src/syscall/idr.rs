@@ -85,6 +85,7 @@ impl<T> Idr<T> {
         self.inner.lock().expect("idr lock").map.len()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -26,6 +26,7 @@ impl Kallsyms {
     }
 
     /// The symbol covering `addr`.
+    #[cfg(test)]
     pub fn lookup(&self, addr: u64) -> Option<String> {
         let syms = self.syms.lock().expect("kallsyms lock");
         let (start, (len, name)) = syms.range(..=addr).next_back()?;
@@ -40,10 +41,12 @@ impl Kallsyms {
             .collect()
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.syms.lock().expect("kallsyms lock").len()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

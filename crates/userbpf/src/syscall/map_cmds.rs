@@ -142,7 +142,6 @@ pub(crate) fn map_create(p: &Process, attr: &Attr, mem: &mut dyn UserMemory) -> 
     match ops.privilege {
         Privilege::Unprivileged => {}
         Privilege::Bpf if bpf_cap => {}
-        Privilege::NetAdmin if p.creds.net_admin() => {}
         _ => return Err(Errno::EPERM),
     }
     let ifindex = attr.u32(C::MAP_IFINDEX);

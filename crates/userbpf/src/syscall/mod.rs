@@ -3,15 +3,15 @@
 //! [`Process`] with its credentials and fd table. `Process::sys_bpf` takes
 //! a command, the attr bytes and their size exactly as the syscall does.
 
-pub mod btf_load;
-pub mod fdtable;
-pub mod idr;
-pub mod ids;
-pub mod kallsyms;
+pub(crate) mod btf_load;
+pub(crate) mod fdtable;
+pub(crate) mod idr;
+pub(crate) mod ids;
+pub(crate) mod kallsyms;
 pub mod map_cmds;
-pub mod obj_info;
-pub mod pin;
-pub mod prog_load;
+pub(crate) mod obj_info;
+pub(crate) mod pin;
+pub(crate) mod prog_load;
 pub mod request;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -293,7 +293,7 @@ impl Process {
 
     /// [`sys_bpf`](Self::sys_bpf) with BPF_PROG_TEST_RUN on a chosen
     /// engine (the kernel always runs the runtime chosen at load).
-    pub fn sys_bpf_on(
+    pub(crate) fn sys_bpf_on(
         &self,
         cmd: u32,
         attr: &mut [u8],
@@ -372,7 +372,7 @@ impl Process {
 
 /// The caller's attr, for output fields written back (copy_to_user into
 /// uattr). Writes beyond the size the caller passed are not made.
-pub struct AttrOut<'a> {
+pub(crate) struct AttrOut<'a> {
     user: &'a mut [u8],
     size: usize,
 }

@@ -66,7 +66,7 @@ impl VerifierLog {
     }
 
     /// Bytes the caller needed: the text and its NUL (log_true_size).
-    pub fn true_size(&self) -> u32 {
+    pub(crate) fn true_size(&self) -> u32 {
         if self.enabled() {
             self.max_len.max(self.text.len()) as u32 + 1
         } else {
@@ -77,7 +77,7 @@ impl VerifierLog {
     /// What lands in the caller's buffer, NUL-terminated, and whether the
     /// text was truncated (ENOSPC). A rotating log keeps the last bytes, a
     /// fixed one the first.
-    pub fn finalize(&self) -> (Vec<u8>, Result<(), Errno>) {
+    pub(crate) fn finalize(&self) -> (Vec<u8>, Result<(), Errno>) {
         if !self.enabled() {
             return (Vec::new(), Ok(()));
         }

@@ -1,34 +1,34 @@
 //! The verifier (bpf_check), in the kernel's phases and with its messages:
 //! - before the checks, the program's references: fd_array and ld_imm64
-//!   map fds ([`fixups::ldimm64`]), BTF func_info ([`btf_info`]);
+//!   map fds (`fixups::ldimm64`), BTF func_info (`btf_info`);
 //! - [`cfg`]: structure (call targets, jump ranges, ld_imm64, unknown
 //!   opcodes, reachability, reserved fields);
-//! - [`attach`]: what the program type demands (check_attach_btf_id);
-//! - [`do_check`]: path exploration over [`state`] ([`reg`] with [`tnum`]
-//!   bounds, [`alu`] arithmetic, [`ctx`] context fields, helper calls, maps,
+//! - `attach`: what the program type demands (check_attach_btf_id);
+//! - `do_check`: path exploration over `state` (`reg` with `tnum`
+//!   bounds, `alu` arithmetic, `ctx` context fields, helper calls, maps,
 //!   bpf-to-bpf calls);
-//! - [`fixups`]: the rewrites after the checks, over instructions whose
+//! - `fixups`: the rewrites after the checks, over instructions whose
 //!   per-instruction facts stay aligned;
 //! - [`log`]: the log buffer rules.
 //!
-//! [`bpf_check`] runs all of it for a program load; [`check_insns`] runs
+//! `bpf_check` runs all of it for a program load; [`check_insns`] runs
 //! the checks alone, over instructions whose references are resolved.
 //! `VerifierMode::Full` is the default; what it does not model yet ends
 //! in the structural verdict (said at log level 2), and
 //! `VerifierMode::Structural` stops after the structural phases.
 
-pub mod alu;
-pub mod attach;
-pub mod btf_info;
-pub mod cfg;
-pub mod ctx;
-pub mod do_check;
-pub mod fixups;
-pub mod linked;
+pub(crate) mod alu;
+pub(crate) mod attach;
+pub(crate) mod btf_info;
+pub(crate) mod cfg;
+pub(crate) mod ctx;
+pub(crate) mod do_check;
+pub(crate) mod fixups;
+pub(crate) mod linked;
 pub mod log;
-pub mod reg;
-pub mod state;
-pub mod tnum;
+pub(crate) mod reg;
+pub(crate) mod state;
+pub(crate) mod tnum;
 
 // Env's parts and the instruction classes of do_check (crate-internal).
 mod atomic;
@@ -76,7 +76,7 @@ pub enum VerifierMode {
 }
 
 /// The caller's fds, as a program load reaches them.
-pub trait LoadFds {
+pub(crate) trait LoadFds {
     /// bpf_map_get(): EBADF if not open, EINVAL if not a map.
     fn map_fd(&self, fd: u32) -> Result<Arc<Map>, Errno>;
     /// btf_get_by_fd(): EBADF if not open, EINVAL if not BTF.
@@ -86,7 +86,7 @@ pub trait LoadFds {
 /// What a program load hands [`bpf_check`]: the instructions as the
 /// caller wrote them, the load's attributes (fd_array, func_info,
 /// prog_btf_fd) and the caller's fds and memory they point into.
-pub struct LoadInput<'a> {
+pub(crate) struct LoadInput<'a> {
     pub mode: VerifierMode,
     pub insns: &'a [Insn],
     pub attr: &'a Attr,
@@ -158,11 +158,11 @@ pub struct Verified {
 }
 
 /// The note that tells a log reader what ran.
-pub const STRUCTURAL_ONLY_NOTE: &str = "userbpf: structural check only (the full verifier is not built yet)\n";
+pub(crate) const STRUCTURAL_ONLY_NOTE: &str = "userbpf: structural check only (the full verifier is not built yet)\n";
 
 /// A program bpf_check passed: the instructions after every rewrite, with
 /// what the runtime, the dump and the program object need of them.
-pub struct Checked {
+pub(crate) struct Checked {
     /// The program after fixups (what "xlated" dumps, before
     /// bpf_insn_prepare_dump).
     pub xlated: Vec<Insn>,
@@ -191,7 +191,7 @@ pub struct Checked {
 /// check_btf_info_early and resolve_pseudo_ldimm64; here both come with
 /// the structure after the references, as the load path always ran them.
 /// Moving them would change which of several errors a program reports.
-pub fn bpf_check(load: &LoadInput<'_>, log: &mut VerifierLog) -> Result<Checked, Errno> {
+pub(crate) fn bpf_check(load: &LoadInput<'_>, log: &mut VerifierLog) -> Result<Checked, Errno> {
     let mut used = UsedMaps::default();
     let mut insns = load.insns.to_vec();
     let early = fixups::ldimm64::process_fd_array(load, &mut used, log)
@@ -337,7 +337,7 @@ pub fn map_rodata(used: &[Arc<Map>]) -> Vec<Option<Vec<u8>>> {
 }
 
 /// The verifier's view of a load's resolved map references.
-pub fn map_refs(loads: &[MapLoad], used: &[Arc<Map>]) -> Vec<MapRef> {
+pub(crate) fn map_refs(loads: &[MapLoad], used: &[Arc<Map>]) -> Vec<MapRef> {
     loads
         .iter()
         .filter_map(|l| {

@@ -317,6 +317,7 @@ impl RegState {
 
     /// print_reg_state(): the text after `R1=`. `cur_frame` is the frame
     /// being printed (stack pointers of other frames show theirs).
+    #[cfg(test)]
     pub fn log_text(&self) -> String {
         self.log_text_in(self.frameno)
     }

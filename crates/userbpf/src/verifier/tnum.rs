@@ -97,6 +97,7 @@ impl Tnum {
 
     // tnum_neg() by the kernel's name; not the operator trait.
     #[allow(clippy::should_implement_trait)]
+    #[cfg(test)]
     pub fn neg(self) -> Tnum {
         Tnum::constant(0).sub(self)
     }
@@ -159,6 +160,7 @@ impl Tnum {
     }
 
     /// Whether every value of `b` is a value of `self`.
+    #[cfg(test)]
     pub fn contains(self, b: Tnum) -> bool {
         if b.mask & !self.mask != 0 {
             return false;

@@ -203,6 +203,6 @@ pub fn interpret_with_maps(
 ) -> Result<u64, ExecError> {
     let prog = program(slots);
     let mut gm = GuestMemory::new();
-    let _table = userbpf::maps::guest::MapTable::install(maps, &mut gm).expect("maps install");
+    let _table = userbpf::maps::MapTable::install(maps, &mut gm).expect("maps install");
     run(On::Interpreter(&prog), helpers, &mut gm, &[], &RunOptions::default())
 }

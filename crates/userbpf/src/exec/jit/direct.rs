@@ -157,16 +157,6 @@ impl DirectCall {
         self.func.helper_id()
     }
 
-    /// The object whose function is called (the map, for a run to check
-    /// it has the same map at `handle`); None for environment helpers.
-    pub fn owner(&self) -> Option<&Arc<dyn Any + Send + Sync>> {
-        self.owner.as_ref()
-    }
-
-    pub fn handle(&self) -> u64 {
-        self.handle
-    }
-
     /// Whether a run in environment `E` may take the call: a map call
     /// when the run has the map compiled for at its handle, an
     /// environment helper when `E` is the environment it takes.

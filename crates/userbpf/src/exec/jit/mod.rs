@@ -12,10 +12,10 @@
 //! [`Interpreter`]: crate::exec::Interpreter
 //! [`Executor`]: crate::exec::Executor
 
-pub mod ctx;
-pub mod direct;
+pub(crate) mod ctx;
+pub(crate) mod direct;
 mod disasm;
-pub mod x86_64;
+pub(crate) mod x86_64;
 
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -166,12 +166,12 @@ impl JitProgram {
         Self::compile_with(prog, options, Proofs::hints(hints), &[])
     }
 
-    /// Compile with the verifier's proofs trusted (see [`Proofs::trusted`]):
+    /// Compile with the verifier's proofs trusted (see `Proofs::trusted`):
     /// such accesses are translated with no checks at all (as the kernel's
     /// JIT trusts its verifier).
     ///
     /// # Safety
-    /// As [`Proofs::trusted`].
+    /// As `Proofs::trusted`.
     pub unsafe fn compile_with_proofs(
         prog: &Program,
         options: JitOptions,
@@ -183,7 +183,7 @@ impl JitProgram {
 
     /// Compile with the verifier's proofs (blinded images ignore them) and
     /// `direct` naming the helper calls to compile as direct calls.
-    pub fn compile_with(
+    pub(crate) fn compile_with(
         prog: &Program,
         options: JitOptions,
         proofs: Proofs<'_>,

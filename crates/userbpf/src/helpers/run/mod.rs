@@ -13,7 +13,7 @@ mod net;
 mod task;
 mod time;
 
-pub use format::{format_printk, FormatError};
+pub use format::format_printk;
 pub use net::XDP_TAILROOM;
 pub(crate) use net::{csum_fold, csum_partial};
 

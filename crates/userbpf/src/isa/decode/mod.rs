@@ -10,7 +10,8 @@ use super::opcode::*;
 mod decoder;
 mod encoder;
 
-pub use decoder::{decode, decode_at, opcode_decodes, DecodeError, Field, SAMPLE_FIELDS};
+pub(crate) use decoder::opcode_decodes;
+pub use decoder::{decode, decode_at, DecodeError, Field, SAMPLE_FIELDS};
 pub use encoder::encode;
 
 /// A register number, r0..r10.

@@ -220,10 +220,6 @@ impl Htab {
         self.count.load(Ordering::Relaxed)
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     pub fn n_buckets(&self) -> u32 {
         self.n_buckets
     }

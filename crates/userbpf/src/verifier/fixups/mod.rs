@@ -32,7 +32,7 @@ use std::sync::Arc;
 use crate::exec::jit::direct::DirectCall;
 use crate::maps::Map;
 pub use ldimm64::{prepare_dump, MapLoad, UsedMaps};
-pub use patch::{InsnAux, MapUse, Xlated};
+pub use patch::Xlated;
 
 /// What the rewrites after the checks leave beside the instructions.
 pub struct AfterCheck {

@@ -154,7 +154,6 @@ impl Alu {
 /// Shift operations (`/digit` of 0xC1/0xD3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shift {
-    Rol = 0,
     Ror = 1,
     Shl = 4,
     Shr = 5,
@@ -249,10 +248,6 @@ impl Asm {
     pub fn bind(&mut self, l: Label) {
         debug_assert!(self.labels[l.0].is_none(), "label bound twice");
         self.labels[l.0] = Some(self.code.len());
-    }
-
-    pub fn is_bound(&self, l: Label) -> bool {
-        self.labels[l.0].is_some()
     }
 
     /// Whether a jump emitted so far targets `l`.
@@ -697,6 +692,7 @@ impl Asm {
         self.byte(0x58 + r.low());
     }
 
+    #[cfg(test)]
     pub fn int3(&mut self) {
         self.byte(0xcc);
     }
