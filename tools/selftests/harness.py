@@ -198,7 +198,7 @@ def norm(msg):
     msg = re.sub(r"^[\w.-]+\.bpf\.o: ", "", msg)
     if "BPF_MAP_CREATE" not in msg:  # there the map's name tells its type
         msg = re.sub(r"\bmap [\w.?/-]+", "map X", msg)
-    msg = re.sub(r"\b(extern|section|program|symbol|prog) (?!array\b|type\b)[\w.?/-]+", r"\1 X", msg)
+    msg = re.sub(r"\b(extern|section|program|symbol|prog) [\w.?/:-]+(?=:)", r"\1 X", msg)
     msg = re.sub(r"'[^']*'|\"[^\"]*\"", "'X'", msg)
     msg = re.sub(r"\b(0x[0-9a-f]+|-?\d+)\b", "N", msg)
     msg = re.sub(r"\bR\d+\b", "Rn", msg)

@@ -141,9 +141,11 @@ static int load_one(const char *path, int idx, int log_level, int selftest_flags
 		return -1;
 	}
 	bpf_object__for_each_program(p, obj) {
-		if (i++ == idx)
+		if (i++ == idx) {
 			prog = p;
-		else
+			/* SEC("?...") programs are not autoloaded by default */
+			bpf_program__set_autoload(p, true);
+		} else
 			bpf_program__set_autoload(p, false);
 	}
 	if (!prog) {
@@ -159,6 +161,8 @@ static int load_one(const char *path, int idx, int log_level, int selftest_flags
 	bpf_program__set_log_buf(prog, log_buf, LOG_SZ);
 	bpf_program__set_log_level(prog, log_level);
 	err = bpf_object__load(obj);
+	if (!err && bpf_program__fd(prog) < 0)
+		err = -ENOENT; /* not loaded after all */
 	ran = log_buf[0] != 0;
 
 	printf("{\"object\":");
