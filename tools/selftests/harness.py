@@ -186,7 +186,8 @@ def error_line(log):
     for l in tail:
         s = l.strip()
         if TRAILER.match(l) or s.startswith(";") or re.match(r"^(\d+: )?(frame\d+: )?R\d+[_=]", s) \
-                or re.match(r"^from \d+ to \d+:", s) or s.startswith("func#") or s.startswith("Validating"):
+                or re.match(r"^from \d+ to \d+:", s) or s.startswith("func#") or s.startswith("Validating") \
+                or re.match(r"^Func#\d+ \('.*'\) is (safe for any args|global and assumed valid)", s):
             continue
         return s
     return None
