@@ -206,7 +206,8 @@ def norm(msg):
     msg = re.sub(r"^userbpf: ", "", msg or "")
     msg = re.sub(r"^[\w.-]+\.bpf\.o: ", "", msg)
     if "BPF_MAP_CREATE" not in msg:  # there the map's name tells its type
-        msg = re.sub(r"\bmap [\w.?/-]+", "map X", msg)
+        msg = re.sub(r"\bmap [\w.?/-]+(?=:)", "map X", msg)
+    msg = re.sub(r"\bextern [\w.?/-]+ is", "extern X is", msg)
     msg = re.sub(r"\b(extern|section|program|symbol|prog) [\w.?/:-]+(?=:)", r"\1 X", msg)
     msg = re.sub(r"'[^']*'|\"[^\"]*\"", "'X'", msg)
     msg = re.sub(r"\b(0x[0-9a-f]+|-?\d+)\b", "N", msg)
