@@ -70,6 +70,12 @@ if [ ! -d "$src/tools/testing/selftests/bpf/progs" ]; then
 	echo "$deb" > "$src/.deb"
 fi
 
+if [ "${SAMPLES:-0}" = 1 ] && [ ! -d "$src/samples/bpf" ]; then
+	deb=$(ls -t ${pkg}_*.deb | head -1)
+	dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/linux-source-$ver.tar.xz" |
+		nice -n 19 tar -xJ --wildcards "linux-source-$ver/samples/bpf"
+fi
+
 b=$cache/build-$ver
 mkdir -p "$b/libbpf" "$b/include" "$b/obj"
 if [ ! -f "$b/libbpf/libbpf.a" ]; then
