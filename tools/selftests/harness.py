@@ -191,6 +191,36 @@ def load(pattern, log_level):
         print(f"[{n + 1}/{len(objs)}] {stem}: {len(rows)} programs, {acc} same verdict", file=sys.stderr)
 
 
+def timing(pattern):
+    """The kernel's own 'verification time' (log level 4, BPF_LOG_STATS) per
+    program, stored beside the raw rows (kernel_usec), against userbpf's
+    load_ns from the load step."""
+    kload = os.path.join(B, "kload")
+    for f in sorted(glob.glob(os.path.join(RAW, "*.jsonl"))):
+        stem = os.path.basename(f)[:-6]
+        if not matches(stem + ".c", pattern):
+            continue
+        obj = os.path.join(OBJ, stem + ".bpf.o")
+        rows = [json.loads(l) for l in open(f)]
+        try:
+            r = subprocess.run(NICE + [kload, obj, "--log-level", "4"], capture_output=True, text=True, timeout=1200)
+        except subprocess.TimeoutExpired:
+            continue
+        usec = {}
+        for l in r.stdout.splitlines():
+            if l.startswith("{"):
+                k = json.loads(l)
+                m = re.search(r"verification time (\d+) usec", k.get("log", ""))
+                if m and k.get("program"):
+                    usec[k["program"]] = int(m.group(1))
+        for row in rows:
+            if row.get("program") in usec:
+                row["kernel_usec"] = usec[row["program"]]
+        with open(f, "w") as out:
+            for row in rows:
+                out.write(json.dumps(row) + "\n")
+
+
 TRAILER = re.compile(r"^(processed \d+ insns|verification time|stack depth|-- (BEGIN|END) PROG LOAD LOG|"
                      r"\s*$|mark_precise|last_idx|regs=|parent didn't have)")
 INSN = re.compile(r"^\d+: \(")
@@ -308,6 +338,18 @@ def summary(pattern, mcpu, out_dir):
                 err_mismatch.append(row)
         per.append(row)
 
+    # time: the kernel's verification time against userbpf's load_ns, over
+    # programs both verifiers ran and both accepted (same work done)
+    tk = tu = 0
+    ratios = []
+    for r in progs:
+        u = r.get("userbpf", {})
+        if "kernel_usec" in r and r["kernel"]["accepted"] and u.get("accepted") and u.get("load_ns"):
+            tk += r["kernel_usec"]
+            tu += u["load_ns"] / 1000
+            ratios.append(u["load_ns"] / 1000 / max(r["kernel_usec"], 1))
+    ratios.sort()
+
     def pct(a, b):
         return round(100.0 * a / b, 2) if b else None
 
@@ -337,6 +379,14 @@ def summary(pattern, mcpu, out_dir):
         "error_line_agree": c["error_line_agree"],
         "error_line_agree_pct": pct(c["error_line_agree"], c["both_refuse"]),
     }
+    if ratios:
+        totals.update({
+            "timed_both_accept": len(ratios),
+            "kernel_verification_usec_total": tk,
+            "userbpf_load_usec_total": round(tu),
+            "userbpf_over_kernel_time_median": round(ratios[len(ratios) // 2], 2),
+            "userbpf_slower_than_kernel": sum(1 for x in ratios if x > 1),
+        })
     over_cat = collections.Counter(norm(r["kernel"]["error"]) for r in over)
     under_cat = collections.Counter(norm(r["userbpf"]["error"]) for r in under)
     doc = {
@@ -389,7 +439,7 @@ def summary(pattern, mcpu, out_dir):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("cmd", choices=["build", "load", "summary", "all"])
+    ap.add_argument("cmd", choices=["build", "load", "timing", "summary", "all"])
     ap.add_argument("glob", nargs="?", default="verifier_*.c",
                     help='files of progs/: a glob, or "other" for all but verifier_*.c')
     ap.add_argument("--mcpu", default="v3", help="clang -mcpu (the Makefile's test_progs: v3)")
@@ -409,6 +459,8 @@ def main():
         build(a.glob, a.mcpu, a.jobs)
     if a.cmd in ("load", "all"):
         load(a.glob, a.log_level)
+    if a.cmd in ("timing", "all"):
+        timing(a.glob)
     if a.cmd in ("summary", "all"):
         label = {"verifier_*.c": "verifier", "other": "other", "*.c": "all"}.get(a.glob, "custom")
         if a.samples:
