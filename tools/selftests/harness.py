@@ -394,6 +394,10 @@ def summary(pattern, mcpu, out_dir):
         "loader_failures": [{"count": n, "message": loader_examples[m], "group": m}
                             for m, n in loader_fail.most_common()],
         "kernel_refused_before_verifier": [{"count": n, "group": m} for m, n in kernel_prever.most_common()],
+        "kfuncs_blocking_loads": [{"count": n, "kfunc": m} for m, n in collections.Counter(
+            x.group(1) for r in progs
+            for x in [re.search(r"extern (\S+) is referenced by a non-ld_imm64", r["userbpf"].get("loader_failure", ""))]
+            if x).most_common()],
         "over_accept_categories": [{"count": n, "kernel_error": m} for m, n in over_cat.most_common()],
         "under_accept_categories": [{"count": n, "userbpf_error": m} for m, n in under_cat.most_common()],
         "compile_skipped": skipped,
@@ -419,6 +423,8 @@ def summary(pattern, mcpu, out_dir):
     md += [f"| {k} | {v} |" for k, v in totals.items()]
     md += ["", "## userbpf loader failures (grouped)", "", "| count | group | example message |", "| --- | --- | --- |"]
     md += [f"| {n} | `{m}` | `{loader_examples[m]}` |" for m, n in loader_fail.most_common(20)]
+    md += ["", "## kfuncs named by the kfunc loader failures (the first one each load met)", "",
+           ", ".join(f"{x['kfunc']} {x['count']}" for x in doc["kfuncs_blocking_loads"]) or "none"]
     md += ["", "## over-accepts (userbpf accepts, kernel refuses) by kernel error", "", "| count | kernel error |", "| --- | --- |"]
     md += [f"| {n} | `{m}` |" for m, n in over_cat.most_common(30)]
     md += ["", "| object | program | type | kernel error |", "| --- | --- | --- | --- |"]
