@@ -289,6 +289,8 @@ def summary(pattern, mcpu, out_dir):
         row = {"object": r["object"], "program": r["program"], "type": k.get("prog_type"),
                "expect": k.get("expect"),
                "kernel": {"accepted": k["accepted"], "errno": k["errno"], "error": kerr}}
+        if not row["expect"]:
+            del row["expect"]
         if k.get("selftest_flags"):
             row["selftest_flags"] = k["selftest_flags"]
         c["programs"] += 1
@@ -302,9 +304,9 @@ def summary(pattern, mcpu, out_dir):
             row["kernel"]["libbpf"] = msg[0][:200] if msg else None
             kernel_prever[norm(re.sub(r"^libbpf: ", "", msg[0]) if msg else "")] += 1
         if "loader_failure" in u:
-            row["userbpf"] = {"loader_failure": u["loader_failure"][:300]}
             c["userbpf_loader_failure"] += 1
             key = norm(u["loader_failure"])
+            row["userbpf"] = {"loader_failure": key}  # the group; loader_failures has an example of each
             loader_fail[key] += 1
             loader_examples.setdefault(key, u["loader_failure"][:300])
             if kran:
