@@ -14,7 +14,9 @@
  * leaves this off by default and records the tags in "selftest_flags").
  *
  * Output fields: object, program, section, prog_type, expect ("failure",
- * "success" or null, from __failure/__success), selftest_flags, flags,
+ * "success" or null, from __failure/__success), auxiliary (an __auxiliary
+ * program, which test_loader also loads beside every other program of its
+ * object, as kload does), selftest_flags, flags,
  * stage ("open" | "load"), accepted, errno, verifier_ran (the kernel wrote a
  * log), log, libbpf (libbpf's warnings for this program, the loader-failure
  * reason when the verifier did not run).
@@ -69,6 +71,7 @@ static void json_str(const char *s)
 struct tags {
 	const char *expect;
 	int flags;
+	int aux; /* __auxiliary: test_loader loads it beside every test program */
 };
 
 static int flag_value(const char *v)
@@ -91,7 +94,7 @@ static int flag_value(const char *v)
 /* The selftests' annotations (bpf_misc.h) are BTF decl tags on the func. */
 static struct tags read_tags(struct bpf_object *obj, const char *name)
 {
-	struct tags t = { NULL, 0 };
+	struct tags t = { NULL, 0, 0 };
 	struct btf *btf = bpf_object__btf(obj);
 	int func_id, i;
 
@@ -112,6 +115,8 @@ static struct tags read_tags(struct bpf_object *obj, const char *name)
 			t.expect = "failure";
 		else if (strcmp(s, "comment:test_expect_success") == 0)
 			t.expect = "success";
+		else if (strcmp(s, "comment:test_auxiliary") == 0)
+			t.aux = 1;
 		else if (strncmp(s, "comment:test_prog_flags=", 24) == 0) {
 			const char *v = s + 24;
 			int clear = v[0] == '!';
@@ -145,8 +150,11 @@ static int load_one(const char *path, int idx, int log_level, int selftest_flags
 			prog = p;
 			/* SEC("?...") programs are not autoloaded by default */
 			bpf_program__set_autoload(p, true);
-		} else
-			bpf_program__set_autoload(p, false);
+		} else {
+			/* as test_loader: the object's __auxiliary programs (tail
+			 * call targets in prog array initializers) load too */
+			bpf_program__set_autoload(p, read_tags(obj, bpf_program__name(p)).aux);
+		}
 	}
 	if (!prog) {
 		bpf_object__close(obj);
@@ -178,6 +186,7 @@ static int load_one(const char *path, int idx, int log_level, int selftest_flags
 		json_str(tags.expect);
 	else
 		printf("null");
+	printf(",\"auxiliary\":%s", tags.aux ? "true" : "false");
 	printf(",\"selftest_flags\":%d,\"flags\":%d,\"stage\":\"load\",\"accepted\":%s,\"errno\":%d,\"verifier_ran\":%s,\"log\":",
 	       tags.flags, flags, err ? "false" : "true", err ? -err : 0, ran ? "true" : "false");
 	json_str(log_buf);
