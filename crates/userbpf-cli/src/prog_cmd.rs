@@ -261,6 +261,7 @@ pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::
             m.insert("errno".into(), Value::Null);
             // Info is read as root, as kbpf.py's own process can.
             m.extend(info_json(p, fd)?);
+            m.insert("unsupported".into(), json!(unsupported(p, fd)));
             if let Some(path) = &a.pin {
                 p.obj_pin(fd, path)
                     .map_err(|e| Failure::from(format!("pin {path}: {e}")))?;
@@ -278,6 +279,7 @@ pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::
         Err(e) => {
             m.insert("errno".into(), json!(e.name()));
             m.insert("errno_value".into(), json!(e.0));
+            m.insert("unsupported".into(), Value::Null);
         }
     }
     if let Some(path) = &a.dot {
@@ -363,6 +365,7 @@ fn print_load_human(m: &Map<String, Value>) {
             m["gpl_compatible"],
             m["load_ns"]
         );
+        warn_unsupported(m);
     } else {
         println!("refused: {} ({})", m["errno"].as_str().unwrap_or("?"), m["errno_value"]);
         if let Some(h) = crate::hints::hint(log) {
@@ -469,5 +472,23 @@ pub fn run(session: &Session, cmd: &ProgCmd) -> Result<(), Failure> {
             let _ = p.close(fd);
             r.map_err(|e| crate::failure::pin_failure(path, e))
         }
+    }
+}
+
+/// What stopped the full verifier on the accepted program `fd`, if it
+/// stopped on a construct it does not model (the accept then comes from
+/// the structural checks alone).
+pub(crate) fn unsupported(p: &Process, fd: u32) -> Option<&'static str> {
+    p.prog_by_fd(fd).ok().and_then(|prog| prog.unsupported)
+}
+
+/// Say plainly (on stderr) that an accept did not come from the full
+/// verifier.
+pub(crate) fn warn_unsupported(m: &Map<String, Value>) {
+    if let Some(what) = m.get("unsupported").and_then(Value::as_str) {
+        eprintln!(
+            "warning: {what} not modelled by userbpf's verifier yet: accepted after the structural checks \
+             only; the kernel may refuse this program"
+        );
     }
 }

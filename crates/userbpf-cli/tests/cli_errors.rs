@@ -60,3 +60,29 @@ fn bad_input_names_the_problem() {
         "{err}"
     );
 }
+
+#[test]
+fn an_accept_without_the_full_verifier_says_so() {
+    // sock_ops contexts are not modelled yet: the full verifier stops at
+    // the context read, and the verdict is the structural checks' alone.
+    let p = program("sock_ops.s", "r0 = *(u32 *)(r1 + 0)\nr0 = 1\nexit\n");
+    let (code, out, err) = userbpf(&["prog", "load", &p, "--type", "sock_ops", "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(v["accepted"], true);
+    assert_eq!(v["unsupported"], "this program type's context", "{out}");
+    let (_, out, err) = userbpf(&["prog", "load", &p, "--type", "sock_ops"]);
+    assert!(out.contains("accepted: "), "{out}");
+    assert!(
+        err.contains("this program type's context not modelled") && err.contains("the kernel may refuse"),
+        "{err}"
+    );
+    // A program the full verifier explored: no such field, no warning.
+    let p = program("xdp_pass.s", "r0 = 2\nexit\n");
+    let (code, out, err) = userbpf(&["prog", "load", &p, "--type", "xdp", "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(v["unsupported"], serde_json::Value::Null, "{out}");
+    let (_, _, err) = userbpf(&["prog", "load", &p, "--type", "xdp"]);
+    assert!(!err.contains("warning"), "{err}");
+}

@@ -155,6 +155,9 @@ pub struct Verified {
     /// fallback): per instruction, whether its load or store was proven to
     /// stay inside one stack, context, map value or packet object.
     pub proven: Option<Vec<crate::exec::AccessProof>>,
+    /// What stopped the full verifier, when it stopped on a construct it
+    /// does not model yet and the verdict is the structural checks' alone.
+    pub unsupported: Option<&'static str>,
 }
 
 /// The note that tells a log reader what ran.
@@ -179,6 +182,9 @@ pub(crate) struct Checked {
     pub direct_calls: Vec<DirectCall>,
     /// Instructions processed (verified_insns).
     pub verified_insns: u32,
+    /// Accepted by the structural checks alone: the full verifier stopped
+    /// at this construct, which it does not model yet.
+    pub unsupported: Option<&'static str>,
 }
 
 /// bpf_check(): resolve the program's references, check it, then rewrite
@@ -241,6 +247,7 @@ pub(crate) fn bpf_check(load: &LoadInput<'_>, log: &mut VerifierLog) -> Result<C
         max_ctx_offset: after.max_ctx_offset,
         direct_calls: after.direct_calls,
         verified_insns: verified.verified_insns,
+        unsupported: verified.unsupported,
     })
 }
 
@@ -276,6 +283,7 @@ pub fn check_insns(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Veri
     // Structural errors come before any instruction is processed.
     let mut processed = if result.is_ok() { input.insns.len() as u64 } else { 0 };
     let mut proven = None;
+    let mut unsupported = None;
     let mut result = result.map_err(|(_, errno)| errno);
     if result.is_ok() && input.mode == VerifierMode::Full {
         if let Some(mut env) = do_check::Env::new(
@@ -306,6 +314,7 @@ pub fn check_insns(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Veri
                     result = Err(errno);
                 }
                 Err(do_check::Stop::Unsupported(what)) => {
+                    unsupported = Some(what);
                     log.truncate(start);
                     if log.level & 2 != 0 {
                         log.write(&format!("userbpf: {what} not modelled yet; structural check only\n"));
@@ -319,6 +328,7 @@ pub fn check_insns(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Veri
     Ok(Verified {
         verified_insns: processed as u32,
         proven,
+        unsupported,
     })
 }
 
