@@ -318,6 +318,9 @@ def summary(pattern, mcpu, out_dir):
         if "unsupported" in u:
             row["userbpf"]["unsupported"] = u["unsupported"]
         c["userbpf_verifier_reached"] += 1
+        # accepted after the structural checks alone (the full verifier
+        # stopped at a construct it does not model: `unsupported`)
+        c["userbpf_structural_accept"] += bool(u["accepted"] and u.get("unsupported"))
         if not kran:
             per.append(row)
             continue
@@ -328,6 +331,7 @@ def summary(pattern, mcpu, out_dir):
                 c["verdict_errno_agree"] += 1
         elif u["accepted"]:
             c["over_accept"] += 1
+            c["over_accept_structural"] += bool(u.get("unsupported"))
             over.append(row)
         else:
             c["under_accept"] += 1
@@ -375,6 +379,8 @@ def summary(pattern, mcpu, out_dir):
         "verdict_errno_agree": c["verdict_errno_agree"],
         "verdict_errno_agree_pct": pct(c["verdict_errno_agree"], c["both"]),
         "over_accepts": c["over_accept"],
+        "over_accepts_structural": c["over_accept_structural"],
+        "userbpf_structural_accepts": c["userbpf_structural_accept"],
         "under_accepts": c["under_accept"],
         "kernel_ran_userbpf_loader_failed": c["kernel_ran_userbpf_loader_failed"],
         "both_refuse": c["both_refuse"],
@@ -401,6 +407,8 @@ def summary(pattern, mcpu, out_dir):
             for x in [re.search(r"extern (\S+) is referenced by a non-ld_imm64", r["userbpf"].get("loader_failure", ""))]
             if x).most_common()],
         "over_accept_categories": [{"count": n, "kernel_error": m} for m, n in over_cat.most_common()],
+        "over_accepts_by_unsupported": [{"count": n, "unsupported": m} for m, n in collections.Counter(
+            r["userbpf"].get("unsupported") or "(none: the full verifier accepted)" for r in over).most_common()],
         "under_accept_categories": [{"count": n, "userbpf_error": m} for m, n in under_cat.most_common()],
         "compile_skipped": skipped,
         "programs": per,
