@@ -2,6 +2,7 @@
 
 use std::sync::OnceLock;
 
+use userbpf::isa::decode::SAMPLE_FIELDS;
 use userbpf::isa::{decode_at, Insn};
 
 /// The kernel's disassembly of every instruction form, recorded
@@ -11,22 +12,14 @@ pub const DISASM_GOLDEN: &str = include_str!(concat!(
     "/../../tests/fixtures/disasm/golden.txt"
 ));
 
-/// Every opcode byte the decoder accepts with some choice of fields, in
-/// order.
+/// Every opcode byte the decoder accepts with some choice of fields (the
+/// decoder's own sample fields, which reach every variant), in order.
 pub fn valid_opcodes() -> &'static [u8] {
     static CODES: OnceLock<Vec<u8>> = OnceLock::new();
     CODES.get_or_init(|| {
-        let fields: &[(u8, u8, i16, i32)] = &[
-            (1, 2, 0, 0),
-            (1, 0, 0, 16),
-            (0, 0, 0, 0),
-            (0, 1, 0, 0),
-            (1, 2, 0, 0xf1),
-            (1, 2, 0, 0x100),
-        ];
         (0..=255u8)
             .filter(|&code| {
-                fields.iter().any(|&(dst, src, off, imm)| {
+                SAMPLE_FIELDS.iter().any(|&(dst, src, off, imm)| {
                     let slots = [Insn::new(code, dst, src, off, imm), Insn::default()];
                     decode_at(&slots, 0).is_ok()
                 })
