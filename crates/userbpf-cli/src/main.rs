@@ -300,7 +300,20 @@ fn run(cli: Cli, session: &Session) -> Result<(), Failure> {
     Ok(())
 }
 
+/// A closed pipe ends the process quietly, as it ends `cat` or bpftool:
+/// Rust ignores SIGPIPE by default, and every `println!` into a closed
+/// pipe (`userbpf ... | head`) would then panic.
+fn die_on_closed_pipe() {
+    // SAFETY: restoring a signal's default disposition at the start of
+    // main, before any thread exists, touches no Rust state; SIG_DFL is a
+    // valid handler for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    die_on_closed_pipe();
     let words: Vec<String> = std::env::args().collect();
     output::note_style(&words[1..]);
     match run(Cli::parse(), &Session::new()) {

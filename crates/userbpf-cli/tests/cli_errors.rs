@@ -86,3 +86,48 @@ fn an_accept_without_the_full_verifier_says_so() {
     let (_, _, err) = userbpf(&["prog", "load", &p, "--type", "xdp"]);
     assert!(!err.contains("warning"), "{err}");
 }
+
+#[test]
+fn a_closed_pipe_ends_the_run_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    // A capture of 20,000 copies of one frame: far more output than a pipe
+    // buffers, so the run is still printing when the reader goes away
+    // (`userbpf prog run ... --pcap big.pcap | head -1`).
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let capture = std::fs::read(root.join("examples/pcaps/mixed.pcap")).unwrap();
+    let caplen = u32::from_le_bytes(capture[24 + 8..24 + 12].try_into().unwrap()) as usize;
+    let mut big = capture[..24].to_vec();
+    for _ in 0..20_000 {
+        big.extend_from_slice(&capture[24..24 + 16 + caplen]);
+    }
+    let pcap = program("big.pcap", "");
+    std::fs::write(&pcap, &big).unwrap();
+    let filter = root.join("examples/tc_port_filter/filter.s");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_userbpf"))
+        .args([
+            "prog",
+            "run",
+            filter.to_str().unwrap(),
+            "--type",
+            "sched_cls",
+            "--pcap",
+            &pcap,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run userbpf");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(!first.is_empty());
+    // The reader (and with it the pipe) is gone: the run must end without
+    // a panic, by SIGPIPE as `cat` would.
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{:?} {err}", out.status);
+}
