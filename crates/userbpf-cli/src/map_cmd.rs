@@ -17,8 +17,9 @@ use crate::session::Session;
 
 #[derive(Subcommand)]
 pub enum MapCmd {
-    /// Create a map from TYPE:KEY_SIZE:VALUE_SIZE:MAX_ENTRIES[:FLAGS] (kbpf.py's
-    /// --map syntax; lpm_trie gets BPF_F_NO_PREALLOC) and print its ID
+    /// Create a map from TYPE:KEY_SIZE:VALUE_SIZE:MAX_ENTRIES[:FLAGS] (the
+    /// same spec as `prog load --map`; lpm_trie gets BPF_F_NO_PREALLOC) and
+    /// print its ID
     Create {
         /// TYPE:KEY:VALUE:MAX[:FLAGS]; TYPE by name (hash, array, ...) or number
         spec: String,

@@ -101,7 +101,8 @@ pub struct LoadArgs {
     /// pin the loaded program at this path (useful in batch mode)
     #[arg(long)]
     pub pin: Option<String>,
-    /// print JSON with kbpf.py's fields (plus load_ns); -p/--pretty as in bpftool
+    /// print JSON: accepted, errno, log, the program's info (id, tag, xlated,
+    /// verified_insns...), unsupported, load_ns; -p/--pretty as in bpftool
     #[arg(short, long, alias = "pretty", short_alias = 'p')]
     pub json: bool,
     /// write the program's control-flow graph to this file: DOT, or SVG/PNG

@@ -27,7 +27,7 @@ pub struct RunArgs {
     /// ctx_in: hex bytes, or @FILE (e.g. a struct __sk_buff or xdp_md)
     #[arg(long)]
     pub ctx: Option<String>,
-    /// data_size_out (default: the data's length + 256, as kbpf.py)
+    /// data_size_out: room for the output frame (default: the data's length + 256)
     #[arg(long)]
     pub data_out_size: Option<u32>,
     /// runs; duration_ns is the mean per run
