@@ -131,3 +131,45 @@ fn a_closed_pipe_ends_the_run_quietly() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{:?} {err}", out.status);
 }
+
+#[test]
+fn every_help_stands_on_its_own() {
+    // No subcommand's help sends the reader to a file outside the
+    // repository (the kernel oracle's script lives beside it, not in it).
+    let commands: &[&[&str]] = &[
+        &[],
+        &["asm"],
+        &["disasm"],
+        &["run"],
+        &["verify"],
+        &["completions"],
+        &["prog"],
+        &["prog", "load"],
+        &["prog", "loadall"],
+        &["prog", "run"],
+        &["prog", "show"],
+        &["prog", "dump"],
+        &["prog", "pin"],
+        &["map"],
+        &["map", "create"],
+        &["map", "show"],
+        &["map", "lookup"],
+        &["map", "update"],
+        &["map", "delete"],
+        &["map", "pin"],
+        &["map", "dump"],
+        &["btf"],
+        &["batch"],
+        &["conformance-plugin"],
+    ];
+    for words in commands {
+        let mut args = words.to_vec();
+        args.push("--help");
+        let (code, out, err) = userbpf(&args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(out.contains("Usage:"), "{args:?}: {out}");
+        for outside in ["kbpf", ".py", "../shared"] {
+            assert!(!out.contains(outside), "{args:?} names {outside}: {out}");
+        }
+    }
+}
