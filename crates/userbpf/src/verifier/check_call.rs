@@ -6,6 +6,7 @@
 
 use super::const_str::BPF_FUNC_SNPRINTF;
 use super::do_check::{Env, Res, Stop};
+use crate::helpers::availability;
 use crate::helpers::protos::{self, ArgType, RetType};
 use crate::uapi::helper_ids::{HELPER_COUNT, HELPER_NAMES};
 use crate::uapi::types::map_type as mt;
@@ -60,7 +61,7 @@ impl Env<'_> {
             return Err(self.reject(Errno::EINVAL, format!("invalid func unknown#{id}\n")));
         }
         let name = HELPER_NAMES[id as usize];
-        match protos::available(self.prog.prog_type, id, self.prog.privileged) {
+        match availability::available(self.prog.prog_type, id, self.prog.privileged) {
             None => return Err(Stop::Unsupported("this helper for this program type")),
             Some(false) => {
                 return Err(self.reject(
