@@ -73,6 +73,7 @@ fn userbpf_check(insns: &[Insn], budget: Duration) -> (u32, Duration) {
             maps: &[],
             func_info: None,
             map_rodata: &[],
+            strict_alignment: false,
         };
         check_insns(&input, &mut log).map(|v| v.verified_insns)
     };

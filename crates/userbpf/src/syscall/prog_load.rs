@@ -336,6 +336,7 @@ pub(crate) fn prog_load(
             sleepable: flags & prog_flags::SLEEPABLE != 0,
             gpl_compatible,
             privileged: bpf_cap,
+            strict_alignment: flags & prog_flags::STRICT_ALIGNMENT != 0 && flags & prog_flags::ANY_ALIGNMENT == 0,
             digest,
             jit_requested,
             fds: p,

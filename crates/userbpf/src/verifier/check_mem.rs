@@ -25,6 +25,7 @@ impl Env<'_> {
                 // A sign-extending load from the context asks the type's
                 // rules whether the field may be sign-extended.
                 let val = if signed && base.ty == RegType::Ctx {
+                    self.check_ptr_alignment(&base, off as i64, size.bytes() as i64, false)?;
                     self.check_ctx_mem(src, base, off as i64, size, Access::Read, None, true)?
                 } else {
                     self.check_mem(st, src, base, off as i64, size, Access::Read, None)?
@@ -114,9 +115,9 @@ impl Env<'_> {
         value: Option<RegState>,
     ) -> Res<Option<RegState>> {
         let n = size.bytes() as i64;
+        self.check_ptr_alignment(&reg, off, n, false)?;
         match reg.ty {
             RegType::Stack => {
-                self.check_stack_alignment(&reg, off, n)?;
                 self.check_stack_access_within_bounds(st, regno, &reg, off + reg.off as i64, n, access)?;
                 if reg.frameno as usize != st.frames.len() - 1 {
                     return Err(Stop::Unsupported("access to a caller's stack"));

@@ -65,6 +65,8 @@ pub struct Env<'a> {
     pub func_info: Option<&'a [super::FuncRecord]>,
     /// By map index: the direct value of frozen read-only maps.
     pub map_rodata: &'a [Option<Vec<u8>>],
+    /// env->strict_alignment (BPF_F_STRICT_ALIGNMENT without ANY_ALIGNMENT).
+    pub strict_alignment: bool,
     pub(super) facts: Facts,
     pub(super) walk: Walk,
     pub(super) vlog: StateLog<'a>,
@@ -104,6 +106,7 @@ impl<'a> Env<'a> {
             },
             func_info: None,
             map_rodata: &[],
+            strict_alignment: false,
             facts: Facts::new(insns.len()),
             walk: Walk::default(),
             vlog: StateLog::new(log),

@@ -31,6 +31,7 @@ pub(crate) mod state;
 pub(crate) mod tnum;
 
 // Env's parts and the instruction classes of do_check (crate-internal).
+mod alignment;
 mod atomic;
 mod calls;
 mod check_alu;
@@ -98,6 +99,9 @@ pub(crate) struct LoadInput<'a> {
     pub gpl_compatible: bool,
     /// bpf_capable(): bounded loops and the 1M limit are for the privileged.
     pub privileged: bool,
+    /// env->strict_alignment: BPF_F_STRICT_ALIGNMENT and not
+    /// BPF_F_ANY_ALIGNMENT (this target has efficient unaligned access).
+    pub strict_alignment: bool,
     /// prog->digest (exclusive maps name their program by it).
     pub digest: [u8; 32],
     /// bpf_jit_enable asked for the JIT (lookups are inlined and helpers
@@ -126,6 +130,9 @@ pub struct CheckInput<'a> {
     /// By used-map index: the value of frozen read-only arrays (constant
     /// strings are read from it), see [`map_rodata`].
     pub map_rodata: &'a [Option<Vec<u8>>],
+    /// env->strict_alignment: every load and store is checked for
+    /// alignment, not only the stack's and atomics'.
+    pub strict_alignment: bool,
 }
 
 /// One func_info record as the verifier needs it.
@@ -226,6 +233,7 @@ pub(crate) fn bpf_check(load: &LoadInput<'_>, log: &mut VerifierLog) -> Result<C
             maps: &maps,
             func_info: funcs.as_deref(),
             map_rodata: &rodata,
+            strict_alignment: load.strict_alignment,
         },
         log,
     )?;
@@ -297,6 +305,7 @@ pub fn check_insns(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Veri
         ) {
             env.func_info = input.func_info;
             env.map_rodata = input.map_rodata;
+            env.strict_alignment = input.strict_alignment;
             let outcome = env.run();
             let n = env.insn_processed;
             match outcome {
