@@ -10,6 +10,7 @@ use crate::helpers::availability;
 use crate::helpers::protos::{self, ArgType, RetType};
 use crate::uapi::helper_ids::{HELPER_COUNT, HELPER_NAMES};
 use crate::uapi::types::map_type as mt;
+use crate::uapi::types::prog_type as pt;
 use crate::uapi::Errno;
 use crate::verifier::reg::{MapShape, RegState, RegType};
 use crate::verifier::state::{SlotType, VerifierState};
@@ -55,21 +56,46 @@ fn nr_cpu_ids() -> u64 {
 }
 
 impl Env<'_> {
+    /// `env->ops->get_func_proto(func_id, env->prog)` for this program.
+    /// The walk knows bpf_capable() alone (`privileged`), which also
+    /// stands for perfmon_capable() here as in the pointer-leak checks;
+    /// the load's BPF_F_SLEEPABLE does not reach the walk, and the
+    /// answers it changes (get_stack's variants) are the same helpers.
+    /// Types whose answer needs the attach target (struct_ops members,
+    /// LSM hooks) or another program's type (ext) are not modelled.
+    fn helper_proto(&self, id: i32) -> Res<availability::FuncProto> {
+        if matches!(self.prog.prog_type, pt::STRUCT_OPS | pt::EXT | pt::LSM) {
+            return Err(Stop::Unsupported(
+                "helper availability by attach target (struct_ops, ext, lsm)",
+            ));
+        }
+        let privileged = self.prog.privileged;
+        let facts = availability::ProgFacts {
+            prog_type: self.prog.prog_type,
+            expected_attach_type: self.prog.expected_attach_type,
+            sleepable: false,
+            caps: availability::Caps {
+                bpf: privileged,
+                perfmon: privileged,
+                sys_admin: privileged,
+            },
+            target: None,
+        };
+        Ok(availability::get_func_proto(id, &facts))
+    }
+
     /// check_helper_call().
     pub(super) fn check_helper_call(&mut self, st: &mut VerifierState, id: i32) -> Res<()> {
         if !(0..HELPER_COUNT as i32).contains(&id) {
             return Err(self.reject(Errno::EINVAL, format!("invalid func unknown#{id}\n")));
         }
         let name = HELPER_NAMES[id as usize];
-        match availability::available(self.prog.prog_type, id, self.prog.privileged) {
-            None => return Err(Stop::Unsupported("this helper for this program type")),
-            Some(false) => {
-                return Err(self.reject(
-                    Errno::EINVAL,
-                    format!("program of this type cannot use helper {name}#{id}\n"),
-                ))
-            }
-            Some(true) => {}
+        // get_helper_proto(): the program type's get_func_proto.
+        if self.helper_proto(id)?.is_none() {
+            return Err(self.reject(
+                Errno::EINVAL,
+                format!("program of this type cannot use helper {name}#{id}\n"),
+            ));
         }
         let Some(proto) = protos::proto(id) else {
             return Err(Stop::Unsupported("this helper's prototype"));
