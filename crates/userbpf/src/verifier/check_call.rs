@@ -214,15 +214,13 @@ impl Env<'_> {
             return Err(self.reject(Errno::EINVAL, format!("invalid func unknown#{id}\n")));
         }
         let name = HELPER_NAMES[id as usize];
-        // get_helper_proto(): the program type's get_func_proto.
-        if self.helper_proto(id)?.is_none() {
+        // get_helper_proto(): the program type's get_func_proto, whose
+        // answer is the prototype variant this type gets.
+        let Some(proto) = self.helper_proto(id)? else {
             return Err(self.reject(
                 Errno::EINVAL,
                 format!("program of this type cannot use helper {name}#{id}\n"),
             ));
-        }
-        let Some(proto) = proto::default_proto(id) else {
-            return Err(Stop::Unsupported("this helper's prototype"));
         };
         if proto.gpl_only && !self.prog.gpl_compatible {
             return Err(self.reject(

@@ -5,7 +5,7 @@
 //!
 //! The kernel's functions return the prototype variable (`&bpf_skb_load_bytes_proto`
 //! for tc, `&bpf_flow_dissector_load_bytes_proto` for the flow dissector):
-//! so do these, by that variable's name ([`FuncProto`]). NULL there is
+//! so do these, the catalogue's static of that name ([`FuncProto`]). NULL there is
 //! `None` here, and check_helper_call turns it into "program of this type
 //! cannot use helper".
 //!
@@ -25,17 +25,19 @@ mod trace;
 #[cfg(test)]
 mod tests;
 
+use crate::helpers::proto::Proto;
 use crate::uapi::helper_ids::HELPER_COUNT;
 use crate::uapi::types::prog_type as pt;
 
-/// What a get_func_proto returns: the kernel's prototype variable, by its
-/// name uppercased (`BPF_SKB_LOAD_BYTES_PROTO`); None is NULL.
-pub type FuncProto = Option<&'static str>;
+/// What a get_func_proto returns: the kernel's prototype variable (the
+/// catalogue's static of the same name, [`crate::helpers::proto`]); None
+/// is NULL.
+pub type FuncProto = Option<&'static Proto>;
 
 /// `proto!(BPF_X_PROTO)`: get_func_proto's `return &bpf_x_proto;`.
 macro_rules! proto {
     ($name:ident) => {
-        Some(stringify!($name))
+        Some(&crate::helpers::proto::$name)
     };
 }
 pub(crate) use proto;

@@ -4,7 +4,27 @@
 
 use super::base::{bpf_base_func_proto, cgroup_common_func_proto};
 use super::{host, proto, FuncProto, ProgFacts};
+use crate::helpers::proto::{Proto, ARG_DONTCARE, ARG_PTR_TO_CTX_OR_NULL, RET_INTEGER};
 use crate::uapi::helper_ids::func::*;
+
+/// bpf_get_netns_cookie_proto: 6.18's netns cookie for the skb types,
+/// newer than the 6.12 catalogue (helpers/proto), so kept here until the
+/// catalogue has it. Like the socket variants it takes a context that may
+/// be NULL: the recorded 6.18 host accepts `r1 = 0; call
+/// bpf_get_netns_cookie` from socket filters, tc and cgroup skb programs.
+pub(super) static BPF_GET_NETNS_COOKIE_PROTO: Proto = Proto {
+    name: "bpf_get_netns_cookie_proto",
+    func_id: BPF_FUNC_GET_NETNS_COOKIE,
+    ret_type: RET_INTEGER,
+    arg_type: [
+        ARG_PTR_TO_CTX_OR_NULL,
+        ARG_DONTCARE,
+        ARG_DONTCARE,
+        ARG_DONTCARE,
+        ARG_DONTCARE,
+    ],
+    ..Proto::EMPTY
+};
 
 /// bpf_sk_base_func_proto(): the socket casts (for CAP_PERFMON) and
 /// the coarse clock on top of the base set.
@@ -36,7 +56,7 @@ pub(super) fn sk_filter_func_proto(id: i32, prog: &ProgFacts<'_>) -> FuncProto {
         BPF_FUNC_GET_SOCKET_UID => proto!(BPF_GET_SOCKET_UID_PROTO),
         BPF_FUNC_PERF_EVENT_OUTPUT => proto!(BPF_SKB_EVENT_OUTPUT_PROTO),
         // 6.18 (recorded; not in 6.12): the skb's network namespace cookie.
-        BPF_FUNC_GET_NETNS_COOKIE => proto!(BPF_GET_NETNS_COOKIE_PROTO),
+        BPF_FUNC_GET_NETNS_COOKIE => Some(&BPF_GET_NETNS_COOKIE_PROTO),
         _ => bpf_sk_base_func_proto(id, prog),
     }
 }
@@ -132,7 +152,7 @@ pub(super) fn tc_cls_act_func_proto(id: i32, prog: &ProgFacts<'_>) -> FuncProto 
         BPF_FUNC_SK_ASSIGN => proto!(BPF_SK_ASSIGN_PROTO),
         BPF_FUNC_SKB_SET_TSTAMP => proto!(BPF_SKB_SET_TSTAMP_PROTO),
         // 6.18 (recorded; not in 6.12).
-        BPF_FUNC_GET_NETNS_COOKIE => proto!(BPF_GET_NETNS_COOKIE_PROTO),
+        BPF_FUNC_GET_NETNS_COOKIE => Some(&BPF_GET_NETNS_COOKIE_PROTO),
         _ => raw_syncookie(id).or_else(|| bpf_sk_base_func_proto(id, prog)),
     }
 }

@@ -81,7 +81,13 @@ fn every_recorded_cell_agrees_with_the_kernel() {
         for id in lo..=hi {
             checked += 1;
             let kernel = available.contains(&id);
-            let ours = get_func_proto(id, &prog).is_some();
+            let proto = get_func_proto(id, &prog);
+            // A prototype answers the helper it was asked for (a wrong
+            // variable name in a get_func_proto would show here).
+            if let Some(p) = proto {
+                assert_eq!(p.func_id, id, "{} returned for helper {id}", p.name);
+            }
+            let ours = proto.is_some();
             if kernel != ours {
                 wrong.push(format!(
                     "{}/{}/{}/{}/{}: {}#{id}: kernel {}, ours {}",
@@ -102,6 +108,49 @@ fn every_recorded_cell_agrees_with_the_kernel() {
         "{} of {checked} cells disagree with the kernel:\n{}",
         wrong.len(),
         wrong.join("\n")
+    );
+}
+
+#[test]
+fn variants_follow_the_program_type() {
+    use crate::uapi::helper_ids::func::*;
+    use crate::uapi::types::prog_type as pt;
+    let facts = |prog_type| ProgFacts {
+        prog_type,
+        expected_attach_type: 0,
+        sleepable: false,
+        caps: ROOT,
+        target: None,
+    };
+    let name = |id, prog_type| get_func_proto(id, &facts(prog_type)).map(|p| p.name);
+    // The kernel's functions hand each type its own variable.
+    assert_eq!(
+        name(BPF_FUNC_SKB_LOAD_BYTES, pt::SCHED_CLS),
+        Some("bpf_skb_load_bytes_proto")
+    );
+    assert_eq!(
+        name(BPF_FUNC_SKB_LOAD_BYTES, pt::FLOW_DISSECTOR),
+        Some("bpf_flow_dissector_load_bytes_proto")
+    );
+    assert_eq!(
+        name(BPF_FUNC_SKB_LOAD_BYTES, pt::SK_REUSEPORT),
+        Some("sk_reuseport_load_bytes_proto")
+    );
+    assert_eq!(
+        name(BPF_FUNC_PERF_EVENT_OUTPUT, pt::XDP),
+        Some("bpf_xdp_event_output_proto")
+    );
+    assert_eq!(
+        name(BPF_FUNC_PERF_EVENT_OUTPUT, pt::TRACEPOINT),
+        Some("bpf_perf_event_output_proto_tp")
+    );
+    assert_eq!(
+        name(BPF_FUNC_GET_SMP_PROCESSOR_ID, pt::NETFILTER),
+        Some("bpf_get_raw_smp_processor_id_proto")
+    );
+    assert_eq!(
+        name(BPF_FUNC_GET_SMP_PROCESSOR_ID, pt::SCHED_CLS),
+        Some("bpf_get_smp_processor_id_proto")
     );
 }
 
