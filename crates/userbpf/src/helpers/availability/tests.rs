@@ -6,7 +6,7 @@ use super::{get_func_proto, Caps, ProgFacts, Target};
 use crate::uapi::helper_ids::HELPER_NAMES;
 use serde_json::Value;
 
-const FIXTURE: &str = include_str!("../../../tests/fixtures/helpers/availability.json");
+const FIXTURE: &str = include_str!("../../../../../tests/fixtures/helpers/availability.json");
 
 const ROOT: Caps = Caps {
     bpf: true,
