@@ -101,6 +101,7 @@ fn options(btf: Option<&Path>, kconfig: Option<&Path>, obj: &Object, log_level: 
         kconfig,
         log_level,
         pin_root: None,
+        kernel_btf: None,
     })
 }
 

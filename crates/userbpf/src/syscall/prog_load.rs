@@ -338,6 +338,7 @@ pub(crate) fn prog_load(
             privileged: bpf_cap,
             digest,
             jit_requested,
+            kernel_btf: k.config.kernel_btf.as_deref(),
             fds: p,
             mem: &*mem,
         },

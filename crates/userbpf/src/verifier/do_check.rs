@@ -65,6 +65,8 @@ pub struct Env<'a> {
     pub func_info: Option<&'a [super::FuncRecord]>,
     /// By map index: the direct value of frozen read-only maps.
     pub map_rodata: &'a [Option<Vec<u8>>],
+    /// The kernel BTF (kfunc calls are named from it when the walk stops).
+    pub kernel_btf: Option<&'a crate::btf::Btf>,
     pub(super) facts: Facts,
     pub(super) walk: Walk,
     pub(super) vlog: StateLog<'a>,
@@ -104,6 +106,7 @@ impl<'a> Env<'a> {
             },
             func_info: None,
             map_rodata: &[],
+            kernel_btf: None,
             facts: Facts::new(insns.len()),
             walk: Walk::default(),
             vlog: StateLog::new(log),
@@ -300,7 +303,10 @@ impl<'a> Env<'a> {
                 self.check_func_call(st, pc, target)?;
                 return Ok(Next::Goto(target));
             }
-            Instruction::Call(_) | Instruction::CallX { .. } => return Err(Stop::Unsupported("calls")),
+            Instruction::Call(CallKind::Kfunc { btf_id, off }) => {
+                return Err(super::kfunc::unsupported_kfunc(self.kernel_btf, btf_id, off))
+            }
+            Instruction::CallX { .. } => return Err(Stop::Unsupported("calls")),
             Instruction::LdAbs { .. } | Instruction::LdInd { .. } => self.check_ld_abs(st, ins)?,
             Instruction::MayGoto { .. } => return Err(Stop::Unsupported("may_goto")),
             Instruction::AddrSpaceCast { .. } => return Err(Stop::Unsupported("arena")),

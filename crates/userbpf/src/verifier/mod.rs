@@ -24,6 +24,7 @@ pub(crate) mod cfg;
 pub(crate) mod ctx;
 pub(crate) mod do_check;
 pub(crate) mod fixups;
+pub(crate) mod kfunc;
 pub(crate) mod linked;
 pub mod log;
 pub(crate) mod reg;
@@ -103,6 +104,8 @@ pub(crate) struct LoadInput<'a> {
     /// bpf_jit_enable asked for the JIT (lookups are inlined and helpers
     /// called directly for it).
     pub jit_requested: bool,
+    /// The instance's kernel BTF (kfunc calls name their function in it).
+    pub kernel_btf: Option<&'a Btf>,
     pub fds: &'a dyn LoadFds,
     pub mem: &'a dyn UserMemory,
 }
@@ -126,6 +129,13 @@ pub struct CheckInput<'a> {
     /// By used-map index: the value of frozen read-only arrays (constant
     /// strings are read from it), see [`map_rodata`].
     pub map_rodata: &'a [Option<Vec<u8>>],
+    /// The instance's kernel BTF (None: no CONFIG_DEBUG_INFO_BTF): what
+    /// kfunc calls' BTF ids index.
+    pub kernel_btf: Option<&'a Btf>,
+    /// The JIT was asked for (kfunc calls need it).
+    pub jit_requested: bool,
+    /// The load passed an fd_array (kfuncs of module BTFs index it).
+    pub fd_array: bool,
 }
 
 /// One func_info record as the verifier needs it.
@@ -226,6 +236,9 @@ pub(crate) fn bpf_check(load: &LoadInput<'_>, log: &mut VerifierLog) -> Result<C
             maps: &maps,
             func_info: funcs.as_deref(),
             map_rodata: &rodata,
+            kernel_btf: load.kernel_btf,
+            jit_requested: load.jit_requested,
+            fd_array: load.attr.u64(crate::uapi::attr::prog_load::FD_ARRAY) != 0,
         },
         log,
     )?;
@@ -267,14 +280,23 @@ pub fn check_insns(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Veri
         log.write(STRUCTURAL_ONLY_NOTE);
     }
     let start = log.text().len();
-    let result = cfg::check(input.insns, input.privileged)
-        .map_err(|msg| {
-            let errno = if msg == cfg::TOO_MANY_SUBPROGS {
-                Errno::E2BIG
-            } else {
-                Errno::EINVAL
-            };
-            (msg, errno)
+    let kfunc_env = kfunc::KfuncEnv {
+        kernel_btf: input.kernel_btf,
+        privileged: input.privileged,
+        jit_requested: input.jit_requested,
+        gpl_compatible: input.gpl_compatible,
+        fd_array: input.fd_array,
+    };
+    let result = kfunc::add_subprog_and_kfunc(input.insns, &kfunc_env)
+        .and_then(|()| {
+            cfg::check(input.insns, input.privileged).map_err(|msg| {
+                let errno = if msg == cfg::TOO_MANY_SUBPROGS {
+                    Errno::E2BIG
+                } else {
+                    Errno::EINVAL
+                };
+                (msg, errno)
+            })
         })
         .and_then(|()| attach::check_attach_btf_id(input));
     if let Err((msg, _)) = &result {
@@ -297,6 +319,7 @@ pub fn check_insns(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Veri
         ) {
             env.func_info = input.func_info;
             env.map_rodata = input.map_rodata;
+            env.kernel_btf = input.kernel_btf;
             let outcome = env.run();
             let n = env.insn_processed;
             match outcome {
