@@ -286,8 +286,8 @@ pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::
     for n in std::iter::once(&name).chain(&a.autoload) {
         if obj.program(n).is_none() {
             let names: Vec<&str> = obj.programs.iter().map(|p| p.name()).collect();
-            return Err(Failure::usage(format!(
-                "{}: no program {n:?} (the object has {names:?})",
+            return Err(Failure::from(format!(
+                "{}: no program named {n} (the object has {names:?})",
                 a.prog.display()
             )));
         }

@@ -3,7 +3,9 @@
 //! What the kernel checks of them before the walk (add_subprog_and_kfunc,
 //! add_kfunc_call) is checked here with its messages; the walk does not
 //! model kfuncs (their argument and return rules, the kfunc id sets per
-//! program type) and stops with `Unsupported("kfunc <name>")`.
+//! program type) and stops with `Unsupported("kfunc <name>")`, which
+//! refuses the load with EOPNOTSUPP: no engine can call a kernel function,
+//! so a structural accept would only defer the failure to the run.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -139,6 +141,11 @@ fn intern(s: String) -> &'static str {
     let leaked: &'static str = Box::leak(s.into_boxed_str());
     set.insert(leaked);
     leaked
+}
+
+/// Whether the walk stopped at a kfunc call ([`unsupported_kfunc`]).
+pub(super) fn is_kfunc_stop(what: &str) -> bool {
+    what.starts_with("kfunc ")
 }
 
 /// Where the walk stops at a kfunc call: "kfunc <name>" (the name from

@@ -336,6 +336,15 @@ pub fn check_insns(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Veri
                     processed = n;
                     result = Err(errno);
                 }
+                // A reachable kfunc call: nothing here can run it (the
+                // engines have no kernel functions), so no structural
+                // fallback either: refused as not supported, the path up
+                // to it kept in the log.
+                Err(do_check::Stop::Unsupported(what)) if kfunc::is_kfunc_stop(what) => {
+                    processed = n;
+                    log.write(&format!("userbpf: {what} is not supported (kfuncs are not modelled)\n"));
+                    result = Err(Errno::EOPNOTSUPP);
+                }
                 Err(do_check::Stop::Unsupported(what)) => {
                     unsupported = Some(what);
                     log.truncate(start);
