@@ -218,3 +218,17 @@ fn kfunc_calls_before_the_walk() {
         )
     );
 }
+
+#[test]
+fn sleepable_kprobes_load_with_attach_type_zero() {
+    // libbpf loads SEC("uprobe.s") as a sleepable kprobe with expected
+    // attach type 0; the kernel takes it (kbpf.py --type kprobe --flags 16
+    // on `r0 = 2; exit`: accepted), only attaching decides uprobe or not.
+    let (_bpf, p) = common::process::root();
+    let mut req = common::process::gpl_request(
+        prog_type::KPROBE,
+        vec![Insn::new(0xb7, 0, 0, 0, 2), Insn::new(0x95, 0, 0, 0, 0)],
+    );
+    req.prog_flags = userbpf::uapi::types::prog_flags::SLEEPABLE;
+    assert!(p.prog_load(&req).result.is_ok());
+}
