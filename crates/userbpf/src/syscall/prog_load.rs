@@ -339,6 +339,7 @@ pub(crate) fn prog_load(
             strict_alignment: flags & prog_flags::STRICT_ALIGNMENT != 0 && flags & prog_flags::ANY_ALIGNMENT == 0,
             digest,
             jit_requested,
+            kernel_btf: k.config.kernel_btf.as_deref(),
             fds: p,
             mem: &*mem,
         },

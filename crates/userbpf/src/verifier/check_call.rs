@@ -804,6 +804,9 @@ bpf_loop_cb_scalar | SOCKET_FILTER | b70100000a000000b702000000000000b7030000000
             func_info: None,
             map_rodata: &[],
             strict_alignment: false,
+            kernel_btf: None,
+            jit_requested: true,
+            fd_array: false,
         };
         let r = check_insns(&input, &mut log).map(|_| ());
         (r, String::from_utf8_lossy(log.text()).into_owned())

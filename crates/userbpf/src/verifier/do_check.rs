@@ -67,6 +67,8 @@ pub struct Env<'a> {
     pub map_rodata: &'a [Option<Vec<u8>>],
     /// env->strict_alignment (BPF_F_STRICT_ALIGNMENT without ANY_ALIGNMENT).
     pub strict_alignment: bool,
+    /// The kernel BTF (kfunc calls are named from it when the walk stops).
+    pub kernel_btf: Option<&'a crate::btf::Btf>,
     pub(super) facts: Facts,
     pub(super) walk: Walk,
     pub(super) vlog: StateLog<'a>,
@@ -107,6 +109,7 @@ impl<'a> Env<'a> {
             func_info: None,
             map_rodata: &[],
             strict_alignment: false,
+            kernel_btf: None,
             facts: Facts::new(insns.len()),
             walk: Walk::default(),
             vlog: StateLog::new(log),
@@ -303,7 +306,10 @@ impl<'a> Env<'a> {
                 self.check_func_call(st, pc, target)?;
                 return Ok(Next::Goto(target));
             }
-            Instruction::Call(_) | Instruction::CallX { .. } => return Err(Stop::Unsupported("calls")),
+            Instruction::Call(CallKind::Kfunc { btf_id, off }) => {
+                return Err(super::kfunc::unsupported_kfunc(self.kernel_btf, btf_id, off))
+            }
+            Instruction::CallX { .. } => return Err(Stop::Unsupported("calls")),
             Instruction::LdAbs { .. } | Instruction::LdInd { .. } => self.check_ld_abs(st, ins)?,
             Instruction::MayGoto { .. } => return Err(Stop::Unsupported("may_goto")),
             Instruction::AddrSpaceCast { .. } => return Err(Stop::Unsupported("arena")),

@@ -24,6 +24,7 @@ pub(crate) mod cfg;
 pub(crate) mod ctx;
 pub(crate) mod do_check;
 pub(crate) mod fixups;
+pub(crate) mod kfunc;
 pub(crate) mod linked;
 pub mod log;
 pub(crate) mod reg;
@@ -107,6 +108,8 @@ pub(crate) struct LoadInput<'a> {
     /// bpf_jit_enable asked for the JIT (lookups are inlined and helpers
     /// called directly for it).
     pub jit_requested: bool,
+    /// The instance's kernel BTF (kfunc calls name their function in it).
+    pub kernel_btf: Option<&'a Btf>,
     pub fds: &'a dyn LoadFds,
     pub mem: &'a dyn UserMemory,
 }
@@ -133,6 +136,13 @@ pub struct CheckInput<'a> {
     /// env->strict_alignment: every load and store is checked for
     /// alignment, not only the stack's and atomics'.
     pub strict_alignment: bool,
+    /// The instance's kernel BTF (None: no CONFIG_DEBUG_INFO_BTF): what
+    /// kfunc calls' BTF ids index.
+    pub kernel_btf: Option<&'a Btf>,
+    /// The JIT was asked for (kfunc calls need it).
+    pub jit_requested: bool,
+    /// The load passed an fd_array (kfuncs of module BTFs index it).
+    pub fd_array: bool,
 }
 
 /// One func_info record as the verifier needs it.
@@ -234,6 +244,9 @@ pub(crate) fn bpf_check(load: &LoadInput<'_>, log: &mut VerifierLog) -> Result<C
             func_info: funcs.as_deref(),
             map_rodata: &rodata,
             strict_alignment: load.strict_alignment,
+            kernel_btf: load.kernel_btf,
+            jit_requested: load.jit_requested,
+            fd_array: load.attr.u64(crate::uapi::attr::prog_load::FD_ARRAY) != 0,
         },
         log,
     )?;
@@ -275,14 +288,23 @@ pub fn check_insns(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Veri
         log.write(STRUCTURAL_ONLY_NOTE);
     }
     let start = log.text().len();
-    let result = cfg::check(input.insns, input.privileged)
-        .map_err(|msg| {
-            let errno = if msg == cfg::TOO_MANY_SUBPROGS {
-                Errno::E2BIG
-            } else {
-                Errno::EINVAL
-            };
-            (msg, errno)
+    let kfunc_env = kfunc::KfuncEnv {
+        kernel_btf: input.kernel_btf,
+        privileged: input.privileged,
+        jit_requested: input.jit_requested,
+        gpl_compatible: input.gpl_compatible,
+        fd_array: input.fd_array,
+    };
+    let result = kfunc::add_subprog_and_kfunc(input.insns, &kfunc_env)
+        .and_then(|()| {
+            cfg::check(input.insns, input.privileged).map_err(|msg| {
+                let errno = if msg == cfg::TOO_MANY_SUBPROGS {
+                    Errno::E2BIG
+                } else {
+                    Errno::EINVAL
+                };
+                (msg, errno)
+            })
         })
         .and_then(|()| attach::check_attach_btf_id(input));
     if let Err((msg, _)) = &result {
@@ -306,6 +328,7 @@ pub fn check_insns(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Veri
             env.func_info = input.func_info;
             env.map_rodata = input.map_rodata;
             env.strict_alignment = input.strict_alignment;
+            env.kernel_btf = input.kernel_btf;
             let outcome = env.run();
             let n = env.insn_processed;
             match outcome {
@@ -321,6 +344,15 @@ pub fn check_insns(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Veri
                 Err(do_check::Stop::Reject(errno)) => {
                     processed = n;
                     result = Err(errno);
+                }
+                // A reachable kfunc call: nothing here can run it (the
+                // engines have no kernel functions), so no structural
+                // fallback either: refused as not supported, the path up
+                // to it kept in the log.
+                Err(do_check::Stop::Unsupported(what)) if kfunc::is_kfunc_stop(what) => {
+                    processed = n;
+                    log.write(&format!("userbpf: {what} is not supported (kfuncs are not modelled)\n"));
+                    result = Err(Errno::EOPNOTSUPP);
                 }
                 Err(do_check::Stop::Unsupported(what)) => {
                     unsupported = Some(what);
