@@ -57,6 +57,9 @@ pub enum ArgType {
     SpinLock,
     /// ARG_PTR_TO_FUNC.
     Func,
+    /// ARG_PTR_TO_STACK_OR_NULL: a stack pointer (a callback's context)
+    /// or NULL.
+    StackOrNull,
     /// Any other argument type: the check stops at it (not modelled).
     Other,
 }
@@ -235,7 +238,9 @@ pub const PROTOS: &[Proto] = &[
     p(118, false, INT, NONE),
     p(125, false, INT, NONE),
     // bpf_loop
-    p(181, false, INT, [Anything, Func, Other, Anything, DontCare]),
+    p(181, false, INT, [Anything, Func, StackOrNull, Anything, DontCare]),
+    // bpf_for_each_map_elem
+    p(164, false, INT, [ConstMapPtr, Func, StackOrNull, Anything, DontCare]),
     // bpf_cgrp_storage_delete
     p(211, false, INT, [ConstMapPtr, Other, DontCare, DontCare, DontCare]),
 ];

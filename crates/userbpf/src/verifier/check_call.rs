@@ -35,6 +35,7 @@ fn expected_types(arg: ArgType) -> &'static str {
         ArgType::RingbufMemRelease => "ringbuf_mem",
         ArgType::SpinLock => "map_value, ptr_",
         ArgType::Func => "func",
+        ArgType::StackOrNull => "fp",
         ArgType::DontCare | ArgType::Anything | ArgType::Other => "",
     }
 }
@@ -92,6 +93,8 @@ impl Env<'_> {
         let mut release: Option<u32> = None;
         // The ARG_PTR_TO_CONST_STR string (up to its NUL).
         let mut const_str: Option<Vec<u8>> = None;
+        // meta->subprogno: the ARG_PTR_TO_FUNC callback's first instruction.
+        let mut callback: Option<usize> = None;
         for (i, &arg) in proto.args.iter().enumerate() {
             let regno = 1 + i as u8;
             if arg == ArgType::DontCare {
@@ -115,7 +118,7 @@ impl Env<'_> {
             let is_null = reg.ty == RegType::Scalar && reg.is_const() && reg.var_off.value == 0;
             let skip_type_check = matches!(
                 arg,
-                ArgType::MemRead { maybe_null: true } | ArgType::MemWrite { maybe_null: true }
+                ArgType::MemRead { maybe_null: true } | ArgType::MemWrite { maybe_null: true } | ArgType::StackOrNull
             ) && is_null;
             if !skip_type_check {
                 let ok = match arg {
@@ -132,6 +135,8 @@ impl Env<'_> {
                     }
                     ArgType::RingbufMemRelease => reg.ty == RegType::RingbufMem,
                     ArgType::SpinLock => reg.ty == RegType::MapValue,
+                    ArgType::Func => reg.ty == RegType::Func,
+                    ArgType::StackOrNull => reg.ty == RegType::Stack,
                     _ => false,
                 };
                 if !ok {
@@ -148,12 +153,14 @@ impl Env<'_> {
                         format!("R{regno} must have zero offset when passed to release func or trusted arg to kfunc\n"),
                     ));
                 }
-                if matches!(reg.ty, RegType::Ctx | RegType::MapPtr) || arg == ArgType::RingbufMemRelease {
+                if matches!(reg.ty, RegType::Ctx | RegType::MapPtr | RegType::Func) || arg == ArgType::RingbufMemRelease
+                {
                     self.check_ptr_off_reg(regno, &reg)?;
                 }
             }
             match arg {
                 ArgType::ConstMapPtr => meta_map = Some(reg.map),
+                ArgType::Func => callback = Some(reg.subprog as usize),
                 ArgType::SpinLock => {
                     self.process_spin_lock(st, regno, &reg, id == super::spin_lock::BPF_FUNC_SPIN_LOCK)?;
                 }
@@ -313,6 +320,10 @@ impl Env<'_> {
         if id == 12 {
             self.check_reference_leak(st, "tail_call")?;
         }
+        // A callback-calling helper schedules its callback's verification.
+        if let Some(start) = callback {
+            self.callback_helper_call(st, id, start, meta_map)?;
+        }
         // Caller-saved registers.
         let f = st.cur_mut();
         for r in 1..=5 {
@@ -331,16 +342,24 @@ impl Env<'_> {
                 st.refs.push((self.walk.next_id, self.walk.cur_pc));
                 r
             }
+            // A map-in-map lookup gives the inner map's template or NULL
+            // (6.18 types it so at the call).
+            RetType::MapValueOrNull
+                if meta_map.is_some_and(|m| matches!(m.map_type, mt::ARRAY_OF_MAPS | mt::HASH_OF_MAPS)) =>
+            {
+                let Some(inner) = meta_map.and_then(|m| self.inner_map_of(&m)) else {
+                    return Err(Stop::Unsupported("map-in-map lookups"));
+                };
+                let mut r = RegState::pointer(RegType::MapPtrOrNull);
+                r.map = inner;
+                self.walk.next_id += 1;
+                r.id = self.walk.next_id;
+                r
+            }
             RetType::MapValueOrNull => {
                 let Some(map) = meta_map else {
                     return Err(Stop::Unsupported("a map value without its map"));
                 };
-                // A map-in-map lookup gives the inner map (CONST_PTR_TO_MAP
-                // with the inner map's meta after the null check), which
-                // the map shapes do not carry yet.
-                if matches!(map.map_type, 12 | 13) {
-                    return Err(Stop::Unsupported("map-in-map lookups"));
-                }
                 let mut r = RegState::pointer(RegType::MapValueOrNull);
                 r.map = map;
                 if id == 1 && const_key.is_some_and(|k| k < map.max_entries as u64) {
@@ -537,6 +556,7 @@ fn map_func_compatible(map_type: u32, func_id: i32) -> bool {
         mt::PERF_EVENT_ARRAY => matches!(func_id, 22 | 25 | 55 | 111 | 121),
         mt::RINGBUF => matches!(func_id, 130..=134 | 198..=200),
         mt::QUEUE | mt::STACK => matches!(func_id, 87..=89),
+        mt::ARRAY_OF_MAPS | mt::HASH_OF_MAPS => func_id == 1,
         _ => true,
     };
     let func_ok = match func_id {
