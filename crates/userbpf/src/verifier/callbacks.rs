@@ -26,7 +26,7 @@
 
 use super::do_check::{Env, Res, Stop};
 use super::reg::{MapShape, RegState, RegType};
-use super::state::{FuncState, VerifierState};
+use super::state::{FuncState, SlotType, VerifierState};
 use crate::isa::opcode::MAX_CALL_FRAMES;
 use crate::isa::{CallKind, Instruction};
 use crate::uapi::helper_ids::func::{
@@ -222,6 +222,7 @@ impl Env<'_> {
             return Err(Stop::Unsupported("references held at a callback's exit"));
         }
         let callee = st.frames.pop().expect("a callback frame");
+        self.widen_imprecise_scalars(st, callee.callsite);
         if self.vlog.log.level & 1 != 0 {
             let refs = st.printed_refs();
             let caller = st.cur().clone();
@@ -235,6 +236,49 @@ impl Env<'_> {
         self.vlog.scratched_regs = u16::MAX;
         self.vlog.scratched_stack = u64::MAX;
         Ok(callee.callsite)
+    }
+
+    /// widen_imprecise_scalars(): against the state the current path had
+    /// at the helper call `callsite` last (find_prev_entry), every scalar
+    /// (in registers and spilled) that changed and is not precise becomes
+    /// unknown, so that iterations converge (a counter in the callback's
+    /// context, say).
+    fn widen_imprecise_scalars(&mut self, st: &mut VerifierState, callsite: usize) {
+        let Some(&(_, h)) = self.walk.path.iter().rev().find(|&&(p, _)| p == callsite) else {
+            return;
+        };
+        let Some(old) = self
+            .walk
+            .visited
+            .get(&callsite)
+            .and_then(|b| b.get(&h))
+            .and_then(|v| v.iter().rev().find(|o| o.frames.len() == st.frames.len()))
+            .cloned()
+        else {
+            return;
+        };
+        // The old state is stored canonical (ids renumbered, no precision
+        // marks): compare with the current one made canonical the same way.
+        let cur = super::linked::canonical(st);
+        let widen = |o: &RegState, c: &RegState, r: &mut RegState| {
+            if o.ty == RegType::Scalar && c.ty == RegType::Scalar && !r.precise && o != c {
+                *r = RegState::unknown();
+            }
+        };
+        for (fi, f) in st.frames.iter_mut().enumerate() {
+            let (of, cf) = (&old.frames[fi], &cur.frames[fi]);
+            for i in 0..f.regs.len() {
+                widen(&of.regs[i], &cf.regs[i], &mut f.regs[i]);
+            }
+            for (i, s) in f.stack.iter_mut().enumerate() {
+                let (Some(os), Some(cs)) = (of.stack.get(i), cf.stack.get(i)) else {
+                    continue;
+                };
+                if os.types[7] == SlotType::Spill && s.types[7] == SlotType::Spill {
+                    widen(&os.spilled, &cs.spilled, &mut s.spilled);
+                }
+            }
+        }
     }
 
     /// A load or store through a pointer into a caller's stack (a
