@@ -61,6 +61,9 @@ enum Arg {
     SpinLock,
     /// ARG_PTR_TO_FUNC.
     Func,
+    /// ARG_PTR_TO_STACK_OR_NULL: a stack pointer (a callback's context)
+    /// or NULL.
+    StackOrNull,
 }
 
 /// The model of a catalogue argument type; the kernel's name of the type
@@ -91,6 +94,7 @@ fn model_arg(t: ArgType) -> Result<Arg, &'static str> {
         ArgBase::ConstSizeOrZero if flags.is_empty() => Arg::ConstSizeOrZero,
         ArgBase::PtrToSpinLock if flags.is_empty() => Arg::SpinLock,
         ArgBase::PtrToFunc if flags.is_empty() => Arg::Func,
+        ArgBase::PtrToStack if exact(PTR_MAYBE_NULL) => Arg::StackOrNull,
         ArgBase::PtrToMem => return Err(mem_unsupported(flags)),
         base if flags.contains(PTR_MAYBE_NULL) => return Err(or_null_unsupported(base)),
         base => return Err(base.unsupported()),
@@ -160,6 +164,7 @@ fn expected_types(arg: Arg) -> &'static str {
         Arg::RingbufMemRelease => "ringbuf_mem",
         Arg::SpinLock => "map_value, ptr_",
         Arg::Func => "func",
+        Arg::StackOrNull => "fp",
         Arg::DontCare | Arg::Anything => "",
     }
 }
@@ -248,6 +253,8 @@ impl Env<'_> {
         let mut release: Option<u32> = None;
         // The ARG_PTR_TO_CONST_STR string (up to its NUL).
         let mut const_str: Option<Vec<u8>> = None;
+        // meta->subprogno: the ARG_PTR_TO_FUNC callback's first instruction.
+        let mut callback: Option<usize> = None;
         for (i, &arg_type) in proto.arg_type.iter().enumerate() {
             let regno = 1 + i as u8;
             let arg = model_arg(arg_type).map_err(Stop::Unsupported)?;
@@ -271,7 +278,7 @@ impl Env<'_> {
             let is_null = reg.ty == RegType::Scalar && reg.is_const() && reg.var_off.value == 0;
             let skip_type_check = matches!(
                 arg,
-                Arg::MemRead { maybe_null: true } | Arg::MemWrite { maybe_null: true }
+                Arg::MemRead { maybe_null: true } | Arg::MemWrite { maybe_null: true } | Arg::StackOrNull
             ) && is_null;
             if !skip_type_check {
                 let ok = match arg {
@@ -286,6 +293,8 @@ impl Env<'_> {
                     }
                     Arg::RingbufMemRelease => reg.ty == RegType::RingbufMem,
                     Arg::SpinLock => reg.ty == RegType::MapValue,
+                    Arg::Func => reg.ty == RegType::Func,
+                    Arg::StackOrNull => reg.ty == RegType::Stack,
                     _ => false,
                 };
                 if !ok {
@@ -302,12 +311,13 @@ impl Env<'_> {
                         format!("R{regno} must have zero offset when passed to release func or trusted arg to kfunc\n"),
                     ));
                 }
-                if matches!(reg.ty, RegType::Ctx | RegType::MapPtr) || arg == Arg::RingbufMemRelease {
+                if matches!(reg.ty, RegType::Ctx | RegType::MapPtr | RegType::Func) || arg == Arg::RingbufMemRelease {
                     self.check_ptr_off_reg(regno, &reg)?;
                 }
             }
             match arg {
                 Arg::ConstMapPtr => meta_map = Some(reg.map),
+                Arg::Func => callback = Some(reg.subprog as usize),
                 Arg::SpinLock => {
                     self.process_spin_lock(st, regno, &reg, id == BPF_FUNC_SPIN_LOCK)?;
                 }
@@ -471,6 +481,10 @@ impl Env<'_> {
         if id == BPF_FUNC_TAIL_CALL {
             self.check_reference_leak(st, "tail_call")?;
         }
+        // A callback-calling helper schedules its callback's verification.
+        if let Some(start) = callback {
+            self.callback_helper_call(st, id, start, meta_map)?;
+        }
         // Caller-saved registers.
         let f = st.cur_mut();
         for r in 1..=5 {
@@ -489,16 +503,24 @@ impl Env<'_> {
                 st.refs.push((self.walk.next_id, self.walk.cur_pc));
                 r
             }
+            // A map-in-map lookup gives the inner map's template or NULL
+            // (6.18 types it so at the call).
+            Ret::MapValueOrNull
+                if meta_map.is_some_and(|m| matches!(m.map_type, mt::ARRAY_OF_MAPS | mt::HASH_OF_MAPS)) =>
+            {
+                let Some(inner) = meta_map.and_then(|m| self.inner_map_of(&m)) else {
+                    return Err(Stop::Unsupported("map-in-map lookups"));
+                };
+                let mut r = RegState::pointer(RegType::MapPtrOrNull);
+                r.map = inner;
+                self.walk.next_id += 1;
+                r.id = self.walk.next_id;
+                r
+            }
             Ret::MapValueOrNull => {
                 let Some(map) = meta_map else {
                     return Err(Stop::Unsupported("a map value without its map"));
                 };
-                // A map-in-map lookup gives the inner map (CONST_PTR_TO_MAP
-                // with the inner map's meta after the null check), which
-                // the map shapes do not carry yet.
-                if matches!(map.map_type, mt::ARRAY_OF_MAPS | mt::HASH_OF_MAPS) {
-                    return Err(Stop::Unsupported("map-in-map lookups"));
-                }
                 let mut r = RegState::pointer(RegType::MapValueOrNull);
                 r.map = map;
                 if id == BPF_FUNC_MAP_LOOKUP_ELEM && const_key.is_some_and(|k| k < map.max_entries as u64) {

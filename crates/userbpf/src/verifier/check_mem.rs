@@ -120,7 +120,7 @@ impl Env<'_> {
             RegType::Stack => {
                 self.check_stack_access_within_bounds(st, regno, &reg, off + reg.off as i64, n, access)?;
                 if reg.frameno as usize != st.frames.len() - 1 {
-                    return Err(Stop::Unsupported("access to a caller's stack"));
+                    return self.caller_stack_access(st, regno, reg, off, size, access, value);
                 }
                 if !reg.var_off.is_const() {
                     return self.stack_var_off(st, &reg, off + reg.off as i64, n, access, value);
@@ -257,12 +257,15 @@ impl Env<'_> {
             RegType::Scalar
             | RegType::NotInit
             | RegType::MapValueOrNull
+            | RegType::MapPtrOrNull
             | RegType::RingbufMemOrNull
             | RegType::PacketEnd
+            | RegType::Func
             | RegType::MapPtr => Err(self.reject(
                 Errno::EACCES,
                 format!("R{regno} invalid mem access '{}'\n", reg.ty.name()),
             )),
+            RegType::MapKey => self.check_map_key_access(regno, &reg, off, n, access),
             RegType::MapValue => {
                 if access == Access::Write && !self.prog.privileged && value.is_some_and(|v| v.ty.is_pointer()) {
                     return Err(Stop::Unsupported("pointer stores into maps by the unprivileged"));

@@ -94,6 +94,10 @@ impl<'a> Env<'a> {
             if let Some(t) = rel.and_then(|r| crate::isa::cfg::target_in(pc, r, insns.len()).ok()) {
                 jump_targets[t] = true;
             }
+            // Callbacks return to their helper call: its states are compared.
+            if super::callbacks::calls_callback(&ins) {
+                jump_targets[pc] = true;
+            }
         }
         Some(Env {
             prog: Prog {
@@ -171,11 +175,13 @@ impl<'a> Env<'a> {
             // Loop detection and pruning at jump targets.
             if self.prog.jump_targets[pc] {
                 // Compared up to the renaming of ids.
-                let canon = super::linked::canonical(&st);
+                let canon = super::callbacks::prune_view(super::linked::canonical(&st));
                 let h = state_hash(&canon);
                 let bucket = self.walk.visited.entry(pc).or_default().entry(h).or_default();
                 if bucket.contains(&canon) {
-                    if self.walk.on_path.contains(&(pc, h)) {
+                    // A repeat through a callback-calling helper is the
+                    // callback's iteration converging, not a loop.
+                    if self.walk.on_path.contains(&(pc, h)) && !self.loops_through_callback_call(pc, h) {
                         let cur = self.vlog.state_text(&st.cur().clone(), &st.printed_refs(), true);
                         return Err(self.reject(
                             Errno::EINVAL,

@@ -34,6 +34,7 @@ pub(crate) mod tnum;
 // Env's parts and the instruction classes of do_check (crate-internal).
 mod alignment;
 mod atomic;
+mod callbacks;
 mod calls;
 mod check_alu;
 mod check_call;
@@ -162,6 +163,9 @@ pub struct MapRef {
     pub map: reg::MapShape,
     /// A direct value load (BPF_PSEUDO_MAP_VALUE): the offset into the value.
     pub value_off: Option<u32>,
+    /// A map-in-map: its inner map template (map->inner_map_meta), what a
+    /// non-NULL lookup result points to.
+    pub inner: Option<reg::MapShape>,
 }
 
 /// A program that passed the checks (its instructions unchanged).
@@ -411,6 +415,15 @@ pub(crate) fn map_refs(loads: &[MapLoad], used: &[Arc<Map>]) -> Vec<MapRef> {
                     record: m.record(),
                 },
                 value_off: l.value_off,
+                inner: m.inner_meta().map(|i| reg::MapShape {
+                    key_size: i.key_size,
+                    value_size: i.value_size,
+                    map_type: i.map_type,
+                    max_entries: i.max_entries,
+                    map_flags: i.map_flags,
+                    index: reg::INNER_MAP_INDEX,
+                    ..reg::MapShape::default()
+                }),
             })
         })
         .collect()
