@@ -716,10 +716,8 @@ impl Env<'_> {
 fn unmodelled_helper_checks(id: i32) -> Option<&'static str> {
     Some(match id {
         BPF_FUNC_GET_LOCAL_STORAGE => "bpf_get_local_storage's checks",
-        BPF_FUNC_FOR_EACH_MAP_ELEM | BPF_FUNC_TIMER_SET_CALLBACK | BPF_FUNC_FIND_VMA | BPF_FUNC_LOOP => {
-            "helper callbacks"
-        }
-        BPF_FUNC_USER_RINGBUF_DRAIN => "helper callbacks",
+        // bpf_loop and bpf_for_each_map_elem are verified (callbacks.rs).
+        BPF_FUNC_TIMER_SET_CALLBACK | BPF_FUNC_FIND_VMA | BPF_FUNC_USER_RINGBUF_DRAIN => "helper callbacks",
         BPF_FUNC_DYNPTR_FROM_MEM | BPF_FUNC_DYNPTR_DATA | BPF_FUNC_DYNPTR_WRITE => "dynptr helpers",
         BPF_FUNC_SET_RETVAL => "bpf_set_retval's return-value range",
         BPF_FUNC_PER_CPU_PTR | BPF_FUNC_THIS_CPU_PTR => "per-CPU pointer helpers",
