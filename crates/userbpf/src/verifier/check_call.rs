@@ -7,14 +7,16 @@
 use super::do_check::{Env, Res, Stop};
 use crate::helpers::availability;
 use crate::helpers::proto::{
-    self, ArgBase, ArgType, MapCompat, RetType, MEM_RDONLY, MEM_UNINIT, MEM_WRITE, OBJ_RELEASE, PTR_MAYBE_NULL,
+    self, ArgBase, ArgType, MapCompat, RetType, MEM_ALIGNED, MEM_FIXED_SIZE, MEM_RDONLY, MEM_UNINIT, MEM_WRITE,
+    OBJ_RELEASE, PTR_MAYBE_NULL,
 };
 use crate::uapi::helper_ids::func::*;
 use crate::uapi::helper_ids::{HELPER_COUNT, HELPER_NAMES};
 use crate::uapi::types::map_type as mt;
 use crate::uapi::Errno;
-use crate::verifier::reg::{MapShape, RegState, RegType};
+use crate::verifier::reg::{tnum_text, MapShape, RegState, RegType};
 use crate::verifier::state::{SlotType, VerifierState};
+use crate::verifier::tnum::Tnum;
 
 /// BPF_MAX_VAR_SIZ.
 const MAX_VAR_SIZ: u64 = 1 << 29;
@@ -50,6 +52,10 @@ enum Arg {
     /// ARG_PTR_TO_MEM | MEM_WRITE (`maybe_null`: | PTR_MAYBE_NULL):
     /// initialized memory the helper writes.
     MemWrite { maybe_null: bool },
+    /// ARG_PTR_TO_FIXED_SIZE_MEM (ARG_PTR_TO_MEM | MEM_FIXED_SIZE) with
+    /// MEM_WRITE, MEM_UNINIT and MEM_ALIGNED as given: the prototype's
+    /// arg_size bytes, no size argument.
+    FixedMem { write: bool, uninit: bool, aligned: bool },
     /// ARG_PTR_TO_CONST_STR: a NUL-terminated string in a read-only map.
     ConstStr,
     /// ARG_CONST_SIZE.
@@ -82,6 +88,23 @@ fn model_arg(t: ArgType) -> Result<Arg, &'static str> {
             maybe_null: t.has(PTR_MAYBE_NULL),
         },
         ArgBase::PtrToMem if exact(MEM_UNINIT.union(MEM_WRITE)) => Arg::MemUninitWrite,
+        // Fixed-size memory, read-only or written (MEM_UNINIT only with
+        // MEM_WRITE), maybe aligned; not MEM_RDONLY or PTR_MAYBE_NULL.
+        ArgBase::PtrToMem
+            if flags.contains(MEM_FIXED_SIZE)
+                && MEM_FIXED_SIZE
+                    .union(MEM_WRITE)
+                    .union(MEM_UNINIT)
+                    .union(MEM_ALIGNED)
+                    .contains(flags)
+                && (!t.has(MEM_UNINIT) || t.has(MEM_WRITE)) =>
+        {
+            Arg::FixedMem {
+                write: t.has(MEM_WRITE),
+                uninit: t.has(MEM_UNINIT),
+                aligned: t.has(MEM_ALIGNED),
+            }
+        }
         ArgBase::PtrToMem if mem_null(MEM_WRITE) => Arg::MemWrite {
             maybe_null: t.has(PTR_MAYBE_NULL),
         },
@@ -151,9 +174,12 @@ fn expected_types(arg: Arg) -> &'static str {
     match arg {
         Arg::Ctx => "ctx",
         Arg::ConstMapPtr => "map_ptr",
-        Arg::MemRead { .. } | Arg::MemWrite { .. } | Arg::MemUninitWrite | Arg::MapKey | Arg::MapValue => {
-            "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_"
-        }
+        Arg::MemRead { .. }
+        | Arg::MemWrite { .. }
+        | Arg::MemUninitWrite
+        | Arg::FixedMem { .. }
+        | Arg::MapKey
+        | Arg::MapValue => "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_",
         Arg::ConstStr => "map_value",
         Arg::ConstSize | Arg::ConstSizeOrZero | Arg::ConstAllocSizeOrZero | Arg::Scalar => "scalar",
         Arg::RingbufMemRelease => "ringbuf_mem",
@@ -253,7 +279,12 @@ impl Env<'_> {
                 let ok = match arg {
                     Arg::Ctx => reg.ty == RegType::Ctx,
                     Arg::ConstMapPtr => reg.ty == RegType::MapPtr,
-                    Arg::MemRead { .. } | Arg::MemWrite { .. } | Arg::MemUninitWrite | Arg::MapKey | Arg::MapValue => {
+                    Arg::MemRead { .. }
+                    | Arg::MemWrite { .. }
+                    | Arg::MemUninitWrite
+                    | Arg::FixedMem { .. }
+                    | Arg::MapKey
+                    | Arg::MapValue => {
                         matches!(reg.ty, RegType::Stack | RegType::MapValue)
                     }
                     Arg::ConstStr => reg.ty == RegType::MapValue,
@@ -334,6 +365,23 @@ impl Env<'_> {
                         write: matches!(arg, Arg::MemUninitWrite | Arg::MemWrite { .. }),
                         uninit: arg == Arg::MemUninitWrite,
                     });
+                }
+                Arg::FixedMem { write, uninit, aligned } => {
+                    // check_helper_mem_access() of arg_size bytes (raw mode
+                    // for MEM_UNINIT), then check_ptr_alignment(), strict.
+                    let size = proto.arg_size[i] as u64;
+                    let m = MemArg {
+                        regno,
+                        reg,
+                        write,
+                        uninit,
+                    };
+                    if let Some(r) = self.helper_mem_access(st, m, size, false, uninit)? {
+                        raw = Some(r);
+                    }
+                    if aligned {
+                        self.check_strict_alignment(&reg, size)?;
+                    }
                 }
                 Arg::ConstStr => {
                     const_str = Some(self.check_reg_const_str(regno, &reg)?);
@@ -572,6 +620,29 @@ impl Env<'_> {
         Some(ss.spilled.var_off.value)
     }
 
+    /// check_ptr_alignment() with strict alignment, for a helper's aligned
+    /// fixed-size memory (the stack and map values, the pointers a memory
+    /// argument may be here).
+    fn check_strict_alignment(&mut self, reg: &RegState, size: u64) -> Res<()> {
+        let desc = match reg.ty {
+            RegType::Stack => "stack ",
+            RegType::MapValue => "value ",
+            _ => return Err(Stop::Unsupported("the alignment of this memory argument")),
+        };
+        let at = reg.var_off.add(Tnum::constant(reg.off as i64 as u64));
+        if size > 1 && !at.is_aligned(size) {
+            return Err(self.reject(
+                Errno::EACCES,
+                format!(
+                    "misaligned {desc}access off {}+{}+0 size {size}\n",
+                    tnum_text(reg.var_off),
+                    reg.off
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// check_helper_mem_access() for a memory argument of `size` bytes.
     /// Returns the raw-mode write to do after the arguments.
     fn helper_mem_access(
@@ -717,7 +788,8 @@ mod tests {
     use crate::verifier::{check_insns, CheckInput, VerifierMode};
 
     /// Programs, verdicts and error lines recorded from Linux
-    /// (tests/fixtures/verifier/corpus.jsonl, family `helpers`), one a line:
+    /// (tests/fixtures/verifier/corpus.jsonl, families `helpers` and
+    /// `helper_args`), one a line:
     /// name | program type | program (hex) | errno (- : accepted) | the
     /// kernel's error line.
     const CORPUS: &str = "\
@@ -733,7 +805,12 @@ probe_read_kernel_size513_dst-512 | KPROBE | bfa10000000000000701000000feffffb70
 socket_filter_skb_load_bytes_len16 | SOCKET_FILTER | b702000000000000bfa300000000000007030000f8ffffffb704000010000000850000001a000000b7000000000000009500000000000000 | EINVAL | invalid write to stack R3 off=-8 size=16\n\
 socket_filter_skb_load_bytes_lenm1 | SOCKET_FILTER | b702000000000000bfa300000000000007030000f8ffffffb7040000ffffffff850000001a000000b7000000000000009500000000000000 | EACCES | R4 min value is negative, either use unsigned or 'var &= const'\n\
 csum_diff_0_4 | SCHED_CLS | 7a0af8ff00000000bfa100000000000007010000f8ffffffb702000000000000bfa300000000000007030000f8ffffffb704000004000000b705000000000000850000001c000000b7000000000000009500000000000000 | -\n\
-bpf_loop_cb_scalar | SOCKET_FILTER | b70100000a000000b702000000000000b703000000000000b70400000000000085000000b5000000b7000000000000009500000000000000 | EACCES | R2 type=scalar expected=func";
+bpf_loop_cb_scalar | SOCKET_FILTER | b70100000a000000b702000000000000b703000000000000b70400000000000085000000b5000000b7000000000000009500000000000000 | EACCES | R2 type=scalar expected=func\n\
+strtol_res_fpm8 | SOCKET_FILTER | bf16000000000000620af0ff31320000bfa100000000000007010000f0ffffffb702000004000000b703000000000000bfa400000000000007040000f8ffffff8500000069000000b7000000000000009500000000000000 | -\n\
+strtol_res_fpm8_read_back | SOCKET_FILTER | bf16000000000000620af0ff31320000bfa100000000000007010000f0ffffffb702000004000000b703000000000000bfa400000000000007040000f8ffffff850000006900000079a0f8ff000000009500000000000000 | -\n\
+strtol_res_fpm12 | SOCKET_FILTER | bf16000000000000620af0ff31320000bfa100000000000007010000f0ffffffb702000004000000b703000000000000bfa400000000000007040000f4ffffff8500000069000000b7000000000000009500000000000000 | EACCES | misaligned stack access off 0+-12+0 size 8\n\
+strtol_res_fpm4 | SOCKET_FILTER | bf16000000000000620af0ff31320000bfa100000000000007010000f0ffffffb702000004000000b703000000000000bfa400000000000007040000fcffffff8500000069000000b7000000000000009500000000000000 | EINVAL | invalid write to stack R4 off=-4 size=8\n\
+strtol_res_ctx | SOCKET_FILTER | bf16000000000000620af0ff31320000bfa100000000000007010000f0ffffffb702000004000000b703000000000000bf640000000000008500000069000000b7000000000000009500000000000000 | EACCES | R4 type=ctx expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_";
 
     /// One CORPUS line: (name, program type, program, errno, error line).
     fn entry(line: &str) -> (&str, u32, Vec<Insn>, Option<Errno>, &str) {
@@ -767,6 +844,17 @@ bpf_loop_cb_scalar | SOCKET_FILTER | b70100000a000000b702000000000000b7030000000
     }
 
     fn check(insns: &[Insn], prog_type: u32, gpl_compatible: bool) -> (Result<(), Errno>, String) {
+        let (r, log) = check_modelled(insns, prog_type, gpl_compatible);
+        (r.map(|_| ()), log)
+    }
+
+    /// The check's answer: on acceptance, what it did not model (None: the
+    /// whole program was checked).
+    fn check_modelled(
+        insns: &[Insn],
+        prog_type: u32,
+        gpl_compatible: bool,
+    ) -> (Result<Option<&'static str>, Errno>, String) {
         let mut log = VerifierLog::new(1, 1, 1 << 20).unwrap();
         let input = CheckInput {
             mode: VerifierMode::Full,
@@ -780,7 +868,7 @@ bpf_loop_cb_scalar | SOCKET_FILTER | b70100000a000000b702000000000000b7030000000
             func_info: None,
             map_rodata: &[],
         };
-        let r = check_insns(&input, &mut log).map(|_| ());
+        let r = check_insns(&input, &mut log).map(|v| v.unsupported);
         (r, String::from_utf8_lossy(log.text()).into_owned())
     }
 
@@ -795,6 +883,18 @@ bpf_loop_cb_scalar | SOCKET_FILTER | b70100000a000000b702000000000000b7030000000
                     assert!(log.lines().any(|l| l == line), "{name}: expected `{line}` in\n{log}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_fixed_size_result_is_checked_not_skipped() {
+        // bpf_strtol's result (ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT |
+        // MEM_WRITE | MEM_ALIGNED, 8 bytes): the accepted programs are
+        // verified to the end, the written slot readable after the call.
+        for name in ["strtol_res_fpm8", "strtol_res_fpm8_read_back"] {
+            let (_, ty, insns, _, _) = CORPUS.lines().map(entry).find(|e| e.0 == name).unwrap();
+            let (r, log) = check_modelled(&insns, ty, true);
+            assert_eq!(r, Ok(None), "{name}: {log}");
         }
     }
 
