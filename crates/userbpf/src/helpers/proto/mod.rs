@@ -567,8 +567,8 @@ pub fn changes_pkt_data(id: i32) -> bool {
             | BPF_FUNC_XDP_ADJUST_TAIL
     )
     // Linux 6.12's list also has BPF_FUNC_TAIL_CALL; the host's 6.18 keeps
-    // packet pointers across a tail call (a sched_cls program reading a
-    // checked packet pointer after bpf_tail_call is accepted there).
+    // packet pointers across a tail call
+    // (tests/fixtures/helpers/changes_pkt_data.txt).
 }
 
 #[cfg(test)]

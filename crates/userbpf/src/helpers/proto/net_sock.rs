@@ -160,7 +160,13 @@ pub static BPF_XDP_FIB_LOOKUP_PROTO: Proto = Proto {
     func_id: BPF_FUNC_FIB_LOOKUP,
     gpl_only: true,
     ret_type: RET_INTEGER,
-    arg_type: args![ARG_PTR_TO_CTX, ARG_PTR_TO_MEM, ARG_CONST_SIZE, ARG_ANYTHING],
+    // MEM_WRITE on the host's Linux 6.18 (tests/fixtures/helpers/mem_write.txt); 6.12's row has plain ARG_PTR_TO_MEM.
+    arg_type: args![
+        ARG_PTR_TO_CTX,
+        ARG_PTR_TO_MEM.with(MEM_WRITE),
+        ARG_CONST_SIZE,
+        ARG_ANYTHING
+    ],
     ..Proto::EMPTY
 };
 
@@ -169,7 +175,13 @@ pub static BPF_SKB_FIB_LOOKUP_PROTO: Proto = Proto {
     func_id: BPF_FUNC_FIB_LOOKUP,
     gpl_only: true,
     ret_type: RET_INTEGER,
-    arg_type: args![ARG_PTR_TO_CTX, ARG_PTR_TO_MEM, ARG_CONST_SIZE, ARG_ANYTHING],
+    // MEM_WRITE on the host's Linux 6.18 (tests/fixtures/helpers/mem_write.txt); 6.12's row has plain ARG_PTR_TO_MEM.
+    arg_type: args![
+        ARG_PTR_TO_CTX,
+        ARG_PTR_TO_MEM.with(MEM_WRITE),
+        ARG_CONST_SIZE,
+        ARG_ANYTHING
+    ],
     ..Proto::EMPTY
 };
 
