@@ -12,6 +12,7 @@ use crate::helpers::proto::{
 };
 use crate::uapi::helper_ids::func::*;
 use crate::uapi::helper_ids::{HELPER_COUNT, HELPER_NAMES};
+use crate::uapi::types::map_flags;
 use crate::uapi::types::map_type as mt;
 use crate::uapi::Errno;
 use crate::verifier::reg::{tnum_text, MapShape, RegState, RegType};
@@ -41,6 +42,9 @@ enum Arg {
     MapKey,
     /// ARG_PTR_TO_MAP_VALUE: value_size readable bytes.
     MapValue,
+    /// ARG_PTR_TO_MAP_VALUE | MEM_UNINIT | MEM_WRITE: value_size bytes the
+    /// helper fills (bpf_map_pop_elem, bpf_map_peek_elem).
+    MapValueUninitWrite,
     /// ARG_CONST_ALLOC_SIZE_OR_ZERO: a known constant.
     ConstAllocSizeOrZero,
     /// ARG_PTR_TO_RINGBUF_MEM | OBJ_RELEASE: the record to release.
@@ -82,6 +86,7 @@ fn model_arg(t: ArgType) -> Result<Arg, &'static str> {
         ArgBase::ConstMapPtr if flags.is_empty() => Arg::ConstMapPtr,
         ArgBase::PtrToMapKey if flags.is_empty() => Arg::MapKey,
         ArgBase::PtrToMapValue if flags.is_empty() => Arg::MapValue,
+        ArgBase::PtrToMapValue if exact(MEM_UNINIT.union(MEM_WRITE)) => Arg::MapValueUninitWrite,
         ArgBase::ConstAllocSizeOrZero if flags.is_empty() => Arg::ConstAllocSizeOrZero,
         ArgBase::PtrToRingbufMem if exact(OBJ_RELEASE) => Arg::RingbufMemRelease,
         ArgBase::PtrToMem if mem_null(MEM_RDONLY) => Arg::MemRead {
@@ -179,7 +184,8 @@ fn expected_types(arg: Arg) -> &'static str {
         | Arg::MemUninitWrite
         | Arg::FixedMem { .. }
         | Arg::MapKey
-        | Arg::MapValue => "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_",
+        | Arg::MapValue
+        | Arg::MapValueUninitWrite => "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_",
         Arg::ConstStr => "map_value",
         Arg::ConstSize | Arg::ConstSizeOrZero | Arg::ConstAllocSizeOrZero | Arg::Scalar => "scalar",
         Arg::RingbufMemRelease => "ringbuf_mem",
@@ -284,7 +290,8 @@ impl Env<'_> {
                     | Arg::MemUninitWrite
                     | Arg::FixedMem { .. }
                     | Arg::MapKey
-                    | Arg::MapValue => {
+                    | Arg::MapValue
+                    | Arg::MapValueUninitWrite => {
                         matches!(reg.ty, RegType::Stack | RegType::MapValue)
                     }
                     Arg::ConstStr => reg.ty == RegType::MapValue,
@@ -333,22 +340,28 @@ impl Env<'_> {
                     }
                     release = Some(reg.ref_obj_id);
                 }
-                Arg::MapKey | Arg::MapValue => {
+                Arg::MapKey | Arg::MapValue | Arg::MapValueUninitWrite => {
                     let Some(map) = meta_map else {
-                        return Err(self.reject(Errno::EACCES, "invalid map_ptr to access map->key\n".into()));
+                        let what = if arg == Arg::MapKey { "key" } else { "value" };
+                        return Err(self.reject(Errno::EACCES, format!("invalid map_ptr to access map->{what}\n")));
                     };
                     let size = if arg == Arg::MapKey {
                         map.key_size
                     } else {
                         map.value_size
                     };
+                    // MEM_UNINIT | MEM_WRITE: raw mode, the helper fills the
+                    // bytes after the arguments.
+                    let filled = arg == Arg::MapValueUninitWrite;
                     let m = MemArg {
                         regno,
                         reg,
-                        write: false,
-                        uninit: false,
+                        write: filled,
+                        uninit: filled,
                     };
-                    self.helper_mem_access(st, m, size as u64, false, false)?;
+                    if let Some(r) = self.helper_mem_access(st, m, size as u64, false, filled)? {
+                        raw = Some(r);
+                    }
                     // Where the key lies, kept at the call: an inlined
                     // lookup's key load (fixups::misc) takes it as its proof.
                     if arg == Arg::MapKey && id == BPF_FUNC_MAP_LOOKUP_ELEM {
@@ -427,6 +440,14 @@ impl Env<'_> {
         }
         if let Some(what) = unmodelled_helper_checks(id) {
             return Err(Stop::Unsupported(what));
+        }
+        // record_func_map(): no helper writes a map read-only to programs.
+        let writes_map = matches!(
+            id,
+            BPF_FUNC_MAP_DELETE_ELEM | BPF_FUNC_MAP_UPDATE_ELEM | BPF_FUNC_MAP_PUSH_ELEM | BPF_FUNC_MAP_POP_ELEM
+        );
+        if writes_map && meta_map.is_some_and(|m| m.map_flags & map_flags::RDONLY_PROG != 0) {
+            return Err(self.reject(Errno::EACCES, "write into map forbidden\n".into()));
         }
         let ret = model_ret(proto.ret_type).map_err(Stop::Unsupported)?;
         if id == BPF_FUNC_SNPRINTF {
