@@ -248,7 +248,20 @@ fn map_compatibility_both_ways() {
 const PKT_RECORDED: &str = "\
 tail_call | bpf_tail_call | sched_cls | kept\n\
 skb_pull_data | bpf_skb_pull_data | sched_cls | invalidated\n\
-get_prandom_u32 | bpf_get_prandom_u32 | sched_cls | kept";
+get_prandom_u32 | bpf_get_prandom_u32 | sched_cls | kept\n\
+skb_load_bytes | bpf_skb_load_bytes | sched_cls | kept\n\
+skb_store_bytes | bpf_skb_store_bytes | sched_cls | invalidated\n\
+l3_csum_replace | bpf_l3_csum_replace | sched_cls | invalidated\n\
+l4_csum_replace | bpf_l4_csum_replace | sched_cls | invalidated\n\
+clone_redirect | bpf_clone_redirect | sched_cls | invalidated\n\
+skb_vlan_push | bpf_skb_vlan_push | sched_cls | invalidated\n\
+skb_vlan_pop | bpf_skb_vlan_pop | sched_cls | invalidated\n\
+skb_change_proto | bpf_skb_change_proto | sched_cls | invalidated\n\
+skb_change_tail | bpf_skb_change_tail | sched_cls | invalidated\n\
+skb_change_head | bpf_skb_change_head | sched_cls | invalidated\n\
+skb_adjust_room | bpf_skb_adjust_room | sched_cls | invalidated\n\
+xdp_adjust_head | bpf_xdp_adjust_head | xdp | invalidated\n\
+xdp_adjust_tail | bpf_xdp_adjust_tail | xdp | invalidated";
 
 #[test]
 fn packet_changing_helpers() {
