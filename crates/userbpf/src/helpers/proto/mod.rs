@@ -571,5 +571,13 @@ pub fn changes_pkt_data(id: i32) -> bool {
     // (tests/fixtures/helpers/changes_pkt_data.txt).
 }
 
+/// Every prototype of helper `id`, in the kernel's source order.
+#[cfg(test)]
+fn variants(id: i32) -> impl Iterator<Item = &'static Proto> {
+    ALL.iter().copied().filter(move |p| p.func_id == id)
+}
+
+#[cfg(test)]
+mod host_records;
 #[cfg(test)]
 mod tests;

@@ -2,11 +2,6 @@ use super::*;
 use crate::uapi::helper_ids::HELPER_NAMES;
 use crate::uapi::types::map_type as mt;
 
-/// Every prototype of helper `id`, in the kernel's source order.
-fn variants(id: i32) -> impl Iterator<Item = &'static Proto> {
-    ALL.iter().copied().filter(move |p| p.func_id == id)
-}
-
 #[test]
 fn every_helper_id_has_a_prototype() {
     for id in 1..HELPER_COUNT as i32 {
@@ -240,103 +235,4 @@ fn map_compatibility_both_ways() {
     );
     assert_eq!(helper_map_types(BPF_FUNC_MAP_LOOKUP_ELEM), None);
     assert_eq!(helper_map_types(BPF_FUNC_GET_STACKID), Some(&[mt::STACK_TRACE][..]));
-}
-
-/// tests/fixtures/helpers/changes_pkt_data.txt, recorded from Linux 6.18 by
-/// tests/fixtures/helpers/record.py --pkt: whether a checked packet pointer
-/// stays usable after the call.
-const PKT_RECORDED: &str = "\
-tail_call | bpf_tail_call | sched_cls | kept\n\
-skb_pull_data | bpf_skb_pull_data | sched_cls | invalidated\n\
-get_prandom_u32 | bpf_get_prandom_u32 | sched_cls | kept\n\
-skb_load_bytes | bpf_skb_load_bytes | sched_cls | kept\n\
-skb_store_bytes | bpf_skb_store_bytes | sched_cls | invalidated\n\
-l3_csum_replace | bpf_l3_csum_replace | sched_cls | invalidated\n\
-l4_csum_replace | bpf_l4_csum_replace | sched_cls | invalidated\n\
-clone_redirect | bpf_clone_redirect | sched_cls | invalidated\n\
-skb_vlan_push | bpf_skb_vlan_push | sched_cls | invalidated\n\
-skb_vlan_pop | bpf_skb_vlan_pop | sched_cls | invalidated\n\
-skb_change_proto | bpf_skb_change_proto | sched_cls | invalidated\n\
-skb_change_tail | bpf_skb_change_tail | sched_cls | invalidated\n\
-skb_change_head | bpf_skb_change_head | sched_cls | invalidated\n\
-skb_adjust_room | bpf_skb_adjust_room | sched_cls | invalidated\n\
-xdp_adjust_head | bpf_xdp_adjust_head | xdp | invalidated\n\
-xdp_adjust_tail | bpf_xdp_adjust_tail | xdp | invalidated";
-
-#[test]
-fn packet_changing_helpers() {
-    // net/core/filter.c bpf_helper_changes_pkt_data().
-    assert!(changes_pkt_data(BPF_FUNC_SKB_STORE_BYTES));
-    assert!(changes_pkt_data(BPF_FUNC_XDP_ADJUST_TAIL));
-    assert!(!changes_pkt_data(BPF_FUNC_SKB_LOAD_BYTES));
-    assert!(!changes_pkt_data(BPF_FUNC_MAP_LOOKUP_ELEM));
-    // The host's answers (6.12's list has bpf_tail_call; 6.18 keeps the
-    // pointers across it).
-    for line in PKT_RECORDED.lines() {
-        let f: Vec<&str> = line.split(" | ").collect();
-        let id = crate::uapi::helper_ids::helper_id(f[1]).unwrap();
-        let invalidated = match f[3] {
-            "invalidated" => true,
-            "kept" => false,
-            other => panic!("{line}: {other}"),
-        };
-        assert_eq!(changes_pkt_data(id), invalidated, "{line}");
-    }
-}
-
-/// tests/fixtures/helpers/mem_write.txt, recorded from Linux 6.18 by
-/// tests/fixtures/helpers/record.py: a pointer into a read-only map value
-/// passed as the given argument is refused ("write into map forbidden")
-/// exactly when the argument is MEM_WRITE.
-const MEM_WRITE_RECORDED: &str = "\
-xdp_fib_lookup | bpf_fib_lookup | 2 | xdp | forbidden\n\
-skb_fib_lookup | bpf_fib_lookup | 2 | sched_cls | forbidden\n\
-snprintf_btf | bpf_snprintf_btf | 1 | kprobe | forbidden\n\
-sysctl_get_name | bpf_sysctl_get_name | 2 | cgroup_sysctl | forbidden\n\
-read_branch_records | bpf_read_branch_records | 2 | perf_event | forbidden\n\
-snprintf | bpf_snprintf | 1 | socket_filter | forbidden\n\
-get_current_comm | bpf_get_current_comm | 1 | kprobe | forbidden\n\
-skb_load_bytes | bpf_skb_load_bytes | 3 | sched_cls | forbidden\n\
-perf_event_read_value | bpf_perf_event_read_value | 3 | kprobe | forbidden\n\
-probe_read_kernel | bpf_probe_read_kernel | 1 | kprobe | forbidden\n\
-tcp_raw_gen_syncookie_ipv4 | bpf_tcp_raw_gen_syncookie_ipv4 | 2 | xdp | accepted\n\
-csum_diff_from | bpf_csum_diff | 1 | sched_cls | accepted\n\
-trace_printk | bpf_trace_printk | 1 | socket_filter | accepted\n\
-skb_store_bytes | bpf_skb_store_bytes | 3 | sched_cls | accepted";
-
-/// The variant each probe's program type gets (its get_func_proto).
-fn probed_variant(name: &str) -> &'static Proto {
-    match name {
-        "xdp_fib_lookup" => &BPF_XDP_FIB_LOOKUP_PROTO,
-        "skb_fib_lookup" => &BPF_SKB_FIB_LOOKUP_PROTO,
-        "snprintf_btf" => &BPF_SNPRINTF_BTF_PROTO,
-        "sysctl_get_name" => &BPF_SYSCTL_GET_NAME_PROTO,
-        "read_branch_records" => &BPF_READ_BRANCH_RECORDS_PROTO,
-        "snprintf" => &BPF_SNPRINTF_PROTO,
-        "get_current_comm" => &BPF_GET_CURRENT_COMM_PROTO,
-        "skb_load_bytes" => &BPF_SKB_LOAD_BYTES_PROTO,
-        "perf_event_read_value" => &BPF_PERF_EVENT_READ_VALUE_PROTO,
-        "probe_read_kernel" => &BPF_PROBE_READ_KERNEL_PROTO,
-        "tcp_raw_gen_syncookie_ipv4" => &BPF_TCP_RAW_GEN_SYNCOOKIE_IPV4_PROTO,
-        "csum_diff_from" => &BPF_CSUM_DIFF_PROTO,
-        "trace_printk" => &BPF_TRACE_PRINTK_PROTO,
-        "skb_store_bytes" => &BPF_SKB_STORE_BYTES_PROTO,
-        other => panic!("probe {other} has no variant here"),
-    }
-}
-
-#[test]
-fn written_arguments_are_mem_write_as_the_host_kernel_says() {
-    for line in MEM_WRITE_RECORDED.lines() {
-        let f: Vec<&str> = line.split(" | ").collect();
-        let p = probed_variant(f[0]);
-        assert_eq!(p.helper_name(), f[1], "{line}");
-        let arg = p.arg_type[f[2].parse::<usize>().unwrap() - 1];
-        let forbidden = match f[4] {
-            "forbidden" => true,
-            "accepted" => false,
-            other => panic!("{line}: {other}"),
-        };
-        assert_eq!(arg.has(MEM_WRITE), forbidden, "{line}: {arg}");
-    }
 }
