@@ -36,6 +36,8 @@ enum Arg {
     Scalar,
     /// ARG_PTR_TO_CTX.
     Ctx,
+    /// ARG_PTR_TO_CTX_OR_NULL: the context, or NULL.
+    CtxOrNull,
     /// ARG_CONST_MAP_PTR.
     ConstMapPtr,
     /// ARG_PTR_TO_MAP_KEY: key_size readable bytes.
@@ -83,6 +85,7 @@ fn model_arg(t: ArgType) -> Result<Arg, &'static str> {
         ArgBase::Anything if flags.is_empty() => Arg::Anything,
         ArgBase::Scalar if flags.is_empty() => Arg::Scalar,
         ArgBase::PtrToCtx if flags.is_empty() => Arg::Ctx,
+        ArgBase::PtrToCtx if exact(PTR_MAYBE_NULL) => Arg::CtxOrNull,
         ArgBase::ConstMapPtr if flags.is_empty() => Arg::ConstMapPtr,
         ArgBase::PtrToMapKey if flags.is_empty() => Arg::MapKey,
         ArgBase::PtrToMapValue if flags.is_empty() => Arg::MapValue,
@@ -177,7 +180,7 @@ fn model_ret(t: RetType) -> Result<Ret, &'static str> {
 /// as the kernel prints them.
 fn expected_types(arg: Arg) -> &'static str {
     match arg {
-        Arg::Ctx => "ctx",
+        Arg::Ctx | Arg::CtxOrNull => "ctx",
         Arg::ConstMapPtr => "map_ptr",
         Arg::MemRead { .. }
         | Arg::MemWrite { .. }
@@ -279,11 +282,11 @@ impl Env<'_> {
             let is_null = reg.ty == RegType::Scalar && reg.is_const() && reg.var_off.value == 0;
             let skip_type_check = matches!(
                 arg,
-                Arg::MemRead { maybe_null: true } | Arg::MemWrite { maybe_null: true }
+                Arg::MemRead { maybe_null: true } | Arg::MemWrite { maybe_null: true } | Arg::CtxOrNull
             ) && is_null;
             if !skip_type_check {
                 let ok = match arg {
-                    Arg::Ctx => reg.ty == RegType::Ctx,
+                    Arg::Ctx | Arg::CtxOrNull => reg.ty == RegType::Ctx,
                     Arg::ConstMapPtr => reg.ty == RegType::MapPtr,
                     Arg::MemRead { .. }
                     | Arg::MemWrite { .. }

@@ -15,8 +15,11 @@
 //! (trace.rs), net/core/filter.c (net_skb.rs, net_xdp.rs, net_sock.rs),
 //! net/core/sock_map.c, net/core/bpf_sk_storage.c and
 //! net/ipv4/bpf_tcp_ca.c (sock_storage.rs), drivers/media/rc/bpf-lirc.c
-//! (lirc.rs). BTF types are named by string; resolving them against BTF is
-//! the caller's job.
+//! (lirc.rs). Where the host's Linux 6.18 differs (a MEM_WRITE flag, a newer
+//! variant, changes_pkt_data), the row follows the host and says so; what
+//! was asked of the host is in tests/fixtures/helpers and checked by
+//! host_records.rs. BTF types are named by string; resolving them against
+//! BTF is the caller's job.
 
 use crate::uapi::helper_ids::{func::*, helper_name, HELPER_COUNT};
 use std::sync::OnceLock;

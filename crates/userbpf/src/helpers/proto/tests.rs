@@ -190,6 +190,10 @@ fn the_main_variant_is_the_one_named_after_the_helper() {
         default_proto(BPF_FUNC_PERF_EVENT_OUTPUT),
         Some(&BPF_PERF_EVENT_OUTPUT_PROTO)
     );
+    assert_eq!(
+        default_proto(BPF_FUNC_GET_NETNS_COOKIE),
+        Some(&BPF_GET_NETNS_COOKIE_PROTO)
+    );
     // No variant named after bpf_probe_read: the one there is.
     assert_eq!(default_proto(BPF_FUNC_PROBE_READ), Some(&BPF_PROBE_READ_COMPAT_PROTO));
     assert!(variants(BPF_FUNC_PERF_EVENT_OUTPUT).count() >= 6);
