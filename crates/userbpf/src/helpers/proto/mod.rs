@@ -12,7 +12,8 @@
 //!
 //! The rows come from Linux 6.12: kernel/bpf/helpers.c (helpers_core.rs),
 //! the other kernel/bpf/*.c files (kernel_bpf.rs), kernel/trace/bpf_trace.c
-//! (trace.rs), net/core/filter.c (net_skb.rs, net_xdp.rs, net_sock.rs),
+//! (trace.rs), net/core/filter.c (net_skb.rs, net_xdp.rs, net_sock.rs,
+//! net_lookup.rs),
 //! net/core/sock_map.c, net/core/bpf_sk_storage.c and
 //! net/ipv4/bpf_tcp_ca.c (sock_storage.rs), drivers/media/rc/bpf-lirc.c
 //! (lirc.rs). Where the host's Linux 6.18 differs (a MEM_WRITE flag, a newer
@@ -501,6 +502,7 @@ mod helpers_core;
 mod kernel_bpf;
 mod lirc;
 mod map_compat;
+mod net_lookup;
 mod net_skb;
 mod net_sock;
 mod net_xdp;
@@ -512,6 +514,7 @@ pub use helpers_core::*;
 pub use kernel_bpf::*;
 pub use lirc::*;
 pub use map_compat::*;
+pub use net_lookup::*;
 pub use net_skb::*;
 pub use net_sock::*;
 pub use net_xdp::*;
