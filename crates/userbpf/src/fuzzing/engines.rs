@@ -122,10 +122,15 @@ pub fn engines_agree(data: &[u8]) -> EnginesVerdict {
     let p = sound_program(data);
     // Socket filters only (kprobes have no test run); and not the ones
     // reading the clock or prandom, whose answers differ run to run.
-    let nondeterministic = p
-        .insns
-        .iter()
-        .any(|i| i.code == crate::isa::opcode::CALL && i.src == 0 && matches!(i.imm, 5 | 7));
+    let nondeterministic = p.insns.iter().any(|i| {
+        i.code == crate::isa::opcode::CALL
+            && i.src == 0
+            && matches!(
+                i.imm,
+                crate::uapi::helper_ids::func::BPF_FUNC_KTIME_GET_NS
+                    | crate::uapi::helper_ids::func::BPF_FUNC_GET_PRANDOM_U32
+            )
+    });
     if p.prog_type != prog_type::SOCKET_FILTER || nondeterministic {
         return EnginesVerdict::Skipped;
     }

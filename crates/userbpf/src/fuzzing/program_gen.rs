@@ -1,6 +1,7 @@
 //! A seeded generator of programs for the differential tests.
 
 use crate::isa::Insn;
+use crate::uapi::helper_ids::func::*;
 
 /// A small deterministic generator (splitmix64) of programs biased
 /// towards well-formed, interesting code: every instruction class, edge
@@ -378,7 +379,20 @@ impl ProgramGen {
                     ),
                 },
                 15 => match self.below(5) {
-                    0 | 1 => Insn::new(CALL, 0, BPF_PSEUDO_HELPER, 0, self.pick(&[1, 2, 3, 5, 5, 99])),
+                    0 | 1 => Insn::new(
+                        CALL,
+                        0,
+                        BPF_PSEUDO_HELPER,
+                        0,
+                        self.pick(&[
+                            BPF_FUNC_MAP_LOOKUP_ELEM,
+                            BPF_FUNC_MAP_UPDATE_ELEM,
+                            BPF_FUNC_MAP_DELETE_ELEM,
+                            BPF_FUNC_KTIME_GET_NS,
+                            BPF_FUNC_KTIME_GET_NS,
+                            BPF_FUNC_SKC_LOOKUP_TCP,
+                        ]),
+                    ),
                     2 | 3 => Insn::new(CALL, 0, BPF_PSEUDO_CALL, 0, self.jump_off() as i32),
                     _ => Insn::new(CALLX, dst, 0, 0, 0),
                 },

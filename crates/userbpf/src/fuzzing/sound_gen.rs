@@ -2,6 +2,7 @@
 //! (or a seed): what the verifier reasons about, over a fixed set of maps.
 
 use crate::isa::Insn;
+use crate::uapi::helper_ids::func::*;
 use crate::verifier::reg::MapShape;
 use crate::verifier::MapRef;
 
@@ -126,7 +127,7 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
                 out.push(movr(2, 10));
                 out.push(Insn::new(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, key_off as i32));
                 load_map(&mut out, &mut maps, 1, m, None);
-                out.push(Insn::new(CALL, 0, 0, 0, 1));
+                out.push(Insn::new(CALL, 0, 0, 0, BPF_FUNC_MAP_LOOKUP_ELEM));
                 if c.below(8) != 0 {
                     let off = 1 + c.below(4) as i16;
                     pending_jumps.push(out.len());
@@ -292,9 +293,19 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
                         -8 * (1 + c.below(8) as i32),
                     ));
                     out.push(mov64(2, c.pick(&[1, 4, 8, 16])));
-                    out.push(Insn::new(CALL, 0, 0, 0, 6));
+                    out.push(Insn::new(CALL, 0, 0, 0, BPF_FUNC_TRACE_PRINTK));
                 } else {
-                    out.push(Insn::new(CALL, 0, 0, 0, c.pick(&[5, 7, 8])));
+                    out.push(Insn::new(
+                        CALL,
+                        0,
+                        0,
+                        0,
+                        c.pick(&[
+                            BPF_FUNC_KTIME_GET_NS,
+                            BPF_FUNC_GET_PRANDOM_U32,
+                            BPF_FUNC_GET_SMP_PROCESSOR_ID,
+                        ]),
+                    ));
                 }
             }
             12 => {
@@ -336,7 +347,13 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
                 ));
                 load_map(&mut out, &mut maps, 1, m, None);
                 out.push(mov64(4, 0));
-                out.push(Insn::new(CALL, 0, 0, 0, c.pick(&[2, 3])));
+                out.push(Insn::new(
+                    CALL,
+                    0,
+                    0,
+                    0,
+                    c.pick(&[BPF_FUNC_MAP_UPDATE_ELEM, BPF_FUNC_MAP_DELETE_ELEM]),
+                ));
             }
             15 => {
                 // A ring buffer record: reserve, null check, access,
@@ -344,7 +361,7 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
                 load_map(&mut out, &mut maps, 1, 3, None);
                 out.push(mov64(2, c.pick(&[8, 16, 16, 3])));
                 out.push(mov64(3, 0));
-                out.push(Insn::new(CALL, 0, 0, 0, 131));
+                out.push(Insn::new(CALL, 0, 0, 0, BPF_FUNC_RINGBUF_RESERVE));
                 let check = c.below(8) != 0;
                 let release = c.below(8) != 0;
                 if check {
@@ -360,7 +377,13 @@ pub fn sound_program(data: &[u8]) -> SoundProgram {
                 if release {
                     out.push(movr(1, 0));
                     out.push(mov64(2, 0));
-                    out.push(Insn::new(CALL, 0, 0, 0, c.pick(&[132, 133])));
+                    out.push(Insn::new(
+                        CALL,
+                        0,
+                        0,
+                        0,
+                        c.pick(&[BPF_FUNC_RINGBUF_SUBMIT, BPF_FUNC_RINGBUF_DISCARD]),
+                    ));
                 }
             }
             16 => {

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use super::guest::errno_ret;
 use super::Map;
 use crate::exec::jit::direct::{DirectCall, DirectFn, FALLBACK};
+use crate::uapi::helper_ids::func::*;
 use crate::uapi::types::map_type as mt;
 
 /// Largest key and value the direct calls copy (bigger ones take the
@@ -87,19 +88,20 @@ unsafe extern "C" fn delete(map: *const c_void, key: *const u8) -> u64 {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| errno_ret(m.prog_delete(k)))).unwrap_or(FALLBACK)
 }
 
-/// The direct form of a call of helper `helper` (1, 2, 3) at `pc` on
+/// The direct form of a call of helper `helper` (bpf_map_lookup_elem,
+/// _update_elem, _delete_elem) at `pc` on
 /// used map `map` (handle `handle`), if the map has one: lookups on hash
 /// tables, updates and deletes on arrays and hash tables (per-CPU maps
 /// and maps of maps keep the helper).
 pub fn direct_call(pc: usize, helper: i32, handle: u64, map: &Arc<Map>) -> Option<DirectCall> {
     let plain = matches!(map.map_type, mt::ARRAY | mt::HASH | mt::LRU_HASH);
     let (func, obj) = match helper {
-        1 => {
+        BPF_FUNC_MAP_LOOKUP_ELEM => {
             let (f, obj) = map.ops().direct_lookup()?;
             (DirectFn::Lookup(f), obj)
         }
-        2 if plain => (DirectFn::Update(update), Arc::as_ptr(map) as *const c_void),
-        3 if plain => (DirectFn::Delete(delete), Arc::as_ptr(map) as *const c_void),
+        BPF_FUNC_MAP_UPDATE_ELEM if plain => (DirectFn::Update(update), Arc::as_ptr(map) as *const c_void),
+        BPF_FUNC_MAP_DELETE_ELEM if plain => (DirectFn::Delete(delete), Arc::as_ptr(map) as *const c_void),
         _ => return None,
     };
     let owner: Arc<dyn std::any::Any + Send + Sync> = map.clone();
@@ -144,45 +146,76 @@ mod tests {
             let call = |helper| direct_call(7, helper, handle, &m).expect("a direct form");
             let key = 2u32.to_le_bytes();
             let value = 0x1122u64.to_le_bytes();
-            let DirectFn::Update(update) = call(2).func else {
+            let DirectFn::Update(update) = call(BPF_FUNC_MAP_UPDATE_ELEM).func else {
                 panic!("update")
             };
             // SAFETY: the map is alive (m), key and value have its sizes.
-            let r = unsafe { update(call(2).obj as *const c_void, key.as_ptr(), value.as_ptr(), 0, 0) };
+            let r = unsafe {
+                update(
+                    call(BPF_FUNC_MAP_UPDATE_ELEM).obj as *const c_void,
+                    key.as_ptr(),
+                    value.as_ptr(),
+                    0,
+                    0,
+                )
+            };
             assert_eq!(r, 0, "{map_type}");
             let mut out = vec![0u8; 8];
             m.ops().lookup(&key, &mut out).unwrap();
             assert_eq!(out, value, "{map_type}");
             // BPF_NOEXIST on a present key: -EEXIST.
             // SAFETY: as above.
-            let r = unsafe { update(call(2).obj as *const c_void, key.as_ptr(), value.as_ptr(), 1, 0) };
+            let r = unsafe {
+                update(
+                    call(BPF_FUNC_MAP_UPDATE_ELEM).obj as *const c_void,
+                    key.as_ptr(),
+                    value.as_ptr(),
+                    1,
+                    0,
+                )
+            };
             assert_eq!(r, neg(Errno::EEXIST), "{map_type}");
             if map_type != mt::ARRAY {
-                let DirectFn::Lookup(lookup) = call(1).func else {
+                let DirectFn::Lookup(lookup) = call(BPF_FUNC_MAP_LOOKUP_ELEM).func else {
                     panic!("lookup")
                 };
                 // SAFETY: the map's ops object (m alive), a 4-byte key.
-                let r0 = unsafe { lookup(call(1).obj as *const c_void, key.as_ptr(), handle) };
+                let r0 = unsafe {
+                    lookup(
+                        call(BPF_FUNC_MAP_LOOKUP_ELEM).obj as *const c_void,
+                        key.as_ptr(),
+                        handle,
+                    )
+                };
                 assert_eq!(r0 & !0xffff_ffff, handle, "a pointer into the map's region");
                 let missing = 3u32.to_le_bytes();
                 // SAFETY: as above.
                 assert_eq!(
-                    unsafe { lookup(call(1).obj as *const c_void, missing.as_ptr(), handle) },
+                    unsafe {
+                        lookup(
+                            call(BPF_FUNC_MAP_LOOKUP_ELEM).obj as *const c_void,
+                            missing.as_ptr(),
+                            handle,
+                        )
+                    },
                     0
                 );
             } else {
-                assert!(direct_call(7, 1, handle, &m).is_none(), "arrays inline their lookups");
+                assert!(
+                    direct_call(7, BPF_FUNC_MAP_LOOKUP_ELEM, handle, &m).is_none(),
+                    "arrays inline their lookups"
+                );
             }
-            let DirectFn::Delete(delete) = call(3).func else {
+            let DirectFn::Delete(delete) = call(BPF_FUNC_MAP_DELETE_ELEM).func else {
                 panic!("delete")
             };
             // SAFETY: the map is alive, a 4-byte key.
-            let r = unsafe { delete(call(3).obj as *const c_void, key.as_ptr()) };
+            let r = unsafe { delete(call(BPF_FUNC_MAP_DELETE_ELEM).obj as *const c_void, key.as_ptr()) };
             let want = if map_type == mt::ARRAY { neg(Errno::EINVAL) } else { 0 };
             assert_eq!(r, want, "{map_type}");
         }
         // Per-CPU maps keep the helper path.
         let percpu = map(&p, mt::PERCPU_ARRAY);
-        assert!(direct_call(0, 2, map_base(0), &percpu).is_none());
+        assert!(direct_call(0, BPF_FUNC_MAP_UPDATE_ELEM, map_base(0), &percpu).is_none());
     }
 }

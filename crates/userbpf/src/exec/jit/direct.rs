@@ -9,6 +9,7 @@
 //! the frame by its own bookkeeping), calls it, and falls back to the
 //! ordinary helper path whenever it can't take the short one.
 
+use crate::uapi::helper_ids::func::*;
 use std::any::{Any, TypeId};
 use std::ffi::c_void;
 use std::sync::Arc;
@@ -59,9 +60,9 @@ impl DirectFn {
     /// The helper id the call site calls.
     pub fn helper_id(self) -> i32 {
         match self {
-            DirectFn::Lookup(_) => 1,
-            DirectFn::Update(_) => 2,
-            DirectFn::Delete(_) => 3,
+            DirectFn::Lookup(_) => BPF_FUNC_MAP_LOOKUP_ELEM,
+            DirectFn::Update(_) => BPF_FUNC_MAP_UPDATE_ELEM,
+            DirectFn::Delete(_) => BPF_FUNC_MAP_DELETE_ELEM,
             DirectFn::Env(id, _) => id,
         }
     }

@@ -30,6 +30,7 @@ use crate::exec::interp::{ExecError, Fault, Program, RunOptions, STACK_SIZE};
 use crate::exec::memory::{AccessFault, AccessKind, GuestMemory};
 use crate::exec::AccessProof;
 use crate::isa::DecodeError;
+use crate::uapi::helper_ids::func::*;
 
 // The kernel's budget for `may_goto` loops, as the interpreter counts it.
 use crate::uapi::BPF_MAX_LOOPS as MAY_GOTO_BUDGET;
@@ -372,7 +373,7 @@ impl<E: ExecEnv> CallEnv<'_, '_, E> {
         let helpers = self.helpers;
         // bpf_map_lookup_elem straight into the map code: no table, no
         // boxed call (unless the run has no maps).
-        if id == 1 && helpers.direct_map_lookup() {
+        if id == BPF_FUNC_MAP_LOOKUP_ELEM as u64 && helpers.direct_map_lookup() {
             let (map, key) = (self.ctx[ctx::REGS + 1], self.ctx[ctx::REGS + 2]);
             let (mem, env) = (&mut *self.mem, self.env);
             match catch_unwind(AssertUnwindSafe(|| E::map_lookup_elem(env, mem, map, key))) {

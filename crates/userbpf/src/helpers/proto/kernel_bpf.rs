@@ -483,7 +483,13 @@ pub static BPF_SYSCTL_GET_NAME_PROTO: Proto = Proto {
     name: "bpf_sysctl_get_name_proto",
     func_id: BPF_FUNC_SYSCTL_GET_NAME,
     ret_type: RET_INTEGER,
-    arg_type: args![ARG_PTR_TO_CTX, ARG_PTR_TO_MEM, ARG_CONST_SIZE, ARG_ANYTHING],
+    // MEM_WRITE on the host's Linux 6.18 (tests/fixtures/helpers/mem_write.txt); 6.12's row has plain ARG_PTR_TO_MEM.
+    arg_type: args![
+        ARG_PTR_TO_CTX,
+        ARG_PTR_TO_MEM.with(MEM_WRITE),
+        ARG_CONST_SIZE,
+        ARG_ANYTHING
+    ],
     ..Proto::EMPTY
 };
 

@@ -12,11 +12,15 @@
 //!
 //! The rows come from Linux 6.12: kernel/bpf/helpers.c (helpers_core.rs),
 //! the other kernel/bpf/*.c files (kernel_bpf.rs), kernel/trace/bpf_trace.c
-//! (trace.rs), net/core/filter.c (net_skb.rs, net_xdp.rs, net_sock.rs),
+//! (trace.rs), net/core/filter.c (net_skb.rs, net_xdp.rs, net_sock.rs,
+//! net_lookup.rs),
 //! net/core/sock_map.c, net/core/bpf_sk_storage.c and
 //! net/ipv4/bpf_tcp_ca.c (sock_storage.rs), drivers/media/rc/bpf-lirc.c
-//! (lirc.rs). BTF types are named by string; resolving them against BTF is
-//! the caller's job.
+//! (lirc.rs). Where the host's Linux 6.18 differs (a MEM_WRITE flag, a newer
+//! variant, changes_pkt_data), the row follows the host and says so; what
+//! was asked of the host is in tests/fixtures/helpers and checked by
+//! host_records.rs. BTF types are named by string; resolving them against
+//! BTF is the caller's job.
 
 use crate::uapi::helper_ids::{func::*, helper_name, HELPER_COUNT};
 use std::sync::OnceLock;
@@ -498,6 +502,7 @@ mod helpers_core;
 mod kernel_bpf;
 mod lirc;
 mod map_compat;
+mod net_lookup;
 mod net_skb;
 mod net_sock;
 mod net_xdp;
@@ -509,6 +514,7 @@ pub use helpers_core::*;
 pub use kernel_bpf::*;
 pub use lirc::*;
 pub use map_compat::*;
+pub use net_lookup::*;
 pub use net_skb::*;
 pub use net_sock::*;
 pub use net_xdp::*;
@@ -567,9 +573,17 @@ pub fn changes_pkt_data(id: i32) -> bool {
             | BPF_FUNC_XDP_ADJUST_TAIL
     )
     // Linux 6.12's list also has BPF_FUNC_TAIL_CALL; the host's 6.18 keeps
-    // packet pointers across a tail call (a sched_cls program reading a
-    // checked packet pointer after bpf_tail_call is accepted there).
+    // packet pointers across a tail call
+    // (tests/fixtures/helpers/changes_pkt_data.txt).
 }
 
+/// Every prototype of helper `id`, in the kernel's source order.
+#[cfg(test)]
+fn variants(id: i32) -> impl Iterator<Item = &'static Proto> {
+    ALL.iter().copied().filter(move |p| p.func_id == id)
+}
+
+#[cfg(test)]
+mod host_records;
 #[cfg(test)]
 mod tests;

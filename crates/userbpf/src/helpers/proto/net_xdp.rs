@@ -260,6 +260,17 @@ pub static BPF_GET_SOCKET_COOKIE_SOCK_OPS_PROTO: Proto = Proto {
     ..Proto::EMPTY
 };
 
+/// Not in Linux 6.12: added to net/core/filter.c later for skb programs
+/// (tc, socket filters); the host's 6.18 has it (a socket filter's
+/// bpf_get_netns_cookie(NULL) is accepted, tests/fixtures/helpers/zero_args.txt).
+pub static BPF_GET_NETNS_COOKIE_PROTO: Proto = Proto {
+    name: "bpf_get_netns_cookie_proto",
+    func_id: BPF_FUNC_GET_NETNS_COOKIE,
+    ret_type: RET_INTEGER,
+    arg_type: args![ARG_PTR_TO_CTX_OR_NULL],
+    ..Proto::EMPTY
+};
+
 pub static BPF_GET_NETNS_COOKIE_SOCK_PROTO: Proto = Proto {
     name: "bpf_get_netns_cookie_sock_proto",
     func_id: BPF_FUNC_GET_NETNS_COOKIE,

@@ -227,6 +227,8 @@ pub static BPF_D_PATH_PROTO: Proto = Proto {
     name: "bpf_d_path_proto",
     func_id: BPF_FUNC_D_PATH,
     ret_type: RET_INTEGER,
+    // The buffer is plain ARG_PTR_TO_MEM as in 6.12; the host's 6.18 likely marks it MEM_WRITE
+    // like the other writers (not recorded: bpf_d_path needs a BTF-attached tracing program).
     arg_type: args![ARG_PTR_TO_BTF_ID, ARG_PTR_TO_MEM, ARG_CONST_SIZE_OR_ZERO],
     arg_btf_id: [Some(BtfId::Struct("path")), None, None, None, None],
     allowed: Some("bpf_d_path_allowed"),
@@ -237,8 +239,9 @@ pub static BPF_SNPRINTF_BTF_PROTO: Proto = Proto {
     name: "bpf_snprintf_btf_proto",
     func_id: BPF_FUNC_SNPRINTF_BTF,
     ret_type: RET_INTEGER,
+    // MEM_WRITE on the host's Linux 6.18 (tests/fixtures/helpers/mem_write.txt); 6.12's row has plain ARG_PTR_TO_MEM.
     arg_type: args![
-        ARG_PTR_TO_MEM,
+        ARG_PTR_TO_MEM.with(MEM_WRITE),
         ARG_CONST_SIZE,
         ARG_PTR_TO_MEM.with(MEM_RDONLY),
         ARG_CONST_SIZE,
@@ -421,9 +424,10 @@ pub static BPF_READ_BRANCH_RECORDS_PROTO: Proto = Proto {
     func_id: BPF_FUNC_READ_BRANCH_RECORDS,
     gpl_only: true,
     ret_type: RET_INTEGER,
+    // MEM_WRITE on the host's Linux 6.18 (tests/fixtures/helpers/mem_write.txt); 6.12's row has plain ARG_PTR_TO_MEM_OR_NULL.
     arg_type: args![
         ARG_PTR_TO_CTX,
-        ARG_PTR_TO_MEM_OR_NULL,
+        ARG_PTR_TO_MEM_OR_NULL.with(MEM_WRITE),
         ARG_CONST_SIZE_OR_ZERO,
         ARG_ANYTHING
     ],

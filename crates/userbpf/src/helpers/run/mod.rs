@@ -21,6 +21,7 @@ use std::sync::OnceLock;
 
 use crate::exec::helper_table::{HelperExit, HelperTable};
 use crate::runtime::{KernelEnv, RunEnv};
+use crate::uapi::helper_ids::func::*;
 use crate::uapi::Errno;
 
 /// What a helper sees of a loaded program's run.
@@ -53,67 +54,67 @@ enum Body {
 
 use Body::{Call, Env};
 
-/// (id, body): ids and names as include/uapi/linux/bpf.h has them.
-const HELPERS: &[(u32, Body)] = &[
-    (1, Call(maps::lookup)),
-    (2, Call(maps::update)),
-    (3, Call(maps::delete)),
-    (4, Call(mem::probe_read_compat)),
-    (5, Env(time::ktime_get_ns)),
-    (6, Call(format::trace_printk)),
-    (7, Env(time::get_prandom_u32)),
-    (8, Env(task::get_smp_processor_id)),
-    (9, Call(net::skb_store_bytes)),
-    (10, Call(net::l3_csum_replace)),
-    (11, Call(net::l4_csum_replace)),
-    (12, Call(maps::tail_call)),
-    (14, Env(task::get_current_pid_tgid)),
-    (15, Env(task::get_current_uid_gid)),
-    (16, Call(task::get_current_comm)),
-    (18, Call(net::skb_vlan_push)),
-    (19, Call(net::skb_vlan_pop)),
-    (25, Call(maps::perf_event_output)),
-    (26, Call(net::skb_load_bytes)),
-    (28, Call(net::csum_diff)),
-    (34, Call(net::get_hash_recalc)),
-    (38, Call(net::skb_change_tail)),
-    (39, Call(net::skb_pull_data)),
-    (42, Env(task::get_numa_node_id)),
-    (44, Call(net::xdp_adjust_head)),
-    (45, Call(mem::probe_read_compat_str)),
-    (54, Call(net::xdp_adjust_meta)),
-    (65, Call(net::xdp_adjust_tail)),
-    (87, Call(maps::push)),
-    (88, Call(maps::pop)),
-    (89, Call(maps::peek)),
-    (93, Call(maps::spin_lock)),
-    (94, Call(maps::spin_unlock)),
-    (105, Call(mem::strtol)),
-    (106, Call(mem::strtoul)),
-    (112, Call(mem::probe_read_user)),
-    (113, Call(mem::probe_read_kernel)),
-    (114, Call(mem::probe_read_user_str)),
-    (115, Call(mem::probe_read_kernel_str)),
-    (118, Env(time::jiffies64)),
-    (125, Env(time::ktime_get_boot_ns)),
-    (130, Call(maps::ringbuf_output)),
-    (131, Call(maps::ringbuf_reserve)),
-    (132, Call(maps::ringbuf_submit)),
-    (133, Call(maps::ringbuf_discard)),
-    (134, Call(maps::ringbuf_query)),
-    (160, Env(time::ktime_get_coarse_ns)),
-    (164, Call(callbacks::for_each_map_elem)),
-    (165, Call(format::snprintf)),
-    (181, Call(callbacks::bpf_loop)),
-    (188, Call(net::xdp_get_buff_len)),
-    (195, Call(maps::lookup_percpu)),
-    (208, Env(time::ktime_get_tai_ns)),
+/// (id, body), by the uapi's helper ids.
+const HELPERS: &[(i32, Body)] = &[
+    (BPF_FUNC_MAP_LOOKUP_ELEM, Call(maps::lookup)),
+    (BPF_FUNC_MAP_UPDATE_ELEM, Call(maps::update)),
+    (BPF_FUNC_MAP_DELETE_ELEM, Call(maps::delete)),
+    (BPF_FUNC_PROBE_READ, Call(mem::probe_read_compat)),
+    (BPF_FUNC_KTIME_GET_NS, Env(time::ktime_get_ns)),
+    (BPF_FUNC_TRACE_PRINTK, Call(format::trace_printk)),
+    (BPF_FUNC_GET_PRANDOM_U32, Env(time::get_prandom_u32)),
+    (BPF_FUNC_GET_SMP_PROCESSOR_ID, Env(task::get_smp_processor_id)),
+    (BPF_FUNC_SKB_STORE_BYTES, Call(net::skb_store_bytes)),
+    (BPF_FUNC_L3_CSUM_REPLACE, Call(net::l3_csum_replace)),
+    (BPF_FUNC_L4_CSUM_REPLACE, Call(net::l4_csum_replace)),
+    (BPF_FUNC_TAIL_CALL, Call(maps::tail_call)),
+    (BPF_FUNC_GET_CURRENT_PID_TGID, Env(task::get_current_pid_tgid)),
+    (BPF_FUNC_GET_CURRENT_UID_GID, Env(task::get_current_uid_gid)),
+    (BPF_FUNC_GET_CURRENT_COMM, Call(task::get_current_comm)),
+    (BPF_FUNC_SKB_VLAN_PUSH, Call(net::skb_vlan_push)),
+    (BPF_FUNC_SKB_VLAN_POP, Call(net::skb_vlan_pop)),
+    (BPF_FUNC_PERF_EVENT_OUTPUT, Call(maps::perf_event_output)),
+    (BPF_FUNC_SKB_LOAD_BYTES, Call(net::skb_load_bytes)),
+    (BPF_FUNC_CSUM_DIFF, Call(net::csum_diff)),
+    (BPF_FUNC_GET_HASH_RECALC, Call(net::get_hash_recalc)),
+    (BPF_FUNC_SKB_CHANGE_TAIL, Call(net::skb_change_tail)),
+    (BPF_FUNC_SKB_PULL_DATA, Call(net::skb_pull_data)),
+    (BPF_FUNC_GET_NUMA_NODE_ID, Env(task::get_numa_node_id)),
+    (BPF_FUNC_XDP_ADJUST_HEAD, Call(net::xdp_adjust_head)),
+    (BPF_FUNC_PROBE_READ_STR, Call(mem::probe_read_compat_str)),
+    (BPF_FUNC_XDP_ADJUST_META, Call(net::xdp_adjust_meta)),
+    (BPF_FUNC_XDP_ADJUST_TAIL, Call(net::xdp_adjust_tail)),
+    (BPF_FUNC_MAP_PUSH_ELEM, Call(maps::push)),
+    (BPF_FUNC_MAP_POP_ELEM, Call(maps::pop)),
+    (BPF_FUNC_MAP_PEEK_ELEM, Call(maps::peek)),
+    (BPF_FUNC_SPIN_LOCK, Call(maps::spin_lock)),
+    (BPF_FUNC_SPIN_UNLOCK, Call(maps::spin_unlock)),
+    (BPF_FUNC_STRTOL, Call(mem::strtol)),
+    (BPF_FUNC_STRTOUL, Call(mem::strtoul)),
+    (BPF_FUNC_PROBE_READ_USER, Call(mem::probe_read_user)),
+    (BPF_FUNC_PROBE_READ_KERNEL, Call(mem::probe_read_kernel)),
+    (BPF_FUNC_PROBE_READ_USER_STR, Call(mem::probe_read_user_str)),
+    (BPF_FUNC_PROBE_READ_KERNEL_STR, Call(mem::probe_read_kernel_str)),
+    (BPF_FUNC_JIFFIES64, Env(time::jiffies64)),
+    (BPF_FUNC_KTIME_GET_BOOT_NS, Env(time::ktime_get_boot_ns)),
+    (BPF_FUNC_RINGBUF_OUTPUT, Call(maps::ringbuf_output)),
+    (BPF_FUNC_RINGBUF_RESERVE, Call(maps::ringbuf_reserve)),
+    (BPF_FUNC_RINGBUF_SUBMIT, Call(maps::ringbuf_submit)),
+    (BPF_FUNC_RINGBUF_DISCARD, Call(maps::ringbuf_discard)),
+    (BPF_FUNC_RINGBUF_QUERY, Call(maps::ringbuf_query)),
+    (BPF_FUNC_KTIME_GET_COARSE_NS, Env(time::ktime_get_coarse_ns)),
+    (BPF_FUNC_FOR_EACH_MAP_ELEM, Call(callbacks::for_each_map_elem)),
+    (BPF_FUNC_SNPRINTF, Call(format::snprintf)),
+    (BPF_FUNC_LOOP, Call(callbacks::bpf_loop)),
+    (BPF_FUNC_XDP_GET_BUFF_LEN, Call(net::xdp_get_buff_len)),
+    (BPF_FUNC_MAP_LOOKUP_PERCPU_ELEM, Call(maps::lookup_percpu)),
+    (BPF_FUNC_KTIME_GET_TAI_NS, Env(time::ktime_get_tai_ns)),
 ];
 
 /// The environment helper with this id, if it is one.
 pub fn env_helper(id: i32) -> Option<EnvFn> {
     HELPERS.iter().find_map(|&(i, body)| match body {
-        Env(f) if i as i32 == id => Some(crate::exec::EnvFn::<KernelEnv>(f)),
+        Env(f) if i == id => Some(crate::exec::EnvFn::<KernelEnv>(f)),
         _ => None,
     })
 }
@@ -121,13 +122,13 @@ pub fn env_helper(id: i32) -> Option<EnvFn> {
 fn build() -> HelperTable<KernelEnv> {
     let mut t = HelperTable::default();
     for &(id, body) in HELPERS {
-        let name = crate::uapi::helper_ids::helper_name(id as i32).unwrap_or("bpf_unknown");
+        let name = crate::uapi::helper_ids::helper_name(id).unwrap_or("bpf_unknown");
         match body {
-            Call(f) => t.register_call(id, name, f),
-            Env(f) => t.register_call(id, name, move |c, _| Ok(f(c.env))),
+            Call(f) => t.register_call(id as u32, name, f),
+            Env(f) => t.register_call(id as u32, name, move |c, _| Ok(f(c.env))),
         }
     }
-    // Helper 1 above is maps::lookup: MapTable::map_lookup_elem.
+    // BPF_FUNC_MAP_LOOKUP_ELEM above is maps::lookup: MapTable::map_lookup_elem.
     t.with_direct_map_lookup()
 }
 
@@ -136,7 +137,7 @@ mod tests {
     #[test]
     fn every_helper_has_its_kernel_name() {
         for &(id, _) in super::HELPERS {
-            assert!(crate::uapi::helper_ids::helper_name(id as i32).is_some(), "helper {id}");
+            assert!(crate::uapi::helper_ids::helper_name(id).is_some(), "helper {id}");
         }
     }
 }

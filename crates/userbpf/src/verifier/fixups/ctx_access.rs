@@ -223,6 +223,7 @@ fn analyse(insns: &[Insn]) -> Vec<Option<Facts>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::uapi::helper_ids::func::*;
     use crate::uapi::types::prog_type as pt;
 
     fn ldx(size: u8, dst: u8, src: u8, off: i16) -> Insn {
@@ -244,7 +245,7 @@ mod tests {
         let mut p = vec![
             Insn::new(BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0),  // r6 = r1
             Insn::new(BPF_STX | BPF_MEM | BPF_DW, 10, 6, -8, 0), // *(u64 *)(r10 -8) = r6
-            Insn::new(CALL, 0, 0, 0, 5),                         // call ktime: r1 gone
+            Insn::new(CALL, 0, 0, 0, BPF_FUNC_KTIME_GET_NS),     // call ktime: r1 gone
             ldx(BPF_DW, 7, 10, -8),                              // r7 = ctx (fill)
             ldx(BPF_W, 2, 7, 76),                                // skb->data via r7
             ldx(BPF_W, 3, 1, 80),                                // r1 is no longer ctx

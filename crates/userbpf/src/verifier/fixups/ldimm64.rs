@@ -360,6 +360,7 @@ pub fn prepare_dump(xlated: &[Insn], loads: &[MapLoad], used: &[Arc<Map>]) -> Ve
 mod tests {
     use super::*;
     use crate::isa::opcode::{CALL, EXIT};
+    use crate::uapi::helper_ids::func::*;
 
     /// A map load after an inlined lookup is dumped where it now is.
     #[test]
@@ -369,7 +370,7 @@ mod tests {
             value_off: Some(4),
         };
         let mut prog = Xlated::new(vec![
-            Insn::new(CALL, 0, 0, 0, 1),
+            Insn::new(CALL, 0, 0, 0, BPF_FUNC_MAP_LOOKUP_ELEM),
             Insn::new(LD_IMM64, 1, BPF_PSEUDO_MAP_VALUE, 0, 0),
             Insn::new(0, 0, 0, 0, 4),
             Insn::new(EXIT, 0, 0, 0, 0),

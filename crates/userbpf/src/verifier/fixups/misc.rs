@@ -19,9 +19,7 @@ use crate::isa::opcode::*;
 use crate::isa::Insn;
 use crate::maps::guest::map_base;
 use crate::maps::Map;
-
-/// BPF_FUNC_map_lookup_elem.
-const MAP_LOOKUP_ELEM: i32 = 1;
+use crate::uapi::helper_ids::func::*;
 
 /// What a register holds, as far as constants go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,7 +139,7 @@ pub fn inline_map_lookups(prog: &mut Xlated, used_maps: &[Arc<Map>]) {
     let consts = constants(&prog.insns);
     let mut sites = Vec::new();
     for (pc, i) in prog.insns.iter().enumerate() {
-        if i.code != CALL || i.src != 0 || i.imm != MAP_LOOKUP_ELEM {
+        if i.code != CALL || i.src != 0 || i.imm != BPF_FUNC_MAP_LOOKUP_ELEM {
             continue;
         }
         let Some(Some(s)) = consts.get(pc) else { continue };
@@ -182,7 +180,10 @@ pub fn direct_map_calls(insns: &[Insn], used_maps: &[Arc<Map>]) -> Vec<DirectCal
             sites.push(DirectCall::env(pc, i.imm, f));
             continue;
         }
-        if !matches!(i.imm, 1..=3) {
+        if !matches!(
+            i.imm,
+            BPF_FUNC_MAP_LOOKUP_ELEM | BPF_FUNC_MAP_UPDATE_ELEM | BPF_FUNC_MAP_DELETE_ELEM
+        ) {
             continue;
         }
         let Some(Some(s)) = consts.get(pc) else { continue };
@@ -205,11 +206,11 @@ mod tests {
             Insn::new(LD_IMM64, 6, 0, 0, 0),
             Insn::new(0, 0, 0, 0, 1), // r6 = 1 << 32
             Insn::new(BPF_ALU64 | BPF_MOV | BPF_X, 1, 6, 0, 0),
-            Insn::new(CALL, 0, 0, 0, 1),
+            Insn::new(CALL, 0, 0, 0, BPF_FUNC_MAP_LOOKUP_ELEM),
             Insn::new(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1, 0),
             Insn::new(BPF_ALU64 | BPF_MOV | BPF_K, 6, 0, 0, 5),
             Insn::new(BPF_ALU64 | BPF_MOV | BPF_X, 1, 6, 0, 0),
-            Insn::new(CALL, 0, 0, 0, 1),
+            Insn::new(CALL, 0, 0, 0, BPF_FUNC_MAP_LOOKUP_ELEM),
             Insn::new(EXIT, 0, 0, 0, 0),
         ];
         let c = constants(&p);

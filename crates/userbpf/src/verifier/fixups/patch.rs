@@ -85,6 +85,7 @@ impl Xlated {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::uapi::helper_ids::func::*;
 
     fn fresh(_: &InsnAux, _: &Insn) -> InsnAux {
         InsnAux::default()
@@ -94,7 +95,7 @@ mod tests {
     fn patching_moves_jumps_calls_and_function_references_across_the_site() {
         let mut p = Xlated::new(vec![
             Insn::new(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 2, 0), // 0: if r1 == 0 goto 3
-            Insn::new(CALL, 0, 0, 0, 1),                      // 1: patched (3 insns)
+            Insn::new(CALL, 0, 0, 0, BPF_FUNC_MAP_LOOKUP_ELEM), // 1: patched (3 insns)
             Insn::new(BPF_JMP | BPF_JA, 0, 0, -3, 0),         // 2: goto 0
             Insn::new(CALL, 0, BPF_PSEUDO_CALL, 0, -3),       // 3: call 1
             Insn::new(EXIT, 0, 0, 0, 0),                      // 4
@@ -120,7 +121,7 @@ mod tests {
         };
         let mut p = Xlated::new(vec![
             Insn::new(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 3, 0), // 0: if r1 == 0 goto 4
-            Insn::new(CALL, 0, 0, 0, 1),                      // 1: patched (4 insns)
+            Insn::new(CALL, 0, 0, 0, BPF_FUNC_MAP_LOOKUP_ELEM), // 1: patched (4 insns)
             Insn::new(LD_IMM64, 1, BPF_PSEUDO_MAP_FD, 0, 0),  // 2: a map load
             Insn::new(0, 0, 0, 0, 0),
             Insn::new(BPF_LDX | BPF_MEM | BPF_DW, 0, 10, -8, 0), // 4: a proven access

@@ -6,6 +6,7 @@ use super::{host, translate_checked, Access, Compiler, CTX, REG_MAP};
 use crate::exec::jit::ctx::{self, disp};
 use crate::exec::jit::direct::{DirectCall, DirectFn, FALLBACK};
 use crate::exec::jit::x86_64::emit::{mem, mem_idx, Alu, Asm, Cc, Shift, R, W};
+use crate::uapi::helper_ids::func::*;
 
 /// Store r1..r6, which live in caller-saved host registers, to their
 /// context slots before a call into Rust (r7..r10 live in callee-saved
@@ -134,19 +135,18 @@ impl Compiler {
             a.load(4, dst, mem(R::Rcx, at as i32));
         };
         let inline = match d.helper_id() {
-            // bpf_get_smp_processor_id
-            8 => {
+            BPF_FUNC_GET_SMP_PROCESSOR_ID => {
                 a.load(8, r0, mem(CTX, disp(ctx::CPU)));
                 true
             }
-            // bpf_get_numa_node_id: one node.
-            42 => {
+            // One NUMA node.
+            BPF_FUNC_GET_NUMA_NODE_ID => {
                 a.mov_imm32(r0, 0);
                 true
             }
             // bpf_get_current_pid_tgid / uid_gid: high << 32 | low.
-            id @ (14 | 15) => {
-                let (high, low) = if id == 14 {
+            id @ (BPF_FUNC_GET_CURRENT_PID_TGID | BPF_FUNC_GET_CURRENT_UID_GID) => {
+                let (high, low) = if id == BPF_FUNC_GET_CURRENT_PID_TGID {
                     (off.tgid, off.pid)
                 } else {
                     (off.gid, off.uid)
@@ -159,7 +159,7 @@ impl Compiler {
             }
             // bpf_get_prandom_u32: the helper's xorshift64* on the
             // environment's prandom state.
-            7 => {
+            BPF_FUNC_GET_PRANDOM_U32 => {
                 a.load(8, R::Rcx, mem(CTX, disp(ctx::RUN_ENV)));
                 let state = mem(R::Rcx, off.prandom as i32);
                 a.load(8, R::Rax, state);

@@ -120,6 +120,7 @@ mod tests {
     use super::*;
     use crate::isa::opcode::*;
     use crate::isa::{decode, Insn};
+    use crate::uapi::helper_ids::func::*;
 
     fn live(text: &[Insn]) -> Vec<Regs> {
         liveness(&decode(text).unwrap(), text.len()).after
@@ -159,7 +160,7 @@ mod tests {
         // 0: r1 = 1; 1: call 7; 2: r1 = 2; 3: exit.
         let p = [
             i(BPF_ALU64 | BPF_MOV | BPF_K, 1, 0, 0, 1),
-            i(CALL, 0, 0, 0, 7),
+            i(CALL, 0, 0, 0, BPF_FUNC_GET_PRANDOM_U32),
             i(BPF_ALU64 | BPF_MOV | BPF_K, 1, 0, 0, 2),
             i(EXIT, 0, 0, 0, 0),
         ];

@@ -662,6 +662,7 @@ fn folds(body: &[(usize, Instruction)], i: usize, iv: u8, landing: &[bool]) -> b
 pub(super) mod tests {
     use super::*;
     use crate::isa::{decode, Insn};
+    use crate::uapi::helper_ids::func::*;
 
     fn loops(text: &[Insn]) -> Vec<CountedLoop> {
         let program = decode(text).unwrap();
@@ -777,7 +778,7 @@ pub(super) mod tests {
         // A jump from outside into the body (to 3).
         assert!(refused(sum_bytes(), &[(0, i(BPF_JMP | BPF_JA, 0, 0, 2, 0))]));
         // A call in the body.
-        assert!(refused(sum_bytes(), &[(7, i(CALL, 0, 0, 0, 7))]));
+        assert!(refused(sum_bytes(), &[(7, i(CALL, 0, 0, 0, BPF_FUNC_GET_PRANDOM_U32))]));
         // A 32-bit back edge over a 64-bit increment.
         let mut p = sum_bytes();
         p[9] = i(BPF_JMP32 | BPF_JNE | BPF_K, 2, 0, -9, 1500);
