@@ -265,7 +265,7 @@ impl Env<'_> {
                 Ok(Some(RegState::unknown()))
             }
             RegType::FlowKeys => {
-                if access == Access::Write && value.is_some_and(|v| v.ty.is_pointer()) {
+                if access == Access::Write && !self.prog.privileged && value.is_some_and(|v| v.ty.is_pointer()) {
                     return Err(self.reject(Errno::EACCES, format!("R{regno} leaks addr into flow keys\n")));
                 }
                 // check_flow_keys_access(): the fixed offset only.
