@@ -57,9 +57,7 @@ fn creds(tier: &str) -> Option<Creds> {
 
 #[test]
 fn recorded_availability_through_prog_load() {
-    let doc = common::fixtures::json(
-        &common::fixtures::fixtures("helpers/availability.json"),
-    );
+    let doc = common::fixtures::json(&common::fixtures::fixtures("helpers/availability.json"));
     let (lo, hi) = (
         doc["helper_ids"][0].as_i64().unwrap() as i32,
         doc["helper_ids"][1].as_i64().unwrap() as i32,

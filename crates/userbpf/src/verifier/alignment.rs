@@ -41,6 +41,9 @@ impl Env<'_> {
             RegType::Stack => return self.check_stack_alignment(reg, off, size),
             RegType::MapValue => "value ",
             RegType::Ctx => "context ",
+            RegType::FlowKeys => "flow keys ",
+            RegType::Socket => "sock ",
+            RegType::SockCommon => "sock_common ",
             _ => "",
         };
         // check_generic_ptr_alignment().

@@ -182,6 +182,8 @@ pub(super) fn mark_ptr_or_null_regs(st: &mut VerifierState, reg: &RegState, is_n
             RegType::MapValueOrNull => RegType::MapValue,
             RegType::MapPtrOrNull => RegType::MapPtr,
             RegType::RingbufMemOrNull => RegType::RingbufMem,
+            RegType::SocketOrNull => RegType::Socket,
+            RegType::SockCommonOrNull => RegType::SockCommon,
             _ => return,
         };
         if r.id == id {

@@ -11,6 +11,9 @@ use super::state::{SlotType, StackSlot, VerifierState};
 use crate::isa::{Instruction, MemFields, Size};
 use crate::uapi::Errno;
 
+/// sizeof(struct bpf_flow_keys).
+const FLOW_KEYS_SIZE: i64 = 56;
+
 impl Env<'_> {
     /// BPF_LDX (a load into `dst`), BPF_ST (a store of an immediate) and
     /// BPF_STX (a store of a register: a spill when `dst` is the stack).
@@ -254,11 +257,34 @@ impl Env<'_> {
             // check_ptr_to_map_access(): the privileged may read struct
             // bpf_map's fields, typed by the kernel's BTF (not modelled).
             RegType::MapPtr if self.prog.privileged => Err(Stop::Unsupported("map pointer field reads (BTF)")),
+            RegType::Socket | RegType::SockCommon => {
+                if access == Access::Write {
+                    return Err(self.reject(Errno::EACCES, format!("R{regno} cannot write into {}\n", reg.ty.name())));
+                }
+                self.check_sock_access(regno, &reg, off + reg.off as i64, n)?;
+                Ok(Some(RegState::unknown()))
+            }
+            RegType::FlowKeys => {
+                if access == Access::Write && !self.prog.privileged && value.is_some_and(|v| v.ty.is_pointer()) {
+                    return Err(self.reject(Errno::EACCES, format!("R{regno} leaks addr into flow keys\n")));
+                }
+                // check_flow_keys_access(): the fixed offset only.
+                let at = off + reg.off as i64;
+                if at < 0 || at + n > FLOW_KEYS_SIZE {
+                    return Err(self.reject(
+                        Errno::EACCES,
+                        format!("invalid access to flow keys off={at} size={n}\n"),
+                    ));
+                }
+                Ok(Some(RegState::unknown()))
+            }
             RegType::Scalar
             | RegType::NotInit
             | RegType::MapValueOrNull
             | RegType::MapPtrOrNull
             | RegType::RingbufMemOrNull
+            | RegType::SocketOrNull
+            | RegType::SockCommonOrNull
             | RegType::PacketEnd
             | RegType::Func
             | RegType::MapPtr => Err(self.reject(
@@ -323,6 +349,11 @@ impl Env<'_> {
                 if t.is_pkt_pointer() {
                     self.walk.next_id += 1;
                     p.id = 0;
+                } else if t.is_or_null() {
+                    // A maybe-NULL pointer gets the id its null check
+                    // resolves.
+                    self.walk.next_id += 1;
+                    p.id = self.walk.next_id;
                 }
                 Ok(Some(p))
             }
@@ -372,4 +403,25 @@ pub(super) fn coerce_to_size(r: &mut RegState, size: Size, signed: bool) {
         r.umax = (1u64 << bits) - 1;
     }
     r.sync_bounds();
+}
+
+impl Env<'_> {
+    /// check_sock_access(): a read through a socket pointer (`off`
+    /// includes the register's fixed offset).
+    fn check_sock_access(&mut self, regno: u8, reg: &RegState, off: i64, size: i64) -> Res<()> {
+        if reg.smin < 0 {
+            return Err(self.reject(
+                Errno::EACCES,
+                format!("R{regno} min value is negative, either use unsigned index or do a if (index >=0) check.\n"),
+            ));
+        }
+        let common = reg.ty == RegType::SockCommon;
+        if ctx::sock::sk_pointer_read_ok(common, off, size) {
+            return Ok(());
+        }
+        Err(self.reject(
+            Errno::EACCES,
+            format!("R{regno} invalid {} access off={off} size={size}\n", reg.ty.name()),
+        ))
+    }
 }

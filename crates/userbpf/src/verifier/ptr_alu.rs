@@ -59,10 +59,7 @@ impl Env<'_> {
             return Err(self.reject(Errno::EACCES, format!("R{dst} 32-bit pointer arithmetic prohibited\n")));
         }
         let t = ptr.ty.name();
-        if matches!(
-            ptr.ty,
-            RegType::MapValueOrNull | RegType::RingbufMemOrNull | RegType::MapPtrOrNull
-        ) {
+        if ptr.ty.is_or_null() {
             return Err(self.reject(
                 Errno::EACCES,
                 format!("R{dst} pointer arithmetic on {t} prohibited, null-check it first\n"),
@@ -78,6 +75,8 @@ impl Env<'_> {
             | RegType::MapKey
             | RegType::Func => true,
             RegType::MapPtr => known && smin_val == 0 && op == AluOp::Add,
+            // A known offset into the flow keys (checked at the access).
+            RegType::FlowKeys => known,
             _ => false,
         };
         if !allowed {

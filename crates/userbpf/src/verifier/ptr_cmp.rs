@@ -74,10 +74,7 @@ impl Env<'_> {
         let null_check = width == Width::W64
             && matches!(src, Operand::Imm(0))
             && matches!(op, JmpOp::Jeq | JmpOp::Jne)
-            && matches!(
-                d.ty,
-                RegType::MapValueOrNull | RegType::RingbufMemOrNull | RegType::MapPtrOrNull
-            );
+            && d.ty.is_or_null();
         if null_check {
             mark_ptr_or_null_regs(st, &d, op == JmpOp::Jne);
             mark_ptr_or_null_regs(&mut other, &d, op == JmpOp::Jeq);

@@ -30,6 +30,17 @@ pub enum RegType {
     Func,
     /// PTR_TO_MAP_KEY: a key of `map`, read-only (a callback's argument).
     MapKey,
+    /// PTR_TO_SOCKET: a full socket (struct bpf_sock), read-only.
+    Socket,
+    /// PTR_TO_SOCKET | PTR_MAYBE_NULL.
+    SocketOrNull,
+    /// PTR_TO_SOCK_COMMON: the fields every socket has (struct bpf_sock
+    /// without type..priority), read-only.
+    SockCommon,
+    /// PTR_TO_SOCK_COMMON | PTR_MAYBE_NULL: `__sk_buff.sk`.
+    SockCommonOrNull,
+    /// PTR_TO_FLOW_KEYS: the flow dissector's struct bpf_flow_keys.
+    FlowKeys,
 }
 
 impl RegType {
@@ -51,11 +62,28 @@ impl RegType {
             RegType::RingbufMemOrNull => "ringbuf_mem_or_null",
             RegType::Func => "func",
             RegType::MapKey => "map_key",
+            RegType::Socket => "sock",
+            RegType::SocketOrNull => "sock_or_null",
+            RegType::SockCommon => "sock_common",
+            RegType::SockCommonOrNull => "sock_common_or_null",
+            RegType::FlowKeys => "flow_keys",
         }
     }
 
     pub fn is_pointer(self) -> bool {
         !matches!(self, RegType::NotInit | RegType::Scalar)
+    }
+
+    /// type_may_be_null(): a pointer that must be null-checked first.
+    pub fn is_or_null(self) -> bool {
+        matches!(
+            self,
+            RegType::MapValueOrNull
+                | RegType::RingbufMemOrNull
+                | RegType::MapPtrOrNull
+                | RegType::SocketOrNull
+                | RegType::SockCommonOrNull
+        )
     }
 
     pub fn is_pkt_pointer(self) -> bool {

@@ -2,7 +2,7 @@
 //! (cgroup_dev_is_valid_access), struct bpf_sysctl (sysctl_is_valid_access)
 //! and struct bpf_sockopt (cg_sockopt_is_valid_access).
 
-use super::{in_range, narrow_ok, scalar_if, CtxField, CtxProg, CtxPtr, Query};
+use super::{in_range, narrow_ok, scalar_if, CtxField, CtxProg, Query};
 use crate::uapi::types::attach_type as at;
 use crate::verifier::reg::RegType;
 
@@ -67,7 +67,7 @@ pub(super) fn sockopt(p: &CtxProg, q: Query) -> Option<CtxField> {
     }
     let ptr = |f| (size == 8).then_some(f);
     match off {
-        o if in_range(o, SK, 8) => ptr(CtxField::Unmodelled(CtxPtr::Socket)),
+        o if in_range(o, SK, 8) => ptr(CtxField::Pointer(RegType::Socket)),
         o if in_range(o, OPTVAL, 8) => ptr(CtxField::Pointer(RegType::Packet)),
         o if in_range(o, OPTVAL_END, 8) => ptr(CtxField::Pointer(RegType::PacketEnd)),
         o if in_range(o, RETVAL, 4) => scalar_if(size == 4 && get),

@@ -16,7 +16,7 @@ mod sk_lookup;
 mod sk_msg;
 mod sk_reuseport;
 mod skb;
-mod sock;
+pub(super) mod sock;
 mod sock_addr;
 mod sock_ops;
 mod tracing;
@@ -35,15 +35,6 @@ pub enum Access {
 /// types do not model yet (enum bpf_reg_type's name in the comment).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CtxPtr {
-    /// PTR_TO_SOCK_COMMON_OR_NULL: `__sk_buff.sk`, `sk_reuseport_md.migrating_sk`.
-    SockCommonOrNull,
-    /// PTR_TO_SOCKET: `bpf_sock_addr.sk`, `sk_msg_md.sk`, `sk_reuseport_md.sk`,
-    /// `bpf_sockopt.sk`.
-    Socket,
-    /// PTR_TO_SOCKET_OR_NULL: `bpf_sock_ops.sk`, `bpf_sk_lookup.sk`.
-    SocketOrNull,
-    /// PTR_TO_FLOW_KEYS: the flow dissector's `__sk_buff.flow_keys`.
-    FlowKeys,
     /// PTR_TO_TP_BUFFER: a writable raw tracepoint's buffer.
     TpBuffer,
     /// PTR_TO_BTF_ID: netfilter's `bpf_nf_ctx.state` and `.skb`.
@@ -54,10 +45,6 @@ impl CtxPtr {
     /// The reason the full verifier stops at such a load.
     pub fn unsupported(self) -> &'static str {
         match self {
-            CtxPtr::SockCommonOrNull => "sock_common_or_null pointers loaded from the context",
-            CtxPtr::Socket => "sock pointers loaded from the context",
-            CtxPtr::SocketOrNull => "sock_or_null pointers loaded from the context",
-            CtxPtr::FlowKeys => "flow_keys pointers loaded from the context",
             CtxPtr::TpBuffer => "tp_buffer pointers loaded from the context",
             CtxPtr::BtfId => "trusted_ptr_ pointers loaded from the context",
         }
@@ -70,7 +57,7 @@ impl CtxPtr {
 pub enum CtxField {
     /// A scalar of the access size.
     Scalar,
-    /// A packet pointer (data, data_end, data_meta).
+    /// A pointer of a modelled kind (packet, socket, flow keys).
     Pointer(RegType),
     /// A pointer kind the verifier does not model yet.
     Unmodelled(CtxPtr),
@@ -306,14 +293,14 @@ mod tests {
     }
 
     #[test]
-    fn unmodelled_pointers_are_not_scalars() {
+    fn socket_and_flow_key_pointers() {
         assert_eq!(
             access(&prog(pt::SOCKET_FILTER), Query::read(168, 8)),
-            Some(CtxField::Unmodelled(CtxPtr::SockCommonOrNull))
+            Some(CtxField::Pointer(RegType::SockCommonOrNull))
         );
         assert_eq!(
             access(&prog(pt::FLOW_DISSECTOR), Query::read(144, 8)),
-            Some(CtxField::Unmodelled(CtxPtr::FlowKeys))
+            Some(CtxField::Pointer(RegType::FlowKeys))
         );
     }
 }

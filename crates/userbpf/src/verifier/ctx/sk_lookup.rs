@@ -2,7 +2,8 @@
 //! read-only; the socket, words allowing narrow reads, and remote_port (a
 //! 2-byte field also read as a word) with its zero padding.
 
-use super::{in_range, narrow_ok, scalar_if, CtxField, CtxPtr, Query};
+use super::{in_range, narrow_ok, scalar_if, CtxField, Query};
+use crate::verifier::reg::RegType;
 
 // struct bpf_sk_lookup (72 bytes).
 const SIZE: i64 = 72;
@@ -32,7 +33,7 @@ pub(super) fn access(q: Query) -> Option<CtxField> {
         (LOCAL_IP6, 16),
     ];
     match off {
-        o if in_range(o, SK, 8) => (size == 8).then_some(CtxField::Unmodelled(CtxPtr::SocketOrNull)),
+        o if in_range(o, SK, 8) => (size == 8).then_some(CtxField::Pointer(RegType::SocketOrNull)),
         o if words.iter().any(|&(f, n)| in_range(o, f, n))
             || in_range(o, LOCAL_PORT, 4)
             || in_range(o, INGRESS_IFINDEX, 4) =>

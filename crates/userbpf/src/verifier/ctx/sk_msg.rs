@@ -1,7 +1,7 @@
 //! struct sk_msg_md (sk_msg_is_valid_access, net/core/filter.c): read-only
 //! words, the message as packet pointers and the socket.
 
-use super::{in_range, scalar_if, CtxField, CtxPtr, Query};
+use super::{in_range, scalar_if, CtxField, Query};
 use crate::verifier::reg::RegType;
 
 // struct sk_msg_md (80 bytes).
@@ -21,7 +21,7 @@ pub(super) fn access(q: Query) -> Option<CtxField> {
     match off {
         o if in_range(o, DATA, 8) => ptr(CtxField::Pointer(RegType::Packet)),
         o if in_range(o, DATA_END, 8) => ptr(CtxField::Pointer(RegType::PacketEnd)),
-        o if in_range(o, SK, 8) => ptr(CtxField::Unmodelled(CtxPtr::Socket)),
+        o if in_range(o, SK, 8) => ptr(CtxField::Pointer(RegType::Socket)),
         o if (FAMILY..SIZE_END).contains(&o) => scalar_if(size == 4),
         _ => None,
     }

@@ -2,7 +2,7 @@
 //! net/core/filter.c): read-only; the packet, the sockets and words that
 //! allow narrow reads.
 
-use super::{in_range, narrow_ok, scalar_if, CtxField, CtxPtr, Query};
+use super::{in_range, narrow_ok, scalar_if, CtxField, Query};
 use crate::verifier::reg::RegType;
 
 // struct sk_reuseport_md (56 bytes).
@@ -27,8 +27,8 @@ pub(super) fn access(q: Query) -> Option<CtxField> {
         DATA => ptr(CtxField::Pointer(RegType::Packet)),
         DATA_END => ptr(CtxField::Pointer(RegType::PacketEnd)),
         HASH => scalar_if(size == 4),
-        SK => ptr(CtxField::Unmodelled(CtxPtr::Socket)),
-        MIGRATING_SK => ptr(CtxField::Unmodelled(CtxPtr::SockCommonOrNull)),
+        SK => ptr(CtxField::Pointer(RegType::Socket)),
+        MIGRATING_SK => ptr(CtxField::Pointer(RegType::SockCommonOrNull)),
         // eth_protocol is read from the 2-byte skb->protocol.
         o if in_range(o, ETH_PROTOCOL, 4) => scalar_if(size >= 2 && narrow_ok(size, 4)),
         o if in_range(o, IP_PROTOCOL, 4) || in_range(o, BIND_INANY, 4) || in_range(o, LEN, 4) => {

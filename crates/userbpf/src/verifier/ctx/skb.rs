@@ -3,7 +3,7 @@
 //! socket filters, tc, cgroup_skb, lwt, sk_skb; and the flow dissector's
 //! separate view of the same structure.
 
-use super::{in_range, narrow_ok, CtxField, CtxProg, CtxPtr, Query};
+use super::{in_range, narrow_ok, CtxField, CtxProg, Query};
 use crate::verifier::reg::RegType;
 
 // struct __sk_buff (192 bytes).
@@ -60,7 +60,7 @@ fn common(q: Query, ty: CtxField) -> Option<CtxField> {
         o if in_range(o, HWTSTAMP, 8) => !q.is_write() && size == 8,
         o if in_range(o, TSTAMP, 8) => size == 8,
         o if in_range(o, SK, 8) => {
-            return (!q.is_write() && size == 8).then_some(CtxField::Unmodelled(CtxPtr::SockCommonOrNull))
+            return (!q.is_write() && size == 8).then_some(CtxField::Pointer(RegType::SockCommonOrNull))
         }
         TSTAMP_TYPE => false,
         // The padding after tstamp_type.
@@ -199,7 +199,7 @@ pub(super) fn flow_dissector(q: Query) -> Option<CtxField> {
     match off {
         o if in_range(o, DATA, 4) => (!q.ldsx && size == 4).then_some(pkt(RegType::Packet)),
         o if in_range(o, DATA_END, 4) => (!q.ldsx && size == 4).then_some(pkt(RegType::PacketEnd)),
-        o if in_range(o, FLOW_KEYS, 8) => (size == 8).then_some(CtxField::Unmodelled(CtxPtr::FlowKeys)),
+        o if in_range(o, FLOW_KEYS, 8) => (size == 8).then_some(CtxField::Pointer(RegType::FlowKeys)),
         _ => None,
     }
 }

@@ -25,7 +25,7 @@ const STATE: i64 = 72;
 const RX_QUEUE_MAPPING: i64 = 76;
 
 /// bpf_sock_is_valid_access(): the fields' sizes.
-pub(super) fn bpf_sock_ok(q: Query) -> bool {
+pub(in crate::verifier) fn bpf_sock_ok(q: Query) -> bool {
     let (off, size) = (q.off, q.size);
     if !(0..SIZE).contains(&off) || q.misaligned() {
         return false;
@@ -67,4 +67,19 @@ pub(super) fn sock_filter(p: &CtxProg, q: Query) -> Option<super::CtxField> {
         _ => read_only,
     };
     scalar_if(ok)
+}
+
+/// bpf_sock_is_valid_access() for a PTR_TO_SOCKET read, or
+/// bpf_sock_common_is_valid_access() for a PTR_TO_SOCK_COMMON one (the
+/// fields from `type` to `priority` are a full socket's only).
+pub(in crate::verifier) fn sk_pointer_read_ok(common: bool, off: i64, size: i64) -> bool {
+    if common && (TYPE..PRIORITY + 4).contains(&off) {
+        return false;
+    }
+    bpf_sock_ok(Query {
+        off,
+        size,
+        access: super::Access::Read,
+        ldsx: false,
+    })
 }

@@ -2,8 +2,9 @@
 //! (sock_addr_is_valid_access, net/core/filter.c): the address fields of
 //! the attach point's family, the rest read-only.
 
-use super::{in_range, narrow_ok, scalar_if, wide_ok, CtxField, CtxProg, CtxPtr, Query};
+use super::{in_range, narrow_ok, scalar_if, wide_ok, CtxField, CtxProg, Query};
 use crate::uapi::types::attach_type as at;
+use crate::verifier::reg::RegType;
 
 // struct bpf_sock_addr (72 bytes).
 const SIZE: i64 = 72;
@@ -66,7 +67,7 @@ pub(super) fn access(p: &CtxProg, q: Query) -> Option<CtxField> {
         return scalar_if(wide || if q.is_write() { size == 4 } else { narrow_ok(size, 4) });
     }
     match off {
-        o if in_range(o, SK, 8) => (!q.is_write() && size == 8).then_some(CtxField::Unmodelled(CtxPtr::Socket)),
+        o if in_range(o, SK, 8) => (!q.is_write() && size == 8).then_some(CtxField::Pointer(RegType::Socket)),
         o if in_range(o, USER_FAMILY, 4)
             || in_range(o, FAMILY, 4)
             || in_range(o, TYPE, 4)

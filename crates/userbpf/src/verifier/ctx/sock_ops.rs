@@ -2,7 +2,7 @@
 //! words, two 8-byte counters, the socket and the TCP header as packet
 //! pointers; only reply and sk_txhash are writable.
 
-use super::{in_range, narrow_ok, scalar_if, CtxField, CtxPtr, Query};
+use super::{in_range, narrow_ok, scalar_if, CtxField, Query};
 use crate::verifier::reg::RegType;
 
 // struct bpf_sock_ops (224 bytes).
@@ -28,7 +28,7 @@ pub(super) fn access(q: Query) -> Option<CtxField> {
     let ptr = |f| (size == 8).then_some(f);
     match off {
         o if in_range(o, BYTES_RECEIVED, 16) => scalar_if(size == 8),
-        o if in_range(o, SK, 8) => ptr(CtxField::Unmodelled(CtxPtr::SocketOrNull)),
+        o if in_range(o, SK, 8) => ptr(CtxField::Pointer(RegType::SocketOrNull)),
         o if in_range(o, SKB_DATA, 8) => ptr(CtxField::Pointer(RegType::Packet)),
         o if in_range(o, SKB_DATA_END, 8) => ptr(CtxField::Pointer(RegType::PacketEnd)),
         SKB_TCP_FLAGS => scalar_if(narrow_ok(size, 4)),
