@@ -38,17 +38,20 @@ impl Env<'_> {
         }
         let decided = branch_taken(op, width, &d, &s);
         if decided.is_some() {
-            // mark_chain_precision() on the operands that decided it (the
-            // flag shows as `P` in logs; states compare without it).
-            st.cur_mut().regs[dst as usize].precise = true;
+            // The operands that decided it must keep their values in
+            // states pruned against this path.
+            self.mark_chain_precision(st, dst)?;
             if let Operand::Reg(r) = src {
-                st.cur_mut().regs[r as usize].precise = true;
+                self.mark_chain_precision(st, r)?;
             }
         }
         match decided {
             Some(true) => Ok(Next::Goto(target)),
             Some(false) => Ok(Next::Goto(next)),
             None => {
+                // Scalars linked to the operands, in the jump history for
+                // backtracking (before the branch, so both paths share it).
+                self.push_linked_regs(st, &s, &d);
                 // Both ways: the taken branch is explored later.
                 let mut other = st.clone();
                 refine(&mut other, width, op, dst, src, &d, &s, true);
