@@ -8,6 +8,7 @@ use super::const_str::BPF_FUNC_SNPRINTF;
 use super::do_check::{Env, Res, Stop};
 use crate::helpers::availability;
 use crate::helpers::protos::{self, ArgType, RetType};
+use crate::uapi::helper_ids::func::BPF_FUNC_TAIL_CALL;
 use crate::uapi::helper_ids::{HELPER_COUNT, HELPER_NAMES};
 use crate::uapi::types::map_type as mt;
 use crate::uapi::Errno;
@@ -117,7 +118,10 @@ impl Env<'_> {
                 arg,
                 ArgType::MemRead { maybe_null: true } | ArgType::MemWrite { maybe_null: true }
             ) && is_null;
-            if !skip_type_check {
+            if skip_type_check {
+                // A NULL argument: its value is relied on.
+                self.mark_chain_precision(st, regno)?;
+            } else {
                 let ok = match arg {
                     ArgType::Ctx => reg.ty == RegType::Ctx,
                     ArgType::ConstMapPtr => reg.ty == RegType::MapPtr,
@@ -162,6 +166,7 @@ impl Env<'_> {
                         return Err(self.reject(Errno::EACCES, format!("R{regno} is not a known constant'\n")));
                     }
                     alloc_size = reg.var_off.value as u32;
+                    self.mark_chain_precision(st, regno)?;
                 }
                 ArgType::RingbufMemRelease => {
                     if reg.ref_obj_id == 0 {
@@ -240,6 +245,7 @@ impl Env<'_> {
                     if let Some(r) = self.helper_mem_access(st, m, reg.umax, zero_ok, raw_mode)? {
                         raw = Some(r);
                     }
+                    self.mark_chain_precision(st, regno)?;
                 }
                 _ => {}
             }
@@ -254,6 +260,13 @@ impl Env<'_> {
         // prints this one without a newline).
         if id == 12 && meta_map.is_none_or(|m| m.map_type != mt::PROG_ARRAY) {
             return Err(self.reject(Errno::EINVAL, "expected prog array map for tail call".into()));
+        }
+        // A constant index in range is relied on (the call is rewritten for it).
+        if let (BPF_FUNC_TAIL_CALL, Some(m)) = (id, meta_map) {
+            let r3 = st.cur().regs[3];
+            if r3.ty == RegType::Scalar && r3.is_const() && r3.var_off.value < m.max_entries as u64 {
+                self.mark_chain_precision(st, 3)?;
+            }
         }
         // Raw mode: the helper writes the bytes, as byte stores of unknown
         // values would.
