@@ -167,6 +167,21 @@ impl<'a> Env<'a> {
 
     /// Explore every path from the entry state. Ok: all paths exit cleanly.
     pub fn run(&mut self) -> Res<()> {
+        if self.vlog.log.level & 2 != 0 {
+            // check_subprogs() and compute_live_registers() at level 2.
+            let mut s = String::new();
+            for (i, start) in self.prog.subprog_starts.iter().enumerate() {
+                s.push_str(&format!("func#{i} @{start}\n"));
+            }
+            let decoded_at: Vec<bool> = self.prog.decoded.iter().map(Option::is_some).collect();
+            let scc = super::liveness::scc_ids(self.prog.insns, &decoded_at);
+            s.push_str(&super::liveness::live_regs_table(
+                &self.prog.decoded,
+                &self.prog.live_regs,
+                &scc,
+            ));
+            self.verbose(&s);
+        }
         self.explore()?;
         // Level 1 keeps a failing path only: the explored ones are gone.
         if self.vlog.log.level & 2 == 0 {

@@ -89,6 +89,108 @@ pub(super) fn live_regs_before(insns: &[Insn], decoded_at: &[bool]) -> Vec<u16> 
     live
 }
 
+/// compute_scc(): per instruction, the number of the loop (non-trivial
+/// strongly connected component of the CFG, calls falling through) it is
+/// in, 0 if none; numbered 1, 2, ... as Tarjan's walk from instruction 0
+/// completes them.
+pub(super) fn scc_ids(insns: &[Insn], decoded_at: &[bool]) -> Vec<u32> {
+    let n = insns.len();
+    let succ = |pc: usize| -> Vec<usize> {
+        crate::isa::cfg::successors(insns, pc)
+            .into_iter()
+            .flatten()
+            .filter_map(|s| usize::try_from(s).ok().filter(|&s| s < n))
+            .collect()
+    };
+    let mut index = vec![usize::MAX; n];
+    let mut low = vec![0usize; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut ids = vec![0u32; n];
+    let mut next_index = 0;
+    let mut next_id = 0;
+    for root in 0..n {
+        if !decoded_at[root] || index[root] != usize::MAX {
+            continue;
+        }
+        // (node, its successors, next successor to visit)
+        let mut dfs: Vec<(usize, Vec<usize>, usize)> = vec![(root, succ(root), 0)];
+        index[root] = next_index;
+        low[root] = next_index;
+        next_index += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        while let Some((v, ss, i)) = dfs.last_mut() {
+            let v = *v;
+            if let Some(&w) = ss.get(*i) {
+                *i += 1;
+                if index[w] == usize::MAX {
+                    index[w] = next_index;
+                    low[w] = next_index;
+                    next_index += 1;
+                    stack.push(w);
+                    on_stack[w] = true;
+                    let sw = succ(w);
+                    dfs.push((w, sw, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            dfs.pop();
+            if let Some((u, _, _)) = dfs.last() {
+                low[*u] = low[*u].min(low[v]);
+            }
+            if low[v] == index[v] {
+                let mut members = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    members.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                let self_loop = succ(v).contains(&v);
+                if members.len() > 1 || self_loop {
+                    next_id += 1;
+                    for w in members {
+                        ids[w] = next_id;
+                    }
+                }
+            }
+        }
+    }
+    ids
+}
+
+/// The level-2 table compute_live_registers prints: per instruction, its
+/// loop number if in one, the live registers (a digit each, `.` if dead)
+/// and the instruction.
+pub(super) fn live_regs_table(decoded: &[Option<crate::isa::Instruction>], live: &[u16], scc: &[u32]) -> String {
+    let mut s = String::from("Live regs before insn:\n");
+    for (pc, ins) in decoded.iter().enumerate() {
+        let Some(ins) = ins else { continue };
+        let regs: String = (0..10)
+            .map(|r| {
+                if live[pc] & (1 << r) != 0 {
+                    char::from(b'0' + r)
+                } else {
+                    '.'
+                }
+            })
+            .collect();
+        let loop_no = match scc[pc] {
+            0 => "    ".to_string(),
+            id => format!("{id:3} "),
+        };
+        s.push_str(&format!(
+            "{loop_no}{pc:3}: {regs} {}\n",
+            crate::isa::disasm::disasm(ins, pc)
+        ));
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
