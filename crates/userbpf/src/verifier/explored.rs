@@ -82,7 +82,10 @@ impl Env<'_> {
         let mut add_new_state = force_new_state
             || (c.jmps_processed - c.prev_jmps_processed >= 2 && self.insn_processed - c.prev_insn_processed >= 8);
         let key = self.bucket(insn, st);
-        let list: Vec<usize> = self.walk.lists.get(&key).cloned().unwrap_or_default();
+        let list: Vec<usize> = match self.walk.lists.get(&key) {
+            Some(l) => l.clone(),
+            None => Vec::new(),
+        };
         // clean_live_states(): finished checkpoints of this instruction.
         for &i in list.iter().rev() {
             let c = &self.walk.checkpoints[i];

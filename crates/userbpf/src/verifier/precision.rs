@@ -115,7 +115,7 @@ impl Env<'_> {
             ..Bt::default()
         };
         bt.set_reg(regno);
-        self.backtrack(st, bt)
+        self.backtrack(st.frames.len() - 1, bt)
     }
 
     /// collect_linked_regs() for a conditional jump's operands: when more
@@ -187,14 +187,14 @@ impl Env<'_> {
         if bt.empty() {
             return Ok(());
         }
-        // The current state is not needed: its frames match `old`'s.
-        let st = self.walk.checkpoints[old].state.clone();
-        self.backtrack(&st, bt)
+        // The current state's frames match `old`'s.
+        self.backtrack(cur_frames - 1, bt)
     }
 
-    /// __mark_chain_precision() from the current state (`st`, at the
-    /// instruction being checked) up its parent checkpoints.
-    fn backtrack(&mut self, st: &VerifierState, mut bt: Bt) -> Res<()> {
+    /// __mark_chain_precision() from the current state (in frame
+    /// `curframe`, at the instruction being checked) up its parent
+    /// checkpoints.
+    fn backtrack(&mut self, curframe: usize, mut bt: Bt) -> Res<()> {
         let l2 = self.level2();
         let mut first_idx = self.walk.cur.first_insn_idx;
         let mut last_idx = self.walk.cur_pc as i64;
@@ -202,7 +202,6 @@ impl Env<'_> {
         let mut skip_first = true;
         // None: the current state; Some(i): checkpoint i.
         let mut at: Option<usize> = None;
-        let curframe = st.frames.len() - 1;
         loop {
             if l2 {
                 self.verbose(&format!(

@@ -16,7 +16,60 @@ use crate::isa::opcode::MAX_CALL_FRAMES;
 struct Masks {
     may_read: u64,
     must_write: u64,
+    /// Written by this instruction or on every path after it.
+    must_write_acc: u64,
     live_before: u64,
+}
+
+/// compute_postorder() for one subprogram: depth first from its start,
+/// successors pushed in order (so the jump target is explored first).
+fn postorder(insns: &[crate::isa::Insn], start: usize, end: usize) -> Vec<usize> {
+    let mut state = vec![0u8; end - start];
+    let mut order = Vec::new();
+    let mut stack = vec![start];
+    while let Some(&top) = stack.last() {
+        state[top - start] |= 1;
+        if state[top - start] & 2 != 0 {
+            order.push(top);
+            stack.pop();
+            continue;
+        }
+        for s in crate::isa::cfg::successors(insns, top).into_iter().flatten() {
+            if let Some(s) = usize::try_from(s).ok().filter(|s| (start..end).contains(s)) {
+                if state[s - start] == 0 {
+                    stack.push(s);
+                    state[s - start] |= 1;
+                }
+            }
+        }
+        state[top - start] |= 2;
+    }
+    order
+}
+
+/// bpf_fmt_stack_mask().
+fn stack_mask_text(m: u64) -> String {
+    (0..64)
+        .filter(|i| m & (1 << i) != 0)
+        .map(|i| format!("{}", -(i as i64 + 1) * 8))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// log_mask_change(): slots that became set (+) or clear (-).
+fn mask_change(out: &mut String, chain: &str, what: &str, frame: usize, insn: usize, old: u64, new: u64) {
+    let (ones, zeros) = (new & !old, old & !new);
+    if ones | zeros == 0 {
+        return;
+    }
+    out.push_str(&format!("{chain} frame {frame} insn {insn} "));
+    if ones != 0 {
+        out.push_str(&format!("+{what} {} ", stack_mask_text(ones)));
+    }
+    if zeros != 0 {
+        out.push_str(&format!("-{what} {}", stack_mask_text(zeros)));
+    }
+    out.push('\n');
 }
 
 /// struct func_instance: one subprogram reached through one call chain.
@@ -30,6 +83,8 @@ struct Instance {
     must_write_set: Vec<bool>,
     /// Marks changed since the last data flow.
     updated: bool,
+    /// Some must_write shrank (must_write_acc is recomputed from scratch).
+    must_write_dropped: bool,
 }
 
 impl Instance {
@@ -77,6 +132,7 @@ impl Env<'_> {
                 frames: HashMap::new(),
                 must_write_set: vec![false; end - start],
                 updated: false,
+                must_write_dropped: false,
             }
         })
     }
@@ -143,8 +199,10 @@ impl Env<'_> {
             let m = inst.masks(frame, insn);
             let new = if seen { mask & m.must_write } else { mask };
             let changed = new != m.must_write;
+            let dropped = m.must_write & !new != 0;
             m.must_write = new;
             inst.updated |= changed;
+            inst.must_write_dropped |= dropped;
         }
         inst.must_write_set[idx] = true;
     }
@@ -155,41 +213,78 @@ impl Env<'_> {
         self.stack_live.cur = None;
         for frame in (0..st.frames.len()).rev() {
             let chain = callchain(st, frame);
-            let insns = self.prog.insns;
-            let inst = self.instance(&chain);
-            if !inst.updated {
+            if !self.instance(&chain).updated {
                 continue;
             }
-            inst.updated = false;
-            let (start, end) = (inst.start, inst.end);
-            for v in inst.frames.values_mut() {
-                loop {
-                    let mut changed = false;
-                    for pc in (start..end).rev() {
-                        let mut after = 0;
-                        let mut any = false;
-                        for s in crate::isa::cfg::successors(insns, pc).into_iter().flatten() {
-                            if let Some(m) = usize::try_from(s).ok().filter(|s| (start..end).contains(s)) {
-                                after |= v[m - start].live_before;
-                                any = true;
-                            }
-                        }
-                        if !any {
-                            continue;
-                        }
-                        let m = &mut v[pc - start];
-                        let before = (after & !m.must_write) | m.may_read;
-                        if before != m.live_before {
-                            m.live_before = before;
-                            changed = true;
-                        }
-                    }
-                    if !changed {
-                        break;
-                    }
-                }
+            let text = self.update_instance(&chain);
+            if self.vlog.log.level & 2 != 0 {
+                self.verbose(&text);
             }
         }
+    }
+
+    /// update_instance(): live_before and must_write_acc to a fixed point,
+    /// over the subprogram's instructions in postorder; the level-2 lines
+    /// it logs.
+    fn update_instance(&mut self, chain: &[usize]) -> String {
+        let insns = self.prog.insns;
+        let prune_points = &self.prog.prune_points;
+        let inst = self.stack_live.instances.get_mut(chain).expect("looked up");
+        inst.updated = false;
+        let (start, end) = (inst.start, inst.end);
+        if inst.must_write_dropped {
+            for v in inst.frames.values_mut() {
+                v.iter_mut().for_each(|m| m.must_write_acc = 0);
+            }
+        }
+        inst.must_write_dropped = false;
+        let order = postorder(insns, start, end);
+        let name = format!(
+            "({})",
+            chain.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(",")
+        );
+        let mut frames: Vec<usize> = inst.frames.keys().copied().collect();
+        frames.sort_unstable();
+        let mut text = String::new();
+        let mut passes = 0;
+        loop {
+            passes += 1;
+            let mut changed = false;
+            for &frame in &frames {
+                let v = inst.frames.get_mut(&frame).expect("a frame");
+                for &pc in &order {
+                    let succ: Vec<usize> = crate::isa::cfg::successors(insns, pc)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|s| usize::try_from(s).ok().filter(|s| (start..end).contains(s)))
+                        .collect();
+                    if succ.is_empty() {
+                        continue;
+                    }
+                    let mut after = 0;
+                    let mut acc = u64::MAX;
+                    for &s in &succ {
+                        after |= v[s - start].live_before;
+                        acc &= v[s - start].must_write_acc;
+                    }
+                    let m = &mut v[pc - start];
+                    acc |= m.must_write;
+                    let before = (after & !m.must_write) | m.may_read;
+                    changed |= before != m.live_before || acc != m.must_write_acc;
+                    if m.may_read != 0 || m.must_write != 0 || pc == start || prune_points[pc] {
+                        mask_change(&mut text, &name, "live", frame, pc, m.live_before, before);
+                        mask_change(&mut text, &name, "written", frame, pc, m.must_write_acc, acc);
+                    }
+                    m.live_before = before;
+                    m.must_write_acc = acc;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        text.push_str(&format!("{name} live stack update done in {passes} iterations\n"));
+        text
     }
 
     /// bpf_stack_slot_alive() for slot `spi` of frame `frameno` of `st`
