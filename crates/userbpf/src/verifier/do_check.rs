@@ -57,6 +57,8 @@ pub(super) struct Prog<'a> {
     pub(super) live_regs: Vec<u16>,
     /// Each subprogram's first instruction, sorted.
     pub(super) subprog_starts: Vec<usize>,
+    /// Per instruction, its loop's number (compute_scc; 0: in none).
+    pub(super) scc: Vec<u32>,
     /// The raw program (the static call graph).
     pub(super) insns: &'a [Insn],
 }
@@ -127,6 +129,7 @@ impl<'a> Env<'a> {
         }
         let decoded_at: Vec<bool> = decoded.iter().map(Option::is_some).collect();
         let live_regs = super::liveness::live_regs_before(insns, &decoded_at);
+        let scc = super::liveness::scc_ids(insns, &decoded_at);
         Some(Env {
             prog: Prog {
                 decoded,
@@ -138,6 +141,7 @@ impl<'a> Env<'a> {
                 prune_points,
                 jmp_points,
                 live_regs,
+                scc,
                 subprog_starts: crate::isa::cfg::subprog_starts(insns, usize::MAX).unwrap_or_else(|_| vec![0]),
                 insns,
             },
@@ -173,12 +177,10 @@ impl<'a> Env<'a> {
             for (i, start) in self.prog.subprog_starts.iter().enumerate() {
                 s.push_str(&format!("func#{i} @{start}\n"));
             }
-            let decoded_at: Vec<bool> = self.prog.decoded.iter().map(Option::is_some).collect();
-            let scc = super::liveness::scc_ids(self.prog.insns, &decoded_at);
             s.push_str(&super::liveness::live_regs_table(
                 &self.prog.decoded,
                 &self.prog.live_regs,
-                &scc,
+                &self.prog.scc,
             ));
             self.verbose(&s);
         }
@@ -281,7 +283,14 @@ impl<'a> Env<'a> {
     /// The path ended (exit, or pruned): update_branch_counts(), then
     /// pop_stack(): continue with the next pending branch (false: none).
     fn end_path(&mut self, st: &mut VerifierState, pc: &mut usize, prev_pc: &mut i64, level2: bool) -> bool {
-        self.walk.end_path();
+        // mark_verifier_state_scratched(): the next path prints its whole state.
+        self.vlog.scratched_regs = u16::MAX;
+        self.vlog.scratched_stack = u64::MAX;
+        for done in self.walk.end_path() {
+            self.maybe_exit_scc(done);
+        }
+        // bpf_update_live_stack(): the ended path's marks are complete.
+        self.update_live_stack(st);
         let Some(p) = self.walk.pop() else { return false };
         if !level2 {
             self.vlog.log.truncate(p.log_pos);
@@ -289,7 +298,7 @@ impl<'a> Env<'a> {
         *st = p.state;
         *pc = p.pc;
         *prev_pc = p.prev_pc;
-        self.update_live_stack(st);
+        self.stack_live_frames_changed();
         true
     }
 

@@ -193,7 +193,66 @@ impl Env<'_> {
         });
         self.walk.cur.parent = Some(idx);
         self.walk.lists.entry(key).or_default().push(idx);
+        self.maybe_enter_scc(idx);
         Ok(Visit::Miss)
+    }
+
+    /// compute_scc_callchain(): the call sites down to the outermost
+    /// frame that is in a loop, then that loop's number (None: no frame is).
+    fn scc_callchain(&self, st: &VerifierState, insn: usize) -> Option<Vec<usize>> {
+        let n = st.frames.len();
+        let mut chain = Vec::new();
+        for i in 0..n {
+            let ip = if i + 1 == n { insn } else { st.frames[i + 1].callsite };
+            match self.prog.scc[ip] {
+                0 if i + 1 < n => chain.push(ip),
+                0 => return None,
+                scc => {
+                    chain.push(scc as usize);
+                    return Some(chain);
+                }
+            }
+        }
+        None
+    }
+
+    /// The callchain as format_callchain() prints it.
+    fn callchain_text(chain: &[usize]) -> String {
+        let (scc, sites) = chain.split_last().expect("a loop number");
+        let sites: String = sites.iter().map(|s| format!("{s},")).collect();
+        format!("({sites}{scc})")
+    }
+
+    /// maybe_enter_scc(): a checkpoint inside a loop whose visit has no
+    /// entry state becomes it.
+    fn maybe_enter_scc(&mut self, idx: usize) {
+        let cp = &self.walk.checkpoints[idx];
+        let Some(chain) = self.scc_callchain(&cp.state, cp.insn_idx) else {
+            return;
+        };
+        let entry = self.walk.scc_visits.entry(chain.clone()).or_insert(None);
+        if entry.is_none() {
+            *entry = Some(idx);
+            if self.vlog.log.level & 2 != 0 {
+                self.verbose(&format!("SCC enter {}\n", Self::callchain_text(&chain)));
+            }
+        }
+    }
+
+    /// maybe_exit_scc(): every path from a loop's entry state is finished.
+    pub(super) fn maybe_exit_scc(&mut self, idx: usize) {
+        let cp = &self.walk.checkpoints[idx];
+        let Some(chain) = self.scc_callchain(&cp.state, cp.insn_idx) else {
+            return;
+        };
+        if let Some(entry) = self.walk.scc_visits.get_mut(&chain) {
+            if *entry == Some(idx) {
+                *entry = None;
+                if self.vlog.log.level & 2 != 0 {
+                    self.verbose(&format!("SCC exit {}\n", Self::callchain_text(&chain)));
+                }
+            }
+        }
     }
 
     /// Move missing states out of their list (to the free list; freed

@@ -45,8 +45,10 @@ pub fn after_add(r: &mut RegState, before: &RegState, src: &RegState, op: AluOp,
 }
 
 /// sync_linked_regs(): every other scalar linked to `known` takes its
-/// bounds (shifted by the delta between them).
-pub fn sync_linked_regs(st: &mut VerifierState, known: &RegState, skip: (usize, u8)) {
+/// bounds (shifted by the delta between them): spilled ones, and the
+/// registers live in their frame (`live`, per frame: collect_linked_regs
+/// skips dead ones).
+pub fn sync_linked_regs(st: &mut VerifierState, known: &RegState, skip: (usize, u8), live: &[u16]) {
     let base = known.id & !ADD_CONST;
     if known.ty != RegType::Scalar || base == 0 {
         return;
@@ -69,8 +71,9 @@ pub fn sync_linked_regs(st: &mut VerifierState, known: &RegState, skip: (usize, 
         }
     };
     for (fi, f) in st.frames.iter_mut().enumerate() {
+        let live = live.get(fi).copied().unwrap_or(u16::MAX);
         for (ri, r) in f.regs.iter_mut().enumerate() {
-            if (fi, ri as u8) != skip {
+            if (fi, ri as u8) != skip && live & (1 << ri) != 0 {
                 update(r);
             }
         }

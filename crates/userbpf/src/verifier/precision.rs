@@ -121,7 +121,7 @@ impl Env<'_> {
     /// collect_linked_regs() for a conditional jump's operands: when more
     /// than one scalar shares their ids, the jump's history entry lists
     /// them (what the branch learns reaches them all).
-    pub(super) fn push_linked_regs(&mut self, st: &VerifierState, src: &RegState, dst: &RegState) {
+    pub(super) fn push_linked_regs(&mut self, st: &VerifierState, src: &RegState, dst: &RegState, live: &[u16]) {
         let mut linked: Vec<Linked> = Vec::new();
         for r in [src, dst] {
             let id = r.id & !ADD_CONST;
@@ -132,7 +132,8 @@ impl Env<'_> {
             for (frame, f) in st.frames.iter().enumerate() {
                 for (reg, x) in f.regs.iter().enumerate().take(10) {
                     let l = Linked::Reg { frame, reg: reg as u8 };
-                    if same(x) && !linked.contains(&l) && linked.len() < LINKED_REGS_MAX {
+                    let is_live = live[frame] & (1 << reg) != 0;
+                    if is_live && same(x) && !linked.contains(&l) && linked.len() < LINKED_REGS_MAX {
                         linked.push(l);
                     }
                 }
@@ -151,6 +152,18 @@ impl Env<'_> {
         if linked.len() > 1 {
             self.walk.push_history(None, linked);
         }
+    }
+
+    /// Per frame, the registers live at the instruction it is at (the
+    /// current one for the last frame, the call for the others).
+    pub(super) fn frame_live_regs(&self, st: &VerifierState, pc: usize) -> Vec<u16> {
+        let n = st.frames.len();
+        (0..n)
+            .map(|i| {
+                let ip = if i + 1 == n { pc } else { st.frames[i + 1].callsite };
+                self.prog.live_regs[ip]
+            })
+            .collect()
     }
 
     /// propagate_precision(): the current state matched checkpoint `old`;

@@ -70,6 +70,7 @@ impl Env<'_> {
                 if let Some(r) = scalar {
                     self.mark_chain_precision(st, r)?;
                 }
+                self.print_branch_state(st, pc);
                 return Ok(Next::Goto(if pop == JmpOp::Jeq { next } else { target }));
             }
         }

@@ -105,6 +105,9 @@ pub(super) struct Walk {
     pub(super) cur_pc: usize,
     /// The instruction checked before it (-1: none).
     pub(super) prev_pc: i64,
+    /// struct bpf_scc_visit: per loop call chain, the checkpoint that
+    /// entered it while its paths are being explored.
+    pub(super) scc_visits: HashMap<Vec<usize>, Option<usize>>,
 }
 
 impl Walk {
@@ -130,8 +133,10 @@ impl Walk {
     }
 
     /// update_branch_counts(): the current path ended; checkpoints whose
-    /// every path is finished can be freed once evicted.
-    pub(super) fn end_path(&mut self) {
+    /// every path is finished can be freed once evicted. Returns those
+    /// checkpoints, innermost first.
+    pub(super) fn end_path(&mut self) -> Vec<usize> {
+        let mut done = Vec::new();
         let mut at = self.cur.parent;
         while let Some(i) = at {
             let c = &mut self.checkpoints[i];
@@ -139,12 +144,14 @@ impl Walk {
             if c.branches > 0 {
                 break;
             }
+            done.push(i);
             if c.evicted {
                 // maybe_free_verifier_state().
                 self.counters.free_size -= 1;
             }
             at = c.lineage.parent;
         }
+        done
     }
 
     /// push_jmp_history(): into the current state's history; flags for the
