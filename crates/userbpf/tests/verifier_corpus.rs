@@ -7,7 +7,11 @@
 //! It runs once per verifier mode (`Config::verifier`: structural, then
 //! full), prints a report per mode and writes them to
 //! target/verifier_agreement.txt, with every disagreement in
-//! target/verifier_disagreements_{structural,full}.txt. It does not fail on
+//! target/verifier_disagreements_{structural,full}.txt. On programs both
+//! accept it also reports how often the processed-instruction count and the
+//! whole statistics line (the kernel's print_verification_stats) agree,
+//! listing the differences in target/verifier_stats_disagreements_*.txt;
+//! It does not fail on
 //! low agreement unless asked to. Environment:
 //!
 //! - `USERBPF_VERIFIER_MODE=structural|full|both` (default both).
@@ -17,6 +21,9 @@
 //!   stated over the whole corpus.
 //! - `USERBPF_VERIFIER_MIN_LINE_AGREEMENT=90`: the same for the error line
 //!   over the kernel's rejections.
+//! - `USERBPF_VERIFIER_MIN_STATS_AGREEMENT=98`: the same for the whole
+//!   statistics line over the programs both accept (full mode over the
+//!   whole corpus defaults to 98).
 //! - `USERBPF_VERIFIER_MAX_PROCESSED=N`: skip programs for which the kernel
 //!   processed more than N instructions (default 20000 in debug builds, where
 //!   the ~60 loop/limit programs near the 1M limit take minutes; no limit in
@@ -293,6 +300,8 @@ struct Entry {
     log_lines: usize,
     /// N of the kernel's "processed N insns" (0 without the line).
     kernel_processed: u64,
+    /// The kernel's whole statistics line ("processed N insns ... mark_read M").
+    kernel_stats: Option<String>,
 }
 
 fn parse_entry(line: &str) -> Result<Entry, String> {
@@ -358,7 +367,18 @@ fn parse_entry(line: &str) -> Result<Entry, String> {
             .and_then(|l| l.split(' ').next())
             .and_then(|n| n.parse().ok())
             .unwrap_or(0),
+        kernel_stats: v.get("processed").and_then(Json::str).map(str::to_string),
     })
+}
+
+/// The log's statistics line ("processed N insns ..."), without its newline.
+fn stats_line(log: &str) -> Option<&str> {
+    log.lines().rev().find(|l| l.starts_with("processed "))
+}
+
+/// N of "processed N insns".
+fn processed_count(line: &str) -> Option<u64> {
+    line.strip_prefix("processed ")?.split(' ').next()?.parse().ok()
 }
 
 /// Kernel addresses (`0xffff` and 12 hex digits) as record.py writes them.
@@ -513,6 +533,12 @@ impl Maps {
 
 #[derive(Default, Clone)]
 struct Tally {
+    /// Programs both verifiers accept, compared on the statistics line.
+    both_accepted: usize,
+    /// ... whose processed-instruction count agrees.
+    processed: usize,
+    /// ... whose whole statistics line agrees.
+    stats: usize,
     total: usize,
     skipped: usize,
     kernel_accepted: usize,
@@ -670,6 +696,11 @@ fn verifier_agreement_with_linux() {
                 &run.disagreements,
             )
             .expect("write the disagreements");
+            std::fs::write(
+                dir.join(format!("verifier_stats_disagreements_{name}.txt")),
+                &run.stats_disagreements,
+            )
+            .expect("write the statistics disagreements");
         }
         assert!(run.compared > 0, "no program could be compared");
         // The gate is for the last mode run: full, unless only structural was asked for.
@@ -691,6 +722,16 @@ fn verifier_agreement_with_linux() {
         assert!(
             got >= min,
             "{name}: verdict+errno agreement {got:.2}% is below USERBPF_VERIFIER_MIN_AGREEMENT={min}"
+        );
+    }
+    // The statistics line (processed count, states) on programs both
+    // accept: 99.2% when pruning reached the kernel's (issue 17).
+    let min_stats = env_pct("USERBPF_VERIFIER_MIN_STATS_AGREEMENT").or(defaults.then_some(98.0));
+    if let Some(min) = min_stats {
+        let got = 100.0 * run.stats as f64 / run.both_accepted.max(1) as f64;
+        assert!(
+            got >= min,
+            "{name}: statistics line agreement {got:.2}% is below USERBPF_VERIFIER_MIN_STATS_AGREEMENT={min}"
         );
     }
     if let Some(min) = min_line {
@@ -720,12 +761,16 @@ fn max_processed() -> u64 {
 struct Run {
     report: String,
     disagreements: String,
+    /// Both accept, statistics lines differ: name, kernel, userbpf.
+    stats_disagreements: String,
     shown: String,
     total: usize,
     compared: usize,
     verdict_errno: usize,
     kernel_rejected: usize,
     line: usize,
+    both_accepted: usize,
+    stats: usize,
 }
 
 fn compare(entries: &[Entry], whole: usize, filters: &[String], mode: VerifierMode, show: bool) -> Run {
@@ -739,6 +784,7 @@ fn compare(entries: &[Entry], whole: usize, filters: &[String], mode: VerifierMo
     // kind -> (count, first example)
     let mut kinds: BTreeMap<String, (usize, String)> = BTreeMap::new();
     let mut disagreements = String::new();
+    let mut stats_disagreements = String::new();
     let mut slowest: Vec<(Duration, String)> = Vec::new();
     let mut shown = String::new();
     let mut maps = Maps::default();
@@ -820,6 +866,28 @@ fn compare(entries: &[Entry], whole: usize, filters: &[String], mode: VerifierMo
             process.close(fd).expect("close a prog_array");
         }
         let same_verdict = ours.accepted == e.accepted && (e.accepted || ours.errno == e.errno);
+        // On programs both accept: the processed count and the whole
+        // statistics line (the log's last line).
+        if e.accepted && ours.accepted {
+            if let Some(kstats) = &e.kernel_stats {
+                let ostats = stats_line(&ours.log);
+                let same_count = ostats.and_then(processed_count) == processed_count(kstats);
+                let same_stats = ostats == Some(kstats.as_str());
+                for t in [&mut *fam, &mut all] {
+                    t.both_accepted += 1;
+                    t.processed += same_count as usize;
+                    t.stats += same_stats as usize;
+                }
+                if !same_stats {
+                    let _ = writeln!(
+                        stats_disagreements,
+                        "{}\tkernel: {kstats}\tuserbpf: {}",
+                        e.name,
+                        ostats.unwrap_or("")
+                    );
+                }
+            }
+        }
         let same_line = !e.accepted && ours.error_line == e.error_line;
         for t in [&mut *fam, &mut all] {
             t.verdict_errno += same_verdict as usize;
@@ -924,6 +992,15 @@ fn compare(entries: &[Entry], whole: usize, filters: &[String], mode: VerifierMo
     );
     let _ = writeln!(
         r,
+        "processed count agrees: {} of {} both accept ({}); whole statistics line: {} ({})",
+        all.processed,
+        all.both_accepted,
+        pct(all.processed, all.both_accepted),
+        all.stats,
+        pct(all.stats, all.both_accepted)
+    );
+    let _ = writeln!(
+        r,
         "\n{:<12} {:>6} {:>6} {:>6} {:>8} {:>14} {:>14}",
         "family", "progs", "kacc", "skip", "compared", "verdict+errno", "line/rejected"
     );
@@ -968,11 +1045,14 @@ fn compare(entries: &[Entry], whole: usize, filters: &[String], mode: VerifierMo
     Run {
         report: r,
         disagreements,
+        stats_disagreements,
         shown,
         total: all.total,
         compared,
         verdict_errno: all.verdict_errno,
         kernel_rejected: all.kernel_rejected,
         line: all.line,
+        both_accepted: all.both_accepted,
+        stats: all.stats,
     }
 }

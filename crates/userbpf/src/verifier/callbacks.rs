@@ -55,15 +55,6 @@ pub(super) fn calls_callback(ins: &Instruction) -> bool {
     )
 }
 
-/// A state as pruning compares it: without bpf_loop's unrolling counter
-/// (the kernel's states_equal ignores callback_depth).
-pub(super) fn prune_view(mut st: VerifierState) -> VerifierState {
-    for f in st.frames.iter_mut() {
-        f.callback_depth = 0;
-    }
-    st
-}
-
 /// The callee frame's arguments, by helper (set_*_callback_state).
 enum CalleeArgs {
     /// bpf_loop: R1 the index, R2 the context.
@@ -81,18 +72,6 @@ fn map_has_for_each(map_type: u32) -> bool {
 }
 
 impl Env<'_> {
-    /// Whether the current path, since it was at `pc` in the state hashed
-    /// `h`, passed a callback-calling helper call (`pc` included).
-    pub(super) fn loops_through_callback_call(&self, pc: usize, h: u64) -> bool {
-        let path = &self.walk.path;
-        let Some(from) = path.iter().rposition(|&e| e == (pc, h)) else {
-            return false;
-        };
-        path[from..]
-            .iter()
-            .any(|&(p, _)| self.prog.decoded[p].is_some_and(|i| calls_callback(&i)))
-    }
-
     /// check_ld_imm() of BPF_PSEUDO_FUNC: PTR_TO_FUNC naming the callee.
     pub(super) fn ld_imm64_func(&mut self, pc: usize) -> Res<RegState> {
         let Some(funcs) = self.func_info else {
@@ -239,43 +218,38 @@ impl Env<'_> {
     }
 
     /// widen_imprecise_scalars(): against the state the current path had
-    /// at the helper call `callsite` last (find_prev_entry), every scalar
-    /// (in registers and spilled) that changed and is not precise becomes
-    /// unknown, so that iterations converge (a counter in the callback's
-    /// context, say).
+    /// at the helper call `callsite` last (find_prev_entry: the newest
+    /// checkpoint there still on the path, same call chain), every scalar
+    /// (in registers and spilled) that changed and is precise on neither
+    /// side becomes unknown, so that iterations converge (a counter in the
+    /// callback's context, say).
     fn widen_imprecise_scalars(&mut self, st: &mut VerifierState, callsite: usize) {
-        let Some(&(_, h)) = self.walk.path.iter().rev().find(|&&(p, _)| p == callsite) else {
+        let Some(old) = self.find_prev_entry(st, callsite).cloned() else {
             return;
         };
-        let Some(old) = self
-            .walk
-            .visited
-            .get(&callsite)
-            .and_then(|b| b.get(&h))
-            .and_then(|v| v.iter().rev().find(|o| o.frames.len() == st.frames.len()))
-            .cloned()
-        else {
-            return;
+        // regs_exact() up to the ids, which the two states name apart.
+        let same = |o: &RegState, c: &RegState| {
+            let (mut o, mut c) = (*o, *c);
+            o.id = 0;
+            c.id = 0;
+            o == c
         };
-        // The old state is stored canonical (ids renumbered, no precision
-        // marks): compare with the current one made canonical the same way.
-        let cur = super::linked::canonical(st);
-        let widen = |o: &RegState, c: &RegState, r: &mut RegState| {
-            if o.ty == RegType::Scalar && c.ty == RegType::Scalar && !r.precise && o != c {
+        let widen = |o: &RegState, r: &mut RegState| {
+            if o.ty == RegType::Scalar && r.ty == RegType::Scalar && !o.precise && !r.precise && !same(o, r) {
                 *r = RegState::unknown();
             }
         };
         for (fi, f) in st.frames.iter_mut().enumerate() {
-            let (of, cf) = (&old.frames[fi], &cur.frames[fi]);
+            let Some(of) = old.frames.get(fi) else { break };
             for i in 0..f.regs.len() {
-                widen(&of.regs[i], &cf.regs[i], &mut f.regs[i]);
+                widen(&of.regs[i], &mut f.regs[i]);
             }
             for (i, s) in f.stack.iter_mut().enumerate() {
-                let (Some(os), Some(cs)) = (of.stack.get(i), cf.stack.get(i)) else {
+                let Some(os) = of.stack.get(i) else {
                     continue;
                 };
                 if os.types[7] == SlotType::Spill && s.types[7] == SlotType::Spill {
-                    widen(&os.spilled, &cs.spilled, &mut s.spilled);
+                    widen(&os.spilled, &mut s.spilled);
                 }
             }
         }

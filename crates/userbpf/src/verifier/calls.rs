@@ -29,6 +29,7 @@ impl Env<'_> {
             caller.regs[r] = RegState::not_init();
         }
         st.frames.push(callee);
+        self.stack_live_frames_changed();
         if self.vlog.log.level & 1 != 0 {
             let refs = st.printed_refs();
             let caller = st.frames[curframe].clone();
@@ -53,6 +54,7 @@ impl Env<'_> {
         }
         let callee = st.frames.pop().expect("a callee frame");
         st.cur_mut().regs[0] = r0;
+        self.update_live_stack(st);
         if self.vlog.log.level & 1 != 0 {
             let refs = st.printed_refs();
             let caller = st.cur().clone();

@@ -107,13 +107,16 @@ impl Env<'_> {
                 }
             }
             (true, false) => {
-                // The scalar added to a pointer becomes precise.
+                // The scalar added to a pointer must be precise.
                 if let Operand::Reg(r) = src {
-                    st.cur_mut().regs[r as usize].precise = true;
+                    self.mark_chain_precision(st, r)?;
                 }
                 self.ptr_arith(width, op, dst, d, s, false)?
             }
-            (false, true) => self.ptr_arith(width, op, dst, s, d, true)?,
+            (false, true) => {
+                self.mark_chain_precision(st, dst)?;
+                self.ptr_arith(width, op, dst, s, d, true)?
+            }
         };
         st.cur_mut().regs[dst as usize] = r;
         Ok(())

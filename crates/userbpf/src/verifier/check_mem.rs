@@ -69,6 +69,17 @@ impl Env<'_> {
                 }
                 self.check_mem(st, dst, base, off as i64, size, Access::Write, Some(v))?;
                 self.note_access(&base);
+                // A zero stored as STACK_ZERO bytes (not a spill): the
+                // register's value is relied on.
+                let spill = base.var_off.is_const() && total % 8 == 0 && self.prog.privileged;
+                if base.ty == RegType::Stack
+                    && v.ty == RegType::Scalar
+                    && v.is_const()
+                    && v.var_off.value == 0
+                    && !spill
+                {
+                    self.mark_chain_precision(st, src)?;
+                }
             }
             _ => unreachable!("not a load or store: {ins:?}"),
         }
@@ -138,9 +149,19 @@ impl Env<'_> {
                 let privileged = self.prog.privileged;
                 let f = st.cur_mut();
                 f.grow_stack((-total) as usize);
+                let frame = reg.frameno as usize;
                 let ss = &mut f.stack[spi];
                 if access == Access::Write {
                     let v = value.expect("stored value");
+                    // A register spill: backtracking follows it (the
+                    // history's stack-access flag).
+                    if (v.ty == RegType::Scalar && total % 8 == 0 && privileged) || v.ty != RegType::Scalar {
+                        self.walk.push_history(Some((frame, spi)), Vec::new());
+                    }
+                    if n == 8 {
+                        self.mark_stack_write(frame, spi);
+                    }
+                    let ss = &mut st.cur_mut().stack[spi];
                     if v.ty == RegType::Scalar && total % 8 == 0 && privileged {
                         // save_register_state(): a (possibly partial) spill.
                         ss.spilled = v;
@@ -177,6 +198,7 @@ impl Env<'_> {
                     return Ok(None);
                 }
                 let ss = *ss;
+                self.mark_stack_read(st, frame, spi);
                 if ss.types[7] == SlotType::Spill {
                     let spill_size = 1 + ss.types[..7]
                         .iter()
@@ -184,6 +206,7 @@ impl Env<'_> {
                         .take_while(|&&t| t == SlotType::Spill)
                         .count();
                     if n == 8 && spill_size == 8 {
+                        self.walk.push_history(Some((frame, spi)), Vec::new());
                         return Ok(Some(ss.spilled));
                     }
                     if ss.spilled.ty != RegType::Scalar {
@@ -192,6 +215,7 @@ impl Env<'_> {
                     // bpf_stack_narrow_access_ok(): a narrower fill keeps the
                     // spilled value only from the slot start (little endian).
                     if n as usize <= spill_size && total % 8 == 0 {
+                        self.walk.push_history(Some((frame, spi)), Vec::new());
                         return Ok(Some(ss.spilled));
                     }
                     let (mut spill_cnt, mut zero_cnt) = (0, 0);
@@ -210,6 +234,9 @@ impl Env<'_> {
                         }
                     }
                     let zero_spill = spill_cnt == n && ss.spilled.is_const() && ss.spilled.var_off.value == 0;
+                    if zero_spill {
+                        self.walk.push_history(Some((frame, spi)), Vec::new());
+                    }
                     return Ok(Some(if zero_spill || zero_cnt == n {
                         RegState::known(0)
                     } else {

@@ -38,24 +38,43 @@ impl Env<'_> {
         }
         let decided = branch_taken(op, width, &d, &s);
         if decided.is_some() {
-            // mark_chain_precision() on the operands that decided it (the
-            // flag shows as `P` in logs; states compare without it).
-            st.cur_mut().regs[dst as usize].precise = true;
+            // The operands that decided it must keep their values in
+            // states pruned against this path.
+            self.mark_chain_precision(st, dst)?;
             if let Operand::Reg(r) = src {
-                st.cur_mut().regs[r as usize].precise = true;
+                self.mark_chain_precision(st, r)?;
             }
+        }
+        if decided.is_some() {
+            self.print_branch_state(st, pc);
         }
         match decided {
             Some(true) => Ok(Next::Goto(target)),
             Some(false) => Ok(Next::Goto(next)),
             None => {
+                // Scalars linked to the operands, in the jump history for
+                // backtracking (before the branch, so both paths share it).
+                let live = self.frame_live_regs(st, pc);
+                self.push_linked_regs(st, &s, &d, &live);
                 // Both ways: the taken branch is explored later.
                 let mut other = st.clone();
-                refine(&mut other, width, op, dst, src, &d, &s, true);
-                refine(st, width, op, dst, src, &d, &s, false);
+                refine(&mut other, width, op, dst, src, &d, &s, true, &live);
+                refine(st, width, op, dst, src, &d, &s, false, &live);
                 self.push_branch(other, target, pc);
                 Ok(Next::Goto(next))
             }
+        }
+    }
+}
+
+impl Env<'_> {
+    /// print_insn_state() of a decided branch, at the jump (the kernel
+    /// prints it before following the one way).
+    pub(super) fn print_branch_state(&mut self, st: &VerifierState, pc: usize) {
+        if self.vlog.log.enabled() {
+            let f = st.cur().clone();
+            let refs = st.printed_refs();
+            self.vlog.print_insn_state(&f, &refs, pc);
         }
     }
 }

@@ -10,13 +10,14 @@
 //! (bpf-to-bpf calls), [`super::exit`].
 
 use super::cond_jmp::CondJmp;
+use super::explored::Visit;
 use super::facts::Facts;
 use super::log::VerifierLog;
 use super::reg::{RegState, RegType};
 use super::spin_lock::BPF_FUNC_SPIN_UNLOCK;
 use super::state::{FuncState, VerifierState};
 use super::state_log::StateLog;
-use super::walk::{state_hash, Walk};
+use super::walk::Walk;
 use crate::exec::AccessProof;
 use crate::isa::disasm::disasm;
 use crate::isa::{CallKind, Insn, Instruction};
@@ -24,9 +25,6 @@ use crate::uapi::Errno;
 
 /// The processed-instruction limit (BPF_COMPLEXITY_LIMIT_INSNS).
 const INSN_LIMIT: u64 = 1_000_000;
-/// Processed instructions after which a program with helper calls falls
-/// back to the structural verdict (see `Env::run`).
-const HELPER_PATH_BUDGET: u64 = 100_000;
 
 /// Why checking stopped without a verdict of its own.
 #[derive(Debug, PartialEq, Eq)]
@@ -50,8 +48,20 @@ pub(super) struct Prog<'a> {
     pub(super) gpl_compatible: bool,
     /// The map each map-loading ld_imm64 refers to.
     pub(super) maps: &'a [super::MapRef],
-    /// The instructions jumps land on (where states are compared).
-    pub(super) jump_targets: Vec<bool>,
+    /// Prune points (mark_prune_point): where states are compared.
+    pub(super) prune_points: Vec<bool>,
+    /// Sync callback-calling helper calls (mark_calls_callback): forced
+    /// checkpoints where a callback's iterations converge.
+    pub(super) calls_callback: Vec<bool>,
+    /// Jump points (mark_jmp_point): where the jump history records how
+    /// the path came in.
+    pub(super) jmp_points: Vec<bool>,
+    /// Per instruction, the registers live before it.
+    pub(super) live_regs: Vec<u16>,
+    /// Each subprogram's first instruction, sorted.
+    pub(super) subprog_starts: Vec<usize>,
+    /// Per instruction, its loop's number (compute_scc; 0: in none).
+    pub(super) scc: Vec<u32>,
     /// The raw program (the static call graph).
     pub(super) insns: &'a [Insn],
 }
@@ -71,6 +81,7 @@ pub struct Env<'a> {
     pub kernel_btf: Option<&'a crate::btf::Btf>,
     pub(super) facts: Facts,
     pub(super) walk: Walk,
+    pub(super) stack_live: super::stack_liveness::StackLiveness,
     pub(super) vlog: StateLog<'a>,
     pub insn_processed: u64,
 }
@@ -85,20 +96,54 @@ impl<'a> Env<'a> {
         maps: &'a [super::MapRef],
         log: &'a mut VerifierLog,
     ) -> Option<Self> {
-        let mut decoded = vec![None; insns.len()];
-        let mut jump_targets = vec![false; insns.len()];
+        let n = insns.len();
+        let mut decoded = vec![None; n];
+        let mut prune_points = vec![false; n];
+        let mut jmp_points = vec![false; n];
+        let mut calls_callback = vec![false; n];
+        let mut mark = |pc: usize, jmp: bool| {
+            if pc < n {
+                prune_points[pc] = true;
+                jmp_points[pc] |= jmp;
+            }
+        };
         for (pc, ins) in crate::isa::decode(insns).ok()? {
             decoded[pc] = Some(ins);
-            // may_goto stops the walk (unsupported): its target is no prune point.
-            let rel = ins.jump_rel().filter(|_| !matches!(ins, Instruction::MayGoto { .. }));
-            if let Some(t) = rel.and_then(|r| crate::isa::cfg::target_in(pc, r, insns.len()).ok()) {
-                jump_targets[t] = true;
-            }
-            // Callbacks return to their helper call: its states are compared.
-            if super::callbacks::calls_callback(&ins) {
-                jump_targets[pc] = true;
+            let target = ins.jump_rel().and_then(|r| crate::isa::cfg::target_in(pc, r, n).ok());
+            // As check_cfg's visit_insn() marks them.
+            match ins {
+                Instruction::Ja { .. } | Instruction::Ja32 { .. } => {
+                    if let Some(t) = target {
+                        mark(t, true);
+                    }
+                }
+                Instruction::Call(kind) => {
+                    mark(pc + 1, true);
+                    // is_sync_callback_calling_insn(): a prune and jump
+                    // point, and a forced checkpoint.
+                    if super::callbacks::calls_callback(&ins) {
+                        calls_callback[pc] = true;
+                        mark(pc, true);
+                    }
+                    if let CallKind::Local(imm) = kind {
+                        mark(pc, false);
+                        if let Ok(t) = crate::isa::cfg::target_in(pc, imm as i64, n) {
+                            mark(t, true);
+                        }
+                    }
+                }
+                _ if ins.comparison().is_some() || matches!(ins, Instruction::MayGoto { .. }) => {
+                    mark(pc, false);
+                    if let Some(t) = target {
+                        mark(t, true);
+                    }
+                }
+                _ => {}
             }
         }
+        let decoded_at: Vec<bool> = decoded.iter().map(Option::is_some).collect();
+        let live_regs = super::liveness::live_regs_before(insns, &decoded_at);
+        let scc = super::liveness::scc_ids(insns, &decoded_at);
         Some(Env {
             prog: Prog {
                 decoded,
@@ -107,7 +152,12 @@ impl<'a> Env<'a> {
                 privileged,
                 gpl_compatible,
                 maps,
-                jump_targets,
+                prune_points,
+                calls_callback,
+                jmp_points,
+                live_regs,
+                scc,
+                subprog_starts: crate::isa::cfg::subprog_starts(insns, usize::MAX).unwrap_or_else(|_| vec![0]),
                 insns,
             },
             func_info: None,
@@ -116,6 +166,7 @@ impl<'a> Env<'a> {
             kernel_btf: None,
             facts: Facts::new(insns.len()),
             walk: Walk::default(),
+            stack_live: Default::default(),
             vlog: StateLog::new(log),
             insn_processed: 0,
         })
@@ -132,11 +183,24 @@ impl<'a> Env<'a> {
 
     pub(super) fn push_branch(&mut self, state: VerifierState, pc: usize, prev_pc: usize) {
         let log_pos = self.vlog.log.text().len();
-        self.walk.push(state, pc, prev_pc, log_pos);
+        self.walk.push(state, pc, prev_pc as i64, log_pos);
     }
 
     /// Explore every path from the entry state. Ok: all paths exit cleanly.
     pub fn run(&mut self) -> Res<()> {
+        if self.vlog.log.level & 2 != 0 {
+            // check_subprogs() and compute_live_registers() at level 2.
+            let mut s = String::new();
+            for (i, start) in self.prog.subprog_starts.iter().enumerate() {
+                s.push_str(&format!("func#{i} @{start}\n"));
+            }
+            s.push_str(&super::liveness::live_regs_table(
+                &self.prog.decoded,
+                &self.prog.live_regs,
+                &self.prog.scc,
+            ));
+            self.verbose(&s);
+        }
         self.explore()?;
         // Level 1 keeps a failing path only: the explored ones are gone.
         if self.vlog.log.level & 2 == 0 {
@@ -156,40 +220,30 @@ impl<'a> Env<'a> {
         st.frames[0].regs[1] = RegState::pointer(RegType::Ctx);
         self.vlog.scratched_regs = u16::MAX;
         let mut pc = 0usize;
-        let mut prev_pc = 0usize;
+        let mut prev_pc: i64 = -1;
         let mut print_from = false;
         loop {
             self.insn_processed += 1;
-            // Helper results (random numbers, lengths) fork paths the
-            // kernel merges through precision tracking and range-subsuming
-            // pruning, which this explorer lacks (exact-state pruning only):
-            // past a budget, such programs fall back instead of being
-            // refused as too large.
-            if self.facts.helper_calls > 0 && self.insn_processed > HELPER_PATH_BUDGET {
-                return Err(Stop::Unsupported("state pruning beyond exact matches"));
-            }
             if self.insn_processed > INSN_LIMIT {
                 let n = self.insn_processed;
                 return Err(self.reject(Errno::E2BIG, format!("BPF program is too large. Processed {n} insn\n")));
             }
-            // Loop detection and pruning at jump targets.
-            if self.prog.jump_targets[pc] {
-                // Compared up to the renaming of ids.
-                let canon = super::callbacks::prune_view(super::linked::canonical(&st));
-                let h = state_hash(&canon);
-                let bucket = self.walk.visited.entry(pc).or_default().entry(h).or_default();
-                if bucket.contains(&canon) {
-                    // A repeat through a callback-calling helper is the
-                    // callback's iteration converging, not a loop.
-                    if self.walk.on_path.contains(&(pc, h)) && !self.loops_through_callback_call(pc, h) {
-                        let cur = self.vlog.state_text(&st.cur().clone(), &st.printed_refs(), true);
-                        return Err(self.reject(
-                            Errno::EINVAL,
-                            format!("infinite loop detected at insn {pc}\ncur state:{cur}old state:{cur}"),
-                        ));
+            self.walk.cur.last_insn_idx = prev_pc;
+            self.walk.cur_pc = pc;
+            self.walk.prev_pc = prev_pc;
+            self.walk.hist_this_insn = false;
+            if self.prog.prune_points[pc] {
+                if let Visit::Hit = self.is_state_visited(&mut st, pc)? {
+                    // An equivalent state was fully explored: this path is safe.
+                    if self.vlog.log.level & 3 != 0 {
+                        let line = if print_from {
+                            format!("\nfrom {prev_pc} to {pc}: safe\n")
+                        } else {
+                            format!("{pc}: safe\n")
+                        };
+                        self.verbose(&line);
                     }
-                    // An identical state was fully explored: this path is safe.
-                    match self.pop(&mut st, &mut pc, &mut prev_pc, level2)? {
+                    match self.end_path(&mut st, &mut pc, &mut prev_pc, level2) {
                         true => {
                             print_from = true;
                             continue;
@@ -197,9 +251,9 @@ impl<'a> Env<'a> {
                         false => return Ok(()),
                     }
                 }
-                bucket.push(canon);
-                self.walk.path.push((pc, h));
-                self.walk.on_path.insert((pc, h));
+            }
+            if self.prog.jmp_points[pc] {
+                self.walk.push_history(None, Vec::new());
             }
             if self.vlog.log.enabled() {
                 if level2 && print_from {
@@ -221,17 +275,21 @@ impl<'a> Env<'a> {
                 self.vlog.prev_log_pos = self.vlog.log.text().len();
             }
             let ins = self.prog.decoded[pc].expect("structural check passed");
+            self.reset_stack_writes(&st, pc);
             let step = self.step(&mut st, pc, ins);
+            if step.is_ok() {
+                self.commit_stack_writes();
+            }
             // The subprogram's stack depth (check_max_stack_depth uses it).
             let f = st.cur();
             let depth = self.facts.stack_depth.entry(f.subprog).or_insert(0);
             *depth = (*depth).max(f.stack.len() * 8);
             match step? {
                 Next::Goto(t) => {
-                    prev_pc = pc;
+                    prev_pc = pc as i64;
                     pc = t;
                 }
-                Next::Exit => match self.pop(&mut st, &mut pc, &mut prev_pc, level2)? {
+                Next::Exit => match self.end_path(&mut st, &mut pc, &mut prev_pc, level2) {
                     true => print_from = true,
                     false => return Ok(()),
                 },
@@ -239,16 +297,33 @@ impl<'a> Env<'a> {
         }
     }
 
+    /// The path ended (exit, or pruned): update_branch_counts(), then
     /// pop_stack(): continue with the next pending branch (false: none).
-    fn pop(&mut self, st: &mut VerifierState, pc: &mut usize, prev_pc: &mut usize, level2: bool) -> Res<bool> {
-        let Some(p) = self.walk.pop() else { return Ok(false) };
+    fn end_path(&mut self, st: &mut VerifierState, pc: &mut usize, prev_pc: &mut i64, level2: bool) -> bool {
+        // mark_verifier_state_scratched(): the next path prints its whole state.
+        self.vlog.scratched_regs = u16::MAX;
+        self.vlog.scratched_stack = u64::MAX;
+        for done in self.walk.end_path() {
+            self.maybe_exit_scc(done);
+        }
+        // bpf_update_live_stack(): the ended path's marks are complete.
+        self.update_live_stack(st);
+        let Some(p) = self.walk.pop() else { return false };
         if !level2 {
             self.vlog.log.truncate(p.log_pos);
         }
         *st = p.state;
         *pc = p.pc;
         *prev_pc = p.prev_pc;
-        Ok(true)
+        self.stack_live_frames_changed();
+        true
+    }
+
+    /// The statistics line's numbers: max_states_per_insn, total_states,
+    /// peak_states (mark_read is always 0 since 6.18's liveness).
+    pub fn state_stats(&self) -> (u64, u64, u64) {
+        let c = &self.walk.counters;
+        (c.max_states_per_insn, c.total_states, c.peak_states)
     }
 
     pub(super) fn read_reg(&mut self, st: &VerifierState, r: u8) -> Res<RegState> {
@@ -270,6 +345,18 @@ impl<'a> Env<'a> {
     fn step(&mut self, st: &mut VerifierState, pc: usize, ins: Instruction) -> Res<Next> {
         self.walk.cur_pc = pc;
         let next = pc + ins.slots();
+        if matches!(
+            ins,
+            Instruction::Ja { .. }
+                | Instruction::Ja32 { .. }
+                | Instruction::Jcond { .. }
+                | Instruction::Exit
+                | Instruction::Call(_)
+                | Instruction::CallX { .. }
+                | Instruction::MayGoto { .. }
+        ) {
+            self.walk.counters.jmps_processed += 1;
+        }
         match ins {
             Instruction::Alu { width, op, dst, src } => {
                 self.check_alu(st, width, op, dst, src)?;

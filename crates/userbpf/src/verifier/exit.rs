@@ -33,6 +33,8 @@ impl Env<'_> {
                     ),
                 ));
             }
+            // The return value's range is relied on.
+            self.mark_chain_precision(st, 0)?;
             if !(lo <= r0.smin && r0.smax <= hi) {
                 let mut m = String::from("At program exit the register R0 has");
                 if r0.smin > i64::MIN {

@@ -1,8 +1,8 @@
 //! Linked scalars: copies of an unknown scalar share an id
 //! (assign_scalar_id_before_mov), `rX += const` keeps the link with a
 //! delta (BPF_ADD_CONST), and what a branch learns about one copy reaches
-//! the others (sync_linked_regs). States are compared with their ids
-//! renumbered in order of appearance, as the kernel's check_ids maps them.
+//! the others (sync_linked_regs). States compare their ids through
+//! check_ids (see `states_equal`).
 
 use super::alu::scalar_op;
 use crate::isa::{AluOp, Width};
@@ -45,8 +45,10 @@ pub fn after_add(r: &mut RegState, before: &RegState, src: &RegState, op: AluOp,
 }
 
 /// sync_linked_regs(): every other scalar linked to `known` takes its
-/// bounds (shifted by the delta between them).
-pub fn sync_linked_regs(st: &mut VerifierState, known: &RegState, skip: (usize, u8)) {
+/// bounds (shifted by the delta between them): spilled ones, and the
+/// registers live in their frame (`live`, per frame: collect_linked_regs
+/// skips dead ones).
+pub fn sync_linked_regs(st: &mut VerifierState, known: &RegState, skip: (usize, u8), live: &[u16]) {
     let base = known.id & !ADD_CONST;
     if known.ty != RegType::Scalar || base == 0 {
         return;
@@ -69,8 +71,9 @@ pub fn sync_linked_regs(st: &mut VerifierState, known: &RegState, skip: (usize, 
         }
     };
     for (fi, f) in st.frames.iter_mut().enumerate() {
+        let live = live.get(fi).copied().unwrap_or(u16::MAX);
         for (ri, r) in f.regs.iter_mut().enumerate() {
-            if (fi, ri as u8) != skip {
+            if (fi, ri as u8) != skip && live & (1 << ri) != 0 {
                 update(r);
             }
         }
@@ -80,46 +83,4 @@ pub fn sync_linked_regs(st: &mut VerifierState, known: &RegState, skip: (usize, 
             }
         }
     }
-}
-
-/// The state with every id (and reference id) renumbered 1, 2, ... in
-/// order of first appearance, and without precision marks (which only
-/// annotate logs here): states equal up to renaming compare equal.
-pub fn canonical(st: &VerifierState) -> VerifierState {
-    let mut c = st.clone();
-    // Few ids are live at once: a linear map is cheapest.
-    let mut map: Vec<u32> = Vec::new();
-    let mut remap = |id: u32| -> u32 {
-        if id == 0 {
-            return 0;
-        }
-        let base = id & !ADD_CONST;
-        let n = match map.iter().position(|&x| x == base) {
-            Some(i) => i,
-            None => {
-                map.push(base);
-                map.len() - 1
-            }
-        };
-        (n as u32 + 1) | (id & ADD_CONST)
-    };
-    for f in c.frames.iter_mut() {
-        for r in f.regs.iter_mut() {
-            r.id = remap(r.id);
-            r.ref_obj_id = remap(r.ref_obj_id);
-            r.precise = false;
-        }
-        for s in f.stack.iter_mut() {
-            s.spilled.id = remap(s.spilled.id);
-            s.spilled.ref_obj_id = remap(s.spilled.ref_obj_id);
-            s.spilled.precise = false;
-        }
-    }
-    for r in c.refs.iter_mut() {
-        r.0 = remap(r.0);
-    }
-    if let Some(l) = c.lock.as_mut() {
-        l.id = remap(l.id);
-    }
-    c
 }

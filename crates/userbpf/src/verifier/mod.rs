@@ -43,13 +43,18 @@ mod check_mem;
 mod cond_jmp;
 mod const_str;
 mod exit;
+mod explored;
 mod facts;
+mod liveness;
+mod precision;
 mod ptr_alu;
 mod ptr_cmp;
 mod refine;
 mod spin_lock;
 mod stack;
+mod stack_liveness;
 mod state_log;
+mod states_equal;
 mod walk;
 
 use std::sync::Arc;
@@ -71,9 +76,9 @@ pub enum VerifierMode {
     Structural,
     /// Path exploration with register and stack state, helper calls, maps
     /// and bpf-to-bpf calls (the default: it agrees with the kernel far
-    /// more often, see DEVELOPERS.md); what it does not model yet (state
-    /// pruning beyond exact matches, may_goto, arena, some helper argument
-    /// types, ...) falls back to the structural verdict.
+    /// more often, see DEVELOPERS.md); what it does not model yet
+    /// (may_goto, arena, iterators, some helper argument types, ...) falls
+    /// back to the structural verdict.
     #[default]
     Full,
 }
@@ -229,7 +234,7 @@ pub(crate) fn bpf_check(load: &LoadInput<'_>, log: &mut VerifierLog) -> Result<C
     let (loads, funcs) = match early {
         Ok(r) => r,
         Err(e) => {
-            log.write(&stats_line(0));
+            log.write(&stats_line(0, (0, 0, 0)));
             return Err(e);
         }
     };
@@ -277,9 +282,11 @@ pub(crate) fn bpf_check(load: &LoadInput<'_>, log: &mut VerifierLog) -> Result<C
 }
 
 /// The statistics line that ends every log (print_verification_stats).
-fn stats_line(processed: u64) -> String {
+/// print_verification_stats(): `(max_states_per_insn, total_states,
+/// peak_states)`; mark_read is 0 since register read marks are gone (6.18).
+fn stats_line(processed: u64, (max_states, total, peak): (u64, u64, u64)) -> String {
     format!(
-        "processed {processed} insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n"
+        "processed {processed} insns (limit 1000000) max_states_per_insn {max_states} total_states {total} peak_states {peak} mark_read 0\n"
     )
 }
 
@@ -318,6 +325,7 @@ pub fn check_insns(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Veri
     let mut processed = if result.is_ok() { input.insns.len() as u64 } else { 0 };
     let mut proven = None;
     let mut unsupported = None;
+    let mut states = (0, 0, 0);
     let mut result = result.map_err(|(_, errno)| errno);
     if result.is_ok() && input.mode == VerifierMode::Full {
         if let Some(mut env) = do_check::Env::new(
@@ -335,9 +343,11 @@ pub fn check_insns(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Veri
             env.kernel_btf = input.kernel_btf;
             let outcome = env.run();
             let n = env.insn_processed;
+            let walked = env.state_stats();
             match outcome {
                 Ok(()) => {
                     processed = n;
+                    states = walked;
                     proven = Some(env.access_proofs());
                     // Level 1 keeps only a failing path: a clean run leaves
                     // nothing but the statistics.
@@ -347,6 +357,7 @@ pub fn check_insns(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Veri
                 }
                 Err(do_check::Stop::Reject(errno)) => {
                     processed = n;
+                    states = walked;
                     result = Err(errno);
                 }
                 // A reachable kfunc call: nothing here can run it (the
@@ -368,7 +379,7 @@ pub fn check_insns(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Veri
             }
         }
     }
-    log.write(&stats_line(processed));
+    log.write(&stats_line(processed, states));
     result?;
     Ok(Verified {
         verified_insns: processed as u32,

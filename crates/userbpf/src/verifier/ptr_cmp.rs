@@ -57,12 +57,21 @@ impl Env<'_> {
             (s, d, flip(op))
         };
         if let Some(v) = const_value(&c, width) {
-            if reg_not_null(&p) && v == 0 {
-                match pop {
-                    JmpOp::Jeq => return Ok(Next::Goto(next)),
-                    JmpOp::Jne => return Ok(Next::Goto(target)),
-                    _ => {}
+            if reg_not_null(&p) && v == 0 && matches!(pop, JmpOp::Jeq | JmpOp::Jne) {
+                // The scalar operand (a register) decided it.
+                let scalar = if const_value(&s, width).is_some() {
+                    match src {
+                        Operand::Reg(r) => Some(r),
+                        Operand::Imm(_) => None,
+                    }
+                } else {
+                    Some(dst)
+                };
+                if let Some(r) = scalar {
+                    self.mark_chain_precision(st, r)?;
                 }
+                self.print_branch_state(st, pc);
+                return Ok(Next::Goto(if pop == JmpOp::Jeq { next } else { target }));
             }
         }
         if width == Width::W64 && (d.ty.is_pkt_pointer() || s.ty.is_pkt_pointer()) {

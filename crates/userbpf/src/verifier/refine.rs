@@ -119,7 +119,8 @@ fn consistent(r: &RegState) -> bool {
 }
 
 /// reg_set_min_max() on the branch where the jump is `taken` or not: the
-/// scalar compared with a constant learns the condition.
+/// scalar compared with a constant learns the condition (and so do the
+/// live registers linked to it: `live`, per frame).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn refine(
     st: &mut VerifierState,
@@ -130,6 +131,7 @@ pub(super) fn refine(
     d: &RegState,
     s: &RegState,
     taken: bool,
+    live: &[u16],
 ) {
     let w32 = width == Width::W32;
     let is_const = |r: &RegState| {
@@ -161,5 +163,5 @@ pub(super) fn refine(
     }
     st.cur_mut().regs[regno as usize] = r;
     let frame = st.frames.len() - 1;
-    super::linked::sync_linked_regs(st, &r, (frame, regno));
+    super::linked::sync_linked_regs(st, &r, (frame, regno), live);
 }

@@ -134,7 +134,9 @@ impl Env<'_> {
                 }
             }
             for i in min_off..max_off {
-                self.vlog.scratch_slot(((-i - 1) as usize) / 8);
+                let spi = ((-i - 1) as usize) / 8;
+                self.vlog.scratch_slot(spi);
+                self.mark_stack_read(st, reg.frameno as usize, spi);
             }
             return Ok(Some(if zeros { RegState::known(0) } else { RegState::unknown() }));
         }

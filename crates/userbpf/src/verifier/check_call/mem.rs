@@ -127,6 +127,7 @@ impl Env<'_> {
         for i in min_off..max_off {
             let slot = (-i - 1) as usize;
             let spi = slot / 8;
+            self.mark_stack_read(st, reg.frameno as usize, spi);
             let f = st.cur_mut();
             let ss = &mut f.stack[spi];
             let t = ss.types[slot % 8];

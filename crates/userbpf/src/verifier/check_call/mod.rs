@@ -131,9 +131,15 @@ impl Env<'_> {
             let is_null = reg.ty == RegType::Scalar && reg.is_const() && reg.var_off.value == 0;
             let skip_type_check = matches!(
                 arg,
-                Arg::MemRead { maybe_null: true } | Arg::MemWrite { maybe_null: true } | Arg::CtxOrNull | Arg::StackOrNull
+                Arg::MemRead { maybe_null: true }
+                    | Arg::MemWrite { maybe_null: true }
+                    | Arg::CtxOrNull
+                    | Arg::StackOrNull
             ) && is_null;
-            if !skip_type_check {
+            if skip_type_check {
+                // A NULL argument: its value is relied on.
+                self.mark_chain_precision(st, regno)?;
+            } else {
                 let ok = match arg {
                     Arg::Ctx | Arg::CtxOrNull => reg.ty == RegType::Ctx,
                     Arg::ConstMapPtr => reg.ty == RegType::MapPtr,
@@ -185,6 +191,7 @@ impl Env<'_> {
                         return Err(self.reject(Errno::EACCES, format!("R{regno} is not a known constant'\n")));
                     }
                     alloc_size = reg.var_off.value as u32;
+                    self.mark_chain_precision(st, regno)?;
                 }
                 Arg::RingbufMemRelease => {
                     if reg.ref_obj_id == 0 {
@@ -286,6 +293,7 @@ impl Env<'_> {
                     if let Some(r) = self.helper_mem_access(st, m, reg.umax, zero_ok, raw_mode)? {
                         raw = Some(r);
                     }
+                    self.mark_chain_precision(st, regno)?;
                 }
                 _ => {}
             }
@@ -312,6 +320,13 @@ impl Env<'_> {
         // prints this one without a newline).
         if id == BPF_FUNC_TAIL_CALL && meta_map.is_none_or(|m| m.map_type != mt::PROG_ARRAY) {
             return Err(self.reject(Errno::EINVAL, "expected prog array map for tail call".into()));
+        }
+        // A constant index in range is relied on (the call is rewritten for it).
+        if let (BPF_FUNC_TAIL_CALL, Some(m)) = (id, meta_map) {
+            let r3 = st.cur().regs[3];
+            if r3.ty == RegType::Scalar && r3.is_const() && r3.var_off.value < m.max_entries as u64 {
+                self.mark_chain_precision(st, 3)?;
+            }
         }
         // Raw mode: the helper writes the bytes, as byte stores of unknown
         // values would.
