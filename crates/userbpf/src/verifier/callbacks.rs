@@ -201,6 +201,9 @@ impl Env<'_> {
             return Err(Stop::Unsupported("references held at a callback's exit"));
         }
         let callee = st.frames.pop().expect("a callback frame");
+        // The frames changed: the stack liveness of the ended frame is
+        // complete (as prepare_func_exit does for a bpf-to-bpf return).
+        self.update_live_stack(st);
         self.widen_imprecise_scalars(st, callee.callsite);
         if self.vlog.log.level & 1 != 0 {
             let refs = st.printed_refs();
