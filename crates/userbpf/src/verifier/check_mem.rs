@@ -4,7 +4,7 @@
 //! buffer memory and map values), the legacy packet loads (LD_ABS / LD_IND)
 //! and the narrowing of loaded values (coerce_reg_to_size).
 
-use super::ctx::{self, Access, CtxField};
+use super::ctx::{self, Access, CtxField, CtxProg, Query};
 use super::do_check::{Env, Res, Stop};
 use super::reg::{RegState, RegType};
 use super::state::{SlotType, StackSlot, VerifierState};
@@ -22,7 +22,13 @@ impl Env<'_> {
             Instruction::Load { signed, .. } => {
                 let base = self.read_reg(st, src)?;
                 self.check_write(dst)?;
-                let val = self.check_mem(st, src, base, off as i64, size, Access::Read, None)?;
+                // A sign-extending load from the context asks the type's
+                // rules whether the field may be sign-extended.
+                let val = if signed && base.ty == RegType::Ctx {
+                    self.check_ctx_mem(src, base, off as i64, size, Access::Read, None, true)?
+                } else {
+                    self.check_mem(st, src, base, off as i64, size, Access::Read, None)?
+                };
                 self.note_access(&base);
                 let mut val = val.unwrap_or_else(RegState::unknown);
                 if val.ty == RegType::Scalar && size != Size::DW {
@@ -226,39 +232,9 @@ impl Env<'_> {
                     RegState::unknown()
                 }))
             }
-            RegType::Ctx => {
-                self.check_ptr_off_reg(regno, &reg)?;
-                if access == Access::Write && value.is_some_and(|v| v.ty != RegType::Scalar) {
-                    return Err(Stop::Unsupported("pointer stores into ctx"));
-                }
-                if !ctx::supported(self.prog.prog_type) {
-                    return Err(Stop::Unsupported("this program type's context"));
-                }
-                match ctx::access(self.prog.prog_type, self.prog.expected_attach_type, off, n, access) {
-                    None => Err(self.reject(
-                        Errno::EACCES,
-                        format!("invalid bpf_context access off={off} size={n}\n"),
-                    )),
-                    Some(CtxField::Scalar) => Ok(Some(RegState::unknown())),
-                    Some(CtxField::SockCommonOrNull) => Err(Stop::Unsupported("socket pointers")),
-                    Some(CtxField::Pointer(t)) => {
-                        let mut p = RegState::pointer(t);
-                        if t.is_pkt_pointer() {
-                            self.walk.next_id += 1;
-                            p.id = 0;
-                        }
-                        Ok(Some(p))
-                    }
-                }
-            }
+            RegType::Ctx => self.check_ctx_mem(regno, reg, off, size, access, value, false),
             RegType::Packet | RegType::PacketMeta => {
-                // may_access_direct_pkt_data(): who may write packets.
-                use crate::uapi::types::prog_type as pt;
-                let writable = matches!(
-                    self.prog.prog_type,
-                    pt::SCHED_CLS | pt::SCHED_ACT | pt::XDP | pt::LWT_XMIT | pt::SK_SKB | pt::SK_MSG
-                );
-                if access == Access::Write && !writable {
+                if access == Access::Write && !ctx::may_write_packet(self.prog.prog_type) {
                     return Err(self.reject(Errno::EACCES, "cannot write into packet\n".into()));
                 }
                 if access == Access::Write && !self.prog.privileged && value.is_some_and(|v| v.ty != RegType::Scalar) {
@@ -292,6 +268,59 @@ impl Env<'_> {
                 }
                 self.check_map_access(regno, &reg, off + reg.off as i64, n, access == Access::Write, false)?;
                 Ok(Some(RegState::unknown()))
+            }
+        }
+    }
+}
+
+impl Env<'_> {
+    /// check_mem_access() through a context pointer: the register's own
+    /// offset (check_ptr_off_reg), then the program type's rules
+    /// (check_ctx_access), then what a load yields.
+    #[allow(clippy::too_many_arguments)]
+    fn check_ctx_mem(
+        &mut self,
+        regno: u8,
+        reg: RegState,
+        off: i64,
+        size: Size,
+        access: Access,
+        value: Option<RegState>,
+        ldsx: bool,
+    ) -> Res<Option<RegState>> {
+        let n = size.bytes() as i64;
+        self.check_ptr_off_reg(regno, &reg)?;
+        if access == Access::Write && value.is_some_and(|v| v.ty != RegType::Scalar) {
+            return Err(Stop::Unsupported("pointer stores into ctx"));
+        }
+        if !ctx::supported(self.prog.prog_type) {
+            return Err(Stop::Unsupported("this program type's context"));
+        }
+        let prog = CtxProg {
+            prog_type: self.prog.prog_type,
+            expected_attach_type: self.prog.expected_attach_type,
+            bpf_capable: self.prog.privileged,
+        };
+        let q = Query {
+            off,
+            size: n,
+            access,
+            ldsx,
+        };
+        match ctx::access(&prog, q) {
+            None => Err(self.reject(
+                Errno::EACCES,
+                format!("invalid bpf_context access off={off} size={n}\n"),
+            )),
+            Some(CtxField::Scalar) => Ok(Some(RegState::unknown())),
+            Some(CtxField::Unmodelled(kind)) => Err(Stop::Unsupported(kind.unsupported())),
+            Some(CtxField::Pointer(t)) => {
+                let mut p = RegState::pointer(t);
+                if t.is_pkt_pointer() {
+                    self.walk.next_id += 1;
+                    p.id = 0;
+                }
+                Ok(Some(p))
             }
         }
     }

@@ -12,7 +12,9 @@
 //!   one place the engines' entry points are called), and the both-engines
 //!   runner the semantic tests use;
 //! - [`maps`]: the fixtures' map specs;
-//! - [`process`]: a `Bpf` instance and its root process.
+//! - [`process`]: a `Bpf` instance and its root process;
+//! - [`verifier_log`]: a log's error line and R0's state after the first
+//!   instruction, read as the recorders read the kernel's.
 #![allow(dead_code, unused_imports)]
 
 pub mod btf;
@@ -23,6 +25,7 @@ pub mod isa;
 pub mod map_refs;
 pub mod maps;
 pub mod process;
+pub mod verifier_log;
 
 pub use btf::{btf_blob, btf_str};
 pub use hex::{hex, unhex};
