@@ -140,11 +140,14 @@ def userbpf_bin():
     return os.path.join(t, "release", "userbpf")
 
 
-def run_userbpf(ubpf, obj, prog, log_level):
+def run_userbpf(ubpf, obj, prog, log_level, aux=()):
     t0 = time.time()
+    # The object's __auxiliary programs load beside it, as kload (and the
+    # selftests' test_loader) autoloads them.
+    extra = [x for a in aux if a != prog for x in ("--autoload", a)]
     try:
         r = subprocess.run(NICE + [ubpf, "prog", "load", obj, "--program", prog, "--json",
-                                   "--log-level", str(log_level)],
+                                   "--log-level", str(log_level)] + extra,
                            capture_output=True, text=True, timeout=300)
     except subprocess.TimeoutExpired:
         return {"loader_failure": "timeout (300 s)"}
@@ -178,11 +181,12 @@ def load(pattern, log_level):
                       if l.startswith("{")]
         except subprocess.TimeoutExpired:
             klines = [{"stage": "open", "accepted": False, "errno": 0, "libbpf": "kload timeout"}]
+        aux = [k["program"] for k in klines if k.get("auxiliary")]
         for k in klines:
             if k.get("stage") == "open":
                 rows.append({"object": stem, "kernel": k})
                 continue
-            u = run_userbpf(ubpf, obj, k["program"], log_level)
+            u = run_userbpf(ubpf, obj, k["program"], log_level, aux)
             rows.append({"object": stem, "program": k["program"], "kernel": k, "userbpf": u})
         with open(os.path.join(RAW, stem + ".jsonl"), "w") as f:
             for row in rows:

@@ -8,6 +8,7 @@ mod batch;
 mod btf_cmd;
 mod failure;
 mod hints;
+mod kernel_btf;
 mod map_cmd;
 mod obj_cmd;
 mod output;

@@ -1,12 +1,17 @@
 //! ELF objects on the command line: `prog load OBJ.o [--program NAME]`
-//! (the object's maps, then one program) and `prog loadall OBJ.o` (every
-//! program, all or nothing, as `bpftool prog loadall`).
+//! (the object's maps, then one program, with the raw loads' options) and
+//! `prog loadall OBJ.o` (every autoloaded program, all or nothing, as
+//! `bpftool prog loadall`).
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 use serde_json::{json, Map, Value};
-use userbpf::obj::{read_target_btf, Kconfig, LoadOptions, LoadedObject, Object, ProgramLoad};
+use std::sync::Arc;
+
+use userbpf::btf::Btf;
+use userbpf::isa::cfg_dot::{cfg_dot, path_from_log};
+use userbpf::obj::{read_target_btf, Kconfig, LoadOptions, LoadedObject, Object, ProgOptions, ProgramLoad};
 use userbpf::uapi::types::{map_type_name, prog_type_name};
 use userbpf::Process;
 
@@ -14,7 +19,7 @@ use crate::failure::Failure;
 use crate::prog_cmd::LoadArgs;
 use crate::session::Session;
 
-const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
+use crate::kernel_btf::VMLINUX_BTF;
 
 /// Whether a file is an ELF object (by its magic).
 pub fn is_object(path: &Path) -> bool {
@@ -38,6 +43,10 @@ pub struct LoadallArgs {
     /// or /proc/config.gz)
     #[arg(long)]
     pub kconfig: Option<PathBuf>,
+    /// the kernel BTF __ksym externs (kfuncs) resolve against (default
+    /// /sys/kernel/btf/vmlinux)
+    #[arg(long, value_name = "FILE")]
+    pub kernel_btf: Option<PathBuf>,
     #[arg(long, default_value_t = 1)]
     pub log_level: u32,
     /// JSON output; -p/--pretty as in bpftool
@@ -91,7 +100,7 @@ fn options(btf: Option<&Path>, kconfig: Option<&Path>, obj: &Object, log_level: 
         }
         None => None,
     };
-    let kconfig = if obj.externs.is_empty() {
+    let kconfig = if obj.externs.iter().all(|e| e.is_ksym()) {
         Kconfig::default()
     } else {
         host_kconfig(kconfig)?
@@ -101,7 +110,18 @@ fn options(btf: Option<&Path>, kconfig: Option<&Path>, obj: &Object, log_level: 
         kconfig,
         log_level,
         pin_root: None,
+        // The instance's own kernel BTF (see `instance`).
+        kernel_btf: None,
     })
+}
+
+/// The kernel BTF an object's `__ksym` externs need, if it has any.
+fn object_kernel_btf(obj: &Object, path: Option<&Path>) -> Result<Option<Arc<Btf>>, Failure> {
+    if obj.externs.iter().any(|e| e.is_ksym()) {
+        crate::kernel_btf::read(path)
+    } else {
+        Ok(None)
+    }
 }
 
 fn maps_json(p: &Process, loaded: &LoadedObject<'_>) -> Value {
@@ -124,7 +144,7 @@ fn maps_json(p: &Process, loaded: &LoadedObject<'_>) -> Value {
     Value::Array(maps)
 }
 
-fn program_json(p: &Process, l: &ProgramLoad) -> Map<String, Value> {
+fn program_json(p: &Process, l: &ProgramLoad, log_level: u32) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("name".into(), json!(l.name));
     m.insert("section".into(), json!(l.section));
@@ -143,6 +163,9 @@ fn program_json(p: &Process, l: &ProgramLoad) -> Map<String, Value> {
                 m.insert("xlated_len".into(), json!(info.xlated_len));
             }
             m.insert("unsupported".into(), Value::Null);
+            if log_level != 0 {
+                m.insert("log".into(), json!(l.outcome.log));
+            }
         }
         Err(e) => {
             m.insert("errno".into(), json!(e.name()));
@@ -155,7 +178,7 @@ fn program_json(p: &Process, l: &ProgramLoad) -> Map<String, Value> {
     m
 }
 
-fn print_human(programs: &[Map<String, Value>], maps: &Value) {
+fn print_human(programs: &[Map<String, Value>], maps: &Value, log_level: u32) {
     for m in maps.as_array().into_iter().flatten() {
         println!(
             "map {}: {} key {} value {} max_entries {} flags {:#x}",
@@ -169,6 +192,10 @@ fn print_human(programs: &[Map<String, Value>], maps: &Value) {
     }
     for p in programs {
         if p["accepted"] == json!(true) {
+            // The accepted program's log at level 2 (the walk's states).
+            if log_level >= 2 {
+                print!("{}", p["log"].as_str().unwrap_or(""));
+            }
             println!(
                 "prog {} ({} in {}): accepted, id {} tag {} ({} insns)",
                 p["name"].as_str().unwrap_or(""),
@@ -227,9 +254,25 @@ fn init_maps(p: &Process, loaded: &LoadedObject<'_>, inits: &[String]) -> Result
     Ok(())
 }
 
-/// `prog load OBJ.o [--program NAME]`: the maps, then one program, and
-/// for `prog run` (`run`), the loaded program is
-/// test-run (BPF_PROG_TEST_RUN) after `--map-init` filled its maps.
+/// What `prog load` lets a caller change on the object's program.
+fn prog_options(a: &LoadArgs) -> Result<ProgOptions, Failure> {
+    Ok(ProgOptions {
+        log_level: a.log_level,
+        log_size: Some(a.log_size),
+        prog_type: a.prog_type.as_deref().map(crate::prog_cmd::prog_type_arg).transpose()?,
+        expected_attach_type: a.attach_type,
+        prog_flags: a.flags,
+        license: a.license.as_ref().map(|l| l.as_bytes().to_vec()),
+    })
+}
+
+/// `prog load OBJ.o [--program NAME] [--autoload NAME...]`: the maps, then
+/// the program (and the --autoload ones, in the object's order, as
+/// libbpf's bpf_object__load with those autoloaded), then the prog
+/// arrays' `values`; for `prog run` (`run`), the program is test-run
+/// (BPF_PROG_TEST_RUN) after `--map-init` filled its maps. Everything runs
+/// as the loading process (--unprivileged: without capabilities), in an
+/// instance with --verifier, --trust-verifier and the kernel BTF.
 pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::RunArgs>) -> Result<(), Failure> {
     let obj = read_object(&a.prog)?;
     let name = match &a.program {
@@ -240,11 +283,69 @@ pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::
             .map(|p| p.name().to_string())
             .ok_or_else(|| Failure::from(format!("{}: no programs", a.prog.display())))?,
     };
+    for n in std::iter::once(&name).chain(&a.autoload) {
+        if obj.program(n).is_none() {
+            let names: Vec<&str> = obj.programs.iter().map(|p| p.name()).collect();
+            return Err(Failure::from(format!(
+                "{}: no program named {n} (the object has {names:?})",
+                a.prog.display()
+            )));
+        }
+    }
     let opts = options(a.btf.as_deref(), None, &obj, a.log_level)?;
-    let p = &session.root;
+    let popts = prog_options(a)?;
+    let custom = crate::prog_cmd::load_session(session, a, object_kernel_btf(&obj, a.kernel_btf.as_deref())?);
+    let session = custom.as_ref().unwrap_or(session);
+    let unpriv = session.process(a.unprivileged);
+    let p = unpriv.as_ref().unwrap_or(&session.root);
     let mut loaded = LoadedObject::prepare(p, &obj, &opts)?;
-    let mut prog = program_json(p, loaded.load_program(&name, a.log_level)?);
+    // libbpf loads the autoloaded programs in the object's order and stops
+    // at the first refusal.
+    let order: Vec<String> = obj
+        .programs
+        .iter()
+        .map(|p| p.name().to_string())
+        .filter(|n| *n == name || a.autoload.contains(n))
+        .collect();
+    let mut prog = None;
+    for n in &order {
+        let load = loaded.load_program_with(n, &popts)?;
+        let refused = load.outcome.result.is_err();
+        if *n == name {
+            prog = Some(program_json(p, load, a.log_level));
+        } else if refused {
+            let e = load.outcome.result.expect_err("refused");
+            return Err(Failure::from(format!(
+                "{}: --autoload {n}: BPF_PROG_LOAD failed: {e}\n{}",
+                a.prog.display(),
+                load.outcome.log.trim_end()
+            )));
+        }
+        if refused {
+            break;
+        }
+    }
+    let mut prog = prog.expect("the named program is in the order");
     let accepted = prog["accepted"] == json!(true);
+    if accepted {
+        loaded.init_prog_arrays().map_err(|e| {
+            let hint = match &e {
+                userbpf::obj::ObjError::ProgArraySlot { program, fd, .. } if *fd < 0 => {
+                    format!(" (load it too: --autoload {program})")
+                }
+                _ => String::new(),
+            };
+            Failure::from(format!("{}: {e}{hint}", a.prog.display()))
+        })?;
+    }
+    if let Some(path) = &a.dot {
+        let l = loaded.loads.iter().find(|l| l.name == name).expect("loaded");
+        let taken = match &l.outcome.result {
+            Err(_) => path_from_log(&l.outcome.log),
+            Ok(_) => Default::default(),
+        };
+        crate::prog_cmd::write_dot(path, &cfg_dot(&l.linked.insns, &taken)?)?;
+    }
     init_maps(p, &loaded, &a.map_init)?;
     if let (true, Some(r)) = (accepted, run) {
         let fd = loaded.prog_fd(&name).expect("accepted");
@@ -270,7 +371,7 @@ pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::
         m.insert("maps".into(), maps);
         println!("{}", crate::output::json_text(Value::Object(m).clone()));
     } else {
-        print_human(&[prog.clone()], &maps);
+        print_human(&[prog.clone()], &maps, a.log_level);
         if run.is_some() {
             crate::prog_run::print_run_human(&prog, prog["type"].as_str().unwrap_or(""));
         }
@@ -294,17 +395,32 @@ pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::
 pub fn loadall(session: &Session, a: &LoadallArgs) -> Result<(), Failure> {
     let obj = read_object(&a.obj)?;
     let opts = options(a.btf.as_deref(), a.kconfig.as_deref(), &obj, a.log_level)?;
+    let custom = object_kernel_btf(&obj, a.kernel_btf.as_deref())?.map(|btf| {
+        Session::with_config(userbpf::Config {
+            kernel_btf: Some(btf),
+            ..session.bpf.config().clone()
+        })
+    });
+    let session = custom.as_ref().unwrap_or(session);
     let p = &session.root;
     let mut loaded = LoadedObject::prepare(p, &obj, &opts)?;
     let mut programs = Vec::new();
     let mut ok = true;
     for prog in &obj.programs {
-        let l = program_json(p, loaded.load_program(prog.name(), a.log_level)?);
+        if !prog.autoload {
+            continue;
+        }
+        let l = program_json(p, loaded.load_program(prog.name(), a.log_level)?, a.log_level);
         ok = l["accepted"] == json!(true);
         programs.push(l);
         if !ok {
             break;
         }
+    }
+    if ok {
+        loaded
+            .init_prog_arrays()
+            .map_err(|e| Failure::from(format!("{}: {e}", a.obj.display())))?;
     }
     if let (true, Some(dir)) = (ok, &a.pin_dir) {
         for l in &loaded.loads {
@@ -326,7 +442,7 @@ pub fn loadall(session: &Session, a: &LoadallArgs) -> Result<(), Failure> {
             }))
         );
     } else {
-        print_human(&programs, &maps);
+        print_human(&programs, &maps, a.log_level);
     }
     // Not all loaded: libbpf unloads everything; dropping `loaded` does.
     if ok {

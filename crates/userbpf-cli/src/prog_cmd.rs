@@ -60,13 +60,17 @@ pub struct LoadArgs {
     /// program: .bin (raw instructions), .hex (hex text) or assembly
     pub prog: PathBuf,
     /// program type, by name (socket_filter, xdp, sched_cls, ...) or number
-    #[arg(long = "type", default_value = "socket_filter")]
-    pub prog_type: String,
-    /// expected_attach_type (a number)
-    #[arg(long, default_value = "0", value_parser = parse_num)]
-    pub attach_type: u32,
-    #[arg(long, default_value = "GPL")]
-    pub license: String,
+    /// [default: socket_filter; for an ELF object, its section's type]
+    #[arg(long = "type")]
+    pub prog_type: Option<String>,
+    /// expected_attach_type (a number) [default: 0; for an ELF object, its
+    /// section's]
+    #[arg(long, value_parser = parse_num)]
+    pub attach_type: Option<u32>,
+    /// the license string [default: GPL; for an ELF object, its `license`
+    /// section]
+    #[arg(long)]
+    pub license: Option<String>,
     #[arg(long, default_value_t = 1)]
     pub log_level: u32,
     #[arg(long, default_value_t = 16 << 20)]
@@ -126,6 +130,47 @@ pub struct LoadArgs {
     /// ELF object: target BTF for CO-RE (default /sys/kernel/btf/vmlinux)
     #[arg(long)]
     pub btf: Option<PathBuf>,
+    /// the kernel BTF kfunc calls and __ksym externs resolve against, and
+    /// the loading instance's own (default /sys/kernel/btf/vmlinux, read
+    /// when the program or object has any)
+    #[arg(long, value_name = "FILE")]
+    pub kernel_btf: Option<PathBuf>,
+    /// ELF object: also load this program of the object (libbpf's autoload;
+    /// repeatable), e.g. the tail-call targets a prog array's `values` name
+    #[arg(long, value_name = "NAME")]
+    pub autoload: Vec<String>,
+}
+
+/// The program type name or number of `--type` (default socket_filter).
+pub(crate) fn prog_type_arg(name: &str) -> Result<u32, Failure> {
+    prog_type_from_str(name).ok_or_else(|| {
+        Failure::usage(format!(
+            "unknown program type {name:?} (try socket_filter, xdp, sched_cls, kprobe, ...)"
+        ))
+    })
+}
+
+/// The instance a load runs in: the session, or (for --verifier,
+/// --trust-verifier or a kernel BTF) one configured for it.
+pub(crate) fn load_session(
+    session: &Session,
+    a: &LoadArgs,
+    kernel_btf: Option<std::sync::Arc<userbpf::btf::Btf>>,
+) -> Option<Session> {
+    if a.verifier.is_none() && !a.trust_verifier && kernel_btf.is_none() {
+        return None;
+    }
+    let verifier = match a.verifier.as_deref() {
+        Some("structural") => VerifierMode::Structural,
+        Some(_) => VerifierMode::Full,
+        None => session.bpf.config().verifier,
+    };
+    Some(Session::with_config(Config {
+        verifier,
+        jit_trust_verifier: a.trust_verifier || session.bpf.config().jit_trust_verifier,
+        kernel_btf,
+        ..session.bpf.config().clone()
+    }))
 }
 
 fn parse_num(s: &str) -> Result<u32, String> {
@@ -189,12 +234,8 @@ pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::
     if crate::obj_cmd::is_object(&a.prog) {
         return crate::obj_cmd::load_then(session, a, run);
     }
-    let prog_type = prog_type_from_str(&a.prog_type).ok_or_else(|| {
-        Failure::usage(format!(
-            "unknown program type {:?} (try socket_filter, xdp, sched_cls, kprobe, ...)",
-            a.prog_type
-        ))
-    })?;
+    let type_name = a.prog_type.as_deref().unwrap_or("socket_filter");
+    let prog_type = prog_type_arg(type_name)?;
     let mut insns = read_program(&a.prog)?;
     let size = a
         .attr_size
@@ -205,22 +246,15 @@ pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::
             "--attr-poke {off}:{w}:... is outside the {size}-byte attr; raise --attr-size"
         )));
     }
-    // A different verifier depth needs its own instance.
-    let custom;
-    let session = if a.verifier.is_some() || a.trust_verifier {
-        let verifier = match a.verifier.as_deref() {
-            Some("structural") => VerifierMode::Structural,
-            _ => VerifierMode::Full,
-        };
-        custom = Session::with_config(Config {
-            verifier,
-            jit_trust_verifier: a.trust_verifier,
-            ..Config::default()
-        });
-        &custom
+    // A different verifier depth, or a kernel BTF for kfunc calls, needs
+    // its own instance.
+    let kernel_btf = if crate::kernel_btf::wants_kernel_btf(&insns) {
+        crate::kernel_btf::read(a.kernel_btf.as_deref())?
     } else {
-        session
+        None
     };
+    let custom = load_session(session, a, kernel_btf);
+    let session = custom.as_ref().unwrap_or(session);
     let unpriv = session.process(a.unprivileged);
     let p = unpriv.as_ref().unwrap_or(&session.root);
     // kbpf.py creates its maps as the loading process, before the load.
@@ -244,13 +278,13 @@ pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::
     let req = ProgLoadRequest {
         prog_type,
         insns,
-        license: a.license.as_bytes().to_vec(),
+        license: a.license.as_deref().unwrap_or("GPL").as_bytes().to_vec(),
         log_level: a.log_level,
         log_size: a.log_size,
         kern_version: a.kern_version,
         prog_flags: a.flags,
         name: a.name.as_bytes().to_vec(),
-        expected_attach_type: a.attach_type,
+        expected_attach_type: a.attach_type.unwrap_or(0),
         attr_size: a.attr_size,
         attr_pokes: a.attr_poke.clone(),
         ..Default::default()
@@ -308,7 +342,7 @@ pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::
     } else {
         print_load_human(&m);
         if run.is_some() {
-            crate::prog_run::print_run_human(&m, &a.prog_type);
+            crate::prog_run::print_run_human(&m, type_name);
         }
     }
     if out.result.is_ok() && !run_failed {
@@ -319,7 +353,7 @@ pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::
 }
 
 /// Write DOT text, or render it with Graphviz for .svg/.png/.pdf paths.
-fn write_dot(path: &std::path::Path, dot: &str) -> Result<(), Failure> {
+pub(crate) fn write_dot(path: &std::path::Path, dot: &str) -> Result<(), Failure> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     if !matches!(ext, "svg" | "png" | "pdf") {
         return std::fs::write(path, dot).map_err(|e| Failure::from(format!("{}: {e}", path.display())));
@@ -353,7 +387,7 @@ fn write_dot(path: &std::path::Path, dot: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-fn print_load_human(m: &Map<String, Value>) {
+pub(crate) fn print_load_human(m: &Map<String, Value>) {
     let log = m.get("log").and_then(Value::as_str).unwrap_or("");
     print!("{log}");
     if m["accepted"] == json!(true) {

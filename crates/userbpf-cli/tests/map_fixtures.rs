@@ -55,7 +55,9 @@ impl Replay {
     fn value(&self, v: &Value, mem: &mut UserBuffers, outs: &mut BTreeMap<String, Out>) -> u64 {
         match v {
             Value::Number(n) => n.as_u64().expect("u64"),
-            Value::Object(o) if o.contains_key("fd") => self.fds[o["fd"].as_str().unwrap()] as u64,
+            // An fd our replay failed to make (that step is a reported
+            // disagreement already) reads as a closed fd.
+            Value::Object(o) if o.contains_key("fd") => self.fd(o["fd"].as_str().unwrap()) as u64,
             Value::Object(o) if o.contains_key("id") => self.ids[o["id"].as_str().unwrap()] as u64,
             Value::Object(o) if o.contains_key("in") => {
                 let b = hex(o["in"].as_str().unwrap());
@@ -66,7 +68,11 @@ impl Replay {
                     .as_array()
                     .unwrap()
                     .iter()
-                    .flat_map(|n| self.fds[n.as_str().unwrap()].to_le_bytes())
+                    // Fds by name; numbers stand for themselves.
+                    .flat_map(|n| match n.as_str() {
+                        Some(name) => self.fd(name).to_le_bytes(),
+                        None => (n.as_u64().unwrap() as u32).to_le_bytes(),
+                    })
                     .collect();
                 mem.add(b)
             }
@@ -86,6 +92,10 @@ impl Replay {
             }
             other => panic!("unknown field value {other}"),
         }
+    }
+
+    fn fd(&self, name: &str) -> u32 {
+        self.fds.get(name).copied().unwrap_or(u32::MAX)
     }
 
     fn learn_id(&mut self, name: &str, fd: u32) {
@@ -188,8 +198,10 @@ impl Replay {
         if let Some(op) = st.get("op").and_then(Value::as_str) {
             match op {
                 "close" => {
-                    let fd = self.fds.remove(st["fd"].as_str().unwrap()).expect("open fd");
-                    self.p.close(fd).expect("close");
+                    // Nothing to close if our create failed (reported there).
+                    if let Some(fd) = self.fds.remove(st["fd"].as_str().unwrap()) {
+                        self.p.close(fd).expect("close");
+                    }
                 }
                 "unpin" => self.bpf.unpin(st["path"].as_str().unwrap()).expect("unpin"),
                 "drop_caps" => {

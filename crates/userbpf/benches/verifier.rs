@@ -73,6 +73,10 @@ fn userbpf_check(insns: &[Insn], budget: Duration) -> (u32, Duration) {
             maps: &[],
             func_info: None,
             map_rodata: &[],
+            strict_alignment: false,
+            kernel_btf: None,
+            jit_requested: true,
+            fd_array: false,
         };
         check_insns(&input, &mut log).map(|v| v.verified_insns)
     };

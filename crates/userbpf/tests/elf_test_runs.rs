@@ -40,7 +40,10 @@ fn test_runs_match_the_kernel() {
         }
         let data = std::fs::read(elf_dir().join(file)).unwrap();
         let obj = Object::parse(file.trim_end_matches(".o"), &data).unwrap();
-        let (_bpf, p) = common::process::root();
+        let (_bpf, p) = common::process::root_with(userbpf::Config {
+            kernel_btf: Some(common::fixtures::bundled_kernel_btf()),
+            ..Default::default()
+        });
         let loaded = match LoadedObject::load_all(&p, &obj, &opts) {
             Ok(l) => l,
             Err(e) => {

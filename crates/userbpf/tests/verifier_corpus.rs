@@ -281,6 +281,8 @@ struct Entry {
     maps: Vec<String>,
     attach_type: u32,
     log_size: u32,
+    /// prog_flags (absent: 0).
+    prog_flags: u32,
     accepted: bool,
     errno: Option<Errno>,
     error_line: Option<String>,
@@ -336,6 +338,7 @@ fn parse_entry(line: &str) -> Result<Entry, String> {
         type_name,
         maps: strs("maps")?,
         attach_type: field("attach_type")?.num().unwrap_or(0.0) as u32,
+        prog_flags: v.get("prog_flags").and_then(Json::num).unwrap_or(0.0) as u32,
         log_size: v
             .get("log_size")
             .and_then(Json::num)
@@ -786,6 +789,7 @@ fn compare(entries: &[Entry], whole: usize, filters: &[String], mode: VerifierMo
             log_level: 1,
             log_size: e.log_size,
             expected_attach_type: e.attach_type,
+            prog_flags: e.prog_flags,
             ..Default::default()
         };
         let t0 = Instant::now();

@@ -494,6 +494,7 @@ fn load_map(out: &mut Vec<Insn>, maps: &mut Vec<MapRef>, dst: u8, map: usize, va
         pc: out.len(),
         map: sound_shape(map),
         value_off,
+        inner: None,
     });
     let src = if value_off.is_some() {
         BPF_PSEUDO_MAP_VALUE

@@ -46,7 +46,16 @@ impl FieldKind {
     /// among those that exist here.
     fn allowed_in(self, map_type: u32) -> bool {
         match self {
-            FieldKind::SpinLock => matches!(map_type, mt::HASH | mt::ARRAY),
+            FieldKind::SpinLock => matches!(
+                map_type,
+                mt::HASH
+                    | mt::ARRAY
+                    | mt::CGROUP_STORAGE
+                    | mt::SK_STORAGE
+                    | mt::INODE_STORAGE
+                    | mt::TASK_STORAGE
+                    | mt::CGRP_STORAGE
+            ),
             FieldKind::Timer | FieldKind::Workqueue => matches!(map_type, mt::HASH | mt::LRU_HASH | mt::ARRAY),
         }
     }
@@ -219,7 +228,16 @@ pub fn map_check_btf(btf: &Btf, m: &MapBtfCheck, key_id: u32, value_id: u32) -> 
 fn has_map_check_btf(map_type: u32) -> bool {
     !matches!(
         map_type,
-        mt::HASH | mt::PERCPU_HASH | mt::LRU_HASH | mt::LRU_PERCPU_HASH | mt::HASH_OF_MAPS | mt::QUEUE | mt::STACK
+        mt::HASH
+            | mt::PERCPU_HASH
+            | mt::LRU_HASH
+            | mt::LRU_PERCPU_HASH
+            | mt::HASH_OF_MAPS
+            | mt::QUEUE
+            | mt::STACK
+            | mt::REUSEPORT_SOCKARRAY
+            | mt::USER_RINGBUF
+            | mt::STRUCT_OPS
     )
 }
 
@@ -257,15 +275,61 @@ fn type_check_btf(btf: &Btf, m: &MapBtfCheck, key_type: Option<u32>, value_type:
             None => Ok(()),
             Some(_) => Err(Errno::EINVAL),
         },
+        // bpf_local_storage_map_check_btf(): a 32-bit int key.
+        mt::SK_STORAGE | mt::INODE_STORAGE | mt::TASK_STORAGE | mt::CGRP_STORAGE => match key_type.and_then(kind) {
+            Some(BtfKind::Int {
+                bits: 32, offset: 0, ..
+            }) => Ok(()),
+            _ => Err(Errno::EINVAL),
+        },
+        // cgroup_storage_check_btf(): a u64 cgroup id, or the 16-byte
+        // struct { u64 cgroup_inode_id; u32 attach_type; }.
+        mt::CGROUP_STORAGE | mt::PERCPU_CGROUP_STORAGE => cgroup_storage_key_ok(btf, m.key_size, key_type),
         // map_check_no_btf().
         mt::PROG_ARRAY
         | mt::PERF_EVENT_ARRAY
         | mt::CGROUP_ARRAY
         | mt::ARRAY_OF_MAPS
         | mt::RINGBUF
-        | mt::USER_RINGBUF
-        | mt::STACK_TRACE => Err(Errno::ENOTSUPP),
+        | mt::STACK_TRACE
+        | mt::DEVMAP
+        | mt::DEVMAP_HASH
+        | mt::CPUMAP
+        | mt::XSKMAP
+        | mt::SOCKMAP
+        | mt::SOCKHASH => Err(Errno::ENOTSUPP),
         _ => Ok(()),
+    }
+}
+
+/// cgroup_storage_check_btf(): with a 16-byte key (per attach type) a
+/// struct of two members, a 64-bit int at 0 and a 32-bit int at 8;
+/// otherwise a 64-bit int.
+fn cgroup_storage_key_ok(btf: &Btf, key_size: u32, key_type: Option<u32>) -> Result<(), Errno> {
+    let kind = |id: u32| btf.get(id).map(|t| &t.kind).ok();
+    // btf_member_is_reg_int(): a plain int of `size` bytes at byte `off`.
+    let reg_int = |m: &crate::btf::types::Member, off: u32, size: u32| {
+        m.bitfield_size == 0
+            && m.bit_offset == off * 8
+            && btf
+                .skip_mods_and_typedefs(m.type_id)
+                .ok()
+                .and_then(kind)
+                .is_some_and(|k| matches!(k, BtfKind::Int { size: s, bits, offset: 0, .. } if *s == size && u32::from(*bits) == size * 8))
+    };
+    let ok = match key_type.and_then(kind) {
+        Some(BtfKind::Struct { members, .. }) if key_size == super::cgroup_storage::CGROUP_STORAGE_KEY_SIZE => {
+            members.len() == 2 && reg_int(&members[0], 0, 8) && reg_int(&members[1], 8, 4)
+        }
+        Some(BtfKind::Int {
+            bits: 64, offset: 0, ..
+        }) => key_size != super::cgroup_storage::CGROUP_STORAGE_KEY_SIZE,
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Errno::EINVAL)
     }
 }
 

@@ -17,22 +17,35 @@
 //! a preallocated pool), so a pointer a program got stays valid while the
 //! program holds the map, as RCU guarantees in the kernel.
 
+pub(crate) mod arena;
 pub(crate) mod array;
 pub(crate) mod bloom;
 pub(crate) mod btf_record;
+pub(crate) mod cgroup_storage;
+pub(crate) mod cpumap;
+pub(crate) mod devmap;
 pub(crate) mod direct;
 pub(crate) mod fd_array;
 pub(crate) mod guest;
 pub(crate) mod hash;
 pub(crate) mod jhash;
+pub(crate) mod local_storage;
 pub(crate) mod lpm_trie;
 pub(crate) mod lru;
 pub(crate) mod queue_stack;
+mod registry;
+pub(crate) mod reuseport;
 pub(crate) mod ringbuf;
 pub(crate) mod shared;
+pub(crate) mod sockmap;
+pub(crate) mod stack_trace;
+pub(crate) mod struct_ops;
+pub(crate) mod user_ringbuf;
+pub(crate) mod xskmap;
 
 pub use fd_array::{FdArray, PerfEventBuf};
 pub use guest::{map_base, MapTable};
+pub(crate) use registry::{map_type_ops, Privilege};
 pub use ringbuf::RingBuf;
 
 use std::any::Any;
@@ -64,6 +77,27 @@ pub(crate) fn round8(x: u32) -> usize {
     (x as usize).div_ceil(8) * 8
 }
 
+/// A u32 key or value field (little-endian, as the host's).
+#[inline]
+pub(crate) fn le32(b: &[u8]) -> u32 {
+    u32::from_le_bytes(b[..4].try_into().expect("4 bytes"))
+}
+
+/// The get_next_key of the index-keyed types (devmap, cpumap, xskmap,
+/// sockmap, reuseport_sockarray): past the end or no key starts at 0.
+pub(crate) fn index_next_key(key: Option<&[u8]>, max_entries: u32, next: &mut [u8]) -> Result<(), Errno> {
+    let index = key.map_or(u32::MAX, le32);
+    let n = if index >= max_entries {
+        0
+    } else if index == max_entries - 1 {
+        return Err(Errno::ENOENT);
+    } else {
+        index + 1
+    };
+    next[..4].copy_from_slice(&n.to_le_bytes());
+    Ok(())
+}
+
 thread_local! {
     static CPU: Cell<u32> = const { Cell::new(0) };
 }
@@ -92,6 +126,11 @@ pub(crate) struct MapAttr {
     pub inner_map_fd: u32,
     pub numa_node: u32,
     pub map_extra: u64,
+    /// btf_key_type_id / btf_value_type_id / btf_vmlinux_value_type_id:
+    /// some types' checks demand them (local storages, struct_ops).
+    pub btf_key_type_id: u32,
+    pub btf_value_type_id: u32,
+    pub btf_vmlinux_value_type_id: u32,
 }
 
 impl MapAttr {
@@ -113,6 +152,8 @@ pub(crate) struct CreateCtx<'a> {
     pub creds: &'a Creds,
     /// The creating process's fds (inner_map_fd of map-in-map types).
     pub fds: &'a dyn FdResolver,
+    /// The ifindexes of the netns' devices (devmap values name them).
+    pub ifindexes: Vec<u32>,
 }
 
 /// How map code reaches objects behind the caller's fds (values of
@@ -122,6 +163,9 @@ pub trait FdResolver {
     fn prog_fd(&self, fd: u32) -> Result<Arc<Prog>, Errno>;
     /// bpf_map_get(): EBADF if not open, EINVAL if not a map.
     fn map_fd(&self, fd: u32) -> Result<Arc<Map>, Errno>;
+    /// Whether `fd` is open. Every object behind an fd here (map, program,
+    /// BTF) is an anonymous-inode file: no socket, pidfd or cgroup.
+    fn fd_open(&self, fd: u32) -> bool;
 }
 
 /// Who is updating: user space copies every CPU's value of a per-CPU map;
@@ -186,6 +230,22 @@ pub trait MapOps: Send + Sync + 'static {
 
     /// map_delete_elem().
     fn delete(&self, key: &[u8]) -> Result<(), Errno>;
+
+    /// The syscall's lookup (bpf_map_copy_value, map_lookup_elem_sys_only):
+    /// types whose keys are fds resolve them in the caller's table.
+    fn lookup_sys(&self, key: &[u8], value: &mut [u8], _fds: &dyn FdResolver) -> Result<(), Errno> {
+        self.lookup(key, value)
+    }
+
+    /// The syscall's delete (keys that are fds, as `lookup_sys`).
+    fn delete_sys(&self, key: &[u8], _fds: &dyn FdResolver) -> Result<(), Errno> {
+        self.delete(key)
+    }
+
+    /// Flags map_alloc adds to the map's (devmaps: BPF_F_RDONLY_PROG).
+    fn forced_flags(&self) -> u32 {
+        0
+    }
 
     /// map_get_next_key(); `key` None: the first key.
     fn get_next_key(&self, key: Option<&[u8]>, next: &mut [u8]) -> Result<(), Errno>;
@@ -304,159 +364,6 @@ impl MapMeta {
             _ => basic,
         }
     }
-}
-
-/// Which privilege creating a map type needs (map_create's switch).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Privilege {
-    Unprivileged,
-    Bpf,
-}
-
-/// A map type's constructor (map_alloc).
-pub(crate) type AllocFn = fn(&MapAttr, &CreateCtx<'_>) -> Result<Box<dyn MapOps>, Errno>;
-
-/// One row of the registry: a map type's checks and constructor.
-pub(crate) struct MapTypeOps {
-    /// map_alloc_check(), before privileges are checked.
-    pub alloc_check: fn(&MapAttr, &CreateCtx<'_>) -> Result<(), Errno>,
-    /// map_alloc().
-    pub alloc: AllocFn,
-    pub privilege: Privilege,
-}
-
-fn no_check(_: &MapAttr, _: &CreateCtx<'_>) -> Result<(), Errno> {
-    Ok(())
-}
-
-/// The registry: the map types this build has ops for. Others (sockmap,
-/// devmap, storage maps, struct_ops, arena, ...) are EINVAL, as in a kernel
-/// built without them.
-pub(crate) fn map_type_ops(t: u32) -> Option<&'static MapTypeOps> {
-    use Privilege::*;
-    static TABLE: &[(u32, MapTypeOps)] = &[
-        (
-            mt::HASH,
-            MapTypeOps {
-                alloc_check: hash::alloc_check,
-                alloc: hash::alloc,
-                privilege: Unprivileged,
-            },
-        ),
-        (
-            mt::ARRAY,
-            MapTypeOps {
-                alloc_check: array::alloc_check,
-                alloc: array::alloc,
-                privilege: Unprivileged,
-            },
-        ),
-        (
-            mt::PROG_ARRAY,
-            MapTypeOps {
-                alloc_check: fd_array::alloc_check,
-                alloc: fd_array::alloc,
-                privilege: Unprivileged,
-            },
-        ),
-        (
-            mt::PERF_EVENT_ARRAY,
-            MapTypeOps {
-                alloc_check: fd_array::alloc_check,
-                alloc: fd_array::alloc,
-                privilege: Unprivileged,
-            },
-        ),
-        (
-            mt::PERCPU_HASH,
-            MapTypeOps {
-                alloc_check: hash::alloc_check,
-                alloc: hash::alloc,
-                privilege: Unprivileged,
-            },
-        ),
-        (
-            mt::PERCPU_ARRAY,
-            MapTypeOps {
-                alloc_check: array::alloc_check,
-                alloc: array::alloc,
-                privilege: Unprivileged,
-            },
-        ),
-        (
-            mt::LRU_HASH,
-            MapTypeOps {
-                alloc_check: hash::alloc_check,
-                alloc: hash::alloc,
-                privilege: Bpf,
-            },
-        ),
-        (
-            mt::LRU_PERCPU_HASH,
-            MapTypeOps {
-                alloc_check: hash::alloc_check,
-                alloc: hash::alloc,
-                privilege: Bpf,
-            },
-        ),
-        (
-            mt::LPM_TRIE,
-            MapTypeOps {
-                alloc_check: no_check,
-                alloc: lpm_trie::alloc,
-                privilege: Bpf,
-            },
-        ),
-        (
-            mt::ARRAY_OF_MAPS,
-            MapTypeOps {
-                alloc_check: fd_array::alloc_check,
-                alloc: fd_array::alloc,
-                privilege: Unprivileged,
-            },
-        ),
-        (
-            mt::HASH_OF_MAPS,
-            MapTypeOps {
-                alloc_check: hash::alloc_check,
-                alloc: hash::alloc,
-                privilege: Unprivileged,
-            },
-        ),
-        (
-            mt::QUEUE,
-            MapTypeOps {
-                alloc_check: queue_stack::alloc_check,
-                alloc: queue_stack::alloc,
-                privilege: Bpf,
-            },
-        ),
-        (
-            mt::STACK,
-            MapTypeOps {
-                alloc_check: queue_stack::alloc_check,
-                alloc: queue_stack::alloc,
-                privilege: Bpf,
-            },
-        ),
-        (
-            mt::RINGBUF,
-            MapTypeOps {
-                alloc_check: no_check,
-                alloc: ringbuf::alloc,
-                privilege: Unprivileged,
-            },
-        ),
-        (
-            mt::BLOOM_FILTER,
-            MapTypeOps {
-                alloc_check: bloom::alloc_check,
-                alloc: bloom::alloc,
-                privilege: Bpf,
-            },
-        ),
-    ];
-    TABLE.iter().find(|(n, _)| *n == t).map(|(_, ops)| ops)
 }
 
 /// bpf_map_value_size(): bytes of a value as user space passes it.

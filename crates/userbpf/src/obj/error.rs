@@ -37,6 +37,16 @@ pub enum ObjError {
         op: &'static str,
         errno: Errno,
     },
+    /// libbpf's init_prog_array_slots failure (fd < 0: the program was
+    /// not loaded).
+    #[error("map {map}: failed to initialize slot [{slot}] to prog '{program}' fd={fd}: {errno}{}", if *fd < 0 { " (the program is not loaded)" } else { "" })]
+    ProgArraySlot {
+        map: String,
+        slot: u32,
+        program: String,
+        fd: i32,
+        errno: Errno,
+    },
     #[error("extern {name}: {reason}")]
     Extern { name: String, reason: String },
     #[error("program {program}: {reason}")]

@@ -1,7 +1,7 @@
 //! Externs: `extern ... __kconfig` variables (laid out in a `.kconfig`
 //! map as libbpf lays them out, values from a kernel config), and
-//! `__ksym` externs, which need kernel BTF ids and are refused with a
-//! clear error.
+//! `__ksym` externs (kfuncs and kernel variables), which [`super::ksyms`]
+//! resolves against a kernel BTF.
 
 use std::collections::HashMap;
 
@@ -32,8 +32,10 @@ pub enum ExternKind {
         align: u32,
         data_off: u32,
     },
-    /// A `.ksyms` variable or function (kernel symbol by BTF id).
-    Ksym,
+    /// A `.ksyms` variable or function (kernel symbol by BTF id): a
+    /// function's FUNC_PROTO, or a variable's type past modifiers and
+    /// typedefs (0: `void`, a typeless ksym that only kallsyms resolves).
+    Ksym { func: bool, type_id: u32 },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,6 +43,13 @@ pub struct Extern {
     pub name: String,
     pub weak: bool,
     pub kind: ExternKind,
+}
+
+impl Extern {
+    /// A `__ksym` extern (kfunc or kernel variable).
+    pub fn is_ksym(&self) -> bool {
+        matches!(self.kind, ExternKind::Ksym { .. })
+    }
 }
 
 /// find_kcfg_type(): the storage class of a kconfig variable's type.
@@ -142,7 +151,20 @@ pub(crate) fn collect(btf: Option<&Btf>, syms: &[Sym]) -> Result<Vec<Extern>, Ob
                     data_off: 0,
                 }
             }
-            _ => ExternKind::Ksym,
+            (BtfKind::Var { type_id, .. }, _) => ExternKind::Ksym {
+                func: false,
+                type_id: btf.skip_mods_and_typedefs(*type_id)?,
+            },
+            (BtfKind::Func { type_id, .. }, _) => ExternKind::Ksym {
+                func: true,
+                type_id: *type_id,
+            },
+            _ => {
+                return Err(ObjError::Extern {
+                    name: s.name.clone(),
+                    reason: "a .kconfig extern that is not a VAR".into(),
+                })
+            }
         };
         out.push(Extern {
             name: s.name.clone(),
@@ -154,7 +176,7 @@ pub(crate) fn collect(btf: Option<&Btf>, syms: &[Sym]) -> Result<Vec<Extern>, Ob
     out.sort_by(|a, b| {
         let key = |e: &Extern| match e.kind {
             ExternKind::Kcfg { size, align, .. } => (0u8, u32::MAX - align, size),
-            ExternKind::Ksym => (1, 0, 0),
+            ExternKind::Ksym { .. } => (1, 0, 0),
         };
         key(a).cmp(&key(b)).then_with(|| a.name.cmp(&b.name))
     });
@@ -188,7 +210,7 @@ pub(crate) fn kconfig_map(obj_name: &str, externs: &[Extern]) -> Option<MapDef> 
         .iter()
         .filter_map(|e| match e.kind {
             ExternKind::Kcfg { size, data_off, .. } => Some(data_off + size),
-            ExternKind::Ksym => None,
+            ExternKind::Ksym { .. } => None,
         })
         .max()?;
     Some(kconfig_map_def(obj_name, end))

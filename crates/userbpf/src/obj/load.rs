@@ -6,12 +6,16 @@
 
 use super::error::ObjError;
 use super::externs::{kconfig_value, Kconfig};
+use super::ksyms::resolve_ksyms;
 use super::maps::{DataKind, MapDef, MapOrigin};
 use super::parse::Object;
-use super::relocate::{apply_core, apply_map_relocs, has_core_relos, link_program, LinkedProgram};
+use super::relocate::{apply_core, apply_ksym_relocs, apply_map_relocs, has_core_relos, link_program, LinkedProgram};
+use std::sync::Arc;
+
 use crate::btf::Btf;
 use crate::isa::Insn;
 use crate::uapi::types::{elem_flags, BPF_OBJ_NAME_LEN};
+use crate::uapi::Errno;
 use crate::{MapCreateRequest, Process, ProgLoadOutcome, ProgLoadRequest};
 
 /// What the load needs besides the object.
@@ -25,6 +29,26 @@ pub struct LoadOptions {
     pub log_level: u32,
     /// Pin directory for maps with `pinning = LIBBPF_PIN_BY_NAME`.
     pub pin_root: Option<String>,
+    /// The kernel BTF `__ksym` externs (kfuncs, kernel variables) resolve
+    /// against; None: the process's instance's ([`crate::Config::kernel_btf`]),
+    /// as libbpf resolves them against the running kernel's.
+    pub kernel_btf: Option<Arc<Btf>>,
+}
+
+/// What a caller may set on one program before its load (libbpf's
+/// bpf_program__set_* calls); `None` keeps what the object says.
+#[derive(Clone, Debug, Default)]
+pub struct ProgOptions {
+    pub log_level: u32,
+    /// The log buffer's size (default: the request's own).
+    pub log_size: Option<u32>,
+    /// bpf_program__set_type(): the section's flags then no longer apply.
+    pub prog_type: Option<u32>,
+    pub expected_attach_type: Option<u32>,
+    /// prog_flags added to those the section name implies.
+    pub prog_flags: u32,
+    /// In place of the object's `license` section.
+    pub license: Option<Vec<u8>>,
 }
 
 /// One created map.
@@ -139,6 +163,9 @@ impl<'p> LoadedObject<'p> {
         }
         let fds: Vec<u32> = me.maps.iter().map(|m| m.fd).collect();
         apply_map_relocs(object, &mut me.code, &fds)?;
+        let kernel_btf = opts.kernel_btf.as_ref().or(process.kernel_btf());
+        let ksyms = resolve_ksyms(object, kernel_btf.map(|b| &**b))?;
+        apply_ksym_relocs(object, &mut me.code, &ksyms)?;
         Ok(me)
     }
 
@@ -248,32 +275,55 @@ impl<'p> LoadedObject<'p> {
         link_program(&self.object, &self.code, prog)
     }
 
-    /// BPF_PROG_LOAD of one program. An unknown section name or a link
-    /// error is an `Err`; the kernel's verdict (fd or errno) is in the
-    /// returned load's outcome.
+    /// BPF_PROG_LOAD of one program (whatever its autoload). An unknown
+    /// section name or a link error is an `Err`; the kernel's verdict (fd
+    /// or errno) is in the returned load's outcome.
     pub fn load_program(&mut self, name: &str, log_level: u32) -> Result<&ProgramLoad, ObjError> {
+        self.load_program_with(
+            name,
+            &ProgOptions {
+                log_level,
+                ..Default::default()
+            },
+        )
+    }
+
+    /// [`Self::load_program`] with what libbpf lets a caller change before
+    /// the load (bpf_program__set_type, __set_flags, __set_log_level, ...).
+    pub fn load_program_with(&mut self, name: &str, o: &ProgOptions) -> Result<&ProgramLoad, ObjError> {
         let prog = self
             .object
             .program(name)
             .ok_or_else(|| ObjError::NoSuchProgram { name: name.to_string() })?
             .clone();
-        let def = prog.def.ok_or_else(|| ObjError::UnknownSection {
-            program: prog.name().to_string(),
-            section: prog.section.clone(),
-        })?;
+        // bpf_program__set_type() forgets the section's definition: its
+        // flags no longer apply, its expected attach type stays.
+        let (prog_type, section_flags, section_attach) = match (o.prog_type, prog.def) {
+            (Some(t), def) => (t, 0, def.map_or(0, |d| d.expected_attach_type)),
+            (None, Some(d)) => (d.prog_type, d.prog_flags, d.expected_attach_type),
+            (None, None) => {
+                return Err(ObjError::UnknownSection {
+                    program: prog.name().to_string(),
+                    section: prog.section.clone(),
+                })
+            }
+        };
+        let expected_attach_type = o.expected_attach_type.unwrap_or(section_attach);
         let linked = link_program(&self.object, &self.code, &prog)?;
-        let req = ProgLoadRequest {
-            prog_type: def.prog_type,
+        let mut req = ProgLoadRequest {
+            prog_type,
             insns: linked.insns.clone(),
-            license: self.object.license.clone(),
-            log_level,
+            license: o.license.clone().unwrap_or_else(|| self.object.license.clone()),
+            log_level: o.log_level,
             kern_version: self.object.kern_version,
-            prog_flags: def.prog_flags,
+            prog_flags: section_flags | o.prog_flags,
             name: obj_name(prog.name()),
-            expected_attach_type: def.expected_attach_type,
+            expected_attach_type,
             ..Default::default()
         };
-        let mut req = req;
+        if let Some(size) = o.log_size {
+            req.log_size = size;
+        }
         if let Some(fd) = self.btf_fd {
             req.prog_btf_fd = fd;
             req.func_info = linked.func_info.iter().map(|f| (f.insn_off, f.type_id)).collect();
@@ -287,20 +337,77 @@ impl<'p> LoadedObject<'p> {
         self.loads.push(ProgramLoad {
             name: prog.name().to_string(),
             section: prog.section.clone(),
-            prog_type: def.prog_type,
-            expected_attach_type: def.expected_attach_type,
+            prog_type,
+            expected_attach_type,
             linked,
             outcome,
         });
         Ok(self.loads.last().expect("just pushed"))
     }
 
-    /// bpf_object__load(): every program in order; the first failure
-    /// unloads everything (the maps and programs made so far are closed).
+    /// bpf_object_init_prog_arrays(): after the programs load, every prog
+    /// array's `values` slot gets its program's fd. As libbpf, a program
+    /// that was not loaded gives -ENOENT as its "fd", which the map update
+    /// refuses (EBADF), and the object's load fails.
+    pub fn init_prog_arrays(&mut self) -> Result<(), ObjError> {
+        for (i, def) in self.object.maps.iter().enumerate() {
+            if def.prog_slots.is_empty() {
+                continue;
+            }
+            let Some(map_fd) = self.maps.get(i).map(|m| m.fd) else {
+                continue;
+            };
+            for (slot, prog) in &def.prog_slots {
+                let fd = self.prog_fd(prog).map_or(-Errno::ENOENT.0, |fd| fd as i32);
+                self.process
+                    .map_update(map_fd, &slot.to_le_bytes(), &fd.to_le_bytes(), elem_flags::ANY)
+                    .map_err(|errno| ObjError::ProgArraySlot {
+                        map: def.name.clone(),
+                        slot: *slot,
+                        program: prog.clone(),
+                        fd,
+                        errno,
+                    })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// bpf_object__load(): every autoloaded program (not `SEC("?...")`)
+    /// in order, then the prog arrays' slots; the first failure unloads
+    /// everything (the maps and programs made so far are closed).
     pub fn load_all(process: &'p Process, object: &Object, opts: &LoadOptions) -> Result<Self, ObjError> {
+        let names: Vec<&str> = object
+            .programs
+            .iter()
+            .filter(|p| p.autoload)
+            .map(|p| p.name())
+            .collect();
+        Self::load_selected(process, object, opts, &names)
+    }
+
+    /// bpf_object__load() with autoload on for `names` alone (as
+    /// bpf_program__set_autoload): those programs in the object's order,
+    /// then the prog arrays' slots.
+    pub fn load_selected(
+        process: &'p Process,
+        object: &Object,
+        opts: &LoadOptions,
+        names: &[&str],
+    ) -> Result<Self, ObjError> {
+        if let Some(missing) = names.iter().find(|n| object.program(n).is_none()) {
+            return Err(ObjError::NoSuchProgram {
+                name: missing.to_string(),
+            });
+        }
         let mut me = Self::prepare(process, object, opts)?;
-        let names: Vec<String> = object.programs.iter().map(|p| p.name().to_string()).collect();
-        for name in names {
+        let selected: Vec<String> = object
+            .programs
+            .iter()
+            .map(|p| p.name().to_string())
+            .filter(|n| names.contains(&n.as_str()))
+            .collect();
+        for name in selected {
             let load = me.load_program(&name, opts.log_level)?;
             if let Err(errno) = load.outcome.result {
                 return Err(ObjError::ProgLoad {
@@ -310,6 +417,7 @@ impl<'p> LoadedObject<'p> {
                 });
             }
         }
+        me.init_prog_arrays()?;
         Ok(me)
     }
 

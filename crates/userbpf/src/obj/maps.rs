@@ -55,6 +55,11 @@ pub struct MapDef {
     /// `values` initializers of a map-in-map: (slot, index of the inner
     /// map in the object's maps).
     pub init_slots: Vec<(u32, usize)>,
+    /// A prog array declared with `values` (of function pointers).
+    pub prog_values: bool,
+    /// `values` initializers of a prog array: (slot, program name), set
+    /// after the programs load (libbpf's init_prog_array_slots).
+    pub prog_slots: Vec<(u32, String)>,
     /// Where its definition lives, to match relocations (ELF section
     /// index, byte offset and size of the symbol or section).
     pub section_index: Option<usize>,
@@ -82,6 +87,8 @@ impl MapDef {
             pinning: 0,
             inner: None,
             init_slots: Vec::new(),
+            prog_values: false,
+            prog_slots: Vec::new(),
             section_index: None,
             section_offset: 0,
             btf_key_type_id: 0,
@@ -207,7 +214,17 @@ fn parse_btf_def(btf: &Btf, name: &str, struct_id: u32, allow_inner: bool) -> Re
             }
         }
     };
-    for member in t.members() {
+    // libbpf reads `values` knowing the map type: it must come last.
+    let members = t.members();
+    if members
+        .iter()
+        .rev()
+        .skip(1)
+        .any(|mb| btf.name(mb.name_off).ok() == Some("values"))
+    {
+        return Err(ObjError::map(name, "'values' member should be last"));
+    }
+    for member in members {
         let field = btf.name(member.name_off)?;
         match field {
             "type" => m.map_type = btf_uint(btf, member.type_id, name, field)?,
@@ -251,8 +268,27 @@ fn parse_btf_def(btf: &Btf, name: &str, struct_id: u32, allow_inner: bool) -> Re
                     return Err(ObjError::map(name, "values is not an array of pointers"));
                 };
                 let inner_t = btf.get(btf.skip_mods_and_typedefs(inner_id)?)?;
-                if matches!(inner_t.kind, BtfKind::FuncProto { .. }) {
-                    return Err(ObjError::map(name, "program array initializers are not supported"));
+                // A prog array's `values`: pointers to programs, filled
+                // after the programs load (init_slots holds their slots).
+                if m.map_type == mt::PROG_ARRAY {
+                    if !matches!(inner_t.kind, BtfKind::FuncProto { .. }) {
+                        return Err(ObjError::map(
+                            name,
+                            format!("prog-array value def is of unexpected kind {}", inner_t.kind_name()),
+                        ));
+                    }
+                    set_size(&mut value_size, 4, "value size")?;
+                    m.prog_values = true;
+                    continue;
+                }
+                if !m.is_map_in_map() {
+                    return Err(ObjError::map(name, "`values` should be of a map-in-map or prog-array"));
+                }
+                if !matches!(inner_t.kind, BtfKind::Struct { .. }) {
+                    return Err(ObjError::map(
+                        name,
+                        format!("map-in-map inner def is of unexpected kind {}", inner_t.kind_name()),
+                    ));
                 }
                 let inner = parse_btf_def(btf, &format!("{name}.inner"), inner_id, false)?;
                 m.inner = Some(Box::new(inner));
@@ -368,13 +404,42 @@ pub(crate) fn parse_legacy_maps(s: &Sec<'_>, syms: &[Sym]) -> Result<Vec<MapDef>
 }
 
 /// A relocation in `.maps` at `offset`: a `values` slot of the map whose
-/// definition contains it, pointing at another map.
+/// definition contains it, pointing at another map (map-in-map) or at a
+/// program (prog array; checked against the programs once they are known).
 pub(crate) fn record_slot_init(
     maps: &mut [MapDef],
     maps_index: usize,
     offset: u64,
     target: &Sym,
 ) -> Result<(), ObjError> {
+    let outer = maps
+        .iter()
+        .position(|m| {
+            m.section_index == Some(maps_index)
+                && offset >= m.section_offset
+                && offset.saturating_add(8) <= m.section_offset.saturating_add(m.def_size)
+        })
+        .ok_or_else(|| {
+            ObjError::reloc(
+                ".maps",
+                offset,
+                format!("cannot find map '{}' at this offset", target.name),
+            )
+        })?;
+    // The byte offset within the definition; [`finish_slots`] makes it a
+    // slot index once the offset of `values` is known.
+    let rel = (offset - maps[outer].section_offset) as u32;
+    if maps[outer].prog_values {
+        if !target.is_func || target.undefined {
+            return Err(ObjError::reloc(
+                ".maps",
+                offset,
+                format!("'{}' isn't a valid program reference", target.name),
+            ));
+        }
+        maps[outer].prog_slots.push((rel, target.name.clone()));
+        return Ok(());
+    }
     let inner = maps
         .iter()
         .position(|m| {
@@ -382,15 +447,7 @@ pub(crate) fn record_slot_init(
                 && m.section_offset == target.value
                 && target.section == Some(maps_index)
         })
-        .ok_or_else(|| ObjError::reloc(".maps", offset, format!("{} is not a map", target.name)))?;
-    let outer = maps
-        .iter()
-        .position(|m| {
-            m.section_index == Some(maps_index)
-                && offset >= m.section_offset
-                && offset < m.section_offset.saturating_add(m.def_size)
-        })
-        .ok_or_else(|| ObjError::reloc(".maps", offset, "not inside a map definition"))?;
+        .ok_or_else(|| ObjError::reloc(".maps", offset, format!("'{}' isn't a BTF-defined map", target.name)))?;
     let m = &mut maps[outer];
     if m.inner.is_none() {
         return Err(ObjError::reloc(
@@ -399,40 +456,19 @@ pub(crate) fn record_slot_init(
             format!("map {} has no `values`", m.name),
         ));
     }
-    // The byte offset within the definition; [`finish_slots`] makes it a
-    // slot index once the offset of `values` is known.
-    let rel = offset - m.section_offset;
-    m.init_slots.push((rel as u32, inner));
+    m.init_slots.push((rel, inner));
     Ok(())
 }
 
 /// Turns the byte offsets recorded by [`record_slot_init`] into slot
 /// indices once the struct size (offset of `values`) is known.
 pub(crate) fn finish_slots(btf: Option<&Btf>, maps: &mut [MapDef]) -> Result<(), ObjError> {
-    for m in maps.iter_mut().filter(|m| !m.init_slots.is_empty()) {
-        let btf = btf.ok_or_else(|| ObjError::map(&m.name, "map-in-map needs BTF"))?;
-        let (_, vars) = btf
-            .datasec(".maps")
-            .ok_or_else(|| ObjError::map(&m.name, "no DATASEC .maps"))?;
-        let var = vars
-            .iter()
-            .find(|v| {
-                btf.get(v.type_id)
-                    .is_ok_and(|t| btf.name(t.name_off).ok() == Some(m.name.as_str()))
-            })
-            .ok_or_else(|| ObjError::map(&m.name, "no VAR of its name"))?;
-        let BtfKind::Var { type_id, .. } = btf.get(var.type_id)?.kind else {
-            return Err(ObjError::map(&m.name, "not a VAR"));
-        };
-        let st = btf.get(btf.skip_mods_and_typedefs(type_id)?)?;
-        let values = st
-            .members()
-            .iter()
-            .find(|mb| btf.name(mb.name_off).ok() == Some("values"))
-            .ok_or_else(|| ObjError::map(&m.name, "no values member"))?;
-        let base = values.bit_offset as u64 / 8;
-        let mut slots = Vec::new();
-        for &(rel, inner) in &m.init_slots {
+    for m in maps
+        .iter_mut()
+        .filter(|m| !m.init_slots.is_empty() || !m.prog_slots.is_empty())
+    {
+        let base = values_offset(btf, m)?;
+        let slot_of = |rel: u32| -> Result<u32, ObjError> {
             let rel = rel as u64;
             if rel < base || !(rel - base).is_multiple_of(8) {
                 return Err(ObjError::map(
@@ -447,9 +483,45 @@ pub(crate) fn finish_slots(btf: Option<&Btf>, maps: &mut [MapDef]) -> Result<(),
                     format!("initializer slot {slot} >= max_entries {}", m.max_entries),
                 ));
             }
-            slots.push((slot, inner));
-        }
-        m.init_slots = slots;
+            Ok(slot)
+        };
+        let init_slots = m
+            .init_slots
+            .iter()
+            .map(|&(rel, inner)| Ok((slot_of(rel)?, inner)))
+            .collect::<Result<Vec<_>, ObjError>>()?;
+        let prog_slots = m
+            .prog_slots
+            .iter()
+            .map(|(rel, prog)| Ok((slot_of(*rel)?, prog.clone())))
+            .collect::<Result<Vec<_>, ObjError>>()?;
+        m.init_slots = init_slots;
+        m.prog_slots = prog_slots;
     }
     Ok(())
+}
+
+/// The byte offset of the `values` member in a map's definition.
+fn values_offset(btf: Option<&Btf>, m: &MapDef) -> Result<u64, ObjError> {
+    let btf = btf.ok_or_else(|| ObjError::map(&m.name, "`values` needs BTF"))?;
+    let (_, vars) = btf
+        .datasec(".maps")
+        .ok_or_else(|| ObjError::map(&m.name, "no DATASEC .maps"))?;
+    let var = vars
+        .iter()
+        .find(|v| {
+            btf.get(v.type_id)
+                .is_ok_and(|t| btf.name(t.name_off).ok() == Some(m.name.as_str()))
+        })
+        .ok_or_else(|| ObjError::map(&m.name, "no VAR of its name"))?;
+    let BtfKind::Var { type_id, .. } = btf.get(var.type_id)?.kind else {
+        return Err(ObjError::map(&m.name, "not a VAR"));
+    };
+    let st = btf.get(btf.skip_mods_and_typedefs(type_id)?)?;
+    let values = st
+        .members()
+        .iter()
+        .find(|mb| btf.name(mb.name_off).ok() == Some("values"))
+        .ok_or_else(|| ObjError::map(&m.name, "no values member"))?;
+    Ok(values.bit_offset as u64 / 8)
 }

@@ -5,7 +5,9 @@
 //!   relocations classified) with the `object` crate
 //! - `section_name`: program types by section name
 //! - `maps`: BTF-defined, legacy and global data map definitions
-//! - `externs`: `.kconfig` externs and their values
+//! - `externs`: `.kconfig` and `__ksym` externs, kconfig values
+//! - [`ksyms`]: `__ksym` externs (kfuncs, kernel variables) resolved
+//!   against a kernel BTF
 //! - [`core`]: CO-RE relocations against a target BTF
 //! - [`relocate`]: the relocation passes and subprogram linking
 //! - `load`: creating maps and loading programs into a process
@@ -13,6 +15,7 @@
 pub mod core;
 pub(crate) mod error;
 pub(crate) mod externs;
+pub mod ksyms;
 pub(crate) mod load;
 pub(crate) mod maps;
 pub(crate) mod parse;
@@ -21,7 +24,7 @@ pub(crate) mod section_name;
 
 pub use error::ObjError;
 pub use externs::Kconfig;
-pub use load::{LoadOptions, LoadedMap, LoadedObject, ProgramLoad};
+pub use load::{LoadOptions, LoadedMap, LoadedObject, ProgOptions, ProgramLoad};
 pub use parse::{Object, Program};
 
 /// Reads a target BTF: raw BTF (as /sys/kernel/btf/vmlinux), or an ELF

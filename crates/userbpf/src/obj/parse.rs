@@ -10,7 +10,7 @@ use object::{LittleEndian, Object as _, ObjectSection, ObjectSymbol, RelocationF
 use super::error::ObjError;
 use super::externs::{self, Extern};
 use super::maps::{self, MapDef};
-use super::section_name::{section_def, SectionDef};
+use super::section_name::{section_def, strip_autoload_prefix, SectionDef};
 use crate::btf::{Btf, BtfExt};
 use crate::isa::opcode::{BPF_PSEUDO_CALL, LD_IMM64};
 use crate::isa::{Insn, INSN_SIZE};
@@ -45,6 +45,8 @@ pub enum RelocTarget {
     Data { map: usize, sym_off: u32 },
     /// ld_imm64 of an extern (index into [`Object::externs`]).
     Extern { ext: usize },
+    /// A `call` of an extern function: a kfunc call.
+    ExternCall { ext: usize },
     /// A call into `.text`: the callee starts at `sym_off / 8 + imm + 1`.
     Call { sym_off: u32 },
     /// ld_imm64 of a `.text` function's address (BPF_PSEUDO_FUNC): the
@@ -73,9 +75,14 @@ pub struct Function {
 #[derive(Clone, Debug)]
 pub struct Program {
     pub func: Function,
+    /// The section name without libbpf's `?` prefix (what libbpf's
+    /// bpf_program__section_name() returns).
     pub section: String,
     /// The type its section name gives it (None: unknown section name).
     pub def: Option<SectionDef>,
+    /// libbpf's autoload: false for `SEC("?...")` programs, which loading
+    /// the whole object skips and loading them by name loads.
+    pub autoload: bool,
 }
 
 impl Program {
@@ -356,9 +363,11 @@ impl Object {
                             reason: format!("static programs are not supported (section {})", s.name),
                         });
                     }
+                    let (section, autoload) = strip_autoload_prefix(&s.name);
                     programs.push(Program {
-                        section: s.name.clone(),
-                        def: section_def(&s.name),
+                        section: section.to_string(),
+                        def: section_def(section),
+                        autoload,
                         func: f,
                     });
                 }
@@ -371,6 +380,16 @@ impl Object {
             });
         }
         let text_index = secs.iter().find(|s| s.name == ".text").map(|s| s.index);
+        // Prog array initializers name entry-point programs.
+        for m in &map_defs {
+            if let Some((_, name)) = m
+                .prog_slots
+                .iter()
+                .find(|(_, n)| !programs.iter().any(|p| p.name() == n))
+            {
+                return Err(ObjError::map(&m.name, format!("'{name}' isn't an entry-point program")));
+            }
+        }
 
         // Relocations of code sections, classified.
         for cs in code.iter_mut() {
@@ -457,17 +476,20 @@ fn classify(
     let is_call = insn.code == CALL && insn.src == BPF_PSEUDO_CALL;
     let is_ldimm64 = insn.code == LD_IMM64;
     if sym.undefined || sym.section.is_none() {
-        if !is_ldimm64 {
-            return Err(err(format!(
-                "extern {} is referenced by a non-ld_imm64 instruction (kfunc calls are not supported)",
-                sym.name
-            )));
-        }
         let ext = ext_list
             .iter()
             .position(|e| e.name == sym.name)
             .ok_or_else(|| err(format!("symbol {} is undefined and not a known extern", sym.name)))?;
-        return Ok(RelocTarget::Extern { ext });
+        // As libbpf: a `call` of an extern is a kfunc call, anything else
+        // must be an ld_imm64 of its address.
+        return match insn.code {
+            CALL => Ok(RelocTarget::ExternCall { ext }),
+            LD_IMM64 => Ok(RelocTarget::Extern { ext }),
+            code => Err(err(format!(
+                "invalid relo against extern {} for instruction code {code:#04x}",
+                sym.name
+            ))),
+        };
     }
     let shndx = sym.section.unwrap_or(0);
     let sym_off = u32::try_from(sym.value).map_err(|_| err(format!("symbol offset {} too large", sym.value)))?;

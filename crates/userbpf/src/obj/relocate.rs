@@ -4,7 +4,9 @@
 //!    target BTF;
 //! 2. [`apply_map_relocs`]: ld_imm64 of maps become BPF_PSEUDO_MAP_FD,
 //!    global data and `.kconfig` externs BPF_PSEUDO_MAP_VALUE (map fd,
-//!    value offset in the second slot);
+//!    value offset in the second slot); [`apply_ksym_relocs`]: kfunc calls
+//!    become BPF_PSEUDO_KFUNC_CALL and typed `__ksym` ld_imm64
+//!    BPF_PSEUDO_BTF_ID, with the kernel BTF ids they resolved to;
 //! 3. [`link_program`]: a program gets the `.text` subprograms it reaches
 //!    appended (depth first, in the order libbpf appends them) and its
 //!    calls and function pointers (BPF_PSEUDO_FUNC) pointed at them; its
@@ -13,9 +15,13 @@
 use super::core::{calc_relo, patch_insn};
 use super::error::ObjError;
 use super::externs::ExternKind;
+use super::ksyms::POISON_CALL_KFUNC_BASE;
 use super::parse::{Object, Program, RelocTarget, CALL};
 use crate::btf::{Btf, FuncInfo, LineInfo};
-use crate::isa::opcode::{BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, LD_IMM64};
+use crate::isa::opcode::{
+    BPF_PSEUDO_BTF_ID, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD,
+    BPF_PSEUDO_MAP_VALUE, LD_IMM64,
+};
 use crate::isa::Insn;
 
 /// The name of the function containing instruction `insn` of a section.
@@ -115,15 +121,64 @@ pub fn apply_map_relocs(obj: &Object, code: &mut [Vec<Insn>], map_fds: &[u32]) -
                             insns[i].imm = fd_of(map)?;
                             insns[n].imm = data_off as i32;
                         }
-                        ExternKind::Ksym => {
-                            return Err(ObjError::Extern {
-                                name: e.name.clone(),
-                                reason: "__ksym externs need kernel BTF ids, which userbpf does not have".into(),
-                            })
-                        }
+                        // Pass 2b, with the kernel's BTF ids.
+                        ExternKind::Ksym { .. } => {}
                     }
                 }
-                RelocTarget::Call { .. } | RelocTarget::FuncAddr { .. } => {}
+                RelocTarget::Call { .. } | RelocTarget::FuncAddr { .. } | RelocTarget::ExternCall { .. } => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Pass 2b (bpf_object__relocate_data's extern cases): given the kernel
+/// BTF id each extern resolved to ([`super::ksyms::resolve_ksyms`]),
+/// a kfunc call gets BPF_PSEUDO_KFUNC_CALL, the id in imm and 0 (vmlinux)
+/// in off, or, unresolved (weak), becomes a call of the poison helper
+/// id; a `__ksym` ld_imm64 gets BPF_PSEUDO_BTF_ID and the id, or,
+/// unresolved, the address 0.
+pub fn apply_ksym_relocs(obj: &Object, code: &mut [Vec<Insn>], ksyms: &[Option<u32>]) -> Result<(), ObjError> {
+    for (ci, cs) in obj.code.iter().enumerate() {
+        for r in &cs.relocs {
+            let (RelocTarget::Extern { ext } | RelocTarget::ExternCall { ext }) = r.target else {
+                continue;
+            };
+            let e = obj
+                .externs
+                .get(ext)
+                .ok_or_else(|| ObjError::reloc(&cs.name, r.insn as u64 * 8, "extern out of range"))?;
+            if !matches!(e.kind, ExternKind::Ksym { .. }) {
+                continue;
+            }
+            let id = ksyms.get(ext).copied().flatten();
+            let insns = &mut code[ci];
+            let i = r.insn;
+            if matches!(r.target, RelocTarget::ExternCall { .. }) {
+                insns[i] = match id {
+                    Some(id) => Insn::new(CALL, 0, BPF_PSEUDO_KFUNC_CALL, 0, id as i32),
+                    None => Insn::new(CALL, 0, 0, 0, POISON_CALL_KFUNC_BASE + ext as i32),
+                };
+                continue;
+            }
+            let n = i + 1;
+            if n >= insns.len() {
+                return Err(ObjError::reloc(
+                    &cs.name,
+                    i as u64 * 8,
+                    "ld_imm64 without its second slot",
+                ));
+            }
+            match id {
+                Some(id) => {
+                    insns[i].src = BPF_PSEUDO_BTF_ID;
+                    insns[i].imm = id as i32;
+                    insns[n].imm = 0;
+                }
+                None => {
+                    insns[i].imm = 0;
+                    insns[n].imm = 0;
+                }
             }
         }
     }

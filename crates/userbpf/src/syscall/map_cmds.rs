@@ -32,6 +32,10 @@ impl FdResolver for Process {
     fn map_fd(&self, fd: u32) -> Result<Arc<Map>, Errno> {
         self.map_by_fd(fd).map(|(m, _)| m)
     }
+
+    fn fd_open(&self, fd: u32) -> bool {
+        self.fds.lock().expect("fd lock").get(fd).is_some()
+    }
 }
 
 impl Process {
@@ -113,6 +117,9 @@ pub(crate) fn map_create(p: &Process, attr: &Attr, mem: &mut dyn UserMemory) -> 
         inner_map_fd: attr.u32(C::INNER_MAP_FD),
         numa_node: attr.u32(C::NUMA_NODE),
         map_extra,
+        btf_key_type_id: attr.u32(C::BTF_KEY_TYPE_ID),
+        btf_value_type_id: attr.u32(C::BTF_VALUE_TYPE_ID),
+        btf_vmlinux_value_type_id: attr.u32(C::BTF_VMLINUX_VALUE_TYPE_ID),
     };
     // One NUMA node (0).
     if a.numa_node().is_some_and(|n| n != 0) {
@@ -124,6 +131,7 @@ pub(crate) fn map_create(p: &Process, attr: &Attr, mem: &mut dyn UserMemory) -> 
         ncpus,
         creds: &p.creds,
         fds: p,
+        ifindexes: k.config.net_devices.iter().map(|d| d.ifindex).collect(),
     };
     (ops.alloc_check)(&a, &ctx)?;
     if token_flag {
@@ -142,6 +150,7 @@ pub(crate) fn map_create(p: &Process, attr: &Attr, mem: &mut dyn UserMemory) -> 
     match ops.privilege {
         Privilege::Unprivileged => {}
         Privilege::Bpf if bpf_cap => {}
+        Privilege::NetAdmin if p.creds.net_admin() => {}
         _ => return Err(Errno::EPERM),
     }
     let ifindex = attr.u32(C::MAP_IFINDEX);
@@ -165,6 +174,9 @@ pub(crate) fn map_create(p: &Process, attr: &Attr, mem: &mut dyn UserMemory) -> 
         k.memlock.check(p.creds.uid, floor / PAGE_SIZE)?;
     }
     let mut map_ops = (ops.alloc)(&a, &ctx)?;
+    let mut a = a;
+    a.map_flags |= map_ops.forced_flags();
+    let map_flags = a.map_flags;
     let name = name_from_attr(attr.slice(C::MAP_NAME, 16))?;
     let (key_id, value_id) = (attr.u32(C::BTF_KEY_TYPE_ID), attr.u32(C::BTF_VALUE_TYPE_ID));
     let mut map_btf = None;
@@ -268,7 +280,7 @@ pub(crate) fn map_lookup_elem(p: &Process, attr: &Attr, mem: &mut dyn UserMemory
     if flags & ef::LOCK != 0 {
         m.ops.lookup_locked(&key, &mut value)?;
     } else {
-        m.ops.lookup(&key, &mut value)?;
+        m.ops.lookup_sys(&key, &mut value, p)?;
     }
     mem.write(uvalue, &value)?;
     Ok(0)
@@ -290,7 +302,7 @@ pub(crate) fn map_delete_elem(p: &Process, attr: &Attr, mem: &mut dyn UserMemory
     attr.check_unused_zero(E::DELETE_LAST_FIELD_END)?;
     with_writable_map(p, attr, |m| {
         let key = copy_key(mem, attr.u64(E::KEY), m.key_size)?;
-        m.ops.delete(&key).map(|()| 0)
+        m.ops.delete_sys(&key, p).map(|()| 0)
     })
 }
 

@@ -52,6 +52,11 @@ pub struct Config {
     pub jit_trust_verifier: bool,
     /// The network devices (default: `lo` alone); see [`crate::netdev`].
     pub net_devices: Vec<crate::netdev::NetDevice>,
+    /// The instance's kernel BTF (what /sys/kernel/btf/vmlinux is to the
+    /// kernel): the BTF ids of kfunc calls and `__ksym` externs index it.
+    /// None: a kernel without CONFIG_DEBUG_INFO_BTF, which refuses kfunc
+    /// calls.
+    pub kernel_btf: Option<Arc<crate::btf::Btf>>,
 }
 
 impl Default for Config {
@@ -64,6 +69,7 @@ impl Default for Config {
             possible_cpus: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
             jit_trust_verifier: false,
             net_devices: vec![crate::netdev::NetDevice::loopback()],
+            kernel_btf: None,
         }
     }
 }
@@ -266,6 +272,11 @@ pub struct Process {
 }
 
 impl Process {
+    /// The instance's kernel BTF ([`Config::kernel_btf`]).
+    pub fn kernel_btf(&self) -> Option<&Arc<crate::btf::Btf>> {
+        self.kernel.config.kernel_btf.as_ref()
+    }
+
     /// Name the calling task, as prctl(PR_SET_NAME) does: at most 15
     /// bytes, NUL padded. bpf_get_current_comm() then returns it.
     pub fn set_comm(&self, name: &[u8]) {

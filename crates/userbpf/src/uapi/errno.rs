@@ -31,6 +31,8 @@ impl Errno {
     pub const ELOOP: Errno = Errno(40);
     pub const EPROTO: Errno = Errno(71);
     pub const EBADMSG: Errno = Errno(74);
+    pub const EOVERFLOW: Errno = Errno(75);
+    pub const ENOTSOCK: Errno = Errno(88);
     pub const EBADFD: Errno = Errno(77);
     pub const EAFNOSUPPORT: Errno = Errno(97);
     pub const EOPNOTSUPP: Errno = Errno(95);
@@ -63,6 +65,8 @@ impl Errno {
             40 => "ELOOP",
             71 => "EPROTO",
             74 => "EBADMSG",
+            75 => "EOVERFLOW",
+            88 => "ENOTSOCK",
             97 => "EAFNOSUPPORT",
             77 => "EBADFD",
             // Python (and so kbpf.py) names 95 by its alias.

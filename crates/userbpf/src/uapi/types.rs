@@ -173,6 +173,10 @@ pub mod attach_type {
     pub const CGROUP_UNIX_RECVMSG: u32 = 51;
     pub const CGROUP_UNIX_GETPEERNAME: u32 = 52;
     pub const CGROUP_UNIX_GETSOCKNAME: u32 = 53;
+    pub const NETKIT_PRIMARY: u32 = 54;
+    pub const NETKIT_PEER: u32 = 55;
+    pub const TRACE_KPROBE_SESSION: u32 = 56;
+    pub const TRACE_UPROBE_SESSION: u32 = 57;
 }
 
 /// `prog_flags` of BPF_PROG_LOAD.

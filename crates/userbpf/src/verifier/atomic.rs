@@ -36,6 +36,7 @@ impl Env<'_> {
                 // check_load_mem(): `dst = *(src + off)`.
                 let base = self.read_reg(st, src)?;
                 self.check_write(dst)?;
+                self.check_ptr_alignment(&base, off as i64, size.bytes() as i64, true)?;
                 let v = self.check_mem(st, src, base, off as i64, size, Access::Read, None)?;
                 let mut v = v.unwrap_or_else(RegState::unknown);
                 if v.ty == RegType::Scalar && size != Size::DW {
@@ -48,6 +49,7 @@ impl Env<'_> {
                 // check_store_reg(): `*(dst + off) = src`.
                 let v = self.read_reg(st, src)?;
                 let base = self.read_reg(st, dst)?;
+                self.check_ptr_alignment(&base, off as i64, size.bytes() as i64, true)?;
                 self.check_mem(st, dst, base, off as i64, size, Access::Write, Some(v))?;
                 return self.atomic_ptr_type_ok(st, dst, "stores into");
             }
@@ -76,6 +78,8 @@ impl Env<'_> {
         if !matches!(base.ty, RegType::Stack | RegType::MapValue | RegType::RingbufMem) {
             return Err(Stop::Unsupported("atomics on this memory"));
         }
+        // Atomics are always checked for alignment (strict_alignment_once).
+        self.check_ptr_alignment(&base, off as i64, size.bytes() as i64, true)?;
         let old = self.check_mem(st, dst, base, off as i64, size, Access::Read, None)?;
         // The memory afterwards: an unknown value (not a spill).
         self.check_mem(

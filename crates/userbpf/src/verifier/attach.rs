@@ -10,8 +10,6 @@ const TRACE_FENTRY: u32 = 24;
 const TRACE_FEXIT: u32 = 25;
 const MODIFY_RETURN: u32 = 26;
 const TRACE_ITER: u32 = 28;
-const TRACE_UPROBE_MULTI: u32 = 48;
-const TRACE_UPROBE_SESSION: u32 = 57;
 
 fn can_be_sleepable(input: &CheckInput<'_>) -> bool {
     match input.prog_type {
@@ -19,7 +17,10 @@ fn can_be_sleepable(input: &CheckInput<'_>) -> bool {
             input.expected_attach_type,
             TRACE_FENTRY | TRACE_FEXIT | MODIFY_RETURN | TRACE_ITER
         ),
-        pt::KPROBE => matches!(input.expected_attach_type, TRACE_UPROBE_MULTI | TRACE_UPROBE_SESSION),
+        // Only uprobes may sleep, but that is known at attach time: the
+        // load takes any sleepable kprobe (6.18 accepts one with attach
+        // type 0, as libbpf loads SEC("uprobe.s")).
+        pt::KPROBE => true,
         pt::LSM | pt::STRUCT_OPS => true,
         _ => false,
     }

@@ -48,6 +48,9 @@ impl Env<'_> {
         if r0.ty == RegType::Stack {
             return Err(self.reject(Errno::EINVAL, "cannot return stack pointer to the caller\n".into()));
         }
+        if let Some(cb) = st.cur().callback.clone() {
+            return self.callback_exit(st, cb);
+        }
         let callee = st.frames.pop().expect("a callee frame");
         st.cur_mut().regs[0] = r0;
         if self.vlog.log.level & 1 != 0 {
@@ -93,7 +96,8 @@ impl Env<'_> {
             while *i < end {
                 let at = *i;
                 *i += 1;
-                if let Some(t) = insns[at].callee_target(at) {
+                // Callbacks (BPF_PSEUDO_FUNC) count as calls.
+                if let Some(t) = insns[at].subprog_target(at) {
                     callee = Some(t as usize);
                     break;
                 }

@@ -19,17 +19,7 @@ impl Env<'_> {
     /// `pc` loads.
     pub(super) fn ld_imm64_pseudo(&mut self, pc: usize, src: u8) -> Res<RegState> {
         if src == crate::isa::opcode::BPF_PSEUDO_FUNC {
-            // A callback needs the program's BTF func_info, and must be
-            // static; callbacks themselves are not modelled yet.
-            let Some(funcs) = self.func_info else {
-                return Err(self.reject(Errno::EINVAL, "missing btf func_info\n".into()));
-            };
-            let imm = self.prog.insns[pc].imm;
-            let target = crate::isa::cfg::target(pc, imm as i64) as u32;
-            if funcs.iter().any(|f| f.insn_off == target && !f.is_static) {
-                return Err(self.reject(Errno::EINVAL, "callback function not static\n".into()));
-            }
-            return Err(Stop::Unsupported("callbacks"));
+            return self.ld_imm64_func(pc);
         }
         let Some(m) = self.prog.maps.iter().find(|m| m.pc == pc).copied() else {
             return Err(Stop::Unsupported("ld_imm64 pseudo sources"));
@@ -48,6 +38,18 @@ impl Env<'_> {
             }
             _ => Err(Stop::Unsupported("ld_imm64 pseudo sources")),
         }
+    }
+
+    /// map->inner_map_meta: the inner map template of a map-in-map.
+    pub(super) fn inner_map_of(&self, map: &crate::verifier::reg::MapShape) -> Option<crate::verifier::reg::MapShape> {
+        if map.index == crate::verifier::reg::INNER_MAP_INDEX {
+            return None;
+        }
+        self.prog
+            .maps
+            .iter()
+            .find(|m| m.map.index == map.index)
+            .and_then(|m| m.inner)
     }
 
     /// __check_mem_access(): `off` and `size` within `mem_size` bytes.
@@ -178,6 +180,7 @@ pub(super) fn mark_ptr_or_null_regs(st: &mut VerifierState, reg: &RegState, is_n
     let mark = |r: &mut RegState| {
         let not_null = match r.ty {
             RegType::MapValueOrNull => RegType::MapValue,
+            RegType::MapPtrOrNull => RegType::MapPtr,
             RegType::RingbufMemOrNull => RegType::RingbufMem,
             _ => return,
         };

@@ -25,6 +25,7 @@ impl Env<'_> {
                 // A sign-extending load from the context asks the type's
                 // rules whether the field may be sign-extended.
                 let val = if signed && base.ty == RegType::Ctx {
+                    self.check_ptr_alignment(&base, off as i64, size.bytes() as i64, false)?;
                     self.check_ctx_mem(src, base, off as i64, size, Access::Read, None, true)?
                 } else {
                     self.check_mem(st, src, base, off as i64, size, Access::Read, None)?
@@ -114,12 +115,12 @@ impl Env<'_> {
         value: Option<RegState>,
     ) -> Res<Option<RegState>> {
         let n = size.bytes() as i64;
+        self.check_ptr_alignment(&reg, off, n, false)?;
         match reg.ty {
             RegType::Stack => {
-                self.check_stack_alignment(&reg, off, n)?;
                 self.check_stack_access_within_bounds(st, regno, &reg, off + reg.off as i64, n, access)?;
                 if reg.frameno as usize != st.frames.len() - 1 {
-                    return Err(Stop::Unsupported("access to a caller's stack"));
+                    return self.caller_stack_access(st, regno, reg, off, size, access, value);
                 }
                 if !reg.var_off.is_const() {
                     return self.stack_var_off(st, &reg, off + reg.off as i64, n, access, value);
@@ -256,12 +257,15 @@ impl Env<'_> {
             RegType::Scalar
             | RegType::NotInit
             | RegType::MapValueOrNull
+            | RegType::MapPtrOrNull
             | RegType::RingbufMemOrNull
             | RegType::PacketEnd
+            | RegType::Func
             | RegType::MapPtr => Err(self.reject(
                 Errno::EACCES,
                 format!("R{regno} invalid mem access '{}'\n", reg.ty.name()),
             )),
+            RegType::MapKey => self.check_map_key_access(regno, &reg, off, n, access),
             RegType::MapValue => {
                 if access == Access::Write && !self.prog.privileged && value.is_some_and(|v| v.ty.is_pointer()) {
                     return Err(Stop::Unsupported("pointer stores into maps by the unprivileged"));

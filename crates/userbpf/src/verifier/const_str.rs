@@ -11,8 +11,6 @@ use crate::verifier::state::VerifierState;
 
 use super::do_check::{Env, Res};
 
-pub(super) const BPF_FUNC_SNPRINTF: i32 = 165;
-
 /// MAX_BPRINTF_VARARGS.
 const MAX_BPRINTF_VARARGS: u64 = 12;
 

@@ -65,6 +65,10 @@ pub struct Env<'a> {
     pub func_info: Option<&'a [super::FuncRecord]>,
     /// By map index: the direct value of frozen read-only maps.
     pub map_rodata: &'a [Option<Vec<u8>>],
+    /// env->strict_alignment (BPF_F_STRICT_ALIGNMENT without ANY_ALIGNMENT).
+    pub strict_alignment: bool,
+    /// The kernel BTF (kfunc calls are named from it when the walk stops).
+    pub kernel_btf: Option<&'a crate::btf::Btf>,
     pub(super) facts: Facts,
     pub(super) walk: Walk,
     pub(super) vlog: StateLog<'a>,
@@ -90,6 +94,10 @@ impl<'a> Env<'a> {
             if let Some(t) = rel.and_then(|r| crate::isa::cfg::target_in(pc, r, insns.len()).ok()) {
                 jump_targets[t] = true;
             }
+            // Callbacks return to their helper call: its states are compared.
+            if super::callbacks::calls_callback(&ins) {
+                jump_targets[pc] = true;
+            }
         }
         Some(Env {
             prog: Prog {
@@ -104,6 +112,8 @@ impl<'a> Env<'a> {
             },
             func_info: None,
             map_rodata: &[],
+            strict_alignment: false,
+            kernel_btf: None,
             facts: Facts::new(insns.len()),
             walk: Walk::default(),
             vlog: StateLog::new(log),
@@ -165,11 +175,13 @@ impl<'a> Env<'a> {
             // Loop detection and pruning at jump targets.
             if self.prog.jump_targets[pc] {
                 // Compared up to the renaming of ids.
-                let canon = super::linked::canonical(&st);
+                let canon = super::callbacks::prune_view(super::linked::canonical(&st));
                 let h = state_hash(&canon);
                 let bucket = self.walk.visited.entry(pc).or_default().entry(h).or_default();
                 if bucket.contains(&canon) {
-                    if self.walk.on_path.contains(&(pc, h)) {
+                    // A repeat through a callback-calling helper is the
+                    // callback's iteration converging, not a loop.
+                    if self.walk.on_path.contains(&(pc, h)) && !self.loops_through_callback_call(pc, h) {
                         let cur = self.vlog.state_text(&st.cur().clone(), &st.printed_refs(), true);
                         return Err(self.reject(
                             Errno::EINVAL,
@@ -300,7 +312,10 @@ impl<'a> Env<'a> {
                 self.check_func_call(st, pc, target)?;
                 return Ok(Next::Goto(target));
             }
-            Instruction::Call(_) | Instruction::CallX { .. } => return Err(Stop::Unsupported("calls")),
+            Instruction::Call(CallKind::Kfunc { btf_id, off }) => {
+                return Err(super::kfunc::unsupported_kfunc(self.kernel_btf, btf_id, off))
+            }
+            Instruction::CallX { .. } => return Err(Stop::Unsupported("calls")),
             Instruction::LdAbs { .. } | Instruction::LdInd { .. } => self.check_ld_abs(st, ins)?,
             Instruction::MayGoto { .. } => return Err(Stop::Unsupported("may_goto")),
             Instruction::AddrSpaceCast { .. } => return Err(Stop::Unsupported("arena")),

@@ -33,6 +33,9 @@ impl Facts {
         let proof = match base.ty {
             RegType::Ctx => AccessProof::Context,
             RegType::Packet | RegType::PacketMeta => AccessProof::Packet,
+            // An inner map's value lies in whichever inner map the run
+            // finds, which need not be one of the program's regions.
+            RegType::MapValue if base.map.index == super::reg::INNER_MAP_INDEX => AccessProof::None,
             RegType::MapValue => AccessProof::Map(base.map.index),
             RegType::Stack => AccessProof::Stack,
             _ => AccessProof::None,

@@ -26,6 +26,7 @@ pub(crate) mod cfg;
 pub(crate) mod ctx;
 pub(crate) mod do_check;
 pub(crate) mod fixups;
+pub(crate) mod kfunc;
 pub(crate) mod linked;
 pub mod log;
 pub(crate) mod reg;
@@ -33,7 +34,9 @@ pub(crate) mod state;
 pub(crate) mod tnum;
 
 // Env's parts and the instruction classes of do_check (crate-internal).
+mod alignment;
 mod atomic;
+mod callbacks;
 mod calls;
 mod check_alu;
 mod check_call;
@@ -99,11 +102,16 @@ pub(crate) struct LoadInput<'a> {
     pub gpl_compatible: bool,
     /// bpf_capable(): bounded loops and the 1M limit are for the privileged.
     pub privileged: bool,
+    /// env->strict_alignment: BPF_F_STRICT_ALIGNMENT and not
+    /// BPF_F_ANY_ALIGNMENT (this target has efficient unaligned access).
+    pub strict_alignment: bool,
     /// prog->digest (exclusive maps name their program by it).
     pub digest: [u8; 32],
     /// bpf_jit_enable asked for the JIT (lookups are inlined and helpers
     /// called directly for it).
     pub jit_requested: bool,
+    /// The instance's kernel BTF (kfunc calls name their function in it).
+    pub kernel_btf: Option<&'a Btf>,
     pub fds: &'a dyn LoadFds,
     pub mem: &'a dyn UserMemory,
 }
@@ -127,6 +135,16 @@ pub struct CheckInput<'a> {
     /// By used-map index: the value of frozen read-only arrays (constant
     /// strings are read from it), see [`map_rodata`].
     pub map_rodata: &'a [Option<Vec<u8>>],
+    /// env->strict_alignment: every load and store is checked for
+    /// alignment, not only the stack's and atomics'.
+    pub strict_alignment: bool,
+    /// The instance's kernel BTF (None: no CONFIG_DEBUG_INFO_BTF): what
+    /// kfunc calls' BTF ids index.
+    pub kernel_btf: Option<&'a Btf>,
+    /// The JIT was asked for (kfunc calls need it).
+    pub jit_requested: bool,
+    /// The load passed an fd_array (kfuncs of module BTFs index it).
+    pub fd_array: bool,
 }
 
 /// One func_info record as the verifier needs it.
@@ -146,6 +164,9 @@ pub struct MapRef {
     pub map: reg::MapShape,
     /// A direct value load (BPF_PSEUDO_MAP_VALUE): the offset into the value.
     pub value_off: Option<u32>,
+    /// A map-in-map: its inner map template (map->inner_map_meta), what a
+    /// non-NULL lookup result points to.
+    pub inner: Option<reg::MapShape>,
 }
 
 /// A program that passed the checks (its instructions unchanged).
@@ -240,6 +261,10 @@ pub(crate) fn bpf_check(load: &LoadInput<'_>, log: &mut VerifierLog) -> Result<C
             maps: &maps,
             func_info: funcs.as_deref(),
             map_rodata: &rodata,
+            strict_alignment: load.strict_alignment,
+            kernel_btf: load.kernel_btf,
+            jit_requested: load.jit_requested,
+            fd_array: load.attr.u64(crate::uapi::attr::prog_load::FD_ARRAY) != 0,
         },
         log,
     )?;
@@ -280,14 +305,23 @@ pub fn check_insns(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Veri
     if log.level & 2 != 0 && input.mode == VerifierMode::Structural {
         log.write(STRUCTURAL_MODE_NOTE);
     }
-    let result = cfg::check(input.insns, input.privileged)
-        .map_err(|msg| {
-            let errno = if msg == cfg::TOO_MANY_SUBPROGS {
-                Errno::E2BIG
-            } else {
-                Errno::EINVAL
-            };
-            (msg, errno)
+    let kfunc_env = kfunc::KfuncEnv {
+        kernel_btf: input.kernel_btf,
+        privileged: input.privileged,
+        jit_requested: input.jit_requested,
+        gpl_compatible: input.gpl_compatible,
+        fd_array: input.fd_array,
+    };
+    let result = kfunc::add_subprog_and_kfunc(input.insns, &kfunc_env)
+        .and_then(|()| {
+            cfg::check(input.insns, input.privileged).map_err(|msg| {
+                let errno = if msg == cfg::TOO_MANY_SUBPROGS {
+                    Errno::E2BIG
+                } else {
+                    Errno::EINVAL
+                };
+                (msg, errno)
+            })
         })
         .and_then(|()| attach::check_attach_btf_id(input));
     if let Err((msg, _)) = &result {
@@ -319,6 +353,8 @@ pub fn check_insns(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Veri
             Some(mut env) => {
                 env.func_info = input.func_info;
                 env.map_rodata = input.map_rodata;
+                env.strict_alignment = input.strict_alignment;
+                env.kernel_btf = input.kernel_btf;
                 let outcome = env.run();
                 processed = env.insn_processed;
                 if outcome.is_ok() {
@@ -385,6 +421,15 @@ pub(crate) fn map_refs(loads: &[MapLoad], used: &[Arc<Map>]) -> Vec<MapRef> {
                     record: m.record(),
                 },
                 value_off: l.value_off,
+                inner: m.inner_meta().map(|i| reg::MapShape {
+                    key_size: i.key_size,
+                    value_size: i.value_size,
+                    map_type: i.map_type,
+                    max_entries: i.max_entries,
+                    map_flags: i.map_flags,
+                    index: reg::INNER_MAP_INDEX,
+                    ..reg::MapShape::default()
+                }),
             })
         })
         .collect()

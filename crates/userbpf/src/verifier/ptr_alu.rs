@@ -59,7 +59,10 @@ impl Env<'_> {
             return Err(self.reject(Errno::EACCES, format!("R{dst} 32-bit pointer arithmetic prohibited\n")));
         }
         let t = ptr.ty.name();
-        if matches!(ptr.ty, RegType::MapValueOrNull | RegType::RingbufMemOrNull) {
+        if matches!(
+            ptr.ty,
+            RegType::MapValueOrNull | RegType::RingbufMemOrNull | RegType::MapPtrOrNull
+        ) {
             return Err(self.reject(
                 Errno::EACCES,
                 format!("R{dst} pointer arithmetic on {t} prohibited, null-check it first\n"),
@@ -71,7 +74,9 @@ impl Env<'_> {
             | RegType::Stack
             | RegType::Packet
             | RegType::PacketMeta
-            | RegType::RingbufMem => true,
+            | RegType::RingbufMem
+            | RegType::MapKey
+            | RegType::Func => true,
             RegType::MapPtr => known && smin_val == 0 && op == AluOp::Add,
             _ => false,
         };

@@ -74,7 +74,10 @@ impl Env<'_> {
         let null_check = width == Width::W64
             && matches!(src, Operand::Imm(0))
             && matches!(op, JmpOp::Jeq | JmpOp::Jne)
-            && matches!(d.ty, RegType::MapValueOrNull | RegType::RingbufMemOrNull);
+            && matches!(
+                d.ty,
+                RegType::MapValueOrNull | RegType::RingbufMemOrNull | RegType::MapPtrOrNull
+            );
         if null_check {
             mark_ptr_or_null_regs(st, &d, op == JmpOp::Jne);
             mark_ptr_or_null_regs(&mut other, &d, op == JmpOp::Jeq);

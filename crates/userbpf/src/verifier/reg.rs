@@ -17,12 +17,19 @@ pub enum RegType {
     MapPtr,
     MapValue,
     MapValueOrNull,
+    /// CONST_PTR_TO_MAP | PTR_MAYBE_NULL: a map-in-map lookup's result, the
+    /// inner map's template or NULL.
+    MapPtrOrNull,
     Packet,
     PacketMeta,
     PacketEnd,
     /// PTR_TO_MEM | MEM_RINGBUF: a reserved ring buffer record.
     RingbufMem,
     RingbufMemOrNull,
+    /// PTR_TO_FUNC: a callback (ld_imm64 BPF_PSEUDO_FUNC); `subprog` names it.
+    Func,
+    /// PTR_TO_MAP_KEY: a key of `map`, read-only (a callback's argument).
+    MapKey,
 }
 
 impl RegType {
@@ -36,11 +43,14 @@ impl RegType {
             RegType::MapPtr => "map_ptr",
             RegType::MapValue => "map_value",
             RegType::MapValueOrNull => "map_value_or_null",
+            RegType::MapPtrOrNull => "map_ptr_or_null",
             RegType::Packet => "pkt",
             RegType::PacketMeta => "pkt_meta",
             RegType::PacketEnd => "pkt_end",
             RegType::RingbufMem => "ringbuf_mem",
             RegType::RingbufMemOrNull => "ringbuf_mem_or_null",
+            RegType::Func => "func",
+            RegType::MapKey => "map_key",
         }
     }
 
@@ -52,6 +62,10 @@ impl RegType {
         matches!(self, RegType::Packet | RegType::PacketMeta)
     }
 }
+
+/// The `index` of an inner map template (a map-in-map lookup's result):
+/// no used map of the program, so its values' accesses prove no region.
+pub const INNER_MAP_INDEX: u32 = u32::MAX;
 
 /// The map a register refers to (reg->map_ptr): what the verifier checks
 /// against, and its index in the program's used maps (its identity).
@@ -106,6 +120,8 @@ pub struct RegState {
     pub ref_obj_id: u32,
     /// PTR_TO_MEM: the accessible size.
     pub mem_size: u32,
+    /// PTR_TO_FUNC: the first instruction of the callback (subprogno).
+    pub subprog: u32,
 }
 
 impl Default for RegState {
@@ -142,6 +158,7 @@ impl RegState {
             precise: false,
             ref_obj_id: 0,
             mem_size: 0,
+            subprog: 0,
         }
     }
 
@@ -355,7 +372,10 @@ impl RegState {
         if self.ref_obj_id != 0 {
             parts.push(format!("ref_obj_id={}", self.ref_obj_id));
         }
-        if matches!(t, RegType::MapPtr | RegType::MapValue | RegType::MapValueOrNull) {
+        if matches!(
+            t,
+            RegType::MapPtr | RegType::MapValue | RegType::MapValueOrNull | RegType::MapKey | RegType::MapPtrOrNull
+        ) {
             parts.push(format!("ks={},vs={}", self.map.key_size, self.map.value_size));
         }
         if t != RegType::Scalar && self.off != 0 {

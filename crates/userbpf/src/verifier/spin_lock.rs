@@ -9,8 +9,8 @@ use crate::uapi::Errno;
 use crate::verifier::reg::RegState;
 use crate::verifier::state::{ActiveLock, VerifierState};
 
-pub(super) const BPF_FUNC_SPIN_LOCK: i32 = 93;
-pub(super) const BPF_FUNC_SPIN_UNLOCK: i32 = 94;
+// do_check.rs names bpf_spin_unlock through here.
+pub(super) use crate::uapi::helper_ids::func::BPF_FUNC_SPIN_UNLOCK;
 
 impl Env<'_> {
     /// process_spin_lock() for bpf_spin_lock (`lock`) or bpf_spin_unlock.

@@ -51,6 +51,12 @@ pub struct FuncState {
     pub callsite: usize,
     /// The first instruction of the subprogram this frame runs.
     pub subprog: usize,
+    /// A callback's frame: what its exit checks (see [`super::callbacks`]).
+    pub callback: Option<super::callbacks::CallbackFrame>,
+    /// Callbacks of this frame's callback-calling helper verified on this
+    /// path since the helper was last passed (bpf_loop's unrolling bound;
+    /// states are compared without it).
+    pub callback_depth: u64,
 }
 
 impl FuncState {
@@ -67,6 +73,8 @@ impl FuncState {
             frameno,
             callsite,
             subprog: 0,
+            callback: None,
+            callback_depth: 0,
         }
     }
 

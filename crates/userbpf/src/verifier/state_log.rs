@@ -83,6 +83,10 @@ impl<'a> StateLog<'a> {
                 s.push_str(&format!(",{id}"));
             }
         }
+        // A callback's frame (in_callback_fn).
+        if f.callback.is_some() {
+            s.push_str(" cb");
+        }
         s.push('\n');
         if !all {
             self.scratched_regs = 0;

@@ -34,3 +34,11 @@ pub fn json(path: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// The small kernel BTF the fixtures' kfuncs and `__ksym` externs resolve
+/// against (`tests/fixtures/elf/kernel_btf/kfuncs.btf`, built by build.sh
+/// from kfuncs.c): its ids are not the running kernel's.
+pub fn bundled_kernel_btf() -> std::sync::Arc<userbpf::btf::Btf> {
+    let raw = std::fs::read(elf_dir().join("kernel_btf/kfuncs.btf")).expect("kernel_btf/kfuncs.btf");
+    std::sync::Arc::new(userbpf::btf::Btf::parse(&raw).expect("bundled kernel BTF parses"))
+}

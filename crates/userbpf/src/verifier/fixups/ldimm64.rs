@@ -12,6 +12,7 @@
 use std::sync::Arc;
 
 use super::patch::{MapUse, Xlated};
+use crate::btf::{Btf, BtfKind};
 use crate::isa::opcode::{
     BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, LD_IMM64,
 };
@@ -160,6 +161,40 @@ fn check_compat(map: &Map, input: &LoadInput<'_>, log: &mut VerifierLog) -> Resu
     Ok(())
 }
 
+/// check_pseudo_btf_id(), as far as it goes here: the id must name a VAR
+/// or FUNC of the kernel BTF, and a VAR's address comes from kallsyms,
+/// which has no kernel variables in userbpf (as on kernels whose kallsyms
+/// lists no per-CPU variables): refused as the kernel refuses a symbol
+/// it cannot find. A FUNC passes (the walk does not model it); module
+/// BTFs (a BTF fd in the second slot) are left to the walk as well.
+fn check_pseudo_btf_id(id: i32, btf_fd: i32, kernel_btf: Option<&Btf>, log: &mut VerifierLog) -> Result<(), Errno> {
+    if btf_fd != 0 {
+        return Ok(());
+    }
+    let Some(btf) = kernel_btf else {
+        log.write("kernel is missing BTF, make sure CONFIG_DEBUG_INFO_BTF=y is specified in Kconfig.\n");
+        return Err(Errno::EINVAL);
+    };
+    let Ok(t) = btf.get(id as u32) else {
+        log.write(&format!("ldimm64 insn specifies invalid btf_id {id}.\n"));
+        return Err(Errno::ENOENT);
+    };
+    match t.kind {
+        BtfKind::Func { .. } => Ok(()),
+        BtfKind::Var { .. } => {
+            let name = btf.name(t.name_off).unwrap_or("");
+            log.write(&format!(
+                "ldimm64 failed to find the address for kernel symbol '{name}'.\n"
+            ));
+            Err(Errno::ENOENT)
+        }
+        _ => {
+            log.write(&format!("pseudo btf_id {id} in ldimm64 isn't KIND_VAR or KIND_FUNC\n"));
+            Err(Errno::EINVAL)
+        }
+    }
+}
+
 /// resolve_pseudo_ldimm64() for map sources: every well-formed ld_imm64
 /// with src_reg MAP_FD, MAP_VALUE, MAP_IDX or MAP_IDX_VALUE gets its map
 /// (added to `used`) and its constant; src_reg stays until
@@ -191,6 +226,9 @@ pub fn resolve_pseudo_ldimm64(
             if src != 0 && src != BPF_PSEUDO_FUNC && src != crate::isa::opcode::BPF_PSEUDO_BTF_ID {
                 log.write("unrecognized bpf_ld_imm64 insn\n");
                 return Err(Errno::EINVAL);
+            }
+            if src == crate::isa::opcode::BPF_PSEUDO_BTF_ID {
+                check_pseudo_btf_id(insn.imm, tail.imm, input.kernel_btf, log)?;
             }
             pc += 2;
             continue;
