@@ -162,7 +162,7 @@ fn program_json(p: &Process, l: &ProgramLoad, log_level: u32) -> Map<String, Val
                 m.insert("tag".into(), json!(info.tag_hex()));
                 m.insert("xlated_len".into(), json!(info.xlated_len));
             }
-            m.insert("unsupported".into(), json!(crate::prog_cmd::unsupported(p, fd)));
+            m.insert("unsupported".into(), Value::Null);
             if log_level != 0 {
                 m.insert("log".into(), json!(l.outcome.log));
             }
@@ -170,7 +170,7 @@ fn program_json(p: &Process, l: &ProgramLoad, log_level: u32) -> Map<String, Val
         Err(e) => {
             m.insert("errno".into(), json!(e.name()));
             m.insert("errno_value".into(), json!(e.0));
-            m.insert("unsupported".into(), Value::Null);
+            m.insert("unsupported".into(), json!(l.outcome.unsupported));
             m.insert("log".into(), json!(l.outcome.log));
         }
     }
@@ -205,7 +205,6 @@ fn print_human(programs: &[Map<String, Value>], maps: &Value, log_level: u32) {
                 p["tag"].as_str().unwrap_or(""),
                 p["insns"]
             );
-            crate::prog_cmd::warn_unsupported(p);
         } else {
             print!("{}", p["log"].as_str().unwrap_or(""));
             println!(
@@ -216,6 +215,7 @@ fn print_human(programs: &[Map<String, Value>], maps: &Value, log_level: u32) {
                 p["errno"].as_str().unwrap_or("?"),
                 p["errno_value"]
             );
+            crate::prog_cmd::warn_unsupported(p);
             if let Some(h) = crate::hints::hint(p["log"].as_str().unwrap_or("")) {
                 println!("hint: {h}");
             }

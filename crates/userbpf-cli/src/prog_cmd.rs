@@ -106,7 +106,8 @@ pub struct LoadArgs {
     #[arg(long)]
     pub pin: Option<String>,
     /// print JSON: accepted, errno, log, the program's info (id, tag, xlated,
-    /// verified_insns...), unsupported, load_ns; -p/--pretty as in bpftool
+    /// verified_insns...), unsupported (what userbpf's verifier does not
+    /// model yet, when that refused the load with EOPNOTSUPP), load_ns; -p/--pretty as in bpftool
     #[arg(short, long, alias = "pretty", short_alias = 'p')]
     pub json: bool,
     /// write the program's control-flow graph to this file: DOT, or SVG/PNG
@@ -296,7 +297,7 @@ pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::
             m.insert("errno".into(), Value::Null);
             // Info is read as root, as kbpf.py's own process can.
             m.extend(info_json(p, fd)?);
-            m.insert("unsupported".into(), json!(unsupported(p, fd)));
+            m.insert("unsupported".into(), Value::Null);
             if let Some(path) = &a.pin {
                 p.obj_pin(fd, path)
                     .map_err(|e| Failure::from(format!("pin {path}: {e}")))?;
@@ -314,7 +315,7 @@ pub fn load_then(session: &Session, a: &LoadArgs, run: Option<&crate::prog_run::
         Err(e) => {
             m.insert("errno".into(), json!(e.name()));
             m.insert("errno_value".into(), json!(e.0));
-            m.insert("unsupported".into(), Value::Null);
+            m.insert("unsupported".into(), json!(out.unsupported));
         }
     }
     if let Some(path) = &a.dot {
@@ -400,9 +401,9 @@ pub(crate) fn print_load_human(m: &Map<String, Value>) {
             m["gpl_compatible"],
             m["load_ns"]
         );
-        warn_unsupported(m);
     } else {
         println!("refused: {} ({})", m["errno"].as_str().unwrap_or("?"), m["errno_value"]);
+        warn_unsupported(m);
         if let Some(h) = crate::hints::hint(log) {
             println!("hint: {h}");
         }
@@ -510,20 +511,13 @@ pub fn run(session: &Session, cmd: &ProgCmd) -> Result<(), Failure> {
     }
 }
 
-/// What stopped the full verifier on the accepted program `fd`, if it
-/// stopped on a construct it does not model (the accept then comes from
-/// the structural checks alone).
-pub(crate) fn unsupported(p: &Process, fd: u32) -> Option<&'static str> {
-    p.prog_by_fd(fd).ok().and_then(|prog| prog.unsupported)
-}
-
-/// Say plainly (on stderr) that an accept did not come from the full
-/// verifier.
+/// Say plainly (on stderr) that a refusal is userbpf's gap, not a
+/// verdict on the program.
 pub(crate) fn warn_unsupported(m: &Map<String, Value>) {
     if let Some(what) = m.get("unsupported").and_then(Value::as_str) {
         eprintln!(
-            "warning: {what} not modelled by userbpf's verifier yet: accepted after the structural checks \
-             only; the kernel may refuse this program"
+            "note: refused because userbpf's verifier does not model {what} yet (EOPNOTSUPP); \
+             this says nothing of the kernel's verdict"
         );
     }
 }

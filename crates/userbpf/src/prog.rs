@@ -37,10 +37,6 @@ pub struct Prog {
     /// The program after verification and fixups (what "xlated" dumps).
     pub xlated: Vec<Insn>,
     pub verified_insns: u32,
-    /// Accepted by the structural checks alone: the full verifier stopped
-    /// at this construct, which it does not model yet (None: the full
-    /// verifier's verdict). The kernel may refuse such a program.
-    pub unsupported: Option<&'static str>,
     /// aux->max_ctx_offset: bytes of context the program may touch.
     pub max_ctx_offset: u32,
     pub runtime: Runtime,

@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::verifier_log::{error_line, r0_after_first_insn};
+use common::verifier_log::{error_line, not_modelled, r0_after_first_insn};
 use userbpf::isa::{insns_from_bytes, Insn};
 use userbpf::{Errno, Process, ProgLoadRequest};
 
@@ -71,15 +71,6 @@ fn load(p: &Process, c: &Config<'_>, insns: Vec<Insn>) -> (Result<u32, Errno>, S
     (out.result, out.log)
 }
 
-/// userbpf's note when the full verifier stopped on something it does
-/// not model (the verdict is then the structural checks').
-fn unsupported_note(log: &str) -> Option<&str> {
-    log.lines().find_map(|l| {
-        l.strip_prefix("userbpf: ")?
-            .strip_suffix(" not modelled yet; structural check only")
-    })
-}
-
 /// The pointer kind of a kernel R0 text whose type the verifier's
 /// registers do not model (None: scalars, packet, socket and flow-key
 /// pointers).
@@ -99,19 +90,21 @@ fn unmodelled_kind(r0: &str) -> Option<&str> {
 /// agree, else what userbpf did.
 fn judge(expected: &str, read: bool, got: &(Result<u32, Errno>, String)) -> Option<String> {
     let (result, log) = got;
-    let note = unsupported_note(log);
+    let note = not_modelled(log);
     let mine = match result {
-        Ok(_) => match note {
-            Some(n) => format!("accepted after a stop: {n}"),
-            None if read => format!("ok:{}", r0_after_first_insn(log).unwrap_or_default()),
-            None => "ok".into(),
+        Ok(_) if read => format!("ok:{}", r0_after_first_insn(log).unwrap_or_default()),
+        Ok(_) => "ok".into(),
+        Err(e) => match note {
+            Some(n) => format!("{}: {n} is not modelled", e.name()),
+            None => format!("{}:{}", e.name(), error_line(log)),
         },
-        Err(e) => format!("{}:{}", e.name(), error_line(log)),
     };
     if let Some(r0) = expected.strip_prefix("ok:") {
         if let Some(kind) = unmodelled_kind(r0) {
+            // A pointer kind the registers do not model: refused with
+            // EOPNOTSUPP naming it, never accepted as something else.
             let want = format!("{kind} pointers loaded from the context");
-            return (result.is_err() || note != Some(want.as_str())).then_some(mine);
+            return (*result != Err(Errno::EOPNOTSUPP) || note != Some(want.as_str())).then_some(mine);
         }
     }
     (mine != expected).then_some(mine)

@@ -203,7 +203,7 @@ fn kfunc_calls_before_the_walk() {
     let (r, log) = load(&p, kfunc_prog(0, 8), "GPL");
     assert_eq!(r, Err(Errno::EOPNOTSUPP));
     assert!(
-        log.contains("userbpf: kfunc bpf_iter_num_new is not supported (kfuncs are not modelled)\n"),
+        log.contains("userbpf: kfunc bpf_iter_num_new is not modelled\n"),
         "{log}"
     );
     // An instance without a kernel BTF is a kernel without

@@ -393,7 +393,6 @@ pub(crate) fn prog_load(
         created_by_uid: creds.uid,
         xlated: checked.xlated,
         verified_insns: checked.verified_insns,
-        unsupported: checked.unsupported,
         max_ctx_offset: checked.max_ctx_offset,
         runtime,
         jit_requested,

@@ -73,6 +73,9 @@ pub struct ProgLoadOutcome {
     pub log_true_size: u32,
     /// Time spent in sys_bpf.
     pub load_ns: u64,
+    /// When refused with EOPNOTSUPP because the full verifier met a
+    /// construct it does not model yet: that construct.
+    pub unsupported: Option<&'static str>,
 }
 
 /// The fields of `struct bpf_prog_info` kbpf.py reports.
@@ -167,6 +170,7 @@ impl Process {
                     log: String::new(),
                     log_true_size: 0,
                     load_ns: 0,
+                    unsupported: None,
                 };
             }
         }
@@ -185,11 +189,16 @@ impl Process {
                 .try_into()
                 .expect("4 bytes"),
         );
+        let unsupported = match result {
+            Err(e) if e == crate::verifier::NOT_MODELLED => crate::verifier::last_not_modelled(),
+            _ => None,
+        };
         ProgLoadOutcome {
             result,
             log,
             log_true_size,
             load_ns,
+            unsupported,
         }
     }
 

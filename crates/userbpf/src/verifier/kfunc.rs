@@ -143,11 +143,6 @@ fn intern(s: String) -> &'static str {
     leaked
 }
 
-/// Whether the walk stopped at a kfunc call ([`unsupported_kfunc`]).
-pub(super) fn is_kfunc_stop(what: &str) -> bool {
-    what.starts_with("kfunc ")
-}
-
 /// Where the walk stops at a kfunc call: "kfunc <name>" (the name from
 /// the kernel BTF), "kfunc #<id>" when the id names nothing there, or
 /// "kfunc in a module BTF".

@@ -13,9 +13,11 @@
 //!
 //! `bpf_check` runs all of it for a program load; [`check_insns`] runs
 //! the checks alone, over instructions whose references are resolved.
-//! `VerifierMode::Full` is the default; what it does not model yet ends
-//! in the structural verdict (said at log level 2), and
-//! `VerifierMode::Structural` stops after the structural phases.
+//! `VerifierMode::Full` is the default. A construct it does not model yet
+//! refuses the load with EOPNOTSUPP and the log line `userbpf: WHAT is not
+//! modelled`: an accept always comes from the full verifier.
+//! `VerifierMode::Structural` (asked for explicitly, never a fallback)
+//! stops after the structural phases.
 
 pub(crate) mod alu;
 pub(crate) mod attach;
@@ -75,10 +77,9 @@ pub enum VerifierMode {
     /// Structure only: decoding, jumps, reachability, attach rules.
     Structural,
     /// Path exploration with register and stack state, helper calls, maps
-    /// and bpf-to-bpf calls (the default: it agrees with the kernel far
-    /// more often, see DEVELOPERS.md); what it does not model yet
-    /// (may_goto, arena, iterators, some helper argument types, ...) falls
-    /// back to the structural verdict.
+    /// and bpf-to-bpf calls (the default). What it does not model yet
+    /// (may_goto, arena, some helper argument types, ...) refuses the
+    /// load with EOPNOTSUPP ([`NOT_MODELLED`]), naming the construct.
     #[default]
     Full,
 }
@@ -181,13 +182,28 @@ pub struct Verified {
     /// fallback): per instruction, whether its load or store was proven to
     /// stay inside one stack, context, map value or packet object.
     pub proven: Option<Vec<crate::exec::AccessProof>>,
-    /// What stopped the full verifier, when it stopped on a construct it
-    /// does not model yet and the verdict is the structural checks' alone.
-    pub unsupported: Option<&'static str>,
 }
 
-/// The note that tells a log reader what ran.
-pub(crate) const STRUCTURAL_ONLY_NOTE: &str = "userbpf: structural check only (the full verifier is not built yet)\n";
+/// The note that tells a log reader that paths were not explored, as the
+/// caller asked (`VerifierMode::Structural`).
+pub(crate) const STRUCTURAL_MODE_NOTE: &str =
+    "userbpf: verifier mode structural: structure and attach rules checked, paths not explored\n";
+
+/// The errno of a load the full verifier stopped at a construct it does
+/// not model: EOPNOTSUPP, never an accept.
+pub const NOT_MODELLED: Errno = Errno::EOPNOTSUPP;
+
+thread_local! {
+    /// What the last check on this thread did not model (like errno, per
+    /// thread: a load runs on its caller's thread).
+    static LAST_NOT_MODELLED: std::cell::Cell<Option<&'static str>> = const { std::cell::Cell::new(None) };
+}
+
+/// What stopped the full verifier in the last load on this thread that
+/// was refused with [`NOT_MODELLED`] (cleared by each check).
+pub fn last_not_modelled() -> Option<&'static str> {
+    LAST_NOT_MODELLED.with(|c| c.get())
+}
 
 /// A program bpf_check passed: the instructions after every rewrite, with
 /// what the runtime, the dump and the program object need of them.
@@ -208,9 +224,6 @@ pub(crate) struct Checked {
     pub direct_calls: Vec<DirectCall>,
     /// Instructions processed (verified_insns).
     pub verified_insns: u32,
-    /// Accepted by the structural checks alone: the full verifier stopped
-    /// at this construct, which it does not model yet.
-    pub unsupported: Option<&'static str>,
 }
 
 /// bpf_check(): resolve the program's references, check it, then rewrite
@@ -224,6 +237,7 @@ pub(crate) struct Checked {
 /// the structure after the references, as the load path always ran them.
 /// Moving them would change which of several errors a program reports.
 pub(crate) fn bpf_check(load: &LoadInput<'_>, log: &mut VerifierLog) -> Result<Checked, Errno> {
+    LAST_NOT_MODELLED.with(|c| c.set(None));
     let mut used = UsedMaps::default();
     let mut insns = load.insns.to_vec();
     let early = fixups::ldimm64::process_fd_array(load, &mut used, log)
@@ -277,7 +291,6 @@ pub(crate) fn bpf_check(load: &LoadInput<'_>, log: &mut VerifierLog) -> Result<C
         max_ctx_offset: after.max_ctx_offset,
         direct_calls: after.direct_calls,
         verified_insns: verified.verified_insns,
-        unsupported: verified.unsupported,
     })
 }
 
@@ -295,10 +308,10 @@ fn stats_line(processed: u64, (max_states, total, peak): (u64, u64, u64)) -> Str
 /// error is the errno. The structural-only note is written at log level 2
 /// only, so that level-1 logs keep the kernel's exact text (and size).
 pub fn check_insns(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Verified, Errno> {
+    LAST_NOT_MODELLED.with(|c| c.set(None));
     if log.level & 2 != 0 && input.mode == VerifierMode::Structural {
-        log.write(STRUCTURAL_ONLY_NOTE);
+        log.write(STRUCTURAL_MODE_NOTE);
     }
-    let start = log.text().len();
     let kfunc_env = kfunc::KfuncEnv {
         kernel_btf: input.kernel_btf,
         privileged: input.privileged,
@@ -324,11 +337,15 @@ pub fn check_insns(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Veri
     // Structural errors come before any instruction is processed.
     let mut processed = if result.is_ok() { input.insns.len() as u64 } else { 0 };
     let mut proven = None;
-    let mut unsupported = None;
     let mut states = (0, 0, 0);
     let mut result = result.map_err(|(_, errno)| errno);
     if result.is_ok() && input.mode == VerifierMode::Full {
-        if let Some(mut env) = do_check::Env::new(
+        let not_modelled = |what: &'static str, log: &mut VerifierLog| {
+            LAST_NOT_MODELLED.with(|c| c.set(Some(what)));
+            log.write(&format!("userbpf: {what} is not modelled\n"));
+            Err(NOT_MODELLED)
+        };
+        match do_check::Env::new(
             input.insns,
             input.prog_type,
             input.expected_attach_type,
@@ -337,44 +354,32 @@ pub fn check_insns(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Veri
             input.maps,
             log,
         ) {
-            env.func_info = input.func_info;
-            env.map_rodata = input.map_rodata;
-            env.strict_alignment = input.strict_alignment;
-            env.kernel_btf = input.kernel_btf;
-            let outcome = env.run();
-            let n = env.insn_processed;
-            let walked = env.state_stats();
-            match outcome {
-                Ok(()) => {
-                    processed = n;
-                    states = walked;
+            None => {
+                processed = 0;
+                result = not_modelled("an instruction the decoder does not know", log);
+            }
+            Some(mut env) => {
+                env.func_info = input.func_info;
+                env.map_rodata = input.map_rodata;
+                env.strict_alignment = input.strict_alignment;
+                env.kernel_btf = input.kernel_btf;
+                let outcome = env.run();
+                processed = env.insn_processed;
+                states = env.state_stats();
+                if outcome.is_ok() {
                     proven = Some(env.access_proofs());
-                    // Level 1 keeps only a failing path: a clean run leaves
-                    // nothing but the statistics.
-                    if log.level & 2 == 0 {
-                        log.truncate(0);
+                }
+                drop(env);
+                match outcome {
+                    Ok(()) => {
+                        // Level 1 keeps only a failing path: a clean run leaves
+                        // nothing but the statistics.
+                        if log.level & 2 == 0 {
+                            log.truncate(0);
+                        }
                     }
-                }
-                Err(do_check::Stop::Reject(errno)) => {
-                    processed = n;
-                    states = walked;
-                    result = Err(errno);
-                }
-                // A reachable kfunc call: nothing here can run it (the
-                // engines have no kernel functions), so no structural
-                // fallback either: refused as not supported, the path up
-                // to it kept in the log.
-                Err(do_check::Stop::Unsupported(what)) if kfunc::is_kfunc_stop(what) => {
-                    processed = n;
-                    log.write(&format!("userbpf: {what} is not supported (kfuncs are not modelled)\n"));
-                    result = Err(Errno::EOPNOTSUPP);
-                }
-                Err(do_check::Stop::Unsupported(what)) => {
-                    unsupported = Some(what);
-                    log.truncate(start);
-                    if log.level & 2 != 0 {
-                        log.write(&format!("userbpf: {what} not modelled yet; structural check only\n"));
-                    }
+                    Err(do_check::Stop::Reject(errno)) => result = Err(errno),
+                    Err(do_check::Stop::Unsupported(what)) => result = not_modelled(what, log),
                 }
             }
         }
@@ -384,7 +389,6 @@ pub fn check_insns(input: &CheckInput<'_>, log: &mut VerifierLog) -> Result<Veri
     Ok(Verified {
         verified_insns: processed as u32,
         proven,
-        unsupported,
     })
 }
 

@@ -22,3 +22,10 @@ pub fn r0_after_first_insn(log: &str) -> Option<String> {
     let r0 = rest.find(" R1").map_or(rest, |end| &rest[..end]);
     Some(r0.split_once('=')?.1.to_string())
 }
+
+/// What userbpf's full verifier did not model when it refused a load with
+/// EOPNOTSUPP: the WHAT of its `userbpf: WHAT is not modelled` line.
+pub fn not_modelled(log: &str) -> Option<&str> {
+    log.lines()
+        .find_map(|l| l.strip_prefix("userbpf: ")?.strip_suffix(" is not modelled"))
+}
