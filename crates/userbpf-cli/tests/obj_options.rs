@@ -205,8 +205,8 @@ fn dot_draws_the_linked_program() {
 fn kfunc_calls_resolve_against_the_kernel_btf() {
     let kbtf = kernel_btf();
     // bpf_iter_num_new is [8] in the bundled BTF; the walk stops there,
-    // names it and refuses as not supported (the kernel accepted iter_sum:
-    // kernel.json; kfuncs are not modelled).
+    // names it and refuses it as not modelled, EOPNOTSUPP (the kernel
+    // accepted iter_sum: kernel.json; kfuncs are not modelled).
     let out = userbpf(&[
         "prog",
         "load",
@@ -222,7 +222,8 @@ fn kfunc_calls_resolve_against_the_kernel_btf() {
     assert!(got["log"]
         .as_str()
         .unwrap()
-        .contains("userbpf: kfunc bpf_iter_num_new is not supported"));
+        .contains("userbpf: kfunc bpf_iter_num_new is not modelled\n"));
+    assert_eq!(got["unsupported"], "kfunc bpf_iter_num_new");
     // The weak kfunc that does not resolve is poisoned in dead code: loads.
     let out = userbpf(&[
         "prog",
