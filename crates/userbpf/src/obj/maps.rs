@@ -299,6 +299,11 @@ fn parse_btf_def(btf: &Btf, name: &str, struct_id: u32, allow_inner: bool) -> Re
     }
     m.key_size = key_size.unwrap_or(0);
     m.value_size = value_size.unwrap_or(0);
+    // fill_map_from_def(): ring buffers' max_entries rounded up as libbpf
+    // does before BPF_MAP_CREATE.
+    if matches!(m.map_type, mt::RINGBUF | mt::USER_RINGBUF) {
+        m.max_entries = adjust_ringbuf_sz(m.max_entries);
+    }
     if m.inner.is_some() && !m.is_map_in_map() {
         return Err(ObjError::map(
             name,
@@ -524,4 +529,40 @@ fn values_offset(btf: Option<&Btf>, m: &MapDef) -> Result<u64, ObjError> {
         .find(|mb| btf.name(mb.name_off).ok() == Some("values"))
         .ok_or_else(|| ObjError::map(&m.name, "no values member"))?;
     Ok(values.bit_offset as u64 / 8)
+}
+
+/// libbpf's adjust_ringbuf_sz(): a ring buffer's size as the smallest
+/// power-of-2 multiple of the page size above it, unless it is one already
+/// (0 and sizes past the largest such multiple stay, for the kernel to
+/// refuse).
+fn adjust_ringbuf_sz(sz: u32) -> u32 {
+    let page = crate::uapi::PAGE_SIZE as u32;
+    if sz == 0 || (sz.is_multiple_of(page) && (sz / page).is_power_of_two()) {
+        return sz;
+    }
+    let mut mul: u32 = 1;
+    while mul <= u32::MAX / page {
+        if mul * page > sz {
+            return mul * page;
+        }
+        mul <<= 1;
+    }
+    sz
+}
+
+#[cfg(test)]
+mod ringbuf_size_tests {
+    use super::adjust_ringbuf_sz;
+
+    #[test]
+    fn ringbuf_sizes_round_up_as_libbpf() {
+        // Hand-derived from libbpf's adjust_ringbuf_sz with 4 KiB pages.
+        assert_eq!(adjust_ringbuf_sz(0), 0);
+        assert_eq!(adjust_ringbuf_sz(8), 4096);
+        assert_eq!(adjust_ringbuf_sz(4096), 4096);
+        assert_eq!(adjust_ringbuf_sz(4097), 8192);
+        assert_eq!(adjust_ringbuf_sz(3 * 4096), 4 * 4096);
+        assert_eq!(adjust_ringbuf_sz(1 << 20), 1 << 20);
+        assert_eq!(adjust_ringbuf_sz(u32::MAX), u32::MAX);
+    }
 }
