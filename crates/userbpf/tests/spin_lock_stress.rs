@@ -160,7 +160,7 @@ fn hash_value_lock_on_the_jit() {
     contended_increments(Engine::Jit, map_type::HASH);
 }
 
-/// A program that got past the structural check only (the full verifier
+/// A program loaded with `VerifierMode::Structural` (the full verifier
 /// would refuse it) can't hang or keep a lock: a second bpf_spin_lock and
 /// an exit while holding the lock stop the run, and the lock is free
 /// afterwards.

@@ -90,8 +90,8 @@ pub struct RunEnv<'m> {
     /// Callbacks running now (nesting level).
     pub callback_depth: Cell<usize>,
     /// The guest address of the bpf_spin_lock this run holds. The verifier
-    /// makes lock and unlock pair up; this catches programs that got past
-    /// a structural check only (a second lock would spin forever).
+    /// makes lock and unlock pair up; this catches programs loaded with
+    /// `VerifierMode::Structural` (a second lock would spin forever).
     pub spin_lock: Cell<Option<u64>>,
 }
 

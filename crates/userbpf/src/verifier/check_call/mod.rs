@@ -408,6 +408,11 @@ impl Env<'_> {
                 st.refs.push((self.walk.next_id, self.walk.cur_pc));
                 r
             }
+            // A lookup in a sockmap or sockhash acquires a socket reference
+            // (PTR_TO_SOCKET_OR_NULL, is_acquire_function): not modelled.
+            Ret::MapValueOrNull if meta_map.is_some_and(|m| matches!(m.map_type, mt::SOCKMAP | mt::SOCKHASH)) => {
+                return Err(Stop::Unsupported("socket lookups in sockmap and sockhash"));
+            }
             // A map-in-map lookup gives the inner map's template or NULL
             // (6.18 types it so at the call).
             Ret::MapValueOrNull

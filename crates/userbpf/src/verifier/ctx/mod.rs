@@ -225,7 +225,9 @@ pub fn return_range(prog_type: u32, expected_attach_type: u32) -> Option<(i64, i
         | pt::CGROUP_SYSCTL
         | pt::CGROUP_SOCKOPT
         | pt::SOCK_OPS
-        | pt::SK_LOOKUP => Some((0, 1)),
+        | pt::SK_LOOKUP
+        // NF_DROP..NF_ACCEPT.
+        | pt::NETFILTER => Some((0, 1)),
         _ => None,
     }
 }
