@@ -6,7 +6,6 @@ use super::alu::scalar_op;
 use super::do_check::{Env, Res};
 use super::reg::{RegState, RegType};
 use super::state::VerifierState;
-use super::tnum::Tnum;
 use crate::isa::{AluOp, Endian, Operand, Width};
 use crate::uapi::Errno;
 
@@ -144,11 +143,11 @@ impl Env<'_> {
             r.off = 0;
         }
         if width == Width::W32 {
-            coerce_subreg_to_size_sx(&mut r, bits);
+            r.coerce_subreg_to_size_sx(bits);
             r.zext_32_to_64();
             r.sync_bounds();
         } else {
-            coerce_reg_to_size_sx(&mut r, bits);
+            r.coerce_reg_to_size_sx(bits);
         }
         st.cur_mut().regs[dst as usize] = r;
         Ok(())
@@ -213,90 +212,4 @@ impl Env<'_> {
         st.cur_mut().regs[dst as usize] = r;
         Ok(())
     }
-}
-
-/// Sign-extends the low `bits` of `v`.
-fn sext(v: u64, bits: u8) -> i64 {
-    match bits {
-        8 => v as i8 as i64,
-        16 => v as i16 as i64,
-        _ => v as i32 as i64,
-    }
-}
-
-/// coerce_reg_to_size_sx(): the 64-bit bounds after sign-extending the
-/// low `bits`, exact when the signed range keeps one sign.
-fn coerce_reg_to_size_sx(r: &mut RegState, bits: u8) {
-    if r.var_off.is_const() {
-        let v = sext(r.var_off.value, bits) as u64;
-        r.set_known(v);
-        return;
-    }
-    let n = bits as u32;
-    let top = |x: i64| ((x as u64) >> n) << n;
-    if top(r.smax) == top(r.smin) {
-        let (a, b) = (sext(r.smax as u64, bits), sext(r.smin as u64, bits));
-        let (lo, hi) = (a.min(b), a.max(b));
-        if (hi >= 0) == (lo >= 0) {
-            r.smin = lo;
-            r.smax = hi;
-            r.s32_min = lo as i32;
-            r.s32_max = hi as i32;
-            r.umin = lo as u64;
-            r.umax = hi as u64;
-            r.u32_min = lo as u32;
-            r.u32_max = hi as u32;
-            r.var_off = Tnum::range(lo as u64, hi as u64);
-            return;
-        }
-    }
-    // set_sext64_default_val().
-    let lim = 1i64 << (bits - 1);
-    r.smin = -lim;
-    r.smax = lim - 1;
-    r.s32_min = -lim as i32;
-    r.s32_max = (lim - 1) as i32;
-    r.umin = 0;
-    r.umax = u64::MAX;
-    r.u32_min = 0;
-    r.u32_max = u32::MAX;
-    r.var_off = Tnum::UNKNOWN;
-}
-
-/// coerce_subreg_to_size_sx(): the 32-bit bounds after sign-extending
-/// the low `bits` (8 or 16) into the subregister.
-fn coerce_subreg_to_size_sx(r: &mut RegState, bits: u8) {
-    if r.var_off.is_const() {
-        let v = sext(r.var_off.value, bits) as i32;
-        r.var_off = Tnum::constant(v as u32 as u64);
-        r.s32_min = v;
-        r.s32_max = v;
-        r.u32_min = v as u32;
-        r.u32_max = v as u32;
-        return;
-    }
-    let n = bits as u32;
-    let top = |x: i32| ((x as u32) >> n) << n;
-    if top(r.s32_max) == top(r.s32_min) {
-        let (a, b) = (
-            sext(r.s32_max as u32 as u64, bits) as i32,
-            sext(r.s32_min as u32 as u64, bits) as i32,
-        );
-        let (lo, hi) = (a.min(b), a.max(b));
-        if (lo >= 0) == (hi >= 0) {
-            r.s32_min = lo;
-            r.s32_max = hi;
-            r.u32_min = lo as u32;
-            r.u32_max = hi as u32;
-            r.var_off = Tnum::range(lo as i64 as u64, hi as i64 as u64).subreg();
-            return;
-        }
-    }
-    // set_sext32_default_val().
-    let lim = 1i32 << (bits - 1);
-    r.s32_min = -lim;
-    r.s32_max = lim - 1;
-    r.u32_min = 0;
-    r.u32_max = u32::MAX;
-    r.var_off = Tnum::UNKNOWN.subreg();
 }

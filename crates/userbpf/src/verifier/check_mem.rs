@@ -388,47 +388,35 @@ impl Env<'_> {
     }
 }
 
-/// coerce_reg_to_size(): a load of fewer than 8 bytes.
+/// coerce_reg_to_size() (or coerce_reg_to_size_sx() for a sign-extending
+/// load): a load of fewer than 8 bytes.
 pub(super) fn coerce_to_size(r: &mut RegState, size: Size, signed: bool) {
     let bits = size.bits();
-    if r.is_const() {
-        let v = r.var_off.value & ((1u64 << bits) - 1);
-        let v = if signed {
-            ((v << (64 - bits)) as i64 >> (64 - bits)) as u64
-        } else {
-            v
-        };
-        r.set_known(v);
-        return;
-    }
-    if !signed {
-        // coerce_reg_to_size(): keep what is known of the low bits.
-        let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
-        r.var_off = r.var_off.cast(bits / 8);
-        if r.umin & !mask == r.umax & !mask {
-            r.umin &= mask;
-            r.umax &= mask;
-        } else {
-            r.umin = 0;
-            r.umax = mask;
-        }
-        r.smin = r.umin as i64;
-        r.smax = r.umax as i64;
-        if bits < 32 {
-            r.unbound32();
-        }
-        r.id = 0;
-        r.sync_bounds();
-        return;
-    }
-    *r = RegState::unknown();
     if signed {
-        r.smin = -(1i64 << (bits - 1));
-        r.smax = (1i64 << (bits - 1)) - 1;
-    } else {
-        r.var_off = super::tnum::Tnum::new(0, (1u64 << bits) - 1);
-        r.umax = (1u64 << bits) - 1;
+        // coerce_reg_to_size_sx(), as BPF_MOVSX does.
+        r.coerce_reg_to_size_sx(bits as u8);
+        return;
     }
+    if r.is_const() {
+        r.set_known(r.var_off.value & ((1u64 << bits) - 1));
+        return;
+    }
+    // Keep what is known of the low bits.
+    let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
+    r.var_off = r.var_off.cast(bits / 8);
+    if r.umin & !mask == r.umax & !mask {
+        r.umin &= mask;
+        r.umax &= mask;
+    } else {
+        r.umin = 0;
+        r.umax = mask;
+    }
+    r.smin = r.umin as i64;
+    r.smax = r.umax as i64;
+    if bits < 32 {
+        r.unbound32();
+    }
+    r.id = 0;
     r.sync_bounds();
 }
 

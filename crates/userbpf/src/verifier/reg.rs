@@ -346,6 +346,83 @@ impl RegState {
         self.update_bounds();
     }
 
+    /// coerce_reg_to_size_sx(): the 64-bit bounds after sign-extending the
+    /// low `bits`, exact when the signed range keeps one sign.
+    pub fn coerce_reg_to_size_sx(&mut self, bits: u8) {
+        if self.var_off.is_const() {
+            let v = sext(self.var_off.value, bits) as u64;
+            self.set_known(v);
+            return;
+        }
+        let n = bits as u32;
+        let top = |x: i64| ((x as u64) >> n) << n;
+        if top(self.smax) == top(self.smin) {
+            let (a, b) = (sext(self.smax as u64, bits), sext(self.smin as u64, bits));
+            let (lo, hi) = (a.min(b), a.max(b));
+            if (hi >= 0) == (lo >= 0) {
+                self.smin = lo;
+                self.smax = hi;
+                self.s32_min = lo as i32;
+                self.s32_max = hi as i32;
+                self.umin = lo as u64;
+                self.umax = hi as u64;
+                self.u32_min = lo as u32;
+                self.u32_max = hi as u32;
+                self.var_off = Tnum::range(lo as u64, hi as u64);
+                return;
+            }
+        }
+        // set_sext64_default_val().
+        let lim = 1i64 << (bits - 1);
+        self.smin = -lim;
+        self.smax = lim - 1;
+        self.s32_min = -lim as i32;
+        self.s32_max = (lim - 1) as i32;
+        self.umin = 0;
+        self.umax = u64::MAX;
+        self.u32_min = 0;
+        self.u32_max = u32::MAX;
+        self.var_off = Tnum::UNKNOWN;
+    }
+
+    /// coerce_subreg_to_size_sx(): the 32-bit bounds after sign-extending
+    /// the low `bits` (8 or 16) into the subregister.
+    pub fn coerce_subreg_to_size_sx(&mut self, bits: u8) {
+        if self.var_off.is_const() {
+            let v = sext(self.var_off.value, bits) as i32;
+            self.var_off = Tnum::constant(v as u32 as u64);
+            self.s32_min = v;
+            self.s32_max = v;
+            self.u32_min = v as u32;
+            self.u32_max = v as u32;
+            return;
+        }
+        let n = bits as u32;
+        let top = |x: i32| ((x as u32) >> n) << n;
+        if top(self.s32_max) == top(self.s32_min) {
+            let (a, b) = (
+                sext(self.s32_max as u32 as u64, bits) as i32,
+                sext(self.s32_min as u32 as u64, bits) as i32,
+            );
+            let (lo, hi) = (a.min(b), a.max(b));
+            if (lo >= 0) == (hi >= 0) {
+                self.s32_min = lo;
+                self.s32_max = hi;
+                self.u32_min = lo as u32;
+                self.u32_max = hi as u32;
+                self.var_off = Tnum::range(lo as i64 as u64, hi as i64 as u64).subreg();
+                return;
+            }
+        }
+        // set_sext32_default_val().
+        let lim = 1i32 << (bits - 1);
+        self.s32_min = -lim;
+        self.s32_max = lim - 1;
+        self.u32_min = 0;
+        self.u32_max = u32::MAX;
+        self.var_off = Tnum::UNKNOWN.subreg();
+    }
+
     /// zext_32_to_64(): the result of a 32-bit operation.
     pub fn zext_32_to_64(&mut self) {
         self.var_off = self.var_off.subreg();
@@ -505,6 +582,15 @@ fn scalar_ranges(r: &RegState) -> Vec<String> {
         out.push(text);
     }
     out
+}
+
+/// Sign-extends the low `bits` of `v`.
+fn sext(v: u64, bits: u8) -> i64 {
+    match bits {
+        8 => v as i8 as i64,
+        16 => v as i16 as i64,
+        _ => v as i32 as i64,
+    }
 }
 
 #[cfg(test)]
