@@ -184,17 +184,7 @@ impl Env<'_> {
         st.cur_mut().regs[0].precise = true;
         let (lo, hi) = cb.ret;
         if !(lo <= r0.smin && r0.smax <= hi) {
-            let mut m = String::from("At callback return the register R0 has");
-            if r0.smin > i64::MIN {
-                m.push_str(&format!(" smin={}", r0.smin));
-            }
-            if r0.smax < i64::MAX {
-                m.push_str(&format!(" smax={}", r0.smax));
-            }
-            if r0.smin == i64::MIN && r0.smax == i64::MAX {
-                m.push_str(" unknown scalar value");
-            }
-            m.push_str(&format!(" should have been in [{lo}, {hi}]\n"));
+            let m = super::exit::invalid_scalar("At callback return", &r0, (lo, hi));
             return Err(self.reject(Errno::EINVAL, m));
         }
         if st.refs.iter().any(|(id, _)| !cb.refs_at_entry.contains(id)) {
@@ -205,16 +195,7 @@ impl Env<'_> {
         // complete (as prepare_func_exit does for a bpf-to-bpf return).
         self.update_live_stack(st);
         self.widen_imprecise_scalars(st, callee.callsite);
-        if self.vlog.log.level & 1 != 0 {
-            let refs = st.printed_refs();
-            let caller = st.cur().clone();
-            let a = self.vlog.state_text(&callee, &refs, true);
-            let b = self.vlog.state_text(&caller, &refs, true);
-            self.verbose(&format!(
-                "returning from callee:\n{a}to caller at {}:\n{b}",
-                callee.callsite
-            ));
-        }
+        self.log_return_to_caller(st, &callee, callee.callsite);
         self.vlog.scratched_regs = u16::MAX;
         self.vlog.scratched_stack = u64::MAX;
         Ok(callee.callsite)

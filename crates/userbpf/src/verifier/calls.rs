@@ -55,19 +55,23 @@ impl Env<'_> {
         let callee = st.frames.pop().expect("a callee frame");
         st.cur_mut().regs[0] = r0;
         self.update_live_stack(st);
-        if self.vlog.log.level & 1 != 0 {
-            let refs = st.printed_refs();
-            let caller = st.cur().clone();
-            let a = self.vlog.state_text(&callee, &refs, true);
-            let b = self.vlog.state_text(&caller, &refs, true);
-            self.verbose(&format!(
-                "returning from callee:\n{a}to caller at {}:\n{b}",
-                callee.callsite + 1
-            ));
-        }
+        self.log_return_to_caller(st, &callee, callee.callsite + 1);
         self.vlog.scratched_regs = u16::MAX;
         self.vlog.scratched_stack = u64::MAX;
         Ok(callee.callsite + 1)
+    }
+
+    /// The level-2 lines of a return (prepare_func_exit): the callee's
+    /// frame, then the caller's at the instruction the walk goes on at.
+    pub(super) fn log_return_to_caller(&mut self, st: &VerifierState, callee: &FuncState, at: usize) {
+        if self.vlog.log.level & 1 == 0 {
+            return;
+        }
+        let refs = st.printed_refs();
+        let caller = st.cur().clone();
+        let a = self.vlog.state_text(callee, &refs, true);
+        let b = self.vlog.state_text(&caller, &refs, true);
+        self.verbose(&format!("returning from callee:\n{a}to caller at {at}:\n{b}"));
     }
 
     /// check_max_stack_depth(): along every static call chain, the

@@ -4,7 +4,7 @@
 
 use super::ctx;
 use super::do_check::{Env, Next, Res};
-use super::reg::RegType;
+use super::reg::{RegState, RegType};
 use super::state::VerifierState;
 use crate::uapi::Errno;
 
@@ -36,20 +36,26 @@ impl Env<'_> {
             // The return value's range is relied on.
             self.mark_chain_precision(st, 0)?;
             if !(lo <= r0.smin && r0.smax <= hi) {
-                let mut m = String::from("At program exit the register R0 has");
-                if r0.smin > i64::MIN {
-                    m.push_str(&format!(" smin={}", r0.smin));
-                }
-                if r0.smax < i64::MAX {
-                    m.push_str(&format!(" smax={}", r0.smax));
-                }
-                if r0.smin == i64::MIN && r0.smax == i64::MAX {
-                    m.push_str(" unknown scalar value");
-                }
-                m.push_str(&format!(" should have been in [{lo}, {hi}]\n"));
-                return Err(self.reject(Errno::EINVAL, m));
+                return Err(self.reject(Errno::EINVAL, invalid_scalar("At program exit", &r0, (lo, hi))));
             }
         }
         Ok(Next::Exit)
     }
+}
+
+/// verbose_invalid_scalar(): R0's value outside the range `ctx` wants
+/// ("At program exit", "At callback return").
+pub(super) fn invalid_scalar(ctx: &str, r0: &RegState, (lo, hi): (i64, i64)) -> String {
+    let mut m = format!("{ctx} the register R0 has");
+    if r0.smin > i64::MIN {
+        m.push_str(&format!(" smin={}", r0.smin));
+    }
+    if r0.smax < i64::MAX {
+        m.push_str(&format!(" smax={}", r0.smax));
+    }
+    if r0.smin == i64::MIN && r0.smax == i64::MAX {
+        m.push_str(" unknown scalar value");
+    }
+    m.push_str(&format!(" should have been in [{lo}, {hi}]\n"));
+    m
 }
