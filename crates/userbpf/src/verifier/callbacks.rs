@@ -180,8 +180,10 @@ impl Env<'_> {
         if r0.ty != RegType::Scalar {
             return Err(self.reject(Errno::EACCES, "R0 not a scalar value\n".into()));
         }
-        // The range check relies on R0's value: precise.
-        st.cur_mut().regs[0].precise = true;
+        // The range check relies on R0's value: precise back along the
+        // path that computed it (mark_chain_precision, as the kernel's
+        // prepare_func_exit does), not only in this state.
+        self.mark_chain_precision(st, 0)?;
         let (lo, hi) = cb.ret;
         if !(lo <= r0.smin && r0.smax <= hi) {
             let m = super::exit::invalid_scalar("At callback return", &r0, (lo, hi));
